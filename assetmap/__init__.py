@@ -1,0 +1,52 @@
+"""assetmap: a community asset map and social-prescribing directory.
+
+`create_app(config=None)` builds the Flask app. Settings come from environment variables
+(see assetmap.settings); `config` overrides them, which is how the tests point the app at a
+temporary database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from assetmap import settings
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _templates_folder() -> str:
+    """The top-level templates/ folder: inside the package in a wheel, beside it in a checkout."""
+    packaged = PACKAGE_DIR / "templates"
+    return str(packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings, the blueprints and the CLI commands.
+
+    The database is not touched here: `assetmap init` creates or migrates it, so that several
+    gunicorn workers never race to migrate and `assetmap --help` writes nothing.
+    """
+    app = Flask(__name__, template_folder=_templates_folder())
+    app.config.from_mapping(settings.from_environment())
+    if config:
+        app.config.from_mapping(config)
+    db_path = Path(app.config["ASSETMAP_DB"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.instance_secret_key(db_path.parent)
+    app.config["ASSETMAP_BOUNDS_PARSED"] = settings.parse_bounds(app.config["ASSETMAP_BOUNDS"])
+    app.config["ASSETMAP_CENTRE_PARSED"] = settings.parse_centre(app.config["ASSETMAP_MAP_CENTRE"])
+    app.json.sort_keys = False
+
+    from assetmap.web import api, db, errors, public
+
+    db.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+
+    from assetmap.cli import register
+
+    register(app)
+    return app

@@ -1,0 +1,173 @@
+"""The `assetmap` command: set up the database, load and export assets, serve the app.
+
+Each command's docstring is its --help text, with an example. The same commands work as
+`flask --app assetmap COMMAND`, because they are registered on the app's CLI group.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from assetmap.formats import FormatError, write_csv, write_geojson
+from assetmap.loading import load_file
+from assetmap.store import assets as store
+from assetmap.store import connect, initialise, schema
+
+
+def _who(who: str | None) -> str:
+    return who or f"cli:{getpass.getuser()}"
+
+
+def _db():
+    return connect(current_app.config["ASSETMAP_DB"])
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create the database, or bring its schema up to date. Safe to run any number of times.
+
+    Example: assetmap init
+    """
+    path = current_app.config["ASSETMAP_DB"]
+    applied = initialise(path)
+    for description in applied:
+        click.echo(f"applied: {description}")
+    click.echo(f"{path} is at schema version {schema.SCHEMA_VERSION}")
+
+
+@click.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and count, but change nothing.")
+@click.option("--who", help="Name recorded in history (default: cli:<your user name>).")
+@with_appcontext
+def load_command(file: Path, dry_run: bool, who: str | None):
+    """Load assets from a GeoJSON file (or a CSV made by `export csv`), upserting by id.
+
+    Every record is checked first. Valid ones are written in one transaction; rejected ones are
+    listed with every reason. Loading the same file again reports everything unchanged.
+    Exits with status 1 when any record was rejected.
+
+    Example: assetmap load data/assets.geojson
+    """
+    db = _db()
+    try:
+        report = load_file(
+            db,
+            file,
+            who=_who(who),
+            bounds=current_app.config["ASSETMAP_BOUNDS_PARSED"],
+            dry_run=dry_run,
+        )
+    except FormatError as e:
+        raise click.ClickException(f"{file} {e}") from None
+    except UnicodeDecodeError as e:
+        raise click.ClickException(
+            f"{file} is not UTF-8 text ({e.reason}); save it as UTF-8"
+        ) from None
+    finally:
+        db.close()
+    prefix = "dry run, nothing changed: " if dry_run else ""
+    click.echo(f"{prefix}{report.summary()}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    for rejection in report.rejected:
+        click.echo(f"rejected: {rejection}", err=True)
+    if report.rejected:
+        sys.exit(1)
+
+
+@click.command("export")
+@click.argument("format", type=click.Choice(["geojson", "csv"]))
+@click.argument("out", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--public", is_flag=True, help="Leave out professional-only fields.")
+@with_appcontext
+def export_command(format: str, out: str, public: bool):
+    """Write every asset (closed ones included) to OUT ("-" for standard output).
+
+    What `assetmap load` reads back from the export gives the same database.
+
+    Example: assetmap export geojson assets-backup.geojson
+    """
+    writer = write_geojson if format == "geojson" else write_csv
+    db = _db()
+    try:
+        if out == "-":
+            count = writer(store.iter_assets(db), sys.stdout, public=public)
+        else:
+            # Written beside the target and renamed, so a failed export never leaves half a file.
+            target = Path(out)
+            partial = target.with_name(target.name + ".partial")
+            newline = "" if format == "csv" else None
+            with partial.open("w", encoding="utf-8", newline=newline) as f:
+                count = writer(store.iter_assets(db), f, public=public)
+            partial.replace(target)
+    finally:
+        db.close()
+    if out != "-":
+        click.echo(f"exported {count} assets to {out}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Gunicorn worker processes.",
+)
+@with_appcontext
+def serve_command(host: str, port: int, workers: int):
+    """Serve the app with gunicorn (bringing the database schema up to date first).
+
+    Example: assetmap serve --host 0.0.0.0 --port 8000 --workers 4
+    """
+    initialise(current_app.config["ASSETMAP_DB"])
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
+    args = [
+        gunicorn,
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "assetmap:create_app()",
+    ]
+    click.echo(f"serving on http://{host}:{port}")
+    os.execv(gunicorn, args) if os.path.isabs(gunicorn) else os.execvp(gunicorn, args)
+
+
+COMMANDS = (init_command, load_command, export_command, serve_command)
+
+
+def register(app) -> None:
+    """Add the commands to the app's CLI group, for `flask --app assetmap ...`."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from assetmap import create_app
+
+    return create_app()
+
+
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
+def main():
+    """assetmap: a community asset map and social-prescribing directory.
+
+    The database is ASSETMAP_DB (default instance/assetmap.db).
+    """

@@ -1,0 +1,53 @@
+"""Asset details in plain words, for pages people read (not for the API)."""
+
+from __future__ import annotations
+
+from assetmap import taxonomy
+
+
+def session_in_words(session: dict) -> str:
+    """One schedule session as people say it: "Every Tuesday, 10:00 to 12:00"."""
+    day = taxonomy.label(taxonomy.DAYS, session.get("day"))
+    frequency = session.get("frequency") or "weekly"
+    if frequency == "weekly":
+        when = f"Every {day}"
+    elif frequency == "fortnightly":
+        when = f"Every other {day}"
+    else:
+        when = f"{taxonomy.label(taxonomy.FREQUENCIES, frequency)} {day} of the month"
+    start, end = session.get("start"), session.get("end")
+    if start and end:
+        return f"{when}, {start} to {end}"
+    if start:
+        return f"{when}, from {start}"
+    return when
+
+
+def schedule_in_words(schedule: dict | None) -> list[str]:
+    """Each session in words, then the free-text notes."""
+    if not schedule:
+        return []
+    lines = [session_in_words(s) for s in schedule.get("sessions") or []]
+    if schedule.get("notes"):
+        lines.append(schedule["notes"])
+    return lines
+
+
+def labels(terms: tuple[taxonomy.Term, ...], slugs: list[str] | None) -> list[str]:
+    """The labels of a list of slugs, in the record's order."""
+    return [taxonomy.label(terms, s) for s in slugs or []]
+
+
+def age_range(min_age: int | None, max_age: int | None) -> str:
+    if min_age is not None and max_age is not None:
+        return f"Ages {min_age} to {max_age}"
+    if min_age is not None:
+        return f"Ages {min_age} and over"
+    if max_age is not None:
+        return f"Up to age {max_age}"
+    return ""
+
+
+def is_illustrative(record: dict) -> bool:
+    """Made-up demo records are labelled wherever they are shown."""
+    return record.get("source") == "illustrative"

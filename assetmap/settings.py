@@ -1,0 +1,108 @@
+"""Settings, declared once with a name, a default and a help line.
+
+Each setting is read from the environment variable of the same name, so one deployment can
+differ from another without code changes. The README's settings table is checked against this
+list by a test, so a setting cannot be added without being documented.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ASSETMAP_DB", "instance/assetmap.db", "Path of the SQLite database file."),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs session cookies. Required in production; when unset, a random key is generated "
+        "once into instance/secret_key and reused.",
+    ),
+    Setting(
+        "ASSETMAP_TILE_URL",
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "Map tile URL template (the only request a page makes to another server).",
+    ),
+    Setting(
+        "ASSETMAP_TILE_ATTRIBUTION",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        "Attribution shown on maps for the tiles; HTML as the tile provider asks.",
+    ),
+    Setting(
+        "ASSETMAP_BOUNDS",
+        "uk",
+        "Where asset coordinates may lie: 'uk', 'anywhere', or 'min_lon,min_lat,max_lon,max_lat'.",
+    ),
+    Setting(
+        "ASSETMAP_MAP_CENTRE",
+        "53.42,-2.35",
+        "Latitude,longitude the maps open on when there is nothing to fit (Trafford).",
+    ),
+)
+
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Each setting's value: the environment's when set and non-empty, else the default."""
+    environ = os.environ if environ is None else environ
+    return {s.name: (environ.get(s.name) or s.default) for s in SETTINGS}
+
+
+def instance_secret_key(instance_path: str | Path) -> str:
+    """A secret key kept in the instance folder, generated on first use.
+
+    This lets the demo run without configuration while never putting a fixed key in code.
+    The file is created with owner-only permissions.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
+
+
+def parse_bounds(value: str | None) -> tuple[float, float, float, float] | None:
+    """Read ASSETMAP_BOUNDS into (min_lon, min_lat, max_lon, max_lat), or None for anywhere."""
+    from assetmap.validation import UK_BOUNDS
+
+    text = (value or "uk").strip().lower()
+    if text == "uk":
+        return UK_BOUNDS
+    if text in {"anywhere", "none", "world"}:
+        return None
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(p) for p in text.split(","))
+    except ValueError:
+        raise ValueError(
+            f"ASSETMAP_BOUNDS: {value!r} is not 'uk', 'anywhere' or four numbers "
+            "'min_lon,min_lat,max_lon,max_lat'"
+        ) from None
+    if not (min_lon < max_lon and min_lat < max_lat):
+        raise ValueError("ASSETMAP_BOUNDS: the minimums must be below the maximums")
+    return (min_lon, min_lat, max_lon, max_lat)
+
+
+def parse_centre(value: str | None) -> tuple[float, float]:
+    """Read ASSETMAP_MAP_CENTRE into (lat, lon)."""
+    try:
+        lat, lon = (float(p) for p in (value or "").split(","))
+    except ValueError:
+        raise ValueError(
+            f"ASSETMAP_MAP_CENTRE: {value!r} is not 'latitude,longitude' such as 53.42,-2.35"
+        ) from None
+    return lat, lon

@@ -1,0 +1,277 @@
+"""Reading and writing assets, and keeping every change in their history.
+
+Every write goes through `save_assets` or `delete_asset`, which record the version before and
+after the change, who made it, when and why in `asset_history`, in the same transaction as the
+change itself. So nothing a coordinator or an import changes is lost, and any change can be
+undone with `restore_version`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+from assetmap.fields import BOOLEAN, FIELD_NAMES, FIELDS, JSON_TYPES
+
+_JSON_FIELDS = frozenset(f.name for f in FIELDS if f.type in JSON_TYPES)
+_BOOLEAN_FIELDS = frozenset(f.name for f in FIELDS if f.type == BOOLEAN)
+_COLUMNS = ", ".join(FIELD_NAMES)
+
+NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
+
+
+def now() -> str:
+    """The current time as stored: UTC, ISO 8601, to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database):
+    """Run the block in one write transaction: all of it is kept, or none of it.
+
+    BEGIN IMMEDIATE takes the write lock at the start, so two writers queue (up to the busy
+    timeout) rather than both reading old data and one failing half-way.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
+def to_row(record: dict) -> dict:
+    """An asset record as database columns: lists and objects as JSON, booleans as 0/1."""
+    row = {}
+    for name in FIELD_NAMES:
+        value = record.get(name)
+        if name in _JSON_FIELDS and value is not None:
+            value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        elif name in _BOOLEAN_FIELDS and value is not None:
+            value = int(bool(value))
+        row[name] = value
+    return row
+
+
+def from_row(row) -> dict:
+    """A database row as an asset record (the inverse of `to_row`)."""
+    record = {}
+    for name in FIELD_NAMES:
+        value = row[name]
+        if name in _JSON_FIELDS and value is not None:
+            value = json.loads(value)
+        elif name in _BOOLEAN_FIELDS and value is not None:
+            value = bool(value)
+        record[name] = value
+    return record
+
+
+def get_asset(db: sqlite_utils.Database, asset_id: str) -> dict | None:
+    """The asset with this id, or None."""
+    row = db.conn.execute(f"SELECT {_COLUMNS} FROM assets WHERE id = ?", [asset_id]).fetchone()
+    return from_row(row) if row else None
+
+
+def get_assets(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, dict]:
+    """The assets with these ids, by id (absent ids are simply missing)."""
+    ids = list(ids)
+    found: dict[str, dict] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        sql = f"SELECT {_COLUMNS} FROM assets WHERE id IN ({marks})"
+        for row in db.conn.execute(sql, chunk):
+            found[row["id"]] = from_row(row)
+    return found
+
+
+@dataclass(frozen=True)
+class AssetFilter:
+    """What a listing asks for. Every part is optional.
+
+    bbox is (min_lon, min_lat, max_lon, max_lat), the order GeoJSON uses.
+    """
+
+    strands: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None
+    include_closed: bool = False
+
+
+def _where(filter: AssetFilter) -> tuple[str, list]:
+    clauses, params = [], []
+    if filter.strands:
+        clauses.append(f"strand IN ({', '.join('?' for _ in filter.strands)})")
+        params.extend(filter.strands)
+    if filter.kinds:
+        clauses.append(f"kind IN ({', '.join('?' for _ in filter.kinds)})")
+        params.extend(filter.kinds)
+    if filter.bbox is not None:
+        # The R*Tree finds the rows whose point lies in the box without scanning the table.
+        clauses.append(
+            "rid IN (SELECT rid FROM assets_rtree WHERE min_lon >= ? AND max_lon <= ? "
+            "AND min_lat >= ? AND max_lat <= ?)"
+        )
+        min_lon, min_lat, max_lon, max_lat = filter.bbox
+        params.extend([min_lon, max_lon, min_lat, max_lat])
+    if not filter.include_closed:
+        clauses.append("status != 'closed'")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_assets(
+    db: sqlite_utils.Database, filter: AssetFilter, *, limit: int, offset: int = 0
+) -> tuple[list[dict], int]:
+    """One page of assets matching the filter, ordered by name then id, and the total."""
+    where, params = _where(filter)
+    total = db.conn.execute(f"SELECT count(*) FROM assets{where}", params).fetchone()[0]
+    sql = f"SELECT {_COLUMNS} FROM assets{where} ORDER BY name COLLATE NOCASE, id LIMIT ? OFFSET ?"
+    rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
+    return [from_row(r) for r in rows], total
+
+
+def iter_assets(db: sqlite_utils.Database) -> Iterator[dict]:
+    """Every asset, closed ones included, in id order (for exports)."""
+    for row in db.conn.execute(f"SELECT {_COLUMNS} FROM assets ORDER BY id"):
+        yield from_row(row)
+
+
+def count_by_strand(db: sqlite_utils.Database) -> dict[str, int]:
+    """How many open (not closed) assets each strand has."""
+    sql = "SELECT strand, count(*) FROM assets WHERE status != 'closed' GROUP BY strand"
+    return {strand: n for strand, n in db.conn.execute(sql)}
+
+
+def _history(db, asset_id, action, previous, record, who, why, when):
+    db.conn.execute(
+        "INSERT INTO asset_history (asset_id, action, previous, record, changed_by, changed_at,"
+        " reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            asset_id,
+            action,
+            json.dumps(previous, ensure_ascii=False) if previous is not None else None,
+            json.dumps(record, ensure_ascii=False) if record is not None else None,
+            who,
+            when,
+            why,
+        ],
+    )
+
+
+def _write(db, record: dict, existing: dict | None, who: str, why: str | None, when: str) -> str:
+    row = to_row(record)
+    if existing is None:
+        row.update(created_at=when, updated_at=when)
+        db.table("assets").insert(row)  # sqlite-utils nests this in our transaction
+        _history(db, record["id"], "insert", None, record, who, why, when)
+        return NEW
+    if existing == record:
+        return UNCHANGED
+    row["updated_at"] = when
+    sets = ", ".join(f"{name} = :{name}" for name in row if name != "id")
+    db.conn.execute(f"UPDATE assets SET {sets} WHERE id = :id", row)
+    _history(db, record["id"], "update", existing, record, who, why, when)
+    return CHANGED
+
+
+class _DryRun(Exception):
+    """Raised inside a transaction to roll back what a dry run wrote."""
+
+
+def save_assets(
+    db: sqlite_utils.Database,
+    records: Iterable[dict],
+    *,
+    who: str,
+    why: str | None = None,
+    dry_run: bool = False,
+) -> list[str]:
+    """Insert or update validated records by id, in one transaction, keeping history.
+
+    Returns, for each record in order, whether it was new, changed or unchanged. A record
+    equal to the stored one is not written at all, so loading the same file twice changes
+    nothing, not even the history. A dry run does the same work and then rolls it back, so
+    its counts are exactly what a real run would report.
+    """
+    records = list(records)
+    when = now()
+    outcomes: list[str] = []
+    try:
+        with transaction(db):
+            existing = get_assets(db, (r["id"] for r in records))
+            for record in records:
+                outcomes.append(_write(db, record, existing.get(record["id"]), who, why, when))
+                existing[record["id"]] = record
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return outcomes
+
+
+def save_asset(db: sqlite_utils.Database, record: dict, *, who: str, why: str | None = None) -> str:
+    """Insert or update one validated record; see `save_assets`."""
+    return save_assets(db, [record], who=who, why=why)[0]
+
+
+def delete_asset(
+    db: sqlite_utils.Database, asset_id: str, *, who: str, why: str | None = None
+) -> bool:
+    """Delete an asset, keeping its last version in history. False when there was none."""
+    with transaction(db):
+        existing = get_asset(db, asset_id)
+        if existing is None:
+            return False
+        db.conn.execute("DELETE FROM assets WHERE id = ?", [asset_id])
+        _history(db, asset_id, "delete", existing, None, who, why, now())
+    return True
+
+
+def history(db: sqlite_utils.Database, asset_id: str) -> list[dict]:
+    """Every recorded change to an asset, newest first."""
+    sql = (
+        "SELECT version_id, asset_id, action, previous, record, changed_by, changed_at, reason "
+        "FROM asset_history WHERE asset_id = ? ORDER BY version_id DESC"
+    )
+    changes = []
+    for row in db.conn.execute(sql, [asset_id]):
+        change = dict(row)
+        for key in ("previous", "record"):
+            change[key] = json.loads(change[key]) if change[key] is not None else None
+        changes.append(change)
+    return changes
+
+
+def restore_version(
+    db: sqlite_utils.Database, version_id: int, *, who: str, why: str | None = None
+) -> str:
+    """Undo one change by bringing back the version it replaced.
+
+    Undoing an insert deletes the asset; undoing an update or a delete writes the previous
+    version back. The undo is itself a change, recorded in history, so it can be undone too.
+    """
+    row = db.conn.execute(
+        "SELECT asset_id, action, previous FROM asset_history WHERE version_id = ?", [version_id]
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"there is no change numbered {version_id}")
+    why = why or f"undo change {version_id}"
+    if row["previous"] is None:
+        delete_asset(db, row["asset_id"], who=who, why=why)
+        return "deleted"
+    return save_asset(db, json.loads(row["previous"]), who=who, why=why)
+
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """Lowercase words joined by hyphens, for ids made from names."""
+    return _SLUG_RE.sub("-", text.lower()).strip("-")[:60] or "asset"

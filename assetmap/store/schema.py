@@ -1,0 +1,149 @@
+"""The database schema: its version and the forward migrations that reach it.
+
+Each migration is a list of SQL statements applied in one transaction, and the database's
+`PRAGMA user_version` records the last one applied. Migrations are never edited once
+released: a change to the schema is a new migration at the end of the list, so that every
+existing database can be brought forward by `assetmap init`.
+
+The `assets` table has an explicit integer key (`rid`) beside the stable text `id`: the FTS5
+index and the R*Tree refer to rows by integer, and an explicit INTEGER PRIMARY KEY is the only
+row number SQLite promises not to renumber (VACUUM may renumber an implicit rowid). Triggers
+keep both indexes in step with every insert, update and delete, whoever writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+ASSET_COLUMNS_V1 = """
+    rid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    description TEXT,
+    kind TEXT NOT NULL,
+    strand TEXT NOT NULL,
+    approach TEXT,
+    categories TEXT NOT NULL DEFAULT '[]',
+    audiences TEXT NOT NULL DEFAULT '[]',
+    min_age INTEGER,
+    max_age INTEGER,
+    organisation TEXT,
+    address TEXT,
+    postcode TEXT,
+    lat REAL NOT NULL,
+    lon REAL NOT NULL,
+    service_area TEXT,
+    phone TEXT,
+    email TEXT,
+    website TEXT,
+    contact_name TEXT,
+    contact_phone TEXT,
+    internal_notes TEXT,
+    schedule TEXT,
+    cost TEXT,
+    cost_details TEXT,
+    accessibility TEXT NOT NULL DEFAULT '[]',
+    access_notes TEXT,
+    languages TEXT NOT NULL DEFAULT '[]',
+    self_referral INTEGER,
+    link_worker_referral INTEGER,
+    referral_details TEXT,
+    status TEXT NOT NULL DEFAULT 'active',
+    last_verified TEXT,
+    verified_by TEXT,
+    source TEXT,
+    source_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+"""
+
+FTS_COLUMNS = "name, description, categories, organisation"
+
+MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "assets with full-text and spatial indexes, and their history",
+        (
+            f"CREATE TABLE assets ({ASSET_COLUMNS_V1})",
+            "CREATE INDEX assets_strand ON assets (strand)",
+            "CREATE INDEX assets_kind ON assets (kind)",
+            "CREATE INDEX assets_source ON assets (source, source_id)",
+            f"""CREATE VIRTUAL TABLE assets_fts USING fts5(
+                {FTS_COLUMNS}, content='assets', content_rowid='rid',
+                tokenize='porter unicode61 remove_diacritics 2')""",
+            """CREATE VIRTUAL TABLE assets_rtree USING rtree(
+                rid, min_lon, max_lon, min_lat, max_lat)""",
+            f"""CREATE TRIGGER assets_after_insert AFTER INSERT ON assets BEGIN
+                INSERT INTO assets_fts (rowid, {FTS_COLUMNS})
+                    VALUES (new.rid, new.name, new.description, new.categories, new.organisation);
+                INSERT INTO assets_rtree (rid, min_lon, max_lon, min_lat, max_lat)
+                    VALUES (new.rid, new.lon, new.lon, new.lat, new.lat);
+            END""",
+            f"""CREATE TRIGGER assets_after_delete AFTER DELETE ON assets BEGIN
+                INSERT INTO assets_fts (assets_fts, rowid, {FTS_COLUMNS})
+                    VALUES ('delete', old.rid, old.name, old.description, old.categories,
+                            old.organisation);
+                DELETE FROM assets_rtree WHERE rid = old.rid;
+            END""",
+            f"""CREATE TRIGGER assets_after_update AFTER UPDATE ON assets BEGIN
+                INSERT INTO assets_fts (assets_fts, rowid, {FTS_COLUMNS})
+                    VALUES ('delete', old.rid, old.name, old.description, old.categories,
+                            old.organisation);
+                INSERT INTO assets_fts (rowid, {FTS_COLUMNS})
+                    VALUES (new.rid, new.name, new.description, new.categories, new.organisation);
+                DELETE FROM assets_rtree WHERE rid = old.rid;
+                INSERT INTO assets_rtree (rid, min_lon, max_lon, min_lat, max_lat)
+                    VALUES (new.rid, new.lon, new.lon, new.lat, new.lat);
+            END""",
+            """CREATE TABLE asset_history (
+                version_id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                action TEXT NOT NULL CHECK (action IN ('insert', 'update', 'delete')),
+                previous TEXT,
+                record TEXT,
+                changed_by TEXT NOT NULL,
+                changed_at TEXT NOT NULL,
+                reason TEXT
+            )""",
+            "CREATE INDEX asset_history_asset ON asset_history (asset_id, version_id)",
+        ),
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The number of migrations this database has had."""
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply every migration the database has not had, each in its own transaction.
+
+    Returns the descriptions of those applied (empty when already current), so that
+    `assetmap init` can say what it did and is safe to run any number of times.
+    """
+    applied = []
+    while True:
+        # The version is read inside the write lock, so two processes starting together
+        # (gunicorn workers) cannot both apply the same migration.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = current_version(conn)
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"the database is at schema version {version}, newer than this assetmap "
+                    f"({SCHEMA_VERSION}); upgrade assetmap before using it"
+                )
+            if version == SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return applied
+            description, statements = MIGRATIONS[version]
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1:d}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        applied.append(description)

@@ -1,0 +1,1167 @@
+"""Cleaning and checking an asset record before anything stores it.
+
+Forms, the JSON API and CSV/GeoJSON imports all hand their rows to `validate_asset`, so an asset
+means the same thing whichever door it came in by, and a coordinator fixing a spreadsheet gets
+the same message as a developer calling the API. Each message names the field and says what to
+enter instead, because the person reading it is usually looking at row 214 of someone else's
+audit and needs to know what to change.
+
+The rules follow `assetmap.fields`: one cleaning function per field type, chosen by `Field.type`.
+Rules that need two fields (approach within its strand, minimum age below maximum age, a point
+inside the map) run after every field has been cleaned.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import html
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import shapely
+from shapely.errors import ShapelyError
+from shapely.geometry import mapping, shape
+from shapely.validation import explain_validity
+
+from assetmap import fields, taxonomy
+from assetmap.fields import Field
+from assetmap.postcodes import POSTCODE_EXAMPLE, normalise_postcode
+
+# (min_lon, min_lat, max_lon, max_lat): Great Britain and Northern Ireland, from the Scilly Isles
+# to Shetland. The Channel Islands and the Isle of Man's neighbours are not in it on purpose: the
+# point of the check is to catch a typo or a swapped pair, not to draw borders.
+UK_BOUNDS: tuple[float, float, float, float] = (-8.75, 49.8, 1.8, 60.95)
+
+TEXT_MAX_CHARS = 500
+MULTILINE_MAX_CHARS = 10_000
+TEXT_LIST_ITEM_MAX_CHARS = 100
+# Raw input is refused beyond this many times the cleaned limit before it is parsed at all: the
+# standard library's HTML parser slows down badly on long runs of broken markup.
+RAW_INPUT_FACTOR = 5
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "min_age": (0, 120),
+    "max_age": (0, 120),
+    "lat": (-90, 90),
+    "lon": (-180, 180),
+}
+_RANGE_WORDS: dict[str, str] = {
+    "min_age": "a whole number of years",
+    "max_age": "a whole number of years",
+    "lat": "a latitude in decimal degrees",
+    "lon": "a longitude in decimal degrees",
+}
+
+# ---------------------------------------------------------------------------------------------
+# HTML to plain text
+# ---------------------------------------------------------------------------------------------
+
+# Only these names count as tags. Anything else in angle brackets is somebody's text, most often
+# an address such as "Jo Bloggs <jo@example.org>", and is kept.
+_HTML_ELEMENTS = frozenset(
+    {
+        "a",
+        "abbr",
+        "acronym",
+        "address",
+        "animate",
+        "applet",
+        "area",
+        "article",
+        "aside",
+        "audio",
+        "b",
+        "base",
+        "basefont",
+        "bdi",
+        "bdo",
+        "big",
+        "blink",
+        "blockquote",
+        "body",
+        "br",
+        "button",
+        "canvas",
+        "caption",
+        "center",
+        "circle",
+        "cite",
+        "clippath",
+        "code",
+        "col",
+        "colgroup",
+        "data",
+        "datalist",
+        "dd",
+        "defs",
+        "del",
+        "details",
+        "dfn",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "ellipse",
+        "em",
+        "embed",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "font",
+        "footer",
+        "foreignobject",
+        "form",
+        "frame",
+        "frameset",
+        "g",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "head",
+        "header",
+        "hgroup",
+        "hr",
+        "html",
+        "i",
+        "iframe",
+        "image",
+        "img",
+        "input",
+        "ins",
+        "isindex",
+        "kbd",
+        "keygen",
+        "label",
+        "legend",
+        "li",
+        "line",
+        "lineargradient",
+        "link",
+        "listing",
+        "main",
+        "map",
+        "mark",
+        "marquee",
+        "mask",
+        "math",
+        "menu",
+        "menuitem",
+        "meta",
+        "meter",
+        "nav",
+        "nobr",
+        "noembed",
+        "noframes",
+        "noscript",
+        "object",
+        "ol",
+        "optgroup",
+        "option",
+        "output",
+        "p",
+        "param",
+        "path",
+        "pattern",
+        "picture",
+        "plaintext",
+        "polygon",
+        "polyline",
+        "pre",
+        "progress",
+        "q",
+        "radialgradient",
+        "rb",
+        "rect",
+        "rp",
+        "rt",
+        "rtc",
+        "ruby",
+        "s",
+        "samp",
+        "script",
+        "search",
+        "section",
+        "select",
+        "slot",
+        "small",
+        "source",
+        "spacer",
+        "span",
+        "stop",
+        "strike",
+        "strong",
+        "style",
+        "sub",
+        "summary",
+        "sup",
+        "svg",
+        "symbol",
+        "table",
+        "tbody",
+        "td",
+        "template",
+        "textarea",
+        "tfoot",
+        "th",
+        "thead",
+        "time",
+        "title",
+        "tr",
+        "track",
+        "tspan",
+        "tt",
+        "u",
+        "ul",
+        "use",
+        "var",
+        "video",
+        "wbr",
+        "xmp",
+    }
+)
+# Word and Outlook paste tags such as <o:p> and <v:shape>; custom elements contain a hyphen.
+_NAMESPACED_OR_CUSTOM_TAG = re.compile(
+    r"[a-z][a-z0-9]*:[a-z][a-z0-9._-]*"  # o:p, v:shape
+    r"|[a-z][a-z0-9]*-[a-z0-9._-]*"  # my-widget
+)
+_SKIP_CONTENT = frozenset({"script", "style"})
+_PARAGRAPH_BLOCKS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "details",
+        "dl",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "ul",
+    }
+)
+_LINE_BLOCKS = frozenset(
+    {
+        "caption",
+        "dd",
+        "div",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "form",
+        "legend",
+        "li",
+        "option",
+        "summary",
+        "tr",
+    }
+)
+_LINE_BREAK = "\x01"  # a soft break from block markup; several in a row make one
+_PARAGRAPH_BREAK = "\x02"
+
+_AMPERSAND_NOT_A_REFERENCE = re.compile(r"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+_MARKED_SECTION = re.compile(r"<!\[([a-zA-Z][-_.a-zA-Z0-9]*)?")
+# The only names the standard library's parser accepts after "<![" (it asserts on any other).
+_MARKED_SECTION_NAMES = frozenset(
+    {"temp", "cdata", "ignore", "include", "rcdata", "if", "else", "endif"}
+)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
+_NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+_SPACE_RUN = re.compile(r"[\s\x01\x02]+")
+
+
+def _plain_chars(text: str) -> str:
+    """Text without control characters, stray surrogates or invisible joiners.
+
+    NUL truncates text in some tools and surrogates cannot be written to SQLite, and none of
+    them means anything to a reader. Line breaks survive as "\\n" and tabs become spaces.
+    """
+    text = _NEWLINES.sub("\n", text).replace("\t", " ").translate(_INVISIBLE)
+    if not any(_is_unwanted(c) for c in text):
+        return text
+    return "".join(c for c in text if not _is_unwanted(c))
+
+
+def _is_unwanted(char: str) -> bool:
+    return char != "\n" and unicodedata.category(char) in ("Cc", "Cs")
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML fragment, marking where blocks begin and end."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not _is_tag_name(tag):
+            self.parts.append(_plain_chars(html.unescape(self.get_starttag_text() or "")))
+        elif tag in _SKIP_CONTENT:
+            self.skipping = tag
+        else:
+            self._break(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # <br/> is one break, not a start and an end.
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not _is_tag_name(tag):
+            self.parts.append(f"</{tag}>")
+        elif tag == self.skipping:
+            self.skipping = None
+        elif tag != "br":
+            self._break(tag)
+
+    def handle_data(self, data: str) -> None:
+        if self.skipping is None:
+            self.parts.append(_plain_chars(data))
+
+    def handle_pi(self, data: str) -> None:
+        # Word's <?xml:namespace ...> is markup; any other "<?" is someone's question mark.
+        if not data.lower().startswith("xml"):
+            self.parts.append(_plain_chars(html.unescape(f"<?{data}>")))
+
+    def _break(self, tag: str) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag in _PARAGRAPH_BLOCKS:
+            self.parts.append(_PARAGRAPH_BREAK)
+        elif tag in _LINE_BLOCKS:
+            self.parts.append(_LINE_BREAK)
+
+
+def _is_tag_name(tag: str) -> bool:
+    return tag in _HTML_ELEMENTS or _NAMESPACED_OR_CUSTOM_TAG.fullmatch(tag) is not None
+
+
+def _prepare_markup(text: str) -> str:
+    """Escape what cannot be markup, so the parser neither guesses nor backtracks.
+
+    A bare "&" is kept literally ("Fish &chips" must not become "Fish ¢hips", which is what
+    HTML's legacy entities without semicolons would do). Openers with no closer anywhere after
+    them cannot start markup, and leaving them in makes the parser rescan to the end of the text
+    once for each of them.
+    """
+    text = _AMPERSAND_NOT_A_REFERENCE.sub("&amp;", text)
+    text = _MARKED_SECTION.sub(
+        lambda m: (
+            m.group(0)
+            if (m.group(1) or "").lower() in _MARKED_SECTION_NAMES
+            else "&lt;" + m.group(0)[1:]
+        ),
+        text,
+    )
+    for opener, closer in (("<!--", "-->"), ("<![", "]"), ("<", ">")):
+        last_close = text.rfind(closer)
+        head, tail = text[: last_close + 1], text[last_close + 1 :]
+        text = head + tail.replace(opener, "&lt;" + opener[1:])
+    return text
+
+
+def _parse_html(text: str) -> str:
+    parser = _TextExtractor()
+    try:
+        parser.feed(_prepare_markup(text))
+        parser.close()
+    except AssertionError:
+        # The parser asserts on some malformed declarations; read the input as plain text.
+        parser = _TextExtractor()
+        parser.feed(_prepare_markup(text).replace("<", "&lt;"))
+        parser.close()
+    return "".join(parser.parts)
+
+
+def _collapse_space(match: re.Match[str]) -> str:
+    """One space, one line break or one blank line for a run of white space and block breaks."""
+    run = match.group(0)
+    from_markup = 2 if _PARAGRAPH_BREAK in run else 1 if _LINE_BREAK in run else 0
+    newlines = max(from_markup, min(run.count("\n"), 2))
+    return "\n" * newlines if newlines else " "
+
+
+# Markup that text pasted from a web page, a CMS or an email carries: paragraphs, line breaks,
+# emphasis, lists, links, tables and Word's <o:p>. Only text with one of these (or with a
+# character reference such as &amp;) is read as HTML. Anything else in angle brackets, such as
+# "<img src=x onerror=...>" or "<script>", is kept exactly as entered: it is somebody's text,
+# every page shows it escaped, and a coordinator who typed it should read back what they typed.
+_FORMATTING_TAG = re.compile(
+    r"</?(?:p|br|div|span|b|strong|i|em|u|ul|ol|li|h[1-6]|a|font|small|sup|sub|table|thead|"
+    r"tbody|tr|td|th|blockquote|hr|o:p)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+_CHARACTER_REFERENCE = re.compile(
+    r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+)
+
+
+def looks_like_html(value: str) -> bool:
+    """Whether text carries web-page formatting markup or character references."""
+    return bool(_FORMATTING_TAG.search(value) or _CHARACTER_REFERENCE.search(value))
+
+
+def html_to_text(value: str, *, multiline: bool = False) -> str:
+    """Plain text from HTML pasted out of a web page, a CMS or an email.
+
+    This is not a sanitiser: every page escapes what it shows. It exists so that descriptions
+    read well on the map, in plans and in CSV exports, rather than as "<p>Fun &amp; games</p>".
+    Angle brackets that are not HTML tags ("ages < 5", "<jo@example.org>") are kept, and text
+    without formatting markup or character references is not read as HTML at all.
+    """
+    text = _parse_html(value) if looks_like_html(value) else _plain_chars(value)
+    if not multiline:
+        return " ".join(text.replace(_LINE_BREAK, " ").replace(_PARAGRAPH_BREAK, " ").split())
+    return _SPACE_RUN.sub(_collapse_space, text).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# The result
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Validated:
+    """A cleaned asset with what is wrong with it (errors) and what looks odd (warnings).
+
+    `record` always holds every field, so a preview can show a row even when it cannot be saved.
+    """
+
+    record: dict
+    errors: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the record can be stored; warnings do not stop it."""
+        return not self.errors
+
+
+class _Invalid(ValueError):
+    """A value that cannot be used. The message says how to fix it; the field name is added."""
+
+
+@dataclass
+class _Context:
+    """What a cleaning function may need besides the value itself."""
+
+    record: dict  # the fields cleaned so far
+    warnings: list[str]
+
+
+Cleaner = Callable[[Field, object, _Context], object]
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _show(value: object, limit: int = 60) -> str:
+    """A value quoted for a message, cut short so one bad cell cannot flood the report."""
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"'{text}'"
+
+
+def _is_empty(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple, dict)):
+        return not value
+    return False
+
+
+def _key(text: str) -> str:
+    """A spelling-insensitive key, so "Men's sheds", "mens-sheds" and "MENS_SHEDS" all match."""
+    text = text.casefold().replace("'", "").replace("\u2019", "").replace("&", " and ")
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+
+
+@functools.cache
+def _lookup(vocabulary: tuple) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for term in vocabulary:
+        table[_key(term.slug)] = term.slug
+    for term in vocabulary:
+        table.setdefault(_key(term.label), term.slug)
+    return table
+
+
+def _slug_list(vocabulary: Iterable) -> str:
+    return ", ".join(term.slug for term in vocabulary)
+
+
+_ALL_APPROACHES: tuple[taxonomy.Term, ...] = tuple(
+    approach for strand in taxonomy.STRANDS for approach in strand.approaches
+)
+# Days also go by their usual abbreviations in timetables.
+_DAY_ABBREVIATIONS = {
+    "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday",
+    "weds": "wednesday", "thu": "thursday", "thur": "thursday", "thurs": "thursday",
+    "fri": "friday", "sat": "saturday", "sun": "sunday",
+}  # fmt: skip
+
+
+def _vocabulary(fld: Field) -> tuple:
+    if fld.vocabulary is not None:
+        return fld.vocabulary
+    if fld.name == "approach":
+        return _ALL_APPROACHES
+    raise LookupError(f"field {fld.name!r} is a choice without a vocabulary")
+
+
+def _match(vocabulary: tuple, text: str) -> str | None:
+    return _lookup(vocabulary).get(_key(text))
+
+
+def _text(fld: Field, value: object) -> str:
+    """A value that should be text; numbers are accepted because JSON and spreadsheets make them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Invalid(f"{_show(value)} is not text; enter the {fld.label.lower()} as text")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Invalid(f"{value} is not text; enter the {fld.label.lower()} as text")
+    return str(value)
+
+
+def _split_list(value: object, separators: str) -> list[object]:
+    """Items of a list field, given as a JSON list or as text separated by `separators`."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped.startswith("["):
+            try:
+                parsed = json.loads(stripped)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, list):
+                return parsed
+        return list(re.split(f"[{re.escape(separators)}]", value))
+    raise _Invalid(f"{_show(value)} is not a list; give a list, or separate items with ;")
+
+
+def _check_raw_length(value: str, limit: int) -> None:
+    if len(value) > limit * RAW_INPUT_FACTOR:
+        raise _Invalid(f"far too long ({len(value):,} characters); keep it under {limit:,}")
+
+
+# ---------------------------------------------------------------------------------------------
+# One cleaning function per field type
+# ---------------------------------------------------------------------------------------------
+
+
+def _clean_text(fld: Field, value: object, ctx: _Context) -> str | None:
+    """One line of plain text: names and addresses show in lists and on map labels."""
+    text = _text(fld, value)
+    _check_raw_length(text, TEXT_MAX_CHARS)
+    text = html_to_text(text)
+    if len(text) > TEXT_MAX_CHARS:
+        raise _Invalid(
+            f"too long ({len(text):,} characters); shorten it to {TEXT_MAX_CHARS} characters "
+            "or fewer"
+        )
+    return text or None
+
+
+def _clean_multiline(fld: Field, value: object, ctx: _Context) -> str | None:
+    """Plain text whose paragraphs survive, for descriptions and notes."""
+    text = _text(fld, value)
+    _check_raw_length(text, MULTILINE_MAX_CHARS)
+    text = html_to_text(text, multiline=True)
+    if len(text) > MULTILINE_MAX_CHARS:
+        raise _Invalid(
+            f"too long ({len(text):,} characters); shorten it to {MULTILINE_MAX_CHARS:,} "
+            "characters or fewer"
+        )
+    return text or None
+
+
+def _clean_id(value: object) -> str:
+    """An id that is safe in URLs and file names; left empty, the loader makes one."""
+    text = _text(fields.FIELDS_BY_NAME["id"], value).strip()
+    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,100}", text):
+        raise _Invalid(
+            f"{_show(text)} is not a usable id; use up to 100 letters, digits, dots, "
+            "underscores, colons or hyphens, or leave it empty to have one made"
+        )
+    return text
+
+
+def _clean_choice(fld: Field, value: object, ctx: _Context) -> str:
+    """The slug, found from the slug or the label as people type them in spreadsheets."""
+    vocabulary = _vocabulary(fld)
+    if fld.name == "approach" and ctx.record.get("strand") in taxonomy.STRANDS_BY_SLUG:
+        allowed = taxonomy.STRANDS_BY_SLUG[ctx.record["strand"]].approaches
+        how = f"use one of {_slug_list(allowed)} (the approaches of {ctx.record['strand']})"
+    else:
+        how = f"use one of {_slug_list(vocabulary)}"
+    if not isinstance(value, str):
+        raise _Invalid(f"{_show(value)} is not a {fld.name}; {how}")
+    slug = _match(vocabulary, value)
+    if slug is None:
+        raise _Invalid(f"{_show(value.strip())} is not a{_an(fld.name)} {fld.name}; {how}")
+    return slug
+
+
+def _an(word: str) -> str:
+    return "n" if word[:1] in "aeiou" else ""
+
+
+def _clean_choices(fld: Field, value: object, ctx: _Context) -> list[str]:
+    """Slugs in the order given, once each; every unknown item is named at once."""
+    vocabulary = _vocabulary(fld)
+    slugs: list[str] = []
+    unknown: list[str] = []
+    for item in _split_list(value, ";,|"):
+        if item is None or (isinstance(item, str) and not item.strip()):
+            continue
+        slug = _match(vocabulary, item) if isinstance(item, str) else None
+        if slug is None:
+            unknown.append(_show(item.strip() if isinstance(item, str) else item, 40))
+        elif slug not in slugs:
+            slugs.append(slug)
+    if unknown:
+        named = ", ".join(unknown[:5])
+        if len(unknown) > 5:
+            named += f" and {len(unknown) - 5} more"
+        raise _Invalid(
+            f"{named} {'is' if len(unknown) == 1 else 'are'} not allowed here; "
+            f"use any of {_slug_list(vocabulary)}, separated by ;"
+        )
+    return slugs
+
+
+def _clean_text_list(fld: Field, value: object, ctx: _Context) -> list[str]:
+    """Short free texts (languages), once each whatever their case."""
+    items: list[str] = []
+    for item in _split_list(value, ";,|"):
+        if item is None:
+            continue
+        text = html_to_text(_text(fld, item)[: TEXT_LIST_ITEM_MAX_CHARS * RAW_INPUT_FACTOR])
+        if len(text) > TEXT_LIST_ITEM_MAX_CHARS:
+            raise _Invalid(
+                f"{_show(text, 40)} is too long for one item; keep each item under "
+                f"{TEXT_LIST_ITEM_MAX_CHARS} characters and separate items with ;"
+            )
+        if text and text.casefold() not in {known.casefold() for known in items}:
+            items.append(text)
+    return items
+
+
+def _number(fld: Field, value: object) -> float:
+    """A finite number within the field's range; True is not 1 here, it is a mistake."""
+    if isinstance(value, bool):
+        raise _Invalid(f"{_show(value)} is not a number; enter {_range_hint(fld.name)}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise _Invalid(
+                f"{_show(value.strip())} is not a number; enter {_range_hint(fld.name)}"
+            ) from None
+    else:
+        raise _Invalid(f"{_show(value)} is not a number; enter {_range_hint(fld.name)}")
+    if not math.isfinite(number):
+        raise _Invalid(f"{_show(value)} is not a number; enter {_range_hint(fld.name)}")
+    low, high = _RANGES.get(fld.name, (-math.inf, math.inf))
+    if not low <= number <= high:
+        raise _Invalid(f"{_format_number(number)} is out of range; enter {_range_hint(fld.name)}")
+    return number
+
+
+def _range_hint(name: str) -> str:
+    words = _RANGE_WORDS.get(name, "a number")
+    if name not in _RANGES:
+        return words
+    low, high = _RANGES[name]
+    return f"{words} from {_format_number(low)} to {_format_number(high)}"
+
+
+def _format_number(number: float) -> str:
+    return f"{number:g}" if abs(number) < 1e15 else f"{number:.3g}"
+
+
+def _clean_integer(fld: Field, value: object, ctx: _Context) -> int:
+    number = _number(fld, value)
+    if number != int(number):
+        raise _Invalid(
+            f"{_format_number(number)} is not a whole number; enter {_range_hint(fld.name)}"
+        )
+    return int(number)
+
+
+def _clean_number(fld: Field, value: object, ctx: _Context) -> float:
+    return _number(fld, value)
+
+
+_TRUE_WORDS = frozenset({"true", "yes", "y", "1", "on"})
+_FALSE_WORDS = frozenset({"false", "no", "n", "0", "off"})
+
+
+def _clean_boolean(fld: Field, value: object, ctx: _Context) -> bool:
+    """Yes or no, however a spreadsheet or a form spells it."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    raise _Invalid(f"{_show(value)} is not yes or no; enter yes or no (or true/false, 1/0)")
+
+
+_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ][0-9:.]+(Z|[+-][0-9:]+)?")
+
+
+def _parse_day(text: str) -> date | None:
+    """The date `text` is written as, or None; ValueError when it names no real day (31/02).
+
+    Spreadsheets in the UK write day first, so 01/03/2024 is the 1st of March.
+    """
+    if dmy := _DMY.fullmatch(text):
+        return date(int(dmy.group(3)), int(dmy.group(2)), int(dmy.group(1)))
+    if _ISO_DATE.fullmatch(text):
+        return date.fromisoformat(text)
+    if _ISO_DATETIME.fullmatch(text):
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    return None
+
+
+def _clean_date(fld: Field, value: object, ctx: _Context) -> str:
+    how = "enter a date as YYYY-MM-DD, such as 2024-03-31 (or 31/03/2024)"
+    if isinstance(value, datetime):
+        day: date | None = value.date()
+    elif isinstance(value, date):
+        day = value
+    elif isinstance(value, str):
+        try:
+            day = _parse_day(value.strip())
+        except ValueError:
+            raise _Invalid(f"{_show(value.strip())} is not a real date; {how}") from None
+    else:
+        day = None
+    if day is None:
+        raise _Invalid(f"{_show(value)} is not a date; {how}")
+    # A day's grace, because the person checking may be ahead of the server's time zone.
+    if day > date.today() + timedelta(days=1):
+        raise _Invalid(f"{day.isoformat()} is in the future; enter a date no later than today")
+    return day.isoformat()
+
+
+_BARE_DOMAIN = re.compile(r"(?:[\w-]+\.)+[a-z]{2,}(?::\d+)?(?:[/?#].*)?", re.IGNORECASE)
+
+
+def _clean_url(fld: Field, value: object, ctx: _Context) -> str:
+    """An http(s) address with a host: the only kind that is safe to put in a link we show."""
+    if not isinstance(value, str):
+        raise _Invalid(
+            f"{_show(value)} is not a web address; enter one such as https://example.org"
+        )
+    text = value.strip()
+    if len(text) > 2000:
+        raise _Invalid("too long (over 2,000 characters); enter the address of the main page")
+    if any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text):
+        raise _Invalid(
+            f"{_show(text)} contains spaces or hidden characters; enter one web address with "
+            "no spaces, such as https://example.org/page"
+        )
+    if _BARE_DOMAIN.fullmatch(text):
+        raise _Invalid(f"{_show(text)} has no http:// or https://; enter https://{text}")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        _ = parts.port  # raises ValueError when the port is not a number
+    except ValueError:
+        raise _Invalid(f"{_show(text)} is not a web address; check it in a browser") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise _Invalid(f"{_show(text)} must start with http:// or https://")
+    if not host or not parts.netloc or not re.fullmatch(r"[\w.-]+|\[[0-9a-f:.]+\]", host):
+        raise _Invalid(
+            f"{_show(text)} has no site name after {parts.scheme}://; enter the full address, "
+            "such as https://example.org"
+        )
+    return text
+
+
+_EMAIL = re.compile(
+    r"(?P<local>[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+)@"
+    r"(?P<domain>[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+)"
+)
+
+
+def _clean_email(fld: Field, value: object, ctx: _Context) -> str:
+    """The address with its domain in lower case, so that duplicates can be spotted."""
+    text = value.strip() if isinstance(value, str) else ""
+    if text.lower().startswith("mailto:"):
+        text = text[len("mailto:") :]
+    match = _EMAIL.fullmatch(text)
+    if not match or len(text) > 254:
+        raise _Invalid(
+            f"{_show(value)} is not an email address; enter one such as name@example.org"
+        )
+    return f"{match.group('local')}@{match.group('domain').lower()}"
+
+
+def _clean_phone(fld: Field, value: object, ctx: _Context) -> str:
+    """The number as written (people read it, so its spacing is theirs), checked by its digits."""
+    how = "enter a number such as 0161 912 2000"
+    if not isinstance(value, str):
+        # A number from JSON or a spreadsheet has already lost its leading 0.
+        raise _Invalid(f"{_show(value)} is not written as text; {how}, in quotes")
+    text = " ".join(value.split())
+    if not re.fullmatch(r"\+?[0-9 ()-]+", text):
+        raise _Invalid(
+            f"{_show(text)} may only contain digits, spaces, a leading +, brackets and "
+            f"hyphens; {how}"
+        )
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("+44"):
+        digits = "0" + digits[2:]
+        if digits.startswith("00"):  # "+44 (0)161 ...": the 0 in brackets is not dialled
+            digits = digits[1:]
+    # 111 and 999 are three digits; 116 123 (Samaritans) is one of the 116 helplines.
+    if len(digits) in (3, 10, 11) or (len(digits) == 6 and digits.startswith("116")):
+        return text
+    if 6 <= len(digits) <= 15:
+        ctx.warnings.append(
+            f"{_show(text)} has {len(digits)} digits; UK numbers have 10 or 11, so check it"
+        )
+        return text
+    too = "few" if len(digits) < 6 else "many"
+    raise _Invalid(f"{_show(text)} has {len(digits)} digits, too {too}; {how}")
+
+
+def _clean_postcode(fld: Field, value: object, ctx: _Context) -> str:
+    postcode = normalise_postcode(value) if isinstance(value, str) else None
+    if postcode is None:
+        raise _Invalid(f"{_show(value)} is not a UK postcode; enter one such as {POSTCODE_EXAMPLE}")
+    return postcode
+
+
+def _json_object(fld: Field, value: object, example: str) -> object:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise _Invalid(
+                f"not valid JSON ({exc.msg} at character {exc.pos}); {example}"
+            ) from None
+    return value
+
+
+_SCHEDULE_EXAMPLE = (
+    'give {"sessions": [{"day": "tuesday", "frequency": "weekly", "start": "10:00", '
+    '"end": "12:00"}], "notes": "Term time only"}, or just a sentence such as "Tuesdays 10 till 12"'
+)
+_SESSION_KEYS = frozenset({"day", "frequency", "start", "end"})
+MAX_SESSIONS = 50
+
+
+def _clean_schedule(fld: Field, value: object, ctx: _Context) -> dict | None:
+    """Structured sessions, so that search can answer "on Tuesday mornings", plus free notes.
+
+    Audits often have only a sentence ("Tuesdays 10 till 12"); that is kept as the notes rather
+    than refused, and a coordinator can add sessions later.
+    """
+    if isinstance(value, str) and not value.lstrip().startswith("{"):
+        notes = _clean_multiline(fld, value, ctx)
+        return {"sessions": [], "notes": notes or ""} if notes else None
+    schedule = _json_object(fld, value, _SCHEDULE_EXAMPLE)
+    if not isinstance(schedule, dict):
+        raise _Invalid(f"{_show(value)} is not a schedule; {_SCHEDULE_EXAMPLE}")
+    extra = sorted(set(schedule) - {"sessions", "notes"})
+    if extra:
+        raise _Invalid(f"unknown key {_show(extra[0])}; a schedule has only sessions and notes")
+    sessions = schedule.get("sessions") or []
+    if not isinstance(sessions, list):
+        raise _Invalid(f"sessions must be a list; {_SCHEDULE_EXAMPLE}")
+    if len(sessions) > MAX_SESSIONS:
+        raise _Invalid(
+            f"too many sessions ({len(sessions)}); list at most {MAX_SESSIONS} and put the "
+            "rest in notes"
+        )
+    problems: list[str] = []
+    cleaned: list[dict] = []
+    for number, session in enumerate(sessions, start=1):
+        try:
+            cleaned.append(_clean_session(session))
+        except _Invalid as exc:
+            problems.append(f"session {number}: {exc}")
+    if problems:
+        raise _Invalid("; ".join(problems))
+    notes = schedule.get("notes")
+    notes = _clean_multiline(fld, notes, ctx) if not _is_empty(notes) else None
+    if not cleaned and not notes:
+        return None
+    return {"sessions": cleaned, "notes": notes or ""}
+
+
+def _clean_session(session: object) -> dict:
+    if not isinstance(session, dict):
+        raise _Invalid(f"{_show(session)} is not a session; give day, frequency, start and end")
+    extra = sorted(set(session) - _SESSION_KEYS)
+    if extra:
+        raise _Invalid(
+            f"unknown key {_show(extra[0])}; a session has day, frequency, start and end"
+        )
+    day_text = session.get("day")
+    if _is_empty(day_text):
+        raise _Invalid(f"day is missing; use one of {_slug_list(taxonomy.DAYS)}")
+    day = None
+    if isinstance(day_text, str):
+        day = _match(taxonomy.DAYS, day_text) or _DAY_ABBREVIATIONS.get(_key(day_text))
+    if day is None:
+        raise _Invalid(
+            f"day {_show(day_text)} is not a day; use one of {_slug_list(taxonomy.DAYS)}"
+        )
+    frequency_text = session.get("frequency")
+    frequency = "weekly"
+    if not _is_empty(frequency_text):
+        found = None
+        if isinstance(frequency_text, str):
+            found = _match(taxonomy.FREQUENCIES, frequency_text)
+        if found is None:
+            raise _Invalid(
+                f"frequency {_show(frequency_text)} is not a frequency; "
+                f"use one of {_slug_list(taxonomy.FREQUENCIES)}"
+            )
+        frequency = found
+    start = _clean_time("start", session.get("start"))
+    end = _clean_time("end", session.get("end"))
+    if start and end and end <= start:
+        relation = "the same as" if end == start else "before"
+        raise _Invalid(f"end {end} is {relation} start {start}; check the times")
+    return {"day": day, "frequency": frequency, "start": start, "end": end}
+
+
+_TIME = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
+
+
+def _clean_time(which: str, value: object) -> str | None:
+    if _is_empty(value):
+        return None
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    # "10.30" is how many UK timetables write it.
+    match = _TIME.fullmatch(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise _Invalid(f"{which} {_show(value)} is not a time; use 24-hour HH:MM such as 14:30")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+MAX_GEOMETRY_POINTS = 50_000
+_GEOMETRY_EXAMPLE = (
+    'give a GeoJSON Polygon, such as {"type": "Polygon", "coordinates": [[[lon, lat], ...]]}'
+)
+
+
+def _clean_geometry(fld: Field, value: object, ctx: _Context) -> dict:
+    """A polygon that map and spatial queries can use as it is (shapely checks the rings)."""
+    geojson = _json_object(fld, value, _GEOMETRY_EXAMPLE)
+    if isinstance(geojson, dict) and geojson.get("type") == "Feature":
+        geojson = geojson.get("geometry")
+    if not isinstance(geojson, dict) or geojson.get("type") not in ("Polygon", "MultiPolygon"):
+        kind = geojson.get("type") if isinstance(geojson, dict) else None
+        found = f"a {kind}" if isinstance(kind, str) else _show(value)
+        raise _Invalid(f"{found} is not a polygon; {_GEOMETRY_EXAMPLE}")
+    try:
+        geometry = shape(geojson)
+        points = shapely.get_num_coordinates(geometry)
+    except (ShapelyError, ValueError, TypeError, IndexError, KeyError, AttributeError):
+        raise _Invalid(
+            f"the coordinates are not a valid {geojson['type']}; {_GEOMETRY_EXAMPLE}"
+        ) from None
+    if geometry.is_empty:
+        raise _Invalid(f"the {geojson['type']} has no coordinates; {_GEOMETRY_EXAMPLE}")
+    if points > MAX_GEOMETRY_POINTS:
+        raise _Invalid(
+            f"too detailed ({points:,} points); simplify it to under {MAX_GEOMETRY_POINTS:,}"
+        )
+    min_lon, min_lat, max_lon, max_lat = geometry.bounds
+    if not all(math.isfinite(n) for n in geometry.bounds) or not (
+        -180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90
+    ):
+        raise _Invalid("coordinates outside the Earth; give [longitude, latitude] pairs in WGS84")
+    if not geometry.is_valid:
+        raise _Invalid(
+            f"not a valid shape ({explain_validity(geometry)}); redraw it so that its edges "
+            "do not cross"
+        )
+    return json.loads(json.dumps(mapping(geometry)))
+
+
+_CLEANERS: dict[str, Cleaner] = {
+    fields.TEXT: _clean_text,
+    fields.MULTILINE: _clean_multiline,
+    fields.CHOICE: _clean_choice,
+    fields.CHOICES: _clean_choices,
+    fields.TEXT_LIST: _clean_text_list,
+    fields.INTEGER: _clean_integer,
+    fields.NUMBER: _clean_number,
+    fields.BOOLEAN: _clean_boolean,
+    fields.DATE: _clean_date,
+    fields.URL: _clean_url,
+    fields.EMAIL: _clean_email,
+    fields.PHONE: _clean_phone,
+    fields.POSTCODE: _clean_postcode,
+    fields.SCHEDULE: _clean_schedule,
+    fields.GEOMETRY: _clean_geometry,
+}
+
+# ---------------------------------------------------------------------------------------------
+# The whole record
+# ---------------------------------------------------------------------------------------------
+
+
+def _required_message(fld: Field) -> str:
+    if fld.type == fields.CHOICE:
+        return f"{fld.name} is required; use one of {_slug_list(_vocabulary(fld))}"
+    hint = fld.help.rstrip(".")
+    if hint and not hint[1:2].isupper():
+        hint = hint[0].lower() + hint[1:]
+    return f"{fld.name} is required; enter {hint or 'the ' + fld.label.lower()}"
+
+
+def _default(name: str) -> object:
+    return copy.deepcopy(fields.DEFAULTS.get(name))
+
+
+def validate_asset(
+    data: Mapping[str, object],
+    *,
+    bounds: tuple[float, float, float, float] | None = UK_BOUNDS,
+) -> Validated:
+    """Clean one asset and say what is wrong with it, without storing anything.
+
+    `data` may come from JSON (lists, numbers, booleans) or from a CSV or form (all strings).
+    `bounds` is (min_lon, min_lat, max_lon, max_lat) of the area the directory covers, or None
+    for anywhere on Earth. Keys that are not fields are ignored, so a spreadsheet may carry its
+    own extra columns.
+    """
+    result = Validated(record={})
+    for fld in fields.FIELDS:
+        raw = data.get(fld.name)
+        warnings: list[str] = []
+        value: object = None
+        if not _is_empty(raw):
+            try:
+                if fld.name == "id":
+                    value = _clean_id(raw)
+                else:
+                    value = _CLEANERS[fld.type](fld, raw, _Context(result.record, warnings))
+            except _Invalid as exc:
+                result.errors[fld.name] = f"{fld.name}: {exc}"
+        if value is None:
+            value = _default(fld.name)
+            if fld.required and fld.name not in result.errors:
+                result.errors[fld.name] = _required_message(fld)
+        result.record[fld.name] = value
+        if warnings and fld.name not in result.errors:
+            result.warnings[fld.name] = f"{fld.name}: " + "; ".join(warnings)
+    _check_approach(result)
+    _check_ages(result)
+    _check_position(result, bounds)
+    return result
+
+
+def _check_approach(result: Validated) -> None:
+    approach, strand = result.record.get("approach"), result.record.get("strand")
+    if not approach or not strand or "approach" in result.errors:
+        return
+    home = taxonomy.APPROACH_STRAND[approach]
+    if home != strand:
+        allowed = _slug_list(taxonomy.STRANDS_BY_SLUG[strand].approaches)
+        result.errors["approach"] = (
+            f"approach: {approach} belongs to the {home} strand, not {strand}; use one of "
+            f"{allowed}, change the strand to {home}, or leave the approach empty"
+        )
+
+
+def _check_ages(result: Validated) -> None:
+    low, high = result.record.get("min_age"), result.record.get("max_age")
+    if low is not None and high is not None and low > high:
+        result.errors["max_age"] = (
+            f"max_age: {high} is below min_age {low}; swap them, or leave max_age empty if "
+            "there is no upper limit"
+        )
+
+
+def _inside(lon: float, lat: float, bounds: tuple[float, float, float, float]) -> bool:
+    min_lon, min_lat, max_lon, max_lat = bounds
+    return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
+
+
+def _check_position(result: Validated, bounds: tuple[float, float, float, float] | None) -> None:
+    lat, lon = result.record.get("lat"), result.record.get("lon")
+    if lat is None or lon is None:
+        return
+    if bounds is None:
+        if lat == 0 and lon == 0:
+            result.warnings["lat"] = (
+                "lat: 0, 0 is in the Atlantic off West Africa; the position is probably missing, "
+                "so enter the real latitude and longitude"
+            )
+        return
+    if _inside(lon, lat, bounds):
+        return
+    min_lon, min_lat, max_lon, max_lat = bounds
+    if _inside(lat, lon, bounds):
+        result.errors["lat"] = (
+            f"lat and lon: latitude and longitude look swapped (lat {lat:g}, lon {lon:g}); "
+            f"put the latitude (between {min_lat:g} and {max_lat:g} here) in lat and the "
+            "longitude in lon"
+        )
+        return
+    area = "the UK" if bounds == UK_BOUNDS else "the area this directory covers"
+    if not min_lat <= lat <= max_lat:
+        result.errors["lat"] = (
+            f"lat: {lat:g} is outside {area} (latitude {min_lat:g} to {max_lat:g}); "
+            "check the latitude, in WGS84 decimal degrees"
+        )
+    if not min_lon <= lon <= max_lon:
+        result.errors["lon"] = (
+            f"lon: {lon:g} is outside {area} (longitude {min_lon:g} to {max_lon:g}); "
+            "check the longitude, in WGS84 decimal degrees (west of Greenwich is negative)"
+        )

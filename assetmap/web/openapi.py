@@ -1,0 +1,207 @@
+"""The OpenAPI 3 document for /api, built from the taxonomy and the field list so it cannot
+drift from what the API accepts and returns."""
+
+from __future__ import annotations
+
+from assetmap import fields, taxonomy
+from assetmap.queries import DEFAULT_LIMIT, MAX_LIMIT
+
+_JSON_SCHEMA_TYPES = {
+    fields.INTEGER: {"type": "integer"},
+    fields.NUMBER: {"type": "number"},
+    fields.BOOLEAN: {"type": "boolean"},
+    fields.CHOICES: {"type": "array", "items": {"type": "string"}},
+    fields.TEXT_LIST: {"type": "array", "items": {"type": "string"}},
+    fields.SCHEDULE: {"$ref": "#/components/schemas/Schedule"},
+    fields.GEOMETRY: {"type": "object", "description": "GeoJSON Polygon or MultiPolygon"},
+    fields.DATE: {"type": "string", "format": "date"},
+    fields.URL: {"type": "string", "format": "uri"},
+    fields.EMAIL: {"type": "string", "format": "email"},
+}
+
+
+def _property(field: fields.Field) -> dict:
+    schema = dict(_JSON_SCHEMA_TYPES.get(field.type, {"type": "string"}))
+    if field.vocabulary is not None:
+        enum = [t.slug for t in field.vocabulary]
+        if field.type == fields.CHOICES:
+            schema["items"] = {"type": "string", "enum": enum}
+        else:
+            schema["enum"] = enum
+    if "$ref" not in schema:
+        schema["description"] = field.label + (f": {field.help}" if field.help else "")
+        schema["nullable"] = not field.required
+    return schema
+
+
+def _list_parameter(name: str, terms, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description + " Several may be given, comma-separated or repeated.",
+        "schema": {"type": "array", "items": {"type": "string", "enum": [t.slug for t in terms]}},
+        "style": "form",
+        "explode": True,
+    }
+
+
+def openapi_document() -> dict:
+    public_properties = {
+        f.name: _property(f)
+        for f in fields.FIELDS
+        if not f.professional and f.name not in ("lat", "lon")
+    }
+    error = {"$ref": "#/components/schemas/Error"}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "assetmap API",
+            "version": "1",
+            "description": "Community assets tagged by strand and location. Geographic answers "
+            "are GeoJSON; errors are JSON {error, details} with a 4xx status.",
+        },
+        "paths": {
+            "/api/v1/assets": {
+                "get": {
+                    "summary": "List open assets as a GeoJSON FeatureCollection, a page at a time",
+                    "parameters": [
+                        _list_parameter("strand", taxonomy.STRANDS, "Only these strands."),
+                        _list_parameter("kind", taxonomy.KINDS, "Only these kinds."),
+                        {
+                            "name": "bbox",
+                            "in": "query",
+                            "description": "min_lon,min_lat,max_lon,max_lat (WGS84)",
+                            "schema": {"type": "string", "example": "-2.5,53.35,-2.2,53.48"},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "description": f"Page size; values above {MAX_LIMIT} are capped.",
+                            "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
+                        },
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "default": 0},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "A page of assets; `next` is the next page or null",
+                            "content": {
+                                "application/geo+json": {
+                                    "schema": {"$ref": "#/components/schemas/AssetCollection"}
+                                }
+                            },
+                        },
+                        "400": {
+                            "description": "A bad parameter, named in the error",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    },
+                }
+            },
+            "/api/v1/assets/{id}": {
+                "get": {
+                    "summary": "One asset as a GeoJSON Feature",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The asset",
+                            "content": {
+                                "application/geo+json": {
+                                    "schema": {"$ref": "#/components/schemas/Asset"}
+                                }
+                            },
+                        },
+                        "404": {
+                            "description": "No such asset",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    },
+                }
+            },
+            "/api/v1/taxonomy": {
+                "get": {
+                    "summary": "Strands, approaches, kinds, categories, audiences and other terms",
+                    "responses": {
+                        "200": {"description": "The taxonomy", "content": {"application/json": {}}}
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3 document",
+                            "content": {"application/json": {}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string"}, "details": {}},
+                },
+                "Schedule": {
+                    "type": "object",
+                    "properties": {
+                        "sessions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "day": {
+                                        "type": "string",
+                                        "enum": [d.slug for d in taxonomy.DAYS],
+                                    },
+                                    "frequency": {
+                                        "type": "string",
+                                        "enum": [f.slug for f in taxonomy.FREQUENCIES],
+                                    },
+                                    "start": {"type": "string", "example": "10:00"},
+                                    "end": {"type": "string", "example": "12:00"},
+                                },
+                            },
+                        },
+                        "notes": {"type": "string"},
+                    },
+                },
+                "Asset": {
+                    "type": "object",
+                    "required": ["type", "id", "geometry", "properties"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Feature"]},
+                        "id": {"type": "string"},
+                        "geometry": {
+                            "type": "object",
+                            "description": "GeoJSON Point [longitude, latitude]",
+                        },
+                        "properties": {"type": "object", "properties": public_properties},
+                    },
+                },
+                "AssetCollection": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string", "enum": ["FeatureCollection"]},
+                        "total": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                        "next": {"type": "string", "nullable": True},
+                        "attribution": {"type": "string"},
+                        "features": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Asset"},
+                        },
+                    },
+                },
+            }
+        },
+    }

@@ -1,0 +1,72 @@
+"""Public pages: the home page, the map, an asset's page, and the strand colours."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+
+from assetmap import describe, taxonomy
+from assetmap.fields import public_view
+from assetmap.maps import build_asset_map
+from assetmap.store import assets as store
+from assetmap.web.db import get_db
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home():
+    """What this is, how many assets each strand has, and where to go next."""
+    counts = store.count_by_strand(get_db())
+    return render_template(
+        "home.html", strands=taxonomy.STRANDS, counts=counts, total=sum(counts.values())
+    )
+
+
+@bp.get("/map")
+def asset_map():
+    """Every open asset on a map, one layer per strand; `?asset=ID` zooms to one."""
+    config = current_app.config
+    rendered = build_asset_map(
+        static_url=lambda path: url_for("static", filename=path),
+        api_url=url_for("api.list_assets"),
+        asset_url=url_for("public.asset_page", asset_id="ASSET_ID"),
+        tile_url=config["ASSETMAP_TILE_URL"],
+        tile_attribution=config["ASSETMAP_TILE_ATTRIBUTION"],
+        centre=config["ASSETMAP_CENTRE_PARSED"],
+        focus=request.args.get("asset") or None,
+    )
+    counts = store.count_by_strand(get_db())
+    return render_template("map.html", map=rendered, strands=taxonomy.STRANDS, counts=counts)
+
+
+@bp.get("/assets/<asset_id>")
+def asset_page(asset_id: str):
+    """An asset's details for a resident: what, who for, when, where, cost, access, how to join."""
+    record = store.get_asset(get_db(), asset_id)
+    if record is None:
+        abort(404, description="There is no asset at this address. It may have been removed.")
+    return render_template(
+        "asset.html",
+        asset=public_view(record),
+        strand=taxonomy.STRANDS_BY_SLUG.get(record["strand"]),
+        approach=taxonomy.approach_label(record["approach"]),
+        kind=taxonomy.label(taxonomy.KINDS, record["kind"]),
+        categories=describe.labels(taxonomy.CATEGORIES, record["categories"]),
+        audiences=describe.labels(taxonomy.AUDIENCES, record["audiences"]),
+        accessibility=describe.labels(taxonomy.ACCESSIBILITY, record["accessibility"]),
+        cost=taxonomy.label(taxonomy.COSTS, record["cost"]),
+        status=taxonomy.label(taxonomy.STATUSES, record["status"]),
+        schedule=describe.schedule_in_words(record["schedule"]),
+        ages=describe.age_range(record["min_age"], record["max_age"]),
+        illustrative=describe.is_illustrative(record),
+    )
+
+
+@bp.get("/strands.css")
+def strands_css():
+    """Strand colours as CSS classes, made from the taxonomy so colours live in one place."""
+    css = render_template("strands.css", strands=taxonomy.STRANDS)
+    response = current_app.response_class(css, mimetype="text/css")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response

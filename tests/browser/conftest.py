@@ -1,0 +1,109 @@
+"""Browser fixtures: the app served on a local port, and headless Debian Chromium.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright; `playwright install` is not
+used. Without it these tests skip with the reason, unless ASSETMAP_REQUIRE_BROWSER is set
+(as CI does), when they fail instead, so CI cannot pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from werkzeug.serving import make_server
+
+from assetmap import create_app
+from tests.conftest import load_sample
+
+CHROMIUM = os.environ.get("ASSETMAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TILE_HOST = "tile.openstreetmap.org"
+# A 1x1 transparent PNG, served in place of map tiles so tests never leave the machine.
+BLANK_TILE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+
+
+def _chromium_missing_reason() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _chromium_missing_reason()
+    if reason:
+        if os.environ.get("ASSETMAP_REQUIRE_BROWSER"):
+            pytest.fail(f"browser tests are required here but cannot run: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app on the sample data, served by a real HTTP server on a free local port."""
+    db_path = tmp_path_factory.mktemp("browser") / "assetmap.db"
+    load_sample(db_path)
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+class PageWatch:
+    """What a page did that a test may need to refuse: dialogs, script errors, outside requests."""
+
+    def __init__(self):
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.outside_requests: list[str] = []
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    watch = PageWatch()
+
+    def on_dialog(dialog):
+        watch.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_console(message):
+        if message.type == "error":
+            watch.errors.append(message.text)
+
+    def route(route):
+        host = urlparse(route.request.url).hostname
+        if host == "127.0.0.1":
+            return route.continue_()
+        if host and host.endswith(TILE_HOST):
+            return route.fulfill(status=200, content_type="image/png", body=BLANK_TILE)
+        watch.outside_requests.append(route.request.url)
+        return route.abort()
+
+    page.on("dialog", on_dialog)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: watch.errors.append(str(error)))
+    context.route("**/*", route)
+    page.watch = watch
+    page.base_url = live_server
+    yield page
+    context.close()

@@ -1,0 +1,100 @@
+"""Pages people read: home, the map, an asset's page, errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import HOSTILE_NAME
+
+
+def test_home_counts_each_strand(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "Access to community resources</strong></a>:\n    3 listed" in page
+    assert "Volunteer and peer roles</strong></a>:\n    1 listed" in page
+
+
+def test_map_page_loads_only_local_scripts_and_styles(client):
+    page = client.get("/map").get_data(as_text=True)
+    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
+    assert sources, "the map page loads no scripts or styles"
+    for url in sources:
+        assert url.startswith("/"), f"{url} is not served by the app"
+    assert "/static/vendor/leaflet/leaflet.js" in sources
+    assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in sources
+    assert "cdn" not in page.lower()
+
+
+def test_every_local_script_and_style_on_the_map_page_is_served(client):
+    page = client.get("/map").get_data(as_text=True)
+    for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
+        response = client.get(url)
+        response.close()
+        assert response.status_code == 200, url
+
+
+def test_map_page_holds_no_asset_text(client):
+    page = client.get("/map").get_data(as_text=True)
+    assert "Sale Walking Group" not in page
+    assert "alert(" not in page
+
+
+def test_map_page_has_a_layer_and_a_legend_entry_per_strand(client):
+    page = client.get("/map").get_data(as_text=True)
+    for label in (
+        "Strengthening communities",
+        "Volunteer and peer roles",
+        "Collaborations and partnerships",
+        "Access to community resources",
+    ):
+        assert page.count(label) >= 2  # layer control and legend
+
+
+def test_asset_page_shows_details_in_words(client):
+    page = client.get("/assets/sale-walking-group").get_data(as_text=True)
+    assert "<h1>Sale Walking Group</h1>" in page
+    assert "Every Tuesday, 10:00 to 12:00" in page
+    assert "Free" in page and "Walking, Physical activity" in page
+    assert "You can ask to join yourself" in page
+
+
+def test_asset_page_leaves_out_professional_only_details(client):
+    page = client.get("/assets/sale-walking-group").get_data(as_text=True)
+    assert "Sam Example" not in page and "07700 900123" not in page
+    assert "after 2pm" not in page
+
+
+def test_hostile_text_is_escaped_on_the_asset_page(client):
+    page = client.get("/assets/hostile-example").get_data(as_text=True)
+    assert HOSTILE_NAME not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;${alert(2)}" in page
+    assert "<script>alert(4)" not in page
+
+
+def test_an_unknown_asset_page_is_a_friendly_404(client):
+    response = client.get("/assets/nope")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_strand_colours_come_from_the_taxonomy(client):
+    response = client.get("/strands.css")
+    assert response.mimetype == "text/css"
+    assert ".strand-volunteer_peer_roles { --strand-colour: #762a83; }" in response.get_data(
+        as_text=True
+    )
+
+
+@pytest.mark.parametrize("url", ["/", "/map", "/assets/sale-walking-group"])
+def test_pages_need_no_database_setup_beyond_init(client, url):
+    assert client.get(url).status_code == 200
+
+
+def test_a_database_without_init_gets_a_503_that_says_what_to_do(tmp_path):
+    from assetmap import create_app
+
+    app = create_app({"ASSETMAP_DB": str(tmp_path / "new.db"), "SECRET_KEY": "x"})
+    response = app.test_client().get("/api/v1/assets")
+    assert response.status_code == 503
+    assert "assetmap init" in response.get_json()["error"]
