@@ -25,8 +25,9 @@ from assetmap.fields import (
 )
 
 ATTRIBUTION = (
-    "Contains public sector information licensed under the Open Government Licence v3.0 "
-    "(Trafford Council; ONS). See data/NOTICE.md."
+    "Contains public sector information licensed under the Open Government Licence v3.0: "
+    "Trafford Council (libraries, sports clubs, mental-health services) and ONS (postcodes). "
+    "Records with source 'illustrative' are made up for illustration. See data/NOTICE.md."
 )
 
 

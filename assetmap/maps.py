@@ -112,7 +112,9 @@ def build_asset_map(
     page's URL with ASSET_ID where the id goes; `focus` is an asset id to zoom to and open.
     """
     m = folium.Map(location=list(centre), zoom_start=zoom, tiles=None, control_scale=True)
-    folium.TileLayer(tile_url, attr=tile_attribution, name="Street map", max_zoom=19).add_to(m)
+    folium.TileLayer(
+        tile_url, attr=tile_attribution, name="Street map", max_zoom=19, control=False
+    ).add_to(m)
     layers = {}
     for strand in taxonomy.STRANDS:
         cluster = MarkerCluster(
