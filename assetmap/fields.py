@@ -99,6 +99,8 @@ FIELDS: tuple[Field, ...] = (
     Field("link_worker_referral", BOOLEAN, "Link workers can refer"),
     Field("referral_details", MULTILINE, "How to join"),
     Field("status", CHOICE, "Status", "Active, paused or closed.", vocabulary=taxonomy.STATUSES),
+    Field("archived", BOOLEAN, "Archived",
+          "Archived assets leave public pages and search but stay in the database and history."),
     Field("last_verified", DATE, "Last checked", "Date the details were last confirmed."),
     Field("verified_by", TEXT, "Checked by"),
     Field("source", TEXT, "Source", "Which import or data set it came from."),
@@ -118,6 +120,7 @@ DEFAULTS: dict[str, object] = {
     "languages": [],
     "schedule": {"sessions": [], "notes": ""},
     "status": "active",
+    "archived": False,
 }
 
 

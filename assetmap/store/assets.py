@@ -103,6 +103,7 @@ class AssetFilter:
     kinds: tuple[str, ...] = ()
     bbox: tuple[float, float, float, float] | None = None
     include_closed: bool = False
+    include_archived: bool = False
 
 
 def _where(filter: AssetFilter) -> tuple[str, list]:
@@ -123,6 +124,8 @@ def _where(filter: AssetFilter) -> tuple[str, list]:
         params.extend([min_lon, max_lon, min_lat, max_lat])
     if not filter.include_closed:
         clauses.append("status != 'closed'")
+    if not filter.include_archived:
+        clauses.append("archived = 0")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -144,8 +147,11 @@ def iter_assets(db: sqlite_utils.Database) -> Iterator[dict]:
 
 
 def count_by_strand(db: sqlite_utils.Database) -> dict[str, int]:
-    """How many open (not closed) assets each strand has."""
-    sql = "SELECT strand, count(*) FROM assets WHERE status != 'closed' GROUP BY strand"
+    """How many open assets (not closed, not archived) each strand has."""
+    sql = (
+        "SELECT strand, count(*) FROM assets WHERE status != 'closed' AND archived = 0 "
+        "GROUP BY strand"
+    )
     return {strand: n for strand, n in db.conn.execute(sql)}
 
 

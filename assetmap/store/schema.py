@@ -107,6 +107,40 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX asset_history_asset ON asset_history (asset_id, version_id)",
         ),
     ),
+    (
+        "accounts, login attempts, the audit log, and archiving assets",
+        (
+            "ALTER TABLE assets ADD COLUMN archived INTEGER NOT NULL DEFAULT 0",
+            """CREATE TABLE users (
+                id INTEGER PRIMARY KEY,
+                email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                password_hash TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('admin', 'coordinator', 'link_worker')),
+                active INTEGER NOT NULL DEFAULT 1,
+                session_version INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                password_changed_at TEXT NOT NULL,
+                last_login_at TEXT
+            )""",
+            """CREATE TABLE login_attempts (
+                id INTEGER PRIMARY KEY,
+                email TEXT NOT NULL COLLATE NOCASE,
+                address TEXT NOT NULL,
+                succeeded INTEGER NOT NULL,
+                attempted_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX login_attempts_email ON login_attempts (email, attempted_at)",
+            "CREATE INDEX login_attempts_address ON login_attempts (address, attempted_at)",
+            """CREATE TABLE audit_log (
+                id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT,
+                details TEXT
+            )""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

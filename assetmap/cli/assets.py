@@ -1,8 +1,4 @@
-"""The `assetmap` command: set up the database, load and export assets, serve the app.
-
-Each command's docstring is its --help text, with an example. The same commands work as
-`flask --app assetmap COMMAND`, because they are registered on the app's CLI group.
-"""
+"""Commands for the database and its assets: init, load, export, and serve the app."""
 
 from __future__ import annotations
 
@@ -14,7 +10,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from assetmap.formats import FormatError, write_csv, write_geojson
 from assetmap.loading import load_file
@@ -147,27 +143,4 @@ def serve_command(host: str, port: int, workers: int):
     click.echo(f"serving on http://{host}:{port}")
     os.execv(gunicorn, args) if os.path.isabs(gunicorn) else os.execvp(gunicorn, args)
 
-
 COMMANDS = (init_command, load_command, export_command, serve_command)
-
-
-def register(app) -> None:
-    """Add the commands to the app's CLI group, for `flask --app assetmap ...`."""
-    for command in COMMANDS:
-        app.cli.add_command(command)
-
-
-def _create_app():
-    from assetmap import create_app
-
-    return create_app()
-
-
-@click.group(
-    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
-)
-def main():
-    """assetmap: a community asset map and social-prescribing directory.
-
-    The database is ASSETMAP_DB (default instance/assetmap.db).
-    """

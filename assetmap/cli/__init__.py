@@ -1,0 +1,42 @@
+"""The `assetmap` command.
+
+Each area of the app keeps its commands in a module of this package and lists them in its
+COMMANDS; `register` adds them all to the app's CLI group, so the same commands work as
+`assetmap COMMAND` and as `flask --app assetmap COMMAND`. Each command's docstring is its
+--help text, with an example.
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+
+from assetmap.cli import assets
+
+MODULES = (assets,)
+
+
+def register(app) -> None:
+    """Add every module's commands to the app's CLI group."""
+    for module in MODULES:
+        for command in module.COMMANDS:
+            app.cli.add_command(command)
+
+
+def _create_app():
+    from assetmap import create_app
+
+    return create_app()
+
+
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+)
+def main():
+    """assetmap: a community asset map and social-prescribing directory.
+
+    The database is ASSETMAP_DB (default instance/assetmap.db).
+    """
