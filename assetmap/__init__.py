@@ -23,7 +23,7 @@ def _templates_folder() -> str:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app: settings, the blueprints and the CLI commands.
+    """Build the app: settings, security, the blueprints and the CLI commands.
 
     The database is not touched here: `assetmap init` creates or migrates it, so that several
     gunicorn workers never race to migrate and `assetmap --help` writes nothing.
@@ -34,17 +34,22 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
     db_path = Path(app.config["ASSETMAP_DB"])
     if not app.config.get("SECRET_KEY"):
+        if app.config["ASSETMAP_ENV"] == "production":
+            raise RuntimeError("SECRET_KEY must be set when ASSETMAP_ENV is production")
         app.config["SECRET_KEY"] = settings.instance_secret_key(db_path.parent)
     app.config["ASSETMAP_BOUNDS_PARSED"] = settings.parse_bounds(app.config["ASSETMAP_BOUNDS"])
     app.config["ASSETMAP_CENTRE_PARSED"] = settings.parse_centre(app.config["ASSETMAP_MAP_CENTRE"])
+    app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["ASSETMAP_MAX_UPLOAD_MB"]) * 1024**2)
     app.json.sort_keys = False
 
-    from assetmap.web import api, db, errors, public
+    from assetmap.web import admin, api, auth, db, errors, guard, manage, public, security
 
     db.init_app(app)
+    security.init_app(app)
+    guard.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(api.bp)
+    for blueprint in (public.bp, api.bp, auth.bp, manage.bp, admin.bp):
+        app.register_blueprint(blueprint)
 
     from assetmap.cli import register
 

@@ -29,6 +29,22 @@ SETTINGS: tuple[Setting, ...] = (
         "once into instance/secret_key and reused.",
     ),
     Setting(
+        "ASSETMAP_ENV",
+        "demo",
+        "'production' refuses to start without SECRET_KEY; 'demo' generates one.",
+    ),
+    Setting(
+        "ASSETMAP_MAX_UPLOAD_MB",
+        "20",
+        "Largest request body (form or uploaded file) accepted, in megabytes; larger gets a 413.",
+    ),
+    Setting(
+        "ASSETMAP_TRUSTED_PROXIES",
+        "0",
+        "How many reverse proxies sit in front of the app; their X-Forwarded-For/-Proto "
+        "headers are then trusted (for https cookies and sign-in throttling by address).",
+    ),
+    Setting(
         "ASSETMAP_TILE_URL",
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "Map tile URL template (the only request a page makes to another server).",

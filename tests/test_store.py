@@ -118,23 +118,23 @@ def test_any_change_can_be_undone(fresh_db):
     store.save_asset(fresh_db, record(), who="t")
     store.save_asset(fresh_db, record(name="Renamed by mistake"), who="t")
     change = store.history(fresh_db, "sale-walking-group")[0]
-    store.restore_version(fresh_db, change["version_id"], who="t")
+    store.undo_change(fresh_db, change["version_id"], who="t")
     assert store.get_asset(fresh_db, "sale-walking-group")["name"] == "Sale Walking Group"
 
     store.delete_asset(fresh_db, "sale-walking-group", who="t", why="closed down?")
     deletion = store.history(fresh_db, "sale-walking-group")[0]
     assert deletion["action"] == "delete"
-    store.restore_version(fresh_db, deletion["version_id"], who="t")
+    store.undo_change(fresh_db, deletion["version_id"], who="t")
     assert store.get_asset(fresh_db, "sale-walking-group") == record()
 
     insertion = store.history(fresh_db, "sale-walking-group")[-1]
-    assert store.restore_version(fresh_db, insertion["version_id"], who="t") == "deleted"
+    assert store.undo_change(fresh_db, insertion["version_id"], who="t") == "deleted"
     assert store.get_asset(fresh_db, "sale-walking-group") is None
 
 
 def test_restoring_an_unknown_change_says_so(fresh_db):
     with pytest.raises(LookupError, match="no change numbered 99"):
-        store.restore_version(fresh_db, 99, who="t")
+        store.undo_change(fresh_db, 99, who="t")
 
 
 def test_a_failed_write_leaves_the_database_as_it_was(fresh_db):
@@ -192,3 +192,23 @@ def test_listing_filters_by_strand_kind_and_box_and_leaves_out_closed(fresh_db):
         "access_community_resources": 2,
         "volunteer_peer_roles": 1,
     }
+
+
+def test_restoring_a_version_brings_back_the_asset_as_it_was_then(fresh_db):
+    store.save_asset(fresh_db, record(), who="t")
+    store.save_asset(fresh_db, record(cost="paid"), who="t")
+    store.save_asset(fresh_db, record(cost="low_cost", name="Renamed"), who="t")
+    first = store.history(fresh_db, "sale-walking-group")[-1]
+    assert store.restore_version(fresh_db, first["version_id"], who="t") == store.CHANGED
+    assert store.get_asset(fresh_db, "sale-walking-group") == record()
+    assert len(store.history(fresh_db, "sale-walking-group")) == 4
+
+
+def test_archiving_hides_an_asset_from_listings_but_keeps_it(fresh_db):
+    store.save_asset(fresh_db, record(), who="t")
+    store.set_archived(fresh_db, "sale-walking-group", True, who="t", why="no longer meets")
+    assert store.list_assets(fresh_db, store.AssetFilter(), limit=10) == ([], 0)
+    assert store.get_asset(fresh_db, "sale-walking-group")["archived"] is True
+    assert store.history(fresh_db, "sale-walking-group")[0]["reason"] == "no longer meets"
+    listing = store.AssetFilter(include_archived=True)
+    assert store.list_assets(fresh_db, listing, limit=10)[1] == 1

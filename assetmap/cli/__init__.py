@@ -11,9 +11,9 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
-from assetmap.cli import assets
+from assetmap.cli import assets, users
 
-MODULES = (assets,)
+MODULES = (assets, users)
 
 
 def register(app) -> None:

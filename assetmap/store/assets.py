@@ -104,6 +104,7 @@ class AssetFilter:
     bbox: tuple[float, float, float, float] | None = None
     include_closed: bool = False
     include_archived: bool = False
+    name_contains: str | None = None
 
 
 def _where(filter: AssetFilter) -> tuple[str, list]:
@@ -126,6 +127,9 @@ def _where(filter: AssetFilter) -> tuple[str, list]:
         clauses.append("status != 'closed'")
     if not filter.include_archived:
         clauses.append("archived = 0")
+    if filter.name_contains:
+        clauses.append("instr(lower(name), lower(?)) > 0")
+        params.append(filter.name_contains)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -255,7 +259,17 @@ def history(db: sqlite_utils.Database, asset_id: str) -> list[dict]:
     return changes
 
 
-def restore_version(
+def _change(db: sqlite_utils.Database, version_id: int):
+    row = db.conn.execute(
+        "SELECT asset_id, action, previous, record FROM asset_history WHERE version_id = ?",
+        [version_id],
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"there is no change numbered {version_id}")
+    return row
+
+
+def undo_change(
     db: sqlite_utils.Database, version_id: int, *, who: str, why: str | None = None
 ) -> str:
     """Undo one change by bringing back the version it replaced.
@@ -263,16 +277,33 @@ def restore_version(
     Undoing an insert deletes the asset; undoing an update or a delete writes the previous
     version back. The undo is itself a change, recorded in history, so it can be undone too.
     """
-    row = db.conn.execute(
-        "SELECT asset_id, action, previous FROM asset_history WHERE version_id = ?", [version_id]
-    ).fetchone()
-    if row is None:
-        raise LookupError(f"there is no change numbered {version_id}")
+    row = _change(db, version_id)
     why = why or f"undo change {version_id}"
     if row["previous"] is None:
         delete_asset(db, row["asset_id"], who=who, why=why)
         return "deleted"
     return save_asset(db, json.loads(row["previous"]), who=who, why=why)
+
+
+def restore_version(
+    db: sqlite_utils.Database, version_id: int, *, who: str, why: str | None = None
+) -> str:
+    """Make the asset as it was just after a change ("restore this version")."""
+    row = _change(db, version_id)
+    if row["record"] is None:
+        raise LookupError(f"change {version_id} deleted the asset; there is no version to restore")
+    why = why or f"restored the version of change {version_id}"
+    return save_asset(db, json.loads(row["record"]), who=who, why=why)
+
+
+def set_archived(
+    db: sqlite_utils.Database, asset_id: str, archived: bool, *, who: str, why: str | None = None
+) -> str:
+    """Archive an asset (it leaves public pages and search) or bring it back; kept in history."""
+    record = get_asset(db, asset_id)
+    if record is None:
+        raise LookupError(f"there is no asset with id {asset_id!r}")
+    return save_asset(db, {**record, "archived": archived}, who=who, why=why)
 
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")

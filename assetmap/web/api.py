@@ -9,6 +9,7 @@ from assetmap.formats import ATTRIBUTION, to_feature
 from assetmap.queries import parse_asset_listing
 from assetmap.store import assets as store
 from assetmap.web.db import get_db
+from assetmap.web.guard import requires
 from assetmap.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -23,6 +24,7 @@ def _geojson(document: dict):
 
 
 @bp.get("/v1/assets")
+@requires("view_public")
 def list_assets():
     """Open assets as a GeoJSON FeatureCollection, a page at a time."""
     listing, page = parse_asset_listing(request.args.to_dict(flat=False))
@@ -47,21 +49,24 @@ def list_assets():
 
 
 @bp.get("/v1/assets/<asset_id>")
+@requires("view_public")
 def get_asset(asset_id: str):
     """One asset as a GeoJSON Feature, or a 404 JSON error."""
     record = store.get_asset(get_db(), asset_id)
-    if record is None:
+    if record is None or record["archived"]:
         abort(404, description=f"there is no asset with id {asset_id!r}")
     return _geojson(to_feature(record, public=True))
 
 
 @bp.get("/v1/taxonomy")
+@requires("view_public")
 def get_taxonomy():
     """Strands and their approaches, kinds, categories, audiences and other vocabularies."""
     return jsonify(taxonomy.as_json())
 
 
 @bp.get("/openapi.json")
+@requires("view_public")
 def get_openapi():
     """The OpenAPI 3 description of this API."""
     return jsonify(openapi_document())

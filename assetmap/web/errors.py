@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from assetmap.queries import ParameterError
+
+# What a person is told for each status, when the error carries nothing more specific.
+MESSAGES = {
+    400: ("Something in the request needs fixing", None),
+    401: ("Please sign in", "Sign in to use this page."),
+    403: ("You cannot use this page", "Your account's role does not allow this."),
+    404: ("Page not found", "There is nothing at this address. Check it, or start again from "
+          "the home page."),
+    405: ("That cannot be done here", "This page does not accept that kind of request."),
+    413: ("The file or form is too large", None),
+    429: ("Too many attempts", None),
+    500: ("Sorry, something went wrong", "The problem has been logged. Please try again in a "
+          "moment."),
+    503: ("Not available yet", None),
+}
 
 
 def wants_json() -> bool:
@@ -19,27 +35,56 @@ def api_error(status: int, message: str, details: object = None):
     return response
 
 
-def _http_error(error: HTTPException):
+def error_page(status: int, message: str | None = None):
+    title, default = MESSAGES.get(status, ("Something went wrong", None))
     if wants_json():
-        return api_error(error.code or 500, error.description or error.name)
-    return render_template("error.html", error=error), error.code
+        return api_error(status, message or default or title)
+    return render_template("error.html", title=title, message=message or default,
+                           status=status), status
+
+
+def _http_error(error: HTTPException):
+    code = error.code or 500
+    # werkzeug's own descriptions are generic; ours (passed to abort) are kept.
+    generic = type(error).description
+    message = None if error.description == generic else error.description
+    if code == 500:
+        message = None  # never show internals
+    return error_page(code, message)
+
+
+def _too_large(error: RequestEntityTooLarge):
+    limit = current_app.config["ASSETMAP_MAX_UPLOAD_MB"]
+    return error_page(
+        413,
+        f"The largest file or form accepted is {limit} MB. Split the file into smaller parts, "
+        "or ask an admin to raise ASSETMAP_MAX_UPLOAD_MB.",
+    )
+
+
+def _csrf_error(error: CSRFError):
+    return error_page(
+        400,
+        "This form has expired or was not sent from this site, so nothing was saved. "
+        "Go back, reload the page and send the form again.",
+    )
 
 
 def _parameter_error(error: ParameterError):
     if wants_json():
         return api_error(400, str(error), {"parameter": error.parameter})
-    return render_template("error.html", error=error, status=400), 400
+    return error_page(400, str(error))
 
 
 def _unexpected(error: Exception):
     # Logged with its traceback for the operator; the visitor sees a plain apology only.
-    import flask
-
-    flask.current_app.logger.exception("unhandled error on %s", request.path)
+    current_app.logger.exception("unhandled error on %s", request.path)
     return _http_error(InternalServerError())
 
 
 def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ParameterError, _parameter_error)
     app.register_error_handler(Exception, _unexpected)

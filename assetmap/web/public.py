@@ -8,12 +8,15 @@ from assetmap import describe, taxonomy
 from assetmap.fields import public_view
 from assetmap.maps import build_asset_map
 from assetmap.store import assets as store
+from assetmap.web.manage import CsrfOnlyForm
 from assetmap.web.db import get_db
+from assetmap.web.guard import can, requires
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
+@requires("view_public")
 def home():
     """What this is, how many assets each strand has, and where to go next."""
     counts = store.count_by_strand(get_db())
@@ -23,6 +26,7 @@ def home():
 
 
 @bp.get("/map")
+@requires("view_public")
 def asset_map():
     """Every open asset on a map, one layer per strand; `?asset=ID` zooms to one."""
     config = current_app.config
@@ -40,14 +44,21 @@ def asset_map():
 
 
 @bp.get("/assets/<asset_id>")
+@requires("view_public")
 def asset_page(asset_id: str):
-    """An asset's details for a resident: what, who for, when, where, cost, access, how to join."""
+    """An asset's details for a resident: what, who for, when, where, cost, access, how to join.
+
+    Link workers and coordinators also see the professional-only details; coordinators see
+    archived assets (everyone else gets a 404 for them) and links to edit and history.
+    """
     record = store.get_asset(get_db(), asset_id)
-    if record is None:
+    if record is None or (record["archived"] and not can("edit_assets")):
         abort(404, description="There is no asset at this address. It may have been removed.")
+    professional = can("view_professional")
     return render_template(
         "asset.html",
-        asset=public_view(record),
+        asset=record if professional else public_view(record),
+        professional=professional,
         strand=taxonomy.STRANDS_BY_SLUG.get(record["strand"]),
         approach=taxonomy.approach_label(record["approach"]),
         kind=taxonomy.label(taxonomy.KINDS, record["kind"]),
@@ -59,10 +70,12 @@ def asset_page(asset_id: str):
         schedule=describe.schedule_in_words(record["schedule"]),
         ages=describe.age_range(record["min_age"], record["max_age"]),
         illustrative=describe.is_illustrative(record),
+        form=CsrfOnlyForm(),
     )
 
 
 @bp.get("/strands.css")
+@requires("view_public")
 def strands_css():
     """Strand colours as CSS classes, made from the taxonomy so colours live in one place."""
     css = render_template("strands.css", strands=taxonomy.STRANDS)

@@ -1,0 +1,172 @@
+"""When an asset's sessions happen: on which days, at which times, and the next one.
+
+A schedule is {"sessions": [{"day", "frequency", "start", "end"}], "notes"} (see
+assetmap.fields). Search asks "does it run on a Tuesday afternoon?", the results and the asset
+page say "next: Tuesday 1 December, 10:00 to 12:00". Both questions are answered here, in plain
+Python, so that the search, the pages, the API and a printed plan agree.
+
+Rules, in the words a link worker would use:
+
+- A session runs on its day of the week: every week, every other week, or the first, second,
+  third, fourth or last such day of the month.
+- "Every other week" has no starting date in our records, so a fortnightly session may run on
+  any of its days; its next session is given as the next such day "or a fortnight later".
+- A named part of the day holds the sessions that *start* in it: morning before 12:00,
+  afternoon 12:00 to 17:00, evening from 17:00. A range such as "14:00-17:00" is the time a
+  client is free, so a session must fit inside it: start at or after 14:00 and end by 17:00.
+- A session with no start time matches a day but never a time of day (we cannot say).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from assetmap import taxonomy
+from assetmap.describe import session_in_words
+
+WEEKDAYS: tuple[str, ...] = tuple(t.slug for t in taxonomy.DAYS)  # monday first, as date.weekday
+_NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+PARTS_OF_DAY: dict[str, tuple[str, str]] = {
+    "morning": ("00:00", "12:00"),
+    "afternoon": ("12:00", "17:00"),
+    "evening": ("17:00", "24:00"),
+}
+TIME_EXAMPLE = 'use morning, afternoon, evening, or a range such as "14:00-17:00"'
+_HH_MM = r"([01]?\d|2[0-4])[:.]([0-5]\d)"
+# "14:00-17:00", "14.00 - 17.00", "14:00 to 17:00" (24-hour clock, as validation stores times).
+_RANGE = re.compile(rf"{_HH_MM}\s*(?:-|\u2013|\u2014|to)\s*{_HH_MM}")
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """A time of day to search in; `start` and `end` are "HH:MM" (end may be "24:00").
+
+    `fit` is True for a range a client gave (the session must fit inside it) and False for a
+    named part of the day (the session must start in it).
+    """
+
+    start: str
+    end: str
+    fit: bool
+    name: str
+
+    def holds(self, session: dict) -> bool:
+        """Whether a session belongs to this time of day (see the module's rules)."""
+        start, end = session.get("start"), session.get("end")
+        if not start or not self.start <= start < self.end:
+            return False
+        return not self.fit or end is None or end <= self.end
+
+
+def parse_time_window(text: str) -> TimeWindow:
+    """Read "morning", "afternoon", "evening" or "HH:MM-HH:MM"; ValueError says what to use."""
+    cleaned = " ".join(text.strip().lower().split())
+    if cleaned in PARTS_OF_DAY:
+        start, end = PARTS_OF_DAY[cleaned]
+        return TimeWindow(start, end, fit=False, name=cleaned)
+    match = _RANGE.fullmatch(cleaned)
+    if not match:
+        raise ValueError(f"{text!r} is not a time of day; {TIME_EXAMPLE}")
+    start = f"{int(match.group(1)):02d}:{match.group(2)}"
+    end = f"{int(match.group(3)):02d}:{match.group(4)}"
+    if start >= "24:00" or end > "24:00":
+        raise ValueError(f"{text!r} is not a time of day; times run from 00:00 to 24:00")
+    if end <= start:
+        raise ValueError(f"the range {start}-{end} ends before it starts; {TIME_EXAMPLE}")
+    return TimeWindow(start, end, fit=True, name=f"{start}-{end}")
+
+
+def sessions(schedule: dict | None) -> list[dict]:
+    """The structured sessions of a schedule (none when it has only notes, or no schedule)."""
+    return list((schedule or {}).get("sessions") or [])
+
+
+def matches(schedule: dict | None, days: Iterable[str] = (), window: TimeWindow | None = None) -> bool:
+    """Whether one session runs on one of `days` (any day when empty) and within `window`.
+
+    The same session must satisfy both, so "Tuesday afternoon" does not match a group that
+    meets on Tuesday mornings and Thursday afternoons.
+    """
+    days = frozenset(days)
+    return any(
+        (not days or s.get("day") in days) and (window is None or window.holds(s))
+        for s in sessions(schedule)
+    )
+
+
+def may_run_on(session: dict, day: date) -> bool:
+    """Whether the session runs (or, if fortnightly, may run) on this date."""
+    if WEEKDAYS[day.weekday()] != session.get("day"):
+        return False
+    frequency = session.get("frequency") or "weekly"
+    if frequency in ("weekly", "fortnightly"):
+        return True
+    if frequency == "last":
+        return (day + timedelta(days=7)).month != day.month
+    return (day.day - 1) // 7 + 1 == _NTH.get(frequency)
+
+
+@dataclass(frozen=True)
+class NextSession:
+    """The next date a session runs, with the words to show; `certain` is False for fortnightly
+    sessions, which may instead run a fortnight later."""
+
+    date: date
+    session: dict
+    certain: bool
+    words: str
+
+    @property
+    def iso(self) -> str:
+        return self.date.isoformat()
+
+
+# Far enough ahead to reach the last or fourth such day of next month from any date.
+_LOOK_AHEAD_DAYS = 70
+
+
+def next_session(schedule: dict | None, today: date) -> NextSession | None:
+    """The first session on or after `today`, or None when there are no structured sessions.
+
+    Sessions on the same date come in order of start time.
+    """
+    found: list[tuple[date, str, dict]] = []
+    for session in sessions(schedule):
+        for offset in range(_LOOK_AHEAD_DAYS):
+            day = today + timedelta(days=offset)
+            if may_run_on(session, day):
+                found.append((day, session.get("start") or "", session))
+                break
+    if not found:
+        return None
+    day, _, session = min(found, key=lambda f: (f[0], f[1]))
+    certain = (session.get("frequency") or "weekly") != "fortnightly"
+    return NextSession(day, session, certain, _next_in_words(day, session, today, certain))
+
+
+def date_in_words(day: date, today: date) -> str:
+    """ "Tuesday 1 December", with the year when it is not this year's."""
+    words = f"{calendar.day_name[day.weekday()]} {day.day} {calendar.month_name[day.month]}"
+    return words if day.year == today.year else f"{words} {day.year}"
+
+
+def _times(session: dict) -> str:
+    # The times as assetmap.describe words them ("10:00 to 12:00", "from 10:00"), so a page that
+    # shows both the schedule and the next session words the times the same way.
+    return session_in_words(session).partition(", ")[2]
+
+
+def _next_in_words(day: date, session: dict, today: date, certain: bool) -> str:
+    when = date_in_words(day, today)
+    if not certain:
+        when += f" or {date_in_words(day + timedelta(days=14), today)}"
+    times = _times(session)
+    words = f"{when}, {times}" if times else when
+    if not certain:
+        words += f" ({session_in_words(session).partition(',')[0].lower()}: ask which weeks)"
+    return words

@@ -1,0 +1,94 @@
+"""Signing in and out, and changing one's own password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import InputRequired
+
+from assetmap import accounts
+from assetmap.web.db import get_db
+from assetmap.web.guard import SignedInUser, requires
+
+bp = Blueprint("auth", __name__)
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired("Enter your email address.")])
+    password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[InputRequired("Enter your current password.")])
+    new = PasswordField("New password", validators=[InputRequired("Enter a new password.")])
+    confirm = PasswordField("New password again", validators=[InputRequired("Enter the new password again.")])
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after signing in: only a path on this site, never another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("public.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@requires("sign_in")
+def login():
+    """Sign in with email and password; throttled after repeated failures."""
+    form = SignInForm()
+    status = 200
+    error = None
+    if form.validate_on_submit():
+        result = accounts.authenticate(
+            get_db(),
+            form.email.data,
+            form.password.data,
+            request.remote_addr or "unknown",
+            accounts.ThrottlePolicy(),
+        )
+        if isinstance(result, accounts.Refusal):
+            error, status = result.message(), 429
+        elif result is None:
+            error, status = "The email or password is not right. Check them and try again.", 401
+        else:
+            session.clear()  # a new session on sign-in, so an old session id cannot be reused
+            login_user(SignedInUser(result))
+            return redirect(_safe_next(request.args.get("next")))
+    elif form.is_submitted():
+        status = 400
+    return render_template("login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@requires("sign_in")
+def logout():
+    """Sign out (a POST, so another site cannot sign people out with a link)."""
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires("own_account")
+def change_password():
+    """Change one's own password; other sessions of the account end."""
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            fresh = accounts.change_own_password(
+                get_db(), current_user.row, form.current.data, form.new.data, form.confirm.data
+            )
+        except accounts.AccountError as e:
+            getattr(form, e.field).errors.append(str(e))
+            status = 400
+        else:
+            login_user(SignedInUser(fresh))  # this session carries on; the others end
+            flash("Your password has been changed.")
+            return redirect(url_for("public.home"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("change_password.html", form=form), status
