@@ -12,6 +12,7 @@ DB := instance/assetmap.db
 .PHONY: run test setup lint clean-db
 
 run: setup $(DB)
+	$(BIN)/assetmap users demo instance/demo-accounts.txt
 	$(BIN)/assetmap serve --host 127.0.0.1 --port 5000
 
 test: setup

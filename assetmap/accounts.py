@@ -120,10 +120,7 @@ class Refusal:
                 "This account is locked for now after too many failed sign-ins. "
                 f"Try again after {when} UTC, or ask an admin to set a new password."
             )
-        return (
-            "Too many failed sign-ins have come from your network. "
-            f"Try again after {when} UTC."
-        )
+        return f"Too many failed sign-ins have come from your network. Try again after {when} UTC."
 
 
 def _stamp(moment: datetime) -> str:

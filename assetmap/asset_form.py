@@ -52,8 +52,12 @@ def _widget(field: Field) -> FormField:
         return FormField(field, "date")
     if t == fields.PHONE:
         return FormField(field, "tel")
-    modes = {fields.NUMBER: "decimal", fields.INTEGER: "numeric", fields.EMAIL: "email",
-             fields.URL: "url"}
+    modes = {
+        fields.NUMBER: "decimal",
+        fields.INTEGER: "numeric",
+        fields.EMAIL: "email",
+        fields.URL: "url",
+    }
     return FormField(field, "text", input_mode=modes.get(t))
 
 
@@ -81,8 +85,10 @@ def form_to_raw(form) -> dict:
 def _schedule_from_form(form) -> dict:
     sessions = []
     for row in range(MAX_SCHEDULE_ROWS):
-        cells = {part: form.get(f"schedule-{row}-{part}", "").strip()
-                 for part in ("day", "frequency", "start", "end")}
+        cells = {
+            part: form.get(f"schedule-{row}-{part}", "").strip()
+            for part in ("day", "frequency", "start", "end")
+        }
         if cells["day"] or cells["start"] or cells["end"]:
             sessions.append({k: v for k, v in cells.items() if v})
     return {"sessions": sessions, "notes": form.get("schedule-notes", "")}

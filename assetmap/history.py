@@ -42,8 +42,11 @@ def changes(previous: dict | None, record: dict | None) -> list[FieldChange]:
     """Each field whose value differs, with its value before and after."""
     previous, record = previous or {}, record or {}
     return [
-        FieldChange(field.label, shown(field, previous.get(field.name)),
-                    shown(field, record.get(field.name)))
+        FieldChange(
+            field.label,
+            shown(field, previous.get(field.name)),
+            shown(field, record.get(field.name)),
+        )
         for field in fields.FIELDS
         if previous.get(field.name) != record.get(field.name)
     ]

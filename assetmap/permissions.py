@@ -23,10 +23,16 @@ class Role:
 
 ROLES: tuple[Role, ...] = (
     Role(ADMIN, "Admin", "Manages user accounts and settings, and reads the audit log."),
-    Role(COORDINATOR, "Coordinator",
-         "Creates, edits, archives, imports and reviews assets; sees referrals."),
-    Role(LINK_WORKER, "Link worker",
-         "Searches for clients, makes plans and referrals, sees professional-only details."),
+    Role(
+        COORDINATOR,
+        "Coordinator",
+        "Creates, edits, archives, imports and reviews assets; sees referrals.",
+    ),
+    Role(
+        LINK_WORKER,
+        "Link worker",
+        "Searches for clients, makes plans and referrals, sees professional-only details.",
+    ),
 )
 ROLE_SLUGS = frozenset(r.slug for r in ROLES)
 

@@ -151,3 +151,64 @@ def db(app):
     database = connect(app.config["ASSETMAP_DB"])
     yield database
     database.close()
+
+
+ROLE_EMAILS = {
+    "admin": "admin@example.org",
+    "coordinator": "coordinator@example.org",
+    "link_worker": "linkworker@example.org",
+}
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def add_user(db_path, role: str, email: str | None = None, password: str = TEST_PASSWORD) -> dict:
+    """Create an account directly in the store (hashing once; scrypt is slow on purpose)."""
+    from assetmap import accounts
+    from assetmap.store import users
+
+    db = connect(db_path)
+    try:
+        email = email or ROLE_EMAILS[role]
+        existing = users.get_user_by_email(db, email)
+        if existing is None:
+            accounts.create_account(db, email, role, password, actor="tests")
+        return users.get_user_by_email(db, email)
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def sign_in(app, db_path):
+    """sign_in(client, role) signs the client in as an account of that role.
+
+    It writes the session as Flask-Login would after a successful sign-in; the sign-in
+    form itself has its own tests.
+    """
+
+    def sign_in_as(client, role: str):
+        user = add_user(db_path, role)
+        with client.session_transaction() as session:
+            session["_user_id"] = f"{user['id']}:{user['session_version']}"
+            session["_fresh"] = True
+        return user
+
+    return sign_in_as
+
+
+@pytest.fixture
+def csrf_app(db_path):
+    """An app with CSRF protection on, as in production (the `app` fixture has it on too)."""
+    load_sample(db_path)
+    return create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token from a form on the page at `url`."""
+    import re
+
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'type="hidden" name="csrf_token" value="([^"]+)"', page
+    )
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)

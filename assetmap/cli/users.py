@@ -87,8 +87,10 @@ def list_command():
         click.echo("no accounts yet; add one with `assetmap users create EMAIL --role admin`")
     for user in rows:
         state = "active" if user["active"] else "disabled"
-        click.echo(f"{user['email']}\t{user['role']}\t{state}\tlast sign-in: "
-                   f"{user['last_login_at'] or 'never'}")
+        click.echo(
+            f"{user['email']}\t{user['role']}\t{state}\tlast sign-in: "
+            f"{user['last_login_at'] or 'never'}"
+        )
 
 
 @users.command("disable")
@@ -144,8 +146,10 @@ def demo_command(out: Path):
     try:
         have = {email for email, _ in DEMO_ACCOUNTS if store.get_user_by_email(db, email)}
         if not (out.exists() and have == {email for email, _ in DEMO_ACCOUNTS}):
-            lines = ["# Demo accounts for this assetmap instance (made by `make run`).",
-                     "# Random passwords; delete this file to make new ones."]
+            lines = [
+                "# Demo accounts for this assetmap instance (made by `make run`).",
+                "# Random passwords; delete this file to make new ones.",
+            ]
             for email, role in DEMO_ACCOUNTS:
                 password = accounts.generate_password()
                 user = store.get_user_by_email(db, email)

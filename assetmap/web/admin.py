@@ -20,8 +20,13 @@ class CsrfOnlyForm(FlaskForm):
 
 def _render(status: int = 200, error: str | None = None, email: str = "", new_password=None):
     return render_template(
-        "admin/users.html", users=store.list_users(get_db()), roles=permissions.ROLES,
-        form=CsrfOnlyForm(), error=error, email=email, new_password=new_password,
+        "admin/users.html",
+        users=store.list_users(get_db()),
+        roles=permissions.ROLES,
+        form=CsrfOnlyForm(),
+        error=error,
+        email=email,
+        new_password=new_password,
     ), status
 
 

@@ -21,9 +21,13 @@ class SignInForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[InputRequired("Enter your current password.")])
+    current = PasswordField(
+        "Current password", validators=[InputRequired("Enter your current password.")]
+    )
     new = PasswordField("New password", validators=[InputRequired("Enter a new password.")])
-    confirm = PasswordField("New password again", validators=[InputRequired("Enter the new password again.")])
+    confirm = PasswordField(
+        "New password again", validators=[InputRequired("Enter the new password again.")]
+    )
 
 
 def _safe_next(target: str | None) -> str:

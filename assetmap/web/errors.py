@@ -13,13 +13,17 @@ MESSAGES = {
     400: ("Something in the request needs fixing", None),
     401: ("Please sign in", "Sign in to use this page."),
     403: ("You cannot use this page", "Your account's role does not allow this."),
-    404: ("Page not found", "There is nothing at this address. Check it, or start again from "
-          "the home page."),
+    404: (
+        "Page not found",
+        "There is nothing at this address. Check it, or start again from the home page.",
+    ),
     405: ("That cannot be done here", "This page does not accept that kind of request."),
     413: ("The file or form is too large", None),
     429: ("Too many attempts", None),
-    500: ("Sorry, something went wrong", "The problem has been logged. Please try again in a "
-          "moment."),
+    500: (
+        "Sorry, something went wrong",
+        "The problem has been logged. Please try again in a moment.",
+    ),
     503: ("Not available yet", None),
 }
 
@@ -39,8 +43,9 @@ def error_page(status: int, message: str | None = None):
     title, default = MESSAGES.get(status, ("Something went wrong", None))
     if wants_json():
         return api_error(status, message or default or title)
-    return render_template("error.html", title=title, message=message or default,
-                           status=status), status
+    return render_template(
+        "error.html", title=title, message=message or default, status=status
+    ), status
 
 
 def _http_error(error: HTTPException):

@@ -87,9 +87,11 @@ def check_permission():
     if permissions.allows(permission, current_role()):
         return None
     if current_role() is None:
-        if request.path.startswith("/api/"):
-            abort(401, description="Sign in to use this.")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        # A page asked for is worth a trip to the sign-in form and back; a form sent or an
+        # API call is refused outright, since a redirect would drop what was sent.
+        if request.method in ("GET", "HEAD") and not request.path.startswith("/api/"):
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(401, description="Sign in to do this.")
     abort(403, description="Your account's role does not allow this.")
 
 

@@ -40,14 +40,20 @@ def asset_list():
         page = max(int(request.args.get("page", "1")), 1)
     except ValueError:
         page = 1
-    listing = store.AssetFilter(include_closed=True, include_archived=show_archived,
-                                name_contains=text)
+    listing = store.AssetFilter(
+        include_closed=True, include_archived=show_archived, name_contains=text
+    )
     records, total = store.list_assets(
         get_db(), listing, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     return render_template(
-        "manage/list.html", assets=records, total=total, q=text or "", page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), show_archived=show_archived,
+        "manage/list.html",
+        assets=records,
+        total=total,
+        q=text or "",
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        show_archived=show_archived,
         strands=taxonomy.STRANDS_BY_SLUG,
     )
 
@@ -90,8 +96,9 @@ def create_asset():
         return _render_form(record, errors, asset_id=None, status=400)
     record["source"] = "manual"
     record["id"] = _unused_id(default_id(record))
-    store.save_asset(get_db(), record, who=current_user.email,
-                     why=request.form.get("reason") or "created")
+    store.save_asset(
+        get_db(), record, who=current_user.email, why=request.form.get("reason") or "created"
+    )
     flash(f"Added {record['name']}.")
     return redirect(url_for("public.asset_page", asset_id=record["id"]))
 
@@ -116,8 +123,9 @@ def edit_asset(asset_id: str):
     record, errors = _submitted(existing)
     if errors:
         return _render_form(record, errors, asset_id=asset_id, status=400)
-    outcome = store.save_asset(get_db(), record, who=current_user.email,
-                               why=request.form.get("reason") or None)
+    outcome = store.save_asset(
+        get_db(), record, who=current_user.email, why=request.form.get("reason") or None
+    )
     flash("No changes to save." if outcome == store.UNCHANGED else f"Saved {record['name']}.")
     return redirect(url_for("public.asset_page", asset_id=asset_id))
 
@@ -128,10 +136,18 @@ def archive_asset(asset_id: str):
     """Archive (or, with archived=no, bring back) an asset."""
     _asset_or_404(asset_id)
     archived = request.form.get("archived", "yes") != "no"
-    store.set_archived(get_db(), asset_id, archived, who=current_user.email,
-                       why=request.form.get("reason") or ("archived" if archived else "unarchived"))
-    flash("Archived: it no longer shows on public pages or in search."
-          if archived else "Brought back from the archive.")
+    store.set_archived(
+        get_db(),
+        asset_id,
+        archived,
+        who=current_user.email,
+        why=request.form.get("reason") or ("archived" if archived else "unarchived"),
+    )
+    flash(
+        "Archived: it no longer shows on public pages or in search."
+        if archived
+        else "Brought back from the archive."
+    )
     return redirect(url_for("public.asset_page", asset_id=asset_id))
 
 
@@ -147,19 +163,28 @@ def asset_history(asset_id: str):
         for change in changes
     ]
     current = store.get_asset(get_db(), asset_id)
-    return render_template("manage/history.html", asset_id=asset_id, entries=entries,
-                           current=current, form=CsrfOnlyForm())
+    return render_template(
+        "manage/history.html",
+        asset_id=asset_id,
+        entries=entries,
+        current=current,
+        form=CsrfOnlyForm(),
+    )
 
 
 @bp.post("/assets/<asset_id>/history/<int:version_id>/restore")
 @requires("edit_assets")
 def restore_version(asset_id: str, version_id: int):
     """Make the asset as it was just after the chosen change."""
-    change = next((c for c in store.history(get_db(), asset_id)
-                   if c["version_id"] == version_id), None)
+    change = next(
+        (c for c in store.history(get_db(), asset_id) if c["version_id"] == version_id), None
+    )
     if change is None or change["record"] is None:
         abort(404, description="There is no such version of this asset to restore.")
     outcome = store.restore_version(get_db(), version_id, who=current_user.email)
-    flash("That version is already the current one." if outcome == store.UNCHANGED
-          else "Restored that version. The change is in the history, so it can be undone.")
+    flash(
+        "That version is already the current one."
+        if outcome == store.UNCHANGED
+        else "Restored that version. The change is in the history, so it can be undone."
+    )
     return redirect(url_for("manage.asset_history", asset_id=asset_id))

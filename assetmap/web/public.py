@@ -8,9 +8,9 @@ from assetmap import describe, taxonomy
 from assetmap.fields import public_view
 from assetmap.maps import build_asset_map
 from assetmap.store import assets as store
-from assetmap.web.manage import CsrfOnlyForm
 from assetmap.web.db import get_db
 from assetmap.web.guard import can, requires
+from assetmap.web.manage import CsrfOnlyForm
 
 bp = Blueprint("public", __name__)
 

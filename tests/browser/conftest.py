@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -53,18 +54,27 @@ def browser():
         browser.close()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app on the sample data, served by a real HTTP server on a free local port."""
-    db_path = tmp_path_factory.mktemp("browser") / "assetmap.db"
-    load_sample(db_path)
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+@contextmanager
+def serving(app):
+    """The app served by a real HTTP server on a free local port, for as long as the block."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app on the sample data."""
+    db_path = tmp_path_factory.mktemp("browser") / "assetmap.db"
+    load_sample(db_path)
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    with serving(app) as url:
+        yield url
 
 
 class PageWatch:
@@ -76,9 +86,10 @@ class PageWatch:
         self.outside_requests: list[str] = []
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def watched_page(browser, base_url: str, **context_options):
+    """A new page that records dialogs, script errors and requests to other servers
+    (map tiles are answered with a blank image, so nothing leaves the machine)."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
     page = context.new_page()
     watch = PageWatch()
 
@@ -104,6 +115,12 @@ def page(browser, live_server):
     page.on("pageerror", lambda error: watch.errors.append(str(error)))
     context.route("**/*", route)
     page.watch = watch
-    page.base_url = live_server
+    page.base_url = base_url
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server):
+    page = watched_page(browser, live_server)
     yield page
-    context.close()
+    page.context.close()

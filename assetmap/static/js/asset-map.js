@@ -107,6 +107,8 @@
   loadAssets().then(function (result) {
     var focus = config.focus && markersById[config.focus];
     if (focus) {
+      // Jump straight to street level (no animation), then open it, out of a cluster if need be.
+      map.setView(focus.marker.getLatLng(), 17, { animate: false });
       focus.layer.zoomToShowLayer(focus.marker, function () { focus.marker.openPopup(); });
     } else if (result.bounds.isValid()) {
       map.fitBounds(result.bounds, { padding: [20, 20] });

@@ -1,0 +1,67 @@
+"""Hostile text entered through the form and `assetmap load` never runs in a browser, and
+reads back exactly on the asset page, the map and the coordinators' list."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assetmap import create_app
+from tests.browser.conftest import serving, watched_page
+from tests.conftest import add_user, load_sample
+from tests.hostile import corpus, enter_through_form, load_file_features
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    """A site whose assets carry every hostile string, half typed into the form, half loaded."""
+    folder = tmp_path_factory.mktemp("hostile")
+    db_path = folder / "assetmap.db"
+    load_sample(db_path)
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    user = add_user(db_path, "coordinator")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user['id']}:{user['session_version']}"
+    typed = [
+        (enter_through_form(client, entered, n), expected)
+        for n, (entered, expected) in enumerate(corpus())
+    ]
+    path = folder / "hostile.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": load_file_features()}))
+    assert app.test_cli_runner().invoke(args=["load", str(path)]).exit_code == 0
+    loaded = [(f"hostile-load-{n}", expected) for n, (_, expected) in enumerate(corpus())]
+    with serving(app) as url:
+        yield url, typed, loaded
+
+
+def assert_nothing_ran(page):
+    assert page.watch.dialogs == [], page.watch.dialogs
+    assert page.watch.errors == [], page.watch.errors
+    assert page.watch.outside_requests == [], page.watch.outside_requests
+
+
+def test_asset_pages_show_hostile_text_as_text(browser, hostile_site):
+    url, typed, loaded = hostile_site
+    page = watched_page(browser, url)
+    for asset_id, expected in typed + loaded:
+        page.goto(f"{url}/assets/{asset_id}")
+        assert page.text_content("h1") == expected
+        assert page.text_content(".asset-description") == expected
+    assert_nothing_ran(page)
+    page.context.close()
+
+
+def test_map_popups_show_hostile_text_as_text(browser, hostile_site):
+    url, typed, loaded = hostile_site
+    page = watched_page(browser, url)
+    for asset_id, expected in typed + loaded[:3]:
+        page.goto(f"{url}/map?asset={asset_id}")
+        popup = page.wait_for_selector(".leaflet-popup .asset-popup h2")
+        assert popup.text_content() == expected
+        assert page.get_attribute(".leaflet-popup a", "href") == f"/assets/{asset_id}"
+    assert_nothing_ran(page)
+    page.context.close()
