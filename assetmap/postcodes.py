@@ -7,8 +7,15 @@ compares the canonical form "M33 7ZF", so normalisation happens once, here.
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assetmap.queries import ParameterError
 
 POSTCODE_EXAMPLE = "M33 7ZF"
 
@@ -163,7 +170,7 @@ def locate_postcode(db, text: str) -> PostcodeLocation:
         words = f"the centre of postcode district {query.district}{missing}"
         return PostcodeLocation(*found, DISTRICT, query.district, words)
     asked = query.postcode or query.sector or query.district
-    if store.count_postcodes(db) == 0:
+    if not store.has_postcodes(db):
         message = (
             f"{asked} cannot be looked up: no postcodes have been loaded yet "
             "(an administrator can load them with `assetmap postcodes load`)"
@@ -174,3 +181,197 @@ def locate_postcode(db, text: str) -> PostcodeLocation:
             f"{query.district}; check it, or try a nearby postcode"
         )
     raise PostcodeError(PostcodeError.NOT_FOUND, message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading postcode files: the ONS Postcode Directory and OS Code-Point Open
+# ---------------------------------------------------------------------------------------------
+
+ONSPD = "ONS Postcode Directory (pcds, lat, long)"
+LAT_LON_CSV = "postcode CSV with latitude and longitude"
+CODE_POINT = "OS Code-Point Open (eastings and northings, British National Grid)"
+
+# Header names, most preferred first: ONSPD's pcds is the canonical spelling; pcd is its
+# fixed-width "M1  1AD" form; the Trafford extract has postcode, lon and lat.
+_POSTCODE_COLUMNS = ("pcds", "postcode", "pcd", "pcd2")
+_LAT_COLUMNS = ("lat", "latitude")
+_LON_COLUMNS = ("long", "lon", "lng", "longitude")
+_ONSPD_NO_GRID_LAT = 99.0  # ONSPD gives lat 99.999999, long 0 where there is no grid reference
+_CODE_POINT_NO_COORDINATES = "90"  # positional quality 90: no coordinates (eastings 0, northings 0)
+
+NO_GRID_REFERENCE = "no grid reference"
+BAD_POSTCODE = "not a valid postcode"
+BAD_COORDINATES = "coordinates missing or not numbers"
+SHORT_ROW = "too few columns"
+
+BATCH_ROWS = 50_000
+_CANONICAL = re.compile(rf"{_OUTWARD} {_INWARD}")  # ONSPD's pcds needs no further work
+
+
+class PostcodeFileError(ValueError):
+    """A file that is not in a postcode layout we can read; the message says which we can."""
+
+
+@dataclass
+class LoadReport:
+    """What reading a postcode file found: rows read and kept, and why others were skipped."""
+
+    layout: str = ""
+    read: int = 0
+    loaded: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def skip(self, reason: str, line: int, value: object) -> None:
+        self.skipped[reason] += 1
+        shown = self.examples.setdefault(reason, [])
+        if len(shown) < 3:
+            shown.append(f"line {line}: {value!r}")
+
+
+def _canonical(text: str) -> str | None:
+    return text if _CANONICAL.fullmatch(text) else normalise_postcode(text)
+
+
+def _column(header: list[str], names: tuple[str, ...]) -> int | None:
+    for name in names:
+        if name in header:
+            return header.index(name)
+    return None
+
+
+def _counting(lines, counter: list[int]):
+    """Pass lines through, adding their lengths to counter[0], for the progress bar."""
+    for line in lines:
+        counter[0] += len(line)
+        yield line
+
+
+def detect_layout(first_row: list[str]) -> tuple[str, tuple[int, int, int] | None]:
+    """The layout of a postcode file from its first row, and for CSVs with a header the
+    columns of the postcode, latitude and longitude. PostcodeFileError when unknown."""
+    header = [h.strip().lower() for h in first_row]
+    columns = (
+        _column(header, _POSTCODE_COLUMNS),
+        _column(header, _LAT_COLUMNS),
+        _column(header, _LON_COLUMNS),
+    )
+    if None not in columns:
+        return (ONSPD if "pcds" in header else LAT_LON_CSV), columns  # type: ignore[return-value]
+    if (
+        len(first_row) >= 4
+        and normalise_postcode(first_row[0]) is not None
+        and first_row[2].strip().isdigit()
+        and first_row[3].strip().isdigit()
+    ):
+        return CODE_POINT, None
+    raise PostcodeFileError(
+        "is not a postcode file I can read: expected the ONS Postcode Directory (a header with "
+        "pcds, lat and long), a CSV with postcode, lat and lon columns, or OS Code-Point Open "
+        "(no header; postcode, quality, eastings, northings)"
+    )
+
+
+def read_postcode_file(
+    path: str | Path, report: LoadReport, *, batch_rows: int = BATCH_ROWS
+) -> Iterator[tuple[list[tuple[str, float, float]], int]]:
+    """Stream (postcode, lat, lon) rows in batches, with how many characters have been read.
+
+    Memory stays constant however large the file (the national ONSPD has 2.7 million rows).
+    Rows that cannot be used are counted in `report` with the reason, never silently dropped.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        consumed = [0]
+        rows = csv.reader(_counting(f, consumed))
+        first = next(rows, None)
+        if first is None:
+            raise PostcodeFileError("is empty")
+        report.layout, columns = detect_layout(first)
+        if columns is None:
+            batches = _code_point_batches(_chain_first(first, rows), report, batch_rows)
+        else:
+            batches = _lat_lon_batches(rows, columns, report, batch_rows)
+        for batch in batches:
+            report.loaded += len(batch)
+            yield batch, consumed[0]
+
+
+def _chain_first(first: list[str], rows) -> Iterator[list[str]]:
+    yield first
+    yield from rows
+
+
+def _lat_lon_batches(rows, columns, report: LoadReport, batch_rows: int):
+    postcode_at, lat_at, lon_at = columns
+    needed = max(columns) + 1
+    batch: list[tuple[str, float, float]] = []
+    for line, row in enumerate(rows, start=2):
+        report.read += 1
+        if len(row) < needed:
+            report.skip(SHORT_ROW, line, ",".join(row)[:60])
+            continue
+        postcode = _canonical(row[postcode_at])
+        if postcode is None:
+            report.skip(BAD_POSTCODE, line, row[postcode_at])
+            continue
+        try:
+            lat, lon = float(row[lat_at]), float(row[lon_at])
+        except ValueError:
+            report.skip(BAD_COORDINATES, line, f"{row[lat_at]}, {row[lon_at]}")
+            continue
+        if _ONSPD_NO_GRID_LAT <= lat <= 100:
+            report.skip(NO_GRID_REFERENCE, line, postcode)
+            continue
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also refuses NaN
+            report.skip(BAD_COORDINATES, line, f"{row[lat_at]}, {row[lon_at]}")
+            continue
+        batch.append((postcode, lat, lon))
+        if len(batch) >= batch_rows:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _code_point_batches(rows, report: LoadReport, batch_rows: int):
+    """Code-Point Open rows, converted from British National Grid to WGS84 a batch at a time
+    (pyproj converts a whole array in one call, far faster than point by point)."""
+    import numpy as np
+    from pyproj import Transformer
+
+    to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+    postcodes: list[str] = []
+    grid: list[tuple[float, float]] = []
+
+    def convert(postcodes: list[str], grid: list[tuple[float, float]]):
+        eastings, northings = np.array(grid, dtype=float).T
+        lons, lats = to_wgs84.transform(eastings, northings)
+        return list(zip(postcodes, lats.tolist(), lons.tolist(), strict=True))
+
+    for line, row in enumerate(rows, start=1):
+        report.read += 1
+        if len(row) < 4:
+            report.skip(SHORT_ROW, line, ",".join(row)[:60])
+            continue
+        postcode = _canonical(row[0])
+        if postcode is None:
+            report.skip(BAD_POSTCODE, line, row[0])
+            continue
+        try:
+            easting, northing = float(row[2]), float(row[3])
+        except ValueError:
+            report.skip(BAD_COORDINATES, line, f"{row[2]}, {row[3]}")
+            continue
+        if row[1].strip() == _CODE_POINT_NO_COORDINATES or (easting == 0 and northing == 0):
+            report.skip(NO_GRID_REFERENCE, line, postcode)
+            continue
+        if not (0 <= easting <= 800_000 and 0 <= northing <= 1_400_000):
+            report.skip(BAD_COORDINATES, line, f"{row[2]}, {row[3]}")
+            continue
+        postcodes.append(postcode)
+        grid.append((easting, northing))
+        if len(postcodes) >= batch_rows:
+            yield convert(postcodes, grid)
+            postcodes, grid = [], []
+    if postcodes:
+        yield convert(postcodes, grid)
