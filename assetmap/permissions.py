@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "own_account": frozenset({SIGNED_IN}),
     "view_professional": frozenset({COORDINATOR, LINK_WORKER}),
     "edit_assets": frozenset({COORDINATOR}),
+    "import_assets": frozenset({COORDINATOR}),
     "manage_users": frozenset({ADMIN}),
     "read_audit_log": frozenset({ADMIN}),
 }
