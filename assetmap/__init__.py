@@ -42,13 +42,24 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["ASSETMAP_MAX_UPLOAD_MB"]) * 1024**2)
     app.json.sort_keys = False
 
-    from assetmap.web import admin, api, auth, db, errors, guard, manage, public, security
+    from assetmap.web import (
+        admin,
+        api,
+        auth,
+        db,
+        errors,
+        guard,
+        manage,
+        public,
+        referrals,
+        security,
+    )
 
     db.init_app(app)
     security.init_app(app)
     guard.init_app(app)
     errors.init_app(app)
-    for blueprint in (public.bp, api.bp, auth.bp, manage.bp, admin.bp):
+    for blueprint in (public.bp, api.bp, auth.bp, manage.bp, admin.bp, referrals.bp):
         app.register_blueprint(blueprint)
 
     from assetmap.cli import register

@@ -44,10 +44,12 @@ SIGNED_IN = "signed_in"
 PERMISSIONS: dict[str, frozenset[str]] = {
     "view_public": frozenset({EVERYONE}),
     "sign_in": frozenset({EVERYONE}),
+    "ask_to_join": frozenset({EVERYONE}),
     "own_account": frozenset({SIGNED_IN}),
     "view_professional": frozenset({COORDINATOR, LINK_WORKER}),
     "edit_assets": frozenset({COORDINATOR}),
     "import_assets": frozenset({COORDINATOR}),
+    "see_referrals": frozenset({COORDINATOR}),
     "manage_users": frozenset({ADMIN}),
     "read_audit_log": frozenset({ADMIN}),
 }

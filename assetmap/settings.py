@@ -45,6 +45,24 @@ SETTINGS: tuple[Setting, ...] = (
         "headers are then trusted (for https cookies and sign-in throttling by address).",
     ),
     Setting(
+        "ASSETMAP_REFERRAL_RETENTION_DAYS",
+        "180",
+        "Days a resident's self-referral keeps their name and contact details; "
+        "`assetmap referrals purge` (run it daily) removes them after that.",
+    ),
+    Setting(
+        "ASSETMAP_REFERRALS_PER_HOUR",
+        "5",
+        "Self-referrals accepted from one address in an hour, against spam.",
+    ),
+    Setting("ASSETMAP_SMTP_HOST", "", "Mail server for telling organisers of self-referrals; "
+            "empty means no e-mail is sent (coordinators still see them in the inbox)."),
+    Setting("ASSETMAP_SMTP_PORT", "25", "Mail server port."),
+    Setting("ASSETMAP_SMTP_USER", "", "Mail server user name, if it needs one."),
+    Setting("ASSETMAP_SMTP_PASSWORD", "", "Mail server password, if it needs one."),
+    Setting("ASSETMAP_SMTP_STARTTLS", "no", "'yes' to upgrade the mail connection with STARTTLS."),
+    Setting("ASSETMAP_MAIL_FROM", "assetmap@localhost", "The From address of e-mail sent."),
+    Setting(
         "ASSETMAP_TILE_URL",
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "Map tile URL template (the only request a page makes to another server).",

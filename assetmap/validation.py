@@ -1165,3 +1165,17 @@ def _check_position(result: Validated, bounds: tuple[float, float, float, float]
             f"lon: {lon:g} is outside {area} (longitude {min_lon:g} to {max_lon:g}); "
             "check the longitude, in WGS84 decimal degrees (west of Greenwich is negative)"
         )
+
+
+def clean_value(field: Field, value: object) -> tuple[object, str | None]:
+    """Clean one value by a field's rules outside an asset (a self-referral's email, say).
+
+    Returns (cleaned value or None, the message when it is not usable). Empty is (None, None);
+    whether empty is allowed is the caller's decision.
+    """
+    if _is_empty(value):
+        return None, None
+    try:
+        return _CLEANERS[field.type](field, value, _Context({}, [])), None
+    except _Invalid as exc:
+        return None, str(exc)

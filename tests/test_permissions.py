@@ -12,6 +12,7 @@ SAMPLE_ARGUMENTS = {
     "asset_id": "sale-walking-group",
     "version_id": 1,
     "user_id": 1,
+    "referral_id": 1,
     "filename": "css/app.css",
 }
 ROLES = (None, permissions.ADMIN, permissions.COORDINATOR, permissions.LINK_WORKER)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
-from assetmap.cli import assets, users
+from assetmap.cli import assets, postcodes, referrals, users
 
-MODULES = (assets, users)
+MODULES = (assets, users, postcodes, referrals)
 
 
 def register(app) -> None:

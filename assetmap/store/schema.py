@@ -141,6 +141,57 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "the postcode table, for placing searches locally",
+        (
+            # Canonical postcodes ("M33 7ZF") as the key, so a sector ("M33 7") or district
+            # ("M33") is a range of the key and its centre an AVG over that range, without
+            # derived tables that could fall out of step.
+            """CREATE TABLE postcodes (
+                postcode TEXT PRIMARY KEY,
+                lat REAL NOT NULL,
+                lon REAL NOT NULL
+            ) WITHOUT ROWID""",
+        ),
+    ),
+    (
+        "residents' self-referrals, their status changes, and the per-address limit",
+        (
+            """CREATE TABLE self_referrals (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                name TEXT,
+                phone TEXT,
+                email TEXT,
+                best_time TEXT,
+                message TEXT,
+                consent INTEGER NOT NULL,
+                status TEXT NOT NULL DEFAULT 'new'
+                    CHECK (status IN ('new', 'contacted', 'joined', 'did_not_join')),
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                purged_at TEXT,
+                organiser_emailed_at TEXT
+            )""",
+            "CREATE INDEX self_referrals_status ON self_referrals (status, created_at)",
+            "CREATE INDEX self_referrals_asset ON self_referrals (asset_id)",
+            """CREATE TABLE self_referral_events (
+                id INTEGER PRIMARY KEY,
+                referral_id INTEGER NOT NULL REFERENCES self_referrals (id),
+                at TEXT NOT NULL,
+                by TEXT NOT NULL,
+                status TEXT NOT NULL,
+                note TEXT
+            )""",
+            """CREATE TABLE self_referral_attempts (
+                id INTEGER PRIMARY KEY,
+                address_key TEXT NOT NULL,
+                at TEXT NOT NULL
+            )""",
+            "CREATE INDEX self_referral_attempts_address "
+            "ON self_referral_attempts (address_key, at)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

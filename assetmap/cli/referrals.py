@@ -1,0 +1,67 @@
+"""`assetmap referrals ...`: purge old personal data, and answer subject-access requests."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from assetmap import self_referral
+from assetmap.store import connect
+
+referrals = AppGroup("referrals", help="Residents' requests to join (self-referrals).")
+
+
+@referrals.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(0),
+    default=None,
+    help="Keep personal data this many days (default ASSETMAP_REFERRAL_RETENTION_DAYS).",
+)
+def purge_command(days: int | None):
+    """Remove names and contact details from requests older than the retention period.
+
+    Run it daily (for example from cron: `0 3 * * * cd /srv/assetmap && .venv/bin/assetmap
+    referrals purge`). The requests stay, without personal data, so demand can be counted.
+
+    Example: assetmap referrals purge
+    """
+    days = days if days is not None else int(current_app.config["ASSETMAP_REFERRAL_RETENTION_DAYS"])
+    db = connect(current_app.config["ASSETMAP_DB"])
+    try:
+        count = self_referral.purge(db, days)
+    finally:
+        db.close()
+    click.echo(f"removed personal data from {count} request(s) older than {days} days")
+
+
+@referrals.command("export")
+@click.option("--email", help="The person's email address.")
+@click.option("--phone", help="The person's phone number (any spacing).")
+@click.argument("out", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+def export_command(email: str | None, phone: str | None, out: str):
+    """Everything held about one person, as JSON, for a subject-access request.
+
+    Example: assetmap referrals export --email jo@example.org jo-sar.json
+    """
+    if not (email or phone):
+        raise click.UsageError("give --email or --phone (or both) to find the person's requests")
+    db = connect(current_app.config["ASSETMAP_DB"])
+    try:
+        found = self_referral.subject_access(db, email=email, phone=phone)
+    finally:
+        db.close()
+    text = json.dumps({"requests_to_join": found}, indent=2, ensure_ascii=False)
+    if out == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        click.echo(f"{len(found)} request(s) written to {out}", err=True)
+
+
+COMMANDS = (referrals,)

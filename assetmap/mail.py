@@ -1,0 +1,49 @@
+"""Sending e-mail through the configured SMTP server (only when one is configured)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+
+def smtp_configured(config) -> bool:
+    return bool(config.get("ASSETMAP_SMTP_HOST"))
+
+
+def send(config, to: str, subject: str, body: str) -> None:
+    """Send a plain-text message; raises OSError or smtplib.SMTPException on failure."""
+    message = EmailMessage()
+    message["From"] = config["ASSETMAP_MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    host, port = config["ASSETMAP_SMTP_HOST"], int(config["ASSETMAP_SMTP_PORT"] or 25)
+    with smtplib.SMTP(host, port, timeout=10) as smtp:
+        if (config.get("ASSETMAP_SMTP_STARTTLS") or "").lower() == "yes":
+            smtp.starttls()
+        if config.get("ASSETMAP_SMTP_USER"):
+            smtp.login(config["ASSETMAP_SMTP_USER"], config["ASSETMAP_SMTP_PASSWORD"])
+        smtp.send_message(message)
+
+
+def join_request_body(asset: dict, request: dict, inbox_hint: str) -> str:
+    """What the organiser reads: who wants to join what, and how to reach them."""
+    lines = [
+        f"Someone has asked to join {asset['name']} through the community directory.",
+        "",
+        f"Name: {request['name']}",
+    ]
+    if request.get("phone"):
+        lines.append(f"Phone: {request['phone']}")
+    if request.get("email"):
+        lines.append(f"Email: {request['email']}")
+    lines.append(f"Best time to contact: {request['best_time']}")
+    if request.get("message"):
+        lines += ["", "Their message:", request["message"]]
+    lines += [
+        "",
+        "They agreed that we pass these details to you so that you can contact them.",
+        "Please get in touch with them, and delete this e-mail once you have.",
+        inbox_hint,
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,145 @@
+"""Residents ask to join (the self-referral form), and coordinators work through the inbox."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from assetmap import mail, self_referral
+from assetmap.store import assets as asset_store
+from assetmap.store import self_referrals as store
+from assetmap.web.db import get_db
+from assetmap.web.guard import requires
+
+bp = Blueprint("referrals", __name__)
+
+
+class CsrfOnlyForm(FlaskForm):
+    """Inputs are written in the template; this carries the CSRF token."""
+
+
+def _joinable(asset_id: str) -> dict:
+    record = asset_store.get_asset(get_db(), asset_id)
+    if record is None or record["archived"]:
+        abort(404, description="There is no activity at this address. It may have been removed.")
+    if not record["self_referral"] or record["status"] != "active":
+        abort(
+            404,
+            description="This activity does not take requests to join through this site. "
+            "Its page says how to join.",
+        )
+    return record
+
+
+@bp.route("/assets/<asset_id>/join", methods=["GET", "POST"])
+@requires("ask_to_join")
+def join(asset_id: str):
+    """Ask to join: a short form; the organiser or a coordinator gets back in touch."""
+    asset = _joinable(asset_id)
+    form = CsrfOnlyForm()
+    if request.method == "GET":
+        return _form(asset, {}, {})
+    if not form.validate_on_submit():
+        abort(400)
+    db, now = get_db(), datetime.now(UTC)
+    key = self_referral.address_key(
+        request.remote_addr or "unknown", current_app.config["SECRET_KEY"]
+    )
+    limit = int(current_app.config["ASSETMAP_REFERRALS_PER_HOUR"])
+    if self_referral.over_limit(db, key, limit, now):
+        return render_template("referrals/too_many.html", asset=asset), 429
+    if self_referral.is_robot(request.form):
+        self_referral.discard(db, key, now)
+        return redirect(url_for("referrals.sent", asset_id=asset_id))
+    checked = self_referral.check_request(request.form)
+    if not checked.ok:
+        return _form(asset, checked.values | {"raw": request.form}, checked.errors, 400)
+    referral_id = self_referral.submit(db, asset_id, checked, key, now)
+    _tell_organiser(asset, checked.values, referral_id)
+    return redirect(url_for("referrals.sent", asset_id=asset_id))
+
+
+def _form(asset, values, errors, status=200):
+    return render_template(
+        "referrals/join.html",
+        asset=asset,
+        values=values,
+        errors=errors,
+        best_times=self_referral.BEST_TIMES,
+        form=CsrfOnlyForm(),
+    ), status
+
+
+def _tell_organiser(asset: dict, values: dict, referral_id: int) -> None:
+    """E-mail the organiser when mail is set up and the asset has an address; a failure is
+    logged and the request stays in the coordinators' inbox, so nothing is lost."""
+    config = current_app.config
+    if not (mail.smtp_configured(config) and asset.get("email")):
+        return
+    body = mail.join_request_body(asset, values, "A coordinator can also see this request.")
+    try:
+        mail.send(config, asset["email"], f"Request to join {asset['name']}", body)
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("could not e-mail the organiser of %s", asset["id"])
+        return
+    store.mark_organiser_emailed(get_db(), referral_id, asset_store.now())
+
+
+@bp.get("/assets/<asset_id>/join/sent")
+@requires("ask_to_join")
+def sent(asset_id: str):
+    """What happens next, in plain words."""
+    asset = _joinable(asset_id)
+    return render_template("referrals/sent.html", asset=asset)
+
+
+@bp.get("/manage/referrals")
+@requires("see_referrals")
+def inbox():
+    """Requests to join, newest first, by status."""
+    status = request.args.get("status") or None
+    if status not in {None, *(s.slug for s in self_referral.STATUSES)}:
+        status = None
+    db = get_db()
+    return render_template(
+        "referrals/inbox.html",
+        referrals=store.inbox(db, status),
+        counts=store.counts_by_status(db),
+        status=status,
+        statuses=self_referral.STATUSES,
+        label=self_referral.status_label,
+    )
+
+
+@bp.route("/manage/referrals/<int:referral_id>", methods=["GET", "POST"])
+@requires("see_referrals")
+def referral(referral_id: int):
+    """One request: the person's details, its status and notes; change the status."""
+    db = get_db()
+    found = store.get(db, referral_id)
+    if found is None:
+        abort(404, description="There is no such request.")
+    form = CsrfOnlyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        status = request.form.get("status", "")
+        if status not in {s.slug for s in self_referral.STATUSES}:
+            abort(400, description="Choose one of the statuses listed.")
+        note = (request.form.get("note") or "").strip()[:2000] or None
+        store.update_status(db, referral_id, status, note, current_user.email, asset_store.now())
+        flash(f"Marked as {self_referral.status_label(status).lower()}.")
+        return redirect(url_for("referrals.referral", referral_id=referral_id))
+    return render_template(
+        "referrals/detail.html",
+        referral=found,
+        events=store.events(db, referral_id),
+        statuses=self_referral.STATUSES,
+        label=self_referral.status_label,
+        form=form,
+        best_times=dict((t.slug, t.label) for t in self_referral.BEST_TIMES),
+    )
