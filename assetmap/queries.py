@@ -47,7 +47,7 @@ def _slugs(args, name: str, terms, what: str) -> tuple[str, ...]:
     if unknown:
         raise ParameterError(
             name,
-            f"{', '.join(map(repr, unknown))} is not a {what}; use one of {', '.join(allowed)}",
+            f"{', '.join(map(repr, unknown))} is not {what}; use one of {', '.join(allowed)}",
         )
     return tuple(dict.fromkeys(chosen))
 
@@ -64,6 +64,17 @@ def _integer(args, name: str, default: int, low: int, high: int | None = None) -
     if value < low:
         raise ParameterError(name, f"must be at least {low}")
     return min(value, high) if high is not None else value
+
+
+def parse_flag(args: Mapping[str, Sequence[str]], name: str) -> bool:
+    """A yes/no parameter: true/yes/1/on, or false/no/0/off/empty."""
+    values = args.get(name) or []
+    text = values[-1].strip().lower() if values else ""
+    if text in ("", "false", "no", "0", "off"):
+        return False
+    if text in ("true", "yes", "1", "on"):
+        return True
+    raise ParameterError(name, f"{text!r} is not yes or no; use true or false")
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -89,13 +100,18 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 def parse_asset_listing(args: Mapping[str, Sequence[str]]) -> tuple[AssetFilter, Page]:
-    """The filter and page of GET /api/v1/assets (strand, kind, bbox, limit, offset)."""
+    """The filter and page of GET /api/v1/assets: strand, kind, category, accessible, day,
+    free, bbox, limit and offset."""
     bbox_values = args.get("bbox") or []
     bbox = parse_bbox(bbox_values[-1]) if bbox_values and bbox_values[-1].strip() else None
     listing = AssetFilter(
-        strands=_slugs(args, "strand", taxonomy.STRANDS, "strand"),
-        kinds=_slugs(args, "kind", taxonomy.KINDS, "kind"),
+        strands=_slugs(args, "strand", taxonomy.STRANDS, "a strand"),
+        kinds=_slugs(args, "kind", taxonomy.KINDS, "a kind"),
         bbox=bbox,
+        categories=_slugs(args, "category", taxonomy.CATEGORIES, "a category"),
+        accessibility=_slugs(args, "accessible", taxonomy.ACCESSIBILITY, "an accessibility need"),
+        days=_slugs(args, "day", taxonomy.DAYS, "a day"),
+        free=parse_flag(args, "free"),
     )
     page = Page(
         limit=_integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),

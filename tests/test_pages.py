@@ -34,10 +34,45 @@ def test_every_local_script_and_style_on_the_map_page_is_served(client):
         assert response.status_code == 200, url
 
 
-def test_map_page_holds_no_asset_text(client):
+def test_the_map_scripts_hold_no_asset_text(client):
     page = client.get("/map").get_data(as_text=True)
-    assert "Sale Walking Group" not in page
-    assert "alert(" not in page
+    scripts = " ".join(re.findall(r"<script[^>]*>(.*?)</script>", page, flags=re.S))
+    assert "Sale Walking Group" not in scripts
+    assert "alert(" not in scripts
+
+
+def test_the_map_page_lists_the_same_assets_without_javascript(client):
+    page = client.get("/map").get_data(as_text=True)
+    assert "6 places" in page
+    assert '<a href="/assets/sale-walking-group">Sale Walking Group</a>' in page
+    assert "When: Every Tuesday, 10:00 to 12:00" in page
+    assert "Closed Lunch Club" not in page
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("strand=volunteer_peer_roles", ["Stretford Peer Support"]),
+        ("category=gardening_nature", ["Partington Community Garden"]),
+        ("kind=place", ["Altrincham Library"]),
+        ("day=tuesday&kind=activity", ["Partington Community Garden"]),
+        ("day=monday", []),
+        ("free=true&strand=collaborations_partnerships", ["Urmston Planning Forum"]),
+        ("accessible=step_free", []),
+    ],
+)
+def test_map_filters_choose_the_list(client, query, expected):
+    page = client.get(f"/map/list?{query}").get_data(as_text=True)
+    names = re.findall(r'<h3><a href="/assets/[^"]+">([^<]+)</a></h3>', page)
+    assert names == expected
+    if not expected:
+        assert "Nothing matches. Try fewer filters" in page
+
+
+def test_a_bad_map_filter_is_a_400_that_names_it(client):
+    response = client.get("/map?category=knitting")
+    assert response.status_code == 400
+    assert "category: &#39;knitting&#39; is not a category" in response.get_data(as_text=True)
 
 
 def test_map_page_has_a_layer_and_a_legend_entry_per_strand(client):

@@ -105,10 +105,34 @@ class AssetFilter:
     include_closed: bool = False
     include_archived: bool = False
     name_contains: str | None = None
+    categories: tuple[str, ...] = ()  # any of these
+    accessibility: tuple[str, ...] = ()  # all of these
+    days: tuple[str, ...] = ()  # a session on any of these days
+    free: bool = False
+
+
+def _marks(values) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def _where(filter: AssetFilter) -> tuple[str, list]:
     clauses, params = [], []
+    if filter.categories:
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM json_each(categories) WHERE value IN ({_marks(filter.categories)}))"
+        )
+        params.extend(filter.categories)
+    for need in filter.accessibility:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(accessibility) WHERE value = ?)")
+        params.append(need)
+    if filter.days:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM json_each(schedule, '$.sessions') "
+            f"WHERE json_extract(value, '$.day') IN ({_marks(filter.days)}))"
+        )
+        params.extend(filter.days)
+    if filter.free:
+        clauses.append("cost = 'free'")
     if filter.strands:
         clauses.append(f"strand IN ({', '.join('?' for _ in filter.strands)})")
         params.extend(filter.strands)

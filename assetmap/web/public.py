@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from assetmap import describe, taxonomy
 from assetmap.fields import public_view
 from assetmap.maps import build_asset_map
+from assetmap.queries import parse_asset_listing
 from assetmap.store import assets as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import can, requires
@@ -25,10 +26,49 @@ def home():
     )
 
 
+LIST_PAGE_SIZE = 50
+# The filters the map and its list share; everything else in the query string is ignored.
+MAP_FILTERS = ("strand", "kind", "category", "accessible", "day", "free", "bbox")
+
+
+def _map_filters():
+    """The map's filters from the query string, checked (a bad one is a 400 that names it)."""
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in MAP_FILTERS}
+    listing, _ = parse_asset_listing(args)
+    return listing, args
+
+
+def _list_page(listing) -> dict:
+    """One page of the list under the map, in words."""
+    try:
+        page = max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    records, total = store.list_assets(
+        get_db(), listing, limit=LIST_PAGE_SIZE, offset=(page - 1) * LIST_PAGE_SIZE
+    )
+    items = [
+        {
+            "asset": record,
+            "kind": taxonomy.label(taxonomy.KINDS, record["kind"]),
+            "strand": taxonomy.label(taxonomy.STRANDS, record["strand"]),
+            "when": describe.schedule_in_words(record["schedule"]),
+            "cost": taxonomy.label(taxonomy.COSTS, record["cost"]),
+            "illustrative": describe.is_illustrative(record),
+        }
+        for record in records
+    ]
+    pages = max((total + LIST_PAGE_SIZE - 1) // LIST_PAGE_SIZE, 1)
+    return {"items": items, "total": total, "page": page, "pages": pages,
+            "in_area": listing.bbox is not None}
+
+
 @bp.get("/map")
 @requires("view_public")
 def asset_map():
-    """Every open asset on a map, one layer per strand; `?asset=ID` zooms to one."""
+    """Open assets on a map, one layer per strand, with filters and the same results as a
+    list that works without JavaScript; `?asset=ID` zooms to one."""
+    listing, args = _map_filters()
     config = current_app.config
     rendered = build_asset_map(
         static_url=lambda path: url_for("static", filename=path),
@@ -39,8 +79,22 @@ def asset_map():
         centre=config["ASSETMAP_CENTRE_PARSED"],
         focus=request.args.get("asset") or None,
     )
-    counts = store.count_by_strand(get_db())
-    return render_template("map.html", map=rendered, strands=taxonomy.STRANDS, counts=counts)
+    rendered.config["listUrl"] = url_for("public.asset_list")
+    rendered.config["filters"] = list(MAP_FILTERS)
+    return render_template(
+        "map.html", map=rendered, strands=taxonomy.STRANDS, chosen=args,
+        vocab=taxonomy, results=_list_page(listing),
+        counts=store.count_by_strand(get_db()),
+    )
+
+
+@bp.get("/map/list")
+@requires("view_public")
+def asset_list():
+    """The list under the map on its own, for the map's script to refresh after a filter
+    changes or "search this area"; also a plain page of its own."""
+    listing, args = _map_filters()
+    return render_template("map_list.html", results=_list_page(listing), chosen=args)
 
 
 @bp.get("/assets/<asset_id>")

@@ -33,7 +33,8 @@ def test_the_map_shows_markers_for_every_strand(page):
 
 def test_the_layer_control_hides_and_shows_one_strand(page):
     open_map(page)
-    checkbox = page.get_by_role("checkbox", name="Volunteer and peer roles")
+    control = page.locator(".leaflet-control-layers")
+    checkbox = control.get_by_role("checkbox", name="Volunteer and peer roles")
     checkbox.uncheck()
     assert markers(page, "volunteer_peer_roles") == 0
     for other in (
@@ -65,3 +66,29 @@ def test_markers_open_a_popup_with_name_kind_strand_and_a_link(page):
     assert "Stretford Peer Support" in text
     assert "Group · Volunteer and peer roles" in text
     assert page.get_attribute(".leaflet-popup a", "href") == "/assets/stretford-peer-support"
+
+
+def test_filters_change_the_markers_and_the_list_together(page):
+    open_map(page)
+    page.locator("#map-filters").get_by_role("checkbox", name="Volunteer and peer roles").check()
+    page.wait_for_selector(".folium-map[data-assets-loaded='1']")
+    assert markers(page, "volunteer_peer_roles") == 1
+    assert markers(page, "access_community_resources") == 0
+    assert page.text_content("#results-heading") == "1 place"
+    assert "strand=volunteer_peer_roles" in page.url  # shareable, and the back button works
+    page.select_option("#filter-category", "mental_wellbeing")
+    page.wait_for_selector(".folium-map[data-assets-loaded='1']")
+    page.select_option("#filter-day", "monday")
+    page.wait_for_selector(".folium-map[data-assets-loaded='0']")
+    assert "Nothing matches" in page.text_content("#results")
+    assert page.watch.errors == []
+
+
+def test_search_this_area_lists_only_what_is_in_view(page):
+    open_map(page, "?asset=altrincham-library")
+    page.wait_for_selector(".leaflet-popup")
+    page.click("#search-area")
+    page.wait_for_function(
+        "document.getElementById('results-heading').textContent.includes('map area')")
+    assert page.text_content("#results-heading") == "1 place in the map area"
+    assert "Altrincham Library" in page.text_content("#results")

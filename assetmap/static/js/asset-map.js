@@ -78,10 +78,27 @@
     if (status) status.textContent = text;
   }
 
-  async function loadAssets() {
-    var url = config.api + (config.api.indexOf("?") < 0 ? "?" : "&") + "limit=1000";
+  var form = document.getElementById("map-filters");
+  var results = document.getElementById("results");
+
+  /** The filters chosen in the form, as a query string (empty values left out). */
+  function filterQuery(extra) {
+    var params = new URLSearchParams();
+    if (form) {
+      new FormData(form).forEach(function (value, name) {
+        if (value !== "" && config.filters.indexOf(name) >= 0) params.append(name, value);
+      });
+    }
+    Object.keys(extra || {}).forEach(function (name) { params.set(name, extra[name]); });
+    return params.toString();
+  }
+
+  async function loadAssets(query) {
+    var url = config.api + "?" + (query ? query + "&" : "") + "limit=1000";
     var count = 0;
     var bounds = L.latLngBounds([]);
+    Object.keys(layers).forEach(function (strand) { layers[strand].clearLayers(); });
+    markersById = {};
     while (url) {
       var response = await fetch(url, { headers: { Accept: "application/geo+json" } });
       if (!response.ok) throw new Error("the server answered " + response.status);
@@ -104,19 +121,80 @@
     return { count: count, bounds: bounds };
   }
 
-  loadAssets().then(function (result) {
+  function showLoaded(result) {
+    showStatus(result.count === 1 ? "Showing 1 place." : "Showing " + result.count + " places.");
+    map.getContainer().setAttribute("data-assets-loaded", String(result.count));
+  }
+
+  function showFailure(error) {
+    showStatus("The places could not be loaded (" + error.message + "). The list below still works.");
+    map.getContainer().setAttribute("data-assets-loaded", "error");
+  }
+
+  /** Replace the list under the map with the server's list for these filters. */
+  async function refreshList(query) {
+    if (!results) return;
+    var response = await fetch(config.listUrl + (query ? "?" + query : ""));
+    if (!response.ok) throw new Error("the server answered " + response.status);
+    // The server escapes every value in this fragment, as in any page it renders.
+    results.innerHTML = await response.text();
+  }
+
+  function applyFilters() {
+    var query = filterQuery();
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
+    map.getContainer().removeAttribute("data-assets-loaded");
+    showStatus("Loading places on the map…");
+    Promise.all([loadAssets(query), refreshList(query)]).then(function (done) {
+      var result = done[0];
+      if (result.bounds.isValid()) map.fitBounds(result.bounds, { padding: [20, 20], maxZoom: 15 });
+      showLoaded(result);
+    }).catch(showFailure);
+  }
+
+  function searchThisArea() {
+    var b = map.getBounds();
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+      .map(function (n) { return n.toFixed(5); }).join(",");
+    refreshList(filterQuery({ bbox: bbox })).then(function () {
+      var heading = document.getElementById("results-heading");
+      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+    }).catch(showFailure);
+  }
+
+  function useMyLocation() {
+    if (!navigator.geolocation) {
+      showStatus("This browser cannot share its location. Move the map instead.");
+      return;
+    }
+    showStatus("Asking your browser for your location…");
+    navigator.geolocation.getCurrentPosition(function (position) {
+      map.setView([position.coords.latitude, position.coords.longitude], 15);
+      showStatus("The map is centred on your location.");
+      searchThisArea();
+    }, function () {
+      showStatus("Your location was not shared, so the map has not moved.");
+    }, { timeout: 10000, maximumAge: 600000 });
+  }
+
+  if (form) {
+    form.addEventListener("change", applyFilters);
+    form.addEventListener("submit", function (event) { event.preventDefault(); applyFilters(); });
+    var tools = document.querySelector(".map-tools");
+    if (tools) tools.hidden = false;
+    document.getElementById("search-area").addEventListener("click", searchThisArea);
+    document.getElementById("use-location").addEventListener("click", useMyLocation);
+  }
+
+  loadAssets(filterQuery()).then(function (result) {
     var focus = config.focus && markersById[config.focus];
     if (focus) {
       // Jump straight to street level (no animation), then open it, out of a cluster if need be.
       map.setView(focus.marker.getLatLng(), 17, { animate: false });
       focus.layer.zoomToShowLayer(focus.marker, function () { focus.marker.openPopup(); });
     } else if (result.bounds.isValid()) {
-      map.fitBounds(result.bounds, { padding: [20, 20] });
+      map.fitBounds(result.bounds, { padding: [20, 20], maxZoom: 15 });
     }
-    showStatus(result.count === 1 ? "Showing 1 place." : "Showing " + result.count + " places.");
-    map.getContainer().setAttribute("data-assets-loaded", String(result.count));
-  }).catch(function (error) {
-    showStatus("The places could not be loaded (" + error.message + "). Please reload the page.");
-    map.getContainer().setAttribute("data-assets-loaded", "error");
-  });
+    showLoaded(result);
+  }).catch(showFailure);
 })();
