@@ -119,7 +119,8 @@ def _where(filter: AssetFilter) -> tuple[str, list]:
     clauses, params = [], []
     if filter.categories:
         clauses.append(
-            f"EXISTS (SELECT 1 FROM json_each(categories) WHERE value IN ({_marks(filter.categories)}))"
+            "EXISTS (SELECT 1 FROM json_each(categories) "
+            f"WHERE value IN ({_marks(filter.categories)}))"
         )
         params.extend(filter.categories)
     for need in filter.accessibility:
