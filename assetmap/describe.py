@@ -2,7 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from assetmap import taxonomy
+
+# Dates people read ("next: Tuesday 1 December") are in the directory's own time zone.
+LOCAL_TIMEZONE = ZoneInfo("Europe/London")
+STALE_AFTER_DAYS = 365
+
+
+def today() -> date:
+    return datetime.now(LOCAL_TIMEZONE).date()
+
+
+def checked_in_words(last_verified: str | None, today: date) -> tuple[str, bool]:
+    """When the details were last checked, and whether that is over a year ago (stale)."""
+    if not last_verified:
+        return "Not recorded", True
+    checked = date.fromisoformat(last_verified)
+    days = (today - checked).days
+    words = f"{checked.day} {checked.strftime('%B %Y')}"
+    if days > STALE_AFTER_DAYS:
+        years = days // 365
+        return f"{words}: over {'a year' if years == 1 else f'{years} years'} ago", True
+    return words, False
+
+
+def directions_url(lat: float, lon: float) -> str:
+    """Walking directions to a place on OpenStreetMap (a link people choose to follow)."""
+    return (
+        "https://www.openstreetmap.org/directions?engine=fossgis_osrm_foot"
+        f"&route=%3B{lat:.5f}%2C{lon:.5f}"
+    )
 
 
 def session_in_words(session: dict) -> str:

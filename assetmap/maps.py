@@ -125,6 +125,35 @@ def build_asset_map(
         layers[strand.slug] = cluster.get_name()
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
 
+    config = {
+        "map": m.get_name(),
+        "layers": layers,
+        "api": api_url,
+        "assetUrl": asset_url,
+        "focus": focus,
+        "strands": {s.slug: s.label for s in taxonomy.STRANDS},
+        "kinds": {k.slug: k.label for k in taxonomy.KINDS},
+    }
+    return _render(m, static_url, own_scripts=OWN_SCRIPTS, config=config)
+
+
+def build_location_map(
+    *,
+    static_url: Callable[[str], str],
+    lat: float,
+    lon: float,
+    tile_url: str,
+    tile_attribution: str,
+) -> RenderedMap:
+    """A small map of one place: a circle at the point and nothing else (no text, no popup)."""
+    m = folium.Map(location=[lat, lon], zoom_start=16, tiles=None, control_scale=True)
+    folium.TileLayer(tile_url, attr=tile_attribution, name="Street map", max_zoom=19).add_to(m)
+    folium.CircleMarker([lat, lon], radius=10, weight=3, color="#0b0c0c", fill=True,
+                        fill_color="#ffbf47", fill_opacity=0.9).add_to(m)
+    return _render(m, static_url, own_scripts=(), config={})
+
+
+def _render(m, static_url, *, own_scripts, config) -> RenderedMap:
     for element in _walk(m.get_root()):
         _use_local_resources(element, static_url)
     root = m.get_root()
@@ -135,20 +164,11 @@ def build_asset_map(
         stylesheets.extend(
             url for _, url in getattr(element, "default_css", []) if url not in stylesheets
         )
-    config = {
-        "map": m.get_name(),
-        "layers": layers,
-        "api": api_url,
-        "assetUrl": asset_url,
-        "focus": focus,
-        "strands": {s.slug: s.label for s in taxonomy.STRANDS},
-        "kinds": {k.slug: k.label for k in taxonomy.KINDS},
-    }
     return RenderedMap(
         html=root.html.render(),
         script=root.script.render(),
         scripts=scripts,
         stylesheets=stylesheets,
-        own_scripts=[static_url(path) for path in OWN_SCRIPTS],
+        own_scripts=[static_url(path) for path in own_scripts],
         config=config,
     )

@@ -133,3 +133,40 @@ def test_a_database_without_init_gets_a_503_that_says_what_to_do(tmp_path):
     response = app.test_client().get("/api/v1/assets")
     assert response.status_code == 503
     assert "assetmap init" in response.get_json()["error"]
+
+
+def test_asset_page_says_when_next_in_words(client):
+    from datetime import timedelta
+
+    from assetmap import describe
+
+    page = client.get("/assets/sale-walking-group").get_data(as_text=True)
+    today = describe.today()
+    next_tuesday = today + timedelta(days=(1 - today.weekday()) % 7)
+    expected = f"{next_tuesday.strftime('%A')} {next_tuesday.day} {next_tuesday.strftime('%B')}"
+    assert f"<strong>Next:</strong> {expected}" in page
+    assert "10:00 to 12:00" in page
+
+
+def test_asset_page_flags_details_checked_over_a_year_ago(client, db_path):
+    from assetmap import describe
+    from assetmap.store import assets, connect
+
+    db = connect(db_path)
+    record = assets.get_asset(db, "altrincham-library")
+    assets.save_asset(db, {**record, "last_verified": "2018-07-01"}, who="t")
+    walking = assets.get_asset(db, "sale-walking-group")
+    recent = describe.today().isoformat()
+    assets.save_asset(db, {**walking, "last_verified": recent}, who="t")
+    db.close()
+    page = client.get("/assets/altrincham-library").get_data(as_text=True)
+    assert "1 July 2018: over" in page and "may be out of date" in page
+    fresh = client.get("/assets/sale-walking-group").get_data(as_text=True)
+    assert "may be out of date" not in fresh
+
+
+def test_asset_page_has_a_small_map_and_walking_directions(client):
+    page = client.get("/assets/sale-walking-group").get_data(as_text=True)
+    assert 'class="location-map"' in page
+    assert "https://www.openstreetmap.org/directions?engine=fossgis_osrm_foot&amp;route=%3B" \
+           "53.42630%2C-2.30340" in page

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from assetmap import describe, taxonomy
+from assetmap import describe, schedules, taxonomy
 from assetmap.fields import public_view
-from assetmap.maps import build_asset_map
+from assetmap.maps import build_asset_map, build_location_map
 from assetmap.queries import parse_asset_listing
 from assetmap.store import assets as store
 from assetmap.web.db import get_db
@@ -109,6 +109,15 @@ def asset_page(asset_id: str):
     if record is None or (record["archived"] and not can("edit_assets")):
         abort(404, description="There is no asset at this address. It may have been removed.")
     professional = can("view_professional")
+    today = describe.today()
+    upcoming = schedules.next_session(record["schedule"], today)
+    checked, stale = describe.checked_in_words(record["last_verified"], today)
+    config = current_app.config
+    location = build_location_map(
+        static_url=lambda path: url_for("static", filename=path),
+        lat=record["lat"], lon=record["lon"],
+        tile_url=config["ASSETMAP_TILE_URL"], tile_attribution=config["ASSETMAP_TILE_ATTRIBUTION"],
+    )
     return render_template(
         "asset.html",
         asset=record if professional else public_view(record),
@@ -124,6 +133,11 @@ def asset_page(asset_id: str):
         schedule=describe.schedule_in_words(record["schedule"]),
         ages=describe.age_range(record["min_age"], record["max_age"]),
         illustrative=describe.is_illustrative(record),
+        next_session=upcoming.words if upcoming else None,
+        checked=checked,
+        stale=stale,
+        directions=describe.directions_url(record["lat"], record["lon"]),
+        location=location,
         form=CsrfOnlyForm(),
     )
 
