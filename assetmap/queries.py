@@ -99,6 +99,23 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return min_lon, min_lat, max_lon, max_lat
 
 
+def parse_fields(args: Mapping[str, Sequence[str]]) -> tuple[str, ...] | None:
+    """The `fields` parameter: which properties to send (all public ones when absent)."""
+    from assetmap.fields import PUBLIC_FIELD_NAMES
+
+    chosen = _values(args, "fields")
+    if not chosen:
+        return None
+    unknown = [name for name in chosen if name not in PUBLIC_FIELD_NAMES]
+    if unknown:
+        raise ParameterError(
+            "fields",
+            f"{', '.join(map(repr, unknown))} is not a public field; use names from "
+            f"{', '.join(PUBLIC_FIELD_NAMES)}",
+        )
+    return tuple(dict.fromkeys(chosen))
+
+
 def parse_asset_listing(args: Mapping[str, Sequence[str]]) -> tuple[AssetFilter, Page]:
     """The filter and page of GET /api/v1/assets: strand, kind, category, accessible, day,
     free, bbox, limit and offset."""

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 
 from assetmap import taxonomy
 from assetmap.formats import ATTRIBUTION, to_feature
-from assetmap.queries import parse_asset_listing
+from assetmap.queries import parse_asset_listing, parse_fields
 from assetmap.store import assets as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
@@ -27,7 +27,9 @@ def _geojson(document: dict):
 @requires("view_public")
 def list_assets():
     """Open assets as a GeoJSON FeatureCollection, a page at a time."""
-    listing, page = parse_asset_listing(request.args.to_dict(flat=False))
+    args = request.args.to_dict(flat=False)
+    listing, page = parse_asset_listing(args)
+    only = parse_fields(args)
     records, total = store.list_assets(get_db(), listing, limit=page.limit, offset=page.offset)
     next_offset = page.offset + len(records)
     next_url = None
@@ -43,7 +45,7 @@ def list_assets():
             "offset": page.offset,
             "next": next_url,
             "attribution": ATTRIBUTION,
-            "features": [to_feature(r, public=True) for r in records],
+            "features": [to_feature(r, public=True, only=only) for r in records],
         }
     )
 

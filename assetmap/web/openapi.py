@@ -67,6 +67,25 @@ def openapi_document() -> dict:
                     "parameters": [
                         _list_parameter("strand", taxonomy.STRANDS, "Only these strands."),
                         _list_parameter("kind", taxonomy.KINDS, "Only these kinds."),
+                        _list_parameter("category", taxonomy.CATEGORIES,
+                                        "Only assets in any of these activity categories."),
+                        _list_parameter("accessible", taxonomy.ACCESSIBILITY,
+                                        "Only assets that have all of these."),
+                        _list_parameter("day", taxonomy.DAYS,
+                                        "Only assets with a session on any of these days."),
+                        {
+                            "name": "free",
+                            "in": "query",
+                            "description": "true for free assets only",
+                            "schema": {"type": "boolean", "default": False},
+                        },
+                        {
+                            "name": "fields",
+                            "in": "query",
+                            "description": "Comma-separated property names to send (all public "
+                            "fields when absent), for lighter pages such as the map's.",
+                            "schema": {"type": "string", "example": "name,kind,strand"},
+                        },
                         {
                             "name": "bbox",
                             "in": "query",

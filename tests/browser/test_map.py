@@ -88,7 +88,6 @@ def test_search_this_area_lists_only_what_is_in_view(page):
     open_map(page, "?asset=altrincham-library")
     page.wait_for_selector(".leaflet-popup")
     page.click("#search-area")
-    page.wait_for_function(
-        "document.getElementById('results-heading').textContent.includes('map area')")
+    page.locator("#results-heading", has_text="map area").wait_for()
     assert page.text_content("#results-heading") == "1 place in the map area"
     assert "Altrincham Library" in page.text_content("#results")

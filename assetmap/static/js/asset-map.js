@@ -93,32 +93,57 @@
     return params.toString();
   }
 
+  // The map needs only these properties; the rest are on each asset's page.
+  var MAP_FIELDS = "name,kind,strand,source,address,postcode";
+  var PAGE_SIZE = 1000;
+  var generation = 0;
+
+  async function fetchPage(query, offset) {
+    var url = config.api + "?" + (query ? query + "&" : "") + "fields=" + MAP_FIELDS +
+      "&limit=" + PAGE_SIZE + "&offset=" + offset;
+    var response = await fetch(url, { headers: { Accept: "application/geo+json" } });
+    if (!response.ok) throw new Error("the server answered " + response.status);
+    return response.json();
+  }
+
+  /**
+   * Fetch every asset matching the filters, a page at a time (the pages after the first in
+   * parallel), and add them to their strand's cluster layer in chunks. A newer call (the
+   * filters changed again) makes an older one stop adding markers.
+   */
   async function loadAssets(query) {
-    var url = config.api + "?" + (query ? query + "&" : "") + "limit=1000";
-    var count = 0;
-    var bounds = L.latLngBounds([]);
+    var mine = ++generation;
+    var result = { count: 0, bounds: L.latLngBounds([]) };
     Object.keys(layers).forEach(function (strand) { layers[strand].clearLayers(); });
     markersById = {};
-    while (url) {
-      var response = await fetch(url, { headers: { Accept: "application/geo+json" } });
-      if (!response.ok) throw new Error("the server answered " + response.status);
-      var page = await response.json();
+
+    function add(features) {
+      if (mine !== generation) return;
       var byStrand = {};
-      page.features.forEach(function (feature) {
+      features.forEach(function (feature) {
         var layer = layers[feature.properties.strand];
         if (!layer) return;
         var marker = makeMarker(feature);
         markersById[feature.id] = { marker: marker, layer: layer };
         (byStrand[feature.properties.strand] = byStrand[feature.properties.strand] || []).push(marker);
-        bounds.extend(marker.getLatLng());
-        count += 1;
+        result.bounds.extend(marker.getLatLng());
+        result.count += 1;
       });
       Object.keys(byStrand).forEach(function (strand) {
         layers[strand].addLayers(byStrand[strand]);
       });
-      url = page.next;
     }
-    return { count: count, bounds: bounds };
+
+    var first = await fetchPage(query, 0);
+    add(first.features);
+    var offsets = [];
+    for (var offset = first.features.length; offset < first.total; offset += PAGE_SIZE) {
+      offsets.push(offset);
+    }
+    var pages = await Promise.all(offsets.map(function (o) { return fetchPage(query, o); }));
+    pages.forEach(function (page) { add(page.features); });
+    if (mine !== generation) throw new Error("superseded");
+    return result;
   }
 
   function showLoaded(result) {
@@ -127,6 +152,7 @@
   }
 
   function showFailure(error) {
+    if (error.message === "superseded") return;  // a newer set of filters is loading
     showStatus("The places could not be loaded (" + error.message + "). The list below still works.");
     map.getContainer().setAttribute("data-assets-loaded", "error");
   }
