@@ -136,3 +136,35 @@ def test_openapi_describes_every_api_route(app, client):
     assert api_rules == set(document["paths"])
     properties = document["components"]["schemas"]["Asset"]["properties"]["properties"]
     assert "contact_name" not in properties["properties"]
+
+
+def test_fields_sends_only_the_properties_asked_for(client):
+    body = client.get("/api/v1/assets?fields=name,strand&limit=1").get_json()
+    assert list(body["features"][0]["properties"]) == ["name", "strand"]
+    assert "fields=name" in (body["next"] or "")
+
+
+def test_fields_cannot_reach_professional_only_details(client):
+    response = client.get("/api/v1/assets?fields=name,contact_name")
+    assert response.status_code == 400
+    assert response.get_json()["details"] == {"parameter": "fields"}
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("category=gardening_nature", {"partington-community-garden"}),
+        ("day=tuesday&kind=place", {"altrincham-library"}),
+        ("free=true&kind=place", {"altrincham-library"}),
+        ("accessible=step_free", set()),
+    ],
+)
+def test_listing_filters_by_activity_day_cost_and_access(client, query, expected):
+    body = client.get(f"/api/v1/assets?{query}").get_json()
+    assert {f["id"] for f in body["features"]} == expected
+
+
+def test_a_bad_yes_no_parameter_is_named(client):
+    response = client.get("/api/v1/assets?free=perhaps")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("free:")
