@@ -67,11 +67,16 @@ def serving(app):
         thread.join(timeout=5)
 
 
+# Where the live server's database is, for tests that add accounts to it.
+LIVE_DB: dict = {}
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app on the sample data."""
     db_path = tmp_path_factory.mktemp("browser") / "assetmap.db"
     load_sample(db_path)
+    LIVE_DB["path"] = db_path
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
     with serving(app) as url:
         yield url

@@ -130,10 +130,11 @@
         result.count += 1;
       });
       Object.keys(byStrand).forEach(function (strand) {
-        layers[strand].addLayers(byStrand[strand]);
+        clustering.push(addToLayer(layers[strand], byStrand[strand]));
       });
     }
 
+    var clustering = [];
     var first = await fetchPage(query, 0);
     add(first.features);
     var offsets = [];
@@ -142,8 +143,25 @@
     }
     var pages = await Promise.all(offsets.map(function (o) { return fetchPage(query, o); }));
     pages.forEach(function (page) { add(page.features); });
+    await Promise.all(clustering);
     if (mine !== generation) throw new Error("superseded");
     return result;
+  }
+
+  /**
+   * Add markers to a cluster layer; resolves once the layer has clustered them all (with
+   * chunkedLoading the work is spread over several frames so the page stays responsive).
+   */
+  function addToLayer(layer, markers) {
+    return new Promise(function (resolve) {
+      if (!layer._map) {  // a strand hidden in the layer control clusters when shown again
+        layer.addLayers(markers);
+        resolve();
+        return;
+      }
+      layer.options.chunkProgress = function (done, total) { if (done >= total) resolve(); };
+      layer.addLayers(markers);
+    });
   }
 
   function showLoaded(result) {

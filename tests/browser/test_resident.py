@@ -1,0 +1,106 @@
+"""A resident's journey in a real browser: keyboard only, accessibility checks, asking to join
+from the map through to the coordinator's inbox, and screenshots on a phone and a desktop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import watched_page
+from tests.conftest import TEST_PASSWORD, add_user
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+
+
+def serious_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['impact']}: {v['id']} ({v['help']}) at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/map", "/assets/sale-walking-group", "/assets/sale-walking-group/join", "/login"],
+)
+def test_no_serious_accessibility_problems(page, path):
+    page.goto(page.base_url + path)
+    if path == "/map":
+        page.wait_for_selector(".folium-map[data-assets-loaded]")
+    assert serious_violations(page) == []
+
+
+def test_the_join_form_with_errors_is_accessible(page):
+    page.goto(page.base_url + "/assets/sale-walking-group/join")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".error-summary")
+    assert serious_violations(page) == []
+
+
+def test_the_list_works_with_the_keyboard_alone(page):
+    page.goto(page.base_url + "/map")
+    page.wait_for_selector(".folium-map[data-assets-loaded]")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    page.keyboard.press("Enter")
+    # Tab through the filters and map controls to the first result's link.
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('#results') !== null"):
+            break
+    else:
+        pytest.fail("the results list cannot be reached with the Tab key")
+    name = page.evaluate("document.activeElement.textContent")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("h1")
+    assert page.text_content("h1") == name
+    assert page.watch.errors == []
+
+
+def test_a_resident_asks_to_join_from_the_map_and_the_coordinator_sees_it(
+    browser, page, live_server, tmp_path
+):
+    page.goto(f"{page.base_url}/map?asset=sale-walking-group")
+    page.wait_for_selector(".leaflet-popup a")
+    page.click(".leaflet-popup a")
+    page.click("text=Ask to join")
+    page.fill("#name", "Robin Resident")
+    page.fill("#phone", "07700 900789")
+    page.check("#consent")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Your request has been sent")
+    assert page.watch.errors == []
+
+    from tests.browser.conftest import LIVE_DB
+
+    add_user(LIVE_DB["path"], "coordinator")
+    coordinator = watched_page(browser, live_server)
+    coordinator.goto(live_server + "/login?next=/manage/referrals")
+    coordinator.fill("#email", "coordinator@example.org")
+    coordinator.fill("#password", TEST_PASSWORD)
+    coordinator.click("form.stacked-form button[type=submit]")
+    coordinator.wait_for_selector("text=Requests to join")
+    assert "Robin Resident" in coordinator.text_content("main")
+    coordinator.context.close()
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screenshots_of_the_map_and_an_asset_page(browser, live_server, screen):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = watched_page(browser, live_server, viewport=SCREENS[screen])
+    page.goto(live_server + "/map")
+    page.wait_for_selector(".folium-map[data-assets-loaded]")
+    page.screenshot(path=ARTIFACTS / f"map-{screen}.png", full_page=True)
+    page.goto(live_server + "/assets/sale-walking-group")
+    page.screenshot(path=ARTIFACTS / f"asset-{screen}.png", full_page=True)
+    assert (ARTIFACTS / f"map-{screen}.png").stat().st_size > 10_000
+    assert page.watch.errors == []
+    page.context.close()
