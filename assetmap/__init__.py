@@ -49,9 +49,9 @@ def create_app(config: dict | None = None) -> Flask:
         db,
         errors,
         guard,
+        join_requests,
         manage,
         public,
-        referrals,
         security,
     )
 
@@ -59,7 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     guard.init_app(app)
     errors.init_app(app)
-    for blueprint in (public.bp, api.bp, auth.bp, manage.bp, admin.bp, referrals.bp):
+    for blueprint in (public.bp, api.bp, auth.bp, manage.bp, admin.bp, join_requests.bp):
         app.register_blueprint(blueprint)
 
     from assetmap.cli import register

@@ -49,7 +49,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view_professional": frozenset({COORDINATOR, LINK_WORKER}),
     "edit_assets": frozenset({COORDINATOR}),
     "import_assets": frozenset({COORDINATOR}),
-    "see_referrals": frozenset({COORDINATOR}),
+    "see_join_requests": frozenset({COORDINATOR}),
     "manage_users": frozenset({ADMIN}),
     "read_audit_log": frozenset({ADMIN}),
 }

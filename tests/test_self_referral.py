@@ -108,10 +108,10 @@ def test_coordinators_work_through_the_inbox_with_statuses_and_notes(client, app
     ask(client)
     coordinator = app.test_client()
     sign_in(coordinator, "coordinator")
-    inbox = coordinator.get("/manage/referrals").get_data(as_text=True)
+    inbox = coordinator.get("/manage/requests-to-join").get_data(as_text=True)
     assert "Pat Resident" in inbox and "Sale Walking Group" in inbox
     referral_id = requests(db_path)[0]["id"]
-    url = f"/manage/referrals/{referral_id}"
+    url = f"/manage/requests-to-join/{referral_id}"
     detail = coordinator.get(url).get_data(as_text=True)
     assert "07700 900456" in detail and "I use a walking stick." in detail
     token = csrf_token(coordinator, url)
@@ -130,7 +130,7 @@ def test_coordinators_work_through_the_inbox_with_statuses_and_notes(client, app
 def test_only_coordinators_see_requests(client, sign_in, role):
     if role:
         sign_in(client, role)
-    response = client.get("/manage/referrals")
+    response = client.get("/manage/requests-to-join")
     assert response.status_code == (302 if role is None else 403)
 
 

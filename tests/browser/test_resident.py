@@ -83,7 +83,7 @@ def test_a_resident_asks_to_join_from_the_map_and_the_coordinator_sees_it(
 
     add_user(LIVE_DB["path"], "coordinator")
     coordinator = watched_page(browser, live_server)
-    coordinator.goto(live_server + "/login?next=/manage/referrals")
+    coordinator.goto(live_server + "/login?next=/manage/requests-to-join")
     coordinator.fill("#email", "coordinator@example.org")
     coordinator.fill("#password", TEST_PASSWORD)
     coordinator.click("form.stacked-form button[type=submit]")

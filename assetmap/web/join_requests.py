@@ -15,7 +15,7 @@ from assetmap.store import self_referrals as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
 
-bp = Blueprint("referrals", __name__)
+bp = Blueprint("join_requests", __name__)
 
 
 class CsrfOnlyForm(FlaskForm):
@@ -51,21 +51,21 @@ def join(asset_id: str):
     )
     limit = int(current_app.config["ASSETMAP_REFERRALS_PER_HOUR"])
     if self_referral.over_limit(db, key, limit, now):
-        return render_template("referrals/too_many.html", asset=asset), 429
+        return render_template("join_requests/too_many.html", asset=asset), 429
     if self_referral.is_robot(request.form):
         self_referral.discard(db, key, now)
-        return redirect(url_for("referrals.sent", asset_id=asset_id))
+        return redirect(url_for("join_requests.sent", asset_id=asset_id))
     checked = self_referral.check_request(request.form)
     if not checked.ok:
         return _form(asset, checked.values | {"raw": request.form}, checked.errors, 400)
     referral_id = self_referral.submit(db, asset_id, checked, key, now)
     _tell_organiser(asset, checked.values, referral_id)
-    return redirect(url_for("referrals.sent", asset_id=asset_id))
+    return redirect(url_for("join_requests.sent", asset_id=asset_id))
 
 
 def _form(asset, values, errors, status=200):
     return render_template(
-        "referrals/join.html",
+        "join_requests/join.html",
         asset=asset,
         values=values,
         errors=errors,
@@ -94,11 +94,11 @@ def _tell_organiser(asset: dict, values: dict, referral_id: int) -> None:
 def sent(asset_id: str):
     """What happens next, in plain words."""
     asset = _joinable(asset_id)
-    return render_template("referrals/sent.html", asset=asset)
+    return render_template("join_requests/sent.html", asset=asset)
 
 
-@bp.get("/manage/referrals")
-@requires("see_referrals")
+@bp.get("/manage/requests-to-join")
+@requires("see_join_requests")
 def inbox():
     """Requests to join, newest first, by status."""
     status = request.args.get("status") or None
@@ -106,7 +106,7 @@ def inbox():
         status = None
     db = get_db()
     return render_template(
-        "referrals/inbox.html",
+        "join_requests/inbox.html",
         referrals=store.inbox(db, status),
         counts=store.counts_by_status(db),
         status=status,
@@ -115,8 +115,8 @@ def inbox():
     )
 
 
-@bp.route("/manage/referrals/<int:referral_id>", methods=["GET", "POST"])
-@requires("see_referrals")
+@bp.route("/manage/requests-to-join/<int:referral_id>", methods=["GET", "POST"])
+@requires("see_join_requests")
 def referral(referral_id: int):
     """One request: the person's details, its status and notes; change the status."""
     db = get_db()
@@ -133,9 +133,9 @@ def referral(referral_id: int):
         note = (request.form.get("note") or "").strip()[:2000] or None
         store.update_status(db, referral_id, status, note, current_user.email, asset_store.now())
         flash(f"Marked as {self_referral.status_label(status).lower()}.")
-        return redirect(url_for("referrals.referral", referral_id=referral_id))
+        return redirect(url_for("join_requests.referral", referral_id=referral_id))
     return render_template(
-        "referrals/detail.html",
+        "join_requests/detail.html",
         referral=found,
         events=store.events(db, referral_id),
         statuses=self_referral.STATUSES,
