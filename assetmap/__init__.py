@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         guard,
         join_requests,
         manage,
+        plans,
         public,
         security,
     )
@@ -59,7 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     guard.init_app(app)
     errors.init_app(app)
-    for blueprint in (public.bp, api.bp, auth.bp, manage.bp, admin.bp, join_requests.bp):
+    for blueprint in (public.bp, api.bp, auth.bp, manage.bp, admin.bp, join_requests.bp, plans.bp):
         app.register_blueprint(blueprint)
 
     from assetmap.cli import register

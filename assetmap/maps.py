@@ -148,8 +148,15 @@ def build_location_map(
     """A small map of one place: a circle at the point and nothing else (no text, no popup)."""
     m = folium.Map(location=[lat, lon], zoom_start=16, tiles=None, control_scale=True)
     folium.TileLayer(tile_url, attr=tile_attribution, name="Street map", max_zoom=19).add_to(m)
-    folium.CircleMarker([lat, lon], radius=10, weight=3, color="#0b0c0c", fill=True,
-                        fill_color="#ffbf47", fill_opacity=0.9).add_to(m)
+    folium.CircleMarker(
+        [lat, lon],
+        radius=10,
+        weight=3,
+        color="#0b0c0c",
+        fill=True,
+        fill_color="#ffbf47",
+        fill_opacity=0.9,
+    ).add_to(m)
     return _render(m, static_url, own_scripts=(), config={})
 
 
@@ -172,3 +179,32 @@ def _render(m, static_url, *, own_scripts, config) -> RenderedMap:
         own_scripts=[static_url(path) for path in own_scripts],
         config=config,
     )
+
+
+def build_plan_map(
+    *,
+    static_url: Callable[[str], str],
+    points: list[tuple[float, float]],
+    tile_url: str,
+    tile_attribution: str,
+) -> RenderedMap:
+    """A map of a plan's activities, numbered 1, 2, 3 as in the list beside it.
+
+    The markers carry only their numbers (integers made here), never an asset's text.
+    """
+    m = folium.Map(location=list(points[0]) if points else [53.42, -2.35], zoom_start=14,
+                   tiles=None, control_scale=True)
+    folium.TileLayer(tile_url, attr=tile_attribution, name="Street map", max_zoom=19).add_to(m)
+    for number, (lat, lon) in enumerate(points, start=1):
+        icon = folium.DivIcon(
+            html=f'<span class="plan-marker">{int(number)}</span>',
+            icon_size=(30, 30),
+            icon_anchor=(15, 15),
+            class_name="plan-marker-icon",
+        )
+        folium.Marker([lat, lon], icon=icon, keyboard=False).add_to(m)
+    if len(points) > 1:
+        m.fit_bounds([[min(p[0] for p in points), min(p[1] for p in points)],
+                      [max(p[0] for p in points), max(p[1] for p in points)]],
+                     padding=(30, 30))
+    return _render(m, static_url, own_scripts=(), config={})

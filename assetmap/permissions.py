@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "edit_assets": frozenset({COORDINATOR}),
     "import_assets": frozenset({COORDINATOR}),
     "see_join_requests": frozenset({COORDINATOR}),
+    "make_plans": frozenset({LINK_WORKER}),
+    "record_referrals": frozenset({LINK_WORKER}),
+    "see_demand": frozenset({COORDINATOR}),
     "manage_users": frozenset({ADMIN}),
     "read_audit_log": frozenset({ADMIN}),
 }

@@ -55,13 +55,28 @@ SETTINGS: tuple[Setting, ...] = (
         "5",
         "Self-referrals accepted from one address in an hour, against spam.",
     ),
-    Setting("ASSETMAP_SMTP_HOST", "", "Mail server for telling organisers of self-referrals; "
-            "empty means no e-mail is sent (coordinators still see them in the inbox)."),
+    Setting(
+        "ASSETMAP_SMTP_HOST",
+        "",
+        "Mail server for telling organisers of self-referrals; "
+        "empty means no e-mail is sent (coordinators still see them in the inbox).",
+    ),
     Setting("ASSETMAP_SMTP_PORT", "25", "Mail server port."),
     Setting("ASSETMAP_SMTP_USER", "", "Mail server user name, if it needs one."),
     Setting("ASSETMAP_SMTP_PASSWORD", "", "Mail server password, if it needs one."),
     Setting("ASSETMAP_SMTP_STARTTLS", "no", "'yes' to upgrade the mail connection with STARTTLS."),
     Setting("ASSETMAP_MAIL_FROM", "assetmap@localhost", "The From address of e-mail sent."),
+    Setting(
+        "ASSETMAP_PLAN_LINK_DAYS",
+        "30",
+        "Days a plan's share link works before it expires (a link worker can revoke it sooner).",
+    ),
+    Setting(
+        "ASSETMAP_ALLOW_CLIENT_NAMES",
+        "no",
+        "'yes' lets link workers put a client's name on a plan; otherwise plans carry only a "
+        "pseudonymous reference and anything that looks like an NHS number is refused.",
+    ),
     Setting(
         "ASSETMAP_TILE_URL",
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",

@@ -160,6 +160,13 @@ STATUSES: tuple[Term, ...] = (
     Term("closed", "Closed"),
 )
 
+# Whether a link worker can send someone now: shown in search results and plans.
+CAPACITY: tuple[Term, ...] = (
+    Term("open", "Taking new people"),
+    Term("waiting_list", "Waiting list"),
+    Term("full", "Full"),
+)
+
 DAYS: tuple[Term, ...] = (
     Term("monday", "Monday"),
     Term("tuesday", "Tuesday"),
@@ -191,6 +198,7 @@ VOCABULARIES: dict[str, tuple[Term, ...]] = {
     "accessibility": ACCESSIBILITY,
     "cost": COSTS,
     "status": STATUSES,
+    "capacity": CAPACITY,
     "day": DAYS,
     "frequency": FREQUENCIES,
 }

@@ -13,6 +13,9 @@ SAMPLE_ARGUMENTS = {
     "version_id": 1,
     "user_id": 1,
     "referral_id": 1,
+    "plan_id": 1,
+    "item_id": 1,
+    "token": "not-a-real-token",
     "filename": "css/app.css",
 }
 ROLES = (None, permissions.ADMIN, permissions.COORDINATOR, permissions.LINK_WORKER)

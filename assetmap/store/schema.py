@@ -142,7 +142,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
-        "the postcode table, for placing searches locally",
+        "the postcode table, and an index for nearby search",
         (
             # Canonical postcodes ("M33 7ZF") as the key, so a sector ("M33 7") or district
             # ("M33") is a range of the key and its centre an AVG over that range, without
@@ -152,6 +152,12 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 lat REAL NOT NULL,
                 lon REAL NOT NULL
             ) WITHOUT ROWID""",
+            # Open assets by 0.01-degree band of latitude, then longitude, with the columns
+            # the common search filters read: a circle is a few short runs of this index and
+            # needs no visit to the table (see assetmap/store/search.py).
+            """CREATE INDEX assets_nearby ON assets (
+                CAST((lat + 90) * 100 AS INTEGER), lon, lat, strand, kind, cost, self_referral
+            ) WHERE status = 'active' AND archived = 0""",
         ),
     ),
     (
@@ -190,6 +196,97 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
             "CREATE INDEX self_referral_attempts_address "
             "ON self_referral_attempts (address_key, at)",
+        ),
+    ),
+    (
+        "import runs: who imported which file, what each row did, and what undo needs",
+        (
+            # details: JSON with the file's columns, notes and counts of repairs, for the page.
+            """CREATE TABLE import_runs (
+                id INTEGER PRIMARY KEY,
+                file_name TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                archived_as TEXT,
+                source TEXT NOT NULL,
+                format TEXT NOT NULL,
+                imported_by TEXT NOT NULL,
+                imported_at TEXT NOT NULL,
+                row_count INTEGER NOT NULL DEFAULT 0,
+                new_count INTEGER NOT NULL DEFAULT 0,
+                changed_count INTEGER NOT NULL DEFAULT 0,
+                unchanged_count INTEGER NOT NULL DEFAULT 0,
+                rejected_count INTEGER NOT NULL DEFAULT 0,
+                duplicate_count INTEGER NOT NULL DEFAULT 0,
+                details TEXT NOT NULL DEFAULT '{}',
+                undone_by TEXT,
+                undone_at TEXT
+            )""",
+            # One row per row of the file. version_id is the asset_history change the row made
+            # (undo brings back that change's previous version); cells are kept for rejected
+            # rows only, so their CSV can be downloaded; extra holds columns no field took.
+            """CREATE TABLE import_run_rows (
+                id INTEGER PRIMARY KEY,
+                run_id INTEGER NOT NULL REFERENCES import_runs (id),
+                row_no INTEGER NOT NULL,
+                outcome TEXT NOT NULL
+                    CHECK (outcome IN ('new', 'changed', 'unchanged', 'rejected')),
+                asset_id TEXT,
+                version_id INTEGER,
+                duplicate_of TEXT,
+                problems TEXT,
+                extra TEXT,
+                cells TEXT,
+                UNIQUE (run_id, row_no)
+            )""",
+            "CREATE INDEX import_run_rows_asset ON import_run_rows (asset_id)",
+            # Matching rows without an id by name and postcode looks assets up by postcode.
+            "CREATE INDEX IF NOT EXISTS assets_postcode ON assets (postcode)",
+        ),
+    ),
+    (
+        "capacity of assets, link workers' plans and referrals, and a name index for listings",
+        (
+            "ALTER TABLE assets ADD COLUMN capacity TEXT",
+            "CREATE INDEX assets_name ON assets (name COLLATE NOCASE, id)",
+            """CREATE TABLE plans (
+                id INTEGER PRIMARY KEY,
+                client_ref TEXT NOT NULL,
+                client_name TEXT,
+                intro TEXT,
+                created_by INTEGER NOT NULL REFERENCES users (id),
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                share_token_hash TEXT UNIQUE,
+                share_expires_at TEXT,
+                share_revoked_at TEXT
+            )""",
+            "CREATE INDEX plans_owner ON plans (created_by, updated_at)",
+            """CREATE TABLE plan_items (
+                id INTEGER PRIMARY KEY,
+                plan_id INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+                asset_id TEXT NOT NULL,
+                note TEXT,
+                position INTEGER NOT NULL,
+                UNIQUE (plan_id, asset_id)
+            )""",
+            """CREATE TABLE referrals (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                plan_id INTEGER REFERENCES plans (id) ON DELETE SET NULL,
+                client_ref TEXT NOT NULL,
+                route TEXT NOT NULL
+                    CHECK (route IN ('signposted', 'referred', 'self_referral')),
+                referred_on TEXT NOT NULL,
+                outcome TEXT CHECK (outcome IS NULL OR outcome IN
+                    ('attended', 'still_attending', 'did_not_attend', 'declined')),
+                outcome_reason TEXT,
+                outcome_on TEXT,
+                recorded_by INTEGER NOT NULL REFERENCES users (id),
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX referrals_asset ON referrals (asset_id, referred_on)",
+            "CREATE INDEX referrals_recorder ON referrals (recorded_by, referred_on)",
         ),
     ),
 )

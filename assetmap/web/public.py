@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_login import current_user
 
 from assetmap import describe, schedules, taxonomy
 from assetmap.fields import public_view
 from assetmap.maps import build_asset_map, build_location_map
 from assetmap.queries import parse_asset_listing
 from assetmap.store import assets as store
+from assetmap.store import plans as plan_store
 from assetmap.web.db import get_db
 from assetmap.web.guard import can, requires
 from assetmap.web.manage import CsrfOnlyForm
@@ -59,8 +61,13 @@ def _list_page(listing) -> dict:
         for record in records
     ]
     pages = max((total + LIST_PAGE_SIZE - 1) // LIST_PAGE_SIZE, 1)
-    return {"items": items, "total": total, "page": page, "pages": pages,
-            "in_area": listing.bbox is not None}
+    return {
+        "items": items,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "in_area": listing.bbox is not None,
+    }
 
 
 @bp.get("/map")
@@ -82,8 +89,12 @@ def asset_map():
     rendered.config["listUrl"] = url_for("public.asset_list")
     rendered.config["filters"] = list(MAP_FILTERS)
     return render_template(
-        "map.html", map=rendered, strands=taxonomy.STRANDS, chosen=args,
-        vocab=taxonomy, results=_list_page(listing),
+        "map.html",
+        map=rendered,
+        strands=taxonomy.STRANDS,
+        chosen=args,
+        vocab=taxonomy,
+        results=_list_page(listing),
         counts=store.count_by_strand(get_db()),
     )
 
@@ -115,8 +126,10 @@ def asset_page(asset_id: str):
     config = current_app.config
     location = build_location_map(
         static_url=lambda path: url_for("static", filename=path),
-        lat=record["lat"], lon=record["lon"],
-        tile_url=config["ASSETMAP_TILE_URL"], tile_attribution=config["ASSETMAP_TILE_ATTRIBUTION"],
+        lat=record["lat"],
+        lon=record["lon"],
+        tile_url=config["ASSETMAP_TILE_URL"],
+        tile_attribution=config["ASSETMAP_TILE_ATTRIBUTION"],
     )
     return render_template(
         "asset.html",
@@ -138,6 +151,8 @@ def asset_page(asset_id: str):
         stale=stale,
         directions=describe.directions_url(record["lat"], record["lon"]),
         location=location,
+        capacity=taxonomy.label(taxonomy.CAPACITY, record["capacity"]),
+        my_plans=plan_store.plans_of(get_db(), current_user.id) if can("make_plans") else [],
         form=CsrfOnlyForm(),
     )
 

@@ -1,0 +1,334 @@
+"""Link workers' plans for clients, the client's own page behind a share link, referral
+records, and the demand report coordinators take to commissioners."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from assetmap import describe, plans, referrals
+from assetmap.maps import build_plan_map
+from assetmap.store import assets as asset_store
+from assetmap.store import plans as store
+from assetmap.store import referrals as referral_store
+from assetmap.web.db import get_db
+from assetmap.web.guard import requires
+
+bp = Blueprint("plans", __name__)
+
+
+class CsrfOnlyForm(FlaskForm):
+    """Inputs are written in the templates; this carries the CSRF token."""
+
+
+def _allow_names() -> bool:
+    return (current_app.config["ASSETMAP_ALLOW_CLIENT_NAMES"] or "").lower() == "yes"
+
+
+def _own_plan(plan_id: int) -> dict:
+    """The plan when it is the signed-in link worker's; anyone else's is a 404, not a 403,
+    so plan numbers tell nothing."""
+    plan = store.get_plan(get_db(), plan_id)
+    if plan is None or plan["created_by"] != current_user.id:
+        abort(404, description="There is no such plan among yours.")
+    return plan
+
+
+def _share_link(token: str) -> str:
+    return url_for("plans.client_view", token=token, _external=True)
+
+
+@bp.route("/plans", methods=["GET", "POST"])
+@requires("make_plans")
+def my_plans():
+    """A link worker's plans, and a new one for a client reference."""
+    errors, values = {}, {}
+    if request.method == "POST":
+        if not CsrfOnlyForm().validate_on_submit():
+            abort(400)
+        values = request.form
+        try:
+            ref = plans.check_client_ref(request.form.get("client_ref", ""))
+            name = plans.check_client_name(request.form.get("client_name", ""), _allow_names())
+        except plans.PlanError as e:
+            errors[e.field] = str(e)
+        else:
+            plan_id = store.create_plan(get_db(), current_user.id, ref, name)
+            asset_id = request.form.get("asset_id")
+            if asset_id and asset_store.get_asset(get_db(), asset_id):
+                store.add_item(get_db(), plan_id, asset_id, None)
+            return redirect(url_for("plans.plan", plan_id=plan_id))
+    status = 400 if errors else 200
+    return render_template(
+        "plans/list.html",
+        plans=store.plans_of(get_db(), current_user.id),
+        errors=errors,
+        values=values,
+        allow_names=_allow_names(),
+        form=CsrfOnlyForm(),
+    ), status
+
+
+def _render_plan(plan: dict, *, share_link: str | None = None, errors=None, status=200):
+    db = get_db()
+    items = store.items(db, plan["id"])
+    entries = plans.entries(items, describe.today())
+    link_open = plans.link_is_open(plan)
+    return render_template(
+        "plans/plan.html",
+        plan=plan,
+        items=items,
+        entries=entries,
+        share_link=share_link,
+        link_open=link_open,
+        sms=plans.sms_text(entries, share_link),
+        referrals=referral_store.recorded_by(db, current_user.id, plan["id"]),
+        routes=referrals.ROUTES,
+        outcomes=referrals.OUTCOMES,
+        errors=errors or {},
+        today=describe.today().isoformat(),
+        form=CsrfOnlyForm(),
+    ), status
+
+
+@bp.get("/plans/<int:plan_id>")
+@requires("make_plans")
+def plan(plan_id: int):
+    """The plan: its activities with notes, the share link, the text message, referrals."""
+    return _render_plan(_own_plan(plan_id))
+
+
+@bp.post("/plans/items")
+@requires("make_plans")
+def add_item():
+    """Add an activity to the plan chosen in the form (from the activity's page or from
+    search), with an optional note."""
+    plan_id = request.form.get("plan_id", type=int) or 0
+    found = _own_plan(plan_id)
+    asset = asset_store.get_asset(get_db(), request.form.get("asset_id", ""))
+    if asset is None or asset["archived"]:
+        abort(400, description="That activity is not in the directory; choose another.")
+    try:
+        note = plans.check_note(request.form.get("note", ""))
+    except plans.PlanError as e:
+        return _render_plan(found, errors={"note": str(e)}, status=400)
+    added = store.add_item(get_db(), plan_id, asset["id"], note)
+    flash(
+        f"Added {asset['name']} to the plan for {found['client_ref']}."
+        if added
+        else f"{asset['name']} is already in the plan for {found['client_ref']}."
+    )
+    back = request.form.get("back")
+    if back and back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect(url_for("plans.plan", plan_id=plan_id))
+
+
+@bp.post("/plans/<int:plan_id>/items/<int:item_id>")
+@requires("make_plans")
+def change_item(plan_id: int, item_id: int):
+    """Save an activity's note, or take the activity out of the plan."""
+    found = _own_plan(plan_id)
+    if request.form.get("action") == "remove":
+        store.remove_item(get_db(), plan_id, item_id)
+        flash("Taken out of the plan.")
+    else:
+        try:
+            note = plans.check_note(request.form.get("note", ""))
+        except plans.PlanError as e:
+            return _render_plan(found, errors={f"note-{item_id}": str(e)}, status=400)
+        store.set_note(get_db(), plan_id, item_id, note)
+        flash("Note saved.")
+    return redirect(url_for("plans.plan", plan_id=plan_id))
+
+
+@bp.post("/plans/<int:plan_id>/share")
+@requires("make_plans")
+def share(plan_id: int):
+    """Make a new share link (shown once; any older link stops working)."""
+    _own_plan(plan_id)
+    token = plans.new_share_token()
+    days = int(current_app.config["ASSETMAP_PLAN_LINK_DAYS"])
+    store.set_share(get_db(), plan_id, plans.token_hash(token), plans.share_expiry(days))
+    return _render_plan(store.get_plan(get_db(), plan_id), share_link=_share_link(token))
+
+
+@bp.post("/plans/<int:plan_id>/share/revoke")
+@requires("make_plans")
+def revoke(plan_id: int):
+    _own_plan(plan_id)
+    store.revoke_share(get_db(), plan_id)
+    flash("The share link no longer works.")
+    return redirect(url_for("plans.plan", plan_id=plan_id))
+
+
+@bp.post("/plans/<int:plan_id>/delete")
+@requires("make_plans")
+def delete(plan_id: int):
+    found = _own_plan(plan_id)
+    store.delete_plan(get_db(), plan_id)
+    flash(f"Deleted the plan for {found['client_ref']}.")
+    return redirect(url_for("plans.my_plans"))
+
+
+def _client_page(plan: dict, *, preview: bool):
+    items = store.items(get_db(), plan["id"])
+    entries = plans.entries(items, describe.today())
+    config = current_app.config
+    location = build_plan_map(
+        static_url=lambda path: url_for("static", filename=path),
+        points=[(e.asset["lat"], e.asset["lon"]) for e in entries],
+        tile_url=config["ASSETMAP_TILE_URL"],
+        tile_attribution=config["ASSETMAP_TILE_ATTRIBUTION"],
+    )
+    return render_template(
+        "plans/client.html",
+        plan=plan,
+        entries=entries,
+        map=location,
+        preview=preview,
+        directions=describe.directions_url,
+    )
+
+
+@bp.get("/plans/<int:plan_id>/preview")
+@requires("make_plans")
+def preview(plan_id: int):
+    """What the client sees, for checking before sharing or printing."""
+    return _client_page(_own_plan(plan_id), preview=True)
+
+
+@bp.get("/p/<token>")
+@requires("view_public")
+def client_view(token: str):
+    """The client's plan, opened from its share link without signing in."""
+    found = store.plan_by_token_hash(get_db(), plans.token_hash(token))
+    if found is None or not plans.link_is_open(found):
+        abort(
+            404,
+            description="This link has expired or been withdrawn. Ask the person who "
+            "gave it to you for a new one.",
+        )
+    response = current_app.make_response(_client_page(found, preview=False))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.post("/referrals")
+@requires("record_referrals")
+def record_referral():
+    """Record that a client was referred to an activity (from a plan or an asset page)."""
+    db = get_db()
+    plan_id = request.form.get("plan_id", type=int)
+    found = _own_plan(plan_id) if plan_id else None
+    asset = asset_store.get_asset(db, request.form.get("asset_id", ""))
+    if asset is None:
+        abort(400, description="That activity is not in the directory; choose another.")
+    today = describe.today()
+    try:
+        client_ref = (
+            found["client_ref"]
+            if found
+            else plans.check_client_ref(request.form.get("client_ref", ""))
+        )
+        route = referrals.check_choice(request.form.get("route", ""), referrals.ROUTES, "route")
+        referred_on = referrals.check_date(
+            request.form.get("referred_on") or today.isoformat(), "referred_on", today
+        )
+    except (plans.PlanError, referrals.ReferralError) as e:
+        if found:
+            return _render_plan(found, errors={e.field: str(e)}, status=400)
+        abort(400, description=str(e))
+    referral_store.add(
+        db,
+        asset_id=asset["id"],
+        client_ref=client_ref,
+        route=route,
+        referred_on=referred_on,
+        recorded_by=current_user.id,
+        plan_id=found["id"] if found else None,
+    )
+    flash(
+        f"Recorded: {client_ref} {dict((t.slug, t.label) for t in referrals.ROUTES)[route]}"
+        f" to {asset['name']}."
+    )
+    if found:
+        return redirect(url_for("plans.plan", plan_id=found["id"]))
+    return redirect(url_for("plans.my_referrals"))
+
+
+@bp.get("/referrals")
+@requires("record_referrals")
+def my_referrals():
+    """A link worker's referrals, newest first, with their outcomes to fill in."""
+    return render_template(
+        "plans/referrals.html",
+        referrals=referral_store.recorded_by(get_db(), current_user.id),
+        outcomes=referrals.OUTCOMES,
+        routes=dict((t.slug, t.label) for t in referrals.ROUTES),
+        outcome_labels=dict((t.slug, t.label) for t in referrals.OUTCOMES),
+        today=describe.today().isoformat(),
+        form=CsrfOnlyForm(),
+    )
+
+
+@bp.post("/referrals/<int:referral_id>/outcome")
+@requires("record_referrals")
+def record_outcome(referral_id: int):
+    """Record whether the client went (attended, still attending, did not, declined)."""
+    db = get_db()
+    found = referral_store.get(db, referral_id)
+    if found is None or found["recorded_by"] != current_user.id:
+        abort(404, description="There is no such referral among yours.")
+    today = describe.today()
+    try:
+        outcome = referrals.check_choice(
+            request.form.get("outcome", ""), referrals.OUTCOMES, "outcome"
+        )
+        outcome_on = referrals.check_date(
+            request.form.get("outcome_on") or today.isoformat(), "outcome_on", today
+        )
+    except referrals.ReferralError as e:
+        abort(400, description=str(e))
+    reason = (request.form.get("reason") or "").strip()[:500] or None
+    referral_store.set_outcome(db, referral_id, outcome, reason, outcome_on)
+    flash("Outcome saved.")
+    back = request.form.get("back")
+    if back and back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect(url_for("plans.my_referrals"))
+
+
+@bp.get("/manage/demand")
+@requires("see_demand")
+def demand():
+    """Referrals per activity and month, and how many went: what commissioners ask for."""
+    return render_template("plans/demand.html", rows=referral_store.demand(get_db()))
+
+
+@bp.get("/manage/demand.csv")
+@requires("see_demand")
+def demand_csv():
+    """The demand report as CSV: counts only, no client references."""
+    buffer = io.StringIO()
+    referrals.write_demand_csv(referral_store.demand(get_db()), buffer)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    return current_app.response_class(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="demand-{stamp}.csv"'},
+    )

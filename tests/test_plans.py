@@ -1,0 +1,252 @@
+"""Link workers make plans for clients, share them, record referrals; coordinators see demand."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from assetmap import plans
+from assetmap.store import assets, connect
+from tests.conftest import add_user, csrf_token
+
+
+@pytest.fixture
+def worker(client, sign_in):
+    sign_in(client, "link_worker")
+    return client
+
+
+def start_plan(client, ref="SP-0042-A", **extra):
+    token = csrf_token(client, "/plans")
+    response = client.post("/plans", data={"csrf_token": token, "client_ref": ref, **extra})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def add(client, plan_id, asset_id, note=""):
+    token = csrf_token(client, f"/assets/{asset_id}")
+    return client.post(
+        "/plans/items",
+        data={"csrf_token": token, "plan_id": plan_id, "asset_id": asset_id, "note": note},
+    )
+
+
+def share(client, plan_id) -> str:
+    token = csrf_token(client, f"/plans/{plan_id}")
+    page = client.post(f"/plans/{plan_id}/share", data={"csrf_token": token}).get_data(True)
+    return re.search(r'<code class="share-link">http://localhost(/p/[^<]+)</code>', page)[1]
+
+
+def test_a_link_worker_builds_a_plan_from_asset_pages_with_notes(worker):
+    plan_id = start_plan(worker)
+    assert (
+        add(
+            worker, plan_id, "sale-walking-group", "Try the Tuesday session; ask for Sam"
+        ).status_code
+        == 302
+    )
+    add(worker, plan_id, "altrincham-library")
+    page = worker.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "Plan for SP-0042-A" in page
+    listed = re.findall(r'<h3><a href="/assets/[^"]+">([^<]+)</a></h3>', page)
+    assert listed == ["Sale Walking Group", "Altrincham Library"]
+    assert "Try the Tuesday session; ask for Sam" in page
+    assert "Next: Tuesday" in page
+
+
+@pytest.mark.parametrize(
+    "ref, words",
+    [
+        ("943 476 5919", "looks like an NHS number"),
+        ("9434765919", "looks like an NHS number"),
+        ("", "Enter your reference"),
+        ("<script>", "Use letters, numbers"),
+    ],
+)
+def test_client_references_are_pseudonymous(worker, ref, words):
+    token = csrf_token(worker, "/plans")
+    response = worker.post("/plans", data={"csrf_token": token, "client_ref": ref})
+    assert response.status_code == 400
+    assert words in response.get_data(as_text=True)
+
+
+def test_client_names_are_refused_unless_the_setting_allows_them(app, worker):
+    token = csrf_token(worker, "/plans")
+    refused = worker.post(
+        "/plans", data={"csrf_token": token, "client_ref": "SP-1", "client_name": "Jo Bloggs"}
+    )
+    assert refused.status_code == 400 and "Client names are not kept here" in refused.get_data(True)
+    app.config["ASSETMAP_ALLOW_CLIENT_NAMES"] = "yes"
+    plan_id = start_plan(worker, "SP-1", client_name="Jo Bloggs")
+    assert "(Jo Bloggs)" in worker.get(f"/plans/{plan_id}").get_data(as_text=True)
+
+
+def test_plans_are_private_to_the_link_worker_who_made_them(app, worker, db_path):
+    plan_id = start_plan(worker)
+    other = app.test_client()
+    other_user = add_user(db_path, "link_worker", "other.worker@example.org")
+    with other.session_transaction() as session:
+        session["_user_id"] = f"{other_user['id']}:{other_user['session_version']}"
+    assert other.get(f"/plans/{plan_id}").status_code == 404
+    assert "SP-0042-A" not in other.get("/plans").get_data(as_text=True)
+
+
+def test_the_share_link_opens_without_signing_in_until_revoked(app, worker):
+    plan_id = start_plan(worker)
+    add(worker, plan_id, "sale-walking-group", "Ask for Sam")
+    link = share(worker, plan_id)
+    anonymous = app.test_client()
+    page = anonymous.get(link)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "Your activities" in text and "Sale Walking Group" in text and "Ask for Sam" in text
+    assert "Every Tuesday, 10:00 to 12:00" in text and "Rifle Road, Sale, M33 7ZF" in text
+    assert "SP-0042" not in text  # the reference is the link worker's, not the client's
+    token = csrf_token(worker, f"/plans/{plan_id}")
+    worker.post(f"/plans/{plan_id}/share/revoke", data={"csrf_token": token})
+    gone = anonymous.get(link)
+    assert gone.status_code == 404 and "expired or been withdrawn" in gone.get_data(True)
+
+
+def test_a_new_link_replaces_the_old_one_and_links_expire(app, worker, db_path):
+    plan_id = start_plan(worker)
+    first = share(worker, plan_id)
+    second = share(worker, plan_id)
+    anonymous = app.test_client()
+    assert anonymous.get(first).status_code == 404
+    assert anonymous.get(second).status_code == 200
+    db = connect(db_path)
+    db.conn.execute("UPDATE plans SET share_expires_at = '2020-01-01T00:00:00Z'")
+    db.close()
+    assert anonymous.get(second).status_code == 404
+    assert anonymous.get("/p/guessing-is-useless").status_code == 404
+
+
+def test_the_text_message_fits_in_480_characters_with_the_link():
+    today = __import__("datetime").date(2026, 11, 26)
+    asset = {
+        "name": "A very long name for a walking group " * 3,
+        "schedule": {
+            "sessions": [
+                {"day": "tuesday", "frequency": "weekly", "start": "10:00", "end": "12:00"}
+            ],
+            "notes": "",
+        },
+        "postcode": "M33 7ZF",
+        "cost": "free",
+        "cost_details": None,
+        "capacity": None,
+        "address": None,
+    }
+    entries = plans.entries([{"asset": asset, "note": None}] * 8, today)
+    link = "https://directory.example.org/p/" + "x" * 32
+    text = plans.sms_text(entries, link)
+    assert len(text) <= 480 and text.endswith(link) and "more." in text
+    short = plans.sms_text(entries[:1], None)
+    assert short.startswith("Your activities: 1. A very long name") and "M33 7ZF" in short
+
+
+def test_capacity_shows_to_link_workers_before_they_refer(worker, db_path):
+    db = connect(db_path)
+    record = assets.get_asset(db, "sale-walking-group")
+    assets.save_asset(db, {**record, "capacity": "waiting_list"}, who="t")
+    db.close()
+    assert "Waiting list" in worker.get("/assets/sale-walking-group").get_data(as_text=True)
+    plan_id = start_plan(worker)
+    add(worker, plan_id, "sale-walking-group")
+    assert "<strong>Waiting list</strong>: check before referring" in worker.get(
+        f"/plans/{plan_id}"
+    ).get_data(as_text=True)
+
+
+def record_referral(client, plan_id, asset_id, route="referred", on="2026-10-05"):
+    token = csrf_token(client, f"/plans/{plan_id}")
+    return client.post(
+        "/referrals",
+        data={
+            "csrf_token": token,
+            "plan_id": plan_id,
+            "asset_id": asset_id,
+            "route": route,
+            "referred_on": on,
+        },
+    )
+
+
+def test_referrals_and_outcomes_become_demand_without_client_details(app, worker, sign_in):
+    plan_id = start_plan(worker, "SP-7777")
+    add(worker, plan_id, "sale-walking-group")
+    assert record_referral(worker, plan_id, "sale-walking-group").status_code == 302
+    record_referral(worker, plan_id, "sale-walking-group", "signposted", "2026-10-20")
+    record_referral(worker, plan_id, "altrincham-library", "self_referral", "2026-09-01")
+    page = worker.get("/referrals").get_data(as_text=True)
+    ids = re.findall(r'action="/referrals/(\d+)/outcome"', page)
+    token = csrf_token(worker, "/referrals")
+    worker.post(
+        f"/referrals/{ids[0]}/outcome", data={"csrf_token": token, "outcome": "still_attending"}
+    )
+    worker.post(
+        f"/referrals/{ids[1]}/outcome",
+        data={"csrf_token": token, "outcome": "declined", "reason": "Too far to walk"},
+    )
+    assert "Too far to walk" in worker.get("/referrals").get_data(as_text=True)
+    future = worker.post(
+        "/referrals",
+        data={
+            "csrf_token": token,
+            "plan_id": plan_id,
+            "asset_id": "sale-walking-group",
+            "route": "referred",
+            "referred_on": "2999-01-01",
+        },
+    )
+    assert future.status_code == 400
+
+    coordinator = app.test_client()
+    sign_in(coordinator, "coordinator")
+    demand = coordinator.get("/manage/demand").get_data(as_text=True)
+    assert "2026-10" in demand and "50%" in demand
+    report = coordinator.get("/manage/demand.csv")
+    assert report.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(report.get_data(as_text=True))))
+    october = next(r for r in rows if r["month"] == "2026-10")
+    assert october == {
+        "asset_id": "sale-walking-group",
+        "asset_name": "Sale Walking Group",
+        "month": "2026-10",
+        "referrals": "2",
+        "outcomes_known": "2",
+        "went": "1",
+        "attendance_rate": "0.50",
+    }
+    assert "SP-7777" not in report.get_data(as_text=True)
+
+
+def test_no_client_reference_appears_in_public_pages_or_exports(app, worker, runner, tmp_path):
+    plan_id = start_plan(worker, "SP-SECRET-9")
+    add(worker, plan_id, "sale-walking-group")
+    record_referral(worker, plan_id, "sale-walking-group")
+    share(worker, plan_id)
+    public = app.test_client()
+    for url in [
+        "/",
+        "/map",
+        "/map/list",
+        "/assets/sale-walking-group",
+        "/api/v1/assets",
+        "/api/v1/assets/sale-walking-group",
+    ]:
+        assert "SP-SECRET-9" not in public.get(url).get_data(as_text=True), url
+    for fmt in ("geojson", "csv"):
+        out = tmp_path / f"all.{fmt}"
+        runner.invoke(args=["export", fmt, str(out)])
+        assert "SP-SECRET-9" not in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("role", ["coordinator", "admin"])
+def test_only_link_workers_make_plans(client, sign_in, role):
+    sign_in(client, role)
+    assert client.get("/plans").status_code == 403
