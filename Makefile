@@ -40,6 +40,7 @@ $(DB): | $(STAMP)
 	rm -f $(DB).building $(DB).building-wal $(DB).building-shm
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap init
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap load data/assets.geojson --who "make run (demo data)"
+	ASSETMAP_DB=$(DB).building $(BIN)/assetmap postcodes load data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv
 	mv $(DB).building $(DB)
 
 clean-db:

@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
         manage,
         plans,
         public,
+        search,
         security,
     )
 
@@ -60,7 +61,16 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     guard.init_app(app)
     errors.init_app(app)
-    for blueprint in (public.bp, api.bp, auth.bp, manage.bp, admin.bp, join_requests.bp, plans.bp):
+    for blueprint in (
+        public.bp,
+        api.bp,
+        auth.bp,
+        manage.bp,
+        admin.bp,
+        join_requests.bp,
+        plans.bp,
+        search.bp,
+    ):
         app.register_blueprint(blueprint)
 
     from assetmap.cli import register

@@ -83,3 +83,10 @@ def age_range(min_age: int | None, max_age: int | None) -> str:
 def is_illustrative(record: dict) -> bool:
     """Made-up demo records are labelled wherever they are shown."""
     return record.get("source") == "illustrative"
+
+
+def distance_in_words(metres: float) -> str:
+    """ "350 m" under a kilometre, "1.2 km" above."""
+    if metres < 1000:
+        return f"{int(round(metres, -1))} m"
+    return f"{metres / 1000:.1f} km"

@@ -12,6 +12,7 @@ into its URL.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -188,14 +189,55 @@ def build_plan_map(
     tile_url: str,
     tile_attribution: str,
 ) -> RenderedMap:
-    """A map of a plan's activities, numbered 1, 2, 3 as in the list beside it.
-
-    The markers carry only their numbers (integers made here), never an asset's text.
-    """
-    m = folium.Map(location=list(points[0]) if points else [53.42, -2.35], zoom_start=14,
-                   tiles=None, control_scale=True)
+    """A map of a plan's activities, numbered 1, 2, 3 as in the list beside it."""
+    m = folium.Map(
+        location=list(points[0]) if points else [53.42, -2.35],
+        zoom_start=14,
+        tiles=None,
+        control_scale=True,
+    )
     folium.TileLayer(tile_url, attr=tile_attribution, name="Street map", max_zoom=19).add_to(m)
-    for number, (lat, lon) in enumerate(points, start=1):
+    _numbered_markers(m, points)
+    if len(points) > 1:
+        m.fit_bounds(_bounds(points), padding=(30, 30))
+    return _render(m, static_url, own_scripts=(), config={})
+
+
+def build_search_map(
+    *,
+    static_url: Callable[[str], str],
+    centre: tuple[float, float],
+    radius_m: float,
+    points: list[tuple[float, float]],
+    first_number: int,
+    tile_url: str,
+    tile_attribution: str,
+) -> RenderedMap:
+    """The search circle around its centre, and the results numbered as in the list."""
+    m = folium.Map(location=list(centre), zoom_start=14, tiles=None, control_scale=True)
+    folium.TileLayer(tile_url, attr=tile_attribution, name="Street map", max_zoom=19).add_to(m)
+    folium.Circle(
+        list(centre),
+        radius=radius_m,
+        color="#1d70b8",
+        weight=2,
+        fill=True,
+        fill_opacity=0.05,
+        interactive=False,
+    ).add_to(m)
+    folium.CircleMarker(
+        list(centre), radius=5, color="#0b0c0c", fill=True, fill_opacity=1, interactive=False
+    ).add_to(m)
+    _numbered_markers(m, points, first_number)
+    dlat = radius_m / 111_320
+    dlon = dlat / max(math.cos(math.radians(centre[0])), 0.01)
+    m.fit_bounds([[centre[0] - dlat, centre[1] - dlon], [centre[0] + dlat, centre[1] + dlon]])
+    return _render(m, static_url, own_scripts=(), config={})
+
+
+def _numbered_markers(m, points: list[tuple[float, float]], first: int = 1) -> None:
+    """Markers carrying only their numbers (integers made here), never an asset's text."""
+    for number, (lat, lon) in enumerate(points, start=first):
         icon = folium.DivIcon(
             html=f'<span class="plan-marker">{int(number)}</span>',
             icon_size=(30, 30),
@@ -203,8 +245,10 @@ def build_plan_map(
             class_name="plan-marker-icon",
         )
         folium.Marker([lat, lon], icon=icon, keyboard=False).add_to(m)
-    if len(points) > 1:
-        m.fit_bounds([[min(p[0] for p in points), min(p[1] for p in points)],
-                      [max(p[0] for p in points), max(p[1] for p in points)]],
-                     padding=(30, 30))
-    return _render(m, static_url, own_scripts=(), config={})
+
+
+def _bounds(points):
+    return [
+        [min(p[0] for p in points), min(p[1] for p in points)],
+        [max(p[0] for p in points), max(p[1] for p in points)],
+    ]

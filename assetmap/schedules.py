@@ -86,7 +86,9 @@ def sessions(schedule: dict | None) -> list[dict]:
     return list((schedule or {}).get("sessions") or [])
 
 
-def matches(schedule: dict | None, days: Iterable[str] = (), window: TimeWindow | None = None) -> bool:
+def matches(
+    schedule: dict | None, days: Iterable[str] = (), window: TimeWindow | None = None
+) -> bool:
     """Whether one session runs on one of `days` (any day when empty) and within `window`.
 
     The same session must satisfy both, so "Tuesday afternoon" does not match a group that
@@ -126,8 +128,30 @@ class NextSession:
         return self.date.isoformat()
 
 
-# Far enough ahead to reach the last or fourth such day of next month from any date.
-_LOOK_AHEAD_DAYS = 70
+def next_date(session: dict, today: date) -> date | None:
+    """The first date on or after `today` that the session runs (or, if fortnightly, may)."""
+    if session.get("day") not in WEEKDAYS:
+        return None
+    weekday = WEEKDAYS.index(session["day"])
+    frequency = session.get("frequency") or "weekly"
+    if frequency in ("weekly", "fortnightly"):
+        return today + timedelta(days=(weekday - today.weekday()) % 7)
+    this_month = _in_month(today.year, today.month, weekday, frequency)
+    if this_month is not None and this_month >= today:
+        return this_month
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return _in_month(year, month, weekday, frequency)
+
+
+def _in_month(year: int, month: int, weekday: int, frequency: str) -> date | None:
+    """The first, second, third, fourth or last such weekday of a month."""
+    first = date(year, month, 1)
+    first_such = first + timedelta(days=(weekday - first.weekday()) % 7)
+    if frequency == "last":
+        days_in_month = calendar.monthrange(year, month)[1]
+        return first_such + timedelta(weeks=(days_in_month - first_such.day) // 7)
+    nth = _NTH.get(frequency)
+    return first_such + timedelta(weeks=nth - 1) if nth else None
 
 
 def next_session(schedule: dict | None, today: date) -> NextSession | None:
@@ -135,13 +159,11 @@ def next_session(schedule: dict | None, today: date) -> NextSession | None:
 
     Sessions on the same date come in order of start time.
     """
-    found: list[tuple[date, str, dict]] = []
+    found = []
     for session in sessions(schedule):
-        for offset in range(_LOOK_AHEAD_DAYS):
-            day = today + timedelta(days=offset)
-            if may_run_on(session, day):
-                found.append((day, session.get("start") or "", session))
-                break
+        day = next_date(session, today)
+        if day is not None:
+            found.append((day, session.get("start") or "", session))
     if not found:
         return None
     day, _, session = min(found, key=lambda f: (f[0], f[1]))
@@ -149,9 +171,16 @@ def next_session(schedule: dict | None, today: date) -> NextSession | None:
     return NextSession(day, session, certain, _next_in_words(day, session, today, certain))
 
 
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
 def date_in_words(day: date, today: date) -> str:
-    """ "Tuesday 1 December", with the year when it is not this year's."""
-    words = f"{calendar.day_name[day.weekday()]} {day.day} {calendar.month_name[day.month]}"
+    """ "Tuesday 1 December", with the year when it is not this year's (English whatever the
+    server's locale)."""
+    words = f"{taxonomy.DAYS[day.weekday()].label} {day.day} {_MONTHS[day.month - 1]}"
     return words if day.year == today.year else f"{words} {day.year}"
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
-from assetmap.cli import assets, postcodes, referrals, users
+from assetmap.cli import assets, imports, postcodes, referrals, search, users
 
-MODULES = (assets, users, postcodes, referrals)
+MODULES = (assets, users, postcodes, referrals, imports, search)
 
 
 def register(app) -> None:

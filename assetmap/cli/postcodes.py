@@ -84,7 +84,9 @@ def _summary(file: Path, report: LoadReport) -> str:
         f"  {report.read:,} rows read, {report.loaded:,} loaded, {skipped:,} skipped",
     ]
     for reason, count in report.skipped.most_common():
-        lines.append(f"  skipped {count:,}: {reason} (such as {'; '.join(report.examples[reason])})")
+        lines.append(
+            f"  skipped {count:,}: {reason} (such as {'; '.join(report.examples[reason])})"
+        )
     return "\n".join(lines)
 
 

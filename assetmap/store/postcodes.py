@@ -28,7 +28,9 @@ def save_postcodes(db: sqlite_utils.Database, rows: Iterable[tuple[str, float, f
 
 def find_postcode(db: sqlite_utils.Database, postcode: str) -> tuple[float, float] | None:
     """(lat, lon) of a canonical postcode, or None when it is not in the table."""
-    row = db.conn.execute("SELECT lat, lon FROM postcodes WHERE postcode = ?", [postcode]).fetchone()
+    row = db.conn.execute(
+        "SELECT lat, lon FROM postcodes WHERE postcode = ?", [postcode]
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 

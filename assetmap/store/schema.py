@@ -153,10 +153,10 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 lon REAL NOT NULL
             ) WITHOUT ROWID""",
             # Open assets by 0.01-degree band of latitude, then longitude, with the columns
-            # the common search filters read: a circle is a few short runs of this index and
-            # needs no visit to the table (see assetmap/store/search.py).
+            # the common search filters read and the id that orders ties: a circle is a few
+            # short runs of this index and needs no visit to the table (assetmap/store/search.py).
             """CREATE INDEX assets_nearby ON assets (
-                CAST((lat + 90) * 100 AS INTEGER), lon, lat, strand, kind, cost, self_referral
+                CAST((lat + 90) * 100 AS INTEGER), lon, lat, strand, kind, cost, self_referral, id
             ) WHERE status = 'active' AND archived = 0""",
         ),
     ),

@@ -6,6 +6,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from assetmap.postcodes import PostcodeError
 from assetmap.queries import ParameterError
 
 # What a person is told for each status, when the error carries nothing more specific.
@@ -19,6 +20,7 @@ MESSAGES = {
     ),
     405: ("That cannot be done here", "This page does not accept that kind of request."),
     413: ("The file or form is too large", None),
+    422: ("That postcode cannot be used", None),
     429: ("Too many attempts", None),
     500: (
         "Sorry, something went wrong",
@@ -75,6 +77,13 @@ def _csrf_error(error: CSRFError):
     )
 
 
+def _postcode_error(error: PostcodeError):
+    """A postcode that is not one, or cannot be placed: 422, saying which and why."""
+    if wants_json():
+        return api_error(422, str(error), {"parameter": "postcode", "reason": error.reason})
+    return error_page(422, str(error))
+
+
 def _parameter_error(error: ParameterError):
     if wants_json():
         return api_error(400, str(error), {"parameter": error.parameter})
@@ -91,5 +100,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(PostcodeError, _postcode_error)
     app.register_error_handler(ParameterError, _parameter_error)
     app.register_error_handler(Exception, _unexpected)

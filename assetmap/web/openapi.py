@@ -67,12 +67,19 @@ def openapi_document() -> dict:
                     "parameters": [
                         _list_parameter("strand", taxonomy.STRANDS, "Only these strands."),
                         _list_parameter("kind", taxonomy.KINDS, "Only these kinds."),
-                        _list_parameter("category", taxonomy.CATEGORIES,
-                                        "Only assets in any of these activity categories."),
-                        _list_parameter("accessible", taxonomy.ACCESSIBILITY,
-                                        "Only assets that have all of these."),
-                        _list_parameter("day", taxonomy.DAYS,
-                                        "Only assets with a session on any of these days."),
+                        _list_parameter(
+                            "category",
+                            taxonomy.CATEGORIES,
+                            "Only assets in any of these activity categories.",
+                        ),
+                        _list_parameter(
+                            "accessible",
+                            taxonomy.ACCESSIBILITY,
+                            "Only assets that have all of these.",
+                        ),
+                        _list_parameter(
+                            "day", taxonomy.DAYS, "Only assets with a session on any of these days."
+                        ),
                         {
                             "name": "free",
                             "in": "query",
@@ -115,6 +122,107 @@ def openapi_document() -> dict:
                         },
                         "400": {
                             "description": "A bad parameter, named in the error",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    },
+                }
+            },
+            "/api/v1/search": {
+                "get": {
+                    "summary": "Assets near a postcode or a point, nearest first (or best match)",
+                    "description": "Each feature's properties add distance_m (great-circle, "
+                    "metres), walking_minutes (distance x 1.3 for streets, at 4.8 km/h, rounded "
+                    "up) and next_session ({date, words, certain} or null). The top level "
+                    "gives the resolved centre (resolved_by: postcode, sector, district or "
+                    "coordinates), total, limit, offset and next. Paused, closed and archived "
+                    "assets are left out.",
+                    "parameters": [
+                        {
+                            "name": "postcode",
+                            "in": "query",
+                            "description": "A UK postcode, sector (M33 7) or district (M33); "
+                            "a postcode not in the table is placed at its sector or district",
+                            "schema": {"type": "string", "example": "M33 7ZF"},
+                        },
+                        {
+                            "name": "lat",
+                            "in": "query",
+                            "schema": {"type": "number"},
+                            "description": "Instead of postcode, with lon",
+                        },
+                        {"name": "lon", "in": "query", "schema": {"type": "number"}},
+                        {
+                            "name": "radius_km",
+                            "in": "query",
+                            "schema": {"type": "number", "default": 2, "maximum": 50},
+                        },
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "description": "Keywords (any text; prefix matching and stemming)",
+                            "schema": {"type": "string"},
+                        },
+                        _list_parameter("strand", taxonomy.STRANDS, "Only these strands."),
+                        _list_parameter(
+                            "approach",
+                            tuple(a for st in taxonomy.STRANDS for a in st.approaches),
+                            "Only these approaches.",
+                        ),
+                        _list_parameter("category", taxonomy.CATEGORIES, "Any of these."),
+                        _list_parameter("audience", taxonomy.AUDIENCES, "Any of these."),
+                        _list_parameter("kind", taxonomy.KINDS, "Only these kinds."),
+                        _list_parameter("accessible", taxonomy.ACCESSIBILITY, "All of these."),
+                        _list_parameter("day", taxonomy.DAYS, "A session on any of these days."),
+                        {
+                            "name": "age",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 120},
+                        },
+                        {
+                            "name": "time",
+                            "in": "query",
+                            "description": "morning, afternoon, evening, or HH:MM-HH:MM",
+                            "schema": {"type": "string", "example": "14:00-17:00"},
+                        },
+                        {"name": "free", "in": "query", "schema": {"type": "boolean"}},
+                        {"name": "self_referral", "in": "query", "schema": {"type": "boolean"}},
+                        {
+                            "name": "order",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["distance", "relevance"]},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 200,
+                                "default": 20,
+                            },
+                        },
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 10000},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Nearby assets",
+                            "content": {
+                                "application/geo+json": {
+                                    "schema": {"$ref": "#/components/schemas/AssetCollection"}
+                                }
+                            },
+                        },
+                        "400": {
+                            "description": "A bad parameter, named in the error",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                        "422": {
+                            "description": "A postcode that is not one, or cannot be "
+                            "placed (details.reason: invalid or not_found)",
                             "content": {"application/json": {"schema": error}},
                         },
                     },

@@ -55,6 +55,26 @@ def test_asset_pages_show_hostile_text_as_text(browser, hostile_site):
     page.context.close()
 
 
+def test_search_results_show_hostile_text_as_text(browser, hostile_site):
+    url, typed, loaded = hostile_site
+    page = watched_page(browser, url)
+    page.goto(f"{url}/search?lat=53.45&lon=-2.30&radius_km=10&limit=200")
+    shown = page.locator(".search-list h3 a").all_text_contents()
+    for _, expected in typed + loaded:
+        assert expected in shown
+    for query in [
+        "'; DROP TABLE assets; --",
+        'name:walk OR "bar NEAR(a b) * ^ -x AND',
+        "${alert(1)}",
+    ]:
+        page.goto(f"{url}/search?lat=53.45&lon=-2.30&radius_km=10")
+        page.fill("#search-q", query)
+        page.click("form.search-page-form button[type=submit]")
+        page.wait_for_selector("#results-heading")
+    assert_nothing_ran(page)
+    page.context.close()
+
+
 def test_map_popups_show_hostile_text_as_text(browser, hostile_site):
     url, typed, loaded = hostile_site
     page = watched_page(browser, url)

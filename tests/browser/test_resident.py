@@ -29,7 +29,15 @@ def serious_violations(page) -> list[str]:
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/map", "/assets/sale-walking-group", "/assets/sale-walking-group/join", "/login"],
+    [
+        "/",
+        "/map",
+        "/search",
+        "/search?lat=53.43&lon=-2.31&radius_km=5",
+        "/assets/sale-walking-group",
+        "/assets/sale-walking-group/join",
+        "/login",
+    ],
 )
 def test_no_serious_accessibility_problems(page, path):
     page.goto(page.base_url + path)

@@ -1,0 +1,492 @@
+"""Nearby search: what a link worker asks in an appointment, answered from the local database.
+
+"Near M33 7ZF, within 2 km, something to do with walking, free, step-free, on a Tuesday
+morning." The pages, the API and `assetmap search` all call the two functions here:
+
+    query = parse_search(request.args.to_dict(flat=False))  # ParameterError / PostcodeError
+    results = search(db, query)                              # PostcodeError if not found
+
+`parse_search` names any bad parameter (a 400), or raises PostcodeError (a ParameterError
+subclass, for a 422) with `reason` "invalid" for text that is not a postcode. `search` places
+the centre from the local postcode table, raising PostcodeError with reason "not_found" when
+nothing in the postcode's district is known, and returns the total and one page of hits.
+
+Rules, documented once here:
+
+- Distance is the great-circle distance on a sphere of radius 6,371,008.8 m (the mean Earth
+  radius), by the haversine formula. It decides what is within the radius (the edge counts as
+  within) and the order (nearest first, then by id, so the order never changes between pages).
+- Walking time is the straight-line distance times 1.3 (streets are not straight lines), at
+  4.8 km/h (3 mph, an unhurried pace), rounded up to the next whole minute.
+- Paused, closed and archived assets are never found.
+- Keywords: each word is matched at the start of a word, with stemming ("garden" finds
+  "gardening", "walks" finds "walking"); every word must match, in the name, description,
+  categories or organisation. Any text is safe: words are quoted before they reach FTS5.
+- Several strands, approaches, kinds or categories: any of them. Audience: any of them, and
+  assets for everyone or with no audience stated. Accessibility: all of those asked.
+  Age: within the asset's age range (an open end is no limit). Day and time: as
+  assetmap.schedules says, one session must match both; assets without structured sessions
+  are left out when a day or time is asked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from assetmap import describe, schedules, taxonomy
+from assetmap.postcodes import (
+    PostcodeLocation,
+    locate_postcode,
+    parse_postcode_query,
+)
+
+# The listing's parameter readers, so that both read lists and numbers alike.
+from assetmap.queries import ParameterError, _integer, _slugs, parse_flag
+from assetmap.schedules import NextSession, TimeWindow
+from assetmap.store import search as store
+from assetmap.store.search import Box, Circle, Conditions
+
+EARTH_RADIUS_M = 6_371_008.8
+WALKING_DETOUR = 1.3
+WALKING_METRES_PER_MINUTE = 4800 / 60
+
+DEFAULT_RADIUS_KM = 2.0
+MAX_RADIUS_KM = 50.0
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 200
+MAX_OFFSET = 10_000
+MAX_KEYWORD_CHARS = 200
+ORDERS = ("distance", "relevance")
+
+COORDINATES = "coordinates"  # how a centre given as lat and lon was placed
+
+_RAD = math.pi / 180
+_HALF_RAD = math.pi / 360
+_DIAMETER = 2 * EARTH_RADIUS_M
+# Boxes are widened by this many degrees (about a centimetre) so that rounding in the box
+# arithmetic can never leave out an asset that the distance puts inside.
+_BOX_MARGIN = 1e-7
+
+
+# ---------------------------------------------------------------------------------------------
+# Distances
+# ---------------------------------------------------------------------------------------------
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres from point 1 (the centre) to point 2.
+
+    assetmap.store.search computes the same expression in SQL, operation for operation, so
+    both give the identical double: keep the two in step.
+    """
+    return _haversine(lat1, lon1, math.cos(lat1 * _RAD), lat2, lon2)
+
+
+def _haversine(lat1: float, lon1: float, cos_lat1: float, lat2: float, lon2: float) -> float:
+    s_lat = math.sin((lat2 - lat1) * _HALF_RAD)
+    s_lon = math.sin((lon2 - lon1) * _HALF_RAD)
+    h = s_lat * s_lat + cos_lat1 * math.cos(lat2 * _RAD) * s_lon * s_lon
+    return _DIAMETER * math.asin(math.sqrt(min(1.0, h)))
+
+
+def walking_minutes(distance_m: float) -> int:
+    """Minutes on foot: distance x 1.3 for the streets, at 4.8 km/h, rounded up."""
+    minutes = distance_m * WALKING_DETOUR / WALKING_METRES_PER_MINUTE
+    return math.ceil(minutes - 1e-9)  # 13.000000000000002 is 13 minutes, not 14
+
+
+def circle_around(lat: float, lon: float, radius_m: float) -> Circle:
+    """The boxes that hold every point within radius_m of (lat, lon), and a box inside.
+
+    The latitude reach is radius/R radians; the longitude reach, asin(sin(radius/R) / cos(lat)),
+    is where the circle touches its widest meridians (more degrees of longitude the further
+    north). A circle over a pole spans every longitude; one over the 180° meridian is two
+    boxes. The 0° meridian needs nothing special: longitudes just change sign there.
+    """
+    lat, lon = float(lat), float(lon)
+    delta = radius_m / EARTH_RADIUS_M
+    reach_lat = math.degrees(delta) + _BOX_MARGIN
+    min_lat, max_lat = max(-90.0, lat - reach_lat), min(90.0, lat + reach_lat)
+    spread = math.sin(delta) / math.cos(lat * _RAD) if abs(lat) < 90 else 2.0
+    boxes: tuple[Box, ...]
+    if delta >= math.pi / 2 or spread >= 1 or max_lat >= 90 or min_lat <= -90:
+        boxes = ((-180.0, min_lat, 180.0, max_lat),)
+    else:
+        reach_lon = math.degrees(math.asin(spread)) + _BOX_MARGIN
+        west, east = lon - reach_lon, lon + reach_lon
+        if west < -180:
+            boxes = ((west + 360, min_lat, 180.0, max_lat), (-180.0, min_lat, east, max_lat))
+        elif east > 180:
+            boxes = ((west, min_lat, 180.0, max_lat), (-180.0, min_lat, east - 360, max_lat))
+        else:
+            boxes = ((west, min_lat, east, max_lat),)
+    cos_lat = math.cos(lat * _RAD)
+    distance = {
+        "lat": lat,
+        "lon": lon,
+        "cos_lat": cos_lat,
+        "rad": _RAD,
+        "half_rad": _HALF_RAD,
+        "diameter": _DIAMETER,
+    }
+    return Circle(radius_m, boxes, _inner_box(lat, lon, radius_m, delta), distance)
+
+
+def _inner_box(lat: float, lon: float, radius_m: float, delta: float) -> Box | None:
+    """A box whose every point is within the radius (the distance grows towards its corners,
+    so checking the corners is enough), or None near the poles and the 180° meridian."""
+    half = math.degrees(delta / math.sqrt(2)) * 0.999
+    towards_equator = lat - half if lat >= 0 else lat + half
+    cos_product = math.cos(lat * _RAD) * math.cos(towards_equator * _RAD)
+    if cos_product <= 0 or abs(lat) + 2 * half >= 89 or abs(lon) + 4 * half >= 179:
+        return None
+    hav = (math.sin(delta / 2) ** 2 - math.sin(half * _HALF_RAD) ** 2) / cos_product
+    if not 0 < hav < 1:
+        return None
+    half_lon = math.degrees(2 * math.asin(math.sqrt(hav))) * 0.999
+    box = (lon - half_lon, lat - half, lon + half_lon, lat + half)
+    corners = ((box[1], box[0]), (box[1], box[2]), (box[3], box[0]), (box[3], box[2]))
+    if all(haversine_m(lat, lon, y, x) <= radius_m * (1 - 1e-9) for y, x in corners):
+        return box
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Keywords
+# ---------------------------------------------------------------------------------------------
+
+
+def keywords_match(text: str) -> str | None:
+    """An FTS5 query for what a person typed, or None when it holds no words.
+
+    Each space-separated word becomes a quoted string with a prefix star ("men's"*, "tai-chi"*),
+    so FTS5 reads it as text, never as syntax: quotes are doubled, and AND, OR, NOT, NEAR,
+    brackets, colons and stars are just characters inside a string. Words without a letter or
+    digit are dropped (FTS5 would find nothing for them).
+    """
+    words = []
+    for word in text.split():
+        cleaned = "".join(c for c in word if c.isprintable())
+        if any(c.isalnum() for c in cleaned):
+            words.append('"' + cleaned.replace('"', '""') + '"*')
+    return " ".join(words) or None
+
+
+# ---------------------------------------------------------------------------------------------
+# The query
+# ---------------------------------------------------------------------------------------------
+
+_APPROACHES = tuple(a for s in taxonomy.STRANDS for a in s.approaches)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A parsed search. Build one with `parse_search`, or directly in code and tests."""
+
+    postcode: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float = DEFAULT_RADIUS_KM
+    q: str = ""
+    strands: tuple[str, ...] = ()
+    approaches: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    accessibility: tuple[str, ...] = ()
+    age: int | None = None
+    days: tuple[str, ...] = ()
+    time: TimeWindow | None = None
+    free: bool = False
+    self_referral: bool = False
+    order: str = "distance"
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+    def as_args(self) -> dict[str, list[str]]:
+        """The query string that gives this query back (for links: next page, wider radius).
+
+        Defaults are left out, so links stay short.
+        """
+        args: dict[str, list[str]] = {}
+        if self.postcode:
+            args["postcode"] = [self.postcode]
+        else:
+            args["lat"], args["lon"] = [f"{self.lat:.6f}"], [f"{self.lon:.6f}"]
+        if self.radius_km != DEFAULT_RADIUS_KM:
+            args["radius_km"] = [f"{self.radius_km:g}"]
+        if self.q:
+            args["q"] = [self.q]
+        lists = {
+            "strand": self.strands,
+            "approach": self.approaches,
+            "category": self.categories,
+            "audience": self.audiences,
+            "kind": self.kinds,
+            "accessible": self.accessibility,
+            "day": self.days,
+        }
+        args.update({name: [",".join(values)] for name, values in lists.items() if values})
+        if self.age is not None:
+            args["age"] = [str(self.age)]
+        if self.time is not None:
+            args["time"] = [self.time.name]
+        if self.free:
+            args["free"] = ["true"]
+        if self.self_referral:
+            args["self_referral"] = ["true"]
+        if self.order != "distance":
+            args["order"] = [self.order]
+        if self.limit != DEFAULT_LIMIT:
+            args["limit"] = [str(self.limit)]
+        if self.offset:
+            args["offset"] = [str(self.offset)]
+        return args
+
+
+def _last(args: Mapping[str, Sequence[str]], name: str) -> str:
+    values = args.get(name) or []
+    return values[-1].strip() if values else ""
+
+
+def _number(args, name: str, low: float, high: float, example: str) -> float | None:
+    text = _last(args, name)
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ParameterError(name, f"{text!r} is not a number; use one such as {example}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ParameterError(name, f"must be a number from {low:g} to {high:g}, such as {example}")
+    return value
+
+
+def _centre_parameters(args) -> tuple[str | None, float | None, float | None]:
+    postcode = _last(args, "postcode") or None
+    lat = _number(args, "lat", -90, 90, "53.42")
+    lon = _number(args, "lon", -180, 180, "-2.32")
+    if postcode and (lat is not None or lon is not None):
+        raise ParameterError("postcode", "give a postcode, or lat and lon, but not both")
+    if (lat is None) != (lon is None):
+        missing, given = ("lon", "lat") if lon is None else ("lat", "lon")
+        raise ParameterError(missing, f"{missing} is needed with {given}")
+    if postcode is None and lat is None:
+        raise ParameterError("postcode", "give a postcode, such as M33 7ZF, or lat and lon")
+    if postcode:
+        parse_postcode_query(postcode)  # PostcodeError (422) when it is not a postcode
+    return postcode, lat, lon
+
+
+def parse_search(args: Mapping[str, Sequence[str]]) -> SearchQuery:
+    """Read search parameters, as `request.args.to_dict(flat=False)` gives them.
+
+    Raises ParameterError naming the first bad parameter, or PostcodeError when the postcode
+    is not one (see the module docstring). Unknown parameters are ignored.
+    """
+    postcode, lat, lon = _centre_parameters(args)
+    radius_km = _number(args, "radius_km", 0, MAX_RADIUS_KM, "2")
+    if radius_km == 0:
+        raise ParameterError("radius_km", f"must be more than 0 and at most {MAX_RADIUS_KM:g}")
+    q = _last(args, "q")
+    if len(q) > MAX_KEYWORD_CHARS:
+        raise ParameterError("q", f"is too long; use at most {MAX_KEYWORD_CHARS} characters")
+    days = {"day": [value.lower() for value in args.get("day", ())]}  # "Tuesday" is fine
+    time_text = _last(args, "time")
+    try:
+        time = schedules.parse_time_window(time_text) if time_text else None
+    except ValueError as e:
+        raise ParameterError("time", str(e)) from None
+    order = _last(args, "order").lower() or "distance"
+    if order not in ORDERS:
+        raise ParameterError("order", f"{order!r} is not an order; use distance or relevance")
+    offset = _integer(args, "offset", 0, 0)
+    if offset > MAX_OFFSET:
+        raise ParameterError("offset", f"must be at most {MAX_OFFSET}; narrow the search instead")
+    return SearchQuery(
+        postcode=postcode,
+        lat=lat,
+        lon=lon,
+        radius_km=DEFAULT_RADIUS_KM if radius_km is None else radius_km,
+        q=q,
+        strands=_slugs(args, "strand", taxonomy.STRANDS, "a strand"),
+        approaches=_slugs(args, "approach", _APPROACHES, "an approach"),
+        categories=_slugs(args, "category", taxonomy.CATEGORIES, "a category"),
+        audiences=_slugs(args, "audience", taxonomy.AUDIENCES, "an audience"),
+        kinds=_slugs(args, "kind", taxonomy.KINDS, "a kind"),
+        accessibility=_slugs(args, "accessible", taxonomy.ACCESSIBILITY, "an accessibility need"),
+        age=_integer(args, "age", None, 0, 120),  # type: ignore[arg-type]
+        days=_slugs(days, "day", taxonomy.DAYS, "a day of the week"),
+        time=time,
+        free=parse_flag(args, "free"),
+        self_referral=parse_flag(args, "self_referral"),
+        order=order,
+        limit=_integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        offset=offset,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The answer
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Centre:
+    """Where a search was placed, and how: `resolved_by` is "postcode" (the postcode's own
+    point), "sector" or "district" (the mean of their postcodes, for a postcode missing from
+    the table), or "coordinates" (lat and lon as given)."""
+
+    lat: float
+    lon: float
+    resolved_by: str
+    label: str
+    words: str
+
+    def as_json(self) -> dict:
+        return {
+            "lat": self.lat,
+            "lon": self.lon,
+            "resolved_by": self.resolved_by,
+            "label": self.label,
+            "description": self.words,
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One asset found: the full record (the caller removes professional-only fields for the
+    public), its distance, the walking time and the next session."""
+
+    record: dict
+    distance_m: float
+    walking_minutes: int
+    next_session: NextSession | None
+
+    def extras(self) -> dict:
+        """What a search adds to an asset, as the API sends it."""
+        upcoming = self.next_session
+        return {
+            "distance_m": round(self.distance_m, 1),
+            "walking_minutes": self.walking_minutes,
+            "next_session": None
+            if upcoming is None
+            else {"date": upcoming.iso, "words": upcoming.words, "certain": upcoming.certain},
+        }
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: SearchQuery
+    centre: Centre
+    total: int
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def radius_m(self) -> float:
+        return self.query.radius_km * 1000
+
+    @property
+    def next_offset(self) -> int | None:
+        """The offset of the next page, or None on the last page."""
+        following = self.query.offset + self.query.limit
+        return following if following < self.total else None
+
+
+def locate(db, query: SearchQuery) -> Centre:
+    """The centre of a search; PostcodeError (not_found) when its postcode cannot be placed."""
+    if query.postcode is None:
+        label = f"{query.lat:.5f}, {query.lon:.5f}"
+        return Centre(query.lat, query.lon, COORDINATES, label, label)  # type: ignore[arg-type]
+    place: PostcodeLocation = locate_postcode(db, query.postcode)
+    return Centre(place.lat, place.lon, place.match, place.area, place.words)
+
+
+def conditions_for(query: SearchQuery) -> Conditions:
+    return Conditions(
+        strands=query.strands,
+        approaches=query.approaches,
+        kinds=query.kinds,
+        categories=query.categories,
+        audiences=query.audiences,
+        accessibility=query.accessibility,
+        age=query.age,
+        free=query.free,
+        self_referral=query.self_referral,
+        match=keywords_match(query.q),
+    )
+
+
+def search(db, query: SearchQuery, *, today: date | None = None) -> SearchResults:
+    """The total found and one page of hits, nearest first (or most relevant first).
+
+    `today` is the date next sessions are counted from (default: today in the UK). The total
+    and the page are read from one snapshot of the database, so they always agree.
+    """
+    centre = locate(db, query)
+    conditions = conditions_for(query)
+    circle = circle_around(centre.lat, centre.lon, query.radius_km * 1000)
+    by_relevance = query.order == "relevance" and conditions.match is not None
+    with store.snapshot(db):
+        if query.days or query.time or conditions.match:
+            total, page = _search_all(db, query, circle, conditions, by_relevance)
+        else:
+            total, page = _search_nearest(db, query, centre, circle, conditions)
+        records = store.records(db, [hit[2] for hit in page])
+    today = today or describe.today()
+    hits = []
+    for _, distance, rid in page:
+        if rid in records:  # deleted since the count: the page is one shorter
+            record = records[rid]
+            upcoming = schedules.next_session(record["schedule"], today)
+            hits.append(Hit(record, distance, walking_minutes(distance), upcoming))
+    return SearchResults(query, centre, total, hits)
+
+
+def _search_nearest(db, query: SearchQuery, centre: Centre, circle: Circle, conditions):
+    """The total (counted in SQL, without fetching a row), then the page by distance."""
+    total = store.count_within(db, circle, conditions)
+    wanted = min(query.offset + query.limit, total)
+    found = _nearest(db, centre, circle, conditions, wanted, total) if wanted else []
+    return total, found[query.offset :]
+
+
+def _nearest(db, centre: Centre, circle: Circle, conditions: Conditions, wanted: int, total: int):
+    """The `wanted` nearest, looking first in a smaller circle that should hold about twice
+    that many (if the total were spread evenly), and doubling it until it holds enough.
+
+    When a smaller circle holds `wanted` assets, they are the nearest of all: anything
+    outside it is further away than each of them.
+    """
+    radius = circle.radius_m
+    ring = radius * math.sqrt(2 * wanted / total) if total > 4 * wanted else radius
+    while ring < radius:
+        found = store.nearest_within(
+            db, circle_around(centre.lat, centre.lon, ring), conditions, wanted
+        )
+        if len(found) >= wanted:
+            return found
+        ring *= 2
+    return store.nearest_within(db, circle, conditions, wanted)
+
+
+def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool):
+    """Every match within the circle at once, for keywords (see store.search.all_within) and
+    for days and times, which Python checks by the rules in assetmap.schedules."""
+    timed = bool(query.days or query.time)
+    rows = store.all_within(db, circle, conditions, schedules=timed)
+    found = [
+        row[:3]
+        for row in rows
+        if not timed
+        or schedules.matches(json.loads(row[3]) if row[3] else None, query.days, query.time)
+    ]
+    if by_relevance and found:
+        keep = {hit[2] for hit in found}
+        ranked = store.ranked_within(db, circle, conditions, len(rows))
+        found = [hit for hit in ranked if hit[2] in keep]
+    return len(found), found[query.offset : query.offset + query.limit]

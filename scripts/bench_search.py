@@ -1,0 +1,736 @@
+"""Benchmark nearby search against a full scan and PostGIS, on synthetic assets.
+
+    .venv/bin/python scripts/bench_search.py [--sizes 10000,100000,1000000] [--queries 1000]
+
+## What it measures
+
+For each size it builds (once, cached in --work, default /tmp/assetmap-bench) a database of
+synthetic assets spread over England: 65% around 41 town and city centres (a normal spread
+whose width grows with the town's size) and 35% uniformly over the countryside (inside a rough
+outline of England). Every synthetic record has `source` "synthetic-benchmark" and an id
+starting "synthetic-", so it can never be mistaken for real data.
+
+The same 1,000 random queries run against every engine: a centre drawn from the same mix of
+towns and countryside (people live where assets are), a radius of 1 to 10 km, the nearest 50
+with the total count; half with a keyword (a topic word such as "gardening"), half with a
+strand filter. The engines:
+
+- `assetmap`: `assetmap.search.search` on the SQLite database (R*Tree candidates, exact
+  great-circle distance), in process, fetching the 50 full records as the API would.
+- `full scan`: great-circle distance to every asset with numpy, over arrays held in memory
+  (positions, strand and the ids matching each keyword, precomputed from the same database;
+  no SQL at query time), then the same filters, count and nearest 50. This is the honest
+  "no index at all" baseline; building its arrays is not timed.
+- `postgis`: the same assets in PostgreSQL with a `geography(Point)` column and a GiST index;
+  `ST_DWithin` ordered by `ST_Distance`, LIMIT 50, plus a `count(*)` with the same conditions,
+  keywords by a `to_tsvector('english', ...)` GIN index with prefix matching (`word:*`). Both
+  are asked for sphere distances (`use_spheroid => false`), the model assetmap uses, so that
+  the answers compare (it is also PostGIS's quicker mode). Run only when ASSETMAP_BENCH_PG
+  holds a DSN and psycopg is installed (`pip install -e ".[bench]"`).
+
+The answers are compared with assetmap's: the full scan must agree exactly (same totals, same
+ids in the same order); PostGIS's sphere is 0.03 m larger and its stemmer is not FTS5's
+porter, so its agreement is reported, not required.
+
+It prints p50 and p95 latency for each engine and size, the ratios of assetmap to each
+baseline, and the peak memory (resident set size) of the process.
+
+## PostGIS on loopback (Debian 12)
+
+    apt-get update && apt-get install -y postgresql-15 postgresql-15-postgis-3
+    pg_createcluster 15 bench --port 5433 -- --auth-local=trust --auth-host=trust
+    pg_ctlcluster 15 bench start            # listens on 127.0.0.1 and ::1 only (the default)
+    su postgres -c "psql -p 5433 -c 'CREATE DATABASE bench'"
+    su postgres -c "psql -p 5433 -d bench -c 'CREATE EXTENSION postgis'"
+    .venv/bin/pip install -e ".[bench]"
+    ASSETMAP_BENCH_PG="host=127.0.0.1 port=5433 user=postgres dbname=bench" \\
+        .venv/bin/python scripts/bench_search.py
+
+Stop it afterwards with `pg_ctlcluster 15 bench stop` (`pg_dropcluster 15 bench` removes it).
+The PostgreSQL settings are Debian's defaults, apart from those printed by the script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import os
+import random
+import resource
+import sys
+import time
+import tracemalloc
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+from assetmap import taxonomy  # noqa: E402
+from assetmap.fields import DEFAULTS, FIELD_NAMES  # noqa: E402
+from assetmap.search import EARTH_RADIUS_M, SearchQuery, keywords_match, search  # noqa: E402
+from assetmap.store import assets as store  # noqa: E402
+from assetmap.store import connect, initialise  # noqa: E402
+
+SOURCE = "synthetic-benchmark"
+GENERATOR_VERSION = 1  # bump when the generator changes, so cached databases are rebuilt
+
+# (name, lat, lon, weight): weight is roughly the population in millions; Greenwich and
+# Margate put towns across the 0° meridian.
+TOWNS: tuple[tuple[str, float, float, float], ...] = (
+    ("London", 51.5074, -0.1278, 9.0),
+    ("Birmingham", 52.4862, -1.8904, 2.5),
+    ("Manchester", 53.4808, -2.2426, 2.5),
+    ("Leeds", 53.8008, -1.5491, 1.5),
+    ("Liverpool", 53.4084, -2.9916, 1.2),
+    ("Sheffield", 53.3811, -1.4701, 1.2),
+    ("Bristol", 51.4545, -2.5879, 1.0),
+    ("Newcastle", 54.9783, -1.6178, 1.0),
+    ("Nottingham", 52.9548, -1.1581, 1.0),
+    ("Bradford", 53.7960, -1.7594, 1.0),
+    ("Leicester", 52.6369, -1.1398, 0.8),
+    ("Coventry", 52.4068, -1.5197, 0.7),
+    ("Southampton", 50.9097, -1.4044, 0.6),
+    ("Brighton", 50.8225, -0.1372, 0.6),
+    ("Hull", 53.7676, -0.3274, 0.6),
+    ("Stoke-on-Trent", 53.0027, -2.1794, 0.6),
+    ("Portsmouth", 50.8198, -1.0880, 0.5),
+    ("Plymouth", 50.3755, -4.1427, 0.5),
+    ("Derby", 52.9225, -1.4746, 0.5),
+    ("Reading", 51.4543, -0.9781, 0.5),
+    ("Sunderland", 54.9069, -1.3838, 0.5),
+    ("Norwich", 52.6309, 1.2974, 0.4),
+    ("Preston", 53.7632, -2.7031, 0.4),
+    ("Milton Keynes", 52.0406, -0.7594, 0.4),
+    ("Northampton", 52.2405, -0.9027, 0.4),
+    ("Middlesbrough", 54.5742, -1.2350, 0.4),
+    ("Bolton", 53.5769, -2.4282, 0.4),
+    ("Stockport", 53.4106, -2.1575, 0.4),
+    ("Cambridge", 52.2053, 0.1218, 0.3),
+    ("Oxford", 51.7520, -1.2577, 0.3),
+    ("York", 53.9600, -1.0873, 0.3),
+    ("Blackpool", 53.8175, -3.0357, 0.3),
+    ("Exeter", 50.7184, -3.5339, 0.3),
+    ("Ipswich", 52.0567, 1.1482, 0.3),
+    ("Peterborough", 52.5695, -0.2405, 0.3),
+    ("Wigan", 53.5451, -2.6325, 0.3),
+    ("Greenwich", 51.4826, 0.0077, 0.3),
+    ("Carlisle", 54.8925, -2.9329, 0.2),
+    ("Lincoln", 53.2307, -0.5406, 0.2),
+    ("Canterbury", 51.2802, 1.0789, 0.2),
+    ("Margate", 51.3813, 1.3862, 0.1),
+)
+TOWN_SHARE = 0.65
+# A rough outline of England (lon, lat), clockwise from Land's End, for the countryside.
+ENGLAND = (
+    (-5.7, 50.05),
+    (-4.2, 50.3),
+    (-3.0, 50.6),
+    (-1.0, 50.7),
+    (0.3, 50.75),
+    (1.4, 51.1),
+    (1.45, 51.4),
+    (0.9, 51.8),
+    (1.75, 52.5),
+    (1.6, 52.95),
+    (0.4, 52.95),
+    (0.2, 53.5),
+    (-0.6, 54.5),
+    (-1.5, 55.3),
+    (-2.0, 55.8),
+    (-2.7, 55.1),
+    (-3.1, 54.95),
+    (-3.6, 54.5),
+    (-3.2, 54.1),
+    (-3.0, 53.4),
+    (-3.1, 53.25),
+    (-2.7, 52.9),
+    (-3.1, 52.5),
+    (-2.9, 51.9),
+    (-2.65, 51.6),
+    (-3.0, 51.2),
+    (-4.2, 51.2),
+    (-4.7, 51.05),
+    (-5.7, 50.05),
+)
+
+# Topic words for names, descriptions and keyword queries, with the categories they imply.
+TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("walking", "Walking", ("walking", "physical_activity")),
+    ("gardening", "Gardening", ("gardening_nature",)),
+    ("singing", "Singing", ("music_singing",)),
+    ("choir", "Community Choir", ("music_singing",)),
+    ("knitting", "Knit and Natter", ("arts_creativity", "befriending_social")),
+    ("painting", "Painting", ("arts_creativity",)),
+    ("pottery", "Pottery", ("arts_creativity",)),
+    ("dance", "Dance", ("physical_activity", "arts_creativity")),
+    ("yoga", "Yoga", ("physical_activity", "mental_wellbeing")),
+    ("tai chi", "Tai Chi", ("physical_activity",)),
+    ("swimming", "Swimming", ("physical_activity",)),
+    ("football", "Walking Football", ("physical_activity",)),
+    ("cycling", "Cycling", ("physical_activity",)),
+    ("running", "Running", ("physical_activity",)),
+    ("lunch", "Lunch Club", ("lunch_clubs_food", "befriending_social")),
+    ("cooking", "Cooking", ("lunch_clubs_food", "learning_skills")),
+    ("foodbank", "Food Bank", ("food_support",)),
+    ("pantry", "Community Pantry", ("food_support",)),
+    ("computer", "Computer Help", ("digital_inclusion",)),
+    ("reading", "Reading Group", ("learning_skills",)),
+    ("english", "English Conversation", ("learning_skills",)),
+    ("debt", "Debt Advice", ("money_debt",)),
+    ("benefits", "Benefits Advice", ("money_debt",)),
+    ("jobs", "Jobs Club", ("employment",)),
+    ("housing", "Housing Advice", ("housing",)),
+    ("wellbeing", "Wellbeing", ("mental_wellbeing",)),
+    ("anxiety", "Anxiety Support", ("mental_wellbeing",)),
+    ("carers", "Carers", ("carers",)),
+    ("bereavement", "Bereavement Support", ("bereavement",)),
+    ("parents", "Parents and Toddlers", ("parenting_families",)),
+    ("faith", "Faith Friendship", ("faith", "befriending_social")),
+    ("history", "Local History", ("heritage",)),
+    ("shed", "Men's Shed", ("mens_sheds",)),
+    ("volunteers", "Volunteer Drivers", ("volunteering",)),
+    ("befriending", "Befriending", ("befriending_social",)),
+    ("coffee", "Coffee Morning", ("befriending_social",)),
+    ("bowls", "Bowls", ("physical_activity",)),
+    ("allotment", "Allotment", ("gardening_nature",)),
+    ("birdwatching", "Birdwatching", ("gardening_nature",)),
+    ("chess", "Chess", ("befriending_social",)),
+)
+NOUNS = ("Group", "Club", "Circle", "Project", "Hub", "Session", "Network", "Café")
+ADJECTIVES = ("friendly", "relaxed", "welcoming", "small", "lively", "weekly", "free", "local")
+COSTS = ("free", "free", "low_cost", "paid")
+STRANDS = tuple(s.slug for s in taxonomy.STRANDS)
+STRAND_WEIGHTS = (0.15, 0.15, 0.1, 0.6)  # link workers' strand is the biggest
+KINDS = tuple(t.slug for t in taxonomy.KINDS)
+AUDIENCES = tuple(t.slug for t in taxonomy.AUDIENCES)
+ACCESS = tuple(t.slug for t in taxonomy.ACCESSIBILITY)
+FREQUENCIES = ("weekly", "weekly", "weekly", "fortnightly", "first", "last")
+
+
+def _england_polygon():
+    from shapely.geometry import Polygon
+
+    return Polygon(ENGLAND)
+
+
+def sample_points(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """n (lat, lon) points: TOWN_SHARE around towns, the rest uniform over England."""
+    import shapely
+
+    weights = np.array([t[3] for t in TOWNS])
+    towns_n = int(n * TOWN_SHARE)
+    which = rng.choice(len(TOWNS), size=towns_n, p=weights / weights.sum())
+    sigma_km = 1.5 + 2.0 * np.sqrt(weights[which])
+    t_lat = np.array([t[1] for t in TOWNS])[which] + rng.normal(size=towns_n) * sigma_km / 111.2
+    t_lon = np.array([t[2] for t in TOWNS])[which] + rng.normal(size=towns_n) * sigma_km / (
+        111.2 * np.cos(np.radians(t_lat))
+    )
+    place = [TOWNS[i][0] for i in which]
+    england = _england_polygon()
+    min_lon, min_lat, max_lon, max_lat = england.bounds
+    needed = n - towns_n
+    lats, lons, found = [], [], 0
+    while found < needed:
+        lon = rng.uniform(min_lon, max_lon, size=2 * needed)
+        lat = rng.uniform(min_lat, max_lat, size=2 * needed)
+        inside = shapely.contains_xy(england, lon, lat)
+        lats.append(lat[inside])
+        lons.append(lon[inside])
+        found += int(inside.sum())
+    r_lat, r_lon = np.concatenate(lats)[:needed], np.concatenate(lons)[:needed]
+    place += ["Countryside"] * len(r_lat)
+    return np.concatenate([t_lat, r_lat]), np.concatenate([t_lon, r_lon]), place
+
+
+def synthetic_record(i: int, lat: float, lon: float, place: str, rng: random.Random) -> dict:
+    """One synthetic asset, valid by construction (a sample is checked by validate_asset)."""
+    word, topic, categories = rng.choice(TOPICS)
+    noun = rng.choice(NOUNS)
+    strand = rng.choices(STRANDS, STRAND_WEIGHTS)[0]
+    approaches = taxonomy.STRANDS_BY_SLUG[strand].approaches
+    where = "the village" if place == "Countryside" else place
+    audiences = rng.sample(AUDIENCES, rng.choice((1, 1, 2)))
+    sessions = [
+        {
+            "day": rng.choice(taxonomy.DAYS).slug,
+            "frequency": rng.choice(FREQUENCIES),
+            "start": f"{h:02d}:{rng.choice(('00', '30'))}",
+            "end": f"{h + 2:02d}:00",
+        }
+        for h in rng.sample(range(9, 20), rng.choice((0, 1, 1, 2)))
+    ]
+    # Every field empty or at its default first, so fields added later need no change here.
+    record = {name: copy.deepcopy(DEFAULTS.get(name)) for name in FIELD_NAMES}
+    record.update(
+        {
+            "id": f"synthetic-{i:07d}",
+            "name": f"{place if place != 'Countryside' else 'Village'} {topic} {noun}",
+            "description": (
+                f"A {rng.choice(ADJECTIVES)} {word} {noun.lower()} in {where} for "
+                f"{' and '.join(taxonomy.label(taxonomy.AUDIENCES, a).lower() for a in audiences)}."
+                " Synthetic record made for the search benchmark."
+            ),
+            "kind": rng.choice(KINDS),
+            "strand": strand,
+            "approach": rng.choice(approaches).slug if rng.random() < 0.7 else None,
+            "categories": list(categories),
+            "audiences": audiences,
+            "organisation": f"{where} Community Trust",
+            "lat": round(lat, 6),
+            "lon": round(lon, 6),
+            "schedule": {"sessions": sessions, "notes": ""},
+            "cost": rng.choice(COSTS),
+            "accessibility": sorted(rng.sample(ACCESS, rng.choice((0, 1, 2, 3)))),
+            "self_referral": rng.random() < 0.6,
+            "link_worker_referral": True,
+            "status": "active" if rng.random() < 0.97 else rng.choice(("paused", "closed")),
+            "archived": rng.random() < 0.01,
+            "last_verified": "2025-01-01",
+            "source": SOURCE,
+            "source_id": f"{i:07d}",
+        }
+    )
+    return record
+
+
+def build_database(path: Path, n: int, seed: int) -> None:
+    """Write n synthetic assets to a new database at path (through a .building file)."""
+    from assetmap.validation import validate_asset
+
+    building = path.with_name(path.name + ".building")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{building}{suffix}").unlink(missing_ok=True)
+    initialise(building)
+    db = connect(building)
+    rng = random.Random(seed)
+    lats, lons, places = sample_points(n, np.random.default_rng(seed))
+    order = np.random.default_rng(seed + 1).permutation(n)  # towns interleaved, as real data
+    when = store.now()
+    batch: list[dict] = []
+    started = time.perf_counter()
+    with store.transaction(db):
+        for count, i in enumerate(order):
+            record = synthetic_record(int(i), float(lats[i]), float(lons[i]), places[i], rng)
+            if count < 200:  # the generator keeps to the rules every import keeps to
+                checked = validate_asset(record, bounds=None)
+                assert checked.ok and checked.record == record, (checked.errors, record)
+            batch.append({**store.to_row(record), "created_at": when, "updated_at": when})
+            if len(batch) == 10_000:
+                db["assets"].insert_all(batch)
+                batch = []
+                print(f"  {count + 1:,} of {n:,}", end="\r", file=sys.stderr, flush=True)
+        if batch:
+            db["assets"].insert_all(batch)
+    db.conn.execute("ANALYZE")
+    db.close()
+    print(f"  built {n:,} assets in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    building.replace(path)
+
+
+def database_path(work: Path, n: int, seed: int) -> Path:
+    return work / f"synthetic-{n}-seed{seed}-v{GENERATOR_VERSION}.db"
+
+
+def ensure_database(work: Path, n: int, seed: int) -> Path:
+    """The cached database of n synthetic assets, built when absent."""
+    path = database_path(work, n, seed)
+    if not path.exists():
+        print(f"building {path} ...", file=sys.stderr)
+        work.mkdir(parents=True, exist_ok=True)
+        build_database(path, n, seed)
+    initialise(path)  # a cached database is brought up to the current schema
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# PostGIS baseline
+# ---------------------------------------------------------------------------------------------
+
+PG_DSN_VARIABLE = "ASSETMAP_BENCH_PG"
+
+
+def postgis_connection():
+    """A psycopg connection to ASSETMAP_BENCH_PG, or (None, why not) when unavailable."""
+    dsn = os.environ.get(PG_DSN_VARIABLE)
+    if not dsn:
+        return None, f"{PG_DSN_VARIABLE} is not set (see this script's docstring)"
+    try:
+        import psycopg
+    except ImportError:
+        return None, 'psycopg is not installed (pip install -e ".[bench]")'
+    try:
+        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=5)
+        conn.execute("SELECT postgis_version()")
+    except Exception as e:  # any failure means: no baseline, say why
+        return None, f"cannot use PostGIS at {dsn!r}: {str(e).strip().splitlines()[0]}"
+    return conn, ""
+
+
+def ensure_postgis_table(conn, sqlite_path: Path, n: int, seed: int) -> str:
+    """The PostGIS copy of a synthetic database (built when absent): its table name."""
+    table = f"bench_assets_{n}_s{seed}_v{GENERATOR_VERSION}"
+    exists = conn.execute("SELECT to_regclass(%s)", [table]).fetchone()[0]
+    if exists:
+        return table
+    print(f"copying {n:,} assets to PostGIS table {table} ...", file=sys.stderr)
+    started = time.perf_counter()
+    conn.execute(f"DROP TABLE IF EXISTS {table}_loading")
+    conn.execute(
+        f"""CREATE TABLE {table}_loading (
+            rid integer PRIMARY KEY, id text NOT NULL, strand text NOT NULL,
+            status text NOT NULL, archived boolean NOT NULL, lat double precision NOT NULL,
+            lon double precision NOT NULL, name text, description text, categories text,
+            organisation text)"""
+    )
+    db = connect(sqlite_path)
+    rows = db.conn.execute(
+        "SELECT rid, id, strand, status, archived, lat, lon, name, description, categories, "
+        "organisation FROM assets"
+    )
+    with conn.cursor() as cur, cur.copy(f"COPY {table}_loading FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((*row[:4], bool(row[4]), *row[5:]))
+    db.close()
+    conn.execute(
+        f"""ALTER TABLE {table}_loading
+            ADD COLUMN geog geography(Point, 4326),
+            ADD COLUMN doc tsvector"""
+    )
+    conn.execute(
+        f"""UPDATE {table}_loading SET
+            geog = ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography,
+            doc = to_tsvector('english', coalesce(name, '') || ' ' || coalesce(description, '')
+                || ' ' || replace(coalesce(categories, ''), '_', ' ') || ' '
+                || coalesce(organisation, ''))"""
+    )
+    conn.execute(f"CREATE INDEX ON {table}_loading USING gist (geog)")
+    conn.execute(f"CREATE INDEX ON {table}_loading USING gin (doc)")
+    conn.execute(f"VACUUM ANALYZE {table}_loading")
+    conn.execute(f"ALTER TABLE {table}_loading RENAME TO {table}")
+    print(f"  copied in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# The workload and the engines
+# ---------------------------------------------------------------------------------------------
+
+NEAREST = 50
+TODAY = date(2026, 1, 6)  # next sessions are counted from a fixed day, so runs compare
+
+
+@dataclass(frozen=True)
+class BenchQuery:
+    lat: float
+    lon: float
+    radius_km: float
+    keywords: str | None  # half the queries
+    strand: str | None  # the other half
+
+
+@dataclass
+class Answer:
+    total: int
+    ids: list[str]
+
+
+def make_queries(count: int, seed: int) -> list[BenchQuery]:
+    """Centres from the same mix as the assets, radius 1-10 km, keywords or a strand."""
+    lats, lons, _ = sample_points(count, np.random.default_rng(seed + 100))
+    order = np.random.default_rng(seed + 101).permutation(count)  # towns and country mixed
+    rng = random.Random(seed + 102)
+    queries = []
+    for n, i in enumerate(order):
+        keyword = rng.choice(TOPICS)[0] if n % 2 == 0 else None
+        strand = None if keyword else rng.choices(STRANDS, STRAND_WEIGHTS)[0]
+        queries.append(
+            BenchQuery(float(lats[i]), float(lons[i]), rng.uniform(1, 10), keyword, strand)
+        )
+    return queries
+
+
+class AssetmapEngine:
+    """assetmap.search.search, in process, on one open connection (as a worker keeps)."""
+
+    name = "assetmap"
+
+    def __init__(self, path: Path):
+        self.db = connect(path)
+
+    def run(self, q: BenchQuery) -> Answer:
+        query = SearchQuery(
+            lat=q.lat,
+            lon=q.lon,
+            radius_km=q.radius_km,
+            q=q.keywords or "",
+            strands=(q.strand,) if q.strand else (),
+            limit=NEAREST,
+        )
+        results = search(self.db, query, today=TODAY)
+        return Answer(results.total, [hit.record["id"] for hit in results.hits])
+
+    def close(self):
+        self.db.close()
+
+
+class FullScanEngine:
+    """Great-circle distance to every asset with numpy, then filter, count and sort.
+
+    Positions, strands, open flags and ids are loaded into arrays first, and so is, for each
+    keyword of the workload, which assets FTS5 matches (the same matching as assetmap); that
+    preparation is not timed. Each query then computes all n distances.
+    """
+
+    name = "full scan"
+
+    def __init__(self, path: Path, queries: list[BenchQuery]):
+        db = connect(path)
+        rows = db.conn.execute(
+            "SELECT rid, id, lat, lon, strand, status = 'active' AND archived = 0 FROM assets"
+        ).fetchall()
+        self.rids = np.array([r[0] for r in rows], dtype=np.int64)
+        self.ids = np.array([r[1] for r in rows], dtype=object)
+        self.lat = np.radians(np.array([r[2] for r in rows]))
+        self.lon = np.radians(np.array([r[3] for r in rows]))
+        self.cos_lat = np.cos(self.lat)
+        strands = np.array([r[4] for r in rows], dtype=object)
+        self.open = np.array([bool(r[5]) for r in rows])
+        self.by_strand = {s: self.open & (strands == s) for s in STRANDS}
+        self.by_keywords = {}
+        for keywords in {q.keywords for q in queries if q.keywords}:
+            matched = [
+                r[0]
+                for r in db.conn.execute(
+                    "SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?",
+                    [keywords_match(keywords)],
+                )
+            ]
+            self.by_keywords[keywords] = self.open & np.isin(self.rids, matched)
+        db.close()
+
+    def run(self, q: BenchQuery) -> Answer:
+        lat0, lon0 = math.radians(q.lat), math.radians(q.lon)
+        s_lat = np.sin((self.lat - lat0) / 2)
+        s_lon = np.sin((self.lon - lon0) / 2)
+        h = s_lat * s_lat + math.cos(lat0) * self.cos_lat * s_lon * s_lon
+        distance = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+        wanted = self.by_keywords[q.keywords] if q.keywords else self.by_strand[q.strand]
+        inside = np.flatnonzero(wanted & (distance <= q.radius_km * 1000))
+        if len(inside) > NEAREST:
+            nearest = np.argpartition(distance[inside], NEAREST)[: NEAREST + 1]
+            cut = distance[inside][nearest].max()
+            candidates = inside[distance[inside] <= cut]
+        else:
+            candidates = inside
+        ranked = sorted(zip(distance[candidates], self.ids[candidates], strict=True))
+        return Answer(len(inside), [i for _, i in ranked[:NEAREST]])
+
+    def close(self):
+        pass
+
+
+class PostgisEngine:
+    """PostGIS: ST_DWithin on a geography column (GiST), ordered by ST_Distance, LIMIT 50,
+    and the count with the same conditions; keywords through a tsvector GIN index."""
+
+    name = "postgis"
+
+    def __init__(self, conn, table: str):
+        self.conn, self.table = conn, table
+
+    def run(self, q: BenchQuery) -> Answer:
+        centre = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
+        where = (
+            f"ST_DWithin(geog, {centre}, %(radius)s, false) AND status = 'active' AND NOT archived"
+        )
+        params = {"lon": q.lon, "lat": q.lat, "radius": q.radius_km * 1000}
+        if q.keywords:
+            where += " AND doc @@ to_tsquery('english', %(tsquery)s)"
+            params["tsquery"] = " & ".join(f"{word}:*" for word in q.keywords.split())
+        else:
+            where += " AND strand = %(strand)s"
+            params["strand"] = q.strand
+        total = self.conn.execute(f"SELECT count(*) FROM {self.table} WHERE {where}", params)
+        total = total.fetchone()[0]
+        rows = self.conn.execute(
+            f"SELECT id FROM {self.table} WHERE {where}"
+            f" ORDER BY ST_Distance(geog, {centre}, false), id LIMIT {NEAREST}",
+            params,
+        ).fetchall()
+        return Answer(total, [r[0] for r in rows])
+
+    def close(self):
+        pass
+
+
+def time_engine(engine, queries: list[BenchQuery], warm_up: int = 50):
+    """Latencies (seconds) of every query, after an untimed warm-up, and the answers."""
+    for q in queries[:warm_up]:
+        engine.run(q)
+    latencies, answers = [], []
+    for q in queries:
+        started = time.perf_counter()
+        answer = engine.run(q)
+        latencies.append(time.perf_counter() - started)
+        answers.append(answer)
+    return latencies, answers
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def api_end_to_end(path: Path, queries: list[BenchQuery]) -> str:
+    """HOOK: p50 of GET /api/v1/search through the Flask app (test client, no network), once
+    the web half of the search issue has added the endpoint; until then, a line saying so."""
+    from assetmap import create_app
+
+    app = create_app({"ASSETMAP_DB": str(path), "SECRET_KEY": "bench-only", "TESTING": True})
+    if not any(rule.rule == "/api/v1/search" for rule in app.url_map.iter_rules()):
+        return "skipped: /api/v1/search does not exist yet (the web half of the issue adds it)"
+    client = app.test_client()
+    latencies = []
+    for n, q in enumerate(queries):
+        args = {"lat": q.lat, "lon": q.lon, "radius_km": q.radius_km, "limit": NEAREST}
+        args.update({"q": q.keywords} if q.keywords else {"strand": q.strand})
+        started = time.perf_counter()
+        response = client.get("/api/v1/search", query_string=args)
+        if n >= 20:  # the first few warm the app up
+            latencies.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            return f"failed: {response.status_code} {response.get_data(as_text=True)[:200]}"
+    return f"p50 {percentile(latencies, 50) * 1000:.2f} ms over {len(latencies)} requests"
+
+
+def compare(reference: list[Answer], other: list[Answer]) -> str:
+    """How far another engine's answers agree with assetmap's."""
+    pairs = list(zip(reference, other, strict=True))
+    same_total = sum(a.total == b.total for a, b in pairs)
+    same_ids = sum(a.ids == b.ids for a, b in pairs)
+    line = f"same total {same_total}/{len(pairs)}, same ids in order {same_ids}/{len(pairs)}"
+    if same_total < len(pairs):
+        worst = max(abs(a.total - b.total) for a, b in pairs)
+        line += f"; totals differ by {worst} at most"
+    return line
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def search_memory(path: Path, queries: list[BenchQuery]) -> float:
+    """Peak Python memory (MB) allocated while searching, by tracemalloc (a separate pass:
+    tracing slows the searches, so it is not part of the timings)."""
+    engine = AssetmapEngine(path)
+    tracemalloc.start()
+    for q in queries:
+        engine.run(q)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    engine.close()
+    return peak / 1e6
+
+
+def bench_size(n: int, args, queries: list[BenchQuery], pg) -> dict:
+    path = ensure_database(args.work, n, args.seed)
+    size_mb = path.stat().st_size / 1e6
+    print(f"\n== {n:,} synthetic assets ({path.name}, {size_mb:,.0f} MB)")
+    results = {}
+    engine = AssetmapEngine(path)
+    results["assetmap"] = time_engine(engine, queries)
+    engine.close()
+    engine = FullScanEngine(path, queries)
+    results["full scan"] = time_engine(engine, queries, warm_up=5)
+    del engine
+    if pg is not None:
+        table = ensure_postgis_table(pg, path, n, args.seed)
+        results["postgis"] = time_engine(PostgisEngine(pg, table), queries)
+    reference = results["assetmap"][1]
+    totals = sorted(a.total for a in reference)
+    print(
+        f"   {len(queries):,} queries: median total {totals[len(totals) // 2]:,}, "
+        f"95th percentile total {totals[int(len(totals) * 0.95)]:,}"
+    )
+    print(f"   {'engine':<10} {'p50 ms':>8} {'p95 ms':>8}   assetmap is faster by (p50, p95)")
+    mine = results["assetmap"][0]
+    summary = {}
+    for name, (latencies, _) in results.items():
+        p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+        summary[name] = (p50, p95)
+        ratio = ""
+        if name != "assetmap":
+            ratio = f"{p50 / percentile(mine, 50):6.1f}x {p95 / percentile(mine, 95):6.1f}x"
+        print(f"   {name:<10} {p50 * 1000:8.2f} {p95 * 1000:8.2f}   {ratio}")
+    for name, (latencies, _) in results.items():
+        halves = []
+        for half, wanted in (("keywords", True), ("strand", False)):
+            times = [
+                t for t, q in zip(latencies, queries, strict=True) if bool(q.keywords) == wanted
+            ]
+            p50, p95 = percentile(times, 50) * 1000, percentile(times, 95) * 1000
+            halves.append(f"{half} p50 {p50:.2f}, p95 {p95:.2f}")
+        print(f"   {name:<10} by half: {'; '.join(halves)} ms")
+    for name, (_, answers) in results.items():
+        if name != "assetmap":
+            print(f"   {name} vs assetmap: {compare(reference, answers)}")
+    if pg is None:
+        print(f"   postgis: skipped, {args.pg_reason}")
+    print(f"   peak Python memory while searching: {search_memory(path, queries[:100]):.1f} MB")
+    if n == (100_000 if 100_000 in args.sizes else min(args.sizes)):
+        print(f"   GET /api/v1/search end to end: {api_end_to_end(path, queries[:200])}")
+    return summary
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="comma-separated numbers of assets (default 10000,100000,1000000)",
+    )
+    parser.add_argument("--queries", type=int, default=1000, help="queries per size")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/assetmap-bench"))
+    args = parser.parse_args(argv)
+    pg, args.pg_reason = postgis_connection()
+    print(f"bench_search: sizes {args.sizes}, {args.queries} queries, seed {args.seed}")
+    if pg is not None:
+        settings = pg.execute(
+            "SELECT string_agg(name || '=' || setting, ', ') FROM pg_settings"
+            " WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'jit')"
+        ).fetchone()[0]
+        print(
+            f"PostGIS: {pg.execute('SELECT postgis_full_version()').fetchone()[0][:40]}...; "
+            f"{settings}"
+        )
+    else:
+        print(f"PostGIS baseline skipped: {args.pg_reason}")
+    queries = make_queries(args.queries, args.seed)
+    summaries = {n: bench_size(n, args, queries, pg) for n in args.sizes}
+    print("\ntargets (assetmap in process):")
+    for n, limit in ((100_000, 0.002), (1_000_000, 0.005)):
+        if n in summaries:
+            p50, p95 = summaries[n]["assetmap"]
+            verdict = "met" if p50 <= limit else "NOT met"
+            print(f"   p50 at {n:,} <= {limit * 1000:g} ms: {p50 * 1000:.2f} ms, {verdict}")
+            if "postgis" in summaries[n]:
+                pg50, pg95 = summaries[n]["postgis"]
+                met = "met" if p50 <= pg50 and p95 <= pg95 else "NOT met"
+                print(f"   p50 and p95 no slower than PostGIS at {n:,}: {met}")
+    print(
+        f"peak resident memory of this process: {peak_rss_mb():,.0f} MB"
+        " (the full-scan arrays included)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

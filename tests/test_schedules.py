@@ -1,0 +1,157 @@
+"""When sessions happen: days, times of day, and the next session in words."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assetmap import schedules
+from assetmap.schedules import TimeWindow, matches, next_session, parse_time_window
+
+THURSDAY = date(2026, 11, 26)
+
+
+def session(day="tuesday", frequency="weekly", start="10:00", end="12:00") -> dict:
+    return {"day": day, "frequency": frequency, "start": start, "end": end}
+
+
+def schedule(*sessions: dict) -> dict:
+    return {"sessions": list(sessions), "notes": ""}
+
+
+def test_link_worker_sees_next_tuesdays_walk_in_words_and_as_a_date():
+    upcoming = next_session(schedule(session()), THURSDAY)
+    assert upcoming.words == "Tuesday 1 December, 10:00 to 12:00"
+    assert upcoming.iso == "2026-12-01"
+    assert upcoming.certain
+
+
+def test_a_session_today_is_the_next_session():
+    assert next_session(schedule(session(day="thursday")), THURSDAY).date == THURSDAY
+
+
+@pytest.mark.parametrize(
+    ("frequency", "expected"),
+    [
+        ("first", date(2026, 12, 1)),  # 1 December 2026 is the first Tuesday
+        ("second", date(2026, 12, 8)),
+        ("third", date(2026, 12, 15)),
+        ("fourth", date(2026, 12, 22)),  # November's fourth Tuesday, the 24th, has passed
+        ("last", date(2026, 12, 29)),
+    ],
+)
+def test_monthly_sessions_fall_on_the_right_tuesday(frequency, expected):
+    assert next_session(schedule(session(frequency=frequency)), THURSDAY).date == expected
+
+
+def test_this_months_session_is_next_when_it_is_still_to_come():
+    assert next_session(schedule(session(frequency="last")), date(2026, 11, 2)).date == date(
+        2026, 11, 24
+    )
+
+
+def test_a_session_next_year_says_the_year():
+    upcoming = next_session(schedule(session(day="monday", frequency="first")), date(2026, 12, 30))
+    assert upcoming.words == "Monday 4 January 2027, 10:00 to 12:00"
+
+
+def test_fortnightly_session_is_given_as_one_of_two_dates_because_we_do_not_know_which_week():
+    upcoming = next_session(schedule(session(day="thursday", frequency="fortnightly")), THURSDAY)
+    assert upcoming.date == THURSDAY and not upcoming.certain
+    assert upcoming.words == (
+        "Thursday 26 November or Thursday 10 December, 10:00 to 12:00 "
+        "(every other thursday: ask which weeks)"
+    )
+
+
+def test_the_earliest_session_wins_and_same_day_sessions_go_by_start_time():
+    upcoming = next_session(
+        schedule(
+            session(day="friday", start="09:00", end="10:00"),
+            session(day="tuesday", start="14:00", end="15:00"),
+            session(day="tuesday", start="10:00", end="11:00"),
+        ),
+        date(2026, 11, 30),
+    )
+    assert upcoming.words == "Tuesday 1 December, 10:00 to 11:00"
+
+
+def test_times_are_worded_as_the_asset_page_words_them():
+    upcoming = next_session(schedule(session(end=None)), THURSDAY)
+    assert upcoming.words == "Tuesday 1 December, from 10:00"
+    assert next_session(schedule(session(start=None, end=None)), THURSDAY).words == (
+        "Tuesday 1 December"
+    )
+
+
+@pytest.mark.parametrize("nothing", [None, {}, {"sessions": [], "notes": "Ring first"}])
+def test_no_structured_sessions_means_no_next_session(nothing):
+    assert next_session(nothing, THURSDAY) is None
+
+
+@given(
+    today=st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)),
+    day=st.sampled_from(schedules.WEEKDAYS),
+    frequency=st.sampled_from(
+        ["weekly", "fortnightly", "first", "second", "third", "fourth", "last"]
+    ),
+)
+def test_next_date_is_the_first_day_the_session_may_run(today, day, frequency):
+    one = session(day=day, frequency=frequency)
+    found = schedules.next_date(one, today)
+    assert schedules.may_run_on(one, found) and found >= today
+    assert not any(
+        schedules.may_run_on(one, today + timedelta(d)) for d in range((found - today).days)
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "window"),
+    [
+        ("morning", TimeWindow("00:00", "12:00", False, "morning")),
+        (" Afternoon ", TimeWindow("12:00", "17:00", False, "afternoon")),
+        ("evening", TimeWindow("17:00", "24:00", False, "evening")),
+        ("14:00-17:00", TimeWindow("14:00", "17:00", True, "14:00-17:00")),
+        ("9.30 \u2013 12.00", TimeWindow("09:30", "12:00", True, "09:30-12:00")),
+        ("18:00 to 24:00", TimeWindow("18:00", "24:00", True, "18:00-24:00")),
+    ],
+)
+def test_times_of_day_are_read_as_people_write_them(typed, window):
+    assert parse_time_window(typed) == window
+
+
+@pytest.mark.parametrize(
+    "typed", ["lunchtime", "14:00", "17:00-14:00", "14:00-14:00", "25:00-26:00", "2pm-5pm"]
+)
+def test_a_time_that_cannot_be_read_says_what_to_use(typed):
+    with pytest.raises(ValueError, match="morning, afternoon, evening|ends before|00:00 to 24:00"):
+        parse_time_window(typed)
+
+
+def test_a_named_part_of_the_day_holds_the_sessions_that_start_in_it():
+    morning = parse_time_window("morning")
+    assert morning.holds(session(start="11:30", end="13:00"))
+    assert not morning.holds(session(start="12:00", end="13:00"))
+    assert not morning.holds(session(start=None, end=None))  # no time: cannot say
+
+
+def test_a_clients_free_hours_hold_only_sessions_that_fit_inside_them():
+    free = parse_time_window("14:00-17:00")
+    assert free.holds(session(start="14:00", end="17:00"))
+    assert free.holds(session(start="15:00", end=None))
+    assert not free.holds(session(start="13:30", end="15:00"))
+    assert not free.holds(session(start="16:00", end="17:30"))
+
+
+def test_day_and_time_must_be_met_by_the_same_session():
+    tuesday_morning_thursday_afternoon = schedule(
+        session(day="tuesday", start="10:00"), session(day="thursday", start="14:00")
+    )
+    afternoon = parse_time_window("afternoon")
+    assert matches(tuesday_morning_thursday_afternoon, ["thursday"], afternoon)
+    assert not matches(tuesday_morning_thursday_afternoon, ["tuesday"], afternoon)
+    assert matches(tuesday_morning_thursday_afternoon, ["monday", "tuesday"])
+    assert not matches(None, ["tuesday"])

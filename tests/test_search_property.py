@@ -1,0 +1,314 @@
+"""The indexed search finds exactly what a brute-force scan of every asset finds.
+
+For random assets and random searches (near the edges of the UK's bounding box, across the
+0° meridian, with assets exactly at the radius and several at the same spot), the search
+through the index returns the same total and the same ids, with the same distances, in the
+same order, as computing the great-circle distance to every asset and applying every filter
+in plain Python, written here independently of the search's SQL.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import date
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from assetmap import taxonomy
+from assetmap.schedules import parse_time_window
+from assetmap.search import SearchQuery, haversine_m, keywords_match, search
+from assetmap.store import assets as store
+from assetmap.store import connect, schema
+from assetmap.validation import validate_asset
+
+TODAY = date(2026, 11, 26)
+UK_CORNERS = [(49.8, -8.75), (49.8, 1.8), (60.95, -8.75), (60.95, 1.8)]
+WORDS = ["walking", "garden", "choir", "lunch", "tea", "knit"]
+TIMES = ["morning", "afternoon", "evening", "10:00-12:00", "13:30-17:00"]
+
+STRANDS = [s.slug for s in taxonomy.STRANDS]
+KINDS = [t.slug for t in taxonomy.KINDS]
+CATEGORIES = ["walking", "gardening_nature", "music_singing", "lunch_clubs_food"]
+AUDIENCES = ["everyone", "older_people", "young_people", "carers"]
+ACCESS = ["step_free", "accessible_toilet", "hearing_loop"]
+DAYS = ["monday", "tuesday", "saturday"]
+
+centres = st.one_of(
+    st.tuples(st.floats(49.8, 60.95), st.floats(-8.75, 1.8)),  # anywhere in the UK box
+    st.sampled_from(UK_CORNERS),  # its corners: the far north and south, west and east
+    st.tuples(st.floats(51.3, 51.7), st.floats(-0.05, 0.05)),  # on the Greenwich meridian
+)
+
+sessions = st.fixed_dictionaries(
+    {
+        "day": st.sampled_from(DAYS),
+        "frequency": st.sampled_from(["weekly", "fortnightly", "first", "last"]),
+        "start": st.sampled_from(["09:00", "10:00", "11:30", "12:00", "14:00", "18:00", None]),
+    }
+)
+
+assets = st.fixed_dictionaries(
+    {
+        "dlat": st.floats(-0.12, 0.12) | st.floats(-0.02, 0.02),  # within 13 km, or 2 km
+        "dlon": st.floats(-0.2, 0.2) | st.floats(-0.03, 0.03),
+        "same_place_as": st.none() | st.integers(0, 59),  # ties, broken by id
+        "name": st.sampled_from(WORDS),
+        "strand": st.sampled_from(STRANDS),
+        "kind": st.sampled_from(KINDS),
+        "cost": st.sampled_from(["free", "low_cost", "paid", None]),
+        "self_referral": st.booleans(),
+        "categories": st.lists(st.sampled_from(CATEGORIES), max_size=2, unique=True),
+        "audiences": st.lists(st.sampled_from(AUDIENCES), max_size=2, unique=True),
+        "accessibility": st.lists(st.sampled_from(ACCESS), max_size=3, unique=True),
+        "ages": st.sampled_from([(None, None), (None, 18), (60, None), (11, 25)]),
+        "sessions": st.lists(sessions, max_size=2),
+        "status": st.sampled_from(["active"] * 5 + ["paused", "closed"]),
+        "archived": st.sampled_from([False] * 6 + [True]),
+    }
+)
+
+FILTERS = {
+    "q": st.sampled_from(WORDS) | st.just("walking tea"),
+    "strands": st.lists(st.sampled_from(STRANDS), min_size=1, max_size=2, unique=True),
+    "kinds": st.lists(st.sampled_from(KINDS), min_size=1, max_size=2, unique=True),
+    "categories": st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2, unique=True),
+    "audiences": st.lists(st.sampled_from(AUDIENCES), min_size=1, max_size=1),
+    "accessibility": st.lists(st.sampled_from(ACCESS), min_size=1, max_size=2, unique=True),
+    "age": st.sampled_from([5, 15, 30, 70]),
+    "days": st.lists(st.sampled_from(DAYS), min_size=1, max_size=2, unique=True),
+    "time": st.sampled_from(TIMES),
+    "free": st.just(True),
+    "self_referral": st.just(True),
+}
+
+
+@st.composite
+def searches(draw) -> dict:
+    """A radius, a page, and up to three filters (more would nearly always find nothing)."""
+    radius = st.sampled_from([0.5, 2.0, 5.0, 10.0, 50.0]) | st.floats(0.05, 50) | st.none()
+    asked = {
+        "radius_km": draw(radius),  # None: exactly at an asset's distance
+        "edge_asset": draw(st.integers(0, 59)),
+        "limit": draw(st.integers(1, 8)),
+        "offset": draw(st.integers(0, 6)),
+    }
+    chosen = draw(st.lists(st.sampled_from(sorted(FILTERS)), max_size=3, unique=True))
+    for name in chosen:
+        asked[name] = draw(FILTERS[name])
+    return asked
+
+
+def build(centre, specs) -> list[dict]:
+    records = []
+    for number, spec in enumerate(specs):
+        if spec["same_place_as"] is not None and spec["same_place_as"] < len(records):
+            lat = records[spec["same_place_as"]]["lat"]
+            lon = records[spec["same_place_as"]]["lon"]
+        else:
+            lat = max(-90.0, min(90.0, centre[0] + spec["dlat"]))
+            lon = centre[1] + spec["dlon"]
+        min_age, max_age = spec["ages"]
+        raw = {
+            "id": f"asset-{number:02d}",
+            "name": f"{spec['name'].title()} group {number}",
+            "kind": spec["kind"],
+            "strand": spec["strand"],
+            "categories": spec["categories"],
+            "audiences": spec["audiences"],
+            "accessibility": spec["accessibility"],
+            "min_age": min_age,
+            "max_age": max_age,
+            "cost": spec["cost"],
+            "self_referral": spec["self_referral"],
+            "schedule": {"sessions": spec["sessions"], "notes": ""},
+            "status": spec["status"],
+            "archived": spec["archived"],
+            "lat": lat,
+            "lon": lon,
+        }
+        result = validate_asset(raw, bounds=None)
+        assert result.ok, result.errors
+        records.append(result.record)
+    return records
+
+
+def brute_force(db, records, centre, query: SearchQuery) -> tuple[int, list[tuple[str, float]]]:
+    """Every asset's distance, and every filter, in plain Python."""
+    matching_keywords = None
+    if keywords_match(query.q):
+        rows = db.conn.execute(
+            "SELECT a.id FROM assets_fts JOIN assets a ON a.rid = assets_fts.rowid "
+            "WHERE assets_fts MATCH ?",
+            [keywords_match(query.q)],
+        )
+        matching_keywords = {row[0] for row in rows}
+    window = parse_time_window(query.time.name) if query.time else None
+    hits = []
+    for r in records:
+        distance = haversine_m(centre[0], centre[1], r["lat"], r["lon"])
+        if r["status"] != "active" or r["archived"] or distance > query.radius_km * 1000:
+            continue
+        if query.strands and r["strand"] not in query.strands:
+            continue
+        if query.kinds and r["kind"] not in query.kinds:
+            continue
+        if query.categories and not set(query.categories) & set(r["categories"]):
+            continue
+        welcome = set(query.audiences) | {"everyone"}
+        if query.audiences and r["audiences"] and not welcome & set(r["audiences"]):
+            continue
+        if not set(query.accessibility) <= set(r["accessibility"]):
+            continue
+        if query.age is not None and not (
+            (r["min_age"] is None or r["min_age"] <= query.age)
+            and (r["max_age"] is None or r["max_age"] >= query.age)
+        ):
+            continue
+        if query.free and r["cost"] != "free":
+            continue
+        if query.self_referral and r["self_referral"] is not True:
+            continue
+        if matching_keywords is not None and r["id"] not in matching_keywords:
+            continue
+        if (query.days or window) and not any(
+            (not query.days or s["day"] in query.days)
+            and (
+                window is None
+                or (
+                    s["start"] is not None
+                    and window.start <= s["start"] < window.end
+                    and (not window.fit or s["end"] is None or s["end"] <= window.end)
+                )
+            )
+            for s in r["schedule"]["sessions"]
+        ):
+            continue
+        hits.append((distance, r["id"]))
+    hits.sort()
+    page = hits[query.offset : query.offset + query.limit]
+    return len(hits), [(asset_id, distance) for distance, asset_id in page]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    centre=centres,
+    specs=st.lists(assets, min_size=5, max_size=60),
+    asked=searches(),
+)
+def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(centre, specs, asked):
+    records = build(centre, specs)
+    if asked["radius_km"] is None:  # the radius passes exactly through one asset
+        edge = records[asked["edge_asset"] % len(records)]
+        radius_km = haversine_m(centre[0], centre[1], edge["lat"], edge["lon"]) / 1000
+        asked = {**asked, "radius_km": min(50.0, max(radius_km, 1e-6))}
+    query = SearchQuery(
+        lat=centre[0],
+        lon=centre[1],
+        radius_km=asked["radius_km"],
+        q=asked.get("q", ""),
+        strands=tuple(asked.get("strands", ())),
+        kinds=tuple(asked.get("kinds", ())),
+        categories=tuple(asked.get("categories", ())),
+        audiences=tuple(asked.get("audiences", ())),
+        accessibility=tuple(asked.get("accessibility", ())),
+        age=asked.get("age"),
+        days=tuple(asked.get("days", ())),
+        time=parse_time_window(asked["time"]) if "time" in asked else None,
+        free=asked.get("free", False),
+        self_referral=asked.get("self_referral", False),
+        limit=asked["limit"],
+        offset=asked["offset"],
+    )
+    db = connect(":memory:")
+    try:
+        schema.migrate(db.conn)
+        store.save_assets(db, records, who="tests")
+        results = search(db, query, today=TODAY)
+        total, page = brute_force(db, records, centre, query)
+    finally:
+        db.close()
+    event(f"total {'0' if not total else '1-4' if total < 5 else '5-19' if total < 20 else '20+'}")
+    event("keywords" if query.q else "days or times" if query.days or query.time else "count")
+    assert results.total == total
+    assert [(hit.record["id"], hit.distance_m) for hit in results.hits] == page
+
+
+@settings(max_examples=100)
+@given(
+    centre=st.tuples(st.floats(49.8, 60.95), st.floats(-8.75, 1.8)),
+    offset=st.tuples(st.floats(-0.5, 0.5), st.floats(-0.8, 0.8)),
+)
+def test_sql_and_python_compute_the_very_same_distance(centre, offset):
+    point = (centre[0] + offset[0], centre[1] + offset[1])
+    db = connect(":memory:")
+    try:
+        schema.migrate(db.conn)
+        raw = {"id": "x", "name": "X", "kind": "group", "strand": STRANDS[0]}
+        record = validate_asset({**raw, "lat": point[0], "lon": point[1]}, bounds=None).record
+        store.save_assets(db, [record], who="tests")
+        hits = search(db, SearchQuery(lat=centre[0], lon=centre[1], radius_km=50), today=TODAY)
+    finally:
+        db.close()
+    expected = haversine_m(centre[0], centre[1], point[0], point[1])
+    assert [hit.distance_m for hit in hits.hits] == ([expected] if expected <= 50_000 else [])
+
+
+def destination(lat: float, lon: float, bearing: float, metres: float) -> tuple[float, float]:
+    """The point `metres` along a great circle from (lat, lon) at `bearing` radians."""
+    delta = metres / 6_371_008.8
+    phi, lam = math.radians(lat), math.radians(lon)
+    phi2 = math.asin(
+        math.sin(phi) * math.cos(delta) + math.cos(phi) * math.sin(delta) * math.cos(bearing)
+    )
+    lam2 = lam + math.atan2(
+        math.sin(bearing) * math.sin(delta) * math.cos(phi),
+        math.cos(delta) - math.sin(phi) * math.sin(phi2),
+    )
+    return math.degrees(phi2), math.degrees(lam2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    centre=centres,
+    radius_km=st.sampled_from([0.3, 1.0, 3.0, 10.0, 50.0]),
+    seed=st.integers(0, 2**32 - 1),
+    count=st.integers(20, 250),
+    limit=st.integers(1, 12),
+    offset=st.integers(0, 30),
+)
+def test_many_assets_in_and_around_the_circle_and_on_its_edge(
+    centre, radius_km, seed, count, limit, offset
+):
+    """Dense places (where the search counts, then looks in smaller circles first), with a
+    quarter of the assets on the circle itself and some just outside it."""
+    rng = random.Random(seed)
+    template = validate_asset(
+        {"id": "x", "name": "Group", "kind": "group", "strand": STRANDS[0], "lat": 0, "lon": 0},
+        bounds=None,
+    ).record
+    records = []
+    for number in range(count):
+        place = rng.random()
+        if place < 0.25:
+            share = 1.0  # on the circle
+        elif place < 0.4:
+            share = 1 + rng.uniform(0, 0.05)  # just outside it
+        else:
+            share = rng.uniform(0, 1.3) ** 0.5  # spread evenly over a slightly larger disc
+        lat, lon = destination(*centre, rng.uniform(0, 2 * math.pi), share * radius_km * 1000)
+        records.append({**template, "id": f"a{number:03d}", "lat": lat, "lon": lon})
+    query = SearchQuery(
+        lat=centre[0], lon=centre[1], radius_km=radius_km, limit=limit, offset=offset
+    )
+    db = connect(":memory:")
+    try:
+        schema.migrate(db.conn)
+        store.save_assets(db, records, who="tests")
+        results = search(db, query, today=TODAY)
+        total, page = brute_force(db, records, centre, query)
+    finally:
+        db.close()
+    assert results.total == total
+    assert [(hit.record["id"], hit.distance_m) for hit in results.hits] == page

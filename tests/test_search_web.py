@@ -1,0 +1,151 @@
+"""The search page and GET /api/v1/search, on the sample and on the real demo data."""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assetmap import create_app
+from assetmap.fields import PROFESSIONAL_FIELD_NAMES
+from assetmap.loading import load_file
+from assetmap.store import connect, initialise
+from assetmap.store.postcodes import save_postcodes
+from tests.conftest import load_sample
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTCODES = ROOT / "data" / "postcodes" / "trafford_postcodes_onspd_2022-06_lsoa11.csv"
+
+
+def trafford_postcodes(db_path) -> None:
+    import csv
+
+    db = connect(db_path)
+    with POSTCODES.open(encoding="utf-8") as f:
+        save_postcodes(
+            db, ((r["postcode"], float(r["lat"]), float(r["lon"])) for r in csv.DictReader(f))
+        )
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def sample_with_postcodes(tmp_path_factory):
+    """The sample assets and Trafford's postcodes, made once and copied for each test."""
+    db_path = tmp_path_factory.mktemp("search") / "template.db"
+    load_sample(db_path)
+    trafford_postcodes(db_path)
+    return db_path
+
+
+@pytest.fixture
+def searchable(sample_with_postcodes, tmp_path):
+    db_path = tmp_path / "search.db"
+    shutil.copy(sample_with_postcodes, db_path)
+    return create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "t"}).test_client()
+
+
+def test_the_search_page_starts_with_an_empty_form(client):
+    page = client.get("/search").get_data(as_text=True)
+    assert 'id="search-postcode"' in page and "found within" not in page
+
+
+def test_a_link_worker_finds_free_walking_group_within_2km(searchable):
+    page = searchable.get("/search?postcode=m337zf&radius_km=2&q=walking&free=true")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "found within 2 km of M33 7ZF" in text
+    names = re.findall(r'<a href="/assets/[^"]+">([^<]+)</a></h3>', text)
+    assert "Sale Walking Group" in names and "Altrincham Library" not in names
+    assert "Next: Tuesday" in text and "min walk" in text
+    assert 'class="search-map"' in text
+
+
+def test_no_results_suggest_a_wider_search_or_fewer_filters(searchable):
+    text = searchable.get("/search?postcode=M33+7ZF&radius_km=0.5&category=heritage").get_data(
+        as_text=True
+    )
+    assert "0 found" in text
+    assert "Search within 1.25 km" in text and "Search without the filters" in text
+
+
+@pytest.mark.parametrize(
+    "query, status, words",
+    [
+        ("postcode=notapostcode", 422, "is not a UK postcode"),
+        ("postcode=M33+7ZF&radius_km=80", 400, "radius_km"),
+        ("postcode=M33+7ZF&day=someday", 400, "day"),
+    ],
+)
+def test_bad_searches_are_explained_on_the_page(searchable, query, status, words):
+    response = searchable.get(f"/search?{query}")
+    assert response.status_code == status
+    assert words in response.get_data(as_text=True)
+
+
+def test_the_api_answers_geojson_sorted_by_distance_with_walking_times(searchable):
+    body = searchable.get("/api/v1/search?postcode=M33 7ZF&radius_km=20&limit=3").get_json()
+    assert body["type"] == "FeatureCollection"
+    assert body["centre"]["resolved_by"] == "postcode"
+    distances = [f["properties"]["distance_m"] for f in body["features"]]
+    assert distances == sorted(distances) and len(distances) == 3
+    first = body["features"][0]["properties"]
+    assert first["walking_minutes"] >= math.ceil(first["distance_m"] * 1.3 / 80) - 1
+    assert body["total"] == 6 and body["next"].endswith("offset=3")
+    for name in PROFESSIONAL_FIELD_NAMES:
+        assert name not in first
+
+
+def test_the_api_names_a_bad_parameter(searchable):
+    response = searchable.get("/api/v1/search?postcode=M33 7ZF&limit=x")
+    assert response.status_code == 400
+    assert response.get_json()["details"] == {"parameter": "limit"}
+    invalid = searchable.get("/api/v1/search?postcode=XX")
+    assert invalid.status_code == 422
+    assert invalid.get_json()["details"]["reason"] == "invalid"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    db_path = tmp_path_factory.mktemp("demo") / "demo.db"
+    initialise(db_path)
+    db = connect(db_path)
+    load_file(db, ROOT / "data" / "assets.geojson", who="tests")
+    db.close()
+    trafford_postcodes(db_path)
+    return create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "t"}).test_client()
+
+
+def haversine_m(lat1, lon1, lat2, lon2):
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371008.8 * math.asin(math.sqrt(a))
+
+
+@pytest.mark.parametrize(
+    "postcode, radius_km",
+    [("M33 7ZF", 1), ("WA14 1AH", 3), ("M32 0FP", 2), ("M41 0TJ", 5), ("M31 4FA", 10)],
+)
+def test_search_agrees_with_a_brute_force_check_over_the_assets_api(demo, postcode, radius_km):
+    everything, url = [], "/api/v1/assets?limit=1000"
+    while url:
+        page = demo.get(url).get_json()
+        everything += page["features"]
+        url = page["next"]
+    answer = demo.get(f"/api/v1/search?postcode={postcode}&radius_km={radius_km}&limit=200")
+    body = answer.get_json()
+    lat, lon = body["centre"]["lat"], body["centre"]["lon"]
+    expected = sorted(
+        (
+            haversine_m(lat, lon, f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]),
+            f["id"],
+        )
+        for f in everything
+        if f["properties"]["status"] == "active"
+    )
+    expected = [asset_id for distance, asset_id in expected if distance <= radius_km * 1000]
+    assert body["total"] == len(expected)
+    assert [f["id"] for f in body["features"]] == expected[:200]
