@@ -1,0 +1,363 @@
+"""Commands for coordinator imports: `assetmap import FILE` and `assetmap imports list|show|undo`.
+
+The command runs the same pipeline as the coordinators' import page (assetmap.imports): it
+previews the file, prints every problem with its row, column, value and fix, asks, and then
+imports the valid rows in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from assetmap.imports import (
+    ImportFileError,
+    ImportOptions,
+    ImportReport,
+    apply,
+    load_mapping,
+    preview,
+)
+from assetmap.imports.columns import TEMPLATE_FIELDS
+from assetmap.store import connect, schema
+from assetmap.store import imports as store
+
+CLI_DETAIL_LIMIT = 10_000
+CHANGES_SHOWN = 50
+
+
+def _who(who: str | None) -> str:
+    return who or f"cli:{getpass.getuser()}"
+
+
+def _db():
+    db = connect(current_app.config["ASSETMAP_DB"])
+    if schema.current_version(db.conn) != schema.SCHEMA_VERSION:
+        db.close()
+        raise click.ClickException("the database is not set up yet: run `assetmap init` first")
+    return db
+
+
+def archive_dir() -> Path:
+    """Where imported files are kept: instance/imports beside the database."""
+    return Path(current_app.config["ASSETMAP_DB"]).resolve().parent / "imports"
+
+
+def _progress():
+    """A row count on the terminal for long files; nothing when output is not a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(rows: int) -> None:
+        click.echo(f"\r{rows:,} rows read", err=True, nl=False)
+
+    return show
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", help="Source recorded on the assets (default: the file's name).")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A mapping file naming columns and translating values (see docs/importing.md).",
+)
+@click.option("--sheet", help="Workbook sheet, or GeoPackage or zipped-shapefile layer, to read.")
+@click.option("--dry-run", is_flag=True, help="Show what would happen, and change nothing.")
+@click.option("--yes", is_flag=True, help="Import without asking first.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the summary as JSON (imports only with --yes)."
+)
+@click.option(
+    "--rejected",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the rejected rows to this CSV, with an error column, to fix and import again.",
+)
+@click.option("--who", help="Name recorded in history (default: cli:<your user name>).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes that clean and validate rows of large files (default: one per core, up to 4).",
+)
+@with_appcontext
+def import_command(
+    file: Path,
+    source: str | None,
+    mapping: Path | None,
+    sheet: str | None,
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
+    rejected: Path | None,
+    who: str | None,
+    workers: int | None,
+):
+    """Import assets from a spreadsheet or GIS file, after showing what would change.
+
+    Reads CSV (any common encoding and delimiter), Excel .xlsx, GeoJSON, GeoPackage and zipped
+    shapefiles. Headings are matched to fields by the aliases in docs/importing.md, or by a
+    mapping file. Rows are matched to assets by the file's id column (with the source), or by
+    name and postcode, so importing a file again changes nothing. Every problem is listed with
+    its row, column, value and fix; rows with errors are rejected one by one and the rest can
+    be imported in one transaction. Possible duplicates are imported and flagged for review.
+    Each import is recorded and can be undone with `assetmap imports undo RUN`.
+
+    Exits with status 1 when the file is refused or any row is rejected.
+
+    Example: assetmap import audit.xlsx --source trafford-audit-2024 --rejected fix-these.csv
+    """
+    options = ImportOptions(
+        source=source,
+        sheet=sheet,
+        bounds=current_app.config["ASSETMAP_BOUNDS_PARSED"],
+        detail_limit=CLI_DETAIL_LIMIT,
+        workers=workers or min(os.cpu_count() or 1, 4),
+    )
+    if mapping is not None:
+        try:
+            options.mapping = load_mapping(mapping)
+        except ImportFileError as e:
+            _refuse(f"the mapping file {mapping.name} {e}", file, as_json)
+    db = _db()
+    try:
+        report = _run(db, file, options, dry_run, yes, as_json, rejected, _who(who))
+    except ImportFileError as e:
+        _refuse(f"{file.name} {e}", file, as_json)
+    finally:
+        db.close()
+    if report.rejected:
+        sys.exit(1)
+
+
+def _run(db, file, options, dry_run, yes, as_json, rejected_path, who) -> ImportReport:
+    progress = _progress()
+    rejected = rejected_path.open("w", encoding="utf-8", newline="") if rejected_path else None
+    try:
+        if yes and not dry_run:
+            report = apply(
+                db,
+                file,
+                options,
+                who=who,
+                archive_dir=archive_dir(),
+                rejected=rejected,
+                progress=progress,
+            )
+            _print(report, as_json)
+            return report
+        report = preview(db, file, options, rejected=rejected, progress=progress)
+        if rejected is not None:
+            rejected.close()
+            rejected = None
+        _print(report, as_json)
+        if dry_run or as_json or not report.to_write:
+            if not dry_run and not as_json:
+                click.echo("Nothing to import.")
+            return report
+        question = f"Import {report.new} new and {report.changed} changed assets?"
+        if not click.confirm(question, default=False):
+            click.echo("Nothing was changed.")
+            return report
+        applied = apply(
+            db,
+            file,
+            options,
+            who=who,
+            archive_dir=archive_dir(),
+            expected_sha256=report.sha256,
+            progress=progress,
+        )
+        click.echo(_done(applied))
+        return applied
+    finally:
+        if rejected is not None:
+            rejected.close()
+        if progress:
+            click.echo("\r", err=True, nl=False)
+
+
+def _refuse(message: str, file: Path, as_json: bool):
+    if as_json:
+        click.echo(json.dumps({"file": file.name, "refused": message}, ensure_ascii=False))
+        sys.exit(1)
+    raise click.ClickException(message)
+
+
+def _done(report: ImportReport) -> str:
+    return (
+        f"Imported as run {report.run_id}: {report.summary()}. "
+        f"To undo it: assetmap imports undo {report.run_id}"
+    )
+
+
+def _print(report: ImportReport, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return
+    heading = f"Imported as run {report.run_id}" if report.applied else "Preview, nothing changed"
+    click.echo(f"{report.file_name}: {report.format}; source {report.source!r}")
+    for note in report.all_notes():
+        click.echo(f"note: {note}")
+    for problem in report.problems:
+        words = {"error": "rejected", "duplicate": "possible duplicate", "warning": "check"}
+        click.echo(f"{words[problem.level]}: {problem}", err=problem.level == "error")
+    if report.problems_not_listed:
+        click.echo(
+            f"... and {report.problems_not_listed:,} more problems; --rejected FILE writes every "
+            "rejected row with its errors"
+        )
+    for change in report.changes[:CHANGES_SHOWN]:
+        fields = "; ".join(
+            f"{label}: {before} -> {after}" for label, before, after in change.fields
+        )
+        click.echo(
+            f"changed: {report.unit} {change.row} ({change.name}, {change.asset_id}): {fields}"
+        )
+    more = len(report.changes) - CHANGES_SHOWN + report.changes_not_listed
+    if more > 0:
+        click.echo(f"... and {more:,} more changed assets")
+    click.echo(f"{heading}: {report.summary()}")
+    if report.applied and report.run_id is not None:
+        click.echo(f"To undo it: assetmap imports undo {report.run_id}")
+
+
+@click.group("imports")
+def imports_group():
+    """Import runs: list them, show one, undo one, or write the import template."""
+
+
+@imports_group.command("list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@with_appcontext
+def list_command(limit: int):
+    """The most recent import runs, newest first.
+
+    Example: assetmap imports list
+    """
+    db = _db()
+    try:
+        runs = store.list_runs(db, limit=limit)
+    finally:
+        db.close()
+    if not runs:
+        click.echo("No imports yet.")
+    for run in runs:
+        undone = f"; undone by {run['undone_by']} at {run['undone_at']}" if run["undone_at"] else ""
+        click.echo(
+            f"{run['id']}: {run['imported_at']} {run['imported_by']} {run['file_name']} "
+            f"(source {run['source']}): {run['new_count']} new, {run['changed_count']} changed, "
+            f"{run['unchanged_count']} unchanged, {run['rejected_count']} rejected, "
+            f"{run['duplicate_count']} possible duplicates{undone}"
+        )
+
+
+@imports_group.command("show")
+@click.argument("run_id", type=int)
+@click.option(
+    "--rejected",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the run's rejected rows to this CSV, with an error column.",
+)
+@with_appcontext
+def show_command(run_id: int, rejected: Path | None):
+    """One import run: its file, counts, notes and problems.
+
+    Example: assetmap imports show 3 --rejected fix-these.csv
+    """
+    from assetmap.imports.export import RejectedRowsWriter
+    from assetmap.imports.problems import Problem
+
+    db = _db()
+    try:
+        run = store.get_run(db, run_id)
+        if run is None:
+            raise click.ClickException(f"there is no import run {run_id}")
+        click.echo(
+            f"run {run['id']}: {run['file_name']} (sha256 {run['sha256']}), {run['format']}, "
+            f"imported by {run['imported_by']} at {run['imported_at']}, source {run['source']}"
+        )
+        click.echo(
+            f"{run['new_count']} new, {run['changed_count']} changed, {run['unchanged_count']} "
+            f"unchanged, {run['rejected_count']} rejected, {run['duplicate_count']} possible "
+            "duplicates"
+        )
+        if run["undone_at"]:
+            click.echo(f"undone by {run['undone_by']} at {run['undone_at']}")
+        for note in run["details"].get("notes", []):
+            click.echo(f"note: {note}")
+        for row in store.run_rows(db, run_id, with_problems=True):
+            for problem in row["problems"]:
+                click.echo(str(Problem.from_json(problem)))
+        if rejected is not None:
+            with rejected.open("w", encoding="utf-8", newline="") as f:
+                writer = RejectedRowsWriter(f, run["details"].get("headers", []))
+                for row in store.run_rows(db, run_id, outcomes=(store.REJECTED,)):
+                    writer.write(row["cells"] or [], row["problems"] or [])
+            click.echo(f"wrote {writer.count} rejected rows to {rejected}")
+    finally:
+        db.close()
+
+
+@imports_group.command("undo")
+@click.argument("run_id", type=int)
+@click.option("--yes", is_flag=True, help="Undo without asking first.")
+@click.option(
+    "--force", is_flag=True, help="Undo even assets someone has changed since the import."
+)
+@click.option("--who", help="Name recorded in history (default: cli:<your user name>).")
+@with_appcontext
+def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
+    """Undo an import run: remove the assets it added and restore the ones it changed.
+
+    Each asset gets back its version from just before the import, from its history; the undo
+    is itself kept in history. It is refused if someone has changed those assets since, unless
+    --force. Everything happens in one transaction.
+
+    Example: assetmap imports undo 3
+    """
+    db = _db()
+    try:
+        run = store.get_run(db, run_id)
+        if run is None:
+            raise click.ClickException(f"there is no import run {run_id}")
+        if not yes and not click.confirm(
+            f"Undo run {run_id} ({run['file_name']}: {run['new_count']} new and "
+            f"{run['changed_count']} changed assets)?",
+            default=False,
+        ):
+            click.echo("Nothing was changed.")
+            return
+        try:
+            result = store.undo_run(db, run_id, who=_who(who), force=force)
+        except store.UndoRefused as e:
+            hint = " (add --force to undo anyway)" if e.conflicts else ""
+            raise click.ClickException(f"{e}{hint}") from None
+    finally:
+        db.close()
+    click.echo(f"Undid run {run_id}: {result.summary()}.")
+
+
+@imports_group.command("template")
+@click.argument("out", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+def template_command(out: str):
+    """Write the import template (a CSV with the headings the import knows) to OUT.
+
+    Example: assetmap imports template audit-template.csv
+    """
+    stream = sys.stdout if out == "-" else open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    try:
+        csv.writer(stream, lineterminator="\r\n").writerow(TEMPLATE_FIELDS)
+    finally:
+        if stream is not sys.stdout:
+            stream.close()
+
+
+COMMANDS = (import_command, imports_group)

@@ -1,0 +1,793 @@
+"""Turning one row of someone's spreadsheet into an asset record, and saying what was odd.
+
+Cells are trimmed (non-breaking spaces too) and "NA", "N/A", "-", "Not relevant" and the like
+read as empty. Then the repairs a coordinator would make by hand are made and reported: a
+postcode taken from the address, a phone number given back the leading 0 a spreadsheet took
+away, "www.example.org" given its https://, latitude and longitude put back the right way
+round, eastings and northings converted, a missing position found from the postcode. What
+cannot be repaired is left for assetmap.validation, which rejects the row with a message that
+names the field and the fix, so a record means the same whichever door it came in by.
+
+Nothing typed is dropped silently: cells in columns we do not import, and text a repair left
+out, are kept as the row's extra information.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import lru_cache
+
+from assetmap import fields
+from assetmap.imports import columns as cols
+from assetmap.imports.geocoding import Geocoder, from_grid, looks_like_grid
+from assetmap.imports.mapping import Mapping
+from assetmap.imports.problems import ERROR, WARNING, Problem, shown_value
+from assetmap.imports.readers import Formula, SourceRow
+from assetmap.postcodes import normalise_postcode
+from assetmap.validation import UK_BOUNDS, validate_asset
+
+# Row-level facts that are counted and reported once for the file, not once per row.
+PLACED_FROM_POSTCODE = "placed from the postcode"
+POSTCODE_FROM_ADDRESS = "postcode taken from the address"
+CONVERTED_FROM_GRID = "converted from eastings and northings"
+CELLS_BEYOND_HEADINGS = "cells to the right of the last heading"
+
+_ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]")
+_POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.I)
+_PHONE_IN_TEXT = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\(?0)[0-9][0-9 ()-]{7,}[0-9]")
+_PLAIN_PHONE = re.compile(r"\+?[0-9 ()-]+")
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_BARE_WEB_ADDRESS = re.compile(r"(?:www\.)?[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#]\S*)?", re.I)
+_FREE = re.compile(r"(?:free|no charge|£\s?0(?:\.00)?\b|nothing)", re.I)
+_AGE_FROM = re.compile(r"(?:(?:over|aged?|from)\s*)?(\d{1,3})\s*(?:\+|and over|or over|plus|s\+)")
+_AGE_OVER = re.compile(r"(?:over|older than)\s*(\d{1,3})s?")
+_AGE_UNDER = re.compile(r"(?:under|younger than)\s*(\d{1,3})s?")
+_AGE_SPAN = re.compile(r"(\d{1,3})\s*(?:-|–|to)\s*(\d{1,3})")
+_LIST_SPLIT = re.compile(r"[;,|]")
+_NUMBER_WITH_COMMA = re.compile(r"-?\d+,\d+")
+_LIST_FIELDS = ("categories", "audiences", "accessibility")
+
+
+@dataclass(slots=True)
+class PreparedRow:
+    """A row after cleaning and validation.
+
+    `record` is the validated asset, or None when the row is rejected (`problems` then holds
+    at least one error). `provided` names the fields this row speaks for: when the row updates
+    an existing asset, only those change. `facts` are row-level facts counted for the report.
+    """
+
+    number: int
+    cells: list
+    record: dict | None = None
+    problems: list[Problem] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)
+    provided: frozenset[str] = frozenset()
+    facts: tuple[str, ...] = ()
+    placed_by_postcode: bool = False
+    blank: bool = False
+
+    @property
+    def rejected(self) -> bool:
+        return self.record is None
+
+
+def extra_text(value: object) -> str:
+    """A cell as text for the extra information: dates as ISO 8601, lists as JSON."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@lru_cache(maxsize=4096)
+def _vocabulary_item(field_name: str, item: str) -> str | None:
+    """The slug an item of a list field stands for, or None; validation decides, once each."""
+    found = validate_asset({field_name: item}, bounds=None)
+    if field_name in found.errors:
+        return None
+    values = found.record.get(field_name) or []
+    return values[0] if values else None
+
+
+@lru_cache(maxsize=1024)
+def _is_cost_term(text: str) -> bool:
+    return "cost" not in validate_asset({"cost": text}, bounds=None).errors
+
+
+class RowCleaner:
+    """Cleans the rows of one file: the column plan, the mapping and the map's bounds are fixed.
+
+    It is cheap to build and holds nothing per row, so a file of any length streams through it.
+    """
+
+    def __init__(
+        self,
+        plan: cols.ColumnPlan,
+        mapping: Mapping,
+        *,
+        source: str,
+        unit: str = "row",
+        bounds: tuple[float, float, float, float] | None = UK_BOUNDS,
+        geocoder: Geocoder | None = None,
+    ):
+        self.plan = plan
+        self.mapping = mapping
+        self.source = source
+        self.unit = unit
+        self.bounds = bounds
+        self.geocoder = geocoder
+        self.width = len(plan.columns)
+        targets = plan.targets()
+        self.has_source_column = "source" in targets
+        direct = {t for t in targets if t in fields.FIELDS_BY_NAME}
+        if cols.ADDRESS_PART in targets:
+            direct.add("address")
+        if cols.AGE_RANGE in targets:
+            direct |= {"min_age", "max_age"}
+        if {"lat", "lon"} & targets or {cols.EASTING, cols.NORTHING, cols.COORDINATES} & targets:
+            direct |= {"lat", "lon"}
+        if "cost" in targets:
+            direct.add("cost_details")
+        self.provided = frozenset(direct | mapping.value_fields())
+
+    # -- one row --------------------------------------------------------------------------------
+
+    def clean(self, source_row: SourceRow) -> PreparedRow:
+        """Clean, place and validate one row."""
+        row = PreparedRow(source_row.number, source_row.cells)
+        self._row = row  # the row being cleaned, for _problem
+        self._failed: set[str] = set()  # targets of columns with an error already reported
+        self._failed_position = False
+        if source_row.problem:
+            self._problem(ERROR, None, "", source_row.problem)
+            return row
+        data: dict[str, object] = {}
+        origin: dict[str, tuple[cols.Column | None, object]] = {}
+        mapped: dict[str, object] = {}
+        pseudo: dict[str, tuple[cols.Column, object]] = {}
+        address_parts: list[tuple[cols.Column, str]] = []
+        anything = source_row.geometry is not None
+        cells = source_row.cells
+        for column in self.plan.columns:
+            raw = cells[column.index] if column.index < len(cells) else None
+            value = self._cell(raw)
+            if value is None:
+                if raw is not None and column.target in fields.FIELDS_BY_NAME:
+                    origin[column.target] = (column, raw)
+                continue
+            anything = True
+            if isinstance(value, Formula) or (isinstance(value, str) and _is_formula(value)):
+                self._formula(column, value)
+                continue
+            target = column.target
+            if target in fields.FIELDS_BY_NAME:
+                data[target] = value
+                origin[target] = (column, value)
+            elif target == cols.VALUES:
+                self._translate(column, value, mapped, origin)
+            elif target == cols.EXTRA:
+                row.extra[column.label] = extra_text(value)
+            elif target == cols.ADDRESS_PART:
+                address_parts.append((column, extra_text(value)))
+            elif target != cols.IGNORE:
+                pseudo[target] = (column, value)
+        for index in range(self.width, len(cells)):
+            value = self._cell(cells[index])
+            if value is not None:
+                anything = True
+                row.extra[f"column {cols.column_letter(index)}"] = extra_text(value)
+                if CELLS_BEYOND_HEADINGS not in row.facts:
+                    row.facts += (CELLS_BEYOND_HEADINGS,)
+        if not anything:
+            row.blank = True
+            return row
+        for name, value in mapped.items():
+            data.setdefault(name, value)
+        for name, value in self.mapping.defaults.items():
+            if name not in data:
+                data[name] = value
+                origin.setdefault(name, (None, value))
+        provided = set(self.provided)
+        self._address(data, origin, address_parts)
+        self._ages(data, origin, pseudo)
+        self._postcode(data, origin, provided)
+        self._contacts(data, origin)
+        self._cost(data, origin)
+        for name in _LIST_FIELDS:
+            if name in data:
+                self._list_items(name, data, origin)
+        if "source_id" in data:
+            data["source_id"] = extra_text(data["source_id"])
+        if not self.has_source_column:
+            data["source"] = self.source
+        self._place(data, origin, pseudo, source_row.geometry, provided)
+        # Fields already reported (a formula, a position that cannot be found) are left out of
+        # validation's report, so one mistake is one message.
+        reported = set(self._failed)
+        if self._failed_position:
+            reported |= {"lat", "lon"}
+        result = validate_asset(data, bounds=self.bounds)
+        for name, message in result.errors.items():
+            if name not in reported:
+                self._validation_problem(ERROR, name, message, origin)
+        for name, message in result.warnings.items():
+            if name not in reported:
+                self._validation_problem(WARNING, name, message, origin)
+        row.problems.sort(key=_column_order)
+        if result.ok and not any(p.level == ERROR for p in row.problems):
+            row.record = result.record
+            row.provided = frozenset(provided)
+        return row
+
+    # -- cells --------------------------------------------------------------------------------
+
+    def _cell(self, value: object) -> object:
+        """A cell trimmed, with empty markers and NaN read as nothing."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if not value.isascii():
+                value = _ODD_SPACES.sub(" ", value)
+            value = value.lstrip()
+            if value[:1] == "'" and value[1:2] and value[1] in "=+-@\t\r":
+                # The guard our own CSV exports put on formula-like text.
+                return self._cell(value[1:])
+            value = value.rstrip()
+            if not value or (len(value) <= 16 and self.mapping.is_empty(value)):
+                return None
+            return value
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, (list, dict)) and not value:
+            return None
+        return value
+
+    def _problem(self, level: str, column: cols.Column | None, value: object, message: str):
+        if level == ERROR and column is not None:
+            self._failed.add(column.target)
+        letter = column.letter if column is not None and self.unit == "row" else ""
+        self._row.problems.append(
+            Problem(
+                level,
+                self._row.number,
+                column.label if column is not None else "",
+                letter,
+                shown_value(value),
+                message,
+                self.unit,
+            )
+        )
+
+    def _position_error(self, column: cols.Column | None, value: object, message: str):
+        """An error about where the asset is: validation's "lat is required" would repeat it."""
+        self._failed_position = True
+        self._problem(ERROR, column, value, message)
+
+    def _formula(self, column: cols.Column, value: object) -> None:
+        if isinstance(value, Formula):
+            message = (
+                f"holds the formula {shown_value(value.text, 40)}, whose result was not saved in "
+                "the file. Open the workbook in Excel and save it again, or paste the column "
+                "back as values only, then import it again"
+            )
+        else:
+            message = (
+                f"'{shown_value(value, 40)}' is a spreadsheet formula, not a value. In the "
+                "spreadsheet, copy the column and paste it back with Paste Special > Values "
+                "only, then save and import again"
+            )
+        self._problem(ERROR, column, value, message)
+
+    def _translate(self, column, value, mapped, origin) -> None:
+        value_map = self.mapping.values[cols.normalise_header(column.header)]
+        text = extra_text(value)
+        found, unmatched, conflicts = value_map.translate(text)
+        for name, raw in found.items():
+            if name not in mapped:
+                mapped[name] = raw
+                origin.setdefault(name, (column, value))
+        if unmatched:
+            self._row.extra[column.label] = text
+            listed = ", ".join(repr(u) for u in unmatched)
+            self._problem(
+                WARNING,
+                column,
+                value,
+                f"{listed} {'is' if len(unmatched) == 1 else 'are'} not in the mapping file's "
+                f'[values."{value_map.heading}"]; add {"it" if len(unmatched) == 1 else "them"} '
+                'there (or a "*" entry for any other value). The text is kept as extra '
+                "information",
+            )
+        if conflicts:
+            self._problem(
+                WARNING,
+                column,
+                value,
+                f"the values map to different {'; '.join(conflicts)}; the first was used",
+            )
+
+    # -- fields -------------------------------------------------------------------------------
+
+    def _address(self, data, origin, parts) -> None:
+        if not parts:
+            return
+        pieces = [str(data["address"])] if "address" in data else []
+        for column, text in parts:
+            joined = ", ".join(pieces).casefold()
+            if text.casefold() not in joined:
+                pieces.append(text)
+            origin.setdefault("address", (column, text))
+        data["address"] = ", ".join(pieces)
+
+    def _ages(self, data, origin, pseudo) -> None:
+        if cols.AGE_RANGE not in pseudo:
+            return
+        column, value = pseudo[cols.AGE_RANGE]
+        text = extra_text(value).casefold()
+        low = high = None
+        if span := _AGE_SPAN.search(text):
+            low, high = int(span.group(1)), int(span.group(2))
+        elif from_ := _AGE_FROM.search(text):
+            low = int(from_.group(1))
+        elif over := _AGE_OVER.search(text):
+            low = int(over.group(1)) + 1
+        elif under := _AGE_UNDER.search(text):
+            high = max(int(under.group(1)) - 1, 0)
+        elif text.replace(" ", "") not in ("all", "allages", "any", "anyage", "everyone"):
+            self._row.extra[column.label] = extra_text(value)
+            self._problem(
+                WARNING,
+                column,
+                value,
+                "is not an age range we can read; it is kept as extra information. Write it "
+                "as 18+, 5-11 or under 16, or fill in min_age and max_age",
+            )
+            return
+        for name, number in (("min_age", low), ("max_age", high)):
+            if number is not None and name not in data:
+                data[name] = number
+                origin[name] = (column, value)
+
+    def _postcode(self, data, origin, provided) -> None:
+        raw = data.get("postcode")
+        if raw is None:
+            address = data.get("address")
+            if isinstance(address, str) and (found := _postcode_in(address)):
+                data["postcode"] = found
+                origin["postcode"] = (origin.get("address", (None, None))[0], address)
+                provided.add("postcode")
+                self._row.facts += (POSTCODE_FROM_ADDRESS,)
+            return
+        text = extra_text(raw)
+        if normalise_postcode(text) is not None:
+            return
+        found = _postcode_in(text)
+        if found:
+            data["postcode"] = found
+            column = origin["postcode"][0]
+            self._row.extra[f"{column.label if column else 'postcode'} (as written)"] = text
+            self._problem(
+                WARNING,
+                column,
+                raw,
+                f"the postcode {found} was taken from this text; put only the postcode in this "
+                "column. The full text is kept as extra information",
+            )
+
+    def _contacts(self, data, origin) -> None:
+        for name in ("phone", "contact_phone"):
+            if name in data:
+                self._phone(name, data, origin)
+        if "email" in data:
+            self._email(data, origin)
+        if "website" in data:
+            self._website(data, origin)
+
+    def _phone(self, name, data, origin) -> None:
+        raw = data[name]
+        column = origin[name][0]
+        if isinstance(raw, bool):
+            return
+        if isinstance(raw, (int, float)):
+            digits = str(int(raw)) if float(raw).is_integer() else str(raw)
+            if digits.isdigit() and len(digits) in (9, 10) and digits[0] != "0":
+                data[name] = "0" + digits
+                self._problem(
+                    WARNING,
+                    column,
+                    raw,
+                    f"the spreadsheet stored this number as a number and dropped its leading 0; "
+                    f"it was read as {data[name]}. Format the column as text to keep the 0",
+                )
+            else:
+                data[name] = digits
+            return
+        text = " ".join(str(raw).split())
+        if _PLAIN_PHONE.fullmatch(text):
+            digits = re.sub(r"\D", "", text)
+            if len(digits) == 10 and digits[0] in "123789" and not text.startswith("+"):
+                data[name] = "0" + text
+                self._problem(
+                    WARNING,
+                    column,
+                    raw,
+                    f"this number had lost its leading 0; it was read as {data[name]}. Check it",
+                )
+            return
+        found = _PHONE_IN_TEXT.search(text)
+        if found and len(re.sub(r"\D", "", found.group(0))) >= 10:
+            data[name] = found.group(0).strip()
+            self._row.extra[f"{column.label if column else name} (as written)"] = text
+            self._problem(
+                WARNING,
+                column,
+                raw,
+                f"only the number {data[name]} was kept from this text; the full text is kept "
+                "as extra information. Put one number in this column, and notes elsewhere",
+            )
+
+    def _email(self, data, origin) -> None:
+        raw = data["email"]
+        text = str(raw).strip()
+        bare = text.removeprefix("mailto:").strip("<> ")
+        found = _EMAIL_IN_TEXT.findall(text)
+        if not found or (len(found) == 1 and found[0] == bare):
+            return
+        column = origin["email"][0]
+        data["email"] = found[0]
+        self._row.extra[f"{column.label if column else 'email'} (as written)"] = text
+        more = " (the others are kept as extra information)" if len(found) > 1 else ""
+        self._problem(
+            WARNING,
+            column,
+            raw,
+            f"only the address {found[0]} was kept from this text{more}; put one email address "
+            "in this column",
+        )
+
+    def _website(self, data, origin) -> None:
+        raw = data["website"]
+        text = str(raw).strip()
+        column = origin["website"][0]
+        words = text.split()
+        if len(words) > 1:
+            first = next((w for w in words if "." in w), words[0])
+            self._row.extra[f"{column.label if column else 'website'} (as written)"] = text
+            self._problem(
+                WARNING,
+                column,
+                raw,
+                f"only {first} was kept from this text; put one web address in this column. "
+                "The full text is kept as extra information",
+            )
+            text = data["website"] = first
+        if "://" not in text and _BARE_WEB_ADDRESS.fullmatch(text):
+            data["website"] = f"https://{text}"
+            self._problem(
+                WARNING,
+                column,
+                raw,
+                f"had no https:// in front; it was read as https://{text}. Check it opens",
+            )
+
+    def _cost(self, data, origin) -> None:
+        raw = data.get("cost")
+        if raw is None or not isinstance(raw, str) or _is_cost_term(raw):
+            return
+        column = origin["cost"][0]
+        if "cost_details" in data:
+            return  # validation names the cost cell; the details column holds the text already
+        data["cost_details"] = raw
+        origin["cost_details"] = origin["cost"]
+        if _FREE.match(raw.strip()):
+            data["cost"] = "free"
+            return
+        del data["cost"]
+        self._problem(
+            WARNING,
+            column,
+            raw,
+            "is not free, low cost or paid, so it was kept as the cost details and the cost "
+            "left empty. Enter free, low_cost or paid so people can filter by cost",
+        )
+
+    def _list_items(self, name: str, data, origin) -> None:
+        raw = data[name]
+        items = raw if isinstance(raw, list) else _LIST_SPLIT.split(extra_text(raw))
+        if isinstance(raw, str) and raw.lstrip().startswith("["):
+            return  # a JSON list: validation reads it and names any bad item
+        known: list[str] = []
+        unknown: list[str] = []
+        for item in items:
+            text = str(item).strip()
+            if not text:
+                continue
+            slug = _vocabulary_item(name, text)
+            if slug is None:
+                unknown.append(text)
+            elif slug not in known:
+                known.append(slug)
+        if not unknown:
+            return
+        column = origin[name][0]
+        data[name] = known
+        label = column.label if column else name
+        self._row.extra[f"{label} (not recognised)"] = "; ".join(unknown)
+        listed = ", ".join(repr(u) for u in unknown[:5]) + (
+            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        )
+        self._problem(
+            WARNING,
+            column,
+            raw,
+            f"{listed} {'is' if len(unknown) == 1 else 'are'} not among the {name} we know, so "
+            f"{'it was' if len(unknown) == 1 else 'they were'} left out and kept as extra "
+            f"information. Use the words listed in the template's guide, or map them in a "
+            "mapping file",
+        )
+
+    # -- position ------------------------------------------------------------------------------
+
+    def _place(self, data, origin, pseudo, geometry, provided) -> None:
+        """Latitude and longitude from the geometry, the file's coordinates, or the postcode."""
+        if geometry is not None:
+            self._from_geometry(data, origin, geometry, provided)
+            return
+        if cols.COORDINATES in pseudo and "lat" not in data and "lon" not in data:
+            column, value = pseudo[cols.COORDINATES]
+            pair = re.split(r"[,;\s]+", extra_text(value).strip())
+            if len(pair) == 2:
+                data["lat"], data["lon"] = pair
+                origin["lat"] = origin["lon"] = (column, value)
+            else:
+                self._position_error(
+                    column,
+                    value,
+                    "is not a latitude and longitude; write them as 53.4263, -2.3034",
+                )
+                return
+        if (cols.EASTING in pseudo or cols.NORTHING in pseudo) and not self._from_grid_columns(
+            data, origin, pseudo
+        ):
+            return
+        lat, lon = data.get("lat"), data.get("lon")
+        if lat is None and lon is None:
+            self._from_postcode(data, origin, provided)
+            return
+        if lat is None or lon is None:
+            given, missing = ("lat", "lon") if lon is None else ("lon", "lat")
+            self._position_error(
+                origin.get(missing, (self.plan.column_for(missing), None))[0],
+                "",
+                f"{missing} is empty but {given} is not; give both, or leave both empty to "
+                "place the asset from its postcode",
+            )
+            return
+        lat_n, lon_n = _coordinate(lat), _coordinate(lon)
+        if lat_n is None or lon_n is None:
+            for name, number in (("lat", lat_n), ("lon", lon_n)):
+                if number is not None:
+                    data[name] = number
+            return  # validation names the cell that is not a number
+        if lat_n == 0 and lon_n == 0:
+            del data["lat"], data["lon"]
+            self._from_postcode(data, origin, provided, zero=True)
+            return
+        if looks_like_grid(lon_n, lat_n):
+            lat_n, lon_n = from_grid(lon_n, lat_n)
+            self._row.facts += (CONVERTED_FROM_GRID,)
+        elif self._swapped(lat_n, lon_n):
+            column = origin["lat"][0]
+            self._problem(
+                WARNING,
+                column,
+                f"{lat}, {lon}",
+                f"latitude and longitude were the wrong way round (lat {lat_n:g}, lon {lon_n:g}); "
+                "they were swapped. Check that the two columns are headed the right way",
+            )
+            lat_n, lon_n = lon_n, lat_n
+        data["lat"], data["lon"] = lat_n, lon_n
+
+    def _swapped(self, lat: float, lon: float) -> bool:
+        if self.bounds is None:
+            return abs(lat) > 90 and abs(lon) <= 90
+        return not _inside(lon, lat, self.bounds) and _inside(lat, lon, self.bounds)
+
+    def _from_grid_columns(self, data, origin, pseudo) -> bool:
+        """Latitude and longitude from eastings and northings; False when they are unusable."""
+        if cols.EASTING not in pseudo or cols.NORTHING not in pseudo:
+            column, value = pseudo.get(cols.EASTING) or pseudo[cols.NORTHING]
+            self._position_error(
+                column,
+                value,
+                "has an easting or a northing but not both; give both, or neither",
+            )
+            return False
+        (e_column, easting), (_, northing) = pseudo[cols.EASTING], pseudo[cols.NORTHING]
+        e, n = _coordinate(easting), _coordinate(northing)
+        if e is None or n is None or not (0 <= e <= 800_000 and 0 <= n <= 1_400_000):
+            self._position_error(
+                e_column,
+                f"{easting}, {northing}",
+                "is not a British National Grid easting and northing (eastings run from 0 to "
+                "700000 and northings from 0 to 1300000, in metres); check both cells",
+            )
+            return False
+        if "lat" not in data and "lon" not in data:
+            data["lat"], data["lon"] = from_grid(e, n)
+            origin["lat"] = origin["lon"] = (e_column, f"{easting}, {northing}")
+            self._row.facts += (CONVERTED_FROM_GRID,)
+        return True
+
+    def _from_postcode(self, data, origin, provided, *, zero: bool = False) -> None:
+        postcode = data.get("postcode")
+        column = origin.get("postcode", (self.plan.column_for("postcode"), None))[0]
+        canonical = normalise_postcode(str(postcode)) if postcode is not None else None
+        if canonical is None:
+            self._failed_position = postcode is not None  # validation names the postcode
+            if postcode is None:
+                lat_column = self.plan.column_for("lat") or column
+                self._position_error(
+                    lat_column,
+                    "0, 0" if zero else "",
+                    "0, 0 is not a real position, and there is no postcode to place it from; "
+                    "give lat and lon, or a postcode"
+                    if zero
+                    else "has no position; give lat and lon, or a postcode to place it from",
+                )
+            return  # validation says what is wrong with the postcode
+        if self.geocoder is None:
+            self._position_error(column, postcode, "has no lat and lon; give them")
+            return
+        place = self.geocoder.place(canonical)
+        if isinstance(place, str):
+            self._position_error(column, postcode, f"the asset has no lat and lon, and {place}")
+            return
+        data["lat"], data["lon"] = place.lat, place.lon
+        origin["lat"] = origin["lon"] = (column, postcode)
+        self._row.placed_by_postcode = True
+        self._row.facts += (PLACED_FROM_POSTCODE,)
+        provided |= {"lat", "lon"}
+        if zero:
+            self._problem(
+                WARNING,
+                self.plan.column_for("lat"),
+                "0, 0",
+                "0, 0 is not a real position (it is in the Atlantic), so the asset was placed "
+                "from its postcode instead",
+            )
+        if not place.exact:
+            self._problem(
+                WARNING,
+                column,
+                postcode,
+                f"placed at {place.words}; check the postcode, or give lat and lon",
+            )
+
+    def _from_geometry(self, data, origin, geometry, provided) -> None:
+        from shapely import make_valid
+        from shapely.geometry import mapping, shape
+
+        kind = geometry.get("type")
+        shaped = shape(geometry)
+        origin["lat"] = origin["lon"] = (None, kind)
+        if kind == "Point":
+            point = shaped
+        elif kind in ("Polygon", "MultiPolygon"):
+            if not shaped.is_valid:
+                repaired = make_valid(shaped)
+                if repaired.geom_type in ("Polygon", "MultiPolygon"):
+                    shaped = repaired
+                    self._problem(
+                        WARNING,
+                        None,
+                        kind,
+                        f"the {kind}'s edges crossed, so it was repaired; check the service "
+                        "area on the map",
+                    )
+            point = shaped.representative_point()
+            data["service_area"] = json.loads(json.dumps(mapping(shaped)))
+            origin["service_area"] = (None, kind)
+            provided.add("service_area")
+        elif kind in ("LineString", "MultiLineString"):
+            point = shaped.interpolate(0.5, normalized=True)
+            self._problem(
+                WARNING,
+                None,
+                kind,
+                "is a line (such as a route); the asset is placed at its middle and the line "
+                "itself is not kept",
+            )
+        elif kind == "MultiPoint" and not shaped.is_empty:
+            point = shaped.geoms[0]
+            self._problem(
+                WARNING,
+                None,
+                kind,
+                f"has {len(shaped.geoms)} points; the asset is placed at the first. Give each "
+                "place its own feature",
+            )
+        else:
+            self._position_error(
+                None,
+                kind,
+                f"has a {kind} geometry; give each asset a point, or a polygon for an area",
+            )
+            return
+        data["lat"], data["lon"] = round(point.y, 6), round(point.x, 6)
+        provided |= {"lat", "lon"}
+
+    def _validation_problem(self, level: str, name: str, message: str, origin) -> None:
+        column, value = origin.get(name, (self.plan.column_for(name), None))
+        if column is None and name in ("lat", "lon"):
+            column = self.plan.column_for("postcode")
+        if column is None and name in self.mapping.value_fields():
+            column = next(
+                (
+                    c
+                    for c in self.plan.columns
+                    if c.target == cols.VALUES
+                    and name in self.mapping.values[cols.normalise_header(c.header)].fields()
+                ),
+                None,
+            )
+            if column is not None and column.index < len(self._row.cells):
+                value = self._row.cells[column.index]
+                message += f" (the mapping file gives no {name} for this value)"
+        prefix = f"{name}: "
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+        elif message.startswith("lat and lon: "):
+            message = message[len("lat and lon: ") :]
+        if column is None and name in self.mapping.defaults:
+            message += " (this value comes from the mapping file's [defaults])"
+        self._problem(level, column, "" if value is None else value, message)
+
+
+def _postcode_in(text: str) -> str | None:
+    match = _POSTCODE_IN_TEXT.search(text)
+    return normalise_postcode(f"{match.group(1)} {match.group(2)}") if match else None
+
+
+def _is_formula(text: str) -> bool:
+    """Whether text is a formula a spreadsheet exported instead of its value."""
+    return len(text) > 1 and (text[0] == "=" or (text[0] == "@" and "(" in text[:20]))
+
+
+def _coordinate(value: object) -> float | None:
+    """A coordinate as a number, read the ways spreadsheets write them, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = str(value).strip().replace("°", "").replace(" ", "")
+        sign = 1.0
+        if text[-1:].upper() in ("N", "S", "E", "W"):
+            sign = -1.0 if text[-1].upper() in ("S", "W") else 1.0
+            text = text[:-1]
+        if _NUMBER_WITH_COMMA.fullmatch(text):
+            text = text.replace(",", ".")  # a decimal comma, as European spreadsheets write
+        try:
+            number = float(text) * sign
+        except ValueError:
+            return None
+    return number if math.isfinite(number) else None
+
+
+def _inside(lon: float, lat: float, bounds) -> bool:
+    min_lon, min_lat, max_lon, max_lat = bounds
+    return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
+
+
+def _column_order(problem: Problem) -> tuple[int, str]:
+    """Problems of a row in column order (A, B, ..., Z, AA), whole-row ones first."""
+    return (len(problem.letter), problem.letter)

@@ -1,0 +1,312 @@
+"""Which column of an import file holds which field: the header aliases, declared once.
+
+Audits name their columns every way there is ("Post Code", "postcode", "Postcode of venue";
+"lon", "lng", "Longitude", "x"). The aliases below are the one list of the names we recognise;
+docs/importing.md is checked against it by a test. Anything else can be named in a mapping file
+(assetmap.imports.mapping). A column that matches nothing is never dropped: its values are kept
+with each row as extra information, and the preview says which columns those were.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from assetmap import fields
+from assetmap.imports.problems import ImportFileError, column_letter
+
+# Targets that are not asset fields.
+IGNORE = "ignore"  # read and thrown away on purpose (the `error` column of a rejected-rows CSV)
+EXTRA = "extra"  # kept with the row as extra information
+VALUES = "values"  # a free-text column that a mapping file translates into fields
+EASTING, NORTHING = "easting", "northing"  # British National Grid, converted to lat/lon
+COORDINATES = "coordinates"  # "53.42, -2.35" in one cell
+AGE_RANGE = "age_range"  # "18+", "5-11", "over 50s": becomes min_age and max_age
+ADDRESS_PART = "address_part"  # "Address line 2", "Town": joined into the address
+
+PSEUDO_FIELDS: dict[str, str] = {
+    EASTING: "easting (British National Grid)",
+    NORTHING: "northing (British National Grid)",
+    COORDINATES: "latitude and longitude in one cell",
+    AGE_RANGE: "age range (becomes minimum and maximum age)",
+    ADDRESS_PART: "part of the address",
+}
+
+# Field name -> the headings that mean it, as people write them. Matching ignores case,
+# spaces, punctuation and anything in brackets, so "Post-code (required)" is "postcode".
+ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("assetmap id",),
+    "source_id": (
+        "source id", "ref", "ref no", "reference", "reference number", "record id", "unique id",
+        "uid", "asset id", "asset ref", "asset reference", "external id", "org ref",
+    ),
+    "name": (
+        "name", "asset name", "group name", "activity name", "service name", "project name",
+        "club name", "organisation or group name", "title",
+    ),
+    "description": (
+        "description", "desc", "details", "about", "summary", "what it is", "what happens",
+        "activity description", "service description", "more information",
+    ),
+    "kind": ("kind", "asset kind", "kind of asset", "asset type", "type of asset"),
+    "strand": ("strand", "phe strand", "strand of approach", "family of approaches"),
+    "approach": ("approach", "phe approach", "community centred approach"),
+    "categories": (
+        "categories", "category", "activity categories", "activity category", "activity type",
+        "activity types", "themes", "theme", "tags",
+    ),
+    "audiences": (
+        "audiences", "audience", "who it is for", "who for", "who is it for", "target group",
+        "target audience", "client group",
+    ),
+    "min_age": ("min age", "minimum age", "age from", "lower age", "youngest age"),
+    "max_age": ("max age", "maximum age", "age to", "upper age", "oldest age"),
+    "organisation": (
+        "organisation", "organization", "org", "organisation name", "organization name",
+        "provider", "run by", "lead organisation", "delivered by",
+    ),
+    "address": ("address", "full address", "venue address", "street address", "location address"),
+    "postcode": (
+        "postcode", "post code", "postal code", "zip", "zip code", "pcode", "venue postcode",
+        "postcode of venue",
+    ),
+    "lat": ("lat", "latitude", "y", "lat wgs84", "latitude wgs84"),
+    "lon": ("lon", "lng", "long", "longitude", "x", "lon wgs84", "longitude wgs84"),
+    "service_area": ("service area", "service_area geojson"),
+    "phone": (
+        "phone", "telephone", "tel", "phone number", "telephone number", "contact number",
+        "public phone",
+    ),
+    "email": ("email", "e mail", "email address", "contact email", "public email"),
+    "website": (
+        "website", "web", "url", "web site", "website address", "web address", "homepage", "link",
+    ),
+    "contact_name": ("contact name", "named contact", "contact person", "lead contact"),
+    "contact_phone": ("contact phone", "direct line", "contact telephone", "contact phone number"),
+    "internal_notes": (
+        "internal notes", "staff notes", "private notes", "professional notes",
+        "notes for link workers",
+    ),
+    "schedule": (
+        "schedule", "when", "times", "day and time", "days and times", "opening times",
+        "opening hours", "timetable", "session times", "meeting times",
+    ),
+    "cost": ("cost", "price", "charge", "fee", "fees", "cost type"),
+    "cost_details": ("cost details", "price details", "charge details", "cost notes"),
+    "accessibility": ("accessibility", "access", "accessible facilities", "access facilities"),
+    "access_notes": (
+        "access notes", "getting there", "transport", "public transport", "directions",
+    ),
+    "languages": ("languages", "language", "languages spoken"),
+    "self_referral": ("self referral", "can self refer", "self referral allowed"),
+    "link_worker_referral": (
+        "link worker referral", "link worker referrals", "accepts referrals",
+        "social prescribing referral",
+    ),
+    "referral_details": (
+        "referral details", "how to join", "how to refer", "referral route", "referral process",
+        "how to access",
+    ),
+    "status": ("status", "asset status"),
+    "archived": ("archived",),
+    "last_verified": (
+        "last verified", "last checked", "date checked", "verified on", "last updated",
+        "date updated",
+    ),
+    "verified_by": ("verified by", "checked by", "updated by"),
+    "source": ("source", "data source"),
+    EASTING: ("easting", "eastings", "os easting", "bng easting", "x coordinate"),
+    NORTHING: ("northing", "northings", "os northing", "bng northing", "y coordinate"),
+    COORDINATES: ("coordinates", "lat long", "lat lon", "latlng", "latlong", "lat lng", "geo"),
+    AGE_RANGE: ("age range", "ages", "age", "age group"),
+    ADDRESS_PART: (
+        "address 1", "address 2", "address 3", "address line 1", "address line 2",
+        "address line 3", "street", "town", "city", "locality",
+    ),
+    IGNORE: ("error",),
+}  # fmt: skip
+
+# The template's headings: the fields a coordinator fills in, in the order of assetmap.fields.
+TEMPLATE_FIELDS: tuple[str, ...] = ("source_id",) + tuple(
+    f.name
+    for f in fields.FIELDS
+    if f.name not in ("id", "service_area", "archived", "source", "source_id")
+)
+
+# Fields that many columns may feed; every other target takes one column.
+_MANY_COLUMNS = frozenset({ADDRESS_PART, EXTRA, IGNORE, VALUES})
+_BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]|\*")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def normalise_header(header: str) -> str:
+    """The part of a heading that matters: "Post-Code (required)" and "postcode" are alike."""
+    text = unicodedata.normalize("NFKC", str(header)).casefold()
+    text = _BRACKETS.sub(" ", text).replace("&", " and ")
+    return _NOT_ALNUM.sub("", text)
+
+
+def _alias_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for target, names in ALIASES.items():
+        for name in (target, *names):
+            key = normalise_header(name)
+            if table.setdefault(key, target) != target:
+                raise LookupError(f"heading {name!r} is an alias of both {table[key]} and {target}")
+    return table
+
+
+ALIAS_TABLE: dict[str, str] = _alias_table()
+TARGETS = frozenset(fields.FIELD_NAMES) | frozenset(PSEUDO_FIELDS) | {IGNORE, EXTRA}
+
+
+def is_known_heading(header: str, mapped: frozenset[str] = frozenset()) -> bool:
+    """Whether a heading is one we recognise, or one the mapping file names."""
+    key = normalise_header(header)
+    return bool(key) and (key in ALIAS_TABLE or key in mapped or key == "id")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the file and what it feeds."""
+
+    index: int
+    header: str
+    target: str
+    how: str  # "heading", "mapping file", "not recognised", "used by another column"
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.index)
+
+    @property
+    def label(self) -> str:
+        """The heading as the report shows it; a column without one is named by its letter."""
+        return self.header or f"column {self.letter}"
+
+
+@dataclass
+class ColumnPlan:
+    """What each column feeds, and what the preview should say about the columns."""
+
+    columns: list[Column]
+    notes: list[str] = field(default_factory=list)
+
+    def targets(self) -> set[str]:
+        return {c.target for c in self.columns}
+
+    def column_for(self, target: str) -> Column | None:
+        return next((c for c in self.columns if c.target == target), None)
+
+
+def plan_columns(headers: list[str], mapping) -> ColumnPlan:
+    """Match each heading to a field, through the mapping file first and the aliases second.
+
+    Raises ImportFileError when the file has no column for something every asset needs, since
+    then every row would be rejected for the same reason and one message says it better.
+    """
+    keys = [normalise_header(h) for h in headers]
+    # A bare "id" is the file's own reference, unless the file is an assetmap export (which
+    # has source_id beside it): then it is the asset's id and the rows update those assets.
+    export_like = "sourceid" in keys
+    columns: list[Column] = []
+    taken: dict[str, Column] = {}
+    doubled: list[tuple[Column, Column]] = []
+    for index, (header, key) in enumerate(zip(headers, keys, strict=True)):
+        header = str(header).strip()
+        if key in mapping.columns:
+            target, how = mapping.columns[key], "mapping file"
+        elif key in mapping.values:
+            target, how = VALUES, "mapping file"
+        elif key == "id":
+            target, how = ("id" if export_like else "source_id"), "heading"
+        elif key in ALIAS_TABLE:
+            target, how = ALIAS_TABLE[key], "heading"
+        else:
+            target, how = EXTRA, "not recognised"
+        column = Column(index, header, target, how)
+        if target not in _MANY_COLUMNS and target in taken:
+            doubled.append((taken[target], column))
+            column = Column(index, header, EXTRA, "used by another column")
+        elif target not in _MANY_COLUMNS:
+            taken[target] = column
+        columns.append(column)
+    plan = ColumnPlan(columns)
+    for first, second in doubled:
+        plan.notes.append(
+            f"Columns {first.letter} ({first.label}) and {second.letter} ({second.label}) both "
+            f"look like the {_describe(first.target)}; {first.letter} was used and "
+            f"{second.letter} kept as extra information. To use {second.letter} instead, name it "
+            "in a mapping file."
+        )
+    unrecognised = [c for c in columns if c.how == "not recognised" and c.header]
+    if unrecognised:
+        named = ", ".join(f"{c.letter} ({c.label})" for c in unrecognised)
+        plan.notes.append(
+            f"Not imported into any field, kept as extra information with each row: {named}. "
+            "To import one into a field, rename its heading (see the template) or name it in a "
+            "mapping file."
+        )
+    missing_in_file = sorted(set(mapping.columns) - set(keys))
+    if missing_in_file:
+        plan.notes.append(
+            "The mapping file names columns this file does not have: "
+            + ", ".join(repr(k) for k in missing_in_file)
+            + "."
+        )
+    return plan
+
+
+def _describe(target: str) -> str:
+    if target in PSEUDO_FIELDS:
+        return PSEUDO_FIELDS[target]
+    if target in fields.FIELDS_BY_NAME:
+        return fields.FIELDS_BY_NAME[target].label.lower()
+    return target
+
+
+def check_required(plan: ColumnPlan, mapping, *, has_geometry: bool) -> None:
+    """Refuse a file with no column for the name, kind or strand, or nothing to place assets."""
+    targets = plan.targets()
+    supplied = targets | set(mapping.defaults) | mapping.value_fields()
+    missing = [name for name in ("name", "kind", "strand") if name not in supplied]
+    places = (
+        has_geometry
+        or {"lat", "lon"} <= targets
+        or {EASTING, NORTHING} <= targets
+        or bool({COORDINATES, "postcode", "address"} & targets)
+    )
+    if not missing and places:
+        return
+    headings = ", ".join(f"{c.letter} ({c.label})" for c in plan.columns) or "none"
+    sentences = []
+    if missing:
+        one = len(missing) == 1
+        them = "it" if one else "them"
+        sentences.append(
+            f"has no column for the {_or(missing)}, which every asset needs. Rename the "
+            f"{'column that holds' if one else 'columns that hold'} {them} to {_and(missing)} "
+            f"(the template's {'heading' if one else 'headings'}), or name {them} in a "
+            f'mapping file ([columns] "Your heading" = "{missing[0]}")'
+            + (
+                ", where [defaults] can also set one kind or strand for every row."
+                if set(missing) & {"kind", "strand"}
+                else "."
+            )
+        )
+    if not places:
+        sentences.append(
+            ("It also has" if missing else "has")
+            + " no column that places each asset: add lat and lon (latitude and longitude), "
+            "easting and northing, or a postcode column."
+        )
+    raise ImportFileError(" ".join(sentences) + f" The file's columns are: {headings}.")
+
+
+def _or(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or the " + names[-1]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -1,0 +1,367 @@
+"""GeoJSON, GeoPackage and zipped shapefiles, reprojected to WGS84 longitude/latitude.
+
+GeoJSON is read with the json module rather than GDAL so that one bad feature is one rejected
+row with its number, not a refused file, and so that list and object properties (categories,
+a schedule) arrive as they were written. GeoPackages and shapefiles go through GDAL (pyogrio).
+
+Files from council GIS teams are usually in British National Grid (EPSG:27700) and sometimes
+lack the .prj file that says so. Such a file is read as British National Grid when its
+coordinates can only be eastings and northings, as longitude/latitude when they can only be
+that, and refused otherwise; the preview says which was assumed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+from assetmap.imports import text
+from assetmap.imports.problems import ImportFileError
+from assetmap.imports.readers import SourceRow, Table
+
+WGS84 = "EPSG:4326"
+BRITISH_NATIONAL_GRID = "EPSG:27700"
+
+
+def guess_crs(bounds: tuple[float, float, float, float]) -> str | None:
+    """WGS84 or British National Grid from the extent of coordinates with no stated system."""
+    min_x, min_y, max_x, max_y = bounds
+    if not all(math.isfinite(b) for b in bounds):
+        return None
+    if -180 <= min_x <= max_x <= 180 and -90 <= min_y <= max_y <= 90:
+        return WGS84
+    if 0 <= min_x <= max_x <= 800_000 and 0 <= min_y <= max_y <= 1_400_000:
+        return BRITISH_NATIONAL_GRID
+    return None
+
+
+def _assumed_note(crs: str, what: str, remedy: str) -> str:
+    """Say which coordinate system was assumed for a file that names none, and why."""
+    if crs == BRITISH_NATIONAL_GRID:
+        looks = "British National Grid eastings and northings"
+    else:
+        looks = "longitude and latitude (WGS84)"
+    return (
+        f"{what} does not say which coordinate system it uses. Its coordinates look like "
+        f"{looks}, so they were read as that; if the assets appear in the wrong place, {remedy}."
+    )
+
+
+_NO_CRS_REFUSAL = (
+    "does not say which coordinate system it uses, and its coordinates are neither longitude "
+    "and latitude nor British National Grid eastings and northings. Export it again with its "
+    "coordinate system (for a shapefile, include the .prj file), or as GeoJSON in WGS84"
+)
+
+# ---------------------------------------------------------------------------------------------
+# GeoJSON
+# ---------------------------------------------------------------------------------------------
+
+
+def read_geojson(path: Path) -> Table:
+    """A GeoJSON FeatureCollection (or one Feature); any named CRS is reprojected to WGS84."""
+    encoding = text.detect_encoding(path)
+    try:
+        with text.open_text(path, encoding) as f:
+            document = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ImportFileError(
+            f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}. Export the "
+            "GeoJSON again from the GIS, or check that line in a text editor"
+        ) from None
+    except (UnicodeDecodeError, RecursionError, MemoryError):
+        raise ImportFileError("cannot be read as GeoJSON; export it again as UTF-8") from None
+    if isinstance(document, dict) and document.get("type") == "Feature":
+        features = [document]
+    elif isinstance(document, dict) and document.get("type") == "FeatureCollection":
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise ImportFileError('is a FeatureCollection without a "features" list')
+    else:
+        raise ImportFileError(
+            'is JSON but not GeoJSON: it should be an object with "type": "FeatureCollection" '
+            'and a list of "features"'
+        )
+    if not features:
+        raise ImportFileError("is a GeoJSON FeatureCollection with no features in it")
+    headers: list[str] = []
+    known: set[str] = set()
+    for feature in features:
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        if isinstance(properties, dict):
+            for key in properties:
+                if key not in known:
+                    known.add(key)
+                    headers.append(str(key))
+    notes: list[str] = []
+    transform = _geojson_transform(document, features, notes)
+    rows = _geojson_rows(features, headers, transform)
+    return Table(
+        f"GeoJSON, {_count(len(features), 'feature')}",
+        headers,
+        rows,
+        unit="feature",
+        notes=notes,
+        has_geometry=True,
+    )
+
+
+def _declared_crs(document: dict) -> str | None:
+    """The CRS named by a pre-2016 GeoJSON "crs" member, if any (RFC 7946 drops it)."""
+    crs = document.get("crs")
+    if not isinstance(crs, dict):
+        return None
+    name = (
+        (crs.get("properties") or {}).get("name")
+        if isinstance(crs.get("properties"), dict)
+        else None
+    )
+    return name if isinstance(name, str) else None
+
+
+def _geojson_transform(document, features, notes: list[str]):
+    from pyproj import CRS, Transformer
+    from pyproj.exceptions import CRSError
+
+    declared = _declared_crs(document) if isinstance(document, dict) else None
+    if declared:
+        try:
+            crs = CRS.from_user_input(declared)
+        except CRSError:
+            raise ImportFileError(
+                f"names the coordinate system {declared!r}, which we do not know; export it "
+                "again as GeoJSON in WGS84 (EPSG:4326)"
+            ) from None
+        if crs.equals(CRS.from_epsg(4326)) or crs.equals(CRS.from_user_input("OGC:CRS84")):
+            return None
+        notes.append(f"Coordinates were converted from {crs.name} to longitude and latitude.")
+        return Transformer.from_crs(crs, WGS84, always_xy=True).transform
+    bounds = _features_bounds(features)
+    if bounds is None:
+        return None
+    guessed = guess_crs(bounds)
+    if guessed == BRITISH_NATIONAL_GRID:
+        notes.append(_assumed_note(guessed, "The GeoJSON", "export it again as GeoJSON in WGS84"))
+        return Transformer.from_crs(BRITISH_NATIONAL_GRID, WGS84, always_xy=True).transform
+    return None
+
+
+def _features_bounds(features) -> tuple[float, float, float, float] | None:
+    from shapely.geometry import shape
+
+    xs: list[float] = []
+    ys: list[float] = []
+    for feature in features:
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        try:
+            min_x, min_y, max_x, max_y = shape(geometry).bounds
+        except Exception:  # a bad geometry is reported on its own row
+            continue
+        xs += [min_x, max_x]
+        ys += [min_y, max_y]
+    return (min(xs), min(ys), max(xs), max(ys)) if xs else None
+
+
+def _reprojected(shaped, transform):
+    """A shapely geometry with every coordinate passed through a pyproj transform (x, y)."""
+    import numpy as np
+    import shapely
+
+    def move(coordinates):
+        x, y = transform(coordinates[:, 0], coordinates[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(shaped, move)
+
+
+def _geojson_rows(features, headers, transform):
+    from shapely.geometry import mapping, shape
+
+    for number, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            yield SourceRow(
+                number,
+                [],
+                problem='is not a GeoJSON Feature (an object with "type": "Feature"); export '
+                "the layer again from the GIS",
+            )
+            continue
+        properties = feature.get("properties")
+        properties = properties if isinstance(properties, dict) else {}
+        cells = [properties.get(h) for h in headers]
+        geometry = feature.get("geometry")
+        if geometry is None:
+            yield SourceRow(number, cells)
+            continue
+        try:
+            shaped = shape(geometry)
+            if transform is not None:
+                shaped = _reprojected(shaped, transform)
+            yield SourceRow(number, cells, geometry=mapping(shaped))
+        except Exception:  # shapely raises several kinds for malformed coordinates
+            kind = geometry.get("type") if isinstance(geometry, dict) else None
+            yield SourceRow(
+                number,
+                cells,
+                problem=f"has a {kind or 'geometry'} whose coordinates cannot be read; "
+                "redraw it or export the layer again",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# GeoPackage and shapefile, through GDAL
+# ---------------------------------------------------------------------------------------------
+
+
+def read_zipped_shapefile(
+    path: Path, shapefiles: list[str], names: list[str], layer: str | None
+) -> Table:
+    """One shapefile from a zip: the only one, or the one named as the layer."""
+    stems = {Path(n).stem: n for n in shapefiles}
+    if layer:
+        inner = stems.get(layer) or next(
+            (n for s, n in stems.items() if s.casefold() == layer.casefold()), None
+        )
+        if inner is None:
+            raise ImportFileError(
+                f"has no shapefile called “{layer}”; it holds " + ", ".join(stems)
+            )
+    else:
+        inner = shapefiles[0]
+    base = inner[: -len(".shp")]
+    present = {n.lower() for n in names}
+    missing = [ext for ext in (".shx", ".dbf") if (base + ext).lower() not in present]
+    if missing:
+        raise ImportFileError(
+            f"holds {Path(inner).name} without its {' and '.join(missing)} "
+            f"{'file' if len(missing) == 1 else 'files'}. Zip all the parts of the shapefile "
+            "(.shp, .shx, .dbf and .prj) together and import the zip"
+        )
+    notes = []
+    if len(shapefiles) > 1 and not layer:
+        notes.append(
+            f"The zip holds {len(shapefiles)} shapefiles ({', '.join(stems)}); only "
+            f"“{Path(inner).stem}” was imported. To import another, give its name as the layer."
+        )
+    no_prj = (base + ".prj").lower() not in present
+    # A GDAL virtual path, kept as text: Path() would fold "/vsizip//abs" into one slash.
+    return read_gdal(f"/vsizip/{path}/{inner}", "Shapefile", None, notes=notes, no_prj=no_prj)
+
+
+def read_gdal(
+    path: Path | str,
+    kind: str,
+    layer: str | None,
+    *,
+    notes: list[str] | None = None,
+    no_prj: bool = False,
+) -> Table:
+    """A layer of a file GDAL reads, reprojected to WGS84 (or refused with a reason)."""
+    import pyogrio
+
+    notes = list(notes or [])
+    try:
+        with warnings.catch_warnings():
+            # GDAL's own warnings ("bad application_id") mean nothing to a coordinator; what
+            # matters is whether the file can be read, which the exceptions say.
+            warnings.simplefilter("ignore")
+            layers = [str(row[0]) for row in pyogrio.list_layers(str(path))]
+    except Exception:  # pyogrio raises several kinds for files GDAL cannot open
+        raise ImportFileError(
+            f"could not be read as a {kind}: it may be damaged. Export it again from the GIS"
+        ) from None
+    if not layers:
+        raise ImportFileError(f"is a {kind} with no layers in it")
+    if kind == "GeoPackage":
+        if layer:
+            chosen = next((n for n in layers if n == layer), None) or next(
+                (n for n in layers if n.casefold() == layer.casefold()), None
+            )
+            if chosen is None:
+                raise ImportFileError(
+                    f"has no layer called “{layer}”; its layers are " + ", ".join(layers)
+                )
+        else:
+            chosen = layers[0]
+            if len(layers) > 1:
+                notes.append(
+                    f"The GeoPackage has {len(layers)} layers ({', '.join(layers)}); only the "
+                    f"first, “{chosen}”, was imported. To import another, give its name as the "
+                    "layer."
+                )
+    else:
+        chosen = layers[0]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pyogrio.read_dataframe(str(path), layer=chosen)
+    except Exception as e:  # GDAL reports damage in many ways
+        raise ImportFileError(
+            f"could not be read as a {kind} ({str(e).split(';')[0]}). Export it again from the GIS"
+        ) from None
+    if len(frame) == 0:
+        raise ImportFileError(f"has a layer “{chosen}” with no features in it")
+    frame = _to_wgs84(frame, kind, notes, no_prj)
+    headers = [str(c) for c in frame.columns if c != frame.geometry.name]
+    return Table(
+        f"{kind}, layer “{chosen}”, {_count(len(frame), 'feature')}"
+        if kind == "GeoPackage"
+        else f"{kind} “{chosen}”, {_count(len(frame), 'feature')}",
+        headers,
+        _frame_rows(frame, headers),
+        unit="feature",
+        notes=notes,
+        has_geometry=True,
+    )
+
+
+def _to_wgs84(frame, kind: str, notes: list[str], no_prj: bool):
+    if frame.crs is None:
+        bounds = tuple(float(b) for b in frame.total_bounds)
+        guessed = guess_crs(bounds)  # type: ignore[arg-type]
+        if guessed is None:
+            raise ImportFileError(_NO_CRS_REFUSAL)
+        if no_prj:
+            what, remedy = "The shapefile has no .prj file, so it", "add its .prj file to the zip"
+        else:
+            what, remedy = f"The {kind}", "export it again with its coordinate system"
+        notes.append(_assumed_note(guessed, what, remedy + " and import again"))
+        frame = frame.set_crs(guessed)
+    if frame.crs.to_epsg() != 4326:
+        notes.append(f"Coordinates were converted from {frame.crs.name} to longitude and latitude.")
+        frame = frame.to_crs(WGS84)
+    return frame
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _plain(value):
+    """A value from a data frame as plain Python: NaN and NaT are empty, numpy scalars unwrapped."""
+    if value is None:
+        return None
+    if hasattr(value, "to_pydatetime"):
+        try:
+            return value.to_pydatetime()
+        except ValueError:
+            return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _frame_rows(frame, headers):
+    from shapely.geometry import mapping
+
+    geometries = frame.geometry
+    columns = [frame[h] for h in headers]
+    for position in range(len(frame)):
+        cells = [_plain(column.iloc[position]) for column in columns]
+        shaped = geometries.iloc[position]
+        geometry = None if shaped is None or shaped.is_empty else mapping(shaped)
+        yield SourceRow(position + 1, cells, geometry=geometry)

@@ -1,0 +1,477 @@
+"""Which asset a row is: the one it updates, a new one, or the same as another row.
+
+A row with the file's own reference (a `source_id` column such as "Ref") is the asset with that
+(source, source_id); an assetmap export's `id` column names the asset itself; any other row is
+the asset with the same name and postcode, the name compared without regard to case,
+punctuation or "&" against "and". So importing the same file twice finds every row's asset
+and changes nothing.
+
+Two things are flagged and never merged silently. Two rows of one file that are the same asset
+cannot both be written, so the later one is rejected with the row it repeats. A new row with a
+similar name within about 100 m of an asset already listed, or of an earlier row, is imported
+and flagged as a possible duplicate for a coordinator to check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from assetmap.history import changes as field_changes
+from assetmap.imports.cleaning import PreparedRow
+from assetmap.imports.problems import DUPLICATE, ERROR, Problem, shown_value
+from assetmap.loading import default_id
+from assetmap.store import imports as store
+from assetmap.store.assets import slugify
+from assetmap.validation import validate_asset
+
+DUPLICATE_DISTANCE_M = 100
+SIMILAR_NAMES = 85  # rapidfuzz token_sort_ratio, 0 to 100
+_METRES_PER_DEGREE = 111_320
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+# Rows of one file are compared only when their names share a word and they lie in the same
+# or neighbouring cells of this grid (cells at least 100 m a side anywhere in Britain, so the
+# 3 by 3 cells around a row hold everything within 100 m of it). Comparing every row with
+# every row near it would not scale: a town centre has hundreds of postcodes within 100 m of
+# each other. Words that tell names apart are used: not these, and not words in more than
+# COMMON_SHARE of the file's rows so far (such as the council's name on every row).
+CELL_LAT, CELL_LON = 0.0009, 0.0018  # 100 m of latitude; 100 m of longitude at 60°N
+COMMON_SHARE = 0.02
+STOP_WORDS = frozenset((
+    "and", "the", "for", "with", "club", "group", "groups", "society", "association", "centre",
+    "center", "community", "project", "service", "services", "session", "sessions", "meeting",
+    "meetings", "network", "team", "friends", "people", "activity", "activities", "ltd",
+    "limited", "cic", "trust", "charity", "church", "hall", "room", "class", "classes", "support",
+))  # fmt: skip
+
+
+@lru_cache(maxsize=4096)  # a row's name is looked at several times while it is resolved
+def name_key(name: str) -> str:
+    """A name as compared: "The Knit & Natter Group." and "knit and natter group" are alike."""
+    text = unicodedata.normalize("NFKD", name).casefold().replace("&", " and ")
+    text = text.replace("'", "").replace("\u2019", "")
+    words = _NOT_ALNUM.sub(" ", text).split()
+    if words[:1] == ["the"]:
+        words = words[1:]
+    return " ".join(words)
+
+
+def name_words(key: str) -> list[str]:
+    """The words of a normalised name that can tell it from others (not "group", not "12")."""
+    words = [w for w in dict.fromkeys(key.split()) if len(w) >= 3 and not w.isdigit()]
+    telling = [w for w in words if w not in STOP_WORDS]
+    return telling or words or ([key] if key else [])
+
+
+def _cell(lat: float, lon: float) -> tuple[int, int]:
+    return math.floor(lat / CELL_LAT), math.floor(lon / CELL_LON)
+
+
+def similar(a: str, b: str) -> bool:
+    """Whether two normalised names are probably the same thing's.
+
+    Reordered or slightly misspelt names match ("Walking Group Sale", "Sale Walking Group");
+    so does a name inside another when the shorter has at least two words ("Sale Library",
+    "Sale Central Library"), but not a single word ("Yoga", "Chair Yoga").
+    """
+    return bool(similar_among(a, [b]))
+
+
+def similar_among(name: str, others: list[str]) -> list[int]:
+    """The positions in `others` of names similar to `name` (see `similar`), compared in C."""
+    if not others:
+        return []
+    found = {i for _, _, i in process.extract(
+        name, others, scorer=fuzz.token_sort_ratio, score_cutoff=SIMILAR_NAMES, limit=None
+    )}  # fmt: skip
+    for _, _, i in process.extract(
+        name, others, scorer=fuzz.token_set_ratio, score_cutoff=100, limit=None
+    ):
+        if i not in found and len(min(name, others[i], key=len).split()) >= 2:
+            found.add(i)
+    return sorted(found)
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Metres between two nearby points (equirectangular: exact enough within a few km)."""
+    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    y = math.radians(lat2 - lat1)
+    return math.hypot(x, y) * 6_371_000
+
+
+@dataclass
+class Resolution:
+    """What a valid row does: its outcome, its asset before and after, and what is flagged."""
+
+    outcome: str
+    asset_id: str | None = None
+    record: dict | None = None
+    existing: dict | None = None
+    changes: list | None = None
+    duplicate_of: str | None = None
+
+
+class Resolver:
+    """Matches the rows of one import to assets, a batch at a time.
+
+    Assets a batch may update are fetched in a few queries per batch. What earlier batches of
+    the file said lives in the store's TEMP tables, read once per batch and written once per
+    batch; only the current batch is held in memory, so memory stays flat with the file.
+    """
+
+    def __init__(self, db, *, bounds, unit: str, id_column, name_column, has_source_column):
+        self.db = db
+        self.bounds = bounds
+        self.unit = unit
+        self.id_column = id_column  # the Column of id or source_id, if the file has one
+        self.name_column = name_column
+        self.has_source_column = has_source_column
+        self._by_id: dict[str, dict] = {}
+        self._by_source_id: dict[tuple[str, str], list[dict]] = {}
+        self._by_postcode: dict[str, list[dict]] = {}
+        self._word_counts: Counter[str] = Counter()
+        self._rows_seen = 0
+        # This batch: keys claimed, and rows by (word, cell); earlier batches' matching entries.
+        self._claimed: dict[str, tuple[int, str]] = {}
+        self._earlier_claims: dict[str, tuple[int, str]] = {}
+        self._named: dict[str, list[tuple]] = {}
+        self._earlier_named: dict[str, list[tuple]] = {}
+        self._neighbours: dict[int, list[str]] = {}  # row -> its (word, cell) keys to look up
+
+    def resolve_batch(self, rows: list[PreparedRow]) -> list[Resolution | None]:
+        """Resolve a batch's rows in file order (None for rows rejected before matching)."""
+        self._prefetch(rows)
+        self._neighbours = {}
+        matches = [self._match(row) if row.record is not None else None for row in rows]
+        check: set[str] = set()
+        name_keys: set[str] = set()
+        for row, found in zip(rows, matches, strict=True):
+            if found is None or isinstance(found, Resolution):
+                continue
+            asset_id, existing, how = found
+            check.update(self._keys_to_check(row.record, asset_id, how))
+            if existing is None:
+                self._neighbours[row.number] = self._neighbour_keys(row.record)
+                name_keys.update(self._neighbours[row.number])
+        self._earlier_claims = store.claimed_keys(self.db, sorted(check))
+        self._earlier_named = store.rows_by_name_keys(self.db, sorted(name_keys))
+        self._claimed, self._named = {}, {}
+        results = []
+        for row, found in zip(rows, matches, strict=True):
+            if found is None or isinstance(found, Resolution):
+                results.append(found)
+            else:
+                results.append(self._resolve(row, *found))
+        store.remember_batch(
+            self.db,
+            [(key, row_no, digest) for key, (row_no, digest) in self._claimed.items()],
+            [entry for entries in self._named.values() for entry in entries],
+        )
+        return results
+
+    def _prefetch(self, rows: list[PreparedRow]) -> None:
+        """Load every asset the valid rows of a batch might update."""
+        ids, pairs, postcodes = set(), set(), set()
+        for row in rows:
+            record = row.record
+            if record is None:
+                continue
+            if record["postcode"]:
+                postcodes.add(record["postcode"])  # to match by name, or to flag the same name
+            if record["id"]:
+                ids.add(record["id"])
+            elif record["source_id"]:
+                pairs.add((record["source"], record["source_id"]))
+                ids.add(default_id(record))
+            elif not record["postcode"]:
+                ids.add(_position_id(record))
+        self._by_id = store.assets_by_id(self.db, ids)
+        self._by_source_id = store.assets_by_source_id(self.db, pairs)
+        self._by_postcode = store.assets_by_postcode(self.db, postcodes)
+
+    @staticmethod
+    def _keys_to_check(record: dict, asset_id: str, how: str) -> list[str]:
+        """The asset a row writes; for rows matched by name, also its name and place."""
+        keys = [f"asset:{asset_id}"]
+        if how in ("name", "new-by-name"):
+            keys.append(_place_key(record))
+        return keys
+
+    def _neighbour_keys(self, record: dict) -> list[str]:
+        """(word, cell) keys of the cells around a row, for the words that tell names apart.
+
+        Words are judged common by the counts at the start of the batch, so that a preview and
+        an import, and any run of the same file, judge alike.
+        """
+        words = name_words(name_key(record["name"]))
+        limit = max(25, self._rows_seen * COMMON_SHARE)
+        telling = [w for w in words if self._word_counts[w] <= limit]
+        if not telling and words:
+            telling = [min(words, key=lambda w: self._word_counts[w])]
+        y, x = _cell(record["lat"], record["lon"])
+        return [f"{w}|{y + dy}|{x + dx}" for w in telling for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+
+    def _earlier(self, keys: list[str]) -> tuple[str, int, bool] | None:
+        """The earliest row of the file (this batch or before) holding any of the keys."""
+        found = None
+        for key in keys:
+            hit = self._claimed.get(key) or self._earlier_claims.get(key)
+            if hit is not None and (found is None or hit[0] < found[1]):
+                found = (key, hit[0], hit[1])
+        return found
+
+    def _resolve(self, row: PreparedRow, asset_id: str, existing: dict | None, how: str):
+        """Catch a repeat within the file, build the record written, flag likely duplicates."""
+        record = row.record
+        digest = _digest(row.cells)
+        earlier = self._earlier(self._keys_to_check(record, asset_id, how))
+        if earlier:
+            key, earlier_row, earlier_digest = earlier
+            return self._repeat(row, how, (key, earlier_row, earlier_digest == digest), asset_id)
+        for key in (f"asset:{asset_id}", _place_key(record)):
+            self._claimed.setdefault(key, (row.number, digest))
+        final, problems = self._final_record(row, asset_id, existing, how)
+        if final is None:
+            row.problems.extend(problems)
+            return Resolution(store.REJECTED)
+        key = name_key(final["name"])
+        words = name_words(key)
+        duplicate_of = self._likely_duplicate(row, final, key) if existing is None else None
+        y, x = _cell(final["lat"], final["lon"])
+        for word in words:
+            self._named.setdefault(f"{word}|{y}|{x}", []).append(
+                (f"{word}|{y}|{x}", row.number, key, final["lat"], final["lon"])
+            )
+        self._word_counts.update(words)
+        self._rows_seen += 1
+        if existing is None:
+            return Resolution(store.NEW, asset_id, final, None, None, duplicate_of)
+        if final == existing:
+            return Resolution(store.UNCHANGED, asset_id, final, existing)
+        return Resolution(store.CHANGED, asset_id, final, existing, field_changes(existing, final))
+
+    # -- matching ------------------------------------------------------------------------------
+
+    def _match(self, row: PreparedRow):
+        """(asset id, the asset or None, how it was matched), or a rejection."""
+        record = row.record
+        if record["id"]:
+            existing = self._by_id.get(record["id"])
+            return record["id"], existing, "id"
+        if record["source_id"]:
+            matches = self._by_source_id.get((record["source"], record["source_id"]), [])
+            if len(matches) > 1:
+                return self._ambiguous(row, matches, f"source {record['source']!r} and this id")
+            if matches:
+                return matches[0]["id"], matches[0], "source_id"
+            return self._unused_id(default_id(record)), None, "new-by-source-id"
+        if record["postcode"]:
+            key = name_key(record["name"])
+            candidates = self._by_postcode.get(record["postcode"], [])
+            matches = [c for c in candidates if name_key(c["name"]) == key]
+            if len(matches) > 1:
+                return self._ambiguous(row, matches, "this name and postcode")
+            if matches:
+                return matches[0]["id"], matches[0], "name"
+            return self._unused_id(default_id(record)), None, "new-by-name"
+        asset_id = _position_id(record)
+        existing = self._by_id.get(asset_id)
+        if existing is not None and name_key(existing["name"]) == name_key(record["name"]):
+            return asset_id, existing, "name"
+        return self._unused_id(asset_id), None, "new-by-name"
+
+    def _unused_id(self, candidate: str) -> str:
+        """The id a new asset gets; taken ids (an asset renamed since) get a number added."""
+        if candidate not in self._by_id:
+            return candidate
+        suffix = 2
+        while f"{candidate}-{suffix}" in self._by_id or store.assets_by_id(
+            self.db, [f"{candidate}-{suffix}"]
+        ):
+            suffix += 1
+        return f"{candidate}-{suffix}"
+
+    def _ambiguous(self, row: PreparedRow, matches: list[dict], what: str) -> Resolution:
+        ids = ", ".join(m["id"] for m in matches[:5])
+        self._flag(
+            row,
+            ERROR,
+            self.id_column or self.name_column,
+            f"matches {len(matches)} assets already listed with {what} ({ids}), so it is not "
+            "clear which to update. Add an id column holding the asset's id (as assetmap's "
+            "CSV export writes it) to say which",
+        )
+        return Resolution(store.REJECTED)
+
+    def _repeat(self, row: PreparedRow, how: str, earlier, asset_id: str) -> Resolution:
+        key, earlier_row, same_cells = earlier
+        unit = self.unit
+        if same_cells:
+            message = (
+                f"is a copy of {unit} {earlier_row}; delete one of the two {unit}s (only the "
+                f"first is imported)"
+            )
+            column = self.name_column
+        elif key.startswith("place:"):
+            message = (
+                f"has the same name and postcode as {unit} {earlier_row}. If they are "
+                "different activities, give them different names (for example add the day); "
+                f"if not, delete the {unit} that is out of date"
+            )
+            column = self.name_column
+        elif how in ("id", "source_id", "new-by-source-id"):
+            label = self.id_column.label if self.id_column else "id"
+            message = (
+                f"has the same {label} as {unit} {earlier_row} but different details; give each "
+                f"asset its own {label}, or delete the {unit} that is out of date"
+            )
+            column = self.id_column
+        else:
+            message = (
+                f"updates the same asset as {unit} {earlier_row} (id {asset_id}); keep only one "
+                f"of the two {unit}s"
+            )
+            column = self.name_column
+        self._flag(row, ERROR, column, message)
+        return Resolution(store.REJECTED)
+
+    # -- the record written ----------------------------------------------------------------------
+
+    def _final_record(self, row: PreparedRow, asset_id: str, existing: dict | None, how: str):
+        """The record to store: the row's own for a new asset; for an existing one, the asset
+        with only the fields this file speaks for replaced."""
+        record = dict(row.record)
+        record["id"] = asset_id
+        if existing is None:
+            return record, []
+        merged = dict(existing)
+        for name in row.provided:
+            merged[name] = record[name]
+        if row.placed_by_postcode and existing.get("postcode") == merged.get("postcode"):
+            # The postcode's point is rougher than a position someone set; keep that.
+            merged["lat"], merged["lon"] = existing["lat"], existing["lon"]
+        if merged == existing:
+            return merged, []
+        result = validate_asset(merged, bounds=self.bounds)
+        if result.ok:
+            return result.record, []
+        problems = [
+            Problem(
+                ERROR,
+                row.number,
+                "",
+                "",
+                "",
+                f"with this row's changes, asset {asset_id} would not be valid: {message}",
+                self.unit,
+            )
+            for message in result.errors.values()
+        ]
+        return None, problems
+
+    def _likely_duplicate(self, row: PreparedRow, record: dict, key: str) -> str | None:
+        """Flag a new row near something with a similar name; returns what it may duplicate.
+
+        Assets already listed are searched by position (R*Tree) and earlier rows of the file
+        by shared words in neighbouring grid cells; an asset with the same name and postcode
+        is flagged wherever it is.
+        """
+        lat, lon = record["lat"], record["lon"]
+        if record["postcode"]:
+            same = [
+                c
+                for c in self._by_postcode.get(record["postcode"], [])
+                if name_key(c["name"]) == key and c["id"] != record["id"]
+            ]
+            unclaimed = store.unclaimed(self.db, [c["id"] for c in same])
+            for c in same:
+                if c["id"] in unclaimed and f"asset:{c['id']}" not in self._claimed:
+                    return self._flag_duplicate(
+                        row, c["id"], None, c["name"], distance_m(lat, lon, c["lat"], c["lon"])
+                    )
+        candidates: list[tuple] = []
+        half_lat = DUPLICATE_DISTANCE_M / _METRES_PER_DEGREE
+        half_lon = half_lat / max(math.cos(math.radians(lat)), 0.01)
+        for asset_id, name, found_lat, found_lon in store.nearby_assets(
+            self.db, lat, lon, half_lat, half_lon
+        ):
+            if f"asset:{asset_id}" not in self._claimed:
+                candidates.append((asset_id, None, name_key(name), found_lat, found_lon, name))
+        seen: set[int] = set()
+        for neighbour in self._neighbours.get(row.number, ()):
+            for entries in (self._earlier_named.get(neighbour, ()), self._named.get(neighbour, ())):
+                for _, row_no, other, found_lat, found_lon in entries:
+                    if row_no not in seen and row_no != row.number:
+                        seen.add(row_no)
+                        candidates.append((None, row_no, other, found_lat, found_lon, other))
+        best = None
+        for i in similar_among(key, [c[2] for c in candidates]):
+            asset_id, row_no, _, found_lat, found_lon, name = candidates[i]
+            metres = distance_m(lat, lon, found_lat, found_lon)
+            if metres <= DUPLICATE_DISTANCE_M and (best is None or metres < best[0]):
+                best = (metres, asset_id, row_no, name)
+        if best is None:
+            return None
+        metres, asset_id, row_no, name = best
+        return self._flag_duplicate(row, asset_id, row_no, name, metres)
+
+    def _flag_duplicate(self, row, asset_id, row_no, name, metres) -> str:
+        if asset_id is not None:
+            message = (
+                f"may be the same as “{name}”, already listed {metres:.0f} m away (id "
+                f"{asset_id}). It is added as a new asset and flagged: check both, and archive "
+                "one if they are the same"
+            )
+            duplicate_of = asset_id
+        else:
+            message = (
+                f"may be the same as {self.unit} {row_no} of this file, {metres:.0f} m away with "
+                "a similar name. Both are added and flagged: check them, and archive one if they "
+                "are the same"
+            )
+            duplicate_of = f"{self.unit} {row_no}"
+        self._flag(row, DUPLICATE, self.name_column, message)
+        return duplicate_of
+
+    def _flag(self, row: PreparedRow, level: str, column, message: str) -> None:
+        value = ""
+        if column is not None and column.index < len(row.cells):
+            value = shown_value(row.cells[column.index])
+        row.problems.append(
+            Problem(
+                level,
+                row.number,
+                column.label if column is not None else "",
+                column.letter if column is not None and self.unit == "row" else "",
+                value,
+                message,
+                self.unit,
+            )
+        )
+
+
+def _place_key(record: dict) -> str:
+    """Name and postcode (or position, when there is no postcode): rows alike in both repeat."""
+    where = record["postcode"] or f"{record['lat']:.4f},{record['lon']:.4f}"
+    return f"place:{name_key(record['name'])}|{where}"
+
+
+def _position_id(record: dict) -> str:
+    """A stable id for a row with no id and no postcode, from its name and rounded position."""
+    key = f"{name_key(record['name'])}\n{record['lat']:.4f},{record['lon']:.4f}"
+    return f"{slugify(record['name'] or 'asset')}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def _digest(cells: list) -> str:
+    """A short fingerprint of a row's cells, to tell an exact copy from a conflicting row."""
+    text = json.dumps(cells, ensure_ascii=False, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()

@@ -1,0 +1,591 @@
+"""Import runs: every SQL statement the import pipeline and its undo run.
+
+An import applies in one transaction (`session`), so a crash, a kill or a full disk part-way
+leaves the database as it was. A preview runs the very same lookups against a read snapshot
+and writes only to TEMP tables, which belong to the connection and vanish with it, so a preview
+changes nothing and holds no write lock.
+
+The TEMP tables remember what the file has said so far, so that memory stays flat however long
+the file: the identity keys of the rows seen (to catch the same asset twice in one file), and
+the names and positions of rows with (word, place) keys (to find likely duplicates within the
+file without comparing each row with every row near it).
+
+Asset writes keep the same history as assetmap.store.assets (the version before and after,
+who, when, why) and number each history entry explicitly, so that each row of a run can point
+at the change it made and undo can bring back the version before it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from assetmap.fields import FIELD_NAMES
+from assetmap.store import schema
+from assetmap.store.assets import from_row, get_asset, now, to_row, transaction
+from assetmap.store.connection import connect
+
+NEW, CHANGED, UNCHANGED, REJECTED = "new", "changed", "unchanged", "rejected"
+
+_COLUMNS = ", ".join(FIELD_NAMES)
+_INSERT_ASSET = (
+    f"INSERT INTO assets ({_COLUMNS}, created_at, updated_at) VALUES ("
+    + ", ".join(f":{name}" for name in (*FIELD_NAMES, "created_at", "updated_at"))
+    + ")"
+)
+_UPDATE_ASSET = (
+    "UPDATE assets SET "
+    + ", ".join(f"{name} = :{name}" for name in FIELD_NAMES if name != "id")
+    + ", updated_at = :updated_at WHERE id = :id"
+)
+_INSERT_HISTORY = (
+    "INSERT INTO asset_history (version_id, asset_id, action, previous, record, changed_by, "
+    "changed_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_RUN_ROW = (
+    "INSERT INTO import_run_rows (run_id, row_no, outcome, asset_id, version_id, duplicate_of, "
+    "problems, extra, cells) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_TEMP_TABLES = (
+    """CREATE TEMP TABLE import_keys (
+        key TEXT PRIMARY KEY, row_no INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID""",
+    """CREATE TEMP TABLE import_name_keys (
+        key TEXT NOT NULL, row_no INTEGER NOT NULL, name TEXT NOT NULL, lat REAL NOT NULL,
+        lon REAL NOT NULL)""",
+    "CREATE INDEX temp.import_name_keys_key ON import_name_keys (key)",
+)
+_DROP_TEMP_TABLES = (
+    "DROP TABLE IF EXISTS temp.import_keys",
+    "DROP TABLE IF EXISTS temp.import_name_keys",
+)
+# Page caches bigger than SQLite's 2 MB default: an import reads and writes the assets table,
+# its indexes and its history in one long transaction, and its TEMP tables grow with the file.
+# Both are bounded (beyond them SQLite pages to disk), so memory stays flat however long the file.
+IMPORT_CACHE_KIB = 32 * 1024
+TEMP_CACHE_KIB = 64 * 1024
+
+# The trigger that keeps the full-text index and the R*Tree in step with each inserted asset.
+# Row by row it costs about three times the insert itself, so an import drops it for its own
+# transaction, indexes its new rows in two statements at the end, and creates it again. It
+# does so only when the trigger is exactly the one the schema made; otherwise (a later
+# migration changed it) every row goes through the trigger as usual.
+_INSERT_TRIGGER = next(
+    statement
+    for _, statements in schema.MIGRATIONS
+    for statement in statements
+    if statement.startswith("CREATE TRIGGER assets_after_insert ")
+)
+
+
+@dataclass
+class Session:
+    """An import's connections. `reader` sees the database as it was when the import began,
+    whatever the import has written since, and holds the TEMP tables; `writer` (None for a
+    preview) holds the write transaction."""
+
+    reader: sqlite_utils.Database
+    writer: sqlite_utils.Database | None
+
+
+@contextmanager
+def session(db: sqlite_utils.Database, *, apply: bool) -> Iterator[Session]:
+    """One import: a write transaction on `db` when applying, and a read snapshot either way.
+
+    Reading through a second connection means every lookup (assets a row may update, assets
+    near it) sees the database as it was before the import, in a preview and in an apply alike,
+    so both give the same counts. The write lock is taken first, so nobody can commit between
+    the snapshot and the import's writes. A preview, and an apply that raises, leave the
+    database exactly as it was.
+    """
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    previous_cache = db.conn.execute("PRAGMA cache_size").fetchone()[0]
+    if apply:
+        db.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB:d}")
+        db.conn.execute("BEGIN IMMEDIATE")
+    reader = connect(path)
+    try:
+        reader.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB:d}")
+        reader.conn.execute(f"PRAGMA temp.cache_size = -{TEMP_CACHE_KIB:d}")
+        reader.conn.execute("BEGIN")
+        reader.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # snapshot now
+        for statement in _DROP_TEMP_TABLES + _TEMP_TABLES:
+            reader.conn.execute(statement)
+        indexed_up_to = _pause_insert_trigger(db) if apply else None
+        yield Session(reader, db if apply else None)
+        if apply:
+            if indexed_up_to is not None:
+                _index_new_assets(db, indexed_up_to)
+            db.conn.execute("COMMIT")
+    except BaseException:
+        if apply:
+            db.conn.execute("ROLLBACK")
+        raise
+    finally:
+        if reader.conn.in_transaction:
+            reader.conn.execute("ROLLBACK")
+        reader.close()
+        db.conn.execute(f"PRAGMA cache_size = {int(previous_cache):d}")
+
+
+def _pause_insert_trigger(db: sqlite_utils.Database) -> int | None:
+    """Drop the insert trigger for this transaction; returns the last rid indexed, or None
+    when the trigger is not the schema's own (then it stays, and does its work row by row)."""
+    found = db.conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'assets_after_insert'"
+    ).fetchone()
+    if found is None or found[0] != _INSERT_TRIGGER:
+        return None
+    last = db.conn.execute("SELECT coalesce(max(rid), 0) FROM assets").fetchone()[0]
+    db.conn.execute("DROP TRIGGER assets_after_insert")
+    return last
+
+
+def _index_new_assets(db: sqlite_utils.Database, after_rid: int) -> None:
+    """Do what the insert trigger would have done for every asset added, then restore it."""
+    db.conn.execute(
+        f"INSERT INTO assets_fts (rowid, {schema.FTS_COLUMNS}) "
+        f"SELECT rid, {schema.FTS_COLUMNS} FROM assets WHERE rid > ?",
+        [after_rid],
+    )
+    db.conn.execute(
+        "INSERT INTO assets_rtree (rid, min_lon, max_lon, min_lat, max_lat) "
+        "SELECT rid, lon, lon, lat, lat FROM assets WHERE rid > ?",
+        [after_rid],
+    )
+    db.conn.execute(_INSERT_TRIGGER)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the file has said so far (TEMP tables)
+# ---------------------------------------------------------------------------------------------
+
+
+def claimed_keys(db: sqlite_utils.Database, keys: list[str]) -> dict[str, tuple[int, str]]:
+    """Which of these identity keys earlier rows of the file hold: key -> (row, cell digest)."""
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(keys):
+        marks = ", ".join("?" for _ in chunk)
+        sql = f"SELECT key, row_no, digest FROM temp.import_keys WHERE key IN ({marks})"
+        for key, row_no, digest in db.conn.execute(sql, chunk):
+            found[key] = (row_no, digest)
+    return found
+
+
+def rows_by_name_keys(db: sqlite_utils.Database, name_keys: list[str]) -> dict[str, list]:
+    """Earlier rows of the file by (word, cell) key: key -> [(key, row, name, lat, lon)]."""
+    found: dict[str, list] = {}
+    for chunk in _chunks(name_keys):
+        marks = ", ".join("?" for _ in chunk)
+        sql = (
+            f"SELECT key, row_no, name, lat, lon FROM temp.import_name_keys WHERE key IN ({marks})"
+        )
+        for entry in db.conn.execute(sql, chunk):
+            found.setdefault(entry[0], []).append(tuple(entry))
+    return found
+
+
+def remember_batch(
+    db: sqlite_utils.Database,
+    claims: list[tuple[str, int, str]],
+    named: list[tuple[str, int, str, float, float]],
+) -> None:
+    """Record a batch's identity keys and its rows by (word, cell), for later batches."""
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO temp.import_keys (key, row_no, digest) VALUES (?, ?, ?)", claims
+    )
+    db.conn.executemany(
+        "INSERT INTO temp.import_name_keys (key, row_no, name, lat, lon) VALUES (?, ?, ?, ?, ?)",
+        named,
+    )
+
+
+def unclaimed(db: sqlite_utils.Database, asset_ids: list[str]) -> set[str]:
+    """The assets among these that no earlier batch of this file has matched."""
+    if not asset_ids:
+        return set()
+    claimed = claimed_keys(db, [f"asset:{a}" for a in asset_ids])
+    return {a for a in asset_ids if f"asset:{a}" not in claimed}
+
+
+_NEARBY_ASSETS = """
+SELECT a.id, a.name, a.lat, a.lon
+FROM assets_rtree AS r JOIN assets AS a ON a.rid = r.rid
+WHERE r.min_lon >= :west AND r.max_lon <= :east AND r.min_lat >= :south AND r.max_lat <= :north
+  AND NOT EXISTS (SELECT 1 FROM temp.import_keys AS k WHERE k.key = 'asset:' || a.id)
+"""
+
+
+def nearby_assets(
+    db: sqlite_utils.Database, lat: float, lon: float, half_lat: float, half_lon: float
+) -> list[tuple[str, str, float, float]]:
+    """(id, name, lat, lon) of assets in a box around a point.
+
+    Assets this file has already matched are left out (their row stands for them), so a
+    preview, which writes nothing, and an apply, which has written them, find the same things.
+    """
+    bounds = {
+        "west": lon - half_lon,
+        "east": lon + half_lon,
+        "south": lat - half_lat,
+        "north": lat + half_lat,
+    }
+    return db.conn.execute(_NEARBY_ASSETS, bounds).fetchall()
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the assets rows may update
+# ---------------------------------------------------------------------------------------------
+
+
+def _chunks(values: list, size: int = 500) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def assets_by_id(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, dict]:
+    """Assets by id (absent ids are missing)."""
+    found: dict[str, dict] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        marks = ", ".join("?" for _ in chunk)
+        for row in db.conn.execute(f"SELECT {_COLUMNS} FROM assets WHERE id IN ({marks})", chunk):
+            found[row["id"]] = from_row(row)
+    return found
+
+
+def assets_by_source_id(
+    db: sqlite_utils.Database, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[dict]]:
+    """Assets by (source, source_id); a list, since nothing stops two sharing a pair."""
+    by_source: dict[str, set[str]] = {}
+    for source, source_id in pairs:
+        by_source.setdefault(source, set()).add(source_id)
+    found: dict[tuple[str, str], list[dict]] = {}
+    for source, source_ids in by_source.items():
+        for chunk in _chunks(sorted(source_ids)):
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT {_COLUMNS} FROM assets WHERE source = ? AND source_id IN ({marks})"
+            for row in db.conn.execute(sql, [source, *chunk]):
+                found.setdefault((source, row["source_id"]), []).append(from_row(row))
+    return found
+
+
+def assets_by_postcode(db: sqlite_utils.Database, postcodes: Iterable[str]) -> dict[str, list]:
+    """Assets by canonical postcode, for matching rows by name and postcode."""
+    found: dict[str, list[dict]] = {}
+    for chunk in _chunks(sorted(set(postcodes))):
+        marks = ", ".join("?" for _ in chunk)
+        sql = f"SELECT {_COLUMNS} FROM assets WHERE postcode IN ({marks})"
+        for row in db.conn.execute(sql, chunk):
+            found.setdefault(row["postcode"], []).append(from_row(row))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs and their rows
+# ---------------------------------------------------------------------------------------------
+
+
+def create_run(
+    db: sqlite_utils.Database,
+    *,
+    file_name: str,
+    sha256: str,
+    source: str,
+    format: str,
+    who: str,
+    archived_as: str | None = None,
+) -> int:
+    """Start recording a run (inside the import's transaction); returns its number."""
+    cursor = db.conn.execute(
+        "INSERT INTO import_runs (file_name, sha256, archived_as, source, format, imported_by, "
+        "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [file_name, sha256, archived_as, source, format, who, now()],
+    )
+    return int(cursor.lastrowid)
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, counts: dict, details: dict) -> None:
+    """Store a run's counts and the details its page shows."""
+    db.conn.execute(
+        "UPDATE import_runs SET row_count = ?, new_count = ?, changed_count = ?, "
+        "unchanged_count = ?, rejected_count = ?, duplicate_count = ?, details = ? WHERE id = ?",
+        [
+            counts["rows"],
+            counts["new"],
+            counts["changed"],
+            counts["unchanged"],
+            counts["rejected"],
+            counts["possible_duplicates"],
+            json.dumps(details, ensure_ascii=False),
+            run_id,
+        ],
+    )
+
+
+@dataclass
+class RowWrite:
+    """What one row of a run does: its outcome, the asset before and after, and its report."""
+
+    row_no: int
+    outcome: str
+    asset_id: str | None = None
+    record: dict | None = None
+    existing: dict | None = None
+    duplicate_of: str | None = None
+    problems: list[dict] | None = None
+    extra: dict | None = None
+    cells: list | None = None
+
+
+def write_rows(
+    db: sqlite_utils.Database, run_id: int, rows: list[RowWrite], *, who: str, why: str
+) -> None:
+    """Write a batch of a run's rows: the assets they add or change, history, and the rows.
+
+    Runs inside `session(apply=True)`, which holds the write lock, so history numbers taken
+    from the current maximum cannot be taken by anyone else.
+    """
+    when = now()
+    next_version = db.conn.execute(
+        "SELECT coalesce(max(version_id), 0) + 1 FROM asset_history"
+    ).fetchone()[0]
+    inserts, updates, history, run_rows = [], [], [], []
+    for row in rows:
+        version_id = None
+        if row.outcome in (NEW, CHANGED):
+            version_id = next_version
+            next_version += 1
+            values = to_row(row.record)
+            values["updated_at"] = when
+            action = "insert" if row.outcome == NEW else "update"
+            if row.outcome == NEW:
+                values["created_at"] = when
+                inserts.append(values)
+            else:
+                updates.append(values)
+            history.append(
+                (
+                    version_id,
+                    row.asset_id,
+                    action,
+                    _json(row.existing),
+                    _json(row.record),
+                    who,
+                    when,
+                    why,
+                )
+            )
+        run_rows.append(
+            (
+                run_id,
+                row.row_no,
+                row.outcome,
+                row.asset_id,
+                version_id,
+                row.duplicate_of,
+                _json(row.problems or None),
+                _json(row.extra or None),
+                _json(row.cells),
+            )
+        )
+    if inserts:
+        db.conn.executemany(_INSERT_ASSET, inserts)
+    if updates:
+        db.conn.executemany(_UPDATE_ASSET, updates)
+    if history:
+        db.conn.executemany(_INSERT_HISTORY, history)
+    db.conn.executemany(_INSERT_RUN_ROW, run_rows)
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _run(row) -> dict:
+    run = dict(row)
+    run["details"] = json.loads(run["details"] or "{}")
+    return run
+
+
+_RUN_COLUMNS = (
+    "id, file_name, sha256, archived_as, source, format, imported_by, imported_at, row_count, "
+    "new_count, changed_count, unchanged_count, rejected_count, duplicate_count, details, "
+    "undone_by, undone_at"
+)
+
+
+def get_run(db: sqlite_utils.Database, run_id: int) -> dict | None:
+    """One run with its counts and details, or None."""
+    row = db.conn.execute(
+        f"SELECT {_RUN_COLUMNS} FROM import_runs WHERE id = ?", [run_id]
+    ).fetchone()
+    return _run(row) if row else None
+
+
+def list_runs(db: sqlite_utils.Database, *, limit: int = 50) -> list[dict]:
+    """The most recent runs, newest first."""
+    sql = f"SELECT {_RUN_COLUMNS} FROM import_runs ORDER BY id DESC LIMIT ?"
+    return [_run(row) for row in db.conn.execute(sql, [limit])]
+
+
+def run_rows(
+    db: sqlite_utils.Database,
+    run_id: int,
+    *,
+    outcomes: tuple[str, ...] | None = None,
+    with_problems: bool = False,
+    limit: int | None = None,
+) -> Iterator[dict]:
+    """A run's rows in file order, optionally only some outcomes or only those with problems."""
+    clauses, params = ["run_id = ?"], [run_id]
+    if outcomes:
+        clauses.append(f"outcome IN ({', '.join('?' for _ in outcomes)})")
+        params.extend(outcomes)
+    if with_problems:
+        clauses.append("problems IS NOT NULL")
+    sql = (
+        "SELECT row_no, outcome, asset_id, version_id, duplicate_of, problems, extra, cells "
+        f"FROM import_run_rows WHERE {' AND '.join(clauses)} ORDER BY row_no"
+    )
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    for row in db.conn.execute(sql, params):
+        found = dict(row)
+        for key in ("problems", "extra", "cells"):
+            found[key] = json.loads(found[key]) if found[key] is not None else None
+        yield found
+
+
+def extra_for_asset(db: sqlite_utils.Database, asset_id: str) -> dict | None:
+    """The extra information the latest import that touched an asset kept for it."""
+    row = db.conn.execute(
+        "SELECT extra FROM import_run_rows WHERE asset_id = ? AND outcome != 'rejected' "
+        "ORDER BY run_id DESC LIMIT 1",
+        [asset_id],
+    ).fetchone()
+    return json.loads(row[0]) if row and row[0] else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Undo
+# ---------------------------------------------------------------------------------------------
+
+
+class UndoRefused(Exception):
+    """An undo that was not done; the message says why and what to do."""
+
+    def __init__(self, message: str, conflicts: list[dict] | None = None):
+        super().__init__(message)
+        self.conflicts = conflicts or []
+
+
+@dataclass
+class UndoReport:
+    removed: int = 0
+    restored: int = 0
+    overwritten: int = 0  # assets changed since the import whose later changes were undone too
+
+    def summary(self) -> str:
+        """ "2 assets removed, 1 restored"."""
+        words = [
+            f"{self.removed} {'asset' if self.removed == 1 else 'assets'} removed",
+            f"{self.restored} restored",
+        ]
+        if self.overwritten:
+            words.append(f"{self.overwritten} with later changes undone too")
+        return ", ".join(words)
+
+
+def changed_since(db: sqlite_utils.Database, run_id: int) -> list[dict]:
+    """Assets the run added or changed that someone has changed again since."""
+    sql = """
+        SELECT r.asset_id, h.changed_by, h.changed_at, h.action
+        FROM import_run_rows AS r
+        JOIN asset_history AS h ON h.version_id = (
+            SELECT max(version_id) FROM asset_history WHERE asset_id = r.asset_id)
+        WHERE r.run_id = ? AND r.version_id IS NOT NULL AND h.version_id > r.version_id
+        ORDER BY r.row_no
+    """
+    return [dict(row) for row in db.conn.execute(sql, [run_id])]
+
+
+def undo_run(
+    db: sqlite_utils.Database, run_id: int, *, who: str, force: bool = False
+) -> UndoReport:
+    """Undo a run in one transaction: remove the assets it added, restore those it changed.
+
+    Each asset gets back the version from just before the import, taken from its history.
+    If someone has changed one of them since, the undo is refused (listing them) unless
+    `force`, which undoes their later changes too; every step is itself kept in history, so
+    nothing is lost either way.
+    """
+    why = f"undo of import run {run_id}"
+    report = UndoReport()
+    with transaction(db):
+        run = get_run(db, run_id)
+        if run is None:
+            raise UndoRefused(f"there is no import run {run_id}")
+        if run["undone_at"]:
+            raise UndoRefused(
+                f"import run {run_id} was already undone by {run['undone_by']} at "
+                f"{run['undone_at']}"
+            )
+        conflicts = changed_since(db, run_id)
+        if conflicts and not force:
+            names = ", ".join(c["asset_id"] for c in conflicts[:10])
+            more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
+            raise UndoRefused(
+                f"{len(conflicts)} of the assets this import added or changed "
+                f"{'has' if len(conflicts) == 1 else 'have'} been changed again since "
+                f"({names}{more}). Undoing the import would undo those changes too; check "
+                "them, then undo anyway if that is what you want",
+                conflicts,
+            )
+        report.overwritten = len(conflicts)
+        when = now()
+        rows = db.conn.execute(
+            "SELECT r.asset_id, h.previous FROM import_run_rows AS r "
+            "JOIN asset_history AS h ON h.version_id = r.version_id "
+            "WHERE r.run_id = ? AND r.version_id IS NOT NULL ORDER BY r.row_no DESC",
+            [run_id],
+        ).fetchall()
+        for asset_id, previous_json in rows:
+            current = get_asset(db, asset_id)
+            previous = json.loads(previous_json) if previous_json else None
+            _restore(db, asset_id, current, previous, who=who, why=why, when=when)
+            if previous is None:
+                report.removed += current is not None
+            else:
+                report.restored += current != previous
+        db.conn.execute(
+            "UPDATE import_runs SET undone_by = ?, undone_at = ? WHERE id = ?",
+            [who, when, run_id],
+        )
+    return report
+
+
+def _restore(db, asset_id, current, previous, *, who, why, when) -> None:
+    """Make an asset what `previous` says (None: absent), recording the change in history."""
+    if previous is None:
+        if current is None:
+            return
+        db.conn.execute("DELETE FROM assets WHERE id = ?", [asset_id])
+        action = "delete"
+    elif current is None:
+        db.conn.execute(_INSERT_ASSET, {**to_row(previous), "created_at": when, "updated_at": when})
+        action = "insert"
+    elif current == previous:
+        return
+    else:
+        db.conn.execute(_UPDATE_ASSET, {**to_row(previous), "updated_at": when})
+        action = "update"
+    db.conn.execute(
+        "INSERT INTO asset_history (asset_id, action, previous, record, changed_by, changed_at, "
+        "reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [asset_id, action, _json(current), _json(previous), who, when, why],
+    )

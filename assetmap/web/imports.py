@@ -1,0 +1,291 @@
+"""The coordinators' import page: upload, preview, confirm, download rejected rows, undo.
+
+Thin: the work is assetmap.imports, the same pipeline as `assetmap import`. An upload is kept
+under instance/imports/pending/<token> (assetmap.imports.pending) so the preview and the
+confirm can be separate requests; the confirm runs the pipeline again on the same file and
+refuses it if its SHA-256 has changed. The request size limit (ASSETMAP_MAX_UPLOAD_MB) is
+Flask's MAX_CONTENT_LENGTH, answered by the 413 page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from assetmap.imports import ImportFileError, ImportOptions, apply, load_mapping, preview
+from assetmap.imports.columns import TEMPLATE_FIELDS
+from assetmap.imports.export import RejectedRowsWriter
+from assetmap.imports.mapping import Mapping
+from assetmap.imports.pending import Pending, PendingUploads
+from assetmap.imports.problems import Problem
+from assetmap.store import imports as store
+from assetmap.web.db import get_db
+from assetmap.web.guard import requires
+
+bp = Blueprint("imports", __name__, url_prefix="/manage/imports")
+
+ROWS_SHOWN = 1000
+ACCEPTED = ".csv,.tsv,.txt,.xlsx,.geojson,.json,.gpkg,.zip"
+
+
+class CsrfOnlyForm(FlaskForm):
+    """The import forms are plain HTML; this adds their CSRF token."""
+
+
+def _instance_dir() -> Path:
+    return Path(current_app.config["ASSETMAP_DB"]).resolve().parent
+
+
+def _archive_dir() -> Path:
+    return _instance_dir() / "imports"
+
+
+def _pending() -> PendingUploads:
+    return PendingUploads(_archive_dir() / "pending")
+
+
+def _pending_or_404(token: str) -> Pending:
+    pending = _pending().get(token, uploaded_by=current_user.email)
+    if pending is None:
+        abort(
+            404,
+            description="This preview has expired or was not started by you. Upload the file "
+            "again to see a new preview.",
+        )
+    return pending
+
+
+def _options(pending: Pending) -> ImportOptions:
+    """The options chosen at upload, with the mapping file if one was sent."""
+    mapping = Mapping()
+    if pending.options.get("mapping_name"):
+        mapping = load_mapping(pending.mapping_path)
+        mapping.file_name = pending.options["mapping_name"]
+    return ImportOptions(
+        source=pending.options.get("source") or None,
+        sheet=pending.options.get("sheet") or None,
+        mapping=mapping,
+        bounds=current_app.config["ASSETMAP_BOUNDS_PARSED"],
+    )
+
+
+def _index(errors: dict | None = None, status: int = 200):
+    return render_template(
+        "imports/index.html",
+        form=CsrfOnlyForm(),
+        runs=store.list_runs(get_db(), limit=50),
+        errors=errors or {},
+        values=request.form if request.method == "POST" else {},
+        accepted=ACCEPTED,
+        max_mb=current_app.config["ASSETMAP_MAX_UPLOAD_MB"],
+    ), status
+
+
+@bp.get("/")
+@requires("import_assets")
+def index():
+    """The upload form and the recent import runs."""
+    return _index()
+
+
+@bp.post("/")
+@requires("import_assets")
+def upload():
+    """Keep the uploaded file, preview its import, and show the preview."""
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _index({"file": "Choose a file to import."}, 400)
+    options = {
+        "source": request.form.get("source", "").strip()[:100],
+        "sheet": request.form.get("sheet", "").strip()[:100],
+        "mapping_name": "",
+    }
+    uploads = _pending()
+    pending = uploads.save(
+        upload.stream, upload.filename, uploaded_by=current_user.email, options=options
+    )
+    mapping_upload = request.files.get("mapping")
+    if mapping_upload is not None and mapping_upload.filename:
+        uploads.save_mapping(pending, mapping_upload.stream)
+        pending.options["mapping_name"] = Path(mapping_upload.filename).name
+    try:
+        import_options = _options(pending)
+    except ImportFileError as e:
+        uploads.discard(pending.token)
+        return _index({"mapping": f"The mapping file {pending.options['mapping_name']} {e}."}, 400)
+    try:
+        with pending.rejected_path.open("w", encoding="utf-8", newline="") as rejected:
+            report = preview(
+                get_db(),
+                pending.path,
+                import_options,
+                file_name=pending.file_name,
+                rejected=rejected,
+            )
+    except ImportFileError as e:
+        uploads.discard(pending.token)
+        return _index({"file": f"{pending.file_name} {e}."}, 400)
+    pending.report = report.to_json()
+    pending.save()
+    return redirect(url_for("imports.show_preview", token=pending.token))
+
+
+@bp.get("/preview/<token>")
+@requires("import_assets")
+def show_preview(token: str):
+    """What the import would do, with every problem, before anything changes."""
+    pending = _pending_or_404(token)
+    report = pending.report or {}
+    return render_template(
+        "imports/preview.html",
+        form=CsrfOnlyForm(),
+        pending=pending,
+        report=report,
+        problems=[Problem.from_json(p) for p in report.get("problems", [])],
+    )
+
+
+@bp.post("/preview/<token>/confirm")
+@requires("import_assets")
+def confirm(token: str):
+    """Import the previewed file's valid rows in one transaction."""
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    pending = _pending_or_404(token)
+    try:
+        report = apply(
+            get_db(),
+            pending.path,
+            _options(pending),
+            who=current_user.email,
+            archive_dir=_archive_dir(),
+            file_name=pending.file_name,
+            expected_sha256=pending.sha256,
+        )
+    except ImportFileError as e:
+        _pending().discard(token)
+        flash(f"Nothing was imported: {pending.file_name} {e}.")
+        return redirect(url_for("imports.index"))
+    _pending().discard(token)
+    flash(f"Imported {pending.file_name}: {report.summary()}.")
+    return redirect(url_for("imports.show_run", run_id=report.run_id))
+
+
+@bp.post("/preview/<token>/cancel")
+@requires("import_assets")
+def cancel(token: str):
+    """Throw the uploaded file away without importing it."""
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    pending = _pending_or_404(token)
+    _pending().discard(token)
+    flash(f"Cancelled: nothing was imported from {pending.file_name}.")
+    return redirect(url_for("imports.index"))
+
+
+def _csv_download(path_or_text, file_name: str) -> Response:
+    stem = Path(file_name).stem.replace('"', "")[:60] or "import"
+    name = f"{stem}-rejected-rows.csv"
+    if isinstance(path_or_text, Path):
+        return send_file(path_or_text, mimetype="text/csv", as_attachment=True, download_name=name)
+    response = Response(path_or_text, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/preview/<token>/rejected.csv")
+@requires("import_assets")
+def pending_rejected(token: str):
+    """The rows the preview would reject, with an error column, to fix and upload again."""
+    pending = _pending_or_404(token)
+    if not pending.rejected_path.exists():
+        abort(404, description="There are no rejected rows for this preview.")
+    return _csv_download(pending.rejected_path, pending.file_name)
+
+
+def _run_or_404(run_id: int) -> dict:
+    run = store.get_run(get_db(), run_id)
+    if run is None:
+        abort(404, description=f"There is no import run {run_id}.")
+    return run
+
+
+@bp.get("/runs/<int:run_id>")
+@requires("import_assets")
+def show_run(run_id: int):
+    """One import run: what it did, every problem, the assets it touched, and undo."""
+    run = _run_or_404(run_id)
+    db = get_db()
+    rows = list(store.run_rows(db, run_id, with_problems=True, limit=ROWS_SHOWN))
+    problems = [Problem.from_json(p) for row in rows for p in row["problems"]]
+    touched = list(store.run_rows(db, run_id, outcomes=(store.NEW, store.CHANGED), limit=500))
+    conflicts = [] if run["undone_at"] else store.changed_since(db, run_id)
+    return render_template(
+        "imports/run.html",
+        form=CsrfOnlyForm(),
+        run=run,
+        problems=problems,
+        touched=touched,
+        conflicts=conflicts,
+        rows_shown=ROWS_SHOWN,
+    )
+
+
+@bp.get("/runs/<int:run_id>/rejected.csv")
+@requires("import_assets")
+def run_rejected(run_id: int):
+    """A run's rejected rows, with an error column, to fix and import again."""
+    run = _run_or_404(run_id)
+    out = io.StringIO()
+    writer = RejectedRowsWriter(out, run["details"].get("headers", []))
+    for row in store.run_rows(get_db(), run_id, outcomes=(store.REJECTED,)):
+        writer.write(row["cells"] or [], row["problems"] or [])
+    return _csv_download(out.getvalue(), run["file_name"])
+
+
+@bp.post("/runs/<int:run_id>/undo")
+@requires("import_assets")
+def undo(run_id: int):
+    """Remove the assets a run added and restore the ones it changed, in one transaction."""
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    _run_or_404(run_id)
+    force = request.form.get("force") == "yes"
+    try:
+        result = store.undo_run(get_db(), run_id, who=current_user.email, force=force)
+    except store.UndoRefused as e:
+        flash(f"Not undone: {e}.")
+        return redirect(url_for("imports.show_run", run_id=run_id))
+    flash(
+        f"Undid import run {run_id}: {result.summary()}. The undo is kept in each asset's history."
+    )
+    return redirect(url_for("imports.show_run", run_id=run_id))
+
+
+@bp.get("/template.csv")
+@requires("import_assets")
+def template():
+    """The import template: a CSV with the headings the import knows (docs/importing.md)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(TEMPLATE_FIELDS)
+    response = Response(out.getvalue(), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="assetmap-import-template.csv"'
+    return response

@@ -1,0 +1,254 @@
+"""Benchmark `assetmap import` on SYNTHETIC asset audits of 10,000 and 100,000 rows.
+
+Every row of the synthetic CSV is made up (its source column says "synthetic benchmark" and
+each name starts with "Synthetic") and has no coordinates, only a real Trafford postcode, so
+each row is geocoded from the postcode table (loaded with assetmap.postcodes, as `assetmap
+postcodes load` does). For each size it times, on the same file and each in a fresh process
+so that peak memory is the process's own:
+
+  import        `assetmap import FILE --yes`: cleaning, validation, geocoding, duplicate checks,
+                FTS and R*Tree upkeep, history and the run record, in one transaction
+  sqlite-utils  `sqlite-utils insert DB assets FILE --csv`: what a technical coordinator might
+                do by hand, with no checks at all
+  bare floor    csv.reader and one executemany into one table: the least any import can do
+
+and prints seconds, rows per second and peak memory (max RSS).
+
+    .venv/bin/python scripts/bench_import.py              # 10k and 100k rows
+    .venv/bin/python scripts/bench_import.py --rows 20000 --keep /tmp/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+POSTCODES = ROOT / "data" / "postcodes" / "trafford_postcodes_onspd_2022-06_lsoa11.csv"
+
+PLACES = (
+    "Sale",
+    "Altrincham",
+    "Stretford",
+    "Urmston",
+    "Partington",
+    "Timperley",
+    "Hale",
+    "Bowdon",
+    "Flixton",
+    "Davyhulme",
+    "Carrington",
+    "Ashton",
+    "Broadheath",
+    "Brooklands",
+    "Gorse Hill",
+    "Old Trafford",
+    "Firswood",
+    "Warburton",
+    "Dunham",
+    "Baguley",
+)
+ACTIVITIES = (
+    "Walking",
+    "Singing",
+    "Gardening",
+    "Knitting",
+    "Yoga",
+    "Chess",
+    "Football",
+    "Reading",
+    "Cooking",
+    "Painting",
+    "Dance",
+    "Tai Chi",
+    "Bowls",
+    "Cycling",
+    "Swimming",
+    "Pottery",
+    "Quilting",
+    "Drama",
+    "Photography",
+    "Birdwatching",
+    "Bridge",
+    "Scrabble",
+    "Ukulele",
+    "Woodwork",
+    "Baking",
+    "Crochet",
+    "Pilates",
+    "Running",
+    "Tennis",
+    "Badminton",
+)
+KINDS = ("Club", "Group", "Circle", "Society", "Collective", "Network", "Meet-up", "Workshop")
+WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays")
+CATEGORIES = (
+    "walking; physical activity", "music and singing", "gardening and nature",
+    "arts and creativity", "befriending and social groups", "learning and skills",
+    "lunch clubs and food", "mental wellbeing",
+)  # fmt: skip
+HEADER = (
+    "ref", "name", "description", "kind", "strand", "categories", "audiences", "postcode",
+    "address", "phone", "email", "website", "cost", "when", "source",
+)  # fmt: skip
+
+
+def postcodes() -> list[str]:
+    with POSTCODES.open(encoding="utf-8-sig", newline="") as f:
+        return [row["postcode"] for row in csv.DictReader(f)]
+
+
+def write_synthetic_csv(path: Path, rows: int, seed: int = 2024) -> None:
+    """A made-up audit: every row synthetic, placed only by a real Trafford postcode."""
+    rng = random.Random(seed)
+    codes = postcodes()
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        for n in range(1, rows + 1):
+            place, activity = rng.choice(PLACES), rng.choice(ACTIVITIES)
+            day = rng.choice(WEEKDAYS)
+            writer.writerow(
+                (
+                    f"SYN-{n:06d}",
+                    f"Synthetic {place} {activity} {rng.choice(KINDS)} {n}",
+                    f"Synthetic record for benchmarking. A friendly {activity.lower()} "
+                    f"{rng.choice(KINDS).lower()} meeting on {day}; everyone welcome.",
+                    "group",
+                    "access_community_resources",
+                    rng.choice(CATEGORIES),
+                    "adults; older people",
+                    rng.choice(codes),
+                    f"{rng.randint(1, 300)} High Street, {place}",
+                    f"0161 {rng.randint(200, 999)} {rng.randint(1000, 9999)}",
+                    f"group{n}@example.org",
+                    f"https://example.org/groups/{n}",
+                    rng.choice(("free", "low cost", "paid")),
+                    f"{day} 10:00 till 12:00",
+                    "synthetic benchmark",
+                )
+            )
+
+
+PREPARE_DATABASE = """
+import sys
+from assetmap.postcodes import LoadReport, read_postcode_file
+from assetmap.store import connect, initialise
+from assetmap.store import postcodes as postcode_store
+from assetmap.store.assets import transaction
+
+initialise(sys.argv[1])
+db = connect(sys.argv[1])
+with transaction(db):
+    for batch, _ in read_postcode_file(sys.argv[2], LoadReport()):
+        postcode_store.save_postcodes(db, batch)
+db.close()
+"""
+
+
+def prepare_database(path: Path) -> None:
+    """A fresh database with the postcode table loaded by assetmap's own postcode loader.
+
+    It runs in a child process, so that this process stays small: a child's peak memory as
+    the kernel reports it starts from its parent's size at the fork.
+    """
+    subprocess.run([sys.executable, "-c", PREPARE_DATABASE, str(path), str(POSTCODES)], check=True)
+
+
+BARE_FLOOR = """
+import csv, sqlite3, sys
+conn = sqlite3.connect(sys.argv[2])
+with open(sys.argv[1], encoding="utf-8", newline="") as f:
+    rows = csv.reader(f)
+    header = next(rows)
+    conn.execute("CREATE TABLE assets (%s)" % ", ".join('"%s"' % h for h in header))
+    with conn:
+        conn.executemany("INSERT INTO assets VALUES (%s)" % ", ".join("?" * len(header)), rows)
+conn.close()
+"""
+
+
+def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one command in its own process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = process.stderr.read() if process.stderr else ""
+    if process.returncode not in (0,):
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{errors[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def bench(rows: int, work: Path) -> list[tuple[str, float, float]]:
+    data = work / f"synthetic_assets_{rows}.csv"
+    write_synthetic_csv(data, rows)
+    size_mb = data.stat().st_size / 1024**2
+    print(f"\n{rows:,} synthetic rows, {size_mb:.1f} MB: {data}", flush=True)
+    database = work / f"import_{rows}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    prepare_database(database)
+    env = {**os.environ, "ASSETMAP_DB": str(database), "SECRET_KEY": "bench-only"}
+    results = []
+    command = [str(BIN / "assetmap"), "import", str(data), "--yes", "--who", "bench"]
+    print("  $ ASSETMAP_DB=" + str(database) + " " + " ".join(command), flush=True)
+    results.append(("assetmap import", *measure(command, env)))
+    floor_db = work / f"sqlite_utils_{rows}.db"
+    floor_db.unlink(missing_ok=True)
+    results.append(
+        (
+            "sqlite-utils insert --csv",
+            *measure(
+                [str(BIN / "sqlite-utils"), "insert", str(floor_db), "assets", str(data), "--csv"]
+            ),
+        )
+    )
+    bare_db = work / f"bare_{rows}.db"
+    bare_db.unlink(missing_ok=True)
+    results.append(
+        (
+            "csv.reader + executemany",
+            *measure([sys.executable, "-c", BARE_FLOOR, str(data), str(bare_db)]),
+        )
+    )
+    for name, seconds, peak in results:
+        print(f"  {name:28} {seconds:7.2f} s {rows / seconds:10,.0f} rows/s {peak:7.0f} MB peak")
+    full, utils, bare = (r[1] for r in results)
+    print(
+        f"  import is {utils / full:.2f}x the speed of sqlite-utils and {full / bare:.1f}x the "
+        "bare floor's time"
+    )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--keep", type=Path, help="Keep the files in this folder.")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-import-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    try:
+        for rows in args.rows:
+            bench(rows, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

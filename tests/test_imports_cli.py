@@ -1,0 +1,196 @@
+"""`assetmap import` and `assetmap imports list|show|undo|template`, as a coordinator uses them."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from assetmap import create_app
+from assetmap.imports.columns import TEMPLATE_FIELDS
+from assetmap.store import connect
+from tests.test_imports_support import (
+    BAD,
+    ROOT,
+    asset_named,
+    copy_import_db,
+    fingerprint,
+    import_db_template,  # noqa: F401 (a fixture)
+    write_text,
+)
+
+AUDIT = (
+    "Ref,Name,Kind,Strand,Postcode\n"
+    "C1,Sale Sewing Bee,group,access_community_resources,M33 7ZF\n"
+    "C2,Sale Stitchers,grp,access_community_resources,M33 7ZF\n"
+)
+
+
+@pytest.fixture
+def db_path(import_db_template, tmp_path):  # noqa: F811 (the fixture imported above)
+    return copy_import_db(import_db_template, tmp_path / "assetmap.db")
+
+
+@pytest.fixture
+def cli(db_path):
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
+    runner = app.test_cli_runner()
+
+    def run(*args, input=None):
+        return runner.invoke(args=[str(a) for a in args], input=input)
+
+    return run
+
+
+@pytest.fixture
+def audit(tmp_path):
+    return write_text(tmp_path / "sewing.csv", AUDIT)
+
+
+def test_a_dry_run_lists_every_problem_and_changes_nothing(cli, db_path, audit):
+    before = fingerprint(db_path)
+    result = cli("import", audit, "--dry-run")
+    assert result.exit_code == 1  # a row was rejected
+    assert result.output.splitlines() == [
+        "sewing.csv: CSV file, UTF-8, comma-separated; source 'sewing'",
+        "note: 2 rows had no coordinates and were placed from their postcode.",
+        "rejected: row 3, column C (Kind): 'grp' is not a kind; use one of group, activity, "
+        "service, place, volunteering",
+        "Preview, nothing changed: 1 new, 0 changed, 0 unchanged, 1 rejected, 0 possible "
+        "duplicates",
+    ]
+    assert fingerprint(db_path) == before
+
+
+def test_the_coordinator_is_asked_before_anything_is_imported(cli, db_path, audit):
+    before = fingerprint(db_path)
+    declined = cli("import", audit, input="n\n")
+    assert "Import 1 new and 0 changed assets? [y/N]: n" in declined.output
+    assert declined.output.endswith("Nothing was changed.\n")
+    assert fingerprint(db_path) == before
+    accepted = cli("import", audit, input="y\n")
+    assert accepted.output.splitlines()[-1] == (
+        "Imported as run 1: 1 new, 0 changed, 0 unchanged, 1 rejected, 0 possible duplicates. "
+        "To undo it: assetmap imports undo 1"
+    )
+    db = connect(db_path)
+    assert asset_named(db, "Sewing Bee")["source"] == "sewing"
+    db.close()
+
+
+def test_yes_imports_at_once_and_json_gives_the_summary_for_scripts(cli, audit):
+    result = cli("import", audit, "--yes", "--json", "--source", "sewing-audit")
+    assert result.exit_code == 1
+    summary = json.loads(result.output)
+    assert summary["counts"] == {
+        "rows": 2,
+        "new": 1,
+        "changed": 0,
+        "unchanged": 0,
+        "rejected": 1,
+        "possible_duplicates": 0,
+        "with_warnings": 0,
+    }
+    assert (summary["applied"], summary["run_id"], summary["source"]) == (True, 1, "sewing-audit")
+    assert summary["problems"] == [
+        {
+            "level": "error",
+            "row": 3,
+            "column": "Kind",
+            "letter": "C",
+            "value": "grp",
+            "message": "'grp' is not a kind; use one of group, activity, service, place, "
+            "volunteering",
+            "unit": "row",
+        }
+    ]
+    again = json.loads(cli("import", audit, "--yes", "--json", "--source", "sewing-audit").output)
+    assert again["counts"]["unchanged"] == 1 and again["counts"]["new"] == 0
+
+
+def test_json_without_yes_is_a_dry_run(cli, db_path, audit):
+    before = fingerprint(db_path)
+    summary = json.loads(cli("import", audit, "--json").output)
+    assert summary["applied"] is False and summary["run_id"] is None
+    assert fingerprint(db_path) == before
+
+
+def test_a_refused_file_says_why_in_words_and_as_json(cli):
+    result = cli("import", BAD / "missing_name_column.csv", "--yes")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: missing_name_column.csv has no column for the name, which every asset needs. "
+        "Rename the column that holds it to name (the template's heading), or name it in a "
+        'mapping file ([columns] "Your heading" = "name"). The file\'s columns are: A (Ref), '
+        "B (Group), C (Kind), D (Strand), E (Postcode).\n"
+    )
+    as_json = cli("import", BAD / "empty.csv", "--json")
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.output) == {
+        "file": "empty.csv",
+        "refused": "empty.csv is empty (0 bytes). Check that the spreadsheet was saved before "
+        "it was exported, and choose the file again",
+    }
+
+
+def test_a_mapping_file_with_a_mistake_is_refused_before_the_file_is_read(cli, tmp_path, audit):
+    mapping = write_text(tmp_path / "map.toml", "[defaults]\nstrand = 'health'\n")
+    result = cli("import", audit, "--mapping", mapping, "--dry-run")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: the mapping file map.toml [defaults]: strand: 'health' is not a strand; use one "
+        "of strengthening_communities, volunteer_peer_roles, collaborations_partnerships, "
+        "access_community_resources\n"
+    )
+
+
+def test_rejected_rows_can_be_written_to_a_csv_to_fix(cli, tmp_path, audit):
+    out = tmp_path / "fix-these.csv"
+    cli("import", audit, "--dry-run", "--rejected", out)
+    with out.open(encoding="utf-8", newline="") as f:
+        assert list(csv.reader(f)) == [
+            ["error", "Ref", "Name", "Kind", "Strand", "Postcode"],
+            [
+                "Kind: 'grp' is not a kind; use one of group, activity, service, place, "
+                "volunteering",
+                "C2",
+                "Sale Stitchers",
+                "grp",
+                "access_community_resources",
+                "M33 7ZF",
+            ],
+        ]
+
+
+def test_runs_can_be_listed_shown_and_undone(cli, db_path, audit, tmp_path):
+    cli("import", audit, "--yes", "--who", "jo@example.org")
+    listed = cli("imports", "list").output
+    assert " jo@example.org sewing.csv (source sewing): 1 new, 0 changed, 0 unchanged, " in listed
+    shown = cli("imports", "show", "1", "--rejected", tmp_path / "rejected.csv").output
+    assert "row 3, column C (Kind): 'grp' is not a kind" in shown
+    assert shown.endswith(f"wrote 1 rejected rows to {tmp_path / 'rejected.csv'}\n")
+    undone = cli("imports", "undo", "1", "--yes")
+    assert undone.output == "Undid run 1: 1 asset removed, 0 restored.\n"
+    db = connect(db_path)
+    assert asset_named(db, "Sewing Bee") is None
+    db.close()
+    again = cli("imports", "undo", "1", "--yes")
+    assert again.exit_code == 1
+    assert again.output.startswith("Error: import run 1 was already undone by cli:")
+    missing = cli("imports", "undo", "99", "--yes")
+    assert missing.output == "Error: there is no import run 99\n"
+
+
+def test_the_template_command_writes_the_documented_template(cli, tmp_path):
+    out = tmp_path / "template.csv"
+    cli("imports", "template", out)
+    assert out.read_text() == (ROOT / "docs" / "import-template.csv").read_text()
+    assert out.read_text().strip().split(",") == list(TEMPLATE_FIELDS)
+
+
+def test_an_uninitialised_database_is_named_not_a_traceback(tmp_path, audit):
+    app = create_app({"ASSETMAP_DB": str(tmp_path / "new.db"), "SECRET_KEY": "test-only"})
+    result = app.test_cli_runner().invoke(args=["import", str(audit), "--dry-run"])
+    assert result.exit_code == 1
+    assert result.output == "Error: the database is not set up yet: run `assetmap init` first\n"

@@ -1,0 +1,445 @@
+"""A coordinator's imports, end to end through the pipeline: preview, import, import again,
+update, undo, and what happens when an import fails part-way."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assetmap import imports
+from assetmap.formats import write_csv
+from assetmap.imports import ImportFileError, ImportOptions
+from assetmap.imports import pipeline as pipeline_module
+from assetmap.imports.cleaning import RowCleaner
+from assetmap.imports.columns import plan_columns
+from assetmap.imports.mapping import Mapping, parse_mapping
+from assetmap.imports.readers import SourceRow
+from assetmap.store import assets as asset_store
+from assetmap.store import connect
+from assetmap.store import imports as store
+from tests.test_imports_support import (
+    asset_named,
+    copy_import_db,
+    fingerprint,
+    import_db_template,  # noqa: F401 (a fixture)
+    write_text,
+)
+
+AUDIT = (
+    "Ref,Group name,Type of asset,Strand,Post Code,Phone,Notes\n"
+    "A1,Sale Striders,group,access_community_resources,M33 7ZF,0161 912 1000,Meets at the gate\n"
+    "A2,Urmston Knit and Natter,group,strengthening_communities,M41 0TJ,0161 912 2000,\n"
+    "A3,Stretford Men's Shed,place,access_community_resources,M32 9BD,,Tools provided\n"
+)
+
+
+@pytest.fixture
+def db_path(import_db_template, tmp_path):  # noqa: F811 (the fixture imported above)
+    return copy_import_db(import_db_template, tmp_path / "assetmap.db")
+
+
+@pytest.fixture
+def db(db_path):
+    database = connect(db_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def audit(tmp_path):
+    return write_text(tmp_path / "trafford-audit.csv", AUDIT)
+
+
+def apply(db, path, tmp_path, **options):
+    return imports.apply(
+        db,
+        path,
+        ImportOptions(**options),
+        who="coordinator@example.org",
+        archive_dir=tmp_path / "a",
+    )
+
+
+def test_a_preview_shows_what_would_change_and_changes_nothing(db, db_path, audit):
+    before = fingerprint(db_path)
+    report = imports.preview(db, audit)
+    assert report.summary() == "3 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates"
+    assert report.applied is False and report.run_id is None
+    assert fingerprint(db_path) == before
+
+
+def test_importing_the_same_audit_twice_changes_nothing_the_second_time(db, audit, tmp_path):
+    first = apply(db, audit, tmp_path)
+    assert first.summary() == "3 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates"
+    history_before = db.conn.execute("SELECT count(*) FROM asset_history").fetchone()[0]
+    second = apply(db, audit, tmp_path)
+    assert second.summary() == "0 new, 0 changed, 3 unchanged, 0 rejected, 0 possible duplicates"
+    assert db.conn.execute("SELECT count(*) FROM asset_history").fetchone()[0] == history_before
+
+
+def test_a_newer_audit_updates_each_asset_by_its_ref_field_by_field(db, audit, tmp_path):
+    apply(db, audit, tmp_path)
+    newer = write_text(
+        tmp_path / "trafford-audit.csv",
+        AUDIT.replace("0161 912 1000", "0161 912 9999").replace("Sale Striders", "Sale Strollers"),
+    )
+    report = apply(db, newer, tmp_path)
+    assert report.summary() == "0 new, 1 changed, 2 unchanged, 0 rejected, 0 possible duplicates"
+    (change,) = report.changes
+    assert (change.row, change.name) == (2, "Sale Strollers")
+    assert change.fields == [
+        ("Name", "Sale Striders", "Sale Strollers"),
+        ("Phone", "0161 912 1000", "0161 912 9999"),
+    ]
+    latest = asset_store.history(db, change.asset_id)[0]
+    assert latest["reason"] == f"import run {report.run_id}: trafford-audit.csv"
+    assert latest["changed_by"] == "coordinator@example.org"
+
+
+def test_a_row_without_a_ref_updates_the_asset_with_its_name_and_postcode(db, tmp_path):
+    before = asset_store.get_asset(db, "sale-walking-group")
+    audit = write_text(
+        tmp_path / "phones.csv",
+        "Name,Kind,Strand,Postcode,Phone\n"
+        "SALE WALKING GROUP.,group,access_community_resources,m33 7zf,0161 912 4444\n",
+    )
+    report = apply(db, audit, tmp_path)
+    assert report.summary() == "0 new, 1 changed, 0 unchanged, 0 rejected, 0 possible duplicates"
+    after = asset_store.get_asset(db, "sale-walking-group")
+    assert after["phone"] == "0161 912 4444"
+    # The file's columns replace their fields; everything else, and the position someone set
+    # by hand (the file only has a postcode), stays as it was.
+    assert after["name"] == "SALE WALKING GROUP."
+    unchanged = {k: v for k, v in before.items() if k not in ("phone", "name")}
+    assert {k: after[k] for k in unchanged} == unchanged
+
+
+def test_unrecognised_columns_are_kept_with_each_row_not_dropped(db, audit, tmp_path):
+    report = apply(db, audit, tmp_path)
+    assert report.notes == [
+        "Not imported into any field, kept as extra information with each row: G (Notes). To "
+        "import one into a field, rename its heading (see the template) or name it in a "
+        "mapping file."
+    ]
+    striders = asset_named(db, "Striders")
+    assert store.extra_for_asset(db, striders["id"]) == {"Notes": "Meets at the gate"}
+
+
+def test_each_import_is_recorded_with_who_when_the_file_and_its_hash(db, audit, tmp_path):
+    report = apply(db, audit, tmp_path)
+    run = store.get_run(db, report.run_id)
+    assert run["imported_by"] == "coordinator@example.org"
+    assert run["file_name"] == "trafford-audit.csv"
+    assert run["sha256"] == pipeline_module.file_sha256(audit)
+    assert run["source"] == "trafford-audit"
+    assert (run["row_count"], run["new_count"], run["rejected_count"]) == (3, 3, 0)
+    assert run["imported_at"].endswith("Z")
+    archived = tmp_path / "a" / run["archived_as"]
+    assert archived.read_bytes() == audit.read_bytes()
+
+
+def test_undo_removes_what_an_import_added_and_restores_what_it_changed(db, audit, tmp_path):
+    original = asset_store.get_asset(db, "sale-walking-group")
+    write_text(
+        audit,
+        AUDIT + "A4,Sale Walking Group,group,access_community_resources,M33 7ZF,0161 000 0000,\n",
+    )
+    # A4 has a ref, so it is a new asset (flagged as a possible duplicate of the one listed).
+    first = apply(db, audit, tmp_path)
+    assert first.summary() == "4 new, 0 changed, 0 unchanged, 0 rejected, 1 possible duplicate"
+    by_name = write_text(
+        tmp_path / "by-name.csv",
+        "Name,Kind,Strand,Postcode,Cost\n"
+        "Stretford Peer Support,group,volunteer_peer_roles,M32 9BD,paid\n",
+    )
+    second = apply(db, by_name, tmp_path)
+    assert second.changed == 1
+    result = store.undo_run(db, second.run_id, who="coordinator@example.org")
+    assert result.summary() == "0 assets removed, 1 restored"
+    assert asset_store.get_asset(db, "stretford-peer-support")["cost"] == "free"
+    result = store.undo_run(db, first.run_id, who="coordinator@example.org")
+    assert result.summary() == "4 assets removed, 0 restored"
+    assert asset_named(db, "Striders") is None
+    assert asset_store.get_asset(db, "sale-walking-group") == original
+    assert store.get_run(db, first.run_id)["undone_by"] == "coordinator@example.org"
+
+
+def test_undo_is_refused_when_someone_has_changed_an_asset_since(db, audit, tmp_path):
+    report = apply(db, audit, tmp_path)
+    striders = asset_named(db, "Striders")
+    asset_store.save_asset(db, {**striders, "cost": "free"}, who="editor@example.org")
+    with pytest.raises(store.UndoRefused) as refused:
+        store.undo_run(db, report.run_id, who="coordinator@example.org")
+    assert str(refused.value) == (
+        f"1 of the assets this import added or changed has been changed again since "
+        f"({striders['id']}). Undoing the import would undo those changes too; check them, "
+        "then undo anyway if that is what you want"
+    )
+    result = store.undo_run(db, report.run_id, who="coordinator@example.org", force=True)
+    assert result.summary() == "3 assets removed, 0 restored, 1 with later changes undone too"
+    with pytest.raises(store.UndoRefused) as again:
+        store.undo_run(db, report.run_id, who="coordinator@example.org")
+    assert str(again.value).startswith(
+        f"import run {report.run_id} was already undone by coordinator@example.org at "
+    )
+    # Nothing is lost: the later edit is still in the asset's history.
+    assert [c["changed_by"] for c in asset_store.history(db, striders["id"])] == [
+        "coordinator@example.org",
+        "editor@example.org",
+        "coordinator@example.org",
+    ]
+
+
+def test_an_import_that_fails_part_way_leaves_the_database_exactly_as_it_was(
+    db, db_path, tmp_path, monkeypatch
+):
+    rows = "".join(
+        f"R{n},Club {n},group,access_community_resources,M33 7ZF,,\n" for n in range(1200)
+    )
+    big = write_text(tmp_path / "big.csv", AUDIT.split("\n")[0] + "\n" + rows)
+    before = fingerprint(db_path)
+    real_write = store.write_rows
+    calls = []
+
+    def write_then_fail(*args, **kwargs):
+        calls.append(1)
+        real_write(*args, **kwargs)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "write_rows", write_then_fail)
+    with pytest.raises(OSError):
+        apply(db, big, tmp_path)
+    assert len(calls) == 2
+    assert fingerprint(db_path) == before
+    assert not any((tmp_path / "a").iterdir())  # the archived copy went too
+
+
+KILL_PART_WAY = """
+import os, signal, sys
+from pathlib import Path
+from assetmap import imports
+from assetmap.store import connect
+from assetmap.store import imports as store
+
+real_write = store.write_rows
+calls = []
+
+def write_then_die(*args, **kwargs):
+    real_write(*args, **kwargs)
+    calls.append(1)
+    if len(calls) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+store.write_rows = write_then_die
+imports.apply(connect(sys.argv[1]), Path(sys.argv[2]), who="tests")
+"""
+
+
+def test_an_import_killed_part_way_leaves_the_database_as_it_was(db_path, tmp_path):
+    rows = "".join(
+        f"R{n},Club {n},group,access_community_resources,M33 7ZF,,\n" for n in range(1200)
+    )
+    big = write_text(tmp_path / "big.csv", AUDIT.split("\n")[0] + "\n" + rows)
+    before = fingerprint(db_path)
+    finished = subprocess.run(
+        [sys.executable, "-c", KILL_PART_WAY, str(db_path), str(big)], capture_output=True
+    )
+    assert finished.returncode == -signal.SIGKILL
+    assert fingerprint(db_path) == before
+
+
+def test_imported_assets_are_in_the_search_indexes_as_the_triggers_would_put_them(
+    db, audit, tmp_path
+):
+    trigger = "SELECT sql FROM sqlite_master WHERE name = 'assets_after_insert'"
+    before = db.conn.execute(trigger).fetchone()[0]
+    apply(db, audit, tmp_path)
+    assert db.conn.execute(trigger).fetchone()[0] == before
+    db.conn.execute("INSERT INTO assets_fts (assets_fts) VALUES ('integrity-check')")
+    found = db.conn.execute(
+        "SELECT a.name FROM assets_fts JOIN assets AS a ON a.rid = assets_fts.rowid "
+        "WHERE assets_fts MATCH 'knit'"
+    ).fetchall()
+    assert [row[0] for row in found] == ["Urmston Knit and Natter"]
+    missing = db.conn.execute(
+        "SELECT count(*) FROM assets AS a LEFT JOIN assets_rtree AS r ON r.rid = a.rid "
+        "WHERE r.rid IS NULL OR abs(r.min_lon - a.lon) > 1e-5 OR abs(r.min_lat - a.lat) > 1e-5"
+    ).fetchone()[0]
+    assert missing == 0
+
+
+def test_the_rejected_rows_csv_can_be_fixed_and_imported(db, tmp_path):
+    audit = write_text(
+        tmp_path / "audit.csv",
+        "Ref,Name,Kind,Strand,Postcode,Phone\n"
+        'B1,=HYPERLINK("x"),group,access_community_resources,M33 7ZF,+44 161 912 3000\n'
+        "B2,Sale Singers,choir,access_community_resources,M33 7ZF,\n"
+        "B3,Sale Poets,group,access_community_resources,M33 7ZF,\n",
+    )
+    out = io.StringIO()
+    report = imports.apply(db, audit, who="tests", rejected=out)
+    assert report.summary() == "1 new, 0 changed, 0 unchanged, 2 rejected, 0 possible duplicates"
+    rejected = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rejected == [
+        ["error", "Ref", "Name", "Kind", "Strand", "Postcode", "Phone"],
+        [
+            "Name: '=HYPERLINK(\"x\")' is a spreadsheet formula, not a value. In the spreadsheet, "
+            "copy the column and paste it back with Paste Special > Values only, then save and "
+            "import again",
+            "B1",
+            '\'=HYPERLINK("x")',
+            "group",
+            "access_community_resources",
+            "M33 7ZF",
+            "'+44 161 912 3000",
+        ],
+        [
+            "Kind: 'choir' is not a kind; use one of group, activity, service, place, volunteering",
+            "B2",
+            "Sale Singers",
+            "choir",
+            "access_community_resources",
+            "M33 7ZF",
+            "",
+        ],
+    ]
+    rejected[1][2] = "Sale Scribblers"
+    rejected[2][3] = "group"
+    fixed = tmp_path / "fixed.csv"
+    with fixed.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rejected)
+    again = imports.apply(db, fixed, ImportOptions(source="audit"), who="tests")
+    assert again.summary() == "2 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates"
+    assert asset_named(db, "Scribblers")["phone"] == "+44 161 912 3000"
+
+
+def test_an_exported_csv_edited_in_one_cell_changes_one_asset(db, tmp_path):
+    exported = tmp_path / "export.csv"
+    with exported.open("w", encoding="utf-8", newline="") as f:
+        write_csv(asset_store.iter_assets(db), f)
+    report = imports.preview(db, exported)
+    assert report.summary() == "0 new, 0 changed, 7 unchanged, 0 rejected, 0 possible duplicates"
+    exported.write_text(
+        exported.read_text().replace("Altrincham Library", "Altrincham Library & Hub")
+    )
+    report = imports.preview(db, exported)
+    assert report.summary() == "0 new, 1 changed, 6 unchanged, 0 rejected, 0 possible duplicates"
+    assert report.changes[0].fields == [("Name", "Altrincham Library", "Altrincham Library & Hub")]
+
+
+def test_two_rows_with_similar_names_close_together_are_both_kept_and_flagged(db, tmp_path):
+    audit = write_text(
+        tmp_path / "pairs.csv",
+        "Ref,Name,Kind,Strand,Latitude,Longitude\n"
+        "P1,Timperley Tuesday Walkers,group,access_community_resources,53.3950,-2.3200\n"
+        "P2,Timperley Walkers Tuesday,group,access_community_resources,53.3953,-2.3202\n"
+        "P3,Timperley Tuesday Walkers,group,access_community_resources,53.4200,-2.3200\n",
+    )
+    report = apply(db, audit, tmp_path)
+    assert report.summary() == "3 new, 0 changed, 0 unchanged, 0 rejected, 1 possible duplicate"
+    assert [str(p) for p in report.problems] == [
+        "row 3, column B (Name): may be the same as row 2 of this file, 36 m away with a similar "
+        "name. Both are added and flagged: check them, and archive one if they are the same"
+    ]
+    flagged = list(store.run_rows(db, report.run_id, outcomes=(store.NEW,)))
+    assert [r["duplicate_of"] for r in flagged] == [None, "row 2", None]
+
+
+def test_a_file_placed_only_by_postcodes_needs_the_postcode_table(tmp_path, audit):
+    from tests.conftest import load_sample
+
+    load_sample(tmp_path / "empty.db")
+    db = connect(tmp_path / "empty.db")
+    try:
+        with pytest.raises(ImportFileError) as refused:
+            imports.preview(db, audit)
+    finally:
+        db.close()
+    assert str(refused.value) == (
+        "has no coordinates (no lat and lon, or easting and northing, columns), so each asset "
+        "would be placed from its postcode, but no postcodes have been loaded yet. An "
+        "administrator can load them with `assetmap postcodes load FILE`; or add lat and lon "
+        "columns to the file"
+    )
+
+
+def test_a_file_that_changed_after_its_preview_is_not_imported(db, audit, tmp_path):
+    report = imports.preview(db, audit)
+    write_text(audit, AUDIT.replace("Sale Striders", "Sale Sprinters"))
+    with pytest.raises(ImportFileError) as refused:
+        imports.apply(db, audit, who="tests", expected_sha256=report.sha256)
+    assert str(refused.value) == (
+        "is not the file that was previewed (it has changed since); preview it again"
+    )
+
+
+def test_worker_processes_give_exactly_the_same_result_as_one_process(db, tmp_path):
+    rows = "".join(
+        f"W{n},Club number {n},group,access_community_resources,M33 7ZF,,\n" for n in range(700)
+    )
+    audit = write_text(tmp_path / "many.csv", AUDIT.split("\n")[0] + "\n" + rows + AUDIT[60:])
+    one = imports.preview(db, audit, ImportOptions(workers=1))
+    two = imports.preview(db, audit, ImportOptions(workers=2, parallel_min_bytes=0))
+    assert json.dumps(two.to_json()) == json.dumps(one.to_json())
+
+
+def test_a_mapping_file_names_columns_sets_defaults_and_empty_markers(db, tmp_path):
+    audit = write_text(
+        tmp_path / "odd.csv",
+        "Group called,Where,Filled in by\nSale Scrabble,M33 7ZF,Jo\nSale Sketchers,TBC,Sam\n",
+    )
+    mapping = parse_mapping(
+        {
+            "source": "scrabble-audit",
+            "columns": {"Group called": "name", "Where": "postcode", "Filled in by": "ignore"},
+            "defaults": {"kind": "group", "strand": "access_community_resources"},
+            "empty": {"also": ["TBC"]},
+        }
+    )
+    report = imports.preview(db, audit, ImportOptions(mapping=mapping))
+    assert report.source == "scrabble-audit"
+    assert [str(p) for p in report.problems] == [
+        "row 3, column B (Where): has no position; give lat and lon, or a postcode to place it from"
+    ]
+    assert [c["feeds"] for c in report.columns] == ["name", "postcode", "ignored"]
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.sampled_from(["NA", "=1+1", "'=x", "53,42", "-2.3", "M33 7ZF", "0", "\u00a0", "<p>x</p>"]),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(CELLS, max_size=12))
+def test_no_row_of_cells_whatever_it_holds_makes_cleaning_raise(cells):
+    headers = [
+        "Name", "Kind", "Strand", "Postcode", "Lat", "Lon", "Phone", "Email", "Website", "Cost",
+        "Categories", "Age range",
+    ]  # fmt: skip
+    cleaner = RowCleaner(plan_columns(headers, Mapping()), Mapping(), source="fuzz")
+    row = cleaner.clean(SourceRow(2, cells))
+    assert row.blank or row.record is not None or row.problems
+
+
+def test_geodata_reading_errors_never_escape_as_tracebacks(db, tmp_path):
+    junk = tmp_path / "junk.gpkg"
+    junk.write_bytes(b"SQLite format 3\x00" + os.urandom(2000))
+    with pytest.raises(ImportFileError) as refused:
+        imports.preview(db, junk)
+    assert str(refused.value) == (
+        "could not be read as a GeoPackage: it may be damaged. Export it again from the GIS"
+    )

@@ -1,0 +1,75 @@
+"""Helpers for the import tests (this module has no tests of its own).
+
+A database with the sample assets of tests/conftest.py and Trafford's postcode table, built once
+per session and copied for each test, and a way to see that a database is exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assetmap.postcodes import LoadReport, read_postcode_file
+from assetmap.store import connect
+from assetmap.store import postcodes as postcode_store
+from assetmap.store.assets import AssetFilter, list_assets, transaction
+from tests.conftest import load_sample
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTCODES = ROOT / "data" / "postcodes" / "trafford_postcodes_onspd_2022-06_lsoa11.csv"
+BAD = ROOT / "tests" / "data" / "bad_imports"
+
+
+def build_import_db(path: Path) -> Path:
+    """The sample assets and every Trafford postcode, checkpointed into one file."""
+    load_sample(path)
+    db = connect(path)
+    try:
+        with transaction(db):
+            for batch, _ in read_postcode_file(POSTCODES, LoadReport()):
+                postcode_store.save_postcodes(db, batch)
+        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def import_db_template(tmp_path_factory) -> Path:
+    return build_import_db(tmp_path_factory.mktemp("template") / "assetmap.db")
+
+
+def copy_import_db(template: Path, target: Path) -> Path:
+    shutil.copyfile(template, target)
+    return target
+
+
+def fingerprint(path: Path) -> str:
+    """A hash of every row of every table (assets, history, indexes, import runs)."""
+    db = connect(path)
+    try:
+        digest = hashlib.sha256()
+        for line in db.conn.iterdump():
+            digest.update(line.encode())
+        return digest.hexdigest()
+    finally:
+        db.close()
+
+
+def asset_named(db, name: str) -> dict | None:
+    """The one asset whose name contains `name` (archived and closed ones too)."""
+    found, total = list_assets(
+        db,
+        AssetFilter(include_closed=True, include_archived=True, name_contains=name),
+        limit=2,
+    )
+    assert total <= 1, f"{total} assets are named like {name!r}"
+    return found[0] if found else None
+
+
+def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
