@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from assetmap import accounts, permissions
 from assetmap.store import users as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
+from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-class CsrfOnlyForm(FlaskForm):
-    """Inputs are written in the template; this carries the CSRF token."""
 
 
 def _render(status: int = 200, error: str | None = None, email: str = "", new_password=None):

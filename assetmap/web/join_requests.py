@@ -7,19 +7,15 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from assetmap import mail, self_referral
 from assetmap.store import assets as asset_store
 from assetmap.store import self_referrals as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
+from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("join_requests", __name__)
-
-
-class CsrfOnlyForm(FlaskForm):
-    """Inputs are written in the template; this carries the CSRF token."""
 
 
 def _joinable(asset_id: str) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from assetmap import asset_form, history, taxonomy
 from assetmap.loading import default_id
@@ -13,14 +12,11 @@ from assetmap.store import assets as store
 from assetmap.validation import validate_asset
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
+from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
 PAGE_SIZE = 100
-
-
-class CsrfOnlyForm(FlaskForm):
-    """The asset form's inputs are made from assetmap.fields; this adds its CSRF token."""
 
 
 def _asset_or_404(asset_id: str) -> dict:

@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from assetmap import describe, plans, referrals
 from assetmap.maps import build_plan_map
@@ -26,12 +25,9 @@ from assetmap.store import plans as store
 from assetmap.store import referrals as referral_store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
+from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("plans", __name__)
-
-
-class CsrfOnlyForm(FlaskForm):
-    """Inputs are written in the templates; this carries the CSRF token."""
 
 
 def _allow_names() -> bool:

@@ -13,7 +13,7 @@ from assetmap.store import assets as store
 from assetmap.store import plans as plan_store
 from assetmap.web.db import get_db
 from assetmap.web.guard import can, requires
-from assetmap.web.manage import CsrfOnlyForm
+from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("public", __name__)
 

@@ -12,10 +12,16 @@ from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
+
+
+class CsrfOnlyForm(FlaskForm):
+    """For forms whose inputs the templates write themselves (many are made from
+    assetmap.fields): this checks and renders just their CSRF token."""
 
 
 def csp_nonce() -> str:
@@ -92,4 +98,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
 
-__all__ = ["CSRFError", "csrf", "init_app"]
+__all__ = ["CSRFError", "CsrfOnlyForm", "csrf", "init_app"]

@@ -129,3 +129,18 @@ def page(browser, live_server):
     page = watched_page(browser, live_server)
     yield page
     page.context.close()
+
+
+def signed_in_page(browser, base_url: str, role: str, next_path: str):
+    """A watched page signed in, through the sign-in form, as the live server's account of
+    that role (made when absent), and sent on to `next_path`."""
+    from tests.conftest import ROLE_EMAILS, TEST_PASSWORD, add_user
+
+    add_user(LIVE_DB["path"], role)
+    page = watched_page(browser, base_url)
+    page.goto(f"{base_url}/login?next={next_path}")
+    page.fill("#email", ROLE_EMAILS[role])
+    page.fill("#password", TEST_PASSWORD)
+    page.click("form.stacked-form button[type=submit]")
+    page.wait_for_url(f"**{next_path}")
+    return page

@@ -6,8 +6,7 @@ import io
 
 import pytest
 
-from tests.browser.conftest import LIVE_DB, watched_page
-from tests.conftest import TEST_PASSWORD, add_user
+from tests.browser.conftest import signed_in_page, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -15,12 +14,7 @@ pytestmark = pytest.mark.browser
 def test_a_plan_opens_from_its_link_and_prints_on_a4(browser, live_server):
     from pypdf import PdfReader
 
-    add_user(LIVE_DB["path"], "link_worker")
-    worker = watched_page(browser, live_server)
-    worker.goto(live_server + "/login?next=/assets/sale-walking-group")
-    worker.fill("#email", "linkworker@example.org")
-    worker.fill("#password", TEST_PASSWORD)
-    worker.click("form.stacked-form button[type=submit]")
+    worker = signed_in_page(browser, live_server, "link_worker", "/assets/sale-walking-group")
     worker.fill("#new-plan-ref", "SP-PRINT-1")
     worker.get_by_role("button", name="Start a plan").click()
     worker.fill("textarea[name=note]", "Ask for Sam at the gate")

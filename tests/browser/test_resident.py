@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import watched_page
-from tests.conftest import TEST_PASSWORD, add_user
+from tests.browser.conftest import signed_in_page, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -87,15 +86,7 @@ def test_a_resident_asks_to_join_from_the_map_and_the_coordinator_sees_it(
     page.wait_for_selector("text=Your request has been sent")
     assert page.watch.errors == []
 
-    from tests.browser.conftest import LIVE_DB
-
-    add_user(LIVE_DB["path"], "coordinator")
-    coordinator = watched_page(browser, live_server)
-    coordinator.goto(live_server + "/login?next=/manage/requests-to-join")
-    coordinator.fill("#email", "coordinator@example.org")
-    coordinator.fill("#password", TEST_PASSWORD)
-    coordinator.click("form.stacked-form button[type=submit]")
-    coordinator.wait_for_selector("text=Requests to join")
+    coordinator = signed_in_page(browser, live_server, "coordinator", "/manage/requests-to-join")
     assert "Robin Resident" in coordinator.text_content("main")
     coordinator.context.close()
 
