@@ -40,7 +40,7 @@ def _values(args: Mapping[str, Sequence[str]], name: str) -> list[str]:
     return values
 
 
-def _slugs(args, name: str, terms, what: str) -> tuple[str, ...]:
+def parse_slugs(args, name: str, terms, what: str) -> tuple[str, ...]:
     allowed = [t.slug for t in terms]
     chosen = _values(args, name)
     unknown = [v for v in chosen if v not in allowed]
@@ -52,7 +52,7 @@ def _slugs(args, name: str, terms, what: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chosen))
 
 
-def _integer(args, name: str, default: int, low: int, high: int | None = None) -> int:
+def parse_integer(args, name: str, default: int, low: int, high: int | None = None) -> int:
     values = args.get(name) or []
     if not values or values[-1].strip() == "":
         return default
@@ -122,16 +122,18 @@ def parse_asset_listing(args: Mapping[str, Sequence[str]]) -> tuple[AssetFilter,
     bbox_values = args.get("bbox") or []
     bbox = parse_bbox(bbox_values[-1]) if bbox_values and bbox_values[-1].strip() else None
     listing = AssetFilter(
-        strands=_slugs(args, "strand", taxonomy.STRANDS, "a strand"),
-        kinds=_slugs(args, "kind", taxonomy.KINDS, "a kind"),
+        strands=parse_slugs(args, "strand", taxonomy.STRANDS, "a strand"),
+        kinds=parse_slugs(args, "kind", taxonomy.KINDS, "a kind"),
         bbox=bbox,
-        categories=_slugs(args, "category", taxonomy.CATEGORIES, "a category"),
-        accessibility=_slugs(args, "accessible", taxonomy.ACCESSIBILITY, "an accessibility need"),
-        days=_slugs(args, "day", taxonomy.DAYS, "a day"),
+        categories=parse_slugs(args, "category", taxonomy.CATEGORIES, "a category"),
+        accessibility=parse_slugs(
+            args, "accessible", taxonomy.ACCESSIBILITY, "an accessibility need"
+        ),
+        days=parse_slugs(args, "day", taxonomy.DAYS, "a day"),
         free=parse_flag(args, "free"),
     )
     page = Page(
-        limit=_integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        offset=_integer(args, "offset", 0, 0),
+        limit=parse_integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        offset=parse_integer(args, "offset", 0, 0),
     )
     return listing, page

@@ -45,7 +45,7 @@ from assetmap.postcodes import (
 )
 
 # The listing's parameter readers, so that both read lists and numbers alike.
-from assetmap.queries import ParameterError, _integer, _slugs, parse_flag
+from assetmap.queries import ParameterError, parse_flag, parse_integer, parse_slugs
 from assetmap.schedules import NextSession, TimeWindow
 from assetmap.store import search as store
 from assetmap.store.search import Box, Circle, Conditions
@@ -304,7 +304,7 @@ def parse_search(args: Mapping[str, Sequence[str]]) -> SearchQuery:
     order = _last(args, "order").lower() or "distance"
     if order not in ORDERS:
         raise ParameterError("order", f"{order!r} is not an order; use distance or relevance")
-    offset = _integer(args, "offset", 0, 0)
+    offset = parse_integer(args, "offset", 0, 0)
     if offset > MAX_OFFSET:
         raise ParameterError("offset", f"must be at most {MAX_OFFSET}; narrow the search instead")
     return SearchQuery(
@@ -313,19 +313,21 @@ def parse_search(args: Mapping[str, Sequence[str]]) -> SearchQuery:
         lon=lon,
         radius_km=DEFAULT_RADIUS_KM if radius_km is None else radius_km,
         q=q,
-        strands=_slugs(args, "strand", taxonomy.STRANDS, "a strand"),
-        approaches=_slugs(args, "approach", _APPROACHES, "an approach"),
-        categories=_slugs(args, "category", taxonomy.CATEGORIES, "a category"),
-        audiences=_slugs(args, "audience", taxonomy.AUDIENCES, "an audience"),
-        kinds=_slugs(args, "kind", taxonomy.KINDS, "a kind"),
-        accessibility=_slugs(args, "accessible", taxonomy.ACCESSIBILITY, "an accessibility need"),
-        age=_integer(args, "age", None, 0, 120),  # type: ignore[arg-type]
-        days=_slugs(days, "day", taxonomy.DAYS, "a day of the week"),
+        strands=parse_slugs(args, "strand", taxonomy.STRANDS, "a strand"),
+        approaches=parse_slugs(args, "approach", _APPROACHES, "an approach"),
+        categories=parse_slugs(args, "category", taxonomy.CATEGORIES, "a category"),
+        audiences=parse_slugs(args, "audience", taxonomy.AUDIENCES, "an audience"),
+        kinds=parse_slugs(args, "kind", taxonomy.KINDS, "a kind"),
+        accessibility=parse_slugs(
+            args, "accessible", taxonomy.ACCESSIBILITY, "an accessibility need"
+        ),
+        age=parse_integer(args, "age", None, 0, 120),  # type: ignore[arg-type]
+        days=parse_slugs(days, "day", taxonomy.DAYS, "a day of the week"),
         time=time,
         free=parse_flag(args, "free"),
         self_referral=parse_flag(args, "self_referral"),
         order=order,
-        limit=_integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        limit=parse_integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         offset=offset,
     )
 

@@ -13,10 +13,13 @@ starting "synthetic-", so it can never be mistaken for real data.
 The same 1,000 random queries run against every engine: a centre drawn from the same mix of
 towns and countryside (people live where assets are), a radius of 1 to 10 km, the nearest 50
 with the total count; half with a keyword (a topic word such as "gardening"), half with a
-strand filter. The engines:
+strand filter. The engines take turns query by query after 50 untimed warm-up queries each,
+so that whatever else the machine does slows them alike:
 
-- `assetmap`: `assetmap.search.search` on the SQLite database (R*Tree candidates, exact
-  great-circle distance), in process, fetching the 50 full records as the API would.
+- `assetmap`: `assetmap.search.search` on the SQLite database (candidates from the
+  `assets_nearby` index, exact great-circle distance; see assetmap/store/search.py), in
+  process on one open connection, fetching the 50 full records and their next sessions as
+  the API does.
 - `full scan`: great-circle distance to every asset with numpy, over arrays held in memory
   (positions, strand and the ids matching each keyword, precomputed from the same database;
   no SQL at query time), then the same filters, count and nearest 50. This is the honest
@@ -26,14 +29,18 @@ strand filter. The engines:
   keywords by a `to_tsvector('english', ...)` GIN index with prefix matching (`word:*`). Both
   are asked for sphere distances (`use_spheroid => false`), the model assetmap uses, so that
   the answers compare (it is also PostGIS's quicker mode). Run only when ASSETMAP_BENCH_PG
-  holds a DSN and psycopg is installed (`pip install -e ".[bench]"`).
+  holds a DSN and psycopg is installed (`pip install -e ".[bench]"`); otherwise a line says
+  why it was skipped.
 
-The answers are compared with assetmap's: the full scan must agree exactly (same totals, same
-ids in the same order); PostGIS's sphere is 0.03 m larger and its stemmer is not FTS5's
-porter, so its agreement is reported, not required.
+The answers are compared with assetmap's and the agreement printed: same totals, same ids in
+the same order. (The full scan's distances come from numpy and PostGIS's sphere is 0.03 m
+larger, so an asset within a rounding error of the edge could in principle differ.)
 
-It prints p50 and p95 latency for each engine and size, the ratios of assetmap to each
-baseline, and the peak memory (resident set size) of the process.
+It prints p50 and p95 latency for each engine and size, also for each half of the queries,
+the ratios of each baseline to assetmap, the peak Python memory while searching
+(tracemalloc, in a separate pass) and the process's peak resident memory. At 100,000 assets
+(or the smallest size asked for) it also times GET /api/v1/search end to end through the
+Flask app's test client (`api_end_to_end`).
 
 ## PostGIS on loopback (Debian 12)
 
@@ -47,7 +54,7 @@ baseline, and the peak memory (resident set size) of the process.
         .venv/bin/python scripts/bench_search.py
 
 Stop it afterwards with `pg_ctlcluster 15 bench stop` (`pg_dropcluster 15 bench` removes it).
-The PostgreSQL settings are Debian's defaults, apart from those printed by the script.
+PostgreSQL runs with Debian's default settings; the script prints the ones that matter most.
 """
 
 from __future__ import annotations
@@ -569,17 +576,23 @@ class PostgisEngine:
         pass
 
 
-def time_engine(engine, queries: list[BenchQuery], warm_up: int = 50):
-    """Latencies (seconds) of every query, after an untimed warm-up, and the answers."""
-    for q in queries[:warm_up]:
-        engine.run(q)
-    latencies, answers = [], []
+def time_engines(engines: list, queries: list[BenchQuery], warm_up: int = 50) -> dict:
+    """Each engine's latency (seconds) and answer for every query, after an untimed warm-up.
+
+    The engines take turns query by query, so that anything else the machine is doing in
+    the meantime slows them alike rather than whichever happened to be running.
+    """
+    for engine in engines:
+        for q in queries[:warm_up]:
+            engine.run(q)
+    results = {engine.name: ([], []) for engine in engines}
     for q in queries:
-        started = time.perf_counter()
-        answer = engine.run(q)
-        latencies.append(time.perf_counter() - started)
-        answers.append(answer)
-    return latencies, answers
+        for engine in engines:
+            started = time.perf_counter()
+            answer = engine.run(q)
+            results[engine.name][0].append(time.perf_counter() - started)
+            results[engine.name][1].append(answer)
+    return results
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -642,23 +655,21 @@ def bench_size(n: int, args, queries: list[BenchQuery], pg) -> dict:
     path = ensure_database(args.work, n, args.seed)
     size_mb = path.stat().st_size / 1e6
     print(f"\n== {n:,} synthetic assets ({path.name}, {size_mb:,.0f} MB)")
-    results = {}
-    engine = AssetmapEngine(path)
-    results["assetmap"] = time_engine(engine, queries)
-    engine.close()
-    engine = FullScanEngine(path, queries)
-    results["full scan"] = time_engine(engine, queries, warm_up=5)
-    del engine
+    engines = [AssetmapEngine(path), FullScanEngine(path, queries)]
     if pg is not None:
-        table = ensure_postgis_table(pg, path, n, args.seed)
-        results["postgis"] = time_engine(PostgisEngine(pg, table), queries)
+        engines.append(PostgisEngine(pg, ensure_postgis_table(pg, path, n, args.seed)))
+    results = time_engines(engines, queries)
+    for engine in engines:
+        engine.close()
+    del engines
     reference = results["assetmap"][1]
     totals = sorted(a.total for a in reference)
     print(
         f"   {len(queries):,} queries: median total {totals[len(totals) // 2]:,}, "
         f"95th percentile total {totals[int(len(totals) * 0.95)]:,}"
     )
-    print(f"   {'engine':<10} {'p50 ms':>8} {'p95 ms':>8}   assetmap is faster by (p50, p95)")
+    header = f"{'engine':<10} {'p50 ms':>8} {'p95 ms':>8}"
+    print(f"   {header}   baseline time / assetmap time (p50, p95)")
     mine = results["assetmap"][0]
     summary = {}
     for name, (latencies, _) in results.items():
