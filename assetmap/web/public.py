@@ -87,6 +87,7 @@ def asset_map():
         focus=request.args.get("asset") or None,
     )
     rendered.config["listUrl"] = url_for("public.asset_list")
+    rendered.config["searchApi"] = url_for("search.api_search")
     rendered.config["filters"] = list(MAP_FILTERS)
     return render_template(
         "map.html",

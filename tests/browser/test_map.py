@@ -91,3 +91,21 @@ def test_search_this_area_lists_only_what_is_in_view(page):
     page.locator("#results-heading", has_text="map area").wait_for()
     assert page.text_content("#results-heading") == "1 place in the map area"
     assert "Altrincham Library" in page.text_content("#results")
+
+
+def test_the_postcode_box_moves_the_map_and_lists_what_is_around(page, live_server):
+    from tests.browser.conftest import LIVE_DB
+    from tests.test_search_web import trafford_postcodes
+
+    trafford_postcodes(LIVE_DB["path"])
+    open_map(page)
+    page.fill("#map-postcode", "wa14 1ah")
+    page.click("#postcode-jump button")
+    page.locator("#map-status", has_text="centred on WA14 1AH").wait_for()
+    page.locator("#results-heading", has_text="map area").wait_for()
+    assert "Altrincham Library" in page.text_content("#results")
+    page.fill("#map-postcode", "not a postcode")
+    page.click("#postcode-jump button")
+    page.locator("#map-status", has_text="is not a UK postcode").wait_for()
+    # The browser logs the API's 422 answer itself; nothing else may go wrong.
+    assert [e for e in page.watch.errors if "status of 422" not in e] == []

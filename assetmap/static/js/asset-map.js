@@ -221,6 +221,30 @@
     }, { timeout: 10000, maximumAge: 600000 });
   }
 
+  /** Move the map to a postcode (placed by the search API) and list what is around it. */
+  async function goToPostcode(event) {
+    event.preventDefault();
+    var postcode = document.getElementById("map-postcode").value.trim();
+    if (!postcode) { showStatus("Type a postcode, such as M33 7ZF."); return; }
+    var url = config.searchApi + "?limit=1&radius_km=1&postcode=" + encodeURIComponent(postcode);
+    var response = await fetch(url, { headers: { Accept: "application/geo+json" } });
+    var body = await response.json();
+    if (!response.ok) {
+      showStatus(body.error.replace(/^postcode: /, ""));
+      return;
+    }
+    map.setView([body.centre.lat, body.centre.lon], 15);
+    showStatus("The map is centred on " + body.centre.label + ".");
+    searchThisArea();
+  }
+
+  var jump = document.getElementById("postcode-jump");
+  if (jump) {
+    jump.addEventListener("submit", function (event) {
+      goToPostcode(event).catch(showFailure);
+    });
+  }
+
   if (form) {
     form.addEventListener("change", applyFilters);
     form.addEventListener("submit", function (event) { event.preventDefault(); applyFilters(); });
