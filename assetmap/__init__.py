@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         db,
         errors,
         guard,
+        imports,
         join_requests,
         manage,
         plans,
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
         join_requests.bp,
         plans.bp,
         search.bp,
+        imports.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -16,6 +16,7 @@ SAMPLE_ARGUMENTS = {
     "plan_id": 1,
     "item_id": 1,
     "token": "not-a-real-token",
+    "run_id": 1,
     "filename": "css/app.css",
 }
 ROLES = (None, permissions.ADMIN, permissions.COORDINATOR, permissions.LINK_WORKER)
