@@ -130,10 +130,11 @@ def baseline_html(db_path: Path, static_url: str) -> tuple[str, float]:
         folium.Marker([lat, lon], popup=name, tooltip=name).add_to(cluster)
     html = m.get_root().render()
     seconds = time.perf_counter() - started
+    leaflet = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist"
     local = {
         "https://code.jquery.com/jquery-3.7.1.min.js": f"{static_url}/jquery/jquery.min.js",
-        "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": f"{static_url}/vendor/leaflet/leaflet.js",
-        "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": f"{static_url}/vendor/leaflet/leaflet.css",
+        f"{leaflet}/leaflet.js": f"{static_url}/vendor/leaflet/leaflet.js",
+        f"{leaflet}/leaflet.css": f"{static_url}/vendor/leaflet/leaflet.css",
     }
     for cdn, mine in local.items():
         html = html.replace(cdn, mine)

@@ -203,3 +203,11 @@ def test_reading_never_holds_the_whole_csv(tmp_path):
     first = next(iter(table.rows))
     assert first.number == 2
     table.close()
+
+
+def test_every_field_is_recognised_by_its_own_name():
+    from assetmap.fields import FIELD_NAMES
+
+    names = [n for n in FIELD_NAMES if n != "id"]
+    plan = columns.plan_columns(names, Mapping())
+    assert [c.target for c in plan.columns] == names

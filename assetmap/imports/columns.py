@@ -148,7 +148,9 @@ def normalise_header(header: str) -> str:
 
 
 def _alias_table() -> dict[str, str]:
-    table: dict[str, str] = {}
+    """Normalised heading -> target. Every field's own name is a heading too, so a field added
+    to assetmap.fields can be imported (and is in the template) before it has any aliases."""
+    table: dict[str, str] = {normalise_header(name): name for name in fields.FIELD_NAMES}
     for target, names in ALIASES.items():
         for name in (target, *names):
             key = normalise_header(name)

@@ -20,7 +20,7 @@ from assetmap.imports.geocoding import Geocoder
 from assetmap.imports.readers import SourceRow
 
 CHUNK_ROWS = 250
-CHUNKS_IN_FLIGHT_PER_WORKER = 3
+CHUNKS_IN_FLIGHT_PER_WORKER = 4
 
 _cleaner: RowCleaner | None = None
 

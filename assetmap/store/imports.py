@@ -65,8 +65,8 @@ _DROP_TEMP_TABLES = (
 # Page caches bigger than SQLite's 2 MB default: an import reads and writes the assets table,
 # its indexes and its history in one long transaction, and its TEMP tables grow with the file.
 # Both are bounded (beyond them SQLite pages to disk), so memory stays flat however long the file.
-IMPORT_CACHE_KIB = 32 * 1024
-TEMP_CACHE_KIB = 64 * 1024
+IMPORT_CACHE_KIB = 16 * 1024
+TEMP_CACHE_KIB = 16 * 1024
 
 # The trigger that keeps the full-text index and the R*Tree in step with each inserted asset.
 # Row by row it costs about three times the insert itself, so an import drops it for its own
@@ -109,6 +109,9 @@ def session(db: sqlite_utils.Database, *, apply: bool) -> Iterator[Session]:
     reader = connect(path)
     try:
         reader.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB:d}")
+        # Said outright: on a connection whose schema has been read (as connect() does),
+        # SQLite otherwise keeps the TEMP tables in memory, however large they grow.
+        reader.conn.execute("PRAGMA temp_store = FILE")
         reader.conn.execute(f"PRAGMA temp.cache_size = -{TEMP_CACHE_KIB:d}")
         reader.conn.execute("BEGIN")
         reader.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # snapshot now

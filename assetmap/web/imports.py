@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from flask import (
@@ -26,7 +27,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from assetmap.imports import ImportFileError, ImportOptions, apply, load_mapping, preview
 from assetmap.imports.columns import TEMPLATE_FIELDS
@@ -37,15 +37,12 @@ from assetmap.imports.problems import Problem
 from assetmap.store import imports as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
+from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("imports", __name__, url_prefix="/manage/imports")
 
 ROWS_SHOWN = 1000
 ACCEPTED = ".csv,.tsv,.txt,.xlsx,.geojson,.json,.gpkg,.zip"
-
-
-class CsrfOnlyForm(FlaskForm):
-    """The import forms are plain HTML; this adds their CSRF token."""
 
 
 def _instance_dir() -> Path:
@@ -202,7 +199,8 @@ def cancel(token: str):
 
 
 def _csv_download(path_or_text, file_name: str) -> Response:
-    stem = Path(file_name).stem.replace('"', "")[:60] or "import"
+    # Only plain characters: the name goes into a header, and came from someone's upload.
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(file_name).stem).strip("-.")[:60] or "import"
     name = f"{stem}-rejected-rows.csv"
     if isinstance(path_or_text, Path):
         return send_file(path_or_text, mimetype="text/csv", as_attachment=True, download_name=name)
