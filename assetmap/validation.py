@@ -13,7 +13,6 @@ inside the map) run after every field has been cleaned.
 
 from __future__ import annotations
 
-import copy
 import functools
 import html
 import json
@@ -300,15 +299,17 @@ def _plain_chars(text: str) -> str:
 
     NUL truncates text in some tools and surrogates cannot be written to SQLite, and none of
     them means anything to a reader. Line breaks survive as "\\n" and tabs become spaces.
+    Most text has none of these, and str.isprintable() says so at C speed: it is False for
+    every line break, tab, control, surrogate and format character.
     """
-    text = _NEWLINES.sub("\n", text).replace("\t", " ").translate(_INVISIBLE)
-    if not any(_is_unwanted(c) for c in text):
+    if text.isprintable():
         return text
-    return "".join(c for c in text if not _is_unwanted(c))
+    text = _NEWLINES.sub("\n", text).replace("\t", " ").translate(_INVISIBLE)
+    return _UNWANTED.sub("", text)
 
 
-def _is_unwanted(char: str) -> bool:
-    return char != "\n" and unicodedata.category(char) in ("Cc", "Cs")
+# Unicode's control (Cc) and surrogate (Cs) characters, but for the line break.
+_UNWANTED = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class _TextExtractor(HTMLParser):
@@ -434,7 +435,12 @@ def html_to_text(value: str, *, multiline: bool = False) -> str:
     Angle brackets that are not HTML tags ("ages < 5", "<jo@example.org>") are kept, and text
     without formatting markup or character references is not read as HTML at all.
     """
-    text = _parse_html(value) if looks_like_html(value) else _plain_chars(value)
+    if ("<" in value or "&" in value) and looks_like_html(value):
+        text = _parse_html(value)
+    else:
+        text = _plain_chars(value)
+        if text.isprintable():  # one line, no markup: only runs of spaces to collapse
+            return " ".join(text.split())
     if not multiline:
         return " ".join(text.replace(_LINE_BREAK, " ").replace(_PARAGRAPH_BREAK, " ").split())
     return _SPACE_RUN.sub(_collapse_space, text).strip()
@@ -801,7 +807,10 @@ def _clean_url(fld: Field, value: object, ctx: _Context) -> str:
     text = value.strip()
     if len(text) > 2000:
         raise _Invalid("too long (over 2,000 characters); enter the address of the main page")
-    if any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text):
+    # isprintable() is False for every space but " ", and for every Cc and Cf character.
+    if (" " in text or not text.isprintable()) and any(
+        c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text
+    ):
         raise _Invalid(
             f"{_show(text)} contains spaces or hidden characters; enter one web address with "
             "no spaces, such as https://example.org/page"
@@ -1065,7 +1074,68 @@ def _required_message(fld: Field) -> str:
 
 
 def _default(name: str) -> object:
-    return copy.deepcopy(fields.DEFAULTS.get(name))
+    default = fields.DEFAULTS.get(name)
+    return default if default is None else _fresh(default)
+
+
+# Cleaning functions whose answer depends only on the field and the value, for values that
+# recur row after row in a spreadsheet (a strand, "free", "Tuesdays 10 till 12"): each distinct
+# value is cleaned once and its answer reused. Free text (names, descriptions) is not kept.
+_REMEMBERED_TYPES = frozenset(
+    {
+        fields.CHOICE,
+        fields.CHOICES,
+        fields.TEXT_LIST,
+        fields.BOOLEAN,
+        fields.POSTCODE,
+        fields.SCHEDULE,
+        fields.DATE,
+        fields.INTEGER,
+    }
+)
+_REMEMBER_AT_MOST = 20_000  # answers; the memory is emptied when full
+_REMEMBER_LONGEST = 200  # characters of a value worth remembering
+_remembered: dict[tuple[str, str], tuple[object, str | None, tuple[str, ...]]] = {}
+
+
+def _clean_field(fld: Field, raw: object, record: dict, warnings: list[str]) -> object:
+    """The field's cleaning function's answer: the value, or _Invalid, with any warnings."""
+    if fld.name == "id":
+        return _clean_id(raw)
+    cleaner = _CLEANERS[fld.type]
+    if (
+        fld.type not in _REMEMBERED_TYPES
+        or not isinstance(raw, str)
+        or len(raw) > _REMEMBER_LONGEST
+        or fld.name == "approach"  # its message names the strand
+    ):
+        return cleaner(fld, raw, _Context(record, warnings))
+    key = (fld.name, raw)
+    answer = _remembered.get(key)
+    if answer is None:
+        said: list[str] = []
+        try:
+            answer = (cleaner(fld, raw, _Context(record, said)), None, tuple(said))
+        except _Invalid as exc:
+            answer = (None, str(exc), tuple(said))
+        if len(_remembered) >= _REMEMBER_AT_MOST:
+            _remembered.clear()
+        _remembered[key] = answer
+    value, error, said = answer
+    warnings.extend(said)
+    if error is not None:
+        raise _Invalid(error)
+    return _fresh(value)
+
+
+def _fresh(value: object) -> object:
+    """A copy of a remembered answer that the caller may change (lists and dicts of plain
+    values: copy.deepcopy would do, but slower)."""
+    if isinstance(value, list):
+        return [_fresh(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _fresh(item) for key, item in value.items()}
+    return value
 
 
 def validate_asset(
@@ -1081,25 +1151,24 @@ def validate_asset(
     own extra columns.
     """
     result = Validated(record={})
+    record, errors = result.record, result.errors
     for fld in fields.FIELDS:
-        raw = data.get(fld.name)
-        warnings: list[str] = []
+        name = fld.name
+        raw = data.get(name)
         value: object = None
-        if not _is_empty(raw):
+        warnings: list[str] = []
+        if raw is not None and not _is_empty(raw):
             try:
-                if fld.name == "id":
-                    value = _clean_id(raw)
-                else:
-                    value = _CLEANERS[fld.type](fld, raw, _Context(result.record, warnings))
+                value = _clean_field(fld, raw, record, warnings)
             except _Invalid as exc:
-                result.errors[fld.name] = f"{fld.name}: {exc}"
+                errors[name] = f"{name}: {exc}"
         if value is None:
-            value = _default(fld.name)
-            if fld.required and fld.name not in result.errors:
-                result.errors[fld.name] = _required_message(fld)
-        result.record[fld.name] = value
-        if warnings and fld.name not in result.errors:
-            result.warnings[fld.name] = f"{fld.name}: " + "; ".join(warnings)
+            value = _default(name)
+            if fld.required and name not in errors:
+                errors[name] = _required_message(fld)
+        record[name] = value
+        if warnings and name not in errors:
+            result.warnings[name] = f"{name}: " + "; ".join(warnings)
     _check_approach(result)
     _check_ages(result)
     _check_position(result, bounds)
