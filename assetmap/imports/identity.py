@@ -35,7 +35,9 @@ from assetmap.validation import validate_asset
 
 DUPLICATE_DISTANCE_M = 100
 SIMILAR_NAMES = 85  # rapidfuzz token_sort_ratio, 0 to 100
-_METRES_PER_DEGREE = 111_320
+# Boxes that surely hold everything within DUPLICATE_DISTANCE_M as distance_m measures it
+# (a degree of latitude is 111,195 m on its sphere); the exact distance then decides.
+_BOX_HALF_LAT = DUPLICATE_DISTANCE_M / 111_195 * 1.05
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 # Rows of one file are compared only when their names share a word and they lie in the same
@@ -76,6 +78,23 @@ def _cell(lat: float, lon: float) -> tuple[int, int]:
     return math.floor(lat / CELL_LAT), math.floor(lon / CELL_LON)
 
 
+# Which (word, cell) keys some row of the file holds, one bit a key (a Bloom filter with one
+# hash): nearly all of the nine cells around a row hold no earlier row with its words, and the
+# bit says so without asking the TEMP table. A set bit may be another key's (about 1% of
+# them at 100,000 rows); the table then answers. Its size is fixed, so memory stays flat.
+_KEY_BITS = 1 << 25
+
+
+def _word_in_cell(word: str, y: int, x: int) -> int:
+    """A (word, cell) key as a 64-bit number, which SQLite compares faster than text.
+
+    Python's hash is the same throughout one process, and one import runs in one process (its
+    TEMP tables vanish with its connection). Two keys that collide only make one more name to
+    compare; the names and distances decide.
+    """
+    return hash((word, y, x))
+
+
 def similar(a: str, b: str) -> bool:
     """Whether two normalised names are probably the same thing's.
 
@@ -99,6 +118,10 @@ def similar_among(name: str, others: list[str]) -> list[int]:
         if i not in found and len(min(name, others[i], key=len).split()) >= 2:
             found.add(i)
     return sorted(found)
+
+
+def _half_lon(lat: float) -> float:
+    return _BOX_HALF_LAT / max(math.cos(math.radians(lat)), 0.01)
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -143,9 +166,10 @@ class Resolver:
         # This batch: keys claimed, and rows by (word, cell); earlier batches' matching entries.
         self._claimed: dict[str, tuple[int, str]] = {}
         self._earlier_claims: dict[str, tuple[int, str]] = {}
-        self._named: dict[str, list[tuple]] = {}
-        self._earlier_named: dict[str, list[tuple]] = {}
-        self._neighbours: dict[int, list[str]] = {}  # row -> its (word, cell) keys to look up
+        self._named: dict[int, list[tuple]] = {}
+        self._earlier_named: dict[int, store.NearbyRows] = {}  # row -> earlier rows near it
+        self._neighbours: dict[int, list[int]] = {}  # row -> its (word, cell) keys to look up
+        self._keys_held = bytearray(_KEY_BITS // 8)  # see _KEY_BITS
 
     def resolve_batch(self, rows: list[PreparedRow]) -> list[Resolution | None]:
         """Resolve a batch's rows in file order (None for rows rejected before matching)."""
@@ -153,17 +177,18 @@ class Resolver:
         self._neighbours = {}
         matches = [self._match(row) if row.record is not None else None for row in rows]
         check: set[str] = set()
-        name_keys: set[str] = set()
+        probes: list[tuple[int, int, float, float, float]] = []
         for row, found in zip(rows, matches, strict=True):
             if found is None or isinstance(found, Resolution):
                 continue
             asset_id, existing, how = found
             check.update(self._keys_to_check(row.record, asset_id, how))
             if existing is None:
-                self._neighbours[row.number] = self._neighbour_keys(row.record)
-                name_keys.update(self._neighbours[row.number])
+                keys = self._neighbour_keys(row.record)
+                self._neighbours[row.number] = keys
+                probes.extend((row.number, key) for key in self._held(keys))
         self._earlier_claims = store.claimed_keys(self.db, sorted(check))
-        self._earlier_named = store.rows_by_name_keys(self.db, sorted(name_keys))
+        self._earlier_named = store.earlier_rows_sharing(self.db, probes)
         self._claimed, self._named = {}, {}
         results = []
         for row, found in zip(rows, matches, strict=True):
@@ -206,7 +231,7 @@ class Resolver:
             keys.append(_place_key(record))
         return keys
 
-    def _neighbour_keys(self, record: dict) -> list[str]:
+    def _neighbour_keys(self, record: dict) -> list[int]:
         """(word, cell) keys of the cells around a row, for the words that tell names apart.
 
         Words are judged common by the counts at the start of the batch, so that a preview and
@@ -218,7 +243,17 @@ class Resolver:
         if not telling and words:
             telling = [min(words, key=lambda w: self._word_counts[w])]
         y, x = _cell(record["lat"], record["lon"])
-        return [f"{w}|{y + dy}|{x + dx}" for w in telling for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+        return [
+            _word_in_cell(w, y + dy, x + dx)
+            for w in telling
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+        ]
+
+    def _held(self, keys: list[int]) -> list[int]:
+        """The keys that earlier batches may hold (see _KEY_BITS)."""
+        held, mask = self._keys_held, _KEY_BITS - 1
+        return [key for key in keys if held[(key & mask) >> 3] & (1 << (key & 7))]
 
     def _earlier(self, keys: list[str]) -> tuple[str, int, bool] | None:
         """The earliest row of the file (this batch or before) holding any of the keys."""
@@ -248,8 +283,11 @@ class Resolver:
         duplicate_of = self._likely_duplicate(row, final, key) if existing is None else None
         y, x = _cell(final["lat"], final["lon"])
         for word in words:
-            self._named.setdefault(f"{word}|{y}|{x}", []).append(
-                (f"{word}|{y}|{x}", row.number, key, final["lat"], final["lon"])
+            cell_key = _word_in_cell(word, y, x)
+            bit = cell_key & (_KEY_BITS - 1)
+            self._keys_held[bit >> 3] |= 1 << (bit & 7)
+            self._named.setdefault(cell_key, []).append(
+                (cell_key, row.number, key, final["lat"], final["lon"])
             )
         self._word_counts.update(words)
         self._rows_seen += 1
@@ -398,30 +436,34 @@ class Resolver:
                     return self._flag_duplicate(
                         row, c["id"], None, c["name"], distance_m(lat, lon, c["lat"], c["lon"])
                     )
+        # (asset id or None, row or None, compared name, lat, lon, name shown)
         candidates: list[tuple] = []
-        half_lat = DUPLICATE_DISTANCE_M / _METRES_PER_DEGREE
-        half_lon = half_lat / max(math.cos(math.radians(lat)), 0.01)
         for asset_id, name, found_lat, found_lon in store.nearby_assets(
-            self.db, lat, lon, half_lat, half_lon
+            self.db, lat, lon, _BOX_HALF_LAT, _half_lon(lat)
         ):
             if f"asset:{asset_id}" not in self._claimed:
                 candidates.append((asset_id, None, name_key(name), found_lat, found_lon, name))
-        seen: set[int] = set()
         for neighbour in self._neighbours.get(row.number, ()):
-            for entries in (self._earlier_named.get(neighbour, ()), self._named.get(neighbour, ())):
-                for _, row_no, other, found_lat, found_lon in entries:
-                    if row_no not in seen and row_no != row.number:
-                        seen.add(row_no)
-                        candidates.append((None, row_no, other, found_lat, found_lon, other))
+            for _, row_no, other, found_lat, found_lon in self._named.get(neighbour, ()):
+                if row_no != row.number:
+                    candidates.append((None, row_no, other, found_lat, found_lon, other))
         best = None
         for i in similar_among(key, [c[2] for c in candidates]):
-            asset_id, row_no, _, found_lat, found_lon, name = candidates[i]
-            metres = distance_m(lat, lon, found_lat, found_lon)
-            if metres <= DUPLICATE_DISTANCE_M and (best is None or metres < best[0]):
-                best = (metres, asset_id, row_no, name)
+            best = _nearer(best, lat, lon, candidates[i])
+        earlier = self._earlier_named.get(row.number)
+        if earlier is not None:
+            # Earlier rows come as text, joined in SQL: only similar names are looked at further.
+            names = earlier.names.split("\x1f")
+            for i in similar_among(key, names):
+                found_lat = float(earlier.lats.split(",")[i])
+                found_lon = float(earlier.lons.split(",")[i])
+                row_no = int(earlier.rows.split(",")[i])
+                best = _nearer(
+                    best, lat, lon, (None, row_no, names[i], found_lat, found_lon, names[i])
+                )
         if best is None:
             return None
-        metres, asset_id, row_no, name = best
+        metres, _, _, asset_id, row_no, name = best
         return self._flag_duplicate(row, asset_id, row_no, name, metres)
 
     def _flag_duplicate(self, row, asset_id, row_no, name, metres) -> str:
@@ -457,6 +499,21 @@ class Resolver:
                 self.unit,
             )
         )
+
+
+def _nearer(best: tuple | None, lat: float, lon: float, candidate: tuple) -> tuple | None:
+    """The nearer of `best` and a candidate within DUPLICATE_DISTANCE_M; at the same distance,
+    an asset already listed before a row of the file, and an earlier row before a later one."""
+    asset_id, row_no, _, found_lat, found_lon, name = candidate
+    metres = distance_m(lat, lon, found_lat, found_lon)
+    if metres > DUPLICATE_DISTANCE_M:
+        return best
+    found = (metres, asset_id is None, row_no or 0, asset_id, row_no, name)
+    if best is None or found[:3] < best[:3]:
+        return found
+    if found[:3] == best[:3] and asset_id is not None and asset_id < best[3]:
+        return found
+    return best
 
 
 def _place_key(record: dict) -> str:

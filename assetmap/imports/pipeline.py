@@ -202,6 +202,7 @@ def run(
                 writes = _resolve_batch(batch, resolver, report, writer)
                 if apply:
                     store.write_rows(db, run_id, writes, who=who, why=why)
+                    session.added(report.new)
                 if progress:
                     progress(report.rows)
             if not report.rows:

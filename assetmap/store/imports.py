@@ -20,13 +20,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import sqlite_utils
 
 from assetmap.fields import FIELD_NAMES
 from assetmap.store import schema
-from assetmap.store.assets import from_row, get_asset, now, to_row, transaction
+from assetmap.store.assets import from_row, get_asset, now, to_row, to_values, transaction
 from assetmap.store.connection import connect
 
 NEW, CHANGED, UNCHANGED, REJECTED = "new", "changed", "unchanged", "rejected"
@@ -35,6 +36,12 @@ _COLUMNS = ", ".join(FIELD_NAMES)
 _INSERT_ASSET = (
     f"INSERT INTO assets ({_COLUMNS}, created_at, updated_at) VALUES ("
     + ", ".join(f":{name}" for name in (*FIELD_NAMES, "created_at", "updated_at"))
+    + ")"
+)
+# The same insert by position, for a batch of new assets.
+_INSERT_NEW_ASSETS = (
+    f"INSERT INTO assets ({_COLUMNS}, created_at, updated_at) VALUES ("
+    + ", ".join("?" for _ in range(len(FIELD_NAMES) + 2))
     + ")"
 )
 _UPDATE_ASSET = (
@@ -54,13 +61,14 @@ _TEMP_TABLES = (
     """CREATE TEMP TABLE import_keys (
         key TEXT PRIMARY KEY, row_no INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID""",
     """CREATE TEMP TABLE import_name_keys (
-        key TEXT NOT NULL, row_no INTEGER NOT NULL, name TEXT NOT NULL, lat REAL NOT NULL,
-        lon REAL NOT NULL)""",
-    "CREATE INDEX temp.import_name_keys_key ON import_name_keys (key)",
+        key INTEGER NOT NULL, row_no INTEGER NOT NULL, name TEXT NOT NULL, lat REAL NOT NULL,
+        lon REAL NOT NULL, PRIMARY KEY (key, row_no)) WITHOUT ROWID""",
+    "CREATE TEMP TABLE import_probes (row_no INTEGER NOT NULL, key INTEGER NOT NULL)",
 )
 _DROP_TEMP_TABLES = (
     "DROP TABLE IF EXISTS temp.import_keys",
     "DROP TABLE IF EXISTS temp.import_name_keys",
+    "DROP TABLE IF EXISTS temp.import_probes",
 )
 # Page caches bigger than SQLite's 2 MB default: an import reads and writes the assets table,
 # its indexes and its history in one long transaction, and its TEMP tables grow with the file.
@@ -81,6 +89,16 @@ _INSERT_TRIGGER = next(
 )
 
 
+# A large import adds rows faster with the secondary indexes of the tables it writes dropped
+# and built again at the end, in one sorted pass each, than by updating every index row by row
+# (measured at 100,000 new assets: 3.3 s of inserts became 1.3 s, plus 0.7 s to build the
+# indexes). Rebuilding reads the whole table, so it is done only once an import has added
+# more rows than the table held and at least BULK_ROWS. The drop and the rebuild are part of
+# the import's transaction: a failed import leaves the indexes as they were.
+BULK_ROWS = 20_000
+_BULK_TABLES = ("assets", "asset_history", "import_run_rows")
+
+
 @dataclass
 class Session:
     """An import's connections. `reader` sees the database as it was when the import began,
@@ -89,6 +107,15 @@ class Session:
 
     reader: sqlite_utils.Database
     writer: sqlite_utils.Database | None
+    assets_before: int = 0
+    rebuild: list[str] = field(default_factory=list)  # CREATE INDEX statements for the end
+
+    def added(self, new_assets: int) -> None:
+        """Say how many assets the import has added so far (see BULK_ROWS)."""
+        if self.writer is None or self.rebuild:
+            return
+        if new_assets >= BULK_ROWS and new_assets > self.assets_before:
+            self.rebuild = _drop_secondary_indexes(self.writer)
 
 
 @contextmanager
@@ -118,10 +145,14 @@ def session(db: sqlite_utils.Database, *, apply: bool) -> Iterator[Session]:
         for statement in _DROP_TEMP_TABLES + _TEMP_TABLES:
             reader.conn.execute(statement)
         indexed_up_to = _pause_insert_trigger(db) if apply else None
-        yield Session(reader, db if apply else None)
+        assets_before = db.conn.execute("SELECT count(*) FROM assets").fetchone()[0] if apply else 0
+        current = Session(reader, db if apply else None, assets_before)
+        yield current
         if apply:
             if indexed_up_to is not None:
                 _index_new_assets(db, indexed_up_to)
+            for statement in current.rebuild:
+                db.conn.execute(statement)
             db.conn.execute("COMMIT")
     except BaseException:
         if apply:
@@ -132,6 +163,20 @@ def session(db: sqlite_utils.Database, *, apply: bool) -> Iterator[Session]:
             reader.conn.execute("ROLLBACK")
         reader.close()
         db.conn.execute(f"PRAGMA cache_size = {int(previous_cache):d}")
+
+
+def _drop_secondary_indexes(db: sqlite_utils.Database) -> list[str]:
+    """Drop the indexes an import keeps up to date, returning the statements that rebuild them
+    (the ones behind UNIQUE and PRIMARY KEY constraints stay, since they keep data right)."""
+    marks = ", ".join("?" for _ in _BULK_TABLES)
+    found = db.conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks}) ORDER BY name",
+        _BULK_TABLES,
+    ).fetchall()
+    for name, _ in found:
+        db.conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in found]
 
 
 def _pause_insert_trigger(db: sqlite_utils.Database) -> int | None:
@@ -178,16 +223,43 @@ def claimed_keys(db: sqlite_utils.Database, keys: list[str]) -> dict[str, tuple[
     return found
 
 
-def rows_by_name_keys(db: sqlite_utils.Database, name_keys: list[str]) -> dict[str, list]:
-    """Earlier rows of the file by (word, cell) key: key -> [(key, row, name, lat, lon)]."""
-    found: dict[str, list] = {}
-    for chunk in _chunks(name_keys):
-        marks = ", ".join("?" for _ in chunk)
-        sql = (
-            f"SELECT key, row_no, name, lat, lon FROM temp.import_name_keys WHERE key IN ({marks})"
-        )
-        for entry in db.conn.execute(sql, chunk):
-            found.setdefault(entry[0], []).append(tuple(entry))
+class NearbyRows(NamedTuple):
+    """Earlier rows sharing a key with a row, as SQL joined them: names separated by U+001F
+    (cleaned text never holds it), and rows, latitudes and longitudes by commas."""
+
+    names: str
+    rows: str
+    lats: str
+    lons: str
+
+
+def earlier_rows_sharing(
+    db: sqlite_utils.Database, probes: list[tuple[int, int]]
+) -> dict[int, NearbyRows]:
+    """Earlier rows of the file holding any of a batch's (word, cell) keys, by row asking.
+
+    `probes` are (row, key). A batch asks thousands of these questions, and in a dense file
+    each finds a dozen earlier rows, so one statement asks them all and joins the answers
+    for each row into a few strings: Python then handles one tuple a row, not one an earlier
+    row, and looks closer only at names that compare as similar. Positions are written with
+    17 significant digits, which read back as exactly the same numbers.
+    """
+    found: dict[int, NearbyRows] = {}
+    if not probes:
+        return found
+    db.conn.execute("DELETE FROM temp.import_probes")
+    db.conn.executemany("INSERT INTO temp.import_probes (row_no, key) VALUES (?, ?)", probes)
+    sql = """
+        SELECT p.row_no, group_concat(n.name, char(31)), group_concat(n.row_no),
+            group_concat(printf('%!.17g', n.lat)), group_concat(printf('%!.17g', n.lon))
+        FROM temp.import_probes AS p
+        CROSS JOIN temp.import_name_keys AS n ON n.key = p.key
+        GROUP BY p.row_no
+    """
+    cursor = db.conn.cursor()
+    cursor.row_factory = None
+    for row_no, names, rows, lats, lons in cursor.execute(sql):
+        found[row_no] = NearbyRows(names, rows, lats, lons)
     return found
 
 
@@ -362,26 +434,29 @@ def write_rows(
         if row.outcome in (NEW, CHANGED):
             version_id = next_version
             next_version += 1
-            values = to_row(row.record)
-            values["updated_at"] = when
-            action = "insert" if row.outcome == NEW else "update"
+            values = to_values(row.record)
             if row.outcome == NEW:
-                values["created_at"] = when
+                values += (when, when)
                 inserts.append(values)
-            else:
-                updates.append(values)
-            history.append(
-                (
-                    version_id,
-                    row.asset_id,
-                    action,
-                    _json(row.existing),
-                    _json(row.record),
-                    who,
-                    when,
-                    why,
+                history.append(
+                    (version_id, row.asset_id, "insert", None, _json(row.record), who, when, why)
                 )
-            )
+            else:
+                update = dict(zip(FIELD_NAMES, values, strict=True))
+                update["updated_at"] = when
+                updates.append(update)
+                history.append(
+                    (
+                        version_id,
+                        row.asset_id,
+                        "update",
+                        _json(row.existing),
+                        _json(row.record),
+                        who,
+                        when,
+                        why,
+                    )
+                )
         run_rows.append(
             (
                 run_id,
@@ -390,13 +465,13 @@ def write_rows(
                 row.asset_id,
                 version_id,
                 row.duplicate_of,
-                _json(row.problems or None),
-                _json(row.extra or None),
+                _json(row.problems) if row.problems else None,
+                _json(row.extra) if row.extra else None,
                 _json(row.cells),
             )
         )
     if inserts:
-        db.conn.executemany(_INSERT_ASSET, inserts)
+        db.conn.executemany(_INSERT_NEW_ASSETS, inserts)
     if updates:
         db.conn.executemany(_UPDATE_ASSET, updates)
     if history:
@@ -404,8 +479,11 @@ def write_rows(
     db.conn.executemany(_INSERT_RUN_ROW, run_rows)
 
 
+_to_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def _json(value: object) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+    return None if value is None else _to_json(value)
 
 
 def _run(row) -> dict:
