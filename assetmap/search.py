@@ -160,20 +160,25 @@ def _inner_box(lat: float, lon: float, radius_m: float, delta: float) -> Box | N
 # ---------------------------------------------------------------------------------------------
 
 
-def keywords_match(text: str) -> str | None:
-    """An FTS5 query for what a person typed, or None when it holds no words.
-
-    Each space-separated word becomes a quoted string with a prefix star ("men's"*, "tai-chi"*),
-    so FTS5 reads it as text, never as syntax: quotes are doubled, and AND, OR, NOT, NEAR,
-    brackets, colons and stars are just characters inside a string. Words without a letter or
-    digit are dropped (FTS5 would find nothing for them).
-    """
+def keywords(text: str) -> tuple[str, ...]:
+    """The words of what a person typed: split at spaces, unprintable characters removed,
+    and words without a letter or digit dropped (FTS5 would find nothing for them)."""
     words = []
     for word in text.split():
         cleaned = "".join(c for c in word if c.isprintable())
         if any(c.isalnum() for c in cleaned):
-            words.append('"' + cleaned.replace('"', '""') + '"*')
-    return " ".join(words) or None
+            words.append(cleaned)
+    return tuple(words)
+
+
+def keywords_match(text: str) -> str | None:
+    """An FTS5 query for what a person typed, or None when it holds no words.
+
+    Each word (see `keywords`) becomes a quoted string with a prefix star ("men's"*,
+    "tai-chi"*), so FTS5 reads it as text, never as syntax: quotes are doubled, and AND, OR,
+    NOT, NEAR, brackets, colons and stars are just characters inside a string.
+    """
+    return " ".join(store.fts_phrase(word) + "*" for word in keywords(text)) or None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,6 +425,7 @@ def conditions_for(query: SearchQuery) -> Conditions:
         free=query.free,
         self_referral=query.self_referral,
         match=keywords_match(query.q),
+        words=keywords(query.q),
     )
 
 

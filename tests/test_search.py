@@ -569,3 +569,80 @@ def test_demo_data_answers_agree_with_a_brute_force_scan(demo_db, postcode, radi
     )
     assert results.total == len(expected) > 0
     assert ids(results) == [asset_id for _, asset_id in expected][:200]
+
+
+# ---------------------------------------------------------------------------------------------
+# The keyword index keyed by place (migration 7)
+# ---------------------------------------------------------------------------------------------
+
+
+def keyword_ids(db, lat: float, lon: float, q: str, radius_km: float = 2) -> list[str]:
+    query = SearchQuery(lat=lat, lon=lon, radius_km=radius_km, q=q, limit=50)
+    return ids(search(db, query, today=TODAY))
+
+
+def nearby_index_is_sound(db) -> bool:
+    db.conn.execute("INSERT INTO assets_nearby_fts (assets_nearby_fts) VALUES ('integrity-check')")
+    return True
+
+
+def test_keyword_search_follows_an_asset_moved_renamed_archived_and_deleted(tmp_path):
+    initialise(tmp_path / "a.db")
+    db = connect(tmp_path / "a.db")
+    sale, altrincham = (53.4263, -2.3034), (53.3871, -2.3522)  # about 5.6 km apart
+    save(db, [make_asset()])
+    assert keyword_ids(db, *sale, "walking") == ["sale-walking-group"]
+    save(db, [make_asset(lat=altrincham[0], lon=altrincham[1])])
+    assert keyword_ids(db, *sale, "walking") == []
+    assert keyword_ids(db, *altrincham, "walking") == ["sale-walking-group"]
+    save(db, [make_asset(lat=altrincham[0], lon=altrincham[1], name="Knit and Natter")])
+    assert keyword_ids(db, *altrincham, "knit") == ["sale-walking-group"]
+    assert keyword_ids(db, *altrincham, "natter knitting") == ["sale-walking-group"]
+    save(db, [make_asset(lat=altrincham[0], lon=altrincham[1], archived=True)])
+    assert keyword_ids(db, *altrincham, "walking") == []
+    store.delete_asset(db, "sale-walking-group", who="tests")
+    assert keyword_ids(db, *altrincham, "walk") == []
+    assert nearby_index_is_sound(db)
+    db.close()
+
+
+def test_a_word_that_begins_another_still_finds_both(tmp_path):
+    """The word "pot" is asked as a prefix (pottery starts with it); "pottery" and "gardening"
+    are the only terms starting with themselves, so they are asked whole, and find the same."""
+    initialise(tmp_path / "a.db")
+    db = connect(tmp_path / "a.db")
+    here = (53.4263, -2.3034)
+    save(
+        db,
+        [
+            asset("pottery", "Pottery Club", *here),
+            asset("pot-luck", "Pot Luck Lunch", 53.4264, -2.3035),
+            asset("garden", "Community Gardening", 53.4265, -2.3036, description="Gardens"),
+        ],
+    )
+    assert keyword_ids(db, *here, "pot") == ["pottery", "pot-luck"]
+    assert keyword_ids(db, *here, "Pottery") == ["pottery"]
+    assert keyword_ids(db, *here, "potter") == ["pottery"]
+    assert keyword_ids(db, *here, "gardening") == ["garden"]
+    assert keyword_ids(db, *here, "garden lunch") == []
+    assert keyword_ids(db, *here, "Café") == []
+    db.close()
+
+
+def test_a_database_from_before_the_keyword_index_is_brought_forward(tmp_path):
+    """Assets saved at schema version 6 are found by keyword once migration 7 has run."""
+    from assetmap.store import schema
+
+    path = tmp_path / "old.db"
+    db = connect(path)
+    for _, statements in schema.MIGRATIONS[:6]:
+        for statement in statements:
+            db.conn.execute(statement)
+    db.conn.execute("PRAGMA user_version = 6")
+    save(db, [make_asset()])
+    db.close()
+    assert initialise(path) == [schema.MIGRATIONS[6][0]]
+    db = connect(path)
+    assert keyword_ids(db, 53.4263, -2.3034, "walks") == ["sale-walking-group"]
+    assert nearby_index_is_sound(db)
+    db.close()

@@ -9,6 +9,13 @@ The `assets` table has an explicit integer key (`rid`) beside the stable text `i
 index and the R*Tree refer to rows by integer, and an explicit INTEGER PRIMARY KEY is the only
 row number SQLite promises not to renumber (VACUUM may renumber an implicit rowid). Triggers
 keep both indexes in step with every insert, update and delete, whoever writes.
+
+`assets_nearby_fts` (migration 7) is a second full-text index of the same words, keyed by place
+instead of by rid: its rowid is `nearby_key`, the asset's 0.01° band of latitude and 0.01° step
+of longitude above the rid. A keyword search near a place then asks FTS5 for one range of
+rowids and reads only the matches in the bands the circle crosses, where the rid-keyed index
+must read every match in the country first (assetmap/store/search.py says more). Its own
+triggers keep it in step, so the import's pause of `assets_after_insert` leaves it alone.
 """
 
 from __future__ import annotations
@@ -58,6 +65,27 @@ ASSET_COLUMNS_V1 = """
 """
 
 FTS_COLUMNS = "name, description, categories, organisation"
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+# assets_nearby_fts: rowid = (band * NEARBY_CELLS + cell) << 32 | rid, where band is the 0.01°
+# band of latitude (the same expression as the assets_nearby index) and cell the 0.01° step of
+# longitude (0 to 36000, hence 36001 of them). rids are SQLite's own, counted up from 1; the
+# insert trigger refuses one that would not fit in 32 bits rather than index it wrongly.
+NEARBY_CELLS = 36001
+NEARBY_RID_BITS = 32
+
+
+def nearby_key(row: str) -> str:
+    """SQL for the assets_nearby_fts rowid of `row` (new, old or assets)."""
+    return (
+        f"(((CAST(({row}.lat + 90) * 100 AS INTEGER) * {NEARBY_CELLS}"
+        f" + CAST(({row}.lon + 180) * 100 AS INTEGER)) << {NEARBY_RID_BITS}) + {row}.rid)"
+    )
+
+
+def _nearby_words(row: str) -> str:
+    return ", ".join(f"{row}.{column}" for column in FTS_COLUMNS.split(", "))
+
 
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -287,6 +315,41 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
             "CREATE INDEX referrals_asset ON referrals (asset_id, referred_on)",
             "CREATE INDEX referrals_recorder ON referrals (recorded_by, referred_on)",
+        ),
+    ),
+    (
+        "a keyword index keyed by place, for keyword searches near a place",
+        (
+            # Contentless: the words are in assets, and only rowids are ever read back.
+            f"""CREATE VIRTUAL TABLE assets_nearby_fts USING fts5(
+                {FTS_COLUMNS}, content='', tokenize='{FTS_TOKENIZER}')""",
+            f"""INSERT INTO assets_nearby_fts (rowid, {FTS_COLUMNS})
+                SELECT {nearby_key("assets")}, {_nearby_words("assets")} FROM assets""",
+            # One segment instead of dozens: each word is then one seek, not one per segment.
+            "INSERT INTO assets_nearby_fts (assets_nearby_fts) VALUES ('optimize')",
+            # Its terms, so a search can see whether a word's prefix is also another word's.
+            "CREATE VIRTUAL TABLE assets_nearby_terms USING fts5vocab(assets_nearby_fts, row)",
+            f"""CREATE TRIGGER assets_nearby_fts_after_insert AFTER INSERT ON assets BEGIN
+                SELECT RAISE(ABORT, 'asset rid out of range for assets_nearby_fts')
+                    WHERE new.rid NOT BETWEEN 0 AND {(1 << NEARBY_RID_BITS) - 1};
+                INSERT INTO assets_nearby_fts (rowid, {FTS_COLUMNS})
+                    VALUES ({nearby_key("new")}, {_nearby_words("new")});
+            END""",
+            f"""CREATE TRIGGER assets_nearby_fts_after_delete AFTER DELETE ON assets BEGIN
+                INSERT INTO assets_nearby_fts (assets_nearby_fts, rowid, {FTS_COLUMNS})
+                    VALUES ('delete', {nearby_key("old")}, {_nearby_words("old")});
+            END""",
+            # Only when what it indexes changes: a change of status or a verification date
+            # leaves the index alone.
+            f"""CREATE TRIGGER assets_nearby_fts_after_update
+                AFTER UPDATE OF rid, lat, lon, {FTS_COLUMNS} ON assets BEGIN
+                SELECT RAISE(ABORT, 'asset rid out of range for assets_nearby_fts')
+                    WHERE new.rid NOT BETWEEN 0 AND {(1 << NEARBY_RID_BITS) - 1};
+                INSERT INTO assets_nearby_fts (assets_nearby_fts, rowid, {FTS_COLUMNS})
+                    VALUES ('delete', {nearby_key("old")}, {_nearby_words("old")});
+                INSERT INTO assets_nearby_fts (rowid, {FTS_COLUMNS})
+                    VALUES ({nearby_key("new")}, {_nearby_words("new")});
+            END""",
         ),
     ),
 )

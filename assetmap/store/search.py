@@ -10,6 +10,26 @@ random seek into the wide `assets` table to learn its strand and status: in a bu
 among a million assets (25,000 candidates in the box) that took 30 to 65 ms just to count the
 box, against 6 ms here for the exact count, distances included.
 
+Keywords turn this around. An FTS5 prefix query (`"garden"*`, as every word typed is asked)
+reads every match in the country before it can be set against the circle: a common word
+among a million assets is 25,000 to 150,000 matches, 2 to 8 ms before anything else. So a
+keyword search asks `assets_nearby_fts` instead (migration 7: the same words, indexed under a
+rowid that puts the asset's 0.01° band of latitude and 0.01° step of longitude above its rid;
+see assetmap/store/schema.py). One range of those rowids, from the circle's first band to its
+last, holds every asset in the circle's bands; FTS5 reads only the matches in that range (it
+seeks within each word's list of rowids), the step of longitude leaves out those east or west
+of the box, and each match left is one lookup of its row by rid. A whole band of latitude is
+read even where the box is narrow, but that is a few hundred matches, not the country's.
+
+Every word is asked as a prefix, and FTS5 (3.40) answers a prefix by merging the lists of
+every term that starts with it, for the whole country, before any range applies. Most words
+people type are the only term with their prefix ("gardening" is indexed as "garden", and no
+other term starts "garden"), and then the word without the star finds exactly the same
+assets and lets FTS5 seek straight into the range. So each word is tokenized as the index
+does (an FTS5 table in memory with the same tokenizer), and `assets_nearby_terms` (fts5vocab)
+is asked whether any other term starts with it; it answers from the index's term order alone
+when none does (0.1 ms), and the star stays whenever one does or the word makes several terms.
+
 Hits come back as plain tuples (id, distance_m, rid), nearest first and then by id; the rid
 fetches the page's full records without a second index lookup.
 
@@ -21,9 +41,11 @@ built without its math functions, Python's own are registered under the same nam
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sqlite3
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -31,6 +53,7 @@ import sqlite_utils
 
 from assetmap.fields import FIELD_NAMES
 from assetmap.store.assets import from_row
+from assetmap.store.schema import FTS_TOKENIZER, NEARBY_CELLS, NEARBY_RID_BITS
 
 Box = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat), as GeoJSON
 
@@ -40,6 +63,9 @@ BANDS_PER_DEGREE = 100
 _BAND = "CAST((a.lat + 90) * 100 AS INTEGER)"
 _COLUMNS = ", ".join(FIELD_NAMES)
 _OPEN = "a.status = 'active' AND a.archived = 0"  # the partial index's WHERE, repeated
+_RID_MASK = (1 << NEARBY_RID_BITS) - 1
+_MAX_BAND = 180 * BANDS_PER_DEGREE
+_MAX_CELL = NEARBY_CELLS - 1
 
 # Haversine, as assetmap.search.haversine_m computes it (see there for the parameters).
 _DISTANCE = (
@@ -79,6 +105,13 @@ class Conditions:
     free: bool = False
     self_referral: bool = False
     match: str | None = None  # an FTS5 query, built by assetmap.search from safe tokens
+    words: tuple[str, ...] = ()  # the words `match` asks for, each as a prefix
+
+
+def fts_phrase(word: str) -> str:
+    """A word as an FTS5 string ("men's" -> "\"men's\""): quotes doubled, so that FTS5 reads
+    it as text, never as syntax."""
+    return '"' + word.replace('"', '""') + '"'
 
 
 @contextmanager
@@ -116,6 +149,57 @@ def _cursor(db: sqlite_utils.Database) -> sqlite3.Cursor:
     cursor = conn.cursor()
     cursor.row_factory = None
     return cursor
+
+
+_tokenizer_lock = threading.Lock()
+_tokenizer: sqlite3.Connection | None = None
+
+
+@functools.lru_cache(maxsize=4096)
+def index_terms(word: str) -> tuple[str, ...]:
+    """The terms the full-text indexes make of a word, in order ("Gardening" -> ("garden",),
+    "men's" -> ("men", "s")): FTS5 tokenizes it in a scratch table in memory with the same
+    tokenizer, so nothing here reimplements stemming."""
+    global _tokenizer
+    with _tokenizer_lock:
+        if _tokenizer is None:
+            conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            conn.execute(f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize='{FTS_TOKENIZER}')")
+            conn.execute("CREATE VIRTUAL TABLE word_terms USING fts5vocab(words, instance)")
+            _tokenizer = conn
+        _tokenizer.execute("INSERT INTO words (rowid, word) VALUES (1, ?)", [word])
+        try:
+            rows = _tokenizer.execute("SELECT term FROM word_terms ORDER BY offset")
+            return tuple(term for (term,) in rows)
+        finally:
+            _tokenizer.execute("DELETE FROM words")
+
+
+def _nearby_match(cursor: sqlite3.Cursor, conditions: Conditions) -> str | None:
+    """The query for assets_nearby_fts: `match`, without the star on each word that is the
+    only term starting with itself (see the module docstring), which finds the same assets."""
+    if not conditions.words:
+        return conditions.match
+    phrases = []
+    for word in conditions.words:
+        terms = index_terms(word)
+        alone = len(terms) == 1 and not _longer_term_exists(cursor, terms[0])
+        phrases.append(fts_phrase(word) + ("" if alone else "*"))
+    return " ".join(phrases)
+
+
+def _longer_term_exists(cursor: sqlite3.Cursor, term: str) -> bool:
+    """Whether the index holds a term that starts with `term` and is longer.
+
+    The bounds are the byte strings just after `term` and after every term starting with it
+    (no term holds a control character or U+10FFFF), so that fts5vocab starts at the first
+    longer term and stops at the first other one without reading either's list of rows.
+    """
+    found = cursor.execute(
+        "SELECT 1 FROM assets_nearby_terms WHERE term >= ? AND term <= ? LIMIT 1",
+        [term + "\x01", term + "\U0010ffff"],
+    )
+    return found.fetchone() is not None
 
 
 def records(db: sqlite_utils.Database, rids: list[int]) -> dict[int, dict]:
@@ -166,37 +250,48 @@ def _where(conditions: Conditions, params: dict) -> str:
         params["age"] = c.age
         clauses.append("(a.min_age IS NULL OR a.min_age <= :age)")
         clauses.append("(a.max_age IS NULL OR a.max_age >= :age)")
-    if c.match:
-        params["match"] = c.match
-        # The unary + keeps SQLite from driving the search from the keyword's matches (one
-        # table seek for each, anywhere in the country): the place narrows far better, and
-        # the matches are read once into a list that each asset near by is looked up in.
-        clauses.append("+a.rid IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH :match)")
     return "".join(f" AND {clause}" for clause in clauses)
 
 
-def _in_box(box: Box, params: dict) -> str:
-    """FROM and WHERE for the open assets in a box: one run of the index per band.
-
-    The bands are an IN list, not a join: SQLite 3.40 plans a join to the expression index
-    with a Bloom filter that both scans the whole table and loses rows.
-    """
+def _in_box(box: Box, conditions: Conditions, params: dict) -> str:
+    """FROM and WHERE for the open assets in a box that meet the conditions: by keyword
+    first when there are keywords, otherwise one run of the place index per band."""
     min_lon, min_lat, max_lon, max_lat = box
-    # One band more on each side than the arithmetic says, so rounding never loses one; the
-    # latitude test is exact.
+    params.update(min_lon=min_lon, max_lon=max_lon, min_lat=min_lat, max_lat=max_lat)
+    # One band (and step of longitude) more on each side than the arithmetic says, so that
+    # rounding never loses one; the tests of latitude and longitude that follow are exact.
     first = int((min_lat + 90) * BANDS_PER_DEGREE) - 1
     last = int((max_lat + 90) * BANDS_PER_DEGREE) + 1
+    exact = (
+        " AND a.lon BETWEEN :min_lon AND :max_lon AND a.lat BETWEEN :min_lat AND :max_lat"
+        f" AND {_OPEN}{_where(conditions, params)}"
+    )
+    if conditions.match:
+        return _matches_in_bands(first, last, box, conditions.match, params) + exact
+    # The bands are an IN list, not a join: SQLite 3.40 plans a join to the expression index
+    # with a Bloom filter that both scans the whole table and loses rows.
+    params["bands"] = json.dumps(list(range(first, last + 1)))
+    return f" FROM assets AS a WHERE {_BAND} IN (SELECT value FROM json_each(:bands)){exact}"
+
+
+def _matches_in_bands(first: int, last: int, box: Box, match: str, params: dict) -> str:
+    """FROM and the start of WHERE for the keyword's matches in bands first to last and
+    within the box's steps of longitude, each joined to its row (see the module docstring)."""
+    first_cell = max(0, int((box[0] + 180) * BANDS_PER_DEGREE) - 1)
+    last_cell = min(_MAX_CELL, int((box[2] + 180) * BANDS_PER_DEGREE) + 1)
+    first, last = max(0, first), min(_MAX_BAND, last)
     params.update(
-        bands=json.dumps(list(range(first, last + 1))),
-        min_lon=min_lon,
-        max_lon=max_lon,
-        min_lat=min_lat,
-        max_lat=max_lat,
+        match=match,
+        first_key=(first * NEARBY_CELLS + first_cell) << NEARBY_RID_BITS,
+        last_key=((last * NEARBY_CELLS + last_cell) << NEARBY_RID_BITS) | _RID_MASK,
+        first_cell=first_cell,
+        last_cell=last_cell,
     )
     return (
-        f" FROM assets AS a WHERE {_BAND} IN (SELECT value FROM json_each(:bands))"
-        " AND a.lon BETWEEN :min_lon AND :max_lon AND a.lat BETWEEN :min_lat AND :max_lat"
-        f" AND {_OPEN}"
+        f" FROM (SELECT rowid & {_RID_MASK} AS rid FROM assets_nearby_fts"
+        " WHERE assets_nearby_fts MATCH :match AND rowid BETWEEN :first_key AND :last_key"
+        f" AND (rowid >> {NEARBY_RID_BITS}) % {NEARBY_CELLS} BETWEEN :first_cell AND :last_cell)"
+        " AS hit CROSS JOIN assets AS a ON a.rid = hit.rid WHERE 1"
     )
 
 
@@ -211,10 +306,11 @@ def _by_distance(hit: tuple) -> tuple:
 def count_within(db: sqlite_utils.Database, circle: Circle, conditions: Conditions) -> int:
     """How many open assets meeting the conditions lie within the circle (edge included)."""
     cursor = _cursor(db)
+    conditions = replace(conditions, match=_nearby_match(cursor, conditions))
     total = 0
     for box in circle.boxes:
         params = _parameters(circle)
-        sql = f"SELECT count(*){_in_box(box, params)}{_where(conditions, params)}"
+        sql = f"SELECT count(*){_in_box(box, conditions, params)}"
         if circle.inner is not None:
             # Inside the inner box the answer is known; only the rest needs the distance.
             ix0, iy0, ix1, iy1 = circle.inner
@@ -234,13 +330,13 @@ def nearest_within(
 ) -> list[tuple[str, float, int]]:
     """The `count` nearest hits within the circle."""
     cursor = _cursor(db)
+    conditions = replace(conditions, match=_nearby_match(cursor, conditions))
     found: list[tuple[str, float, int]] = []
     for box in circle.boxes:
         params = _parameters(circle, count=count)
         sql = (
-            f"SELECT a.id, {_DISTANCE} AS distance, a.rid{_in_box(box, params)}"
-            f"{_where(conditions, params)} AND {_DISTANCE} <= :radius"
-            " ORDER BY distance, a.id LIMIT :count"
+            f"SELECT a.id, {_DISTANCE} AS distance, a.rid{_in_box(box, conditions, params)}"
+            f" AND {_DISTANCE} <= :radius ORDER BY distance, a.id LIMIT :count"
         )
         found.extend(cursor.execute(sql, params))
     return sorted(found, key=_by_distance)[:count]
@@ -256,13 +352,14 @@ def all_within(
     slow part is reading the keyword's matches from the FTS index, and this reads them once.
     """
     cursor = _cursor(db)
+    conditions = replace(conditions, match=_nearby_match(cursor, conditions))
     extra = ", a.schedule" if schedules else ""
     found: list[tuple] = []
     for box in circle.boxes:
         params = _parameters(circle)
         sql = (
-            f"SELECT a.id, {_DISTANCE} AS distance, a.rid{extra}{_in_box(box, params)}"
-            f"{_where(conditions, params)} AND {_DISTANCE} <= :radius"
+            f"SELECT a.id, {_DISTANCE} AS distance, a.rid{extra}"
+            f"{_in_box(box, conditions, params)} AND {_DISTANCE} <= :radius"
         )
         found.extend(cursor.execute(sql, params))
     return sorted(found, key=_by_distance)
@@ -282,7 +379,7 @@ def ranked_within(
         # the FTS index and looked up among them (bm25 is only known to the FTS query).
         sql = (
             "WITH near AS MATERIALIZED (SELECT a.rid AS rid, a.id AS id,"
-            f" {_DISTANCE} AS distance{_in_box(box, params)}{_where(without_match, params)}"
+            f" {_DISTANCE} AS distance{_in_box(box, without_match, params)}"
             f" AND {_DISTANCE} <= :radius)"
             " SELECT near.id, near.distance, near.rid,"
             " bm25(assets_fts, 10.0, 1.0, 4.0, 2.0) AS score"
