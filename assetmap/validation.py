@@ -1138,6 +1138,13 @@ def _fresh(value: object) -> object:
     return value
 
 
+# (field, name, whether its answers are remembered), in the order records hold them.
+_FIELD_PLAN = tuple(
+    (fld, fld.name, fld.type in _REMEMBERED_TYPES and fld.name != "approach")
+    for fld in fields.FIELDS
+)
+
+
 def validate_asset(
     data: Mapping[str, object],
     *,
@@ -1152,9 +1159,15 @@ def validate_asset(
     """
     result = Validated(record={})
     record, errors = result.record, result.errors
-    for fld in fields.FIELDS:
-        name = fld.name
+    for fld, name, remembered in _FIELD_PLAN:
         raw = data.get(name)
+        if remembered and raw.__class__ is str:
+            # The common case for a spreadsheet's repeated values, without a function call.
+            answer = _remembered.get((name, raw))
+            if answer is not None and answer[0] is not None and not answer[2]:
+                value = answer[0]
+                record[name] = _fresh(value) if value.__class__ in (list, dict) else value
+                continue
         value: object = None
         warnings: list[str] = []
         if raw is not None and not _is_empty(raw):

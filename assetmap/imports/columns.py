@@ -188,18 +188,27 @@ class Column:
         return self.header or f"column {self.letter}"
 
 
+_UNSEEN = object()
+
+
 @dataclass
 class ColumnPlan:
     """What each column feeds, and what the preview should say about the columns."""
 
     columns: list[Column]
     notes: list[str] = field(default_factory=list)
+    _first: dict = field(default_factory=dict, repr=False, compare=False)
 
     def targets(self) -> set[str]:
         return {c.target for c in self.columns}
 
     def column_for(self, target: str) -> Column | None:
-        return next((c for c in self.columns if c.target == target), None)
+        """The first column feeding `target`, or None (asked for every row, so remembered)."""
+        found = self._first.get(target, _UNSEEN)
+        if found is _UNSEEN:
+            found = next((c for c in self.columns if c.target == target), None)
+            self._first[target] = found
+        return found
 
 
 def plan_columns(headers: list[str], mapping) -> ColumnPlan:

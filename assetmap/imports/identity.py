@@ -109,6 +109,8 @@ def similar_among(name: str, others: list[str]) -> list[int]:
     """The positions in `others` of names similar to `name` (see `similar`), compared in C."""
     if not others:
         return []
+    if len(others) <= _ONE_BY_ONE:
+        return [i for i, other in enumerate(others) if _similar_pair(name, other)]
     found = {i for _, _, i in process.extract(
         name, others, scorer=fuzz.token_sort_ratio, score_cutoff=SIMILAR_NAMES, limit=None
     )}  # fmt: skip
@@ -118,6 +120,20 @@ def similar_among(name: str, others: list[str]) -> list[int]:
         if i not in found and len(min(name, others[i], key=len).split()) >= 2:
             found.add(i)
     return sorted(found)
+
+
+# Up to this many names, scoring each pair directly costs less than setting up process.extract.
+_ONE_BY_ONE = 4
+
+
+def _similar_pair(name: str, other: str) -> bool:
+    return bool(
+        fuzz.token_sort_ratio(name, other, score_cutoff=SIMILAR_NAMES)
+        or (
+            fuzz.token_set_ratio(name, other, score_cutoff=100)
+            and len(min(name, other, key=len).split()) >= 2
+        )
+    )
 
 
 def _half_lon(lat: float) -> float:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ _SECTIONS = ("source", "sheet", "columns", "values", "defaults", "empty")
 _SPLIT = re.compile(r"\s*[;,/|\n]\s*")
 
 
+@lru_cache(maxsize=16_384)  # short cells ("free", "NA", a strand) recur row after row
 def normalise_value(text: object) -> str:
     """A cell value as compared with empty markers and value-map keys."""
     text = unicodedata.normalize("NFKC", str(text)).casefold()
