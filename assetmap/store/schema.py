@@ -328,7 +328,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             # One segment instead of dozens: each word is then one seek, not one per segment.
             "INSERT INTO assets_nearby_fts (assets_nearby_fts) VALUES ('optimize')",
             # Its terms, so a search can see whether a word's prefix is also another word's.
-            "CREATE VIRTUAL TABLE assets_nearby_terms USING fts5vocab(assets_nearby_fts, row)",
+            "CREATE VIRTUAL TABLE assets_nearby_terms USING fts5vocab(assets_nearby_fts, instance)",
             f"""CREATE TRIGGER assets_nearby_fts_after_insert AFTER INSERT ON assets BEGIN
                 SELECT RAISE(ABORT, 'asset rid out of range for assets_nearby_fts')
                     WHERE new.rid NOT BETWEEN 0 AND {(1 << NEARBY_RID_BITS) - 1};
