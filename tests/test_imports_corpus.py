@@ -604,3 +604,18 @@ def test_only_the_first_sheet_is_read_unless_another_is_named(db_path, tmp_path)
         )
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("name", ["near_duplicates.csv", "duplicated_names.csv"])
+def test_assets_near_a_busy_batch_are_found_row_by_row_just_the_same(db_path, name, monkeypatch):
+    """A batch whose surroundings hold many listed assets asks the R*Tree row by row."""
+    from assetmap.imports import identity
+
+    monkeypatch.setattr(identity, "_BATCH_BOX_AT_MOST", 0)
+    db = connect(db_path)
+    try:
+        report = imports.preview(db, BAD / name, options_for(name))
+    finally:
+        db.close()
+    assert report.summary() == CORPUS[name]["summary"]
+    assert [f"{p.level}: {p}" for p in report.problems] == CORPUS[name]["problems"]

@@ -124,6 +124,8 @@ def similar_among(name: str, others: list[str]) -> list[int]:
 
 # Up to this many names, scoring each pair directly costs less than setting up process.extract.
 _ONE_BY_ONE = 4
+# A batch's assets already listed are fetched in one query when its box holds at most this many.
+_BATCH_BOX_AT_MOST = 2_000
 
 
 def _similar_pair(name: str, other: str) -> bool:
@@ -186,6 +188,9 @@ class Resolver:
         self._earlier_named: dict[int, store.NearbyRows] = {}  # row -> earlier rows near it
         self._neighbours: dict[int, list[int]] = {}  # row -> its (word, cell) keys to look up
         self._keys_held = bytearray(_KEY_BITS // 8)  # see _KEY_BITS
+        # Assets already listed around this batch's new rows by grid cell, or None to ask the
+        # R*Tree row by row (see _assets_around).
+        self._listed_near: dict[tuple[int, int], list[tuple]] | None = None
 
     def resolve_batch(self, rows: list[PreparedRow]) -> list[Resolution | None]:
         """Resolve a batch's rows in file order (None for rows rejected before matching)."""
@@ -193,7 +198,8 @@ class Resolver:
         self._neighbours = {}
         matches = [self._match(row) if row.record is not None else None for row in rows]
         check: set[str] = set()
-        probes: list[tuple[int, int, float, float, float]] = []
+        probes: list[tuple[int, int]] = []
+        new_rows: list[dict] = []
         for row, found in zip(rows, matches, strict=True):
             if found is None or isinstance(found, Resolution):
                 continue
@@ -203,8 +209,10 @@ class Resolver:
                 keys = self._neighbour_keys(row.record)
                 self._neighbours[row.number] = keys
                 probes.extend((row.number, key) for key in self._held(keys))
+                new_rows.append(row.record)
         self._earlier_claims = store.claimed_keys(self.db, sorted(check))
         self._earlier_named = store.earlier_rows_sharing(self.db, probes)
+        self._listed_near = self._assets_around(new_rows)
         self._claimed, self._named = {}, {}
         results = []
         for row, found in zip(rows, matches, strict=True):
@@ -219,6 +227,44 @@ class Resolver:
         )
         return results
 
+    def _assets_around(self, records: list[dict]) -> dict[tuple[int, int], list[tuple]] | None:
+        """Assets already listed in the box around a batch's new rows, by grid cell.
+
+        One R*Tree query for the batch instead of one a row, when the box holds few assets
+        (an audit of one area imported into a directory of another, or into an empty one);
+        None when it holds many, and each row asks for its own surroundings.
+        """
+        if not records:
+            return {}
+        lats = [r["lat"] for r in records]
+        lons = [r["lon"] for r in records]
+        half_lon = max(_half_lon(min(lats)), _half_lon(max(lats)))
+        found = store.assets_in_box(
+            self.db,
+            (min(lons) - half_lon, min(lats) - _BOX_HALF_LAT),
+            (max(lons) + half_lon, max(lats) + _BOX_HALF_LAT),
+            at_most=_BATCH_BOX_AT_MOST,
+        )
+        if found is None:
+            return None
+        by_cell: dict[tuple[int, int], list[tuple]] = {}
+        for asset in found:
+            by_cell.setdefault(_cell(asset[2], asset[3]), []).append(asset)
+        return by_cell
+
+    def _listed_around(self, lat: float, lon: float) -> list[tuple]:
+        """(id, name, lat, lon) of assets already listed within about 100 m and more."""
+        if self._listed_near is None:
+            return store.nearby_assets(self.db, lat, lon, _BOX_HALF_LAT, _half_lon(lat))
+        y, x = _cell(lat, lon)
+        near = self._listed_near
+        return [
+            asset
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+            for asset in near.get((y + dy, x + dx), ())
+        ]
+
     def _prefetch(self, rows: list[PreparedRow]) -> None:
         """Load every asset the valid rows of a batch might update."""
         ids, pairs, postcodes = set(), set(), set()
@@ -232,7 +278,7 @@ class Resolver:
                 ids.add(record["id"])
             elif record["source_id"]:
                 pairs.add((record["source"], record["source_id"]))
-                ids.add(default_id(record))
+                ids.add(_default_id(record))
             elif not record["postcode"]:
                 ids.add(_position_id(record))
         self._by_id = store.assets_by_id(self.db, ids)
@@ -327,7 +373,7 @@ class Resolver:
                 return self._ambiguous(row, matches, f"source {record['source']!r} and this id")
             if matches:
                 return matches[0]["id"], matches[0], "source_id"
-            return self._unused_id(default_id(record)), None, "new-by-source-id"
+            return self._unused_id(_default_id(record)), None, "new-by-source-id"
         if record["postcode"]:
             key = name_key(record["name"])
             candidates = self._by_postcode.get(record["postcode"], [])
@@ -336,7 +382,7 @@ class Resolver:
                 return self._ambiguous(row, matches, "this name and postcode")
             if matches:
                 return matches[0]["id"], matches[0], "name"
-            return self._unused_id(default_id(record)), None, "new-by-name"
+            return self._unused_id(_default_id(record)), None, "new-by-name"
         asset_id = _position_id(record)
         existing = self._by_id.get(asset_id)
         if existing is not None and name_key(existing["name"]) == name_key(record["name"]):
@@ -454,9 +500,7 @@ class Resolver:
                     )
         # (asset id or None, row or None, compared name, lat, lon, name shown)
         candidates: list[tuple] = []
-        for asset_id, name, found_lat, found_lon in store.nearby_assets(
-            self.db, lat, lon, _BOX_HALF_LAT, _half_lon(lat)
-        ):
+        for asset_id, name, found_lat, found_lon in self._listed_around(lat, lon):
             if f"asset:{asset_id}" not in self._claimed:
                 candidates.append((asset_id, None, name_key(name), found_lat, found_lon, name))
         for neighbour in self._neighbours.get(row.number, ()):
@@ -544,7 +588,23 @@ def _position_id(record: dict) -> str:
     return f"{slugify(record['name'] or 'asset')}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
+def _default_id(record: dict) -> str:
+    """loading.default_id, asked twice for most rows of a batch, so remembered."""
+    return _id_for(record.get("source"), record.get("source_id"), record.get("name"),
+                   record.get("postcode"))  # fmt: skip
+
+
+@lru_cache(maxsize=2048)
+def _id_for(source, source_id, name, postcode) -> str:
+    return default_id(
+        {"source": source, "source_id": source_id, "name": name, "postcode": postcode}
+    )
+
+
+_cells_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def _digest(cells: list) -> str:
     """A short fingerprint of a row's cells, to tell an exact copy from a conflicting row."""
-    text = json.dumps(cells, ensure_ascii=False, default=str)
+    text = _cells_json(cells)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()

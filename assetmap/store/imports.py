@@ -294,6 +294,25 @@ WHERE r.min_lon >= :west AND r.max_lon <= :east AND r.min_lat >= :south AND r.ma
 """
 
 
+def assets_in_box(
+    db: sqlite_utils.Database,
+    south_west: tuple[float, float],
+    north_east: tuple[float, float],
+    *,
+    at_most: int,
+) -> list[tuple[str, str, float, float]] | None:
+    """(id, name, lat, lon) of the assets in a box (corners as (lon, lat)) that this file has
+    not matched (as `nearby_assets`), or None when there are more than `at_most`."""
+    bounds = {
+        "west": south_west[0],
+        "south": south_west[1],
+        "east": north_east[0],
+        "north": north_east[1],
+    }
+    found = db.conn.execute(_NEARBY_ASSETS + f" LIMIT {at_most + 1:d}", bounds).fetchall()
+    return None if len(found) > at_most else [tuple(r) for r in found]
+
+
 def nearby_assets(
     db: sqlite_utils.Database, lat: float, lon: float, half_lat: float, half_lon: float
 ) -> list[tuple[str, str, float, float]]:
