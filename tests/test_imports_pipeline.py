@@ -388,9 +388,10 @@ def test_worker_processes_give_exactly_the_same_result_as_one_process(db, tmp_pa
         f"W{n},Club number {n},group,access_community_resources,M33 7ZF,,\n" for n in range(700)
     )
     audit = write_text(tmp_path / "many.csv", AUDIT.split("\n")[0] + "\n" + rows + AUDIT[60:])
-    one = imports.preview(db, audit, ImportOptions(workers=1))
-    two = imports.preview(db, audit, ImportOptions(workers=2, parallel_min_bytes=0))
-    assert json.dumps(two.to_json()) == json.dumps(one.to_json())
+    alone = imports.preview(db, audit, ImportOptions(workers=0))
+    for workers in (1, 2):
+        shared = imports.preview(db, audit, ImportOptions(workers=workers, parallel_min_bytes=0))
+        assert json.dumps(shared.to_json()) == json.dumps(alone.to_json())
 
 
 def test_a_mapping_file_names_columns_sets_defaults_and_empty_markers(db, tmp_path):
@@ -443,3 +444,56 @@ def test_geodata_reading_errors_never_escape_as_tracebacks(db, tmp_path):
     assert str(refused.value) == (
         "could not be read as a GeoPackage: it may be damaged. Export it again from the GIS"
     )
+
+
+def _indexes(db) -> list[tuple]:
+    return db.conn.execute(
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    ).fetchall()
+
+
+def test_a_bulk_import_builds_the_indexes_again_exactly_as_they_were(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "BULK_ROWS", 10)  # what a large import does, on a small file
+    rows = "".join(
+        f"B{n},Bulk club {n},group,access_community_resources,M33 7ZF,,\n" for n in range(1200)
+    )
+    big = write_text(tmp_path / "bulk.csv", AUDIT.split("\n")[0] + "\n" + rows)
+    before = _indexes(db)
+    dropped = []
+    real_drop = store._drop_secondary_indexes
+    monkeypatch.setattr(
+        store, "_drop_secondary_indexes", lambda d: dropped.append(1) or real_drop(d)
+    )
+    report = imports.apply(db, big, who="tests")
+    assert report.new == 1200
+    assert dropped == [1]
+    assert _indexes(db) == before
+    assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    found = db.conn.execute(
+        "SELECT count(*) FROM assets INDEXED BY assets_postcode WHERE postcode = 'M33 7ZF'"
+    ).fetchone()[0]
+    assert found >= 1200
+
+
+def test_a_bulk_import_that_fails_leaves_the_indexes_and_everything_as_they_were(
+    db, db_path, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(store, "BULK_ROWS", 10)
+    rows = "".join(
+        f"B{n},Bulk club {n},group,access_community_resources,M33 7ZF,,\n" for n in range(1200)
+    )
+    big = write_text(tmp_path / "bulk.csv", AUDIT.split("\n")[0] + "\n" + rows)
+    before = fingerprint(db_path)
+    real_write = store.write_rows
+    calls = []
+
+    def write_then_fail(*args, **kwargs):
+        calls.append(1)
+        real_write(*args, **kwargs)
+        if len(calls) == 2:  # after the first batch dropped the indexes
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "write_rows", write_then_fail)
+    with pytest.raises(OSError):
+        imports.apply(db, big, who="tests")
+    assert fingerprint(db_path) == before

@@ -35,13 +35,12 @@ CHANGES_SHOWN = 50
 
 
 def default_workers() -> int:
-    """Worker processes for large files: none below four cores.
+    """Worker processes for large files: one a core besides this process's, up to four.
 
-    This process matches and writes the rows, which takes as long as preparing them, so the
-    workers only pay when they have cores to themselves (on two cores, measured, they slow
-    the import down).
+    This process matches and writes the rows while the workers clean and validate them, so a
+    second core takes the cleaning off the first (see scripts/bench_import.py).
     """
-    return min(max((os.cpu_count() or 1) - 2, 1), 4)
+    return min(max((os.cpu_count() or 1) - 1, 0), 4)
 
 
 def _who(who: str | None) -> str:
@@ -94,8 +93,9 @@ def _progress():
 @click.option("--who", help="Name recorded in history (default: cli:<your user name>).")
 @click.option(
     "--workers",
-    type=click.IntRange(1, 64),
-    help="Processes that clean and validate rows of large files (default: one per core, up to 4).",
+    type=click.IntRange(0, 64),
+    help="Processes besides this one that clean and validate the rows of large files (default: "
+    "one per core but one, up to 4; 0 does everything in this process).",
 )
 @with_appcontext
 def import_command(
@@ -129,7 +129,7 @@ def import_command(
         sheet=sheet,
         bounds=current_app.config["ASSETMAP_BOUNDS_PARSED"],
         detail_limit=CLI_DETAIL_LIMIT,
-        workers=workers or default_workers(),
+        workers=default_workers() if workers is None else workers,
     )
     if mapping is not None:
         try:

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from assetmap import fields

@@ -49,7 +49,7 @@ class ImportOptions:
     sheet: str | None = None
     bounds: tuple[float, float, float, float] | None = UK_BOUNDS
     detail_limit: int = DETAIL_LIMIT
-    workers: int = 1  # processes that clean and validate rows (see assetmap.imports.parallel)
+    workers: int = 0  # processes besides this one that clean and validate rows (see parallel)
     parallel_min_bytes: int = PARALLEL_MIN_BYTES
 
 
@@ -193,7 +193,7 @@ def run(
                 )
             why = f"import run {run_id}: {file_name}"
             prepared = _prepared(table, cleaner)
-            if options.workers > 1 and path.stat().st_size >= options.parallel_min_bytes:
+            if options.workers > 0 and path.stat().st_size >= options.parallel_min_bytes:
                 from assetmap.imports.parallel import prepared_in_workers
 
                 db_path = db.conn.execute("PRAGMA database_list").fetchone()[2]

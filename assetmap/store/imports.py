@@ -95,7 +95,7 @@ _INSERT_TRIGGER = next(
 # indexes). Rebuilding reads the whole table, so it is done only once an import has added
 # more rows than the table held and at least BULK_ROWS. The drop and the rebuild are part of
 # the import's transaction: a failed import leaves the indexes as they were.
-BULK_ROWS = 20_000
+BULK_ROWS = 5_000
 _BULK_TABLES = ("assets", "asset_history", "import_run_rows")
 
 
