@@ -344,12 +344,13 @@ class Resolver:
         words = name_words(key)
         duplicate_of = self._likely_duplicate(row, final, key) if existing is None else None
         y, x = _cell(final["lat"], final["lon"])
+        place = f"{row.number},{final['lat']!r},{final['lon']!r}"  # see store.remember_batch
         for word in words:
             cell_key = _word_in_cell(word, y, x)
             bit = cell_key & (_KEY_BITS - 1)
             self._keys_held[bit >> 3] |= 1 << (bit & 7)
             self._named.setdefault(cell_key, []).append(
-                (cell_key, row.number, key, final["lat"], final["lon"])
+                (cell_key, row.number, key, final["lat"], final["lon"], place)
             )
         self._word_counts.update(words)
         self._rows_seen += 1
@@ -504,7 +505,7 @@ class Resolver:
             if f"asset:{asset_id}" not in self._claimed:
                 candidates.append((asset_id, None, name_key(name), found_lat, found_lon, name))
         for neighbour in self._neighbours.get(row.number, ()):
-            for _, row_no, other, found_lat, found_lon in self._named.get(neighbour, ()):
+            for _, row_no, other, found_lat, found_lon, _ in self._named.get(neighbour, ()):
                 if row_no != row.number:
                     candidates.append((None, row_no, other, found_lat, found_lon, other))
         best = None
@@ -515,9 +516,8 @@ class Resolver:
             # Earlier rows come as text, joined in SQL: only similar names are looked at further.
             names = earlier.names.split("\x1f")
             for i in similar_among(key, names):
-                found_lat = float(earlier.lats.split(",")[i])
-                found_lon = float(earlier.lons.split(",")[i])
-                row_no = int(earlier.rows.split(",")[i])
+                number, found_lat, found_lon = earlier.places.split(";")[i].split(",")
+                row_no, found_lat, found_lon = int(number), float(found_lat), float(found_lon)
                 best = _nearer(
                     best, lat, lon, (None, row_no, names[i], found_lat, found_lon, names[i])
                 )

@@ -61,8 +61,8 @@ _TEMP_TABLES = (
     """CREATE TEMP TABLE import_keys (
         key TEXT PRIMARY KEY, row_no INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID""",
     """CREATE TEMP TABLE import_name_keys (
-        key INTEGER NOT NULL, row_no INTEGER NOT NULL, name TEXT NOT NULL, lat REAL NOT NULL,
-        lon REAL NOT NULL, PRIMARY KEY (key, row_no)) WITHOUT ROWID""",
+        key INTEGER NOT NULL, row_no INTEGER NOT NULL, name TEXT NOT NULL, place TEXT NOT NULL,
+        PRIMARY KEY (key, row_no)) WITHOUT ROWID""",
     "CREATE TEMP TABLE import_probes (row_no INTEGER NOT NULL, key INTEGER NOT NULL)",
 )
 _DROP_TEMP_TABLES = (
@@ -224,13 +224,11 @@ def claimed_keys(db: sqlite_utils.Database, keys: list[str]) -> dict[str, tuple[
 
 
 class NearbyRows(NamedTuple):
-    """Earlier rows sharing a key with a row, as SQL joined them: names separated by U+001F
-    (cleaned text never holds it), and rows, latitudes and longitudes by commas."""
+    """Earlier rows sharing a key with a row, as SQL joined them: their names separated by
+    U+001F (cleaned text never holds it), and "row,lat,lon" for each separated by ";"."""
 
     names: str
-    rows: str
-    lats: str
-    lons: str
+    places: str
 
 
 def earlier_rows_sharing(
@@ -240,9 +238,8 @@ def earlier_rows_sharing(
 
     `probes` are (row, key). A batch asks thousands of these questions, and in a dense file
     each finds a dozen earlier rows, so one statement asks them all and joins the answers
-    for each row into a few strings: Python then handles one tuple a row, not one an earlier
-    row, and looks closer only at names that compare as similar. Positions are written with
-    17 significant digits, which read back as exactly the same numbers.
+    for each row into two strings: Python then handles one tuple a row, not one an earlier
+    row, and looks closer only at names that compare as similar.
     """
     found: dict[int, NearbyRows] = {}
     if not probes:
@@ -250,31 +247,35 @@ def earlier_rows_sharing(
     db.conn.execute("DELETE FROM temp.import_probes")
     db.conn.executemany("INSERT INTO temp.import_probes (row_no, key) VALUES (?, ?)", probes)
     sql = """
-        SELECT p.row_no, group_concat(n.name, char(31)), group_concat(n.row_no),
-            group_concat(printf('%!.17g', n.lat)), group_concat(printf('%!.17g', n.lon))
+        SELECT p.row_no, group_concat(n.name, char(31)), group_concat(n.place, ';')
         FROM temp.import_probes AS p
         CROSS JOIN temp.import_name_keys AS n ON n.key = p.key
         GROUP BY p.row_no
     """
     cursor = db.conn.cursor()
     cursor.row_factory = None
-    for row_no, names, rows, lats, lons in cursor.execute(sql):
-        found[row_no] = NearbyRows(names, rows, lats, lons)
+    for row_no, names, places in cursor.execute(sql):
+        found[row_no] = NearbyRows(names, places)
     return found
 
 
 def remember_batch(
     db: sqlite_utils.Database,
     claims: list[tuple[str, int, str]],
-    named: list[tuple[str, int, str, float, float]],
+    named: list[tuple[int, int, str, float, float, str]],
 ) -> None:
-    """Record a batch's identity keys and its rows by (word, cell), for later batches."""
+    """Record a batch's identity keys and its rows by (word, cell), for later batches.
+
+    `named` holds (key, row, name, lat, lon, place), the place being the text "row,lat,lon"
+    with Python's shortest exact form of each number, so that it reads back as the very same
+    numbers.
+    """
     db.conn.executemany(
         "INSERT OR IGNORE INTO temp.import_keys (key, row_no, digest) VALUES (?, ?, ?)", claims
     )
     db.conn.executemany(
-        "INSERT INTO temp.import_name_keys (key, row_no, name, lat, lon) VALUES (?, ?, ?, ?, ?)",
-        named,
+        "INSERT INTO temp.import_name_keys (key, row_no, name, place) VALUES (?, ?, ?, ?)",
+        [(key, row, name, place) for key, row, name, _, _, place in named],
     )
 
 
