@@ -24,7 +24,7 @@ from assetmap.imports.columns import plan_columns
 from assetmap.imports.mapping import Mapping, parse_mapping
 from assetmap.imports.readers import SourceRow
 from assetmap.store import assets as asset_store
-from assetmap.store import connect
+from assetmap.store import connect, schema
 from assetmap.store import imports as store
 from tests.test_imports_support import (
     asset_named,
@@ -230,6 +230,7 @@ from pathlib import Path
 from assetmap import imports
 from assetmap.store import connect
 from assetmap.store import imports as store
+from assetmap.store import schema
 
 real_write = store.write_rows
 calls = []
@@ -497,3 +498,44 @@ def test_a_bulk_import_that_fails_leaves_the_indexes_and_everything_as_they_were
     with pytest.raises(OSError):
         imports.apply(db, big, who="tests")
     assert fingerprint(db_path) == before
+
+
+def test_an_import_indexes_its_assets_for_keyword_search_as_the_triggers_would(
+    db, tmp_path, monkeypatch
+):
+    paused = []
+    real_pause = store._pause_insert_triggers
+    monkeypatch.setattr(
+        store, "_pause_insert_triggers", lambda d: paused.append(real_pause(d)) or paused[-1]
+    )
+    triggers = db.conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    ).fetchall()
+    rows = "".join(
+        f"K{n},Kayak club {n},group,access_community_resources,M33 7ZF,,\n" for n in range(300)
+    )
+    imports.apply(db, write_text(tmp_path / "k.csv", AUDIT.split("\n")[0] + "\n" + rows), who="t")
+    assert sorted(paused[0].triggers) == ["assets_after_insert", "assets_nearby_fts_after_insert"]
+    assert (
+        db.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        ).fetchall()
+        == triggers
+    )
+    expected = db.conn.execute(
+        f"SELECT rid, {schema.nearby_key('assets')} FROM assets WHERE name LIKE 'Kayak club %'"
+    ).fetchall()
+    assert len(expected) == 300
+    by_rid = db.conn.execute(
+        "SELECT rowid FROM assets_fts WHERE assets_fts MATCH 'kayak' ORDER BY rowid"
+    ).fetchall()
+    assert [r[0] for r in by_rid] == sorted(rid for rid, _ in expected)
+    by_place = db.conn.execute(
+        "SELECT rowid FROM assets_nearby_fts WHERE assets_nearby_fts MATCH 'kayak' ORDER BY rowid"
+    ).fetchall()
+    assert [r[0] for r in by_place] == sorted(key for _, key in expected)
+    in_box = db.conn.execute(
+        "SELECT count(*) FROM assets_rtree WHERE rid IN "
+        "(SELECT rid FROM assets WHERE name LIKE 'Kayak club %')"
+    ).fetchone()[0]
+    assert in_box == 300

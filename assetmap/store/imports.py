@@ -18,6 +18,7 @@ at the change it made and undo can bring back the version before it.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,17 +77,41 @@ _DROP_TEMP_TABLES = (
 IMPORT_CACHE_KIB = 16 * 1024
 TEMP_CACHE_KIB = 16 * 1024
 
-# The trigger that keeps the full-text index and the R*Tree in step with each inserted asset.
-# Row by row it costs about three times the insert itself, so an import drops it for its own
-# transaction, indexes its new rows in two statements at the end, and creates it again. It
-# does so only when the trigger is exactly the one the schema made; otherwise (a later
-# migration changed it) every row goes through the trigger as usual.
-_INSERT_TRIGGER = next(
-    statement
-    for _, statements in schema.MIGRATIONS
-    for statement in statements
-    if statement.startswith("CREATE TRIGGER assets_after_insert ")
+# The insert triggers keep the full-text indexes and the R*Tree in step with each inserted
+# asset. Row by row they cost several times the insert itself, so an import drops them for its
+# own transaction, indexes its new rows a statement an index at the end, and creates them
+# again. It does so for each trigger only when it is exactly the one the schema made;
+# otherwise (a later migration changed it) every row goes through that trigger as usual.
+
+
+def _schema_statement(prefix: str) -> str | None:
+    """The latest statement of the migrations that starts with `prefix`."""
+    found = [
+        statement
+        for _, statements in schema.MIGRATIONS
+        for statement in statements
+        if statement.startswith(prefix)
+    ]
+    return found[-1] if found else None
+
+
+# trigger name -> the statements that do its work for every asset after a rid, in bulk
+_DEFERRED_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "assets_after_insert": (
+        f"INSERT INTO assets_fts (rowid, {schema.FTS_COLUMNS}) "
+        f"SELECT rid, {schema.FTS_COLUMNS} FROM assets WHERE rid > ?",
+        "INSERT INTO assets_rtree (rid, min_lon, max_lon, min_lat, max_lat) "
+        "SELECT rid, lon, lon, lat, lat FROM assets WHERE rid > ?",
+    ),
+}
+_WORDS = ", ".join(f"assets.{column}" for column in schema.FTS_COLUMNS.split(", "))
+_DEFERRED_TRIGGERS["assets_nearby_fts_after_insert"] = (
+    # In the order of its rowids, which is how FTS5 adds rows fastest.
+    f"INSERT INTO assets_nearby_fts (rowid, {schema.FTS_COLUMNS}) "
+    f"SELECT {schema.nearby_key('assets')}, {_WORDS} FROM assets WHERE rid > ? ORDER BY 1",
 )
+# The place-keyed index has room for rids up to this; its trigger refuses larger ones.
+_NEARBY_MAX_RID = (1 << schema.NEARBY_RID_BITS) - 1
 
 
 # A large import adds rows faster with the secondary indexes of the tables it writes dropped
@@ -144,13 +169,12 @@ def session(db: sqlite_utils.Database, *, apply: bool) -> Iterator[Session]:
         reader.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # snapshot now
         for statement in _DROP_TEMP_TABLES + _TEMP_TABLES:
             reader.conn.execute(statement)
-        indexed_up_to = _pause_insert_trigger(db) if apply else None
+        paused = _pause_insert_triggers(db) if apply else None
         assets_before = db.conn.execute("SELECT count(*) FROM assets").fetchone()[0] if apply else 0
         current = Session(reader, db if apply else None, assets_before)
         yield current
         if apply:
-            if indexed_up_to is not None:
-                _index_new_assets(db, indexed_up_to)
+            _index_new_assets(db, paused)
             for statement in current.rebuild:
                 db.conn.execute(statement)
             db.conn.execute("COMMIT")
@@ -179,32 +203,42 @@ def _drop_secondary_indexes(db: sqlite_utils.Database) -> list[str]:
     return [sql for _, sql in found]
 
 
-def _pause_insert_trigger(db: sqlite_utils.Database) -> int | None:
-    """Drop the insert trigger for this transaction; returns the last rid indexed, or None
-    when the trigger is not the schema's own (then it stays, and does its work row by row)."""
-    found = db.conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'assets_after_insert'"
-    ).fetchone()
-    if found is None or found[0] != _INSERT_TRIGGER:
-        return None
+@dataclass
+class _PausedTriggers:
+    """Insert triggers dropped for an import: their statements, and the last rid before it."""
+
+    after_rid: int
+    triggers: dict[str, str]  # name -> the CREATE TRIGGER statement that restores it
+
+
+def _pause_insert_triggers(db: sqlite_utils.Database) -> _PausedTriggers:
+    """Drop the schema's own insert triggers that can be done in bulk, for this transaction."""
+    paused = {}
+    for name in _DEFERRED_TRIGGERS:
+        found = db.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]
+        ).fetchone()
+        if found is not None and found[0] == _schema_statement(f"CREATE TRIGGER {name} "):
+            paused[name] = found[0]
     last = db.conn.execute("SELECT coalesce(max(rid), 0) FROM assets").fetchone()[0]
-    db.conn.execute("DROP TRIGGER assets_after_insert")
-    return last
+    for name in paused:
+        db.conn.execute(f"DROP TRIGGER {name}")
+    return _PausedTriggers(last, paused)
 
 
-def _index_new_assets(db: sqlite_utils.Database, after_rid: int) -> None:
-    """Do what the insert trigger would have done for every asset added, then restore it."""
-    db.conn.execute(
-        f"INSERT INTO assets_fts (rowid, {schema.FTS_COLUMNS}) "
-        f"SELECT rid, {schema.FTS_COLUMNS} FROM assets WHERE rid > ?",
-        [after_rid],
-    )
-    db.conn.execute(
-        "INSERT INTO assets_rtree (rid, min_lon, max_lon, min_lat, max_lat) "
-        "SELECT rid, lon, lon, lat, lat FROM assets WHERE rid > ?",
-        [after_rid],
-    )
-    db.conn.execute(_INSERT_TRIGGER)
+def _index_new_assets(db: sqlite_utils.Database, paused: _PausedTriggers) -> None:
+    """Do what the paused triggers would have done for every asset added, then restore them."""
+    if not paused.triggers:
+        return
+    if (
+        "assets_nearby_fts_after_insert" in paused.triggers
+        and db.conn.execute("SELECT max(rid) FROM assets").fetchone()[0] > _NEARBY_MAX_RID
+    ):
+        raise sqlite3.IntegrityError("asset rid out of range for assets_nearby_fts")
+    for name, statement in paused.triggers.items():
+        for bulk in _DEFERRED_TRIGGERS[name]:
+            db.conn.execute(bulk, [paused.after_rid])
+        db.conn.execute(statement)
 
 
 # ---------------------------------------------------------------------------------------------
