@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -22,9 +23,13 @@ from assetmap.store import users as store
 MIN_PASSWORD_LENGTH = 12
 HASH_METHOD = "scrypt"
 
-# Verifying against this makes a sign-in with an unknown email take as long as a wrong
-# password, so timing does not tell which emails have accounts.
-_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16), method=HASH_METHOD)
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this makes a sign-in with an unknown email take as long as a wrong
+    password, so timing does not tell which emails have accounts. Made on first use, since it
+    costs a tenth of a second that every command would otherwise pay at start."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=HASH_METHOD)
 
 
 class AccountError(ValueError):
@@ -171,7 +176,7 @@ def authenticate(
         return refusal
     user = store.get_user_by_email(db, email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         ok = False
     else:
         ok = check_password_hash(user["password_hash"], password) and user["active"]
