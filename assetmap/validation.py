@@ -1143,6 +1143,7 @@ _FIELD_PLAN = tuple(
     (fld, fld.name, fld.type in _REMEMBERED_TYPES and fld.name != "approach")
     for fld in fields.FIELDS
 )
+_NO_DEFAULT = frozenset(f.name for f in fields.FIELDS if fields.DEFAULTS.get(f.name) is None)
 
 
 def validate_asset(
@@ -1168,6 +1169,9 @@ def validate_asset(
                 value = answer[0]
                 record[name] = _fresh(value) if value.__class__ in (list, dict) else value
                 continue
+        if raw is None and name in _NO_DEFAULT and not fld.required:
+            record[name] = None  # most fields of most rows
+            continue
         value: object = None
         warnings: list[str] = []
         if raw is not None and not _is_empty(raw):

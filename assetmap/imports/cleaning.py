@@ -233,6 +233,14 @@ class RowCleaner:
         """A cell trimmed, with empty markers and NaN read as nothing."""
         if value is None:
             return None
+        if (
+            value.__class__ is str
+            and len(value) > 16  # longer than any empty marker
+            and value.isascii()
+            and " " < value[0] != "'"  # no space to trim (ASCII white space is below " ")
+            and value[-1] > " "
+        ):
+            return value  # most cells of a long file: nothing to do
         if isinstance(value, str):
             if not value.isascii():
                 value = _ODD_SPACES.sub(" ", value)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import sqlite_utils
 
@@ -57,12 +58,20 @@ def to_values(record: dict) -> list:
     JSON, booleans as 0/1. (Imports write many thousands of these, so it works by position.)"""
     values = [record.get(name) for name in FIELD_NAMES]
     for i in _JSON_POSITIONS:
-        if values[i] is not None:
-            values[i] = _to_json(values[i])
+        value = values[i]
+        if value.__class__ is list and all(item.__class__ is str for item in value):
+            values[i] = _list_json(tuple(value))  # slugs, from a few lists used again and again
+        elif value is not None:
+            values[i] = _to_json(value)
     for i in _BOOLEAN_POSITIONS:
         if values[i] is not None:
             values[i] = int(bool(values[i]))
     return values
+
+
+@lru_cache(maxsize=4096)
+def _list_json(items: tuple[str, ...]) -> str:
+    return _to_json(list(items))
 
 
 def to_row(record: dict) -> dict:
