@@ -174,9 +174,10 @@ def authenticate(
     refusal = throttled(db, email, address, policy, now)
     if refusal:
         return refusal
+    dummy = _dummy_hash()  # made before the lookup, so its first making times both cases alike
     user = store.get_user_by_email(db, email)
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(dummy, password)
         ok = False
     else:
         ok = check_password_hash(user["password_hash"], password) and user["active"]

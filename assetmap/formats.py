@@ -35,9 +35,7 @@ class FormatError(ValueError):
     """A file or feature that cannot be read as assets; the message says what to fix."""
 
 
-def to_feature(
-    record: dict, *, public: bool = False, only: tuple[str, ...] | None = None
-) -> dict:
+def to_feature(record: dict, *, public: bool = False, only: tuple[str, ...] | None = None) -> dict:
     """A GeoJSON Feature for an asset; `public` leaves out professional-only fields, and
     `only` keeps just the properties named (a map needs a few, not every field)."""
     names = PUBLIC_FIELD_NAMES if public else FIELD_NAMES

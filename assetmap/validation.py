@@ -1080,7 +1080,8 @@ def _default(name: str) -> object:
 
 # Cleaning functions whose answer depends only on the field and the value, for values that
 # recur row after row in a spreadsheet (a strand, "free", "Tuesdays 10 till 12"): each distinct
-# value is cleaned once and its answer reused. Free text (names, descriptions) is not kept.
+# value is cleaned once and its answer reused. Free text (names, descriptions) is not kept, nor
+# dates, whose answer ("in the future") changes with the day.
 _REMEMBERED_TYPES = frozenset(
     {
         fields.CHOICE,
@@ -1089,7 +1090,6 @@ _REMEMBERED_TYPES = frozenset(
         fields.BOOLEAN,
         fields.POSTCODE,
         fields.SCHEDULE,
-        fields.DATE,
         fields.INTEGER,
     }
 )

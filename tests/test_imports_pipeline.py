@@ -518,3 +518,32 @@ def test_an_import_indexes_its_assets_for_keyword_search_as_the_triggers_would(
         "(SELECT rid FROM assets WHERE name LIKE 'Kayak club %')"
     ).fetchone()[0]
     assert in_box == 300
+
+
+SHETLAND = "Ref,Name,Kind,Strand,lat,lon\n"  # at 60.5°N a degree of longitude is 54.8 km
+
+
+@pytest.mark.parametrize("batch_box_at_most", [2_000, 0], ids=["one query", "row by row"])
+def test_likely_duplicates_are_found_within_100_m_in_the_far_north_too(
+    db, tmp_path, monkeypatch, batch_box_at_most
+):
+    from assetmap.imports import identity
+
+    monkeypatch.setattr(identity, "_BATCH_BOX_AT_MOST", batch_box_at_most)
+    listed = "L1,Lerwick Walking Group,group,access_community_resources,60.5,-1.19879\n"
+    imports.apply(db, write_text(tmp_path / "listed.csv", SHETLAND + listed), who="tests")
+    rows = (
+        "N1,Lerwick Walking Group,group,access_community_resources,60.5,-1.200601\n"  # 99 m W
+        "N2,Scalloway Knitters,group,strengthening_communities,60.1,-1.27\n"
+        "N3,Scalloway Knitters Circle,group,strengthening_communities,60.1,-1.268184\n"  # 101 m
+        "N4,Bressay Singers,group,strengthening_communities,60.15,-1.1\n"
+        "N5,Bressay Singers,group,strengthening_communities,60.15,-1.098192\n"  # 100.3 m E
+        # 99.7 m apart, two grid cells apart (a cell is 0.0018° of longitude, 88 m here)
+        "N6,Yell Quilters,group,strengthening_communities,60.5,-1.30141\n"
+        "N7,Yell Quilters,group,strengthening_communities,60.5,-1.29959\n"
+    )
+    report = imports.preview(db, write_text(tmp_path / "new.csv", SHETLAND + rows))
+    flagged = [p for p in report.problems if p.level == "duplicate"]
+    assert [(p.row, "already listed" in p.message) for p in flagged] == [(2, True), (8, False)]
+    assert "99 m away" in flagged[0].message
+    assert "row 7 of this file, 100 m away" in flagged[1].message

@@ -168,5 +168,7 @@ def test_asset_page_flags_details_checked_over_a_year_ago(client, db_path):
 def test_asset_page_has_a_small_map_and_walking_directions(client):
     page = client.get("/assets/sale-walking-group").get_data(as_text=True)
     assert 'class="location-map"' in page
-    assert "https://www.openstreetmap.org/directions?engine=fossgis_osrm_foot&amp;route=%3B" \
-           "53.42630%2C-2.30340" in page
+    assert (
+        "https://www.openstreetmap.org/directions?engine=fossgis_osrm_foot&amp;route=%3B"
+        "53.42630%2C-2.30340" in page
+    )

@@ -582,6 +582,22 @@ def test_a_check_date_more_than_a_day_ahead_is_refused():
     assert "future" in error_for("last_verified", last_verified=later)
 
 
+def test_a_date_refused_as_future_is_taken_once_its_day_comes(monkeypatch):
+    """A long-running server must not remember yesterday's answer about a date."""
+    from assetmap import validation
+
+    later = (date.today() + timedelta(days=2)).isoformat()
+    assert "future" in error_for("last_verified", last_verified=later)
+
+    class TwoDaysOn(date):
+        @classmethod
+        def today(cls):
+            return date.fromordinal(date.today().toordinal() + 2)
+
+    monkeypatch.setattr(validation, "date", TwoDaysOn)
+    assert cleaned("last_verified", later) == later
+
+
 # ---------------------------------------------------------------------------------------------
 # Contact details
 # ---------------------------------------------------------------------------------------------

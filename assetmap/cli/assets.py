@@ -143,4 +143,5 @@ def serve_command(host: str, port: int, workers: int):
     click.echo(f"serving on http://{host}:{port}")
     os.execv(gunicorn, args) if os.path.isabs(gunicorn) else os.execvp(gunicorn, args)
 
+
 COMMANDS = (init_command, load_command, export_command, serve_command)

@@ -9,7 +9,9 @@ and changes nothing.
 Two things are flagged and never merged silently. Two rows of one file that are the same asset
 cannot both be written, so the later one is rejected with the row it repeats. A new row with a
 similar name within about 100 m of an asset already listed, or of an earlier row, is imported
-and flagged as a possible duplicate for a coordinator to check.
+and flagged as a possible duplicate for a coordinator to check. The nearest is named; at the
+same distance (rows placed at one postcode's point often are), an asset already listed comes
+before a row of the file, and the earliest row before later ones.
 """
 
 from __future__ import annotations
@@ -41,11 +43,12 @@ _BOX_HALF_LAT = DUPLICATE_DISTANCE_M / 111_195 * 1.05
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 # Rows of one file are compared only when their names share a word and they lie in the same
-# or neighbouring cells of this grid (cells at least 100 m a side anywhere in Britain, so the
-# 3 by 3 cells around a row hold everything within 100 m of it). Comparing every row with
-# every row near it would not scale: a town centre has hundreds of postcodes within 100 m of
-# each other. Words that tell names apart are used: not these, and not words in more than
-# COMMON_SHARE of the file's rows so far (such as the council's name on every row).
+# or neighbouring cells of this grid (the cells that a box of about 100 m around the row
+# touches: usually 2 or 3 by 2 or 3, more in the far north where a cell is narrower).
+# Comparing every row with every row near it would not scale: a town centre has hundreds of
+# postcodes within 100 m of each other. Words that tell names apart are used: not these, and
+# not words in more than COMMON_SHARE of the file's rows so far (such as the council's name on
+# every row).
 CELL_LAT, CELL_LON = 0.0009, 0.0018  # 100 m of latitude; 100 m of longitude at 60°N
 COMMON_SHARE = 0.02
 STOP_WORDS = frozenset((
@@ -83,6 +86,15 @@ def _cell(lat: float, lon: float) -> tuple[int, int]:
 # bit says so without asking the TEMP table. A set bit may be another key's (about 1% of
 # them at 100,000 rows); the table then answers. Its size is fixed, so memory stays flat.
 _KEY_BITS = 1 << 25
+
+
+def _cells_around(lat: float, lon: float) -> list[tuple[int, int]]:
+    """The grid cells that the box of _BOX_HALF_LAT by _half_lon around a point touches, so
+    everything within DUPLICATE_DISTANCE_M of it is in one of them, however far north."""
+    half_lon = _half_lon(lat)
+    south, west = _cell(lat - _BOX_HALF_LAT, lon - half_lon)
+    north, east = _cell(lat + _BOX_HALF_LAT, lon + half_lon)
+    return [(y, x) for y in range(south, north + 1) for x in range(west, east + 1)]
 
 
 def _word_in_cell(word: str, y: int, x: int) -> int:
@@ -256,14 +268,8 @@ class Resolver:
         """(id, name, lat, lon) of assets already listed within about 100 m and more."""
         if self._listed_near is None:
             return store.nearby_assets(self.db, lat, lon, _BOX_HALF_LAT, _half_lon(lat))
-        y, x = _cell(lat, lon)
         near = self._listed_near
-        return [
-            asset
-            for dy in (-1, 0, 1)
-            for dx in (-1, 0, 1)
-            for asset in near.get((y + dy, x + dx), ())
-        ]
+        return [asset for cell in _cells_around(lat, lon) for asset in near.get(cell, ())]
 
     def _prefetch(self, rows: list[PreparedRow]) -> None:
         """Load every asset the valid rows of a batch might update."""
@@ -304,13 +310,8 @@ class Resolver:
         telling = [w for w in words if self._word_counts[w] <= limit]
         if not telling and words:
             telling = [min(words, key=lambda w: self._word_counts[w])]
-        y, x = _cell(record["lat"], record["lon"])
-        return [
-            _word_in_cell(w, y + dy, x + dx)
-            for w in telling
-            for dy in (-1, 0, 1)
-            for dx in (-1, 0, 1)
-        ]
+        cells = _cells_around(record["lat"], record["lon"])
+        return [_word_in_cell(w, y, x) for w in telling for y, x in cells]
 
     def _held(self, keys: list[int]) -> list[int]:
         """The keys that earlier batches may hold (see _KEY_BITS)."""
