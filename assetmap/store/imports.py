@@ -155,8 +155,12 @@ def session(db: sqlite_utils.Database, *, apply: bool) -> Iterator[Session]:
     """
     path = db.conn.execute("PRAGMA database_list").fetchone()[2]
     previous_cache = db.conn.execute("PRAGMA cache_size").fetchone()[0]
+    previous_temp_store = db.conn.execute("PRAGMA temp_store").fetchone()[0]
     if apply:
         db.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB:d}")
+        # Building indexes again at the end sorts the whole table: in a file beyond the page
+        # cache, not in memory, so memory stays flat however large the import.
+        db.conn.execute("PRAGMA temp_store = FILE")
         db.conn.execute("BEGIN IMMEDIATE")
     reader = connect(path)
     try:
@@ -189,6 +193,7 @@ def session(db: sqlite_utils.Database, *, apply: bool) -> Iterator[Session]:
             reader.conn.execute("ROLLBACK")
         reader.close()
         db.conn.execute(f"PRAGMA cache_size = {int(previous_cache):d}")
+        db.conn.execute(f"PRAGMA temp_store = {int(previous_temp_store):d}")
 
 
 def _merge_keyword_indexes(db: sqlite_utils.Database) -> None:
