@@ -12,9 +12,9 @@ so that peak memory is the process's own:
                 do by hand, with no checks at all
   bare floor    csv.reader and one executemany into one table: the least any import can do
 
-and prints seconds, rows per second and peak memory (max RSS, the worker processes that
-`assetmap import` starts for files of 4 MB and more included: by default one a core but one,
-so one on a 2-core machine; see assetmap.cli.imports.default_workers).
+and prints seconds, rows per second and peak memory (max RSS of the largest of the command's
+processes: `assetmap import` starts worker processes for files of 4 MB and more, by default
+one a core but one, so one on a 2-core machine; see assetmap.cli.imports.default_workers).
 
     .venv/bin/python scripts/bench_import.py              # 10k and 100k rows
     .venv/bin/python scripts/bench_import.py --rows 20000 --keep /tmp/bench
