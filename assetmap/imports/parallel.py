@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from assetmap.imports.cleaning import PreparedRow, RowCleaner
 from assetmap.imports.geocoding import Geocoder
-from assetmap.imports.readers import SourceRow
+from assetmap.imports.readers import SourceRow, batched
 
 CHUNK_ROWS = 250
 CHUNKS_IN_FLIGHT_PER_WORKER = 4
@@ -44,17 +44,6 @@ def _clean_chunk(rows: list[SourceRow]) -> list[PreparedRow]:
     return [_cleaner.clean(row) for row in rows]
 
 
-def _chunks(rows: Iterable[SourceRow]) -> Iterator[list[SourceRow]]:
-    chunk: list[SourceRow] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK_ROWS:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def prepared_in_workers(
     rows: Iterable[SourceRow], cleaner: RowCleaner, db_path: str, workers: int
 ) -> Iterator[PreparedRow]:
@@ -66,7 +55,7 @@ def prepared_in_workers(
     )
     in_flight: deque = deque()
     try:
-        for chunk in _chunks(rows):
+        for chunk in batched(rows, CHUNK_ROWS):
             in_flight.append(pool.submit(_clean_chunk, chunk))
             if len(in_flight) >= workers * CHUNKS_IN_FLIGHT_PER_WORKER:
                 yield from in_flight.popleft().result()

@@ -28,7 +28,7 @@ from assetmap.imports.geocoding import Geocoder
 from assetmap.imports.identity import Resolver
 from assetmap.imports.mapping import Mapping
 from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, ImportFileError
-from assetmap.imports.readers import Table, open_table
+from assetmap.imports.readers import Table, batched, open_table
 from assetmap.imports.report import DETAIL_LIMIT, ImportReport, RowChange
 from assetmap.store import imports as store
 from assetmap.store.assets import slugify
@@ -198,7 +198,7 @@ def run(
 
                 db_path = db.conn.execute("PRAGMA database_list").fetchone()[2]
                 prepared = prepared_in_workers(table.rows, cleaner, db_path, options.workers)
-            for batch in _batches(prepared, BATCH_ROWS):
+            for batch in batched(prepared, BATCH_ROWS):
                 writes = _resolve_batch(batch, resolver, report, writer)
                 if apply:
                     store.write_rows(db, run_id, writes, who=who, why=why)
@@ -267,17 +267,6 @@ def _column_words(plan: cols.ColumnPlan, unit: str) -> list[dict]:
 def _prepared(table: Table, cleaner: RowCleaner) -> Iterator[PreparedRow]:
     for source_row in table.rows:
         yield cleaner.clean(source_row)
-
-
-def _batches(rows: Iterator[PreparedRow], size: int) -> Iterator[list[PreparedRow]]:
-    batch: list[PreparedRow] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _resolve_batch(

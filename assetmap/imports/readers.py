@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -354,3 +354,15 @@ def _numbered_xlsx(values_sheet, formula_sheet) -> Iterator[tuple[int, list]]:
             if getattr(cell, "data_type", None) == "f" and i < len(cells) and cells[i] is None:
                 cells[i] = Formula(str(cell.value))
         yield number, cells
+
+
+def batched(rows: Iterable, size: int) -> Iterator[list]:
+    """Rows in lists of `size`, the last one shorter (itertools.batched, from Python 3.12)."""
+    batch: list = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

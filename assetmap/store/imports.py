@@ -103,15 +103,13 @@ _DEFERRED_TRIGGERS: dict[str, tuple[str, ...]] = {
         "INSERT INTO assets_rtree (rid, min_lon, max_lon, min_lat, max_lat) "
         "SELECT rid, lon, lon, lat, lat FROM assets WHERE rid > ?",
     ),
+    "assets_nearby_fts_after_insert": (
+        # In the order of its rowids, which is how FTS5 adds rows fastest.
+        f"INSERT INTO assets_nearby_fts (rowid, {schema.FTS_COLUMNS}) "
+        f"SELECT {schema.nearby_key('assets')}, {schema.nearby_words('assets')} FROM assets "
+        "WHERE rid > ? ORDER BY 1",
+    ),
 }
-_WORDS = ", ".join(f"assets.{column}" for column in schema.FTS_COLUMNS.split(", "))
-_DEFERRED_TRIGGERS["assets_nearby_fts_after_insert"] = (
-    # In the order of its rowids, which is how FTS5 adds rows fastest.
-    f"INSERT INTO assets_nearby_fts (rowid, {schema.FTS_COLUMNS}) "
-    f"SELECT {schema.nearby_key('assets')}, {_WORDS} FROM assets WHERE rid > ? ORDER BY 1",
-)
-# The place-keyed index has room for rids up to this; its trigger refuses larger ones.
-_NEARBY_MAX_RID = (1 << schema.NEARBY_RID_BITS) - 1
 
 
 # A large import adds rows faster with the secondary indexes of the tables it writes dropped
@@ -200,10 +198,7 @@ def _merge_keyword_indexes(db: sqlite_utils.Database) -> None:
     """Merge each full-text index into one segment after a bulk import (0.15 s each at
     100,000 assets), so that a search looks each word up once, not once a segment."""
     for table in ("assets_fts", "assets_nearby_fts"):
-        if db.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
-        ).fetchone():
-            db.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+        db.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
 
 
 def _drop_secondary_indexes(db: sqlite_utils.Database) -> list[str]:
@@ -249,7 +244,7 @@ def _index_new_assets(db: sqlite_utils.Database, paused: _PausedTriggers) -> Non
         return
     if (
         "assets_nearby_fts_after_insert" in paused.triggers
-        and db.conn.execute("SELECT max(rid) FROM assets").fetchone()[0] > _NEARBY_MAX_RID
+        and db.conn.execute("SELECT max(rid) FROM assets").fetchone()[0] > schema.NEARBY_MAX_RID
     ):
         raise sqlite3.IntegrityError("asset rid out of range for assets_nearby_fts")
     for name, statement in paused.triggers.items():

@@ -73,6 +73,7 @@ FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 # insert trigger refuses one that would not fit in 32 bits rather than index it wrongly.
 NEARBY_CELLS = 36001
 NEARBY_RID_BITS = 32
+NEARBY_MAX_RID = (1 << NEARBY_RID_BITS) - 1  # the largest rid the key has room for
 
 
 def nearby_key(row: str) -> str:
@@ -83,7 +84,8 @@ def nearby_key(row: str) -> str:
     )
 
 
-def _nearby_words(row: str) -> str:
+def nearby_words(row: str) -> str:
+    """The indexed words of `row` (new, old or assets), as assets_nearby_fts takes them."""
     return ", ".join(f"{row}.{column}" for column in FTS_COLUMNS.split(", "))
 
 
@@ -324,31 +326,31 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             f"""CREATE VIRTUAL TABLE assets_nearby_fts USING fts5(
                 {FTS_COLUMNS}, content='', tokenize='{FTS_TOKENIZER}')""",
             f"""INSERT INTO assets_nearby_fts (rowid, {FTS_COLUMNS})
-                SELECT {nearby_key("assets")}, {_nearby_words("assets")} FROM assets""",
+                SELECT {nearby_key("assets")}, {nearby_words("assets")} FROM assets""",
             # One segment instead of dozens: each word is then one seek, not one per segment.
             "INSERT INTO assets_nearby_fts (assets_nearby_fts) VALUES ('optimize')",
             # Its terms, so a search can see whether a word's prefix is also another word's.
             "CREATE VIRTUAL TABLE assets_nearby_terms USING fts5vocab(assets_nearby_fts, instance)",
             f"""CREATE TRIGGER assets_nearby_fts_after_insert AFTER INSERT ON assets BEGIN
                 SELECT RAISE(ABORT, 'asset rid out of range for assets_nearby_fts')
-                    WHERE new.rid NOT BETWEEN 0 AND {(1 << NEARBY_RID_BITS) - 1};
+                    WHERE new.rid NOT BETWEEN 0 AND {NEARBY_MAX_RID};
                 INSERT INTO assets_nearby_fts (rowid, {FTS_COLUMNS})
-                    VALUES ({nearby_key("new")}, {_nearby_words("new")});
+                    VALUES ({nearby_key("new")}, {nearby_words("new")});
             END""",
             f"""CREATE TRIGGER assets_nearby_fts_after_delete AFTER DELETE ON assets BEGIN
                 INSERT INTO assets_nearby_fts (assets_nearby_fts, rowid, {FTS_COLUMNS})
-                    VALUES ('delete', {nearby_key("old")}, {_nearby_words("old")});
+                    VALUES ('delete', {nearby_key("old")}, {nearby_words("old")});
             END""",
             # Only when what it indexes changes: a change of status or a verification date
             # leaves the index alone.
             f"""CREATE TRIGGER assets_nearby_fts_after_update
                 AFTER UPDATE OF rid, lat, lon, {FTS_COLUMNS} ON assets BEGIN
                 SELECT RAISE(ABORT, 'asset rid out of range for assets_nearby_fts')
-                    WHERE new.rid NOT BETWEEN 0 AND {(1 << NEARBY_RID_BITS) - 1};
+                    WHERE new.rid NOT BETWEEN 0 AND {NEARBY_MAX_RID};
                 INSERT INTO assets_nearby_fts (assets_nearby_fts, rowid, {FTS_COLUMNS})
-                    VALUES ('delete', {nearby_key("old")}, {_nearby_words("old")});
+                    VALUES ('delete', {nearby_key("old")}, {nearby_words("old")});
                 INSERT INTO assets_nearby_fts (rowid, {FTS_COLUMNS})
-                    VALUES ({nearby_key("new")}, {_nearby_words("new")});
+                    VALUES ({nearby_key("new")}, {nearby_words("new")});
             END""",
         ),
     ),

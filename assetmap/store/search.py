@@ -54,7 +54,7 @@ import sqlite_utils
 
 from assetmap.fields import FIELD_NAMES
 from assetmap.store.assets import from_row
-from assetmap.store.schema import FTS_TOKENIZER, NEARBY_CELLS, NEARBY_RID_BITS
+from assetmap.store.schema import FTS_TOKENIZER, NEARBY_CELLS, NEARBY_MAX_RID, NEARBY_RID_BITS
 
 Box = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat), as GeoJSON
 
@@ -64,7 +64,7 @@ BANDS_PER_DEGREE = 100
 _BAND = "CAST((a.lat + 90) * 100 AS INTEGER)"
 _COLUMNS = ", ".join(FIELD_NAMES)
 _OPEN = "a.status = 'active' AND a.archived = 0"  # the partial index's WHERE, repeated
-_RID_MASK = (1 << NEARBY_RID_BITS) - 1
+_RID_MASK = NEARBY_MAX_RID
 _MAX_BAND = 180 * BANDS_PER_DEGREE
 _MAX_CELL = NEARBY_CELLS - 1
 
