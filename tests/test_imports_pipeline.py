@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -22,6 +24,7 @@ from assetmap.imports import pipeline as pipeline_module
 from assetmap.imports.cleaning import RowCleaner
 from assetmap.imports.columns import plan_columns
 from assetmap.imports.mapping import Mapping, parse_mapping
+from assetmap.imports.parallel import WriterStopped
 from assetmap.imports.readers import SourceRow
 from assetmap.store import assets as asset_store
 from assetmap.store import connect, schema
@@ -396,6 +399,85 @@ def test_worker_processes_give_exactly_the_same_result_as_one_process(db, tmp_pa
     for workers in (1, 2):
         shared = imports.preview(db, audit, ImportOptions(workers=workers, parallel_min_bytes=0))
         assert json.dumps(shared.to_json()) == json.dumps(alone.to_json())
+
+
+def _database_without_times(db) -> list:
+    """Every asset, history entry and run row, without the times that differ between runs."""
+    assets = db.conn.execute("SELECT * FROM assets ORDER BY rid").fetchall()
+    history = db.conn.execute(
+        "SELECT version_id, asset_id, action, previous, record, changed_by, reason "
+        "FROM asset_history ORDER BY version_id"
+    ).fetchall()
+    runs = db.conn.execute("SELECT * FROM import_run_rows ORDER BY id").fetchall()
+    skip = {"created_at", "updated_at"}
+    return (
+        [{k: v for k, v in dict(row).items() if k not in skip} for row in assets]
+        + [tuple(row) for row in history]
+        + [tuple(row) for row in runs]
+    )
+
+
+def _many(tmp_path, rows: int = 1200):
+    lines = "".join(
+        f"P{n},Club number {n},group,access_community_resources,M33 7ZF,,\n" for n in range(rows)
+    )
+    return write_text(tmp_path / "many.csv", AUDIT.split("\n")[0] + "\n" + lines + AUDIT[60:])
+
+
+def test_a_separate_writing_process_writes_exactly_what_one_process_writes(db, db_path, tmp_path):
+    audit = _many(tmp_path)
+    alone_path = tmp_path / "alone.db"
+    alone_path.write_bytes(db_path.read_bytes())
+    alone = connect(alone_path)
+    one = apply(alone, audit, tmp_path, workers=0)
+    two = apply(db, audit, tmp_path, workers=1, parallel_min_bytes=0)
+    assert json.dumps(two.to_json()) == json.dumps(one.to_json())
+    assert _database_without_times(db) == _database_without_times(alone)
+    assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    alone.close()
+
+
+def test_when_the_writing_process_fails_the_import_says_so_and_changes_nothing(
+    db, db_path, tmp_path
+):
+    # A rule in the database refuses one asset part-way through the file.
+    db.conn.execute(
+        "CREATE TRIGGER refuse_club_900 BEFORE INSERT ON assets WHEN new.name = 'Club number 900' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by a rule of this database'); END"
+    )
+    audit = _many(tmp_path)
+    before = fingerprint(db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="refused by a rule of this database"):
+        apply(db, audit, tmp_path, workers=1, parallel_min_bytes=0)
+    assert fingerprint(db_path) == before
+    assert not any((tmp_path / "a").iterdir())  # the archived copy went too
+
+
+def test_when_the_writing_process_is_killed_the_import_stops_and_changes_nothing(
+    db, db_path, tmp_path
+):
+    audit = _many(tmp_path)
+    before = fingerprint(db_path)
+    killed = []
+
+    def kill_the_writer(rows_so_far: int) -> None:
+        for child in multiprocessing.active_children():
+            if child.name == "assetmap import writer" and not killed:
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
+
+    with pytest.raises(WriterStopped, match="the process writing the import stopped"):
+        imports.apply(
+            db,
+            audit,
+            ImportOptions(workers=1, parallel_min_bytes=0),
+            who="tests",
+            archive_dir=tmp_path / "a",
+            progress=kill_the_writer,
+        )
+    assert killed
+    assert fingerprint(db_path) == before
+    assert not any((tmp_path / "a").iterdir())
 
 
 def test_a_mapping_file_names_columns_sets_defaults_and_empty_markers(db, tmp_path):

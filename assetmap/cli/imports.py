@@ -37,8 +37,9 @@ CHANGES_SHOWN = 50
 def default_workers() -> int:
     """Worker processes for large files: one a core besides this process's, up to four.
 
-    This process matches and writes the rows while the workers clean and validate them, so a
-    second core takes the cleaning off the first (see scripts/bench_import.py).
+    This process matches the rows while the workers clean and validate them and one more
+    process writes them, so a second core takes cleaning and writing off the first (see
+    assetmap.imports.parallel and scripts/bench_import.py).
     """
     return min(max((os.cpu_count() or 1) - 1, 0), 4)
 
@@ -94,8 +95,9 @@ def _progress():
 @click.option(
     "--workers",
     type=click.IntRange(0, 64),
-    help="Processes besides this one that clean and validate the rows of large files (default: "
-    "one per core but one, up to 4; 0 does everything in this process).",
+    help="Processes besides this one that clean and validate the rows of large files, which "
+    "another process then writes (default: one per core but one, up to 4; 0 does everything "
+    "in this process).",
 )
 @with_appcontext
 def import_command(

@@ -18,6 +18,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -49,7 +50,9 @@ class ImportOptions:
     sheet: str | None = None
     bounds: tuple[float, float, float, float] | None = UK_BOUNDS
     detail_limit: int = DETAIL_LIMIT
-    workers: int = 0  # processes besides this one that clean and validate rows (see parallel)
+    # Processes besides this one that clean and validate rows; with any, one more writes them
+    # (see parallel). Only for files of parallel_min_bytes and more.
+    workers: int = 0
     parallel_min_bytes: int = PARALLEL_MIN_BYTES
 
 
@@ -160,8 +163,15 @@ def run(
             notes=table.notes + plan.notes,
             detail_limit=options.detail_limit,
         )
-        writer = RejectedRowsWriter(rejected, table.headers) if rejected is not None else None
-        with store.session(db, apply=apply) as session:
+        rejects = RejectedRowsWriter(rejected, table.headers) if rejected is not None else None
+        parallel = options.workers > 0 and path.stat().st_size >= options.parallel_min_bytes
+        remote_writes = None
+        if parallel:
+            from assetmap.imports.parallel import prepared_in_workers, writes_in_process
+
+            db_path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+            remote_writes = partial(writes_in_process, db_path)
+        with store.session(db, apply=apply, writes=remote_writes) as session:
             cleaner = RowCleaner(
                 plan,
                 mapping,
@@ -178,12 +188,12 @@ def run(
                 name_column=plan.column_for("name"),
                 has_source_column="source" in plan.targets(),
             )
+            writes = session.writes
             run_id = None
-            if apply:
+            if writes is not None:
                 kept, made = _archive(path, sha256, file_name, archive_dir)
                 archived = kept if made else None
-                run_id = store.create_run(
-                    db,
+                run_id = writes.create_run(
                     file_name=file_name,
                     sha256=sha256,
                     source=source,
@@ -192,17 +202,14 @@ def run(
                     archived_as=kept.name if kept else None,
                 )
             why = f"import run {run_id}: {file_name}"
-            prepared = _prepared(table, cleaner)
-            if options.workers > 0 and path.stat().st_size >= options.parallel_min_bytes:
-                from assetmap.imports.parallel import prepared_in_workers
-
-                db_path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+            if parallel:
                 prepared = prepared_in_workers(table.rows, cleaner, db_path, options.workers)
+            else:
+                prepared = _prepared(table, cleaner)
             for batch in batched(prepared, BATCH_ROWS):
-                writes = _resolve_batch(batch, resolver, report, writer)
-                if apply:
-                    store.write_rows(db, run_id, writes, who=who, why=why)
-                    session.added(report.new)
+                rows = _resolve_batch(batch, resolver, report, rejects)
+                if writes is not None:
+                    writes.write_rows(run_id, rows, who=who, why=why)
                 if progress:
                     progress(report.rows)
             if not report.rows:
@@ -210,8 +217,8 @@ def run(
                     "has column headings but no rows of assets under them; add the assets in "
                     "the rows below the headings, one asset to a row"
                 )
-            if apply:
-                store.finish_run(db, run_id, report.counts(), _details(report))
+            if writes is not None:
+                writes.finish_run(run_id, report.counts(), _details(report))
             report.run_id = run_id
     except BaseException:
         if archived is not None:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import sqlite_utils
@@ -122,44 +122,111 @@ BULK_ROWS = 5_000
 _BULK_TABLES = ("assets", "asset_history", "import_run_rows")
 
 
+class Writes:
+    """An apply's writes, through one connection holding the write transaction: the run's
+    record, its rows in batches, and (see `writing`) the index work at the end.
+
+    The pipeline talks to this, or to the same methods in another process (see
+    assetmap.imports.parallel.writes_in_process), and cannot tell which.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, paused: _PausedTriggers, assets_before: int):
+        self.db = db
+        self.paused = paused
+        self.assets_before = assets_before
+        self.new_assets = 0
+        self.rebuild: list[str] = []  # CREATE INDEX statements for the end (see BULK_ROWS)
+
+    def create_run(self, **details) -> int:
+        """Start recording the run (see create_run); returns its number."""
+        return create_run(self.db, **details)
+
+    def write_rows(self, run_id: int, rows: list[RowWrite], *, who: str, why: str) -> None:
+        """Write a batch of the run's rows (see write_rows)."""
+        write_rows(self.db, run_id, rows, who=who, why=why)
+        self.new_assets += sum(row.outcome == NEW for row in rows)
+        if (
+            not self.rebuild
+            and self.new_assets >= BULK_ROWS
+            and self.new_assets > self.assets_before
+        ):
+            self.rebuild = _drop_secondary_indexes(self.db)
+
+    def finish_run(self, run_id: int, counts: dict, details: dict) -> None:
+        """Store the run's counts and details (see finish_run)."""
+        finish_run(self.db, run_id, counts, details)
+
+
 @dataclass
 class Session:
     """An import's connections. `reader` sees the database as it was when the import began,
-    whatever the import has written since, and holds the TEMP tables; `writer` (None for a
+    whatever the import has written since, and holds the TEMP tables; `writes` (None for a
     preview) holds the write transaction."""
 
     reader: sqlite_utils.Database
-    writer: sqlite_utils.Database | None
-    assets_before: int = 0
-    rebuild: list[str] = field(default_factory=list)  # CREATE INDEX statements for the end
-
-    def added(self, new_assets: int) -> None:
-        """Say how many assets the import has added so far (see BULK_ROWS)."""
-        if self.writer is None or self.rebuild:
-            return
-        if new_assets >= BULK_ROWS and new_assets > self.assets_before:
-            self.rebuild = _drop_secondary_indexes(self.writer)
+    writes: Writes | None
 
 
 @contextmanager
-def session(db: sqlite_utils.Database, *, apply: bool) -> Iterator[Session]:
-    """One import: a write transaction on `db` when applying, and a read snapshot either way.
+def session(
+    db: sqlite_utils.Database,
+    *,
+    apply: bool,
+    writes: Callable[[], AbstractContextManager[Writes]] | None = None,
+) -> Iterator[Session]:
+    """One import: a write transaction when applying, and a read snapshot either way.
 
     Reading through a second connection means every lookup (assets a row may update, assets
     near it) sees the database as it was before the import, in a preview and in an apply alike,
     so both give the same counts. The write lock is taken first, so nobody can commit between
     the snapshot and the import's writes. A preview, and an apply that raises, leave the
-    database exactly as it was.
+    database exactly as it was. `writes` makes the write transaction somewhere else (another
+    process); by default it is `writing(db)`.
     """
-    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    with ExitStack() as stack:
+        current = None
+        if apply:
+            current = stack.enter_context(writes() if writes else writing(db))
+        reader = stack.enter_context(
+            _snapshot(db.conn.execute("PRAGMA database_list").fetchone()[2])
+        )
+        yield Session(reader, current)
+
+
+@contextmanager
+def writing(db: sqlite_utils.Database) -> Iterator[Writes]:
+    """The write transaction of an apply: committed, with the new assets indexed, when the
+    block ends; rolled back if it raises."""
     previous_cache = db.conn.execute("PRAGMA cache_size").fetchone()[0]
     previous_temp_store = db.conn.execute("PRAGMA temp_store").fetchone()[0]
-    if apply:
-        db.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB:d}")
-        # Building indexes again at the end sorts the whole table: in a file beyond the page
-        # cache, not in memory, so memory stays flat however large the import.
-        db.conn.execute("PRAGMA temp_store = FILE")
+    db.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB:d}")
+    # Building indexes again at the end sorts the whole table: in a file beyond the page
+    # cache, not in memory, so memory stays flat however large the import.
+    db.conn.execute("PRAGMA temp_store = FILE")
+    try:
         db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            paused = _pause_insert_triggers(db)
+            assets_before = db.conn.execute("SELECT count(*) FROM assets").fetchone()[0]
+            writes = Writes(db, paused, assets_before)
+            yield writes
+            _index_new_assets(db, paused)
+            for statement in writes.rebuild:
+                db.conn.execute(statement)
+            if writes.rebuild:
+                _merge_keyword_indexes(db)
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+    finally:
+        db.conn.execute(f"PRAGMA cache_size = {int(previous_cache):d}")
+        db.conn.execute(f"PRAGMA temp_store = {int(previous_temp_store):d}")
+
+
+@contextmanager
+def _snapshot(path: str) -> Iterator[sqlite_utils.Database]:
+    """A second connection reading the database as it is now, with the import's TEMP tables."""
     reader = connect(path)
     try:
         reader.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB:d}")
@@ -171,27 +238,11 @@ def session(db: sqlite_utils.Database, *, apply: bool) -> Iterator[Session]:
         reader.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # snapshot now
         for statement in _DROP_TEMP_TABLES + _TEMP_TABLES:
             reader.conn.execute(statement)
-        paused = _pause_insert_triggers(db) if apply else None
-        assets_before = db.conn.execute("SELECT count(*) FROM assets").fetchone()[0] if apply else 0
-        current = Session(reader, db if apply else None, assets_before)
-        yield current
-        if apply:
-            _index_new_assets(db, paused)
-            for statement in current.rebuild:
-                db.conn.execute(statement)
-            if current.rebuild:
-                _merge_keyword_indexes(db)
-            db.conn.execute("COMMIT")
-    except BaseException:
-        if apply:
-            db.conn.execute("ROLLBACK")
-        raise
+        yield reader
     finally:
         if reader.conn.in_transaction:
             reader.conn.execute("ROLLBACK")
         reader.close()
-        db.conn.execute(f"PRAGMA cache_size = {int(previous_cache):d}")
-        db.conn.execute(f"PRAGMA temp_store = {int(previous_temp_store):d}")
 
 
 def _merge_keyword_indexes(db: sqlite_utils.Database) -> None:
@@ -480,6 +531,45 @@ class RowWrite:
     problems: list[dict] | None = None
     extra: dict | None = None
     cells: list | None = None
+
+    def __reduce__(self):
+        # A writer process receives one of these a row (see assetmap.imports.parallel): a
+        # record goes as its values, its keys as one tuple that pickle sends once a batch.
+        return (
+            _unpacked_row_write,
+            (
+                self.row_no,
+                self.outcome,
+                self.asset_id,
+                _packed(self.record),
+                _packed(self.existing),
+                self.duplicate_of,
+                self.problems,
+                self.extra,
+                self.cells,
+            ),
+        )
+
+
+_record_keys: dict[tuple, tuple] = {}
+
+
+def _packed(record: dict | None) -> tuple | None:
+    if record is None:
+        return None
+    keys = tuple(record)
+    return _record_keys.setdefault(keys, keys), tuple(record.values())
+
+
+def _unpacked_row_write(row_no, outcome, asset_id, record, existing, *rest) -> RowWrite:
+    return RowWrite(
+        row_no,
+        outcome,
+        asset_id,
+        None if record is None else dict(zip(*record, strict=True)),
+        None if existing is None else dict(zip(*existing, strict=True)),
+        *rest,
+    )
 
 
 def write_rows(
