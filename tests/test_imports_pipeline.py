@@ -401,6 +401,29 @@ def test_worker_processes_give_exactly_the_same_result_as_one_process(db, tmp_pa
         assert json.dumps(shared.to_json()) == json.dumps(alone.to_json())
 
 
+def test_a_copy_of_a_row_a_batch_or_more_earlier_is_told_from_a_row_that_conflicts(
+    db, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(pipeline_module, "BATCH_ROWS", 2)  # rows 2, 3 in one batch; 6, 7 later
+    audit = write_text(
+        tmp_path / "repeats.csv",
+        "Ref,Group name,Type of asset,Strand,Post Code\n"
+        "C1,Sale Chess,group,access_community_resources,M33 7ZF\n"
+        "C2,Sale Draughts,group,access_community_resources,M33 7ZF\n"
+        "C3,Sale Go,group,access_community_resources,M33 7ZF\n"
+        "C4,Sale Bridge,group,access_community_resources,M33 7ZF\n"
+        "C1,Sale Chess,group,access_community_resources,M33 7ZF\n"
+        "C2,Sale Draughts Club,group,access_community_resources,M33 7ZF\n",
+    )
+    report = imports.preview(db, audit)
+    messages = {p.row: p.message for p in report.problems if p.level == "error"}
+    assert messages == {
+        6: "is a copy of row 2; delete one of the two rows (only the first is imported)",
+        7: "has the same Ref as row 3 but different details; give each asset its own Ref, or "
+        "delete the row that is out of date",
+    }
+
+
 def _database_without_times(db) -> list:
     """Every asset, history entry and run row, without the times that differ between runs."""
     assets = db.conn.execute("SELECT * FROM assets ORDER BY rid").fetchall()

@@ -199,6 +199,7 @@ class Resolver:
         self._named: dict[int, list[tuple]] = {}
         self._earlier_named: dict[int, store.NearbyRows] = {}  # row -> earlier rows near it
         self._neighbours: dict[int, list[int]] = {}  # row -> its (word, cell) keys to look up
+        self._around: dict[int, list[tuple[int, int]]] = {}  # row -> the grid cells around it
         self._keys_held = bytearray(_KEY_BITS // 8)  # see _KEY_BITS
         # Assets already listed around this batch's new rows by grid cell, or None to ask the
         # R*Tree row by row (see _assets_around).
@@ -207,7 +208,7 @@ class Resolver:
     def resolve_batch(self, rows: list[PreparedRow]) -> list[Resolution | None]:
         """Resolve a batch's rows in file order (None for rows rejected before matching)."""
         self._prefetch(rows)
-        self._neighbours = {}
+        self._neighbours, self._around = {}, {}
         matches = [self._match(row) if row.record is not None else None for row in rows]
         check: set[str] = set()
         probes: list[tuple[int, int]] = []
@@ -218,7 +219,9 @@ class Resolver:
             asset_id, existing, how = found
             check.update(self._keys_to_check(row.record, asset_id, how))
             if existing is None:
-                keys = self._neighbour_keys(row.record)
+                around = _cells_around(row.record["lat"], row.record["lon"])
+                self._around[row.number] = around
+                keys = self._neighbour_keys(row.record, around)
                 self._neighbours[row.number] = keys
                 probes.extend((row.number, key) for key in self._held(keys))
                 new_rows.append(row.record)
@@ -264,12 +267,13 @@ class Resolver:
             by_cell.setdefault(_cell(asset[2], asset[3]), []).append(asset)
         return by_cell
 
-    def _listed_around(self, lat: float, lon: float) -> list[tuple]:
-        """(id, name, lat, lon) of assets already listed within about 100 m and more."""
+    def _listed_around(self, lat: float, lon: float, around: list) -> list[tuple]:
+        """(id, name, lat, lon) of assets already listed within about 100 m and more; `around`
+        is the grid cells around the point (see _cells_around)."""
         if self._listed_near is None:
             return store.nearby_assets(self.db, lat, lon, _BOX_HALF_LAT, _half_lon(lat))
         near = self._listed_near
-        return [asset for cell in _cells_around(lat, lon) for asset in near.get(cell, ())]
+        return [asset for cell in around if cell in near for asset in near[cell]]
 
     def _prefetch(self, rows: list[PreparedRow]) -> None:
         """Load every asset the valid rows of a batch might update."""
@@ -293,13 +297,17 @@ class Resolver:
 
     @staticmethod
     def _keys_to_check(record: dict, asset_id: str, how: str) -> list[str]:
-        """The asset a row writes; for rows matched by name, also its name and place."""
+        """The asset a row writes; for rows matched by the file's own id, also that id (two
+        rows with one id and different names would otherwise make two assets); for rows
+        matched by name, also its name and place."""
         keys = [f"asset:{asset_id}"]
-        if how in ("name", "new-by-name"):
+        if how in ("source_id", "new-by-source-id"):
+            keys.append(_source_key(record))
+        elif how in ("name", "new-by-name"):
             keys.append(_place_key(record))
         return keys
 
-    def _neighbour_keys(self, record: dict) -> list[int]:
+    def _neighbour_keys(self, record: dict, around: list[tuple[int, int]]) -> list[int]:
         """(word, cell) keys of the cells around a row, for the words that tell names apart.
 
         Words are judged common by the counts at the start of the batch, so that a preview and
@@ -310,8 +318,7 @@ class Resolver:
         telling = [w for w in words if self._word_counts[w] <= limit]
         if not telling and words:
             telling = [min(words, key=lambda w: self._word_counts[w])]
-        cells = _cells_around(record["lat"], record["lon"])
-        return [_word_in_cell(w, y, x) for w in telling for y, x in cells]
+        return [_word_in_cell(w, y, x) for w in telling for y, x in around]
 
     def _held(self, keys: list[int]) -> list[int]:
         """The keys that earlier batches may hold (see _KEY_BITS)."""
@@ -337,6 +344,8 @@ class Resolver:
             return self._repeat(row, how, (key, earlier_row, earlier_digest == digest), asset_id)
         for key in (f"asset:{asset_id}", _place_key(record)):
             self._claimed.setdefault(key, (row.number, digest))
+        if record["source_id"]:
+            self._claimed.setdefault(_source_key(record), (row.number, digest))
         final, problems = self._final_record(row, asset_id, existing, how)
         if final is None:
             row.problems.extend(problems)
@@ -502,7 +511,8 @@ class Resolver:
                     )
         # (asset id or None, row or None, compared name, lat, lon, name shown)
         candidates: list[tuple] = []
-        for asset_id, name, found_lat, found_lon in self._listed_around(lat, lon):
+        around = self._around.get(row.number) or _cells_around(lat, lon)
+        for asset_id, name, found_lat, found_lon in self._listed_around(lat, lon, around):
             if f"asset:{asset_id}" not in self._claimed:
                 candidates.append((asset_id, None, name_key(name), found_lat, found_lon, name))
         for neighbour in self._neighbours.get(row.number, ()):
@@ -577,6 +587,11 @@ def _nearer(best: tuple | None, lat: float, lon: float, candidate: tuple) -> tup
     return best
 
 
+def _source_key(record: dict) -> str:
+    """The file's own id for a row, with its source."""
+    return f"source:{record['source']}\n{record['source_id']}"
+
+
 def _place_key(record: dict) -> str:
     """Name and postcode (or position, when there is no postcode): rows alike in both repeat."""
     where = record["postcode"] or f"{record['lat']:.4f},{record['lon']:.4f}"
@@ -605,7 +620,13 @@ def _id_for(source, source_id, name, postcode) -> str:
 _cells_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
-def _digest(cells: list) -> str:
-    """A short fingerprint of a row's cells, to tell an exact copy from a conflicting row."""
-    text = _cells_json(cells)
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+def _digest(cells: list) -> int | str:
+    """A fingerprint of a row's cells, to tell an exact copy from a conflicting row.
+
+    Python's hash of the cells where they have one (text, numbers, dates: nearly always), as
+    for _word_in_cell: the same throughout the one process that resolves an import's rows.
+    """
+    try:
+        return hash(tuple(cells))
+    except TypeError:  # a list or mapping from a GIS file's attributes
+        return hashlib.blake2b(_cells_json(cells).encode(), digest_size=8).hexdigest()
