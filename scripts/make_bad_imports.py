@@ -15,10 +15,11 @@ from __future__ import annotations
 import codecs
 import json
 import random
+import re
 import shutil
 import tempfile
 import zipfile
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "bad_imports"
@@ -221,6 +222,21 @@ def csv_files() -> None:
         f"ND3,Urmston Model Railway,group,{ACCESS},,53.4489,-2.3549\n",
     )
     (OUT / "lonely_part.shp").write_bytes(b"\x00\x00\x27\x0a" + bytes(96))
+    write_text(
+        "totals_and_notes_rows.csv",
+        "Name,Kind,Strand,Postcode\n"
+        f"Sale Moor Lunch Club,group,{ACCESS},M33 2TN\n"
+        f"Sale Moor Chair Yoga,activity,{ACCESS},M33 2TN\n"
+        ",,,\n"
+        "Total,2,,\n"
+        "Source: Sale Moor ward audit team,,,\n",
+    )
+    write_text(
+        "address_without_postcode.csv",
+        "Name,Kind,Strand,Address\n"
+        f'Flixton Lunch Club,group,{ACCESS},"St Michael\'s Church Hall, Church Road, Flixton"\n'
+        f'Urmston Knit and Natter,group,{ACCESS},"Urmston Library, Golden Way, Urmston M41 0NA"\n',
+    )
 
 
 def geojson_files() -> None:
@@ -240,6 +256,24 @@ def geojson_files() -> None:
                            "strand": "strengthening_communities"},
         },
     ]  # fmt: skip
+    (OUT / "swapped_point.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [53.4457, -2.3057]},
+                        "properties": {
+                            "name": "Stretford Mall Walkers",
+                            "kind": "group",
+                            "strand": ACCESS,
+                        },
+                    }
+                ],
+            }  # fmt: skip
+        )
+    )
     (OUT / "polygons.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": features}, indent=1)
     )
@@ -329,6 +363,35 @@ def workbook_files() -> None:
     sheet.append([101, "Timperley Bridge Club", "group", ACCESS, "WA15 6LQ", 1619127000,
                   datetime(2024, 3, 31)])  # fmt: skip
     save(book, "numbers_as_numbers.xlsx")
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Kind", "Strand", "Postcode", "Times", "Cost (£)", "Age group"])
+    sheet.append(["Stretford Over 18s Football", "group", ACCESS, "M32 0XL", time(18, 30), 0,
+                  "Over 18s"])  # fmt: skip
+    sheet.append(["Stretford Knit Club", "group", ACCESS, "M32 0XL", "Tuesdays 10:00 till 12:00",
+                  2.5, "over 50s"])  # fmt: skip
+    save(book, "excel_times_and_prices.xlsx")
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Kind", "Strand", "Postcode", "Organisation"])
+    sheet.append(["Sale Moor Lunch Club", "group", ACCESS, "M33 2TN", "Sale Moor Partnership"])
+    sheet.append(["Sale Moor Chair Yoga", "activity", ACCESS, "M33 2TN"])
+    sheet.append(["Sale Moor Coffee Morning", "group", ACCESS, "M33 2TN"])
+    sheet.append(["Urmston Walking Football", "group", ACCESS, "M41 9PD", "Urmston Town FC"])
+    sheet.merge_cells("E2:E4")  # one organisation runs the three Sale Moor groups
+    save(book, "merged_cells.xlsx")
+    # The same table, saying it is one row long (as some reporting tools write it): the sheet's
+    # own size must not be believed.
+    with zipfile.ZipFile(OUT / "merged_cells.xlsx") as whole:
+        parts = [(item, whole.read(item.filename)) for item in whole.infolist()]
+    with zipfile.ZipFile(OUT / "wrong_sheet_size.xlsx", "w", zipfile.ZIP_DEFLATED) as wrong:
+        for item, data in parts:
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:E5"', b'<dimension ref="A1:E2"')
+                data = re.sub(rb"<mergeCells.*?</mergeCells>", b"", data)
+            wrong.writestr(item, data)
 
 
 def gis_files() -> None:

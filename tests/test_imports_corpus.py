@@ -9,6 +9,7 @@ spreadsheet shows it, the column, the value and the fix.
 
 from __future__ import annotations
 
+import openpyxl
 import pytest
 
 from assetmap import imports
@@ -361,6 +362,60 @@ CORPUS = {
         ],
         "problems": [],
     },
+    "totals_and_notes_rows.csv": {
+        "summary": "2 new, 0 changed, 0 unchanged, 2 rejected, 0 possible duplicates",
+        "format": "CSV file, UTF-8, comma-separated",
+        "notes": [
+            "2 rows had no coordinates and were placed from their postcode.",
+            "1 blank row was skipped.",
+        ],
+        "problems": [
+            "error: row 5, column A (Name): looks like a totals or notes line under the table, not an asset; delete it from the table (or move it to another sheet) and import again",
+            "error: row 6, column A (Name): looks like a totals or notes line under the table, not an asset; delete it from the table (or move it to another sheet) and import again",
+        ],
+    },
+    "address_without_postcode.csv": {
+        "summary": "1 new, 0 changed, 0 unchanged, 1 rejected, 0 possible duplicates",
+        "format": "CSV file, UTF-8, comma-separated",
+        "notes": [
+            "1 row had no coordinates and was placed from its postcode.",
+            "1 row had no postcode of its own; it was taken from the address.",
+        ],
+        "problems": [
+            "error: row 2, column D (Address): has no postcode in it, and the file has no postcode or lat and lon columns, so the asset cannot be placed; add the postcode to the address, or give lat and lon",
+        ],
+    },
+    "excel_times_and_prices.xlsx": {
+        "summary": "2 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates",
+        "format": "Excel workbook, sheet “Sheet”",
+        "notes": ["2 rows had no coordinates and were placed from their postcode."],
+        "problems": [
+            "warning: row 3, column F (Cost (£)): is not free, low cost or paid, so it was kept as the cost details and the cost left empty. Enter free, low_cost or paid so people can filter by cost",
+        ],
+    },
+    "merged_cells.xlsx": {
+        "summary": "4 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates",
+        "format": "Excel workbook, sheet “Sheet”",
+        "notes": [
+            "Some cells are merged down over several rows (E2:E4); each of those rows was given the merged cell's value, as Excel shows it.",
+            "4 rows had no coordinates and were placed from their postcode.",
+        ],
+        "problems": [],
+    },
+    "wrong_sheet_size.xlsx": {
+        "summary": "4 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates",
+        "format": "Excel workbook, sheet “Sheet”",
+        "notes": ["4 rows had no coordinates and were placed from their postcode."],
+        "problems": [],
+    },
+    "swapped_point.geojson": {
+        "summary": "1 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates",
+        "format": "GeoJSON, 1 feature",
+        "notes": [],
+        "problems": [
+            "warning: feature 1: the point's latitude and longitude were the wrong way round (GeoJSON gives longitude first); they were swapped. Check how the file was made",
+        ],
+    },
 }
 
 MAPPINGS = {"free_text_type.csv": "type_mapping.toml"}
@@ -525,6 +580,40 @@ def test_workbook_numbers_and_dates_become_text_and_dates(db_path, tmp_path):
     db.close()
 
 
+def test_excel_times_prices_and_ages_are_read_as_people_mean_them(db_path, tmp_path):
+    db = imported(db_path, "excel_times_and_prices.xlsx", tmp_path)
+    football = asset_named(db, "Football")
+    assert football["schedule"]["notes"] == "18:30"
+    assert (football["cost"], football["min_age"]) == ("free", 18)
+    knitters = asset_named(db, "Knit Club")
+    assert (knitters["cost"], knitters["cost_details"], knitters["min_age"]) == (None, "£2.50", 50)
+    db.close()
+
+
+@pytest.mark.parametrize("name", ["merged_cells.xlsx", "wrong_sheet_size.xlsx"])
+def test_every_row_of_a_workbook_is_read_with_merged_cells_given_to_each(db_path, tmp_path, name):
+    db = imported(db_path, name, tmp_path)
+    organisations = {
+        asset_named(db, group)["organisation"]
+        for group in ("Sale Moor Lunch Club", "Sale Moor Chair Yoga", "Sale Moor Coffee Morning")
+    }
+    expected = (
+        {"Sale Moor Partnership"}
+        if name == "merged_cells.xlsx"
+        else {"Sale Moor Partnership", None}
+    )
+    assert organisations == expected
+    assert asset_named(db, "Urmston Walking Football")["organisation"] == "Urmston Town FC"
+    db.close()
+
+
+def test_a_point_given_latitude_first_is_put_back(db_path, tmp_path):
+    db = imported(db_path, "swapped_point.geojson", tmp_path)
+    walkers = asset_named(db, "Mall Walkers")
+    assert (walkers["lat"], walkers["lon"]) == (53.4457, -2.3057)
+    db.close()
+
+
 def test_odd_but_usable_contacts_are_repaired_and_the_originals_kept(db_path, tmp_path):
     from assetmap.store import imports as store
 
@@ -601,6 +690,19 @@ def test_only_the_first_sheet_is_read_unless_another_is_named(db_path, tmp_path)
             "columns that hold them to kind and strand (the template's headings), or name them "
             'in a mapping file ([columns] "Your heading" = "kind"), where [defaults] can also set '
             "one kind or strand for every row. The file's columns are: A (name)."
+        )
+        # A guide sheet first: the refusal says where else the table may be.
+        book = openpyxl.Workbook()
+        book.active.title = "Read me"
+        book.active.append(["How to use this directory"])
+        book.create_sheet("Directory").append(["Name", "Kind", "Strand", "Postcode"])
+        book.save(tmp_path / "guide_first.xlsx")
+        with pytest.raises(ImportFileError) as refused:
+            imports.preview(db, tmp_path / "guide_first.xlsx")
+        assert str(refused.value).endswith(
+            "The file's columns are: A (How to use this directory). The workbook has 2 sheets "
+            "(Read me, Directory); only the first, “Read me”, was imported. To import another, "
+            "give its name as the sheet to import."
         )
     finally:
         db.close()

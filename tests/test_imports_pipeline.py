@@ -424,6 +424,20 @@ def test_a_copy_of_a_row_a_batch_or_more_earlier_is_told_from_a_row_that_conflic
     }
 
 
+def test_the_same_name_in_other_letters_at_one_postcode_is_told_as_the_same_name(db, tmp_path):
+    audit = write_text(
+        tmp_path / "shouty.csv",
+        "Group name,Type of asset,Strand,Post Code\n"
+        "Sale Chess,group,access_community_resources,M33 7ZF\n"
+        "SALE CHESS,group,access_community_resources,M33 7ZF\n",
+    )
+    report = imports.preview(db, audit)
+    assert [p.message for p in report.problems] == [
+        "has the same name and postcode as row 2. If they are different activities, give them "
+        "different names (for example add the day); if not, delete the row that is out of date"
+    ]
+
+
 def _database_without_times(db) -> list:
     """Every asset, history entry and run row, without the times that differ between runs."""
     assets = db.conn.execute("SELECT * FROM assets ORDER BY rid").fetchall()

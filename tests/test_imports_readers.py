@@ -49,6 +49,11 @@ def test_the_template_in_docs_has_the_headings_the_import_knows():
         ("Who is it for?", "audiences"),
         ("Address line 2", columns.ADDRESS_PART),
         ("Funding stream", columns.EXTRA),
+        # A shapefile's field names are cut to 10 letters.
+        ("ORGANISATI", "organisation"),
+        ("DESCRIPTIO", "description"),
+        ("CONTACT_NA", "contact_name"),
+        ("POSTCODE_X", columns.EXTRA),
     ],
 )
 def test_headings_are_recognised_however_they_are_written(heading, target):
@@ -149,7 +154,8 @@ def test_exported_cells_never_start_a_formula_and_read_back_unchanged(text):
 @pytest.mark.parametrize(
     ("ages", "low", "high"),
     [("18+", 18, None), ("5-11", 5, 11), ("5 to 11", 5, 11), ("under 16", None, 15),
-     ("over 50s", 51, None), ("all ages", None, None)],
+     ("over 50s", 50, None), ("Over 18s", 18, None), ("over 16", 16, None),
+     ("older than 50", 51, None), ("all ages", None, None)],
 )  # fmt: skip
 def test_age_ranges_become_minimum_and_maximum_ages(ages, low, high):
     plan = columns.plan_columns(["Name", "Kind", "Strand", "Lat", "Lon", "Ages"], Mapping())

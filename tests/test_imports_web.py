@@ -155,6 +155,20 @@ def test_undo_from_the_run_page_puts_everything_back(app, db_path):
     after.close()
 
 
+@pytest.mark.parametrize("name", ["food.zip", "food"], ids=["named .zip", "no extension"])
+def test_a_zipped_shapefile_uploads_and_imports_like_any_other_file(app, db_path, name):
+    # The upload is kept under a name of its own, without the .zip the file was sent with.
+    client = signed_in(app)
+    uploaded = upload(client, name, (BAD / "shapefile_without_prj.zip").read_bytes())
+    assert uploaded.status_code == 302
+    page = text_of(client.get(uploaded.headers["Location"]))
+    assert "New assets 2 Changed assets 0 Unchanged 0 Rejected features 0" in page
+    confirmed = client.post(uploaded.headers["Location"] + "/confirm")
+    assert "2 new, 0 changed, 0 unchanged, 0 rejected" in text_of(
+        client.get(confirmed.headers["Location"])
+    )
+
+
 def test_a_bad_file_is_explained_on_the_upload_page_and_nothing_is_kept(app, db_path):
     client = signed_in(app)
     before = fingerprint(db_path)

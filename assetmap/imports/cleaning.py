@@ -42,14 +42,23 @@ _PHONE_IN_TEXT = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\(?0)[0-9][0-9 ()-]{7,}[0-
 _PLAIN_PHONE = re.compile(r"\+?[0-9 ()-]+")
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _BARE_WEB_ADDRESS = re.compile(r"(?:www\.)?[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#]\S*)?", re.I)
-_FREE = re.compile(r"(?:free|no charge|£\s?0(?:\.00)?\b|nothing)", re.I)
+_FREE = re.compile(r"(?:free|no charge|£?\s?0(?:\.0+)?(?:\s|$)|£\s?0(?:\.00)?\b|nothing)", re.I)
 _AGE_FROM = re.compile(r"(?:(?:over|aged?|from)\s*)?(\d{1,3})\s*(?:\+|and over|or over|plus|s\+)")
-_AGE_OVER = re.compile(r"(?:over|older than)\s*(\d{1,3})s?")
+# "Over 18s" and "over 50" mean 18 and 50 and over, as UK groups and venues use them; only
+# "older than 50" leaves 50 out.
+_AGE_OVER = re.compile(r"(over|older than)\s*(\d{1,3})s?")
 _AGE_UNDER = re.compile(r"(?:under|younger than)\s*(\d{1,3})s?")
 _AGE_SPAN = re.compile(r"(\d{1,3})\s*(?:-|–|to)\s*(\d{1,3})")
 _LIST_SPLIT = re.compile(r"[;,|]")
 _NUMBER_WITH_COMMA = re.compile(r"-?\d+,\d+")
 _LIST_FIELDS = ("categories", "audiences", "accessibility")
+# A rejected row of at most this many cells that starts with one of these words is a total or
+# a note below the table, and is told as that.
+_FOOTER_CELLS = 3
+_FOOTER = re.compile(
+    r"(?:grand\s+)?(?:sub-?\s?)?totals?\b|sum\b|count\b|source[s]?\s*:|notes?\s*:|key\s*:|\*",
+    re.I,
+)
 
 
 @dataclass(slots=True)
@@ -85,6 +94,15 @@ def extra_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def when_text(value: datetime | date | time) -> str:
+    """An Excel date or time cell as a person writes it: "10:30", "2025-03-01 10:30"."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if value.time() else value.date().isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value.isoformat()
 
 
 @lru_cache(maxsize=4096)
@@ -206,6 +224,8 @@ class RowCleaner:
                 self._list_items(name, data, origin)
         if "source_id" in data:
             data["source_id"] = extra_text(data["source_id"])
+        if isinstance(data.get("schedule"), (datetime, date, time)):
+            data["schedule"] = when_text(data["schedule"])  # an Excel time in a "Times" column
         if not self.has_source_column:
             data["source"] = self.source
         self._place(data, origin, pseudo, source_row.geometry, provided)
@@ -221,11 +241,32 @@ class RowCleaner:
         for name, message in result.warnings.items():
             if name not in reported:
                 self._validation_problem(WARNING, name, message, origin)
+        ok = result.ok and not any(p.level == ERROR for p in row.problems)
+        if not ok and (footer := self._footer(cells)) is not None:
+            row.problems = []  # one message that says what the row is, not one a field
+            self._problem(
+                ERROR,
+                footer[0],
+                footer[1],
+                "looks like a totals or notes line under the table, not an asset; delete it "
+                "from the table (or move it to another sheet) and import again",
+            )
         row.problems.sort(key=_column_order)
-        if result.ok and not any(p.level == ERROR for p in row.problems):
+        if ok:
             row.record = result.record
             row.provided = frozenset(provided)
         return row
+
+    def _footer(self, cells: list) -> tuple[cols.Column | None, object] | None:
+        """The first cell of a row that is a total or a note below the table ("Total, 4";
+        "Source: Trafford Data Lab"), with its column; None for any other row."""
+        filled = [(i, c) for i, c in enumerate(cells) if self._cell(c) is not None]
+        if not filled or len(filled) > _FOOTER_CELLS:
+            return None
+        index, value = filled[0]
+        if not isinstance(value, str) or not _FOOTER.match(value.strip()):
+            return None
+        return next((c for c in self.plan.columns if c.index == index), None), value
 
     # -- cells --------------------------------------------------------------------------------
 
@@ -346,7 +387,7 @@ class RowCleaner:
         elif from_ := _AGE_FROM.search(text):
             low = int(from_.group(1))
         elif over := _AGE_OVER.search(text):
-            low = int(over.group(1)) + 1
+            low = int(over.group(2)) + (over.group(1) == "older than")
         elif under := _AGE_UNDER.search(text):
             high = max(int(under.group(1)) - 1, 0)
         elif text.replace(" ", "") not in ("all", "allages", "any", "anyage", "everyone"):
@@ -488,6 +529,10 @@ class RowCleaner:
 
     def _cost(self, data, origin) -> None:
         raw = data.get("cost")
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            # A price typed as a number into a "Cost (£)" column: 0 is free, anything else
+            # is kept as the cost details.
+            raw = data["cost"] = "0" if raw == 0 else f"£{raw:.2f}"
         if raw is None or not isinstance(raw, str) or _is_cost_term(raw):
             return
         column = origin["cost"][0]
@@ -643,6 +688,17 @@ class RowCleaner:
             self._failed_position = postcode is not None  # validation names the postcode
             if postcode is None:
                 lat_column = self.plan.column_for("lat") or column
+                address = self.plan.column_for("address")
+                if lat_column is None and address is not None and not zero:
+                    # The file's only clue to where things are is the address.
+                    self._position_error(
+                        address,
+                        data.get("address") or "",
+                        "has no postcode in it, and the file has no postcode or lat and lon "
+                        "columns, so the asset cannot be placed; add the postcode to the "
+                        "address, or give lat and lon",
+                    )
+                    return
                 self._position_error(
                     lat_column,
                     "0, 0" if zero else "",
@@ -730,13 +786,24 @@ class RowCleaner:
                 f"has a {kind} geometry; give each asset a point, or a polygon for an area",
             )
             return
-        data["lat"], data["lon"] = round(point.y, 6), round(point.x, 6)
+        lat, lon = round(point.y, 6), round(point.x, 6)
+        origin["lat"] = origin["lon"] = (None, f"{kind} at {lon:g}, {lat:g}")
+        if kind in ("Point", "MultiPoint") and self._swapped(lat, lon):
+            self._problem(
+                WARNING,
+                None,
+                f"{kind} at {lon:g}, {lat:g}",
+                "the point's latitude and longitude were the wrong way round (GeoJSON gives "
+                "longitude first); they were swapped. Check how the file was made",
+            )
+            lat, lon = lon, lat
+        data["lat"], data["lon"] = lat, lon
         provided |= {"lat", "lon"}
 
     def _validation_problem(self, level: str, name: str, message: str, origin) -> None:
         column, value = origin.get(name, (self.plan.column_for(name), None))
-        if column is None and name in ("lat", "lon"):
-            column = self.plan.column_for("postcode")
+        if column is None and name in ("lat", "lon") and name not in origin:
+            column = self.plan.column_for("postcode")  # no position at all: the postcode is why
         if column is None and name in self.mapping.value_fields():
             column = next(
                 (

@@ -211,6 +211,19 @@ class ColumnPlan:
         return found
 
 
+def _cut_short(header: str) -> str | None:
+    """The field a heading of exactly 10 letters stands for when it is the start of that
+    field's headings only: a shapefile's names are cut to 10 ("ORGANISATI", "DESCRIPTIO")."""
+    header = str(header).strip()
+    if len(header) != 10 or not header.replace("_", "").isalnum():
+        return None
+    key = normalise_header(header)
+    found = {target for alias, target in ALIAS_TABLE.items() if alias.startswith(key)}
+    if len(found) > 1:  # "organisati" starts "organisation or group name" too: the field wins
+        found = {target for target in found if normalise_header(target).startswith(key)}
+    return found.pop() if len(found) == 1 else None
+
+
 def plan_columns(headers: list[str], mapping) -> ColumnPlan:
     """Match each heading to a field, through the mapping file first and the aliases second.
 
@@ -234,6 +247,8 @@ def plan_columns(headers: list[str], mapping) -> ColumnPlan:
             target, how = ("id" if export_like else "source_id"), "heading"
         elif key in ALIAS_TABLE:
             target, how = ALIAS_TABLE[key], "heading"
+        elif cut_short := _cut_short(header):
+            target, how = cut_short, "heading (cut short to 10 letters, as shapefiles do)"
         else:
             target, how = EXTRA, "not recognised"
         column = Column(index, header, target, how)

@@ -246,8 +246,11 @@ def read_zipped_shapefile(
             f"“{Path(inner).stem}” was imported. To import another, give its name as the layer."
         )
     no_prj = (base + ".prj").lower() not in present
-    # A GDAL virtual path, kept as text: Path() would fold "/vsizip//abs" into one slash.
-    return read_gdal(f"/vsizip/{path}/{inner}", "Shapefile", None, notes=notes, no_prj=no_prj)
+    # A GDAL virtual path, kept as text: Path() would fold "/vsizip//abs" into one slash. The
+    # zip's own path goes in braces, so that GDAL need not find ".zip" in it to tell where the
+    # zip ends: an uploaded file is kept under a name of its own, with no extension.
+    archive = f"{{{path}}}" if "}" not in str(path) else str(path)
+    return read_gdal(f"/vsizip/{archive}/{inner}", "Shapefile", None, notes=notes, no_prj=no_prj)
 
 
 def read_gdal(

@@ -302,10 +302,10 @@ class Resolver:
         matched by name, also its name and place."""
         keys = [f"asset:{asset_id}"]
         if how in ("source_id", "new-by-source-id"):
-            keys.append(_source_key(record))
+            keys.insert(0, _source_key(record))
         elif how in ("name", "new-by-name"):
-            keys.append(_place_key(record))
-        return keys
+            keys.insert(0, _place_key(record))
+        return keys  # the one that says most first: when both find one row, it is named
 
     def _neighbour_keys(self, record: dict, around: list[tuple[int, int]]) -> list[int]:
         """(word, cell) keys of the cells around a row, for the words that tell names apart.

@@ -149,7 +149,13 @@ def run(
     archived: Path | None = None  # set only when this import made the archived copy
     try:
         plan = cols.plan_columns(table.headers, mapping)
-        cols.check_required(plan, mapping, has_geometry=table.has_geometry)
+        try:
+            cols.check_required(plan, mapping, has_geometry=table.has_geometry)
+        except ImportFileError as refused:
+            if not table.notes:
+                raise
+            # "The workbook has 3 sheets ...": the table may be on one that was not read.
+            raise ImportFileError(f"{refused} {' '.join(table.notes)}") from None
         _check_postcodes_loaded(plan, table, Geocoder(db))
         report = ImportReport(
             file_name,

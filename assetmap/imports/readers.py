@@ -13,6 +13,7 @@ title sits above it) and every row below counts, blank ones included.
 from __future__ import annotations
 
 import csv
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -328,7 +329,19 @@ def read_xlsx(path: Path, sheet: str | None, headings: frozenset[str] = frozense
             f"“{chosen}”, was imported. To import another, give its name as the sheet to import."
         )
     values_sheet, formula_sheet = values_book[chosen], formula_book[chosen]
-    rows = _numbered_xlsx(values_sheet, formula_sheet)
+    # A sheet says how big it is, and some tools that write workbooks say it wrong (too small,
+    # or just "A1"); streaming mode believes it, and would read only part of the table.
+    values_sheet.reset_dimensions()
+    formula_sheet.reset_dimensions()
+    merged = _merged_down(path, getattr(values_sheet, "_worksheet_path", None))
+    if merged:
+        shown = ", ".join(_range_words(m) for m in merged[:5])
+        more = f" and {len(merged) - 5} more" if len(merged) > 5 else ""
+        notes.append(
+            f"Some cells are merged down over several rows ({shown}{more}); each of those rows "
+            "was given the merged cell's value, as Excel shows it."
+        )
+    rows = _numbered_xlsx(values_sheet, formula_sheet, merged)
     headers, rest = find_headings(rows, headings, notes)
     if not headers:
         close()
@@ -345,15 +358,75 @@ def read_xlsx(path: Path, sheet: str | None, headings: frozenset[str] = frozense
     )
 
 
-def _numbered_xlsx(values_sheet, formula_sheet) -> Iterator[tuple[int, list]]:
+def _numbered_xlsx(
+    values_sheet, formula_sheet, merged: list[tuple[int, int, int]] = ()
+) -> Iterator[tuple[int, list]]:
+    """The sheet's rows by number, with formulas whose result was not saved marked, the value
+    of a cell merged down given to each row under it, and no empty cells at the end (cells
+    that are only formatted, which Excel does not show as part of the table)."""
     formulas = formula_sheet.iter_rows()
+    filling: dict[int, tuple[int, object]] = {}  # column -> (last row, value) of a merged cell
+    starts: dict[int, list[tuple[int, int]]] = {}  # row -> [(column, last row)] merged from it
+    for column, first, last in merged:
+        starts.setdefault(first, []).append((column, last))
     for number, values in enumerate(values_sheet.iter_rows(values_only=True), start=1):
         formula_cells = next(formulas, ())
         cells = list(values)
         for i, cell in enumerate(formula_cells):
             if getattr(cell, "data_type", None) == "f" and i < len(cells) and cells[i] is None:
                 cells[i] = Formula(str(cell.value))
+        if filling or number in starts:
+            for column, last in starts.pop(number, ()):
+                if column < len(cells) and cells[column] is not None:
+                    filling[column] = (last, cells[column])
+            for column, (last, value) in list(filling.items()):
+                if number > last:
+                    del filling[column]
+                    continue
+                cells.extend([None] * (column + 1 - len(cells)))
+                if cells[column] is None:
+                    cells[column] = value
+        while cells and cells[-1] is None:
+            cells.pop()
         yield number, cells
+
+
+_MERGED_RANGE = re.compile(
+    rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})([0-9]+):([A-Z]{1,3})([0-9]+)"'
+)
+
+
+def _merged_down(path: Path, sheet_path: str | None) -> list[tuple[int, int, int]]:
+    """The sheet's cells merged down over several rows of one column, as (column index, first
+    row, last row). Streaming mode does not read them, so the sheet's XML is scanned for them
+    (they come after its rows), a megabyte at a time."""
+    if not sheet_path:
+        return []
+    from openpyxl.utils.cell import column_index_from_string
+
+    found = []
+    try:
+        with zipfile.ZipFile(path) as book, book.open(sheet_path.lstrip("/")) as sheet:
+            tail = b""  # the end of the last megabyte, in case a range is cut in two
+            while chunk := sheet.read(1 << 20):
+                window = tail + chunk
+                for match in _MERGED_RANGE.finditer(window):
+                    first_column, first, last_column, last = match.groups()
+                    if first_column == last_column and int(last) > int(first):
+                        column = column_index_from_string(first_column.decode()) - 1
+                        found.append((column, int(first), int(last)))
+                tail = window[-200:]
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return []
+    return sorted(set(found), key=lambda m: (m[1], m[0]))
+
+
+def _range_words(merged: tuple[int, int, int]) -> str:
+    from openpyxl.utils.cell import get_column_letter
+
+    column, first, last = merged
+    letter = get_column_letter(column + 1)
+    return f"{letter}{first}:{letter}{last}"
 
 
 def batched(rows: Iterable, size: int) -> Iterator[list]:
