@@ -474,6 +474,33 @@ def test_a_separate_writing_process_writes_exactly_what_one_process_writes(db, d
     alone.close()
 
 
+def test_indexing_as_it_goes_gives_exactly_what_indexing_at_the_end_gives(
+    db, db_path, tmp_path, monkeypatch
+):
+    """What the writing process does (see store.writing), here in this process."""
+    audit = _many(tmp_path)
+    at_end_path = tmp_path / "at_end.db"
+    at_end_path.write_bytes(db_path.read_bytes())
+    at_end = connect(at_end_path)
+    apply(at_end, audit, tmp_path)
+    monkeypatch.setattr(store, "BULK_ROWS", 100)
+    real_writing = store.writing
+    monkeypatch.setattr(store, "writing", lambda d: real_writing(d, as_it_goes=True))
+    apply(db, audit, tmp_path)
+    assert _database_without_times(db) == _database_without_times(at_end)
+    for table in ("assets_fts", "assets_nearby_fts"):
+        db.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+        assert (
+            db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+            == at_end.conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        )
+    rtree = "SELECT rid, min_lon, min_lat FROM assets_rtree ORDER BY rid"
+    assert db.conn.execute(rtree).fetchall() == at_end.conn.execute(rtree).fetchall()
+    triggers = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    assert db.conn.execute(triggers).fetchall() == at_end.conn.execute(triggers).fetchall()
+    at_end.close()
+
+
 def test_when_the_writing_process_fails_the_import_says_so_and_changes_nothing(
     db, db_path, tmp_path
 ):

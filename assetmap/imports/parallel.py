@@ -219,7 +219,7 @@ def _write(pipe, db_path: str) -> None:
 
     db = connect(db_path)
     try:
-        with store.writing(db) as writes:
+        with store.writing(db, as_it_goes=True) as writes:
             pipe.send(("ok", None))
             while True:
                 name, args, kwargs = pipe.recv()

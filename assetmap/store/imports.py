@@ -130,11 +130,20 @@ class Writes:
     assetmap.imports.parallel.writes_in_process), and cannot tell which.
     """
 
-    def __init__(self, db: sqlite_utils.Database, paused: _PausedTriggers, assets_before: int):
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        paused: _PausedTriggers,
+        assets_before: int,
+        *,
+        as_it_goes: bool = False,
+    ):
         self.db = db
         self.paused = paused
         self.assets_before = assets_before
+        self.as_it_goes = as_it_goes
         self.new_assets = 0
+        self.indexed = 0  # new assets already in the keyword indexes and the R*Tree
         self.rebuild: list[str] = []  # CREATE INDEX statements for the end (see BULK_ROWS)
 
     def create_run(self, **details) -> int:
@@ -145,7 +154,11 @@ class Writes:
         """Write a batch of the run's rows (see write_rows)."""
         write_rows(self.db, run_id, rows, who=who, why=why)
         self.new_assets += sum(row.outcome == NEW for row in rows)
-        if (
+        if self.as_it_goes:
+            if self.new_assets - self.indexed >= BULK_ROWS:
+                _index_assets_since(self.db, self.paused)
+                self.indexed = self.new_assets
+        elif (
             not self.rebuild
             and self.new_assets >= BULK_ROWS
             and self.new_assets > self.assets_before
@@ -194,9 +207,15 @@ def session(
 
 
 @contextmanager
-def writing(db: sqlite_utils.Database) -> Iterator[Writes]:
+def writing(db: sqlite_utils.Database, *, as_it_goes: bool = False) -> Iterator[Writes]:
     """The write transaction of an apply: committed, with the new assets indexed, when the
-    block ends; rolled back if it raises."""
+    block ends; rolled back if it raises.
+
+    By default the indexing is left to the end, which costs least in all. `as_it_goes`
+    indexes new assets every BULK_ROWS and keeps the table's indexes up to date row by row:
+    more work, but done while the process is waiting for the next rows (a writing process,
+    see assetmap.imports.parallel), so that less is left to do after the last row.
+    """
     previous_cache = db.conn.execute("PRAGMA cache_size").fetchone()[0]
     previous_temp_store = db.conn.execute("PRAGMA temp_store").fetchone()[0]
     db.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB:d}")
@@ -208,12 +227,12 @@ def writing(db: sqlite_utils.Database) -> Iterator[Writes]:
         try:
             paused = _pause_insert_triggers(db)
             assets_before = db.conn.execute("SELECT count(*) FROM assets").fetchone()[0]
-            writes = Writes(db, paused, assets_before)
+            writes = Writes(db, paused, assets_before, as_it_goes=as_it_goes)
             yield writes
             _index_new_assets(db, paused)
             for statement in writes.rebuild:
                 db.conn.execute(statement)
-            if writes.rebuild:
+            if writes.rebuild or writes.indexed:
                 _merge_keyword_indexes(db)
             db.conn.execute("COMMIT")
         except BaseException:
@@ -268,7 +287,8 @@ def _drop_secondary_indexes(db: sqlite_utils.Database) -> list[str]:
 
 @dataclass
 class _PausedTriggers:
-    """Insert triggers dropped for an import: their statements, and the last rid before it."""
+    """Insert triggers dropped for an import: their statements, and the last rid whose asset
+    is indexed (the last before the import, until it indexes some)."""
 
     after_rid: int
     triggers: dict[str, str]  # name -> the CREATE TRIGGER statement that restores it
@@ -291,17 +311,22 @@ def _pause_insert_triggers(db: sqlite_utils.Database) -> _PausedTriggers:
 
 def _index_new_assets(db: sqlite_utils.Database, paused: _PausedTriggers) -> None:
     """Do what the paused triggers would have done for every asset added, then restore them."""
+    _index_assets_since(db, paused)
+    for statement in paused.triggers.values():
+        db.conn.execute(statement)
+
+
+def _index_assets_since(db: sqlite_utils.Database, paused: _PausedTriggers) -> None:
+    """Do what the paused triggers would have done for the assets added since the last time."""
     if not paused.triggers:
         return
-    if (
-        "assets_nearby_fts_after_insert" in paused.triggers
-        and db.conn.execute("SELECT max(rid) FROM assets").fetchone()[0] > schema.NEARBY_MAX_RID
-    ):
+    last = db.conn.execute("SELECT coalesce(max(rid), 0) FROM assets").fetchone()[0]
+    if "assets_nearby_fts_after_insert" in paused.triggers and last > schema.NEARBY_MAX_RID:
         raise sqlite3.IntegrityError("asset rid out of range for assets_nearby_fts")
-    for name, statement in paused.triggers.items():
+    for name in paused.triggers:
         for bulk in _DEFERRED_TRIGGERS[name]:
             db.conn.execute(bulk, [paused.after_rid])
-        db.conn.execute(statement)
+    paused.after_rid = last
 
 
 # ---------------------------------------------------------------------------------------------
