@@ -150,10 +150,11 @@ def test_rejected_rows_can_be_written_to_a_csv_to_fix(cli, tmp_path, audit):
     cli("import", audit, "--dry-run", "--rejected", out)
     with out.open(encoding="utf-8", newline="") as f:
         assert list(csv.reader(f)) == [
-            ["error", "Ref", "Name", "Kind", "Strand", "Postcode"],
+            ["error", "source", "Ref", "Name", "Kind", "Strand", "Postcode"],
             [
                 "Kind: 'grp' is not a kind; use one of group, activity, service, place, "
                 "volunteering",
+                "sewing",
                 "C2",
                 "Sale Stitchers",
                 "grp",

@@ -298,11 +298,12 @@ def test_the_rejected_rows_csv_can_be_fixed_and_imported(db, tmp_path):
     assert report.summary() == "1 new, 0 changed, 0 unchanged, 2 rejected, 0 possible duplicates"
     rejected = list(csv.reader(io.StringIO(out.getvalue())))
     assert rejected == [
-        ["error", "Ref", "Name", "Kind", "Strand", "Postcode", "Phone"],
+        ["error", "source", "Ref", "Name", "Kind", "Strand", "Postcode", "Phone"],
         [
             "Name: '=HYPERLINK(\"x\")' is a spreadsheet formula, not a value. In the spreadsheet, "
             "copy the column and paste it back with Paste Special > Values only, then save and "
             "import again",
+            "audit",
             "B1",
             '\'=HYPERLINK("x")',
             "group",
@@ -312,6 +313,7 @@ def test_the_rejected_rows_csv_can_be_fixed_and_imported(db, tmp_path):
         ],
         [
             "Kind: 'choir' is not a kind; use one of group, activity, service, place, volunteering",
+            "audit",
             "B2",
             "Sale Singers",
             "choir",
@@ -320,14 +322,24 @@ def test_the_rejected_rows_csv_can_be_fixed_and_imported(db, tmp_path):
             "",
         ],
     ]
-    rejected[1][2] = "Sale Scribblers"
-    rejected[2][3] = "group"
-    fixed = tmp_path / "fixed.csv"
+    rejected[1][3] = "Sale Scribblers"
+    rejected[2][4] = "group"
+    fixed = tmp_path / "audit-rejected-rows.csv"
     with fixed.open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rejected)
-    again = imports.apply(db, fixed, ImportOptions(source="audit"), who="tests")
+    again = imports.apply(db, fixed, who="tests")
     assert again.summary() == "2 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates"
-    assert asset_named(db, "Scribblers")["phone"] == "+44 161 912 3000"
+    scribblers = asset_named(db, "Scribblers")
+    assert scribblers["phone"] == "+44 161 912 3000"
+    # The fixed rows keep the original file's source, whatever the fixed file is called, so
+    # importing the whole audit again later matches them instead of adding them twice.
+    assert scribblers["source"] == "audit"
+    audit.write_text(
+        audit.read_text().replace('=HYPERLINK("x")', "Sale Scribblers").replace("choir", "group")
+    )
+    assert imports.apply(db, audit, who="tests").summary() == (
+        "0 new, 0 changed, 3 unchanged, 0 rejected, 0 possible duplicates"
+    )
 
 
 def test_an_exported_csv_edited_in_one_cell_changes_one_asset(db, tmp_path):
@@ -563,6 +575,54 @@ def test_a_mapping_file_names_columns_sets_defaults_and_empty_markers(db, tmp_pa
         "row 3, column B (Where): has no position; give lat and lon, or a postcode to place it from"
     ]
     assert [c["feeds"] for c in report.columns] == ["name", "postcode", "ignored"]
+
+
+def test_a_row_rejected_while_cleaning_still_holds_its_ref_against_later_rows(db, tmp_path):
+    # Otherwise row 4 would take Ref D2, and row 3, fixed and imported, would rename it.
+    audit = write_text(
+        tmp_path / "refs.csv",
+        "Ref,Group name,Type of asset,Strand,Post Code,Email\n"
+        "D1,Sale Chess,group,access_community_resources,M33 7ZF,\n"
+        "D2,Timperley Bowling Club,group,access_community_resources,WA15 6LQ,not an email\n"
+        "D2,Timperley Cricket Club,group,access_community_resources,WA15 6LQ,\n",
+    )
+    report = imports.preview(db, audit)
+    assert report.summary() == "1 new, 0 changed, 0 unchanged, 2 rejected, 0 possible duplicates"
+    assert [(p.row, p.message) for p in report.problems if p.row == 4] == [
+        (
+            4,
+            "has the same Ref as row 3 but different details; give each asset its own Ref, or "
+            "delete the row that is out of date",
+        )
+    ]
+
+
+def test_defaults_and_empty_ref_cells_leave_an_asset_already_listed_as_it_was(db, tmp_path):
+    first = write_text(
+        tmp_path / "first.csv",
+        "Ref,Group name,Type of asset,Strand,Post Code\n"
+        "E1,Sale Embroiderers,group,strengthening_communities,M33 7ZF\n",
+    )
+    imports.apply(db, first, ImportOptions(source="embroidery"), who="tests")
+    again = write_text(
+        tmp_path / "again.csv",
+        "Ref,Group name,Type of asset,Strand,Post Code,Phone\n"
+        "E1,Sale Embroiderers,group,,M33 7ZF,0161 912 1000\n",
+    )
+    mapping = parse_mapping({"defaults": {"strand": "access_community_resources"}})
+    options = ImportOptions(source="embroidery", mapping=mapping)
+    assert imports.apply(db, again, options, who="tests").changed == 1
+    embroiderers = asset_named(db, "Sale Embroiderers")
+    assert embroiderers["strand"] == "strengthening_communities"  # not the default
+    assert embroiderers["phone"] == "0161 912 1000"
+    no_ref = write_text(
+        tmp_path / "no_ref.csv",
+        "Ref,Group name,Type of asset,Strand,Post Code,Phone\n"
+        ",Sale Embroiderers,group,strengthening_communities,M33 7ZF,0161 912 2000\n",
+    )
+    assert imports.apply(db, no_ref, options, who="tests").changed == 1
+    embroiderers = asset_named(db, "Sale Embroiderers")
+    assert (embroiderers["source_id"], embroiderers["phone"]) == ("E1", "0161 912 2000")
 
 
 CELLS = st.one_of(

@@ -129,8 +129,8 @@ def test_the_rejected_rows_download_neutralises_formulas(app):
     with client.get(uploaded.headers["Location"] + "/rejected.csv") as response:
         assert response.headers["Content-Disposition"].endswith("film-rejected-rows.csv")
         rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == ["error", "Ref", "Name", "Kind", "Strand", "Postcode", "Phone"]
-    assert rows[1][1:3] == ["W2", '\'=HYPERLINK("http://evil.example")']
+    assert rows[0] == ["error", "source", "Ref", "Name", "Kind", "Strand", "Postcode", "Phone"]
+    assert rows[1][1:4] == ["film", "W2", '\'=HYPERLINK("http://evil.example")']
     client.post(uploaded.headers["Location"] + "/confirm")
     run_csv = client.get("/manage/imports/runs/1/rejected.csv").get_data(as_text=True)
     assert list(csv.reader(io.StringIO(run_csv))) == rows

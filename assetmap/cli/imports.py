@@ -284,7 +284,7 @@ def show_command(run_id: int, rejected: Path | None):
 
     Example: assetmap imports show 3 --rejected fix-these.csv
     """
-    from assetmap.imports.export import RejectedRowsWriter
+    from assetmap.imports.export import RejectedRowsWriter, source_to_write
     from assetmap.imports.problems import Problem
 
     db = _db()
@@ -310,7 +310,9 @@ def show_command(run_id: int, rejected: Path | None):
                 click.echo(str(Problem.from_json(problem)))
         if rejected is not None:
             with rejected.open("w", encoding="utf-8", newline="") as f:
-                writer = RejectedRowsWriter(f, run["details"].get("headers", []))
+                writer = RejectedRowsWriter(
+                    f, run["details"].get("headers", []), source_to_write(run)
+                )
                 for row in store.run_rows(db, run_id, outcomes=(store.REJECTED,)):
                     writer.write(row["cells"] or [], row["problems"] or [])
             click.echo(f"wrote {writer.count} rejected rows to {rejected}")

@@ -79,6 +79,9 @@ class PreparedRow:
     facts: tuple[str, ...] = ()
     placed_by_postcode: bool = False
     blank: bool = False
+    # (source, the file's own id) as the row gives them, even when it is rejected, so that a
+    # later row with the same id is caught as a repeat and not imported in its place.
+    file_id: tuple[str, str] | None = None
 
     @property
     def rejected(self) -> bool:
@@ -209,11 +212,17 @@ class RowCleaner:
             return row
         for name, value in mapped.items():
             data.setdefault(name, value)
+        defaulted = set()
         for name, value in self.mapping.defaults.items():
             if name not in data:
                 data[name] = value
                 origin.setdefault(name, (None, value))
-        provided = set(self.provided)
+                defaulted.add(name)
+        # A default is for new assets: an asset already listed keeps its own. An empty id cell
+        # says nothing either (clearing an asset's reference would lose its match next time).
+        provided = set(self.provided) - defaulted
+        if "source_id" not in data:
+            provided.discard("source_id")
         self._address(data, origin, address_parts)
         self._ages(data, origin, pseudo)
         self._postcode(data, origin, provided)
@@ -228,6 +237,8 @@ class RowCleaner:
             data["schedule"] = when_text(data["schedule"])  # an Excel time in a "Times" column
         if not self.has_source_column:
             data["source"] = self.source
+        if data.get("source_id") and data.get("source"):
+            row.file_id = (str(data["source"]), data["source_id"])
         self._place(data, origin, pseudo, source_row.geometry, provided)
         # Fields already reported (a formula, a position that cannot be found) are left out of
         # validation's report, so one mistake is one message.

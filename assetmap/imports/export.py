@@ -3,6 +3,9 @@
 The file has an `error` column saying what to fix, then the original headings and cells (the
 import ignores the `error` column, so the fixed file imports as it is). The error comes first
 so that it is the first thing seen, and so that rows longer than the heading row still line up.
+When the original file had no source column, a `source` column after the error holds the
+import's source, so that the fixed rows update and match the same assets as the original file
+whatever the fixed file is called (the source is otherwise taken from the file's name).
 
 Cells that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage
 return) are prefixed with an apostrophe, which spreadsheets show as text and the import strips
@@ -22,6 +25,7 @@ from assetmap.imports.problems import ERROR, Problem
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 ERROR_COLUMN = "error"
+SOURCE_COLUMN = "source"
 
 
 def neutralise(text: str) -> str:
@@ -55,14 +59,25 @@ def error_text(problems: Iterable[Problem | dict]) -> str:
 
 
 class RejectedRowsWriter:
-    """Writes rejected rows as they are found, so the whole list is never held in memory."""
+    """Writes rejected rows as they are found, so the whole list is never held in memory.
 
-    def __init__(self, stream: IO[str], headers: list[str]):
+    `source` is the import's source, for files without a source column (see above)."""
+
+    def __init__(self, stream: IO[str], headers: list[str], source: str | None = None):
         self.writer = csv.writer(stream, lineterminator="\r\n")
-        self.writer.writerow([ERROR_COLUMN] + [neutralise(h) for h in headers])
+        self.source = [neutralise(source)] if source else []
+        first = [ERROR_COLUMN, SOURCE_COLUMN] if source else [ERROR_COLUMN]
+        self.writer.writerow(first + [neutralise(h) for h in headers])
         self.count = 0
 
     def write(self, cells: list, problems: Iterable[Problem | dict]) -> None:
         texts = [neutralise(cell_text(c)) for c in cells]
-        self.writer.writerow([neutralise(error_text(problems)), *texts])
+        self.writer.writerow([neutralise(error_text(problems)), *self.source, *texts])
         self.count += 1
+
+
+def source_to_write(run: dict) -> str | None:
+    """The source to write beside a recorded run's rejected rows: the run's own, unless its
+    file had a source column (which the rows carry already)."""
+    feeds = {column.get("feeds") for column in run["details"].get("columns", [])}
+    return None if "source" in feeds else run["source"]

@@ -231,6 +231,11 @@ class Resolver:
         self._claimed, self._named = {}, {}
         results = []
         for row, found in zip(rows, matches, strict=True):
+            if found is None and row.file_id is not None:
+                # Rejected while cleaning: its id is still taken (see PreparedRow.file_id).
+                source, source_id = row.file_id
+                key = _source_key({"source": source, "source_id": source_id})
+                self._claimed.setdefault(key, (row.number, _digest(row.cells)))
             if found is None or isinstance(found, Resolution):
                 results.append(found)
             else:

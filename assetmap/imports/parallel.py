@@ -70,11 +70,12 @@ def _packed(row: PreparedRow) -> tuple:
         _shared.setdefault(row.facts, row.facts),
         row.placed_by_postcode,
         row.blank,
+        row.file_id,
     )
 
 
 def _unpacked(source: SourceRow, packed: tuple) -> PreparedRow:
-    record, problems, extra, provided, facts, placed_by_postcode, blank = packed
+    record, problems, extra, provided, facts, placed_by_postcode, blank, file_id = packed
     return PreparedRow(
         source.number,
         source.cells,
@@ -85,6 +86,7 @@ def _unpacked(source: SourceRow, packed: tuple) -> PreparedRow:
         facts,
         placed_by_postcode,
         blank,
+        file_id,
     )
 
 

@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import IO
 
 from assetmap.imports import columns as cols
@@ -67,7 +67,8 @@ def file_sha256(path: Path) -> str:
 
 def default_source(file_name: str) -> str:
     """The source recorded on assets when none is given: the file's name without extension."""
-    return slugify(Path(file_name).stem) or "import"
+    # PureWindowsPath splits at either slash: some browsers send C:\Users\jo\audit.csv.
+    return slugify(PureWindowsPath(file_name).stem) or "import"
 
 
 def preview(
@@ -169,7 +170,10 @@ def run(
             notes=table.notes + plan.notes,
             detail_limit=options.detail_limit,
         )
-        rejects = RejectedRowsWriter(rejected, table.headers) if rejected is not None else None
+        rejects = None
+        if rejected is not None:
+            has_source = "source" in plan.targets()
+            rejects = RejectedRowsWriter(rejected, table.headers, None if has_source else source)
         parallel = options.workers > 0 and path.stat().st_size >= options.parallel_min_bytes
         remote_writes = None
         if parallel:

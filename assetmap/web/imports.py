@@ -30,7 +30,7 @@ from flask_login import current_user
 
 from assetmap.imports import ImportFileError, ImportOptions, apply, load_mapping, preview
 from assetmap.imports.columns import TEMPLATE_FIELDS
-from assetmap.imports.export import RejectedRowsWriter
+from assetmap.imports.export import RejectedRowsWriter, source_to_write
 from assetmap.imports.mapping import Mapping
 from assetmap.imports.pending import Pending, PendingUploads
 from assetmap.imports.problems import Problem
@@ -253,7 +253,7 @@ def run_rejected(run_id: int):
     """A run's rejected rows, with an error column, to fix and import again."""
     run = _run_or_404(run_id)
     out = io.StringIO()
-    writer = RejectedRowsWriter(out, run["details"].get("headers", []))
+    writer = RejectedRowsWriter(out, run["details"].get("headers", []), source_to_write(run))
     for row in store.run_rows(get_db(), run_id, outcomes=(store.REJECTED,)):
         writer.write(row["cells"] or [], row["problems"] or [])
     return _csv_download(out.getvalue(), run["file_name"])
