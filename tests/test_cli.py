@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -203,3 +204,14 @@ def test_every_command_has_help_with_an_example():
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0
         assert "Example: assetmap " + name in result.output
+
+
+def test_serve_gives_requests_time_for_a_large_import(cli, monkeypatch):
+    started = []
+    monkeypatch.setattr(os, "execv", lambda path, args: started.append(args))
+    monkeypatch.setattr(os, "execvp", lambda path, args: started.append(args))
+    result = cli("serve", "--port", "5055")
+    assert result.exit_code == 0, result.output
+    args = started[0]
+    assert args[args.index("--timeout") + 1] == "300"
+    assert args[args.index("--bind") + 1] == "127.0.0.1:5055"

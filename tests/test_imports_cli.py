@@ -195,3 +195,14 @@ def test_an_uninitialised_database_is_named_not_a_traceback(tmp_path, audit):
     result = app.test_cli_runner().invoke(args=["import", str(audit), "--dry-run"])
     assert result.exit_code == 1
     assert result.output == "Error: the database is not set up yet: run `assetmap init` first\n"
+
+
+def test_a_runs_extra_information_is_shown_with_it(cli, tmp_path):
+    funded = write_text(
+        tmp_path / "funded.csv",
+        "Ref,Name,Kind,Strand,Postcode,Funding stream\n"
+        "F1,Sale Menders,group,access_community_resources,M33 7ZF,Lottery\n",
+    )
+    cli("import", funded, "--yes")
+    shown = cli("imports", "show", "1").output
+    assert "row 2, extra information: Funding stream: Lottery" in shown

@@ -176,6 +176,35 @@ def test_undo_removes_what_an_import_added_and_restores_what_it_changed(db, audi
     assert store.get_run(db, first.run_id)["undone_by"] == "coordinator@example.org"
 
 
+def test_runs_undone_newest_first_need_no_forcing(db, audit, tmp_path):
+    first = apply(db, audit, tmp_path)
+    changed = write_text(tmp_path / "v2.csv", AUDIT.replace("0161 912 1000", "0161 912 9999"))
+    second = apply(db, changed, tmp_path, source="trafford-audit")
+    assert second.changed == 1
+    store.undo_run(db, second.run_id, who="coordinator@example.org")
+    # The later run changed Sale Striders and its undo changed it back: nobody's work is lost
+    # by undoing the first run too, so it is not refused.
+    result = store.undo_run(db, first.run_id, who="coordinator@example.org")
+    assert result.summary() == "3 assets removed, 0 restored"
+    assert asset_named(db, "Striders") is None
+
+
+def test_a_newer_copy_under_another_source_is_pointed_at_the_first_ones(db, audit, tmp_path):
+    apply(db, audit, tmp_path)
+    copy = write_text(tmp_path / "trafford audit v2.csv", audit.read_text())
+    report = imports.preview(db, copy)
+    assert report.source == "trafford-audit-v2"
+    assert report.new == 3 and report.possible_duplicates == 3
+    assert report.all_notes()[1] == (
+        "3 rows have the same name and postcode as assets already listed from the source "
+        "“trafford-audit”. If this file is a newer copy of that audit, import it with that "
+        "source (the Source name box, or --source trafford-audit) so that its rows update those "
+        "assets instead of being added beside them."
+    )
+    again = imports.preview(db, copy, ImportOptions(source="trafford-audit"))
+    assert again.summary() == "0 new, 0 changed, 3 unchanged, 0 rejected, 0 possible duplicates"
+
+
 def test_undo_is_refused_when_someone_has_changed_an_asset_since(db, audit, tmp_path):
     report = apply(db, audit, tmp_path)
     striders = asset_named(db, "Striders")

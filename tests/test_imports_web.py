@@ -123,6 +123,18 @@ def test_a_coordinator_previews_an_audit_then_imports_it(app, db_path):
     assert len([p for p in imports_dir.iterdir() if p.is_file()]) == 1
 
 
+def test_the_run_page_shows_what_each_row_kept_as_extra_information(app):
+    client = signed_in(app)
+    body = AUDIT.replace("Phone\n", "Phone,Funding stream\n").replace(
+        "0161 912 1234\n", "0161 912 1234,Lottery & Council\n"
+    )
+    uploaded = upload(client, body=body)
+    confirmed = client.post(uploaded.headers["Location"] + "/confirm")
+    page = client.get(confirmed.headers["Location"])
+    assert "Extra information: Funding stream: Lottery & Council" in text_of(page)
+    assert "Lottery &amp; Council" in page.get_data(as_text=True)  # escaped like any user text
+
+
 def test_the_rejected_rows_download_neutralises_formulas(app):
     client = signed_in(app)
     uploaded = upload(client)

@@ -122,8 +122,16 @@ def export_command(format: str, out: str, public: bool):
     type=click.IntRange(1, 64),
     help="Gunicorn worker processes.",
 )
+@click.option(
+    "--timeout",
+    default=300,
+    show_default=True,
+    type=click.IntRange(30, 3600),
+    help="Seconds a request may take: previewing and importing a file of the largest size "
+    "allowed (ASSETMAP_MAX_UPLOAD_MB, 20 MB) each take about a minute, within the request.",
+)
 @with_appcontext
-def serve_command(host: str, port: int, workers: int):
+def serve_command(host: str, port: int, workers: int, timeout: int):
     """Serve the app with gunicorn (bringing the database schema up to date first).
 
     Example: assetmap serve --host 0.0.0.0 --port 8000 --workers 4
@@ -136,6 +144,8 @@ def serve_command(host: str, port: int, workers: int):
         f"{host}:{port}",
         "--workers",
         str(workers),
+        "--timeout",
+        str(timeout),
         "--access-logfile",
         "-",
         "assetmap:create_app()",

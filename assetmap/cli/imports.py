@@ -308,6 +308,7 @@ def show_command(run_id: int, rejected: Path | None):
         for row in store.run_rows(db, run_id, with_problems=True):
             for problem in row["problems"]:
                 click.echo(str(Problem.from_json(problem)))
+        _echo_extra(db, run)
         if rejected is not None:
             with rejected.open("w", encoding="utf-8", newline="") as f:
                 writer = RejectedRowsWriter(
@@ -375,3 +376,26 @@ def template_command(out: str):
 
 
 COMMANDS = (import_command, imports_group)
+
+
+EXTRA_SHOWN = 20
+
+
+def _echo_extra(db, run: dict) -> None:
+    """The first rows' extra information (columns that feed no field), which the run keeps."""
+    unit = run["details"].get("unit", "row")
+    kept = [
+        row
+        for row in store.run_rows(
+            db, run["id"], outcomes=(store.NEW, store.CHANGED, store.UNCHANGED)
+        )
+        if row["extra"]
+    ]
+    for row in kept[:EXTRA_SHOWN]:
+        words = "; ".join(f"{heading}: {value}" for heading, value in row["extra"].items())
+        click.echo(f"{unit} {row['row_no']}, extra information: {words}")
+    if len(kept) > EXTRA_SHOWN:
+        click.echo(
+            f"(and {len(kept) - EXTRA_SHOWN:,} more {unit}s with extra information, all kept with "
+            "the run)"
+        )

@@ -66,17 +66,23 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "organisation", "organization", "org", "organisation name", "organization name",
         "provider", "run by", "lead organisation", "delivered by",
     ),
-    "address": ("address", "full address", "venue address", "street address", "location address"),
+    "address": (
+        "address", "full address", "venue address", "street address", "location address",
+        "physical_address.address_1",
+    ),
     "postcode": (
         "postcode", "post code", "postal code", "zip", "zip code", "pcode", "venue postcode",
-        "postcode of venue",
+        "postcode of venue", "physical_address.postal_code",
     ),
-    "lat": ("lat", "latitude", "y", "lat wgs84", "latitude wgs84"),
-    "lon": ("lon", "lng", "long", "longitude", "x", "lon wgs84", "longitude wgs84"),
+    "lat": ("lat", "latitude", "y", "lat wgs84", "latitude wgs84", "location.latitude"),
+    "lon": (
+        "lon", "lng", "long", "longitude", "x", "lon wgs84", "longitude wgs84",
+        "location.longitude",
+    ),
     "service_area": ("service area", "service_area geojson"),
     "phone": (
         "phone", "telephone", "tel", "phone number", "telephone number", "contact number",
-        "public phone",
+        "public phone", "phone.number",
     ),
     "email": ("email", "e mail", "email address", "contact email", "public email"),
     "website": (

@@ -192,6 +192,9 @@ class Resolver:
         self._by_source_id: dict[tuple[str, str], list[dict]] = {}
         self._by_postcode: dict[str, list[dict]] = {}
         self._word_counts: Counter[str] = Counter()
+        # Sources of assets listed with the same name and postcode as a new row (see
+        # other_source_hint).
+        self._same_elsewhere: Counter[str] = Counter()
         self._rows_seen = 0
         # This batch: keys claimed, and rows by (word, cell); earlier batches' matching entries.
         self._claimed: dict[str, tuple[int, str]] = {}
@@ -375,6 +378,23 @@ class Resolver:
             return Resolution(store.UNCHANGED, asset_id, final, existing)
         return Resolution(store.CHANGED, asset_id, final, existing, field_changes(existing, final))
 
+    def other_source_hint(self, rows: int) -> str | None:
+        """A note when many new rows have the name and postcode of assets from one other source:
+        the file is most likely a newer copy of that audit, imported under another source
+        (taken from a file name such as "audit v2.csv"), so its rows were not matched."""
+        if not self._same_elsewhere:
+            return None
+        source, count = self._same_elsewhere.most_common(1)[0]
+        if count < 2 or count * 5 < rows:
+            return None
+        unit = self.unit
+        return (
+            f"{count:,} {unit}s have the same name and postcode as assets already listed from "
+            f"the source “{source}”. If this file is a newer copy of that audit, import it with "
+            f"that source (the Source name box, or --source {source}) so that its {unit}s "
+            "update those assets instead of being added beside them."
+        )
+
     # -- matching ------------------------------------------------------------------------------
 
     def _match(self, row: PreparedRow):
@@ -508,6 +528,8 @@ class Resolver:
                 for c in self._by_postcode.get(record["postcode"], [])
                 if name_key(c["name"]) == key and c["id"] != record["id"]
             ]
+            if same and same[0].get("source") and same[0]["source"] != record["source"]:
+                self._same_elsewhere[same[0]["source"]] += 1
             unclaimed = store.unclaimed(self.db, [c["id"] for c in same])
             for c in same:
                 if c["id"] in unclaimed and f"asset:{c['id']}" not in self._claimed:

@@ -227,6 +227,8 @@ def run(
                     "has column headings but no rows of assets under them; add the assets in "
                     "the rows below the headings, one asset to a row"
                 )
+            if hint := resolver.other_source_hint(report.rows):
+                report.notes.append(hint)
             if writes is not None:
                 writes.finish_run(run_id, report.counts(), _details(report))
             report.run_id = run_id

@@ -16,7 +16,7 @@ from assetmap.imports.cleaning import (
     PLACED_FROM_POSTCODE,
     POSTCODE_FROM_ADDRESS,
 )
-from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, Problem
+from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, Problem, column_letter
 
 DETAIL_LIMIT = 1000
 
@@ -28,7 +28,7 @@ _FACT_WORDS = {
     CONVERTED_FROM_GRID: "{n} {rows} had British National Grid eastings and northings, converted "
     "to latitude and longitude.",
     CELLS_BEYOND_HEADINGS: "{n} {rows} had cells to the right of the last heading; they were kept "
-    "as extra information (as “column F” and so on). Give those columns headings.",
+    "as extra information (as “column {first}” and so on). Give those columns headings.",
 }
 
 
@@ -123,6 +123,7 @@ class ImportReport:
                         rows=unit if n == 1 else f"{unit}s",
                         were="was" if n == 1 else "were",
                         their="its" if n == 1 else "their",
+                        first=column_letter(len(self.headers)),  # the first without a heading
                     )
                 )
         if self.blank:

@@ -764,16 +764,25 @@ class UndoReport:
 
 
 def changed_since(db: sqlite_utils.Database, run_id: int) -> list[dict]:
-    """Assets the run added or changed that someone has changed again since."""
+    """Assets the run added or changed that someone has changed again since, and that are not
+    now as the run left them (a later run imported and then undone changes them twice, and
+    leaves them as they were: undoing this run then undoes nobody's work)."""
     sql = """
-        SELECT r.asset_id, h.changed_by, h.changed_at, h.action
+        SELECT r.asset_id, h.changed_by, h.changed_at, h.action, written.record AS written
         FROM import_run_rows AS r
+        JOIN asset_history AS written ON written.version_id = r.version_id
         JOIN asset_history AS h ON h.version_id = (
             SELECT max(version_id) FROM asset_history WHERE asset_id = r.asset_id)
         WHERE r.run_id = ? AND r.version_id IS NOT NULL AND h.version_id > r.version_id
         ORDER BY r.row_no
     """
-    return [dict(row) for row in db.conn.execute(sql, [run_id])]
+    conflicts = []
+    for row in db.conn.execute(sql, [run_id]).fetchall():
+        conflict = dict(row)
+        written = conflict.pop("written")
+        if get_asset(db, conflict["asset_id"]) != (json.loads(written) if written else None):
+            conflicts.append(conflict)
+    return conflicts
 
 
 def undo_run(
