@@ -30,6 +30,7 @@ from assetmap.store import assets as asset_store
 from assetmap.store import connect, schema
 from assetmap.store import imports as store
 from tests.test_imports_support import (
+    ROOT,
     asset_named,
     copy_import_db,
     fingerprint,
@@ -652,6 +653,65 @@ def test_defaults_and_empty_ref_cells_leave_an_asset_already_listed_as_it_was(db
     assert imports.apply(db, no_ref, options, who="tests").changed == 1
     embroiderers = asset_named(db, "Sale Embroiderers")
     assert (embroiderers["source_id"], embroiderers["phone"]) == ("E1", "0161 912 2000")
+
+
+def test_an_asset_listed_with_a_position_keeps_it_when_its_postcode_is_not_in_the_table(
+    db, tmp_path
+):
+    first = write_text(
+        tmp_path / "v1.csv",
+        "Ref,Name,Kind,Strand,Postcode,Latitude,Longitude\n"
+        "O1,42nd Street Drop-in,service,access_community_resources,M4 5AG,53.4834,-2.2295\n",
+    )
+    imports.apply(db, first, ImportOptions(source="drop-ins"), who="tests")
+    second = write_text(
+        tmp_path / "v2.csv",
+        "Ref,Name,Kind,Strand,Postcode,Phone\n"
+        "O1,42nd Street Drop-in,service,access_community_resources,M4 5AG,0161 228 7321\n"
+        "O2,Ancoats Drop-in,service,access_community_resources,M4 6AA,\n",
+    )
+    report = imports.apply(db, second, ImportOptions(source="drop-ins"), who="tests")
+    assert report.summary() == "0 new, 1 changed, 0 unchanged, 1 rejected, 0 possible duplicates"
+    why = report.problems[0].message.split("; the asset already")[0]
+    assert why.startswith("the asset has no lat and lon, and ")
+    assert [(p.level, p.row, p.column, p.message) for p in report.problems] == [
+        ("warning", 2, "Postcode", f"{why}; the asset already listed keeps the position it has. "
+         "Check it on the map"),
+        ("error", 3, "Postcode", why.replace("M4 5AG", "M4 6AA")),
+    ]  # fmt: skip
+    drop_in = asset_named(db, "42nd Street")
+    assert (drop_in["lat"], drop_in["lon"], drop_in["phone"]) == (53.4834, -2.2295, "0161 228 7321")
+
+
+@pytest.fixture(scope="module")
+def demo_db_template(tmp_path_factory):
+    """The demo database: the real Trafford assets in data/assets.geojson, and postcodes."""
+    from tests.test_imports_support import build_import_db
+
+    return build_import_db(tmp_path_factory.mktemp("demo") / "demo.db", demo=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "summary"),
+    [
+        ("trafford_libraries.csv", "0 new, 0 changed, 13 unchanged, 0 rejected"),
+        ("trafford_mental_health_services.csv", "0 new, 0 changed, 59 unchanged, 1 rejected"),
+        ("trafford_mental_health_services.geojson", "0 new, 0 changed, 59 unchanged, 1 rejected"),
+        ("sports_clubs.geojson", "0 new, 0 changed, 137 unchanged, 0 rejected"),
+    ],
+)
+def test_the_real_audits_the_demo_was_built_from_import_again_unchanged(
+    demo_db_template, tmp_path, name, summary
+):
+    """Coordinates to 6 places, postcodes outside the table, categories we do not know: none
+    of them changes an asset already listed. (The one rejection is a mistyped postcode.)"""
+    db = connect(copy_import_db(demo_db_template, tmp_path / "demo.db"))
+    mapping = parse_mapping(
+        {"defaults": {"kind": "service", "strand": "access_community_resources"}}
+    )
+    report = imports.preview(db, ROOT / "data" / "sources" / name, ImportOptions(mapping=mapping))
+    db.close()
+    assert report.summary().startswith(summary)
 
 
 CELLS = st.one_of(

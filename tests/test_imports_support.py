@@ -23,9 +23,19 @@ POSTCODES = ROOT / "data" / "postcodes" / "trafford_postcodes_onspd_2022-06_lsoa
 BAD = ROOT / "tests" / "data" / "bad_imports"
 
 
-def build_import_db(path: Path) -> Path:
-    """The sample assets and every Trafford postcode, checkpointed into one file."""
-    load_sample(path)
+def build_import_db(path: Path, *, demo: bool = False) -> Path:
+    """The sample assets (or with `demo`, the demo's real Trafford assets) and every Trafford
+    postcode, checkpointed into one file."""
+    if demo:
+        from assetmap.loading import load_file
+        from assetmap.store import initialise
+
+        initialise(path)
+        db = connect(path)
+        load_file(db, ROOT / "data" / "assets.geojson", who="tests")
+        db.close()
+    else:
+        load_sample(path)
     db = connect(path)
     try:
         with transaction(db):

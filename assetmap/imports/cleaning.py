@@ -82,6 +82,9 @@ class PreparedRow:
     # (source, the file's own id) as the row gives them, even when it is rejected, so that a
     # later row with the same id is caught as a repeat and not imported in its place.
     file_id: tuple[str, str] | None = None
+    # A row whose postcode the postcode table cannot place: (postcode column, why). Matching
+    # decides: a new asset is rejected with why; an asset already listed keeps its position.
+    unplaced: tuple[cols.Column | None, str] | None = None
 
     @property
     def rejected(self) -> bool:
@@ -146,6 +149,10 @@ class RowCleaner:
         self.bounds = bounds
         self.geocoder = geocoder
         self.width = len(plan.columns)
+        # The middle of the bounds (lat, lon): a position validation accepts (see unplaced).
+        self._stand_in = (
+            ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2) if bounds else (0.0, 0.0)
+        )
         targets = plan.targets()
         self.has_source_column = "source" in targets
         direct = {t for t in targets if t in fields.FIELDS_BY_NAME}
@@ -229,8 +236,8 @@ class RowCleaner:
         self._contacts(data, origin)
         self._cost(data, origin)
         for name in _LIST_FIELDS:
-            if name in data:
-                self._list_items(name, data, origin)
+            if name in data and not self._list_items(name, data, origin):
+                provided.discard(name)  # nothing we know: an asset listed keeps what it has
         if "source_id" in data:
             data["source_id"] = extra_text(data["source_id"])
         if isinstance(data.get("schedule"), (datetime, date, time)):
@@ -253,6 +260,9 @@ class RowCleaner:
             if name not in reported:
                 self._validation_problem(WARNING, name, message, origin)
         ok = result.ok and not any(p.level == ERROR for p in row.problems)
+        if not ok and row.unplaced is not None:
+            self._problem(ERROR, row.unplaced[0], data.get("postcode"), row.unplaced[1])
+            row.unplaced = None
         if not ok and (footer := self._footer(cells)) is not None:
             row.problems = []  # one message that says what the row is, not one a field
             self._problem(
@@ -563,11 +573,13 @@ class RowCleaner:
             "left empty. Enter free, low_cost or paid so people can filter by cost",
         )
 
-    def _list_items(self, name: str, data, origin) -> None:
+    def _list_items(self, name: str, data, origin) -> bool:
+        """Keep the items of a list cell that we know; False when it had none we know (and
+        some we do not)."""
         raw = data[name]
         items = raw if isinstance(raw, list) else _LIST_SPLIT.split(extra_text(raw))
         if isinstance(raw, str) and raw.lstrip().startswith("["):
-            return  # a JSON list: validation reads it and names any bad item
+            return True  # a JSON list: validation reads it and names any bad item
         known: list[str] = []
         unknown: list[str] = []
         for item in items:
@@ -580,7 +592,7 @@ class RowCleaner:
             elif slug not in known:
                 known.append(slug)
         if not unknown:
-            return
+            return True
         column = origin[name][0]
         data[name] = known
         label = column.label if column else name
@@ -597,6 +609,7 @@ class RowCleaner:
             f"information. Use the words listed in the template's guide, or map them in a "
             "mapping file",
         )
+        return bool(known)
 
     # -- position ------------------------------------------------------------------------------
 
@@ -658,7 +671,9 @@ class RowCleaner:
                 "they were swapped. Check that the two columns are headed the right way",
             )
             lat_n, lon_n = lon_n, lat_n
-        data["lat"], data["lon"] = lat_n, lon_n
+        # To 6 decimal places (about 0.1 m), as GIS files are read: finer is no truer, and a
+        # file's 53.38705468210445 would otherwise "change" an asset stored at 53.387055.
+        data["lat"], data["lon"] = round(lat_n, 6), round(lon_n, 6)
 
     def _swapped(self, lat: float, lon: float) -> bool:
         if self.bounds is None:
@@ -724,7 +739,11 @@ class RowCleaner:
             return
         place = self.geocoder.place(canonical)
         if isinstance(place, str):
-            self._position_error(column, postcode, f"the asset has no lat and lon, and {place}")
+            self._row.unplaced = (column, f"the asset has no lat and lon, and {place}")
+            # A stand-in position, never stored, so that the row's other cells are checked.
+            data["lat"], data["lon"] = self._stand_in
+            origin["lat"] = origin["lon"] = (column, postcode)
+            provided -= {"lat", "lon"}
             return
         data["lat"], data["lon"] = place.lat, place.lon
         origin["lat"] = origin["lon"] = (column, postcode)

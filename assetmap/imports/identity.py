@@ -29,7 +29,7 @@ from rapidfuzz import fuzz, process
 
 from assetmap.history import changes as field_changes
 from assetmap.imports.cleaning import PreparedRow
-from assetmap.imports.problems import DUPLICATE, ERROR, Problem, shown_value
+from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, Problem, shown_value
 from assetmap.loading import default_id
 from assetmap.store import imports as store
 from assetmap.store.assets import slugify
@@ -212,7 +212,7 @@ class Resolver:
         """Resolve a batch's rows in file order (None for rows rejected before matching)."""
         self._prefetch(rows)
         self._neighbours, self._around = {}, {}
-        matches = [self._match(row) if row.record is not None else None for row in rows]
+        matches = [self._placed(row, self._match(row)) if row.record else None for row in rows]
         check: set[str] = set()
         probes: list[tuple[int, int]] = []
         new_rows: list[dict] = []
@@ -424,6 +424,23 @@ class Resolver:
         if existing is not None and name_key(existing["name"]) == name_key(record["name"]):
             return asset_id, existing, "name"
         return self._unused_id(asset_id), None, "new-by-name"
+
+    def _placed(self, row: PreparedRow, found):
+        """A row its postcode could not place (see PreparedRow.unplaced): rejected if it is a
+        new asset; an asset already listed keeps its position, and the row says so."""
+        if row.unplaced is None or isinstance(found, Resolution):
+            return found
+        column, why = row.unplaced
+        if found[1] is None:
+            self._flag(row, ERROR, column, why)
+            return Resolution(store.REJECTED)
+        self._flag(
+            row,
+            WARNING,
+            column,
+            f"{why}; the asset already listed keeps the position it has. Check it on the map",
+        )
+        return found
 
     def _unused_id(self, candidate: str) -> str:
         """The id a new asset gets; taken ids (an asset renamed since) get a number added."""

@@ -71,11 +71,12 @@ def _packed(row: PreparedRow) -> tuple:
         row.placed_by_postcode,
         row.blank,
         row.file_id,
+        row.unplaced,
     )
 
 
 def _unpacked(source: SourceRow, packed: tuple) -> PreparedRow:
-    record, problems, extra, provided, facts, placed_by_postcode, blank, file_id = packed
+    record, problems, extra, provided, facts, placed_by_postcode, blank, file_id, unplaced = packed
     return PreparedRow(
         source.number,
         source.cells,
@@ -87,6 +88,7 @@ def _unpacked(source: SourceRow, packed: tuple) -> PreparedRow:
         placed_by_postcode,
         blank,
         file_id,
+        unplaced,
     )
 
 
