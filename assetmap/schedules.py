@@ -199,3 +199,102 @@ def _next_in_words(day: date, session: dict, today: date, certain: bool) -> str:
     if not certain:
         words += f" ({session_in_words(session).partition(',')[0].lower()}: ask which weeks)"
     return words
+
+
+# -- sessions from words ------------------------------------------------------------------------
+# Audits and descriptions say when things happen in words: "Meets on Tuesdays 1.30-3.30pm",
+# "third Wednesday of each month", "Mon & Thu 10:00 till 12:00". Sessions read from them let
+# search find the asset by day and time; the words themselves are always kept as the notes.
+# A range of days ("Monday to Friday", "Mon-Fri") is opening hours, not sessions: none.
+
+_SHORT_DAYS = {
+    "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday",
+    "weds": "wednesday", "thu": "thursday", "thur": "thursday", "thurs": "thursday",
+    "fri": "friday", "sat": "saturday", "sun": "sunday",
+}  # fmt: skip
+_DAY = r"(" + "|".join(WEEKDAYS) + r")s?\b"
+_ANY_DAY = r"(" + "|".join((*WEEKDAYS, *_SHORT_DAYS)) + r")s?\b"
+_DAY_RE = re.compile(r"\b" + _DAY, re.I)
+_ANY_DAY_RE = re.compile(r"\b" + _ANY_DAY, re.I)
+_DAY_RANGE_RE = re.compile(r"\b" + _DAY + r"\s*to\s*" + _DAY, re.I)
+_ANY_DAY_RANGE_RE = re.compile(r"\b" + _ANY_DAY + r"\s*(?:to|-|\u2013)\s*" + _ANY_DAY, re.I)
+_ORDINAL_RE = re.compile(r"\b(first|second|third|fourth|last)\s+" + _DAY, re.I)
+_ANY_ORDINAL_RE = re.compile(r"\b(first|second|third|fourth|last)\s+" + _ANY_DAY, re.I)
+_FORTNIGHTLY_RE = re.compile(r"\balternate\b|\bevery other\b|\bfortnightly\b", re.I)
+_CLOCK_RANGE_RE = re.compile(
+    r"(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)?\s*[-\u2013]\s*(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm|noon)",
+    re.I,
+)
+# In a times column also "10:00 till 12:00", "10am to 12pm" and "18.30-20.00".
+_COLUMN_CLOCK_RANGE_RE = re.compile(
+    r"(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)?\s*(?:-|\u2013|to|till|until)\s*"
+    r"(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm|noon)",
+    re.I,
+)
+_24_HOUR_RANGE_RE = re.compile(
+    rf"\b{_HH_MM}\s*(?:-|\u2013|\u2014|to|till|until)\s*{_HH_MM}\b".replace("2[0-4]", "2[0-3]")
+)
+_AT_TIME_RE = re.compile(r"\bat (\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)", re.I)
+_BARE_TIME_RE = re.compile(r"\b(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)\b", re.I)
+# Words that say a day is *not* one: "closed Mondays", "except Fridays". Nothing is read.
+_NOT_A_SESSION_RE = re.compile(r"\b(?:closed|except|excluding|not on|no sessions?)\b", re.I)
+
+
+def sessions_from_text(text: str, *, times_column: bool = False) -> list[dict]:
+    """The sessions that words about when give, or none when they give no day.
+
+    `times_column` is for a cell of a "Days & Times" column, where short day names ("Tue") and
+    24-hour ranges ("10:00 till 12:00") are safe to read; in a description they are not ("sat
+    down", "at 10 to 12").
+    """
+    day_re = _ANY_DAY_RE if times_column else _DAY_RE
+    range_re = _ANY_DAY_RANGE_RE if times_column else _DAY_RANGE_RE
+    if range_re.search(text) or (times_column and _NOT_A_SESSION_RE.search(text)):
+        return []
+    ordinal = (_ANY_ORDINAL_RE if times_column else _ORDINAL_RE).search(text)
+    if ordinal:
+        frequency = ordinal.group(1).lower()
+    elif _FORTNIGHTLY_RE.search(text):
+        frequency = "fortnightly"
+    else:
+        frequency = "weekly"
+    times = _time_ranges(text, times_column) or [("", "")]
+    days = dict.fromkeys(_day_name(d) for d in day_re.findall(text))
+    return [
+        {"day": day, "frequency": frequency, "start": start, "end": end}
+        for day in days
+        for start, end in times
+    ]
+
+
+def _day_name(word: str) -> str:
+    word = word.lower()
+    return _SHORT_DAYS.get(word, word)
+
+
+def _clock(hour: str, minute: str | None, suffix: str) -> tuple[int, int]:
+    h = int(hour) % 12 + (12 if suffix.lower() in ("pm", "noon") else 0)
+    return h, int(minute or 0)
+
+
+def _hhmm(time: tuple[int, int]) -> str:
+    return f"{time[0]:02d}:{time[1]:02d}"
+
+
+def _time_ranges(text: str, times_column: bool) -> list[tuple[str, str]]:
+    """("13:30", "15:30") for each "1.30-3.30pm"; ("14:00", "") for "at 2pm"."""
+    found = []
+    clock_re = _COLUMN_CLOCK_RANGE_RE if times_column else _CLOCK_RANGE_RE
+    for h1, m1, s1, h2, m2, s2 in clock_re.findall(text):
+        end = _clock(h2, m2, s2)
+        start = _clock(h1, m1, s1 or s2)
+        if not s1 and start > end:  # "11-1pm" starts in the morning
+            start = _clock(h1, m1, "am")
+        found.append((_hhmm(start), _hhmm(end)))
+    if not found and times_column:
+        for h1, m1, h2, m2 in _24_HOUR_RANGE_RE.findall(text):
+            found.append((f"{int(h1):02d}:{m1}", f"{int(h2):02d}:{m2}"))
+    if not found:
+        at_time = _BARE_TIME_RE if times_column else _AT_TIME_RE
+        found = [(_hhmm(_clock(h, m, s)), "") for h, m, s in at_time.findall(text)]
+    return found

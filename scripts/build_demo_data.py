@@ -128,6 +128,7 @@ from pathlib import Path
 
 from assetmap.formats import ATTRIBUTION, to_feature
 from assetmap.postcodes import normalise_postcode
+from assetmap.schedules import sessions_from_text
 from assetmap.validation import validate_asset
 
 REPO = Path(__file__).resolve().parents[1]
@@ -509,59 +510,13 @@ def ages(text: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-DAY_RE = re.compile(r"\b(" + "|".join(DAYS) + r")s?\b", re.I)
-DAY_RANGE_RE = re.compile(r"\b(" + "|".join(DAYS) + r")s? to (" + "|".join(DAYS) + r")", re.I)
-ORDINAL_RE = re.compile(r"\b(first|second|third|fourth|last)\s+(" + "|".join(DAYS) + r")", re.I)
-FORTNIGHTLY_RE = re.compile(r"\balternate\b|\bevery other\b|\bfortnightly\b", re.I)
-TIME_RANGE_RE = re.compile(
-    r"(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)?\s*[-–]\s*(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm|noon)",
-    re.I,
-)
-AT_TIME_RE = re.compile(r"\bat (\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)", re.I)
-
-
-def clock(hour: str, minute: str | None, suffix: str) -> tuple[int, int]:
-    h = int(hour) % 12 + (12 if suffix.lower() in ("pm", "noon") else 0)
-    return h, int(minute or 0)
-
-
-def hhmm(time: tuple[int, int]) -> str:
-    return f"{time[0]:02d}:{time[1]:02d}"
-
-
-def time_ranges(sentence: str) -> list[tuple[str, str]]:
-    """("13:30", "15:30") for each "1.30-3.30pm" in the sentence; ("14:00", "") for "at 2pm"."""
-    found = []
-    for h1, m1, s1, h2, m2, s2 in TIME_RANGE_RE.findall(sentence):
-        end = clock(h2, m2, s2)
-        start = clock(h1, m1, s1 or s2)
-        if not s1 and start > end:  # "11-1pm" starts in the morning
-            start = clock(h1, m1, "am")
-        found.append((hhmm(start), hhmm(end)))
-    if not found:
-        found = [(hhmm(clock(h, m, s)), "") for h, m, s in AT_TIME_RE.findall(sentence)]
-    return found
+DAY_RE = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I)
 
 
 def schedule_from_text(text: str) -> dict:
     """Sessions and notes from sentences such as "Meets on Tuesdays 1.30-3.30pm"."""
     sentences = [s.strip() for s in re.split(r"(?<=[.;])\s+", text) if DAY_RE.search(s)]
-    sessions = []
-    for sentence in sentences:
-        if DAY_RANGE_RE.search(sentence):
-            continue  # "Monday to Friday" is opening hours, not sessions: notes only
-        ordinal = ORDINAL_RE.search(sentence)
-        if ordinal:
-            frequency = ordinal.group(1).lower()
-        elif FORTNIGHTLY_RE.search(sentence):
-            frequency = "fortnightly"
-        else:
-            frequency = "weekly"
-        times = time_ranges(sentence) or [("", "")]
-        for day in dict.fromkeys(d.lower() for d in DAY_RE.findall(sentence)):
-            for start, end in times:
-                sessions.append({"day": day, "frequency": frequency, "start": start, "end": end})
+    sessions = [session for sentence in sentences for session in sessions_from_text(sentence)]
     return {"sessions": sessions, "notes": " ".join(sentences)}
 
 

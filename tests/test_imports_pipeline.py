@@ -714,6 +714,34 @@ def test_the_real_audits_the_demo_was_built_from_import_again_unchanged(
     assert report.summary().startswith(summary)
 
 
+def test_days_and_times_in_words_become_sessions_that_search_can_find(db, tmp_path):
+    audit = write_text(
+        tmp_path / "times.csv",
+        "Name,Kind,Strand,Postcode,When\n"
+        "Sale Chess Club,group,access_community_resources,M33 7ZF,Tues & Thurs 10:00-12:00\n"
+        "Sale Drop-in,service,access_community_resources,M33 7ZF,Mon-Fri 9.30-5\n",
+    )
+    report = imports.apply(db, audit, who="tests")
+    assert (
+        "1 row gave days and times in words (“Tuesdays 10:00 till 12:00”); they were read as "
+        "sessions, so that search finds it by day and time, and the words kept as notes. Check a "
+        "few on their asset pages."
+    ) in report.all_notes()
+    chess = asset_named(db, "Sale Chess Club")
+    assert chess["schedule"] == {
+        "sessions": [
+            {"day": "tuesday", "frequency": "weekly", "start": "10:00", "end": "12:00"},
+            {"day": "thursday", "frequency": "weekly", "start": "10:00", "end": "12:00"},
+        ],
+        "notes": "Tues & Thurs 10:00-12:00",
+    }
+    # Opening hours stay words only.
+    assert asset_named(db, "Sale Drop-in")["schedule"] == {
+        "sessions": [],
+        "notes": "Mon-Fri 9.30-5",
+    }
+
+
 CELLS = st.one_of(
     st.none(),
     st.text(max_size=40),

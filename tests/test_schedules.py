@@ -155,3 +155,39 @@ def test_day_and_time_must_be_met_by_the_same_session():
     assert not matches(tuesday_morning_thursday_afternoon, ["tuesday"], afternoon)
     assert matches(tuesday_morning_thursday_afternoon, ["monday", "tuesday"])
     assert not matches(None, ["tuesday"])
+
+
+def _weekly(day, start="", end="", frequency="weekly"):
+    return {"day": day, "frequency": frequency, "start": start, "end": end}
+
+
+@pytest.mark.parametrize(
+    ("words", "sessions"),
+    [
+        ("Tuesdays 10:00 till 12:00", [_weekly("tuesday", "10:00", "12:00")]),
+        ("Mon & Thu 6-8pm", [_weekly("monday", "18:00", "20:00"),
+                             _weekly("thursday", "18:00", "20:00")]),
+        ("sat 9-11am", [_weekly("saturday", "09:00", "11:00")]),
+        ("Thursday 18:30 - 20:00", [_weekly("thursday", "18:30", "20:00")]),
+        ("Every other Wednesday 2pm-4pm",
+         [_weekly("wednesday", "14:00", "16:00", "fortnightly")]),
+        ("First Tuesday of the month 10am to 12pm",
+         [_weekly("tuesday", "10:00", "12:00", "first")]),
+        ("Mondays at 7pm", [_weekly("monday", "19:00")]),
+        ("Wednesday evenings", [_weekly("wednesday")]),
+        # Opening hours, words that say "not", and no day at all give no sessions.
+        ("Mon-Fri 9.30-5", []),
+        ("Monday to Friday 9am-5pm", []),
+        ("Closed Mondays; open Tue 10-12pm", []),
+        ("by appointment", []),
+    ],
+)  # fmt: skip
+def test_sessions_are_read_from_a_times_column_in_words(words, sessions):
+    assert schedules.sessions_from_text(words, times_column=True) == sessions
+
+
+def test_in_a_description_short_day_names_are_not_read_as_days():
+    assert schedules.sessions_from_text("We sat down for tea at 2pm") == []
+    assert schedules.sessions_from_text("We sat down for tea at 2pm", times_column=True) == [
+        _weekly("saturday", "14:00")
+    ]

@@ -28,6 +28,7 @@ from assetmap.imports.mapping import Mapping
 from assetmap.imports.problems import ERROR, WARNING, Problem, shown_value
 from assetmap.imports.readers import Formula, SourceRow
 from assetmap.postcodes import normalise_postcode
+from assetmap.schedules import sessions_from_text
 from assetmap.validation import UK_BOUNDS, validate_asset
 
 # Row-level facts that are counted and reported once for the file, not once per row.
@@ -35,6 +36,7 @@ PLACED_FROM_POSTCODE = "placed from the postcode"
 POSTCODE_FROM_ADDRESS = "postcode taken from the address"
 CONVERTED_FROM_GRID = "converted from eastings and northings"
 CELLS_BEYOND_HEADINGS = "cells to the right of the last heading"
+SESSIONS_FROM_WORDS = "sessions read from days and times in words"
 
 _ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]")
 _POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.I)
@@ -109,6 +111,22 @@ def when_text(value: datetime | date | time) -> str:
     if isinstance(value, time):
         return value.strftime("%H:%M")
     return value.isoformat()
+
+
+@lru_cache(maxsize=4096)
+def _sessions_read(text: str) -> tuple[dict, ...] | None:
+    """The sessions a times cell gives in words ("Tuesdays 10:00 till 12:00"), as validation
+    stores them, or None when it gives none or validation would not take them; the same
+    cells recur down a column, so each is read once."""
+    if text.lstrip().startswith("{"):
+        return None  # a schedule as JSON: validation reads it
+    sessions = sessions_from_text(text, times_column=True)
+    if not sessions:
+        return None
+    checked = validate_asset({"schedule": {"sessions": sessions, "notes": ""}}, bounds=None)
+    if "schedule" in checked.errors:
+        return None
+    return tuple(checked.record["schedule"]["sessions"])
 
 
 @lru_cache(maxsize=4096)
@@ -242,6 +260,9 @@ class RowCleaner:
             data["source_id"] = extra_text(data["source_id"])
         if isinstance(data.get("schedule"), (datetime, date, time)):
             data["schedule"] = when_text(data["schedule"])  # an Excel time in a "Times" column
+        if isinstance(data.get("schedule"), str) and (read := _sessions_read(data["schedule"])):
+            data["schedule"] = {"sessions": [dict(s) for s in read], "notes": data["schedule"]}
+            row.facts += (SESSIONS_FROM_WORDS,)
         if not self.has_source_column:
             data["source"] = self.source
         if data.get("source_id") and data.get("source"):

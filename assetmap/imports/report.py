@@ -15,6 +15,7 @@ from assetmap.imports.cleaning import (
     CONVERTED_FROM_GRID,
     PLACED_FROM_POSTCODE,
     POSTCODE_FROM_ADDRESS,
+    SESSIONS_FROM_WORDS,
 )
 from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, Problem, column_letter
 
@@ -29,6 +30,9 @@ _FACT_WORDS = {
     "to latitude and longitude.",
     CELLS_BEYOND_HEADINGS: "{n} {rows} had cells to the right of the last heading; they were kept "
     "as extra information (as “column {first}” and so on). Give those columns headings.",
+    SESSIONS_FROM_WORDS: "{n} {rows} gave days and times in words (“Tuesdays 10:00 till 12:00”); "
+    "they were read as sessions, so that search finds {them} by day and time, and the words "
+    "kept as notes. Check a few on their asset pages.",
 }
 
 
@@ -123,6 +127,7 @@ class ImportReport:
                         rows=unit if n == 1 else f"{unit}s",
                         were="was" if n == 1 else "were",
                         their="its" if n == 1 else "their",
+                        them="it" if n == 1 else "them",
                         first=column_letter(len(self.headers)),  # the first without a heading
                     )
                 )
