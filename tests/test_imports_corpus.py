@@ -388,7 +388,10 @@ CORPUS = {
     "excel_times_and_prices.xlsx": {
         "summary": "2 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates",
         "format": "Excel workbook, sheet “Sheet”",
-        "notes": ["2 rows had no coordinates and were placed from their postcode."],
+        "notes": [
+            "2 rows had no coordinates and were placed from their postcode.",
+            "1 row gave days and times in words (“Tuesdays 10:00 till 12:00”); they were read as sessions, so that search finds it by day and time, and the words kept as notes. Check a few on their asset pages.",
+        ],
         "problems": [
             "warning: row 3, column F (Cost (£)): is not free, low cost or paid, so it was kept as the cost details and the cost left empty. Enter free, low_cost or paid so people can filter by cost",
         ],

@@ -742,6 +742,48 @@ def test_days_and_times_in_words_become_sessions_that_search_can_find(db, tmp_pa
     }
 
 
+def test_a_ref_that_lost_or_gained_its_0s_in_a_spreadsheet_still_finds_its_asset(db, tmp_path):
+    first = write_text(
+        tmp_path / "v1.csv",
+        "Ref,Name,Kind,Strand,Post Code,Phone\n"
+        "007,Sale Spies Club,group,access_community_resources,M33 7ZF,\n"
+        "12,Sale Twelve Club,group,access_community_resources,M33 7ZF,\n",
+    )
+    imports.apply(db, first, ImportOptions(source="clubs"), who="tests")
+    # Opened and saved in Excel: 007 became 7; and someone typed 012 for 12.
+    second = write_text(
+        tmp_path / "v2.csv",
+        "Ref,Name,Kind,Strand,Post Code,Phone\n"
+        "7,Sale Spies Club,group,access_community_resources,M33 7ZF,0161 007 0007\n"
+        "012,Sale Twelve Club,group,access_community_resources,M33 7ZF,0161 012 0012\n"
+        "1.00E+05,Sale Big Club,group,access_community_resources,M33 7ZF,\n",
+    )
+    report = imports.apply(db, second, ImportOptions(source="clubs"), who="tests")
+    assert report.summary() == "1 new, 2 changed, 0 unchanged, 0 rejected, 0 possible duplicates"
+    assert [(p.row, p.message) for p in report.problems] == [
+        (
+            2,
+            "no asset has the Ref 7, but Sale Spies Club has 007, the same number with 0s in "
+            "front or without (spreadsheets drop them), so this row updates it. Format the "
+            "column as text in the spreadsheet to keep the 0s",
+        ),
+        (
+            3,
+            "no asset has the Ref 012, but Sale Twelve Club has 12, the same number with 0s in "
+            "front or without (spreadsheets drop them), so this row updates it. Format the "
+            "column as text in the spreadsheet to keep the 0s",
+        ),
+        (
+            4,
+            "looks like a number the spreadsheet wrote in scientific notation (as Excel does "
+            "with long numbers), so it may not be the reference that was typed. Format the "
+            "column as text in the spreadsheet and type the references again",
+        ),
+    ]
+    assert asset_named(db, "Sale Spies Club")["phone"] == "0161 007 0007"
+    assert asset_named(db, "Sale Spies Club")["source_id"] == "7"
+
+
 CELLS = st.one_of(
     st.none(),
     st.text(max_size=40),

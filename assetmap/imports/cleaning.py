@@ -54,6 +54,7 @@ _AGE_SPAN = re.compile(r"(\d{1,3})\s*(?:-|–|to)\s*(\d{1,3})")
 _LIST_SPLIT = re.compile(r"[;,|]")
 _NUMBER_WITH_COMMA = re.compile(r"-?\d+,\d+")
 _LIST_FIELDS = ("categories", "audiences", "accessibility")
+_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?E\+?\d+", re.I)
 # A rejected row of at most this many cells that starts with one of these words is a total or
 # a note below the table, and is told as that.
 _FOOTER_CELLS = 3
@@ -258,6 +259,15 @@ class RowCleaner:
                 provided.discard(name)  # nothing we know: an asset listed keeps what it has
         if "source_id" in data:
             data["source_id"] = extra_text(data["source_id"])
+            if _SCIENTIFIC.fullmatch(data["source_id"]):
+                self._problem(
+                    WARNING,
+                    origin["source_id"][0],
+                    data["source_id"],
+                    "looks like a number the spreadsheet wrote in scientific notation (as Excel "
+                    "does with long numbers), so it may not be the reference that was typed. "
+                    "Format the column as text in the spreadsheet and type the references again",
+                )
         if isinstance(data.get("schedule"), (datetime, date, time)):
             data["schedule"] = when_text(data["schedule"])  # an Excel time in a "Times" column
         if isinstance(data.get("schedule"), str) and (read := _sessions_read(data["schedule"])):

@@ -190,6 +190,7 @@ class Resolver:
         self.has_source_column = has_source_column
         self._by_id: dict[str, dict] = {}
         self._by_source_id: dict[tuple[str, str], list[dict]] = {}
+        self._by_number_id: dict[tuple[str, str], list[dict]] = {}
         self._by_postcode: dict[str, list[dict]] = {}
         self._word_counts: Counter[str] = Counter()
         # Sources of assets listed with the same name and postcode as a new row (see
@@ -301,6 +302,9 @@ class Resolver:
                 ids.add(_position_id(record))
         self._by_id = store.assets_by_id(self.db, ids)
         self._by_source_id = store.assets_by_source_id(self.db, pairs)
+        self._by_number_id = store.assets_by_number_id(
+            self.db, [p for p in pairs if p not in self._by_source_id and p[1].isdigit()]
+        )
         self._by_postcode = store.assets_by_postcode(self.db, postcodes)
 
     @staticmethod
@@ -405,6 +409,8 @@ class Resolver:
             return record["id"], existing, "id"
         if record["source_id"]:
             matches = self._by_source_id.get((record["source"], record["source_id"]), [])
+            if not matches:
+                matches = self._same_number(row, record)
             if len(matches) > 1:
                 return self._ambiguous(row, matches, f"source {record['source']!r} and this id")
             if matches:
@@ -424,6 +430,24 @@ class Resolver:
         if existing is not None and name_key(existing["name"]) == name_key(record["name"]):
             return asset_id, existing, "name"
         return self._unused_id(asset_id), None, "new-by-name"
+
+    def _same_number(self, row: PreparedRow, record: dict) -> list[dict]:
+        """The asset whose id is this row's number with 0s in front or without ("007", "7"),
+        when no asset has the row's own: a spreadsheet drops them. The row says so."""
+        given = record["source_id"]
+        matches = self._by_number_id.get((record["source"], given), [])
+        if len(matches) == 1:
+            other = matches[0]["source_id"]
+            label = self.id_column.label if self.id_column else "id"
+            self._flag(
+                row,
+                WARNING,
+                self.id_column,
+                f"no asset has the {label} {given}, but {matches[0]['name']} has {other}, the "
+                "same number with 0s in front or without (spreadsheets drop them), so this row "
+                "updates it. Format the column as text in the spreadsheet to keep the 0s",
+            )
+        return matches
 
     def _placed(self, row: PreparedRow, found):
         """A row its postcode could not place (see PreparedRow.unplaced): rejected if it is a

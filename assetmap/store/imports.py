@@ -490,6 +490,33 @@ def assets_by_source_id(
     return found
 
 
+def assets_by_number_id(
+    db: sqlite_utils.Database, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[dict]]:
+    """Assets whose source_id is the same number as a pair's with 0s in front or without
+    ("007" and "7": a spreadsheet drops them), by the pair as given. Both ways use the
+    (source, source_id) index: an id starting with 0 is a range of it, the bare number a key."""
+    by_source: dict[str, dict[str, list[str]]] = {}
+    for source, source_id in pairs:
+        bare = source_id.lstrip("0") or "0"
+        by_source.setdefault(source, {}).setdefault(bare, []).append(source_id)
+    found: dict[tuple[str, str], list[dict]] = {}
+    for source, bare_ids in by_source.items():
+        for chunk in _chunks(sorted(bare_ids)):
+            marks = ", ".join("?" for _ in chunk)
+            sql = (
+                f"SELECT {_COLUMNS} FROM assets WHERE source = ? AND ("
+                f"(source_id GLOB '0*' AND ltrim(source_id, '0') IN ({marks})) "
+                f"OR source_id IN ({marks}))"
+            )
+            for row in db.conn.execute(sql, [source, *chunk, *chunk]):
+                bare = row["source_id"].lstrip("0") or "0"
+                for given in bare_ids.get(bare, ()):
+                    if row["source_id"] != given:
+                        found.setdefault((source, given), []).append(from_row(row))
+    return found
+
+
 def assets_by_postcode(db: sqlite_utils.Database, postcodes: Iterable[str]) -> dict[str, list]:
     """Assets by canonical postcode, for matching rows by name and postcode."""
     found: dict[str, list[dict]] = {}
