@@ -217,3 +217,23 @@ def test_every_field_is_recognised_by_its_own_name():
     names = [n for n in FIELD_NAMES if n != "id"]
     plan = columns.plan_columns(names, Mapping())
     assert [c.target for c in plan.columns] == names
+
+
+def test_hidden_rows_of_a_workbook_are_read_and_named(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Kind", "Strand", "Postcode"])
+    for n in range(4):
+        sheet.append([f"Sale Club {n}", "group", "access_community_resources", "M33 7ZF"])
+    sheet.row_dimensions[3].hidden = True
+    sheet.row_dimensions[5].hidden = True
+    book.save(tmp_path / "hidden.xlsx")
+    table = open_table(tmp_path / "hidden.xlsx")
+    assert len(list(table.rows)) == 4
+    table.close()
+    assert table.notes == [
+        "Rows 3, 5 are hidden in the workbook (or filtered out), and were read like the others. "
+        "If they should not be imported, delete them from the sheet."
+    ]

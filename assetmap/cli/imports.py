@@ -307,7 +307,8 @@ def show_command(run_id: int, rejected: Path | None):
             click.echo(f"note: {note}")
         for row in store.run_rows(db, run_id, with_problems=True):
             for problem in row["problems"]:
-                click.echo(str(Problem.from_json(problem)))
+                shown = Problem.from_json(problem)
+                click.echo(f"{shown.level}: {shown}")
         _echo_extra(db, run)
         if rejected is not None:
             with rejected.open("w", encoding="utf-8", newline="") as f:

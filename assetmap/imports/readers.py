@@ -333,7 +333,18 @@ def read_xlsx(path: Path, sheet: str | None, headings: frozenset[str] = frozense
     # or just "A1"); streaming mode believes it, and would read only part of the table.
     values_sheet.reset_dimensions()
     formula_sheet.reset_dimensions()
-    merged = _merged_down(path, getattr(values_sheet, "_worksheet_path", None))
+    merged, hidden = _merged_and_hidden(path, getattr(values_sheet, "_worksheet_path", None))
+    if hidden:
+        shown = ", ".join(str(n) for n in hidden[:10]) + (
+            f" and {len(hidden) - 10} more" if len(hidden) > 10 else ""
+        )
+        one = len(hidden) == 1
+        notes.append(
+            f"{'Row' if one else 'Rows'} {shown} {'is' if one else 'are'} hidden in the workbook "
+            f"(or filtered out), and {'was' if one else 'were'} read like the others. If "
+            f"{'it' if one else 'they'} should not be imported, delete {'it' if one else 'them'} "
+            "from the sheet."
+        )
     if merged:
         shown = ", ".join(_range_words(m) for m in merged[:5])
         more = f" and {len(merged) - 5} more" if len(merged) > 5 else ""
@@ -396,15 +407,23 @@ _MERGED_RANGE = re.compile(
 )
 
 
-def _merged_down(path: Path, sheet_path: str | None) -> list[tuple[int, int, int]]:
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+
+
+def _merged_and_hidden(
+    path: Path, sheet_path: str | None
+) -> tuple[list[tuple[int, int, int]], list[int]]:
     """The sheet's cells merged down over several rows of one column, as (column index, first
-    row, last row). Streaming mode does not read them, so the sheet's XML is scanned for them
-    (they come after its rows), a megabyte at a time."""
+    row, last row), and its hidden rows' numbers. Streaming mode reads neither, so the sheet's
+    XML is scanned for them, a megabyte at a time."""
     if not sheet_path:
-        return []
+        return [], []
     from openpyxl.utils.cell import column_index_from_string
 
     found = []
+    hidden: set[int] = set()
     try:
         with zipfile.ZipFile(path) as book, book.open(sheet_path.lstrip("/")) as sheet:
             tail = b""  # the end of the last megabyte, in case a range is cut in two
@@ -415,10 +434,13 @@ def _merged_down(path: Path, sheet_path: str | None) -> list[tuple[int, int, int
                     if first_column == last_column and int(last) > int(first):
                         column = column_index_from_string(first_column.decode()) - 1
                         found.append((column, int(first), int(last)))
+                for match in _ROW_TAG.finditer(window):
+                    if _HIDDEN.search(match.group(1)) and (n := _ROW_NUMBER.search(match.group(1))):
+                        hidden.add(int(n.group(1)))
                 tail = window[-200:]
     except (KeyError, OSError, zipfile.BadZipFile):
-        return []
-    return sorted(set(found), key=lambda m: (m[1], m[0]))
+        return [], []
+    return sorted(set(found), key=lambda m: (m[1], m[0])), sorted(hidden)
 
 
 def _range_words(merged: tuple[int, int, int]) -> str:
