@@ -201,8 +201,14 @@ def test_a_runs_extra_information_is_shown_with_it(cli, tmp_path):
     funded = write_text(
         tmp_path / "funded.csv",
         "Ref,Name,Kind,Strand,Postcode,Funding stream\n"
-        "F1,Sale Menders,group,access_community_resources,M33 7ZF,Lottery\n",
+        + "".join(
+            f"F{n},Sale Menders {n},group,access_community_resources,M33 7ZF,Lottery {n}\n"
+            for n in range(22)
+        ),
     )
     cli("import", funded, "--yes")
     shown = cli("imports", "show", "1").output
-    assert "row 2, extra information: Funding stream: Lottery" in shown
+    assert "row 2, extra information: Funding stream: Lottery 0" in shown
+    assert "row 21, extra information: Funding stream: Lottery 19" in shown
+    assert "row 22, extra" not in shown
+    assert "(and 2 more rows with extra information, all kept with the run)" in shown

@@ -30,6 +30,7 @@ from assetmap.store import assets as asset_store
 from assetmap.store import connect, schema
 from assetmap.store import imports as store
 from tests.test_imports_support import (
+    POSTCODES,
     ROOT,
     asset_named,
     copy_import_db,
@@ -503,8 +504,23 @@ def _many(tmp_path, rows: int = 1200):
     return write_text(tmp_path / "many.csv", AUDIT.split("\n")[0] + "\n" + lines + AUDIT[60:])
 
 
+def _spread(tmp_path, rows: int):
+    """Rows with names of their own across Trafford's postcodes (all at one postcode, with
+    names alike, every row would be compared with every earlier one)."""
+    with POSTCODES.open(encoding="utf-8") as f:
+        postcodes = [line.split(",")[0] for line in f.readlines()[1:400]]
+    words = ("Walking", "Singing", "Knitting", "Chess", "Bowls", "Yoga", "Drama", "Baking")
+    lines = "".join(
+        f"S{n},{words[n % 8]} {words[n // 8 % 8]} circle {n},group,access_community_resources,"
+        f"{postcodes[n % len(postcodes)]},,\n"
+        for n in range(rows)
+    )
+    return write_text(tmp_path / "spread.csv", AUDIT.split("\n")[0] + "\n" + lines)
+
+
 def test_a_separate_writing_process_writes_exactly_what_one_process_writes(db, db_path, tmp_path):
-    audit = _many(tmp_path)
+    # More rows than store.BULK_ROWS, so the writing process indexes part-way (as it goes).
+    audit = _spread(tmp_path, store.BULK_ROWS + 700)
     alone_path = tmp_path / "alone.db"
     alone_path.write_bytes(db_path.read_bytes())
     alone = connect(alone_path)
@@ -530,12 +546,14 @@ def test_indexing_as_it_goes_gives_exactly_what_indexing_at_the_end_gives(
     monkeypatch.setattr(store, "writing", lambda d: real_writing(d, as_it_goes=True))
     apply(db, audit, tmp_path)
     assert _database_without_times(db) == _database_without_times(at_end)
-    for table in ("assets_fts", "assets_nearby_fts"):
-        db.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
-        assert (
-            db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()
-            == at_end.conn.execute(f"SELECT count(*) FROM {table}").fetchone()
-        )
+    db.conn.execute("INSERT INTO assets_fts (assets_fts) VALUES ('integrity-check')")
+    for sql in (
+        # Every word, with the assets (and places) it is indexed under, in both indexes.
+        "SELECT term, doc, col FROM assets_nearby_terms ORDER BY term, doc, col",
+        "SELECT rowid FROM assets_fts WHERE assets_fts MATCH 'club OR number' ORDER BY rowid",
+        "SELECT rowid FROM assets_nearby_fts WHERE assets_nearby_fts MATCH 'club' ORDER BY 1",
+    ):
+        assert db.conn.execute(sql).fetchall() == at_end.conn.execute(sql).fetchall()
     rtree = "SELECT rid, min_lon, min_lat FROM assets_rtree ORDER BY rid"
     assert db.conn.execute(rtree).fetchall() == at_end.conn.execute(rtree).fetchall()
     triggers = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
@@ -625,6 +643,14 @@ def test_a_row_rejected_while_cleaning_still_holds_its_ref_against_later_rows(db
             "delete the row that is out of date",
         )
     ]
+    # The same when the first is rejected later, at matching: its postcode places nothing.
+    write_text(audit, audit.read_text().replace("WA15 6LQ,not an email", "M4 6AA,"))
+    report = imports.preview(db, audit)
+    assert report.summary() == "1 new, 0 changed, 0 unchanged, 2 rejected, 0 possible duplicates"
+    assert [p.message for p in report.problems if p.row == 4] == [
+        "has the same Ref as row 3 but different details; give each asset its own Ref, or "
+        "delete the row that is out of date"
+    ]
 
 
 def test_defaults_and_empty_ref_cells_leave_an_asset_already_listed_as_it_was(db, tmp_path):
@@ -655,8 +681,9 @@ def test_defaults_and_empty_ref_cells_leave_an_asset_already_listed_as_it_was(db
     assert (embroiderers["source_id"], embroiderers["phone"]) == ("E1", "0161 912 2000")
 
 
+@pytest.mark.parametrize("bounds", ["uk", None], ids=["UK bounds", "anywhere"])
 def test_an_asset_listed_with_a_position_keeps_it_when_its_postcode_is_not_in_the_table(
-    db, tmp_path
+    db, tmp_path, bounds
 ):
     first = write_text(
         tmp_path / "v1.csv",
@@ -670,7 +697,10 @@ def test_an_asset_listed_with_a_position_keeps_it_when_its_postcode_is_not_in_th
         "O1,42nd Street Drop-in,service,access_community_resources,M4 5AG,0161 228 7321\n"
         "O2,Ancoats Drop-in,service,access_community_resources,M4 6AA,\n",
     )
-    report = imports.apply(db, second, ImportOptions(source="drop-ins"), who="tests")
+    options = ImportOptions(source="drop-ins")
+    if bounds is None:
+        options.bounds = None  # ASSETMAP_BOUNDS=anywhere
+    report = imports.apply(db, second, options, who="tests")
     assert report.summary() == "0 new, 1 changed, 0 unchanged, 1 rejected, 0 possible duplicates"
     why = report.problems[0].message.split("; the asset already")[0]
     assert why.startswith("the asset has no lat and lon, and ")
@@ -782,6 +812,34 @@ def test_a_ref_that_lost_or_gained_its_0s_in_a_spreadsheet_still_finds_its_asset
     ]
     assert asset_named(db, "Sale Spies Club")["phone"] == "0161 007 0007"
     assert asset_named(db, "Sale Spies Club")["source_id"] == "7"
+
+
+def test_a_short_row_whose_name_starts_like_a_total_keeps_its_own_errors(db, tmp_path):
+    audit = write_text(
+        tmp_path / "gyms.csv",
+        "Name,Kind,Strand,Postcode\n"
+        "Total Fitness,group,access_community_resources,\n"
+        "Count House Cafe,cafe,access_community_resources,M33 7ZF\n"
+        "Total,2,,\n",
+    )
+    report = imports.preview(db, audit)
+    assert [(p.row, p.message) for p in report.problems] == [
+        (2, "has no position; give lat and lon, or a postcode to place it from"),
+        (3, "'cafe' is not a kind; use one of group, activity, service, place, volunteering"),
+        (
+            4,
+            "looks like a totals or notes line under the table, not an asset; delete it from "
+            "the table (or move it to another sheet) and import again",
+        ),
+    ]
+
+
+def test_row_fingerprints_tell_apart_values_python_hashes_alike():
+    from assetmap.imports.identity import _digest
+
+    assert len({_digest([-1]), _digest([-2])}) == 2
+    assert len({_digest([1]), _digest([1.0]), _digest([True]), _digest(["1"])}) == 4
+    assert _digest(["Sale", None, 2.5]) == _digest(["Sale", None, 2.5])
 
 
 CELLS = st.one_of(

@@ -49,16 +49,26 @@ def test_the_template_in_docs_has_the_headings_the_import_knows():
         ("Who is it for?", "audiences"),
         ("Address line 2", columns.ADDRESS_PART),
         ("Funding stream", columns.EXTRA),
-        # A shapefile's field names are cut to 10 letters.
-        ("ORGANISATI", "organisation"),
-        ("DESCRIPTIO", "description"),
-        ("CONTACT_NA", "contact_name"),
-        ("POSTCODE_X", columns.EXTRA),
     ],
 )
 def test_headings_are_recognised_however_they_are_written(heading, target):
     plan = columns.plan_columns(["Name", heading], Mapping())
     assert plan.columns[1].target == target
+
+
+@pytest.mark.parametrize(
+    ("heading", "in_gis", "elsewhere"),
+    [
+        ("ORGANISATI", "organisation", columns.EXTRA),
+        ("DESCRIPTIO", "description", columns.EXTRA),
+        ("CONTACT_NA", "contact_name", columns.EXTRA),
+        ("POSTCODE_X", columns.EXTRA, columns.EXTRA),
+        ("Accessible", "accessibility", columns.EXTRA),  # a yes/no column of a spreadsheet
+    ],
+)
+def test_a_gis_files_names_cut_to_10_letters_are_recognised_there_only(heading, in_gis, elsewhere):
+    assert columns.plan_columns(["Name", heading], Mapping(), gis=True).columns[1].target == in_gis
+    assert columns.plan_columns(["Name", heading], Mapping()).columns[1].target == elsewhere
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,8 @@ _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?E\+?\d+", re.I)
 # a note below the table, and is told as that.
 _FOOTER_CELLS = 3
 _FOOTER = re.compile(
-    r"(?:grand\s+)?(?:sub-?\s?)?totals?\b|sum\b|count\b|source[s]?\s*:|notes?\s*:|key\s*:|\*",
+    r"(?:(?:grand\s+)?(?:sub-?\s?)?totals?|sum|count)\s*:?\s*[\d,.]*\s*$"  # "Total", "Total: 4"
+    r"|(?:sources?|notes?|key)\s*:|\*",  # "Source: ...", "Notes: ...", "* new this year"
     re.I,
 )
 
@@ -108,7 +109,9 @@ def extra_text(value: object) -> str:
 def when_text(value: datetime | date | time) -> str:
     """An Excel date or time cell as a person writes it: "10:30", "2025-03-01 10:30"."""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if value.time() else value.date().isoformat()
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, time):
         return value.strftime("%H:%M")
     return value.isoformat()
@@ -170,7 +173,7 @@ class RowCleaner:
         self.width = len(plan.columns)
         # The middle of the bounds (lat, lon): a position validation accepts (see unplaced).
         self._stand_in = (
-            ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2) if bounds else (0.0, 0.0)
+            ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2) if bounds else (54.0, -2.0)
         )
         targets = plan.targets()
         self.has_source_column = "source" in targets
@@ -281,8 +284,8 @@ class RowCleaner:
         # Fields already reported (a formula, a position that cannot be found) are left out of
         # validation's report, so one mistake is one message.
         reported = set(self._failed)
-        if self._failed_position:
-            reported |= {"lat", "lon"}
+        if self._failed_position or row.unplaced is not None:
+            reported |= {"lat", "lon"}  # said already, or the position is a stand-in
         result = validate_asset(data, bounds=self.bounds)
         for name, message in result.errors.items():
             if name not in reported:

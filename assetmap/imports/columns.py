@@ -230,8 +230,9 @@ def _cut_short(header: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def plan_columns(headers: list[str], mapping) -> ColumnPlan:
-    """Match each heading to a field, through the mapping file first and the aliases second.
+def plan_columns(headers: list[str], mapping, *, gis: bool = False) -> ColumnPlan:
+    """Match each heading to a field, through the mapping file first and the aliases second;
+    for a GIS file (`gis`), also names cut short as shapefiles cut them.
 
     Raises ImportFileError when the file has no column for something every asset needs, since
     then every row would be rejected for the same reason and one message says it better.
@@ -253,7 +254,7 @@ def plan_columns(headers: list[str], mapping) -> ColumnPlan:
             target, how = ("id" if export_like else "source_id"), "heading"
         elif key in ALIAS_TABLE:
             target, how = ALIAS_TABLE[key], "heading"
-        elif cut_short := _cut_short(header):
+        elif gis and (cut_short := _cut_short(header)):
             target, how = cut_short, "heading (cut short to 10 letters, as shapefiles do)"
         else:
             target, how = EXTRA, "not recognised"

@@ -235,8 +235,8 @@ class Resolver:
         self._claimed, self._named = {}, {}
         results = []
         for row, found in zip(rows, matches, strict=True):
-            if found is None and row.file_id is not None:
-                # Rejected while cleaning: its id is still taken (see PreparedRow.file_id).
+            if row.file_id is not None and (found is None or isinstance(found, Resolution)):
+                # Rejected before it was written: its id is still taken (PreparedRow.file_id).
                 source, source_id = row.file_id
                 key = _source_key({"source": source, "source_id": source_id})
                 self._claimed.setdefault(key, (row.number, _digest(row.cells)))
@@ -688,13 +688,11 @@ def _id_for(source, source_id, name, postcode) -> str:
 _cells_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
-def _digest(cells: list) -> int | str:
+def _digest(cells: list) -> int:
     """A fingerprint of a row's cells, to tell an exact copy from a conflicting row.
 
-    Python's hash of the cells where they have one (text, numbers, dates: nearly always), as
-    for _word_in_cell: the same throughout the one process that resolves an import's rows.
+    Python's hash of the cells' reprs (so that 1, 1.0 and True, or -1 and -2, whose own hashes
+    are alike, differ), as for _word_in_cell: the same throughout the one process that
+    resolves an import's rows.
     """
-    try:
-        return hash(tuple(cells))
-    except TypeError:  # a list or mapping from a GIS file's attributes
-        return hashlib.blake2b(_cells_json(cells).encode(), digest_size=8).hexdigest()
+    return hash("\x1f".join(map(repr, cells)))

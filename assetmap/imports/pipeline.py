@@ -17,6 +17,7 @@ import hashlib
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PureWindowsPath
@@ -149,7 +150,7 @@ def run(
     table = open_table(path, sheet=options.sheet or mapping.sheet, headings=mapping.headings())
     archived: Path | None = None  # set only when this import made the archived copy
     try:
-        plan = cols.plan_columns(table.headers, mapping)
+        plan = cols.plan_columns(table.headers, mapping, gis=table.has_geometry)
         try:
             cols.check_required(plan, mapping, has_geometry=table.has_geometry)
         except ImportFileError as refused:
@@ -216,12 +217,13 @@ def run(
                 prepared = prepared_in_workers(table.rows, cleaner, db_path, options.workers)
             else:
                 prepared = _prepared(table, cleaner)
-            for batch in batched(prepared, BATCH_ROWS):
-                rows = _resolve_batch(batch, resolver, report, rejects)
-                if writes is not None:
-                    writes.write_rows(run_id, rows, who=who, why=why)
-                if progress:
-                    progress(report.rows)
+            with closing(prepared):  # on any failure, worker processes stop at once
+                for batch in batched(prepared, BATCH_ROWS):
+                    rows = _resolve_batch(batch, resolver, report, rejects)
+                    if writes is not None:
+                        writes.write_rows(run_id, rows, who=who, why=why)
+                    if progress:
+                        progress(report.rows)
             if not report.rows:
                 raise ImportFileError(
                     "has column headings but no rows of assets under them; add the assets in "

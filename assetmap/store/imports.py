@@ -721,24 +721,49 @@ def list_runs(db: sqlite_utils.Database, *, limit: int = 50) -> list[dict]:
     return [_run(row) for row in db.conn.execute(sql, [limit])]
 
 
-def run_rows(
-    db: sqlite_utils.Database,
-    run_id: int,
-    *,
-    outcomes: tuple[str, ...] | None = None,
-    with_problems: bool = False,
-    limit: int | None = None,
-) -> Iterator[dict]:
-    """A run's rows in file order, optionally only some outcomes or only those with problems."""
+def _run_rows_where(
+    run_id: int, outcomes: tuple[str, ...] | None, with_problems: bool, with_extra: bool
+) -> tuple[str, list]:
     clauses, params = ["run_id = ?"], [run_id]
     if outcomes:
         clauses.append(f"outcome IN ({', '.join('?' for _ in outcomes)})")
         params.extend(outcomes)
     if with_problems:
         clauses.append("problems IS NOT NULL")
+    if with_extra:
+        clauses.append("extra IS NOT NULL")
+    return " AND ".join(clauses), params
+
+
+def count_run_rows(
+    db: sqlite_utils.Database,
+    run_id: int,
+    *,
+    outcomes: tuple[str, ...] | None = None,
+    with_problems: bool = False,
+    with_extra: bool = False,
+) -> int:
+    """How many of a run's rows `run_rows` would give."""
+    where, params = _run_rows_where(run_id, outcomes, with_problems, with_extra)
+    sql = f"SELECT count(*) FROM import_run_rows WHERE {where}"
+    return db.conn.execute(sql, params).fetchone()[0]
+
+
+def run_rows(
+    db: sqlite_utils.Database,
+    run_id: int,
+    *,
+    outcomes: tuple[str, ...] | None = None,
+    with_problems: bool = False,
+    with_extra: bool = False,
+    limit: int | None = None,
+) -> Iterator[dict]:
+    """A run's rows in file order, optionally only some outcomes, only those with problems or
+    only those with extra information."""
+    where, params = _run_rows_where(run_id, outcomes, with_problems, with_extra)
     sql = (
         "SELECT row_no, outcome, asset_id, version_id, duplicate_of, problems, extra, cells "
-        f"FROM import_run_rows WHERE {' AND '.join(clauses)} ORDER BY row_no"
+        f"FROM import_run_rows WHERE {where} ORDER BY row_no"
     )
     if limit is not None:
         sql += " LIMIT ?"
