@@ -8,10 +8,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DB := instance/assetmap.db
+# Made when the demo database has been built whole: a database file without it (an empty one
+# left by a command run before `make run`, say) is built again.
+DEMO_BUILT := instance/.demo-built
 
 .PHONY: run test setup lint clean-db
 
-run: setup $(DB)
+run: setup $(DEMO_BUILT)
 	$(BIN)/assetmap users demo instance/demo-accounts.txt
 	$(BIN)/assetmap serve --host 127.0.0.1 --port 5000
 
@@ -36,12 +39,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 # The demo database, built once from the real Trafford data. It is built under another
 # name and renamed, so an interrupted build never leaves a half-loaded database behind.
-$(DB): | $(STAMP)
+$(DEMO_BUILT): | $(STAMP)
 	rm -f $(DB).building $(DB).building-wal $(DB).building-shm
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap init
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap load data/assets.geojson --who "make run (demo data)"
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap postcodes load data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv
+	rm -f $(DB)-wal $(DB)-shm
 	mv $(DB).building $(DB)
+	touch $(DEMO_BUILT)
 
 clean-db:
-	rm -f $(DB) $(DB)-wal $(DB)-shm
+	rm -f $(DB) $(DB)-wal $(DB)-shm $(DEMO_BUILT)

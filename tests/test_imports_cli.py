@@ -194,6 +194,14 @@ def test_an_uninitialised_database_is_named_not_a_traceback(tmp_path, audit):
     app = create_app({"ASSETMAP_DB": str(tmp_path / "new.db"), "SECRET_KEY": "test-only"})
     result = app.test_cli_runner().invoke(args=["import", str(audit), "--dry-run"])
     assert result.exit_code == 1
+    assert result.output == (
+        f"Error: there is no database at {tmp_path / 'new.db'}: run `assetmap init` first (or "
+        "`make run` for the demo)\n"
+    )
+    # Nothing is made there: an empty file would stop `make run` building the demo database.
+    assert not (tmp_path / "new.db").exists()
+    (tmp_path / "new.db").write_bytes(b"")  # an empty database, as sqlite3 makes one
+    result = app.test_cli_runner().invoke(args=["import", str(audit), "--dry-run"])
     assert result.output == "Error: the database is not set up yet: run `assetmap init` first\n"
 
 

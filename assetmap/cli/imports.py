@@ -49,7 +49,13 @@ def _who(who: str | None) -> str:
 
 
 def _db():
-    db = connect(current_app.config["ASSETMAP_DB"])
+    path = Path(current_app.config["ASSETMAP_DB"])
+    if not path.exists():  # not made here: an empty file would look like a database to make
+        raise click.ClickException(
+            f"there is no database at {path}: run `assetmap init` first (or `make run` for the "
+            "demo)"
+        )
+    db = connect(path)
     if schema.current_version(db.conn) != schema.SCHEMA_VERSION:
         db.close()
         raise click.ClickException("the database is not set up yet: run `assetmap init` first")
