@@ -231,8 +231,9 @@ _COLUMN_CLOCK_RANGE_RE = re.compile(
     r"(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm|noon)",
     re.I,
 )
+_CLOCK_24 = r"([01]?\d|2[0-3])[:.]([0-5]\d)"  # a time of day, unlike _HH_MM's 24:00 end
 _24_HOUR_RANGE_RE = re.compile(
-    rf"\b{_HH_MM}\s*(?:-|\u2013|\u2014|to|till|until)\s*{_HH_MM}\b".replace("2[0-4]", "2[0-3]")
+    rf"\b{_CLOCK_24}\s*(?:-|\u2013|\u2014|to|till|until)\s*{_CLOCK_24}\b"
 )
 _AT_TIME_RE = re.compile(r"\bat (\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)", re.I)
 _BARE_TIME_RE = re.compile(r"\b(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)\b", re.I)

@@ -17,7 +17,6 @@ before a row of the file, and the earliest row before later ones.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 import unicodedata
@@ -237,8 +236,7 @@ class Resolver:
         for row, found in zip(rows, matches, strict=True):
             if row.file_id is not None and (found is None or isinstance(found, Resolution)):
                 # Rejected before it was written: its id is still taken (PreparedRow.file_id).
-                source, source_id = row.file_id
-                key = _source_key({"source": source, "source_id": source_id})
+                key = _source_key(*row.file_id)
                 self._claimed.setdefault(key, (row.number, _digest(row.cells)))
             if found is None or isinstance(found, Resolution):
                 results.append(found)
@@ -314,7 +312,7 @@ class Resolver:
         matched by name, also its name and place."""
         keys = [f"asset:{asset_id}"]
         if how in ("source_id", "new-by-source-id"):
-            keys.insert(0, _source_key(record))
+            keys.insert(0, _source_key(record["source"], record["source_id"]))
         elif how in ("name", "new-by-name"):
             keys.insert(0, _place_key(record))
         return keys  # the one that says most first: when both find one row, it is named
@@ -357,7 +355,8 @@ class Resolver:
         for key in (f"asset:{asset_id}", _place_key(record)):
             self._claimed.setdefault(key, (row.number, digest))
         if record["source_id"]:
-            self._claimed.setdefault(_source_key(record), (row.number, digest))
+            key = _source_key(record["source"], record["source_id"])
+            self._claimed.setdefault(key, (row.number, digest))
         final, problems = self._final_record(row, asset_id, existing, how)
         if final is None:
             row.problems.extend(problems)
@@ -655,9 +654,9 @@ def _nearer(best: tuple | None, lat: float, lon: float, candidate: tuple) -> tup
     return best
 
 
-def _source_key(record: dict) -> str:
+def _source_key(source: str, source_id: str) -> str:
     """The file's own id for a row, with its source."""
-    return f"source:{record['source']}\n{record['source_id']}"
+    return f"source:{source}\n{source_id}"
 
 
 def _place_key(record: dict) -> str:
@@ -683,9 +682,6 @@ def _id_for(source, source_id, name, postcode) -> str:
     return default_id(
         {"source": source, "source_id": source_id, "name": name, "postcode": postcode}
     )
-
-
-_cells_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def _digest(cells: list) -> int:
