@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +24,6 @@ from assetmap.imports import pipeline as pipeline_module
 from assetmap.imports.cleaning import RowCleaner
 from assetmap.imports.columns import plan_columns
 from assetmap.imports.mapping import Mapping, parse_mapping
-from assetmap.imports.parallel import WriterStopped
 from assetmap.imports.readers import SourceRow
 from assetmap.store import assets as asset_store
 from assetmap.store import connect, schema
@@ -518,8 +517,8 @@ def _spread(tmp_path, rows: int):
     return write_text(tmp_path / "spread.csv", AUDIT.split("\n")[0] + "\n" + lines)
 
 
-def test_a_separate_writing_process_writes_exactly_what_one_process_writes(db, db_path, tmp_path):
-    # More rows than store.BULK_ROWS, so the writing process indexes part-way (as it goes).
+def test_cleaning_workers_import_exactly_what_one_process_imports(db, db_path, tmp_path):
+    # More rows than store.BULK_ROWS, so the indexes are dropped and built again.
     audit = _spread(tmp_path, store.BULK_ROWS + 700)
     alone_path = tmp_path / "alone.db"
     alone_path.write_bytes(db_path.read_bytes())
@@ -532,38 +531,7 @@ def test_a_separate_writing_process_writes_exactly_what_one_process_writes(db, d
     alone.close()
 
 
-def test_indexing_as_it_goes_gives_exactly_what_indexing_at_the_end_gives(
-    db, db_path, tmp_path, monkeypatch
-):
-    """What the writing process does (see store.writing), here in this process."""
-    audit = _many(tmp_path)
-    at_end_path = tmp_path / "at_end.db"
-    at_end_path.write_bytes(db_path.read_bytes())
-    at_end = connect(at_end_path)
-    apply(at_end, audit, tmp_path)
-    monkeypatch.setattr(store, "BULK_ROWS", 100)
-    real_writing = store.writing
-    monkeypatch.setattr(store, "writing", lambda d: real_writing(d, as_it_goes=True))
-    apply(db, audit, tmp_path)
-    assert _database_without_times(db) == _database_without_times(at_end)
-    db.conn.execute("INSERT INTO assets_fts (assets_fts) VALUES ('integrity-check')")
-    for sql in (
-        # Every word, with the assets (and places) it is indexed under, in both indexes.
-        "SELECT term, doc, col FROM assets_nearby_terms ORDER BY term, doc, col",
-        "SELECT rowid FROM assets_fts WHERE assets_fts MATCH 'club OR number' ORDER BY rowid",
-        "SELECT rowid FROM assets_nearby_fts WHERE assets_nearby_fts MATCH 'club' ORDER BY 1",
-    ):
-        assert db.conn.execute(sql).fetchall() == at_end.conn.execute(sql).fetchall()
-    rtree = "SELECT rid, min_lon, min_lat FROM assets_rtree ORDER BY rid"
-    assert db.conn.execute(rtree).fetchall() == at_end.conn.execute(rtree).fetchall()
-    triggers = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
-    assert db.conn.execute(triggers).fetchall() == at_end.conn.execute(triggers).fetchall()
-    at_end.close()
-
-
-def test_when_the_writing_process_fails_the_import_says_so_and_changes_nothing(
-    db, db_path, tmp_path
-):
+def test_when_a_write_fails_part_way_the_import_says_so_and_changes_nothing(db, db_path, tmp_path):
     # A rule in the database refuses one asset part-way through the file.
     db.conn.execute(
         "CREATE TRIGGER refuse_club_900 BEFORE INSERT ON assets WHEN new.name = 'Club number 900' "
@@ -577,31 +545,153 @@ def test_when_the_writing_process_fails_the_import_says_so_and_changes_nothing(
     assert not any((tmp_path / "a").iterdir())  # the archived copy went too
 
 
-def test_when_the_writing_process_is_killed_the_import_stops_and_changes_nothing(
-    db, db_path, tmp_path
-):
+def _locked_out(db_path) -> bool:
+    """Whether another writer would have to wait now (it does not wait: timeout 0)."""
+    other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        other.close()
+
+
+def test_other_writers_are_not_locked_out_while_an_import_is_checked(db, db_path, tmp_path):
     audit = _many(tmp_path)
-    before = fingerprint(db_path)
-    killed = []
+    locked = []
+    edited = []
 
-    def kill_the_writer(rows_so_far: int) -> None:
-        for child in multiprocessing.active_children():
-            if child.name == "assetmap import writer" and not killed:
-                os.kill(child.pid, signal.SIGKILL)
-                killed.append(child.pid)
+    def meanwhile(rows_so_far: int) -> None:
+        locked.append(_locked_out(db_path))
+        if not edited:  # a coordinator edits an asset the file does not mention
+            other = connect(db_path)
+            library = asset_named(other, "Altrincham Library")
+            asset_store.save_asset(
+                other, {**library, "description": "Edited meanwhile."}, who="coordinator"
+            )
+            other.close()
+            edited.append(library["id"])
 
-    with pytest.raises(WriterStopped, match="the process writing the import stopped"):
-        imports.apply(
-            db,
-            audit,
-            ImportOptions(workers=1, parallel_min_bytes=0),
-            who="tests",
-            archive_dir=tmp_path / "a",
-            progress=kill_the_writer,
-        )
-    assert killed
-    assert fingerprint(db_path) == before
-    assert not any((tmp_path / "a").iterdir())
+    report = imports.apply(db, audit, who="tests", archive_dir=tmp_path / "a", progress=meanwhile)
+    assert locked and not any(locked)
+    assert report.new == 1203 and report.run_id
+    assert asset_store.get_asset(db, edited[0])["description"] == "Edited meanwhile."
+
+
+def test_an_asset_changed_while_the_import_is_checked_is_checked_again(db, audit, tmp_path):
+    apply(db, audit, tmp_path)
+    striders = asset_named(db, "Sale Striders")
+    newer = write_text(
+        tmp_path / "trafford-audit.csv", AUDIT.replace("0161 912 1000", "0161 912 1999")
+    )
+    attempts = []
+
+    def meanwhile(rows_so_far: int) -> None:
+        attempts.append(rows_so_far)
+        if len(attempts) == 1:  # while the first check runs, a coordinator edits the asset
+            other = connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+            asset_store.save_asset(
+                other, {**striders, "description": "Edited meanwhile."}, who="coordinator"
+            )
+            other.close()
+
+    report = imports.apply(db, newer, who="tests", archive_dir=tmp_path / "a", progress=meanwhile)
+    assert len(attempts) == 2  # checked once more, against the coordinator's version
+    assert report.changed == 1
+    now = asset_store.get_asset(db, striders["id"])
+    assert now["description"] == "Edited meanwhile." and now["phone"] == "0161 912 1999"
+    last = asset_store.history(db, striders["id"])[0]
+    assert last["previous"]["description"] == "Edited meanwhile."  # nothing lost
+
+
+def test_an_import_whose_assets_keep_changing_is_refused_and_writes_nothing(
+    db, db_path, audit, tmp_path
+):
+    apply(db, audit, tmp_path)
+    striders = asset_named(db, "Sale Striders")
+    newer = write_text(
+        tmp_path / "trafford-audit.csv", AUDIT.replace("0161 912 1000", "0161 912 1999")
+    )
+    edits = []
+
+    def meanwhile(rows_so_far: int) -> None:
+        other = connect(db_path)
+        edits.append(f"Edit {len(edits)}")
+        asset_store.save_asset(other, {**striders, "description": edits[-1]}, who="coordinator")
+        other.close()
+
+    runs_before = len(store.list_runs(db))
+    with pytest.raises(ImportFileError, match="changed the same assets each time"):
+        imports.apply(db, newer, who="tests", archive_dir=tmp_path / "a", progress=meanwhile)
+    assert len(edits) == pipeline_module.CHECK_ATTEMPTS
+    assert len(store.list_runs(db)) == runs_before
+    assert asset_store.get_asset(db, striders["id"])["phone"] == "0161 912 1000"
+
+
+def test_an_archived_copy_left_by_a_killed_import_is_removed_by_the_next(db, audit, tmp_path):
+    first = apply(db, audit, tmp_path)
+    kept = tmp_path / "a" / store.get_run(db, first.run_id)["archived_as"]
+    orphan = tmp_path / "a" / "0123456789abcdef-killed.csv"
+    orphan.write_text("left behind\n")
+    partial = tmp_path / "a" / "fedcba9876543210-killed.csv.partial"
+    partial.write_text("half\n")
+    apply(db, write_text(tmp_path / "other.csv", AUDIT.replace("A1", "Z1")), tmp_path)
+    assert kept.exists()
+    assert not orphan.exists() and not partial.exists()
+
+
+WORKERS_THEN_DIE = """
+import multiprocessing, os, signal, sys, time
+from pathlib import Path
+from assetmap.imports import parallel
+from assetmap.imports.cleaning import RowCleaner
+from assetmap.imports.columns import plan_columns
+from assetmap.imports.mapping import Mapping
+from assetmap.imports.readers import SourceRow
+
+def rows():
+    for n in range(600):  # two chunks and more: a worker started for each
+        yield SourceRow(n + 2, [f"Club {n}", "group", "access_community_resources", "M33 7ZF"])
+    print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+    time.sleep(60)  # the workers wait for more rows
+
+headers = ["name", "kind", "strand", "postcode"]
+cleaner = RowCleaner(plan_columns(headers, Mapping()), Mapping(), source="t", unit="row",
+                     bounds=None, geocoder=None)
+next(parallel.prepared_in_workers(rows(), cleaner, sys.argv[1], 2), None)
+"""
+
+
+def test_worker_processes_end_when_the_importing_process_is_killed(db_path):
+    started = subprocess.Popen(
+        [sys.executable, "-c", WORKERS_THEN_DIE, str(db_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = started.stdout.readline()
+        workers = [int(pid) for pid in line.split()]
+        assert workers, "no worker processes were started"
+        os.kill(started.pid, signal.SIGKILL)
+        started.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers), "a worker outlived the import"
+    finally:
+        started.kill()
+        started.stdout.close()
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, waiting for its parent to collect it, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 def test_a_mapping_file_names_columns_sets_defaults_and_empty_markers(db, tmp_path):

@@ -23,6 +23,20 @@ def register(app) -> None:
             app.cli.add_command(command)
 
 
+class _Group(FlaskGroup):
+    """The command group; a database that stays busy ends a command with a plain message."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            from assetmap.store.connection import Busy
+
+            if isinstance(error, Busy):
+                raise click.ClickException(f"Nothing was saved: {error}.") from None
+            raise
+
+
 def _create_app():
     from assetmap import create_app
 
@@ -30,7 +44,7 @@ def _create_app():
 
 
 @click.group(
-    cls=FlaskGroup,
+    cls=_Group,
     create_app=_create_app,
     add_default_commands=False,
     add_version_option=False,

@@ -1,10 +1,12 @@
 """The one import pipeline: read, clean, validate, place, match, then preview or apply.
 
-`preview` and `apply` run the same steps over the file, row by row in batches. A preview
-writes nothing (see assetmap.store.imports.session); an apply writes everything in one
-transaction and records the run, with the original file archived beside the database, so it
-can be undone. Because the preview is the same code, its counts are the apply's counts, and
-importing the same file again reports every row unchanged and changes nothing.
+`preview` and `apply` run the same steps over the file, row by row in batches, against a
+snapshot of the database that holds no lock (see assetmap.store.imports.session). A preview
+writes nothing; an apply keeps what each row will write in a temporary file, then writes
+everything in one short transaction and records the run, with the original file archived
+beside the database, so it can be undone. Because the preview is the same code, its counts
+are the apply's counts, and importing the same file again reports every row unchanged and
+changes nothing.
 
 Rows stream from the file through cleaning and validation to the database a batch at a time,
 so memory stays flat however long the file; what later rows need to know about earlier ones
@@ -14,12 +16,13 @@ lives in the store's TEMP tables.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path, PureWindowsPath
 from typing import IO
 
@@ -138,17 +141,111 @@ def run(
     rejected: IO[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Preview or apply an import (see `preview` and `apply`)."""
+    """Preview or apply an import (see `preview` and `apply`).
+
+    Both check every row against a snapshot of the database, holding no lock. An apply keeps
+    what it found in a temporary file as it goes and writes it all at the end, in one short
+    transaction: other writers wait only for that. If someone changed an asset the import
+    relied on while it was being checked, it is checked again against the database as it now
+    is (see `Checked.affected_by`).
+    """
     file_name = file_name or path.name
     sha256 = file_sha256(path)
     if expected_sha256 and sha256 != expected_sha256:
         raise ImportFileError(
             "is not the file that was previewed (it has changed since); preview it again"
         )
+    for attempt in range(1, CHECK_ATTEMPTS + 1):
+        with _Spool(_spool_dir(db)) if apply else nullcontext() as spool:
+            report, checked = _check(
+                db,
+                path,
+                options,
+                sha256=sha256,
+                file_name=file_name,
+                rejected=rejected,
+                progress=progress,
+                spool=spool,
+            )
+            if not apply:
+                return report
+            try:
+                report.run_id = _save(
+                    db, path, report, checked, spool, who=who, archive_dir=archive_dir
+                )
+                return report
+            except _ChangedMeanwhile as changed:
+                if attempt == CHECK_ATTEMPTS or not _start_again(rejected):
+                    raise ImportFileError(
+                        f"could not be saved: {changed} changed the same assets each time it "
+                        "was checked. Nothing was imported; import it again in a few minutes"
+                    ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# An apply whose assets someone changed while it was being checked is checked again, up to
+# this many times in all; each time it checks only what it must against the new changes.
+CHECK_ATTEMPTS = 3
+
+
+@dataclass
+class Checked:
+    """What an apply relied on, to tell whether changes made while it was being checked (see
+    store.changes_since) touch it: the assets it matched or adds, the (source, source_id)
+    pairs and the postcodes of the assets it adds (a new asset there might have matched)."""
+
+    seen_version: int
+    source: str
+    format: str
+    asset_ids: set[str] = field(default_factory=set)
+    new_keys: set[tuple[str, str]] = field(default_factory=set)
+    new_postcodes: set[str] = field(default_factory=set)
+
+    def remember(self, rows: list[store.RowWrite]) -> None:
+        for row in rows:
+            if row.asset_id is None or row.outcome == store.REJECTED:
+                continue
+            self.asset_ids.add(row.asset_id)
+            if row.outcome == store.NEW:
+                record = row.record
+                if record.get("source_id"):
+                    self.new_keys.add((record.get("source"), record["source_id"]))
+                if record.get("postcode"):
+                    self.new_postcodes.add(record["postcode"])
+
+    def affected_by(self, changes: list[store.AssetChange]) -> list[str]:
+        """The changed assets this import relied on, or could have matched."""
+        return [
+            change.asset_id
+            for change in changes
+            if change.asset_id in self.asset_ids
+            or (change.source_id and (change.source, change.source_id) in self.new_keys)
+            or (change.postcode and change.postcode in self.new_postcodes)
+        ]
+
+
+class _ChangedMeanwhile(Exception):
+    def __init__(self, asset_ids: list[str]):
+        shown = ", ".join(asset_ids[:5]) + (" and others" if len(asset_ids) > 5 else "")
+        super().__init__(f"someone else ({shown})")
+
+
+def _check(
+    db,
+    path: Path,
+    options: ImportOptions,
+    *,
+    sha256: str,
+    file_name: str,
+    rejected: IO[str] | None,
+    progress: Callable[[int], None] | None,
+    spool: _Spool | None,
+) -> tuple[ImportReport, Checked]:
+    """Read, clean, place and match every row against a snapshot, changing nothing; the
+    rows' writes go to `spool` when applying."""
     mapping = options.mapping
     source = options.source or mapping.source or default_source(file_name)
     table = open_table(path, sheet=options.sheet or mapping.sheet, headings=mapping.headings())
-    archived: Path | None = None  # set only when this import made the archived copy
     try:
         plan = cols.plan_columns(table.headers, mapping, gis=table.has_geometry)
         try:
@@ -165,7 +262,7 @@ def run(
             format=table.description,
             source=source,
             unit=table.unit,
-            applied=apply,
+            applied=spool is not None,
             headers=list(table.headers),
             columns=_column_words(plan, table.unit),
             notes=table.notes + plan.notes,
@@ -176,13 +273,8 @@ def run(
             has_source = "source" in plan.targets()
             rejects = RejectedRowsWriter(rejected, table.headers, None if has_source else source)
         parallel = options.workers > 0 and path.stat().st_size >= options.parallel_min_bytes
-        remote_writes = None
-        if parallel:
-            from assetmap.imports.parallel import prepared_in_workers, writes_in_process
-
-            db_path = db.conn.execute("PRAGMA database_list").fetchone()[2]
-            remote_writes = partial(writes_in_process, db_path)
-        with store.session(db, apply=apply, writes=remote_writes) as session:
+        with store.session(db) as session:
+            checked = Checked(session.seen_version, source, table.description)
             cleaner = RowCleaner(
                 plan,
                 mapping,
@@ -199,29 +291,19 @@ def run(
                 name_column=plan.column_for("name"),
                 has_source_column="source" in plan.targets(),
             )
-            writes = session.writes
-            run_id = None
-            if writes is not None:
-                kept, made = _archive(path, sha256, file_name, archive_dir)
-                archived = kept if made else None
-                run_id = writes.create_run(
-                    file_name=file_name,
-                    sha256=sha256,
-                    source=source,
-                    format=table.description,
-                    who=who,
-                    archived_as=kept.name if kept else None,
-                )
-            why = f"import run {run_id}: {file_name}"
             if parallel:
+                from assetmap.imports.parallel import prepared_in_workers
+
+                db_path = db.conn.execute("PRAGMA database_list").fetchone()[2]
                 prepared = prepared_in_workers(table.rows, cleaner, db_path, options.workers)
             else:
                 prepared = _prepared(table, cleaner)
             with closing(prepared):  # on any failure, worker processes stop at once
                 for batch in batched(prepared, BATCH_ROWS):
                     rows = _resolve_batch(batch, resolver, report, rejects)
-                    if writes is not None:
-                        writes.write_rows(run_id, rows, who=who, why=why)
+                    if spool is not None:
+                        checked.remember(rows)
+                        spool.add(rows)
                     if progress:
                         progress(report.rows)
             if not report.rows:
@@ -231,16 +313,97 @@ def run(
                 )
             if hint := resolver.other_source_hint(report.rows):
                 report.notes.append(hint)
-            if writes is not None:
-                writes.finish_run(run_id, report.counts(), _details(report))
-            report.run_id = run_id
+    finally:
+        table.close()
+    return report, checked
+
+
+def _save(
+    db,
+    path: Path,
+    report: ImportReport,
+    checked: Checked,
+    spool: _Spool,
+    *,
+    who: str,
+    archive_dir: Path | None,
+) -> int:
+    """Write a checked import in one transaction, with its archived file; the run's number.
+
+    Raises _ChangedMeanwhile, writing nothing, when someone changed what the import relied on
+    since it began checking. The archived copy is made inside the transaction, and old copies
+    that no run refers to (left by an import killed before it committed) are removed there.
+    """
+    archived: Path | None = None  # set only when this import made the archived copy
+    try:
+        with store.writing(db) as writes:
+            affected = checked.affected_by(store.changes_since(db, checked.seen_version))
+            if affected:
+                raise _ChangedMeanwhile(affected)
+            kept = None
+            if archive_dir is not None:
+                _remove_unclaimed_archives(db, archive_dir)
+                kept, made = _archive(path, report.sha256, report.file_name, archive_dir)
+                archived = kept if made else None
+            run_id = writes.create_run(
+                file_name=report.file_name,
+                sha256=report.sha256,
+                source=checked.source,
+                format=checked.format,
+                who=who,
+                archived_as=kept.name if kept else None,
+            )
+            why = f"import run {run_id}: {report.file_name}"
+            for rows in spool:
+                writes.write_rows(run_id, rows, who=who, why=why)
+            writes.finish_run(run_id, report.counts(), _details(report))
     except BaseException:
         if archived is not None:
             archived.unlink(missing_ok=True)  # the import failed, so nothing refers to it
         raise
-    finally:
-        table.close()
-    return report
+    return run_id
+
+
+def _start_again(rejected: IO[str] | None) -> bool:
+    """Empty the rejected rows written so far, for checking again; False if that cannot be."""
+    if rejected is None:
+        return True
+    try:
+        rejected.seek(0)
+        rejected.truncate()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+class _Spool:
+    """The writes of an apply's checked rows, kept batch by batch in a temporary file with no
+    name (so a killed import leaves nothing behind) until they are written, in file order."""
+
+    def __init__(self, directory: Path | None):
+        self.file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 (closed on __exit__)
+        self.batches = 0
+
+    def add(self, rows: list[store.RowWrite]) -> None:
+        pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.batches += 1
+
+    def __iter__(self) -> Iterator[list[store.RowWrite]]:
+        self.file.seek(0)
+        for _ in range(self.batches):
+            yield pickle.load(self.file)
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+
+def _spool_dir(db) -> Path | None:
+    """Beside the database, on its disk (a temporary folder may be in memory)."""
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    return Path(path).parent if path else None
 
 
 def _check_postcodes_loaded(plan: cols.ColumnPlan, table: Table, geocoder: Geocoder) -> None:
@@ -369,6 +532,19 @@ def _details(report: ImportReport) -> dict:
 
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_ARCHIVED_NAME = re.compile(r"[0-9a-f]{16}-")  # as _archive names them
+
+
+def _remove_unclaimed_archives(db, archive_dir: Path) -> None:
+    """Remove archived copies that no run refers to: left by an import killed between making
+    its copy and committing. Called inside an import's write transaction, so no other import
+    is between those two steps now."""
+    if not archive_dir.is_dir():
+        return
+    claimed = store.archived_names(db)
+    for entry in archive_dir.iterdir():
+        if _ARCHIVED_NAME.match(entry.name) and entry.is_file() and entry.name not in claimed:
+            entry.unlink(missing_ok=True)
 
 
 def _archive(

@@ -4,6 +4,6 @@ Views, the CLI and the logic modules call these functions and never write SQL th
 that another backend (PostgreSQL/PostGIS for several servers) can be added here alone.
 """
 
-from assetmap.store.connection import connect, initialise
+from assetmap.store.connection import Busy, connect, initialise, is_busy
 
-__all__ = ["connect", "initialise"]
+__all__ = ["Busy", "connect", "initialise", "is_busy"]

@@ -19,6 +19,7 @@ from functools import lru_cache
 import sqlite_utils
 
 from assetmap.fields import BOOLEAN, FIELD_NAMES, FIELDS, JSON_TYPES
+from assetmap.store.connection import begin_immediate
 
 _JSON_FIELDS = frozenset(f.name for f in FIELDS if f.type in JSON_TYPES)
 _BOOLEAN_FIELDS = frozenset(f.name for f in FIELDS if f.type == BOOLEAN)
@@ -37,9 +38,10 @@ def transaction(db: sqlite_utils.Database):
     """Run the block in one write transaction: all of it is kept, or none of it.
 
     BEGIN IMMEDIATE takes the write lock at the start, so two writers queue (up to the busy
-    timeout) rather than both reading old data and one failing half-way.
+    timeout, then with backoff; connection.Busy after that) rather than both reading old data
+    and one failing half-way.
     """
-    db.conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(db.conn)
     try:
         yield db
     except BaseException:

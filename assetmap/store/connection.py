@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import sqlite_utils
@@ -10,6 +11,47 @@ import sqlite_utils
 from assetmap.store import schema
 
 BUSY_TIMEOUT_MS = 5000
+# After a busy timeout, a write tries again after each of these pauses before giving up. With
+# the timeout that is about 20 s in all: longer than the longest write anybody makes here (an
+# import saving 100,000 rows holds the lock for about 8 s), short enough for a web request.
+BUSY_RETRY_PAUSES = (0.5, 1.0, 2.0)
+
+
+class Busy(Exception):
+    """The database stayed locked by another writer longer than a write may wait.
+
+    Nothing was written; the person can try again. The web app answers it with a 503.
+    """
+
+    def __init__(self):
+        super().__init__(
+            "the directory is busy saving other changes (an import, perhaps), so nothing was "
+            "saved; try again in a minute"
+        )
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether an SQLite error means another connection holds the lock (not a real fault)."""
+    return isinstance(error, sqlite3.OperationalError) and str(error).startswith(
+        ("database is locked", "database table is locked")
+    )
+
+
+def begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take the write lock, waiting out a busy database with backoff; Busy if it stays busy.
+
+    Each attempt waits up to the busy timeout (SQLite's own handler retries within it).
+    """
+    for pause in (*BUSY_RETRY_PAUSES, None):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            if pause is None:
+                raise Busy() from error
+            time.sleep(pause)
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
