@@ -37,9 +37,9 @@ CHANGES_SHOWN = 50
 def default_workers() -> int:
     """Worker processes for large files: one a core besides this process's, up to four.
 
-    This process matches the rows while the workers clean and validate them and one more
-    process writes them, so a second core takes cleaning and writing off the first (see
-    assetmap.imports.parallel and scripts/bench_import.py).
+    This process matches the rows while the workers clean and validate them, so a second
+    core takes cleaning off the first (see assetmap.imports.parallel and
+    scripts/bench_import.py).
     """
     return min(max((os.cpu_count() or 1) - 1, 0), 4)
 
@@ -249,7 +249,7 @@ def _print(report: ImportReport, as_json: bool) -> None:
 
 @click.group("imports")
 def imports_group():
-    """Import runs: list them, show one, undo one, or write the import template."""
+    """Import runs: list them, show one, undo one, prune their files, or write the template."""
 
 
 @imports_group.command("list")
@@ -365,6 +365,36 @@ def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
     finally:
         db.close()
     click.echo(f"Undid run {run_id}: {result.summary()}.")
+
+
+@imports_group.command("prune")
+@click.option(
+    "--keep-days",
+    default=365,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Keep the archived files of runs imported within this many days.",
+)
+@with_appcontext
+def prune_command(keep_days: int):
+    """Remove the archived copies of files imported more than --keep-days ago.
+
+    The runs themselves stay (their counts, problems, rejected rows and undo, which works from
+    the assets' history); only the copy of the file goes. Copies no run refers to, and uploads
+    nobody confirmed within a day, go too. Import files count against ASSETMAP_IMPORT_FILES_MB.
+
+    Example: assetmap imports prune --keep-days 90
+    """
+    from assetmap.imports import storage
+    from assetmap.imports.pending import PendingUploads
+
+    db = _db()
+    try:
+        pruned = storage.prune(db, archive_dir(), keep_days=keep_days)
+    finally:
+        db.close()
+    PendingUploads(archive_dir() / "pending").discard_old()
+    click.echo(f"Pruned import files: {pruned.summary()}.")
 
 
 @imports_group.command("template")

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import re
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import closing, nullcontext
@@ -27,6 +25,7 @@ from pathlib import Path, PureWindowsPath
 from typing import IO
 
 from assetmap.imports import columns as cols
+from assetmap.imports import storage
 from assetmap.imports.cleaning import PreparedRow, RowCleaner
 from assetmap.imports.export import RejectedRowsWriter
 from assetmap.imports.geocoding import Geocoder
@@ -342,8 +341,8 @@ def _save(
                 raise _ChangedMeanwhile(affected)
             kept = None
             if archive_dir is not None:
-                _remove_unclaimed_archives(db, archive_dir)
-                kept, made = _archive(path, report.sha256, report.file_name, archive_dir)
+                storage.remove_unclaimed(archive_dir, store.archived_names(db))
+                kept, made = storage.archive(path, report.sha256, report.file_name, archive_dir)
                 archived = kept if made else None
             run_id = writes.create_run(
                 file_name=report.file_name,
@@ -529,36 +528,3 @@ def _details(report: ImportReport) -> dict:
         "changes": [c.to_json() for c in report.changes],
         "changes_not_listed": report.changes_not_listed,
     }
-
-
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_ARCHIVED_NAME = re.compile(r"[0-9a-f]{16}-")  # as _archive names them
-
-
-def _remove_unclaimed_archives(db, archive_dir: Path) -> None:
-    """Remove archived copies that no run refers to: left by an import killed between making
-    its copy and committing. Called inside an import's write transaction, so no other import
-    is between those two steps now."""
-    if not archive_dir.is_dir():
-        return
-    claimed = store.archived_names(db)
-    for entry in archive_dir.iterdir():
-        if _ARCHIVED_NAME.match(entry.name) and entry.is_file() and entry.name not in claimed:
-            entry.unlink(missing_ok=True)
-
-
-def _archive(
-    path: Path, sha256: str, file_name: str, archive_dir: Path | None
-) -> tuple[Path | None, bool]:
-    """Keep the original file, named by its hash; returns it and whether this call made it."""
-    if archive_dir is None:
-        return None, False
-    archive_dir.mkdir(parents=True, exist_ok=True)
-    safe = _UNSAFE_NAME.sub("-", Path(file_name).name).strip("-.")[:80] or "import"
-    target = archive_dir / f"{sha256[:16]}-{safe}"
-    if target.exists():
-        return target, False
-    partial = target.with_name(target.name + ".partial")
-    shutil.copyfile(path, partial)
-    partial.replace(target)
-    return target, True

@@ -701,6 +701,17 @@ def archived_names(db: sqlite_utils.Database) -> set[str]:
     return {row[0] for row in db.conn.execute(sql)}
 
 
+def forget_archives(db: sqlite_utils.Database, before: str) -> set[str]:
+    """Clear the archived file of runs imported before a time; the names they referred to.
+    (Call it in a transaction, and remove only the files no run still refers to.)"""
+    where = "WHERE imported_at < ? AND archived_as IS NOT NULL"
+    names = {
+        row[0] for row in db.conn.execute(f"SELECT archived_as FROM import_runs {where}", [before])
+    }
+    db.conn.execute(f"UPDATE import_runs SET archived_as = NULL {where}", [before])
+    return names
+
+
 def get_run(db: sqlite_utils.Database, run_id: int) -> dict | None:
     """One run with its counts and details, or None."""
     row = db.conn.execute(

@@ -28,7 +28,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from assetmap.imports import ImportFileError, ImportOptions, apply, load_mapping, preview
+from assetmap.imports import ImportFileError, ImportOptions, apply, load_mapping, preview, storage
 from assetmap.imports.columns import TEMPLATE_FIELDS
 from assetmap.imports.export import RejectedRowsWriter, source_to_write
 from assetmap.imports.mapping import Mapping
@@ -51,6 +51,10 @@ def _instance_dir() -> Path:
 
 def _archive_dir() -> Path:
     return _instance_dir() / "imports"
+
+
+def _quota_bytes() -> int:
+    return int(float(current_app.config["ASSETMAP_IMPORT_FILES_MB"]) * 1024**2)
 
 
 def _pending() -> PendingUploads:
@@ -110,6 +114,10 @@ def upload():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _index({"file": "Choose a file to import."}, 400)
+    try:  # before the upload is kept, by the size the browser says it is
+        storage.check_room(_archive_dir(), request.content_length or 0, _quota_bytes())
+    except storage.NoRoom as e:
+        return _index({"file": str(e)}, 413)
     options = {
         "source": request.form.get("source", "").strip()[:100],
         "sheet": request.form.get("sheet", "").strip()[:100],
@@ -119,6 +127,11 @@ def upload():
     pending = uploads.save(
         upload.stream, upload.filename, uploaded_by=current_user.email, options=options
     )
+    try:  # and after, by what it was (a request need not say its size)
+        storage.check_room(_archive_dir(), 0, _quota_bytes())
+    except storage.NoRoom as e:
+        uploads.discard(pending.token)
+        return _index({"file": str(e)}, 413)
     mapping_upload = request.files.get("mapping")
     if mapping_upload is not None and mapping_upload.filename:
         uploads.save_mapping(pending, mapping_upload.stream)

@@ -1,0 +1,103 @@
+"""Files that imports keep (archived copies, uploads waiting): a quota; pruned with their run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from assetmap import imports
+from assetmap.imports import storage
+from assetmap.store import connect
+from assetmap.store import imports as store
+from tests.test_imports_support import write_text
+from tests.test_imports_web import (
+    AUDIT,
+    db_path,  # noqa: F401 (a fixture)
+    import_db_template,  # noqa: F401 (a fixture)
+    make_app,
+    signed_in,
+    text_of,
+    upload,
+)
+
+
+@pytest.fixture
+def small_quota_app(db_path):  # noqa: F811 (the fixture imported above)
+    return make_app(db_path, WTF_CSRF_ENABLED=False, ASSETMAP_IMPORT_FILES_MB="0.01")
+
+
+def test_an_upload_that_would_fill_the_import_folder_is_refused_and_not_kept(small_quota_app):
+    client = signed_in(small_quota_app)
+    big = AUDIT + "".join(
+        f"W{n},Club {n},group,access_community_resources,M33 7ZF,\n" for n in range(400)
+    )
+    answer = upload(client, body=big)
+    assert answer.status_code == 413
+    words = text_of(answer)
+    assert "There is no room for this file" in words
+    assert "of the 0.0 MB allowed" in words and "assetmap imports prune" in words
+    pending = Path(small_quota_app.config["ASSETMAP_DB"]).parent / "imports" / "pending"
+    assert not pending.exists() or not any(pending.iterdir())
+
+
+def test_a_small_upload_fits_the_quota(small_quota_app):
+    client = signed_in(small_quota_app)
+    assert upload(client).status_code == 302
+
+
+def _run_at(db, run_id: int, when: datetime) -> None:
+    stamp = when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    db.conn.execute("UPDATE import_runs SET imported_at = ? WHERE id = ?", [stamp, run_id])
+
+
+def test_pruning_removes_old_runs_archived_files_and_keeps_the_runs(db_path, tmp_path):  # noqa: F811
+    db = connect(db_path)
+    archive = tmp_path / "imports"
+    old_file = write_text(tmp_path / "old.csv", AUDIT)
+    new_file = write_text(tmp_path / "new.csv", AUDIT.replace("W1", "N1").replace("W2", "N2"))
+    old = imports.apply(db, old_file, who="t", archive_dir=archive)
+    new = imports.apply(db, new_file, who="t", archive_dir=archive)
+    _run_at(db, old.run_id, datetime.now(UTC) - timedelta(days=400))
+    old_copy = archive / store.get_run(db, old.run_id)["archived_as"]
+    new_copy = archive / store.get_run(db, new.run_id)["archived_as"]
+    orphan = archive / "0123456789abcdef-left-by-a-killed-import.csv"
+    orphan.write_text("x" * 100)
+    old_size = old_copy.stat().st_size
+    pruned = storage.prune(db, archive, keep_days=365)
+    assert (pruned.files, pruned.freed) == (2, old_size + 100)
+    assert not old_copy.exists() and not orphan.exists()
+    assert new_copy.exists()
+    assert store.get_run(db, old.run_id)["archived_as"] is None
+    assert store.get_run(db, old.run_id)["new_count"] == old.new  # the run stays
+    assert store.undo_run(db, old.run_id, who="t").removed == old.new  # and can be undone
+    db.close()
+
+
+def test_a_copy_shared_by_an_old_and_a_recent_run_is_kept(db_path, tmp_path):  # noqa: F811
+    db = connect(db_path)
+    archive = tmp_path / "imports"
+    audit = write_text(tmp_path / "audit.csv", AUDIT)
+    first = imports.apply(db, audit, who="t", archive_dir=archive)
+    second = imports.apply(db, audit, who="t", archive_dir=archive)  # same file, same copy
+    _run_at(db, first.run_id, datetime.now(UTC) - timedelta(days=400))
+    storage.prune(db, archive, keep_days=365)
+    assert (archive / store.get_run(db, second.run_id)["archived_as"]).exists()
+    db.close()
+
+
+def test_the_prune_command_says_what_it_removed(db_path, tmp_path, monkeypatch):  # noqa: F811
+    from click.testing import CliRunner
+
+    from assetmap.cli import main
+
+    monkeypatch.setenv("ASSETMAP_DB", str(db_path))
+    db = connect(db_path)
+    audit = write_text(tmp_path / "audit.csv", AUDIT)
+    run = imports.apply(db, audit, who="t", archive_dir=db_path.parent / "imports")
+    _run_at(db, run.run_id, datetime.now(UTC) - timedelta(days=40))
+    db.close()
+    result = CliRunner().invoke(main, ["imports", "prune", "--keep-days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "Pruned import files: 1 file removed" in result.output
