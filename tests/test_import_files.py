@@ -101,3 +101,24 @@ def test_the_prune_command_says_what_it_removed(db_path, tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["imports", "prune", "--keep-days", "30"])
     assert result.exit_code == 0, result.output
     assert "Pruned import files: 1 file removed" in result.output
+
+
+def test_a_second_import_at_the_same_time_is_asked_to_wait_and_keeps_its_preview(
+    db_path,  # noqa: F811
+):
+    app = make_app(db_path, WTF_CSRF_ENABLED=False)
+    client = signed_in(app)
+    folder = Path(app.config["ASSETMAP_DB"]).parent / "imports"
+    with storage.one_at_a_time(folder):  # another request is importing
+        refused = upload(client)
+        assert refused.status_code == 503 and refused.headers["Retry-After"]
+        assert "Another import is being checked or saved just now" in text_of(refused)
+    preview = upload(client)
+    assert preview.status_code == 302
+    confirm = preview.headers["Location"] + "/confirm"
+    with storage.one_at_a_time(folder):
+        waiting = client.post(confirm)
+        assert waiting.headers["Location"] == preview.headers["Location"]
+        assert "Nothing was imported; try again" in text_of(client.get(waiting.headers["Location"]))
+    done = client.post(confirm)
+    assert "/manage/imports/runs/" in done.headers["Location"]

@@ -10,10 +10,12 @@ run refers to (left by an import killed before it committed) is removed by the n
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +29,36 @@ _ARCHIVED_NAME = re.compile(r"[0-9a-f]{16}-")  # as `archive` names them
 
 class NoRoom(Exception):
     """The import files kept here would go over the quota; the message says what to do."""
+
+
+class AnotherImport(Exception):
+    """Another import is being checked or saved on this server; the message says so."""
+
+    def __init__(self):
+        super().__init__(
+            "Another import is being checked or saved just now, and this server takes one at "
+            "a time so that searches stay quick. Nothing was imported; try again in a minute."
+        )
+
+
+@contextmanager
+def one_at_a_time(directory: Path) -> Iterator[None]:
+    """Hold the server's one import place (a lock on a file in the folder) for the block.
+
+    Reading and checking a large file takes a core for a minute; two or more at once left no
+    web worker free for searches. The lock is the operating system's, so it is released
+    however the process ends. AnotherImport at once if it is taken: nobody waits minutes.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".importing", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AnotherImport() from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @dataclass

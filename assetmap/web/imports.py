@@ -142,7 +142,10 @@ def upload():
         uploads.discard(pending.token)
         return _index({"mapping": f"The mapping file {pending.options['mapping_name']} {e}."}, 400)
     try:
-        with pending.rejected_path.open("w", encoding="utf-8", newline="") as rejected:
+        with (
+            storage.one_at_a_time(_archive_dir()),
+            pending.rejected_path.open("w", encoding="utf-8", newline="") as rejected,
+        ):
             report = preview(
                 get_db(),
                 pending.path,
@@ -153,6 +156,10 @@ def upload():
     except ImportFileError as e:
         uploads.discard(pending.token)
         return _index({"file": f"{pending.file_name} {e}."}, 400)
+    except storage.AnotherImport as e:
+        uploads.discard(pending.token)
+        page, status = _index({"file": str(e)}, 503)
+        return page, status, {"Retry-After": "60"}
     pending.report = report.to_json()
     pending.save()
     return redirect(url_for("imports.show_preview", token=pending.token))
@@ -181,15 +188,19 @@ def confirm(token: str):
         abort(400)
     pending = _pending_or_404(token)
     try:
-        report = apply(
-            get_db(),
-            pending.path,
-            _options(pending),
-            who=current_user.email,
-            archive_dir=_archive_dir(),
-            file_name=pending.file_name,
-            expected_sha256=pending.sha256,
-        )
+        with storage.one_at_a_time(_archive_dir()):
+            report = apply(
+                get_db(),
+                pending.path,
+                _options(pending),
+                who=current_user.email,
+                archive_dir=_archive_dir(),
+                file_name=pending.file_name,
+                expected_sha256=pending.sha256,
+            )
+    except storage.AnotherImport as e:
+        flash(str(e))  # the preview is kept, to confirm again
+        return redirect(url_for("imports.show_preview", token=token))
     except ImportFileError as e:
         _pending().discard(token)
         flash(f"Nothing was imported: {pending.file_name} {e}.")
