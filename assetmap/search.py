@@ -27,6 +27,10 @@ Rules, documented once here:
   Age: within the asset's age range (an open end is no limit). Day and time: as
   assetmap.schedules says, one session must match both; assets without structured sessions
   are left out when a day or time is asked.
+- Parameters (read by assetmap.queries, as the listing's are): an empty one is the same as none;
+  a number that is not a plain finite one in its range (NaN, infinity, past SQLite's 64 bits)
+  is a 400 naming it; a page size past the largest page is lowered to it. The centre is a
+  postcode, or lat and lon: one of the two, not both.
 """
 
 from __future__ import annotations
@@ -45,7 +49,15 @@ from assetmap.postcodes import (
 )
 
 # The listing's parameter readers, so that both read lists and numbers alike.
-from assetmap.queries import ParameterError, parse_flag, parse_integer, parse_slugs
+from assetmap.queries import (
+    ParameterError,
+    last_value,
+    parse_flag,
+    parse_integer,
+    parse_number,
+    parse_slugs,
+    shown,
+)
 from assetmap.schedules import NextSession, TimeWindow
 from assetmap.store import search as store
 from assetmap.store.search import Box, Circle, Conditions
@@ -59,6 +71,7 @@ MAX_RADIUS_KM = 50.0
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
+MAX_AGE = 120
 MAX_KEYWORD_CHARS = 200
 ORDERS = ("distance", "relevance")
 
@@ -253,28 +266,10 @@ class SearchQuery:
         return args
 
 
-def _last(args: Mapping[str, Sequence[str]], name: str) -> str:
-    values = args.get(name) or []
-    return values[-1].strip() if values else ""
-
-
-def _number(args, name: str, low: float, high: float, example: str) -> float | None:
-    text = _last(args, name)
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise ParameterError(name, f"{text!r} is not a number; use one such as {example}") from None
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ParameterError(name, f"must be a number from {low:g} to {high:g}, such as {example}")
-    return value
-
-
 def _centre_parameters(args) -> tuple[str | None, float | None, float | None]:
-    postcode = _last(args, "postcode") or None
-    lat = _number(args, "lat", -90, 90, "53.42")
-    lon = _number(args, "lon", -180, 180, "-2.32")
+    postcode = last_value(args, "postcode") or None
+    lat = parse_number(args, "lat", -90, 90, "53.42")
+    lon = parse_number(args, "lon", -180, 180, "-2.32")
     if postcode and (lat is not None or lon is not None):
         raise ParameterError("postcode", "give a postcode, or lat and lon, but not both")
     if (lat is None) != (lon is None):
@@ -294,23 +289,24 @@ def parse_search(args: Mapping[str, Sequence[str]]) -> SearchQuery:
     is not one (see the module docstring). Unknown parameters are ignored.
     """
     postcode, lat, lon = _centre_parameters(args)
-    radius_km = _number(args, "radius_km", 0, MAX_RADIUS_KM, "2")
+    radius_km = parse_number(args, "radius_km", 0, MAX_RADIUS_KM, "2")
     if radius_km == 0:
         raise ParameterError("radius_km", f"must be more than 0 and at most {MAX_RADIUS_KM:g}")
-    q = _last(args, "q")
-    if len(q) > MAX_KEYWORD_CHARS:
+    q = (args.get("q") or [""])[-1]
+    if len(q) > MAX_KEYWORD_CHARS:  # counted as sent, as the OpenAPI document's maxLength is
         raise ParameterError("q", f"is too long; use at most {MAX_KEYWORD_CHARS} characters")
+    q = q.strip()
     days = {"day": [value.lower() for value in args.get("day", ())]}  # "Tuesday" is fine
-    time_text = _last(args, "time")
+    time_text = last_value(args, "time")
     try:
         time = schedules.parse_time_window(time_text) if time_text else None
     except ValueError as e:
         raise ParameterError("time", str(e)) from None
-    order = _last(args, "order").lower() or "distance"
+    order = last_value(args, "order").lower() or "distance"
     if order not in ORDERS:
-        raise ParameterError("order", f"{order!r} is not an order; use distance or relevance")
+        raise ParameterError("order", f"{shown(order)} is not an order; use distance or relevance")
     offset = parse_integer(args, "offset", 0, 0)
-    if offset > MAX_OFFSET:
+    if offset > MAX_OFFSET:  # type: ignore[operator]
         raise ParameterError("offset", f"must be at most {MAX_OFFSET}; narrow the search instead")
     return SearchQuery(
         postcode=postcode,
@@ -326,13 +322,13 @@ def parse_search(args: Mapping[str, Sequence[str]]) -> SearchQuery:
         accessibility=parse_slugs(
             args, "accessible", taxonomy.ACCESSIBILITY, "an accessibility need"
         ),
-        age=parse_integer(args, "age", None, 0, 120),  # type: ignore[arg-type]
+        age=parse_integer(args, "age", None, 0, MAX_AGE),
         days=parse_slugs(days, "day", taxonomy.DAYS, "a day of the week"),
         time=time,
         free=parse_flag(args, "free"),
         self_referral=parse_flag(args, "self_referral"),
         order=order,
-        limit=parse_integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        limit=parse_integer(args, "limit", DEFAULT_LIMIT, 1, cap=MAX_LIMIT),  # type: ignore[arg-type]
         offset=offset,
     )
 

@@ -13,6 +13,7 @@ from assetmap import create_app
 from assetmap.fields import PROFESSIONAL_FIELD_NAMES
 from assetmap.loading import load_file
 from assetmap.store import connect, initialise
+from assetmap.store.assets import transaction
 from assetmap.store.postcodes import save_postcodes
 from tests.conftest import load_sample
 
@@ -24,7 +25,7 @@ def trafford_postcodes(db_path) -> None:
     import csv
 
     db = connect(db_path)
-    with POSTCODES.open(encoding="utf-8") as f:
+    with POSTCODES.open(encoding="utf-8") as f, transaction(db):  # one commit, not 11,000
         save_postcodes(
             db, ((r["postcode"], float(r["lat"]), float(r["lon"])) for r in csv.DictReader(f))
         )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+)
 
 from assetmap.postcodes import PostcodeError
 from assetmap.queries import ParameterError
@@ -20,8 +25,13 @@ MESSAGES = {
     ),
     405: ("That cannot be done here", "This page does not accept that kind of request."),
     413: ("The file or form is too large", None),
+    414: ("The web address is too long", "Shorten the address: use fewer search filters."),
     422: ("That postcode cannot be used", None),
     429: ("Too many attempts", None),
+    431: (
+        "The request's headers are too large",
+        "Clear this site's cookies in your browser, then try again.",
+    ),
     500: (
         "Sorry, something went wrong",
         "The problem has been logged. Please try again in a moment.",
@@ -41,10 +51,11 @@ def api_error(status: int, message: str, details: object = None):
     return response
 
 
-def error_page(status: int, message: str | None = None):
+def error_page(status: int, message: str | None = None, details: object = None):
+    """The error as JSON under /api/ (with `details`), or as the site's error page."""
     title, default = MESSAGES.get(status, ("Something went wrong", None))
     if wants_json():
-        return api_error(status, message or default or title)
+        return api_error(status, message or default or title, details)
     return render_template(
         "error.html", title=title, message=message or default, status=status
     ), status
@@ -57,7 +68,12 @@ def _http_error(error: HTTPException):
     message = None if error.description == generic else error.description
     if code == 500:
         message = None  # never show internals
-    return error_page(code, message)
+    response = error_page(code, message)
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        # A 405 says which methods the address does take (RFC 9110, 15.5.6).
+        response = current_app.make_response(response)
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
 
 
 def _too_large(error: RequestEntityTooLarge):

@@ -1,10 +1,19 @@
-"""The OpenAPI 3 document for /api, built from the taxonomy and the field list so it cannot
-drift from what the API accepts and returns."""
+"""The OpenAPI 3 document for /api, built from the taxonomy, the field list and the parameter
+limits, so it cannot drift from what the API accepts and returns.
+
+tests/test_api_schema.py runs schemathesis over it against the app: every request the document
+allows must be answered without a server error, every request it forbids must be refused, and
+every answer must match it. The few rules OpenAPI 3.0 cannot state (one search centre, a
+bounding box's order, a time range's order, a postcode that must be known) are written in the
+descriptions here, and that test lists them.
+"""
 
 from __future__ import annotations
 
-from assetmap import fields, taxonomy
-from assetmap.queries import DEFAULT_LIMIT, MAX_LIMIT
+from assetmap import fields, search, taxonomy
+from assetmap.fields import PUBLIC_FIELD_NAMES
+from assetmap.queries import DEFAULT_LIMIT, MAX_LIMIT, SQLITE_MAX_INTEGER
+from assetmap.web.security import MAX_HEADER_BYTES, MAX_URL_BYTES
 
 _JSON_SCHEMA_TYPES = {
     fields.INTEGER: {"type": "integer"},
@@ -19,6 +28,12 @@ _JSON_SCHEMA_TYPES = {
     fields.EMAIL: {"type": "string", "format": "email"},
 }
 
+_HOUR = "([01][0-9]|2[0-3]):[0-5][0-9]"
+# What assetmap.schedules.parse_time_window reads, in its plainest spelling.
+_TIME_PATTERN = f"^(morning|afternoon|evening|{_HOUR}-({_HOUR}|24:00))$"
+# A session's start or end, as validation stores it.
+_CLOCK = {"type": "string", "pattern": f"^{_HOUR}$", "nullable": True}
+
 
 def _property(field: fields.Field) -> dict:
     schema = dict(_JSON_SCHEMA_TYPES.get(field.type, {"type": "string"}))
@@ -28,20 +43,291 @@ def _property(field: fields.Field) -> dict:
             schema["items"] = {"type": "string", "enum": enum}
         else:
             schema["enum"] = enum
-    if "$ref" not in schema:
+    if "$ref" not in schema:  # Schedule is nullable itself: a $ref takes no siblings in 3.0
         schema["description"] = field.label + (f": {field.help}" if field.help else "")
         schema["nullable"] = not field.required
     return schema
 
 
+def _query(name: str, schema: dict, description: str | None = None, **extra) -> dict:
+    """An optional query parameter. Every one may be sent empty, which is the same as leaving
+    it out (HTML forms send their empty fields; assetmap.queries.last_value reads them so)."""
+    parameter = {"name": name, "in": "query", "schema": schema, "allowEmptyValue": True}
+    if description:
+        parameter["description"] = description
+    return parameter | extra
+
+
 def _list_parameter(name: str, terms, description: str) -> dict:
+    return _query(
+        name,
+        {"type": "array", "items": {"type": "string", "enum": [t.slug for t in terms]}},
+        description + " Several may be given, comma-separated or repeated.",
+        style="form",
+        explode=True,
+    )
+
+
+def _whole_number(low: int, high: int = SQLITE_MAX_INTEGER, **extra) -> dict:
+    return {"type": "integer", "minimum": low, "maximum": high, **extra}
+
+
+def _limit(default: int, cap: int) -> dict:
+    return _query(
+        "limit",
+        _whole_number(1, default=default),
+        f"Page size; values above {cap} are lowered to {cap}.",
+    )
+
+
+_FLAG = {"type": "boolean", "default": False}
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+# Answers any request can get: the address or the headers too large (see web/security.py).
+_SIZES = "details: {limit_bytes, size_bytes}"
+_SIZE_ERRORS = {
+    "414": _error(f"The address is longer than {MAX_URL_BYTES} bytes; {_SIZES}"),
+    "431": _error(f"The headers are larger than {MAX_HEADER_BYTES} bytes; {_SIZES}"),
+}
+
+
+def _responses(ok: dict, errors: dict | None = None) -> dict:
+    """The 200 answer, the operation's own errors, and the two any request can get."""
+    return {"200": ok} | (errors or {}) | _SIZE_ERRORS
+
+
+def _bad_parameter() -> dict:
+    return _error('A bad parameter, named in the error and in details: {"parameter": name}')
+
+
+def _geojson(description: str, schema: str) -> dict:
     return {
-        "name": name,
-        "in": "query",
-        "description": description + " Several may be given, comma-separated or repeated.",
-        "schema": {"type": "array", "items": {"type": "string", "enum": [t.slug for t in terms]}},
-        "style": "form",
-        "explode": True,
+        "description": description,
+        "content": {"application/geo+json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _listing_parameters() -> list[dict]:
+    return [
+        _list_parameter("strand", taxonomy.STRANDS, "Only these strands."),
+        _list_parameter("kind", taxonomy.KINDS, "Only these kinds."),
+        _list_parameter(
+            "category", taxonomy.CATEGORIES, "Only assets in any of these activity categories."
+        ),
+        _list_parameter(
+            "accessible", taxonomy.ACCESSIBILITY, "Only assets that have all of these."
+        ),
+        _list_parameter("day", taxonomy.DAYS, "Only assets with a session on any of these days."),
+        _query("free", _FLAG, "true for free assets only"),
+        _query(
+            "fields",
+            {"type": "array", "items": {"type": "string", "enum": list(PUBLIC_FIELD_NAMES)}},
+            "Property names to send (all public fields when absent), for lighter pages such "
+            "as the map's; comma-separated or repeated.",
+            style="form",
+            explode=True,
+        ),
+        _query(
+            "bbox",
+            {
+                "type": "array",
+                "items": {"type": "number", "minimum": -180, "maximum": 180},
+                "minItems": 4,
+                "maxItems": 4,
+                "example": [-2.5, 53.35, -2.2, 53.48],
+            },
+            "min_lon,min_lat,max_lon,max_lat (WGS84): longitudes from -180 to 180, latitudes "
+            "from -90 to 90, and each minimum at most its maximum.",
+            style="form",
+            explode=False,
+        ),
+        _limit(DEFAULT_LIMIT, MAX_LIMIT),
+        _query("offset", _whole_number(0, default=0), "How many to skip, for the next page."),
+    ]
+
+
+def _search_parameters() -> list[dict]:
+    approaches = tuple(a for strand in taxonomy.STRANDS for a in strand.approaches)
+    return [
+        _query(
+            "postcode",
+            {"type": "string", "example": "M33 7ZF"},
+            "A UK postcode, sector (M33 7) or district (M33); a postcode not in the table is "
+            "placed at its sector or district. Give a postcode, or lat and lon: one of the "
+            "two is needed, and not both.",
+        ),
+        _query(
+            "lat",
+            {"type": "number", "minimum": -90, "maximum": 90, "example": 53.42},
+            "Latitude (WGS84) of the centre, instead of postcode; needs lon.",
+        ),
+        _query(
+            "lon",
+            {"type": "number", "minimum": -180, "maximum": 180, "example": -2.32},
+            "Longitude (WGS84) of the centre, instead of postcode; needs lat.",
+        ),
+        _query(
+            "radius_km",
+            {
+                "type": "number",
+                "minimum": 0,
+                "exclusiveMinimum": True,
+                "maximum": search.MAX_RADIUS_KM,
+                "default": search.DEFAULT_RADIUS_KM,
+            },
+            "How far from the centre, in kilometres.",
+        ),
+        _query(
+            "q",
+            {"type": "string", "maxLength": search.MAX_KEYWORD_CHARS},
+            "Keywords (any text; prefix matching and stemming)",
+        ),
+        _list_parameter("strand", taxonomy.STRANDS, "Only these strands."),
+        _list_parameter("approach", approaches, "Only these approaches."),
+        _list_parameter("category", taxonomy.CATEGORIES, "Any of these."),
+        _list_parameter("audience", taxonomy.AUDIENCES, "Any of these."),
+        _list_parameter("kind", taxonomy.KINDS, "Only these kinds."),
+        _list_parameter("accessible", taxonomy.ACCESSIBILITY, "All of these."),
+        _list_parameter("day", taxonomy.DAYS, "A session on any of these days."),
+        _query("age", _whole_number(0, search.MAX_AGE), "Within the asset's age range."),
+        _query(
+            "time",
+            {"type": "string", "pattern": _TIME_PATTERN, "example": "14:00-17:00"},
+            "morning, afternoon, evening, or HH:MM-HH:MM (24-hour clock; the end after the "
+            "start, 24:00 at the latest)",
+        ),
+        _query("free", _FLAG, "true for free assets only"),
+        _query("self_referral", _FLAG, "true for assets residents can ask to join"),
+        _query("order", {"type": "string", "enum": list(search.ORDERS), "default": "distance"}),
+        _limit(search.DEFAULT_LIMIT, search.MAX_LIMIT),
+        _query(
+            "offset",
+            _whole_number(0, search.MAX_OFFSET, default=0),
+            "How many to skip, for the next page.",
+        ),
+    ]
+
+
+def _schemas(public_properties: dict) -> dict:
+    feature_collection = {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "total": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+        "next": {"type": "string", "nullable": True},
+        "attribution": {"type": "string"},
+    }
+    search_properties = {
+        "distance_m": {"type": "number", "description": "Great-circle distance, metres"},
+        "walking_minutes": {"type": "integer"},
+        "next_session": {
+            "type": "object",
+            "nullable": True,
+            "required": ["date", "words", "certain"],
+            "properties": {
+                "date": {"type": "string", "format": "date"},
+                "words": {"type": "string"},
+                "certain": {"type": "boolean"},
+            },
+        },
+    }
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "string"}, "details": {}},
+        },
+        "Schedule": {
+            "type": "object",
+            "nullable": True,
+            "description": "Regular sessions and notes; null when nothing is known",
+            "required": ["sessions", "notes"],
+            "properties": {
+                "sessions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["day", "frequency", "start", "end"],
+                        "properties": {
+                            "day": {"type": "string", "enum": [d.slug for d in taxonomy.DAYS]},
+                            "frequency": {
+                                "type": "string",
+                                "enum": [f.slug for f in taxonomy.FREQUENCIES],
+                            },
+                            # null: no stated time ("Drop in on Wednesday afternoons").
+                            "start": _CLOCK | {"example": "10:00"},
+                            "end": _CLOCK | {"example": "12:00"},
+                        },
+                    },
+                },
+                "notes": {"type": "string"},
+            },
+        },
+        "Asset": {
+            "type": "object",
+            "required": ["type", "id", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "id": {"type": "string"},
+                "geometry": {
+                    "type": "object",
+                    "description": "GeoJSON Point [longitude, latitude]",
+                },
+                "properties": {"type": "object", "properties": public_properties},
+            },
+        },
+        "AssetCollection": {
+            "type": "object",
+            "required": ["type", "total", "limit", "offset", "next", "features"],
+            "properties": feature_collection
+            | {"features": {"type": "array", "items": {"$ref": "#/components/schemas/Asset"}}},
+        },
+        "SearchResults": {
+            "type": "object",
+            "required": ["type", "centre", "radius_km", "total", "limit", "offset", "features"],
+            "properties": feature_collection
+            | {
+                "centre": {
+                    "type": "object",
+                    "required": ["lat", "lon", "resolved_by"],
+                    "properties": {
+                        "lat": {"type": "number"},
+                        "lon": {"type": "number"},
+                        "resolved_by": {
+                            "type": "string",
+                            "enum": ["postcode", "sector", "district", search.COORDINATES],
+                        },
+                        "label": {"type": "string"},
+                        "description": {"type": "string"},
+                    },
+                },
+                "radius_km": {"type": "number"},
+                "features": {
+                    "type": "array",
+                    "items": {
+                        "allOf": [
+                            {"$ref": "#/components/schemas/Asset"},
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "properties": {
+                                        "type": "object",
+                                        "required": list(search_properties),
+                                        "properties": search_properties,
+                                    }
+                                },
+                            },
+                        ]
+                    },
+                },
+            },
+        },
     }
 
 
@@ -51,80 +337,26 @@ def openapi_document() -> dict:
         for f in fields.FIELDS
         if not f.professional and f.name not in ("lat", "lon")
     }
-    error = {"$ref": "#/components/schemas/Error"}
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "assetmap API",
             "version": "1",
             "description": "Community assets tagged by strand and location. Geographic answers "
-            "are GeoJSON; errors are JSON {error, details} with a 4xx status.",
+            "are GeoJSON; errors are JSON {error, details} with a 4xx status. A parameter sent "
+            "empty is the same as one left out; when one is given twice, the last counts.",
         },
         "paths": {
             "/api/v1/assets": {
                 "get": {
                     "summary": "List open assets as a GeoJSON FeatureCollection, a page at a time",
-                    "parameters": [
-                        _list_parameter("strand", taxonomy.STRANDS, "Only these strands."),
-                        _list_parameter("kind", taxonomy.KINDS, "Only these kinds."),
-                        _list_parameter(
-                            "category",
-                            taxonomy.CATEGORIES,
-                            "Only assets in any of these activity categories.",
+                    "parameters": _listing_parameters(),
+                    "responses": _responses(
+                        _geojson(
+                            "A page of assets; `next` is the next page or null", "AssetCollection"
                         ),
-                        _list_parameter(
-                            "accessible",
-                            taxonomy.ACCESSIBILITY,
-                            "Only assets that have all of these.",
-                        ),
-                        _list_parameter(
-                            "day", taxonomy.DAYS, "Only assets with a session on any of these days."
-                        ),
-                        {
-                            "name": "free",
-                            "in": "query",
-                            "description": "true for free assets only",
-                            "schema": {"type": "boolean", "default": False},
-                        },
-                        {
-                            "name": "fields",
-                            "in": "query",
-                            "description": "Comma-separated property names to send (all public "
-                            "fields when absent), for lighter pages such as the map's.",
-                            "schema": {"type": "string", "example": "name,kind,strand"},
-                        },
-                        {
-                            "name": "bbox",
-                            "in": "query",
-                            "description": "min_lon,min_lat,max_lon,max_lat (WGS84)",
-                            "schema": {"type": "string", "example": "-2.5,53.35,-2.2,53.48"},
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "description": f"Page size; values above {MAX_LIMIT} are capped.",
-                            "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
-                        },
-                        {
-                            "name": "offset",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 0, "default": 0},
-                        },
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "A page of assets; `next` is the next page or null",
-                            "content": {
-                                "application/geo+json": {
-                                    "schema": {"$ref": "#/components/schemas/AssetCollection"}
-                                }
-                            },
-                        },
-                        "400": {
-                            "description": "A bad parameter, named in the error",
-                            "content": {"application/json": {"schema": error}},
-                        },
-                    },
+                        {"400": _bad_parameter()},
+                    ),
                 }
             },
             "/api/v1/search": {
@@ -135,97 +367,19 @@ def openapi_document() -> dict:
                     "up) and next_session ({date, words, certain} or null). The top level "
                     "gives the resolved centre (resolved_by: postcode, sector, district or "
                     "coordinates), total, limit, offset and next. Paused, closed and archived "
-                    "assets are left out.",
-                    "parameters": [
+                    "assets are left out. The centre is a postcode, or lat and lon: one of the "
+                    "two is needed, and not both.",
+                    "parameters": _search_parameters(),
+                    "responses": _responses(
+                        _geojson("Nearby assets", "SearchResults"),
                         {
-                            "name": "postcode",
-                            "in": "query",
-                            "description": "A UK postcode, sector (M33 7) or district (M33); "
-                            "a postcode not in the table is placed at its sector or district",
-                            "schema": {"type": "string", "example": "M33 7ZF"},
+                            "400": _bad_parameter(),
+                            "422": _error(
+                                "A postcode that is not one, or cannot be placed "
+                                "(details.reason: invalid or not_found)"
+                            ),
                         },
-                        {
-                            "name": "lat",
-                            "in": "query",
-                            "schema": {"type": "number"},
-                            "description": "Instead of postcode, with lon",
-                        },
-                        {"name": "lon", "in": "query", "schema": {"type": "number"}},
-                        {
-                            "name": "radius_km",
-                            "in": "query",
-                            "schema": {"type": "number", "default": 2, "maximum": 50},
-                        },
-                        {
-                            "name": "q",
-                            "in": "query",
-                            "description": "Keywords (any text; prefix matching and stemming)",
-                            "schema": {"type": "string"},
-                        },
-                        _list_parameter("strand", taxonomy.STRANDS, "Only these strands."),
-                        _list_parameter(
-                            "approach",
-                            tuple(a for st in taxonomy.STRANDS for a in st.approaches),
-                            "Only these approaches.",
-                        ),
-                        _list_parameter("category", taxonomy.CATEGORIES, "Any of these."),
-                        _list_parameter("audience", taxonomy.AUDIENCES, "Any of these."),
-                        _list_parameter("kind", taxonomy.KINDS, "Only these kinds."),
-                        _list_parameter("accessible", taxonomy.ACCESSIBILITY, "All of these."),
-                        _list_parameter("day", taxonomy.DAYS, "A session on any of these days."),
-                        {
-                            "name": "age",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 0, "maximum": 120},
-                        },
-                        {
-                            "name": "time",
-                            "in": "query",
-                            "description": "morning, afternoon, evening, or HH:MM-HH:MM",
-                            "schema": {"type": "string", "example": "14:00-17:00"},
-                        },
-                        {"name": "free", "in": "query", "schema": {"type": "boolean"}},
-                        {"name": "self_referral", "in": "query", "schema": {"type": "boolean"}},
-                        {
-                            "name": "order",
-                            "in": "query",
-                            "schema": {"type": "string", "enum": ["distance", "relevance"]},
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": 200,
-                                "default": 20,
-                            },
-                        },
-                        {
-                            "name": "offset",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 0, "maximum": 10000},
-                        },
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "Nearby assets",
-                            "content": {
-                                "application/geo+json": {
-                                    "schema": {"$ref": "#/components/schemas/AssetCollection"}
-                                }
-                            },
-                        },
-                        "400": {
-                            "description": "A bad parameter, named in the error",
-                            "content": {"application/json": {"schema": error}},
-                        },
-                        "422": {
-                            "description": "A postcode that is not one, or cannot be "
-                            "placed (details.reason: invalid or not_found)",
-                            "content": {"application/json": {"schema": error}},
-                        },
-                    },
+                    ),
                 }
             },
             "/api/v1/assets/{id}": {
@@ -234,101 +388,30 @@ def openapi_document() -> dict:
                     "parameters": [
                         {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
                     ],
-                    "responses": {
-                        "200": {
-                            "description": "The asset",
-                            "content": {
-                                "application/geo+json": {
-                                    "schema": {"$ref": "#/components/schemas/Asset"}
-                                }
-                            },
-                        },
-                        "404": {
-                            "description": "No such asset",
-                            "content": {"application/json": {"schema": error}},
-                        },
-                    },
+                    "responses": _responses(
+                        _geojson("The asset", "Asset"), {"404": _error("No such asset")}
+                    ),
                 }
             },
             "/api/v1/taxonomy": {
                 "get": {
                     "summary": "Strands, approaches, kinds, categories, audiences and other terms",
-                    "responses": {
-                        "200": {"description": "The taxonomy", "content": {"application/json": {}}}
-                    },
+                    "responses": _responses(
+                        {"description": "The taxonomy", "content": {"application/json": {}}}
+                    ),
                 }
             },
             "/api/openapi.json": {
                 "get": {
                     "summary": "This document",
-                    "responses": {
-                        "200": {
+                    "responses": _responses(
+                        {
                             "description": "OpenAPI 3 document",
                             "content": {"application/json": {}},
                         }
-                    },
+                    ),
                 }
             },
         },
-        "components": {
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {"error": {"type": "string"}, "details": {}},
-                },
-                "Schedule": {
-                    "type": "object",
-                    "properties": {
-                        "sessions": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    "day": {
-                                        "type": "string",
-                                        "enum": [d.slug for d in taxonomy.DAYS],
-                                    },
-                                    "frequency": {
-                                        "type": "string",
-                                        "enum": [f.slug for f in taxonomy.FREQUENCIES],
-                                    },
-                                    "start": {"type": "string", "example": "10:00"},
-                                    "end": {"type": "string", "example": "12:00"},
-                                },
-                            },
-                        },
-                        "notes": {"type": "string"},
-                    },
-                },
-                "Asset": {
-                    "type": "object",
-                    "required": ["type", "id", "geometry", "properties"],
-                    "properties": {
-                        "type": {"type": "string", "enum": ["Feature"]},
-                        "id": {"type": "string"},
-                        "geometry": {
-                            "type": "object",
-                            "description": "GeoJSON Point [longitude, latitude]",
-                        },
-                        "properties": {"type": "object", "properties": public_properties},
-                    },
-                },
-                "AssetCollection": {
-                    "type": "object",
-                    "properties": {
-                        "type": {"type": "string", "enum": ["FeatureCollection"]},
-                        "total": {"type": "integer"},
-                        "limit": {"type": "integer"},
-                        "offset": {"type": "integer"},
-                        "next": {"type": "string", "nullable": True},
-                        "attribution": {"type": "string"},
-                        "features": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/Asset"},
-                        },
-                    },
-                },
-            }
-        },
+        "components": {"schemas": _schemas(public_properties)},
     }

@@ -1,4 +1,5 @@
-"""Security headers on every response, CSRF protection on every form, cookie settings.
+"""Security headers on every response, CSRF protection on every form, cookie settings, and
+the largest request address and headers accepted.
 
 The Content-Security-Policy allows scripts only from this site and the one inline script a
 page carries with this request's nonce (folium's map script), so injected markup cannot run
@@ -8,7 +9,7 @@ a script even if escaping were ever missed somewhere.
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
@@ -17,6 +18,12 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
+
+# The longest address (path and query string, as sent) and the most header bytes accepted.
+# `assetmap serve` sets gunicorn's own limits above these, so that the refusal is the app's:
+# JSON under /api/, the error page elsewhere.
+MAX_URL_BYTES = 8 * 1024
+MAX_HEADER_BYTES = 16 * 1024
 
 
 class CsrfOnlyForm(FlaskForm):
@@ -76,6 +83,39 @@ def _add_headers(response):
     return response
 
 
+def _request_target(environ: dict) -> str:
+    """The path and query string as the client sent them (gunicorn and werkzeug keep it)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return raw
+    query = environ.get("QUERY_STRING", "")
+    return quote(environ.get("PATH_INFO", "")) + (f"?{query}" if query else "")
+
+
+def _refuse_oversized_requests():
+    """A 414 for an address over MAX_URL_BYTES, a 431 for headers over MAX_HEADER_BYTES
+    (each counted as on the wire: "Name: value" and a line break)."""
+    from assetmap.web.errors import error_page
+
+    url_bytes = len(_request_target(request.environ).encode("latin-1", "replace"))
+    if url_bytes > MAX_URL_BYTES:
+        return error_page(
+            414,
+            f"The address is {url_bytes:,} bytes long; the most accepted is {MAX_URL_BYTES:,}. "
+            "Use fewer or shorter parameters.",
+            {"limit_bytes": MAX_URL_BYTES, "size_bytes": url_bytes},
+        )
+    header_bytes = sum(len(name) + len(value) + 4 for name, value in request.headers.items())
+    if header_bytes > MAX_HEADER_BYTES:
+        return error_page(
+            431,
+            f"The request's headers are {header_bytes:,} bytes; the most accepted is "
+            f"{MAX_HEADER_BYTES:,}. Send fewer or smaller headers (or clear this site's cookies).",
+            {"limit_bytes": MAX_HEADER_BYTES, "size_bytes": header_bytes},
+        )
+    return None
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Session cookies are marked Secure whenever the request came over https."""
 
@@ -93,6 +133,7 @@ def init_app(app: Flask) -> None:
     proxies = int(app.config["ASSETMAP_TRUSTED_PROXIES"] or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.before_request(_refuse_oversized_requests)  # before CSRF and sign-in checks
     csrf.init_app(app)
     app.after_request(_add_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
