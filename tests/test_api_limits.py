@@ -193,10 +193,8 @@ def gunicorn_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("gunicorn")
     db_path, log_path = folder / "assetmap.db", folder / "gunicorn.log"
     load_sample(db_path)
+    # Port 0: the system picks a free one, which gunicorn logs.
     arguments = gunicorn_arguments("127.0.0.1", 0, workers=1, timeout=30)
-    # Port 0: the system picks a free one, which gunicorn logs. No control socket: another
-    # gunicorn on this machine may be using the default one.
-    arguments[-1:-1] = ["--no-control-socket"]
     environment = os.environ | {"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"}
     with log_path.open("w") as log:
         server = subprocess.Popen(

@@ -126,15 +126,25 @@ GUNICORN_LIMITS = (
 )
 
 
-def gunicorn_arguments(host: str, port: int, workers: int, timeout: int) -> list[str]:
-    """gunicorn's command-line arguments for serving the app (after the program's name)."""
+def gunicorn_arguments(
+    host: str, port: int, workers: int, timeout: int, threads: int = 4
+) -> list[str]:
+    """gunicorn's command-line arguments for serving the app (after the program's name).
+
+    Each worker process answers several requests at once in threads, so a long request (an
+    import being checked) holds one thread, not a whole worker. No control socket: it is one
+    per user by default, and two servers on one machine would fight over it.
+    """
     return [
         "--bind",
         f"{host}:{port}",
         "--workers",
         str(workers),
+        "--threads",
+        str(threads),
         "--timeout",
         str(timeout),
+        "--no-control-socket",
         *GUNICORN_LIMITS,
         "--access-logfile",
         "-",
@@ -153,6 +163,13 @@ def gunicorn_arguments(host: str, port: int, workers: int, timeout: int) -> list
     help="Gunicorn worker processes.",
 )
 @click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads in each worker: requests each worker answers at once.",
+)
+@click.option(
     "--timeout",
     default=300,
     show_default=True,
@@ -161,14 +178,14 @@ def gunicorn_arguments(host: str, port: int, workers: int, timeout: int) -> list
     "allowed (ASSETMAP_MAX_UPLOAD_MB, 20 MB) each take about a minute, within the request.",
 )
 @with_appcontext
-def serve_command(host: str, port: int, workers: int, timeout: int):
+def serve_command(host: str, port: int, workers: int, threads: int, timeout: int):
     """Serve the app with gunicorn (bringing the database schema up to date first).
 
     Example: assetmap serve --host 0.0.0.0 --port 8000 --workers 4
     """
     initialise(current_app.config["ASSETMAP_DB"])
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
-    args = [gunicorn, *gunicorn_arguments(host, port, workers, timeout)]
+    args = [gunicorn, *gunicorn_arguments(host, port, workers, timeout, threads)]
     click.echo(f"serving on http://{host}:{port}")
     os.execv(gunicorn, args) if os.path.isabs(gunicorn) else os.execvp(gunicorn, args)
 
