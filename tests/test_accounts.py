@@ -91,7 +91,7 @@ def test_the_lock_ends_when_the_window_has_passed(db_path):
         policy,
         now=start + timedelta(minutes=16),
     )
-    assert isinstance(later, dict) and later["email"] == "linkworker@example.org"
+    assert isinstance(later, accounts.SignIn) and later.user["email"] == "linkworker@example.org"
     db.close()
 
 

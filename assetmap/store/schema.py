@@ -354,6 +354,26 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             END""",
         ),
     ),
+    (
+        "sessions kept on the server, so that signing out ends a session for good",
+        (
+            # One row per signed-in session. The browser's cookie holds a random token; only its
+            # SHA-256 is kept here, so a copy of the database does not hand out live sessions.
+            # A session is live while ended_at is empty and it has been used recently
+            # (assetmap/accounts.py); ended rows are kept for a while, then pruned.
+            """CREATE TABLE sessions (
+                id INTEGER PRIMARY KEY,
+                token_hash TEXT NOT NULL UNIQUE,
+                user_id INTEGER NOT NULL REFERENCES users (id),
+                started_at TEXT NOT NULL,
+                last_seen_at TEXT NOT NULL,
+                ended_at TEXT,
+                ended_why TEXT
+            )""",
+            "CREATE INDEX sessions_user ON sessions (user_id) WHERE ended_at IS NULL",
+            "CREATE INDEX sessions_age ON sessions (coalesce(ended_at, last_seen_at))",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

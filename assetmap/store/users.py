@@ -1,12 +1,23 @@
-"""User accounts, sign-in attempts and the audit log: their SQL, and nothing else."""
+"""User accounts, sign-in attempts, sessions and the audit log: their SQL, and nothing else.
+
+Functions that take part in a larger write (the sign-in throttle's check and its count must be
+one transaction) say so, and are run inside the caller's `transaction`; the others open their
+own.
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
 
 import sqlite_utils
 
 from assetmap.store.assets import now, transaction
+from assetmap.store.connection import Busy, is_busy
+
+T = TypeVar("T")
 
 _USER_COLUMNS = (
     "id, email, password_hash, role, active, session_version, created_at, "
@@ -59,15 +70,37 @@ def create_user(
     return cursor.lastrowid
 
 
-def set_password_hash(db: sqlite_utils.Database, user_id: int, password_hash: str, *, actor: str):
-    """Change a password and end the account's other sessions (by bumping its session version)."""
+def _end_all_sessions(db, user_id: int, why: str, when: str, keep: str | None = None) -> None:
+    """End every session of an account (but `keep`, a token hash), inside the caller's
+    transaction. The session version is bumped too: a session signed in while the database was
+    too busy to write its row carries the version instead, and is refused once it changes."""
+    db.conn.execute(
+        "UPDATE users SET session_version = session_version + 1 WHERE id = ?", [user_id]
+    )
+    db.conn.execute(
+        "UPDATE sessions SET ended_at = ?, ended_why = ? "
+        "WHERE user_id = ? AND ended_at IS NULL AND token_hash IS NOT ?",
+        [when, why, user_id, keep],
+    )
+
+
+def set_password_hash(
+    db: sqlite_utils.Database,
+    user_id: int,
+    password_hash: str,
+    *,
+    actor: str,
+    keep_session: str | None = None,
+):
+    """Change a password and end the account's sessions, but `keep_session` (a token hash:
+    the session of the person changing their own password carries on)."""
     when = now()
     with transaction(db):
         db.conn.execute(
-            "UPDATE users SET password_hash = ?, password_changed_at = ?, "
-            "session_version = session_version + 1 WHERE id = ?",
+            "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",
             [password_hash, when, user_id],
         )
+        _end_all_sessions(db, user_id, "password set", when, keep=keep_session)
         email = db.conn.execute("SELECT email FROM users WHERE id = ?", [user_id]).fetchone()[0]
         _audit(db, actor, "password set", email, None, when)
 
@@ -76,10 +109,8 @@ def set_active(db: sqlite_utils.Database, user_id: int, active: bool, *, actor: 
     """Disable or re-enable an account; disabling ends its sessions."""
     when = now()
     with transaction(db):
-        db.conn.execute(
-            "UPDATE users SET active = ?, session_version = session_version + 1 WHERE id = ?",
-            [int(active), user_id],
-        )
+        db.conn.execute("UPDATE users SET active = ? WHERE id = ?", [int(active), user_id])
+        _end_all_sessions(db, user_id, "account enabled" if active else "account disabled", when)
         email = db.conn.execute("SELECT email FROM users WHERE id = ?", [user_id]).fetchone()[0]
         _audit(db, actor, "account enabled" if active else "account disabled", email, None, when)
 
@@ -89,24 +120,61 @@ def set_role(db: sqlite_utils.Database, user_id: int, role: str, *, actor: str):
     when = now()
     with transaction(db):
         old = db.conn.execute("SELECT email, role FROM users WHERE id = ?", [user_id]).fetchone()
-        db.conn.execute(
-            "UPDATE users SET role = ?, session_version = session_version + 1 WHERE id = ?",
-            [role, user_id],
-        )
+        db.conn.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
+        _end_all_sessions(db, user_id, "role changed", when)
         _audit(db, actor, "role changed", old["email"], {"from": old["role"], "to": role}, when)
 
 
-def record_login_attempt(
-    db: sqlite_utils.Database, email: str, address: str, succeeded: bool, when: str
-) -> None:
-    with transaction(db):
-        db.conn.execute(
-            "INSERT INTO login_attempts (email, address, succeeded, attempted_at) "
-            "VALUES (?, ?, ?, ?)",
-            [email, address, int(succeeded), when],
-        )
-        if succeeded:
-            db.conn.execute("UPDATE users SET last_login_at = ? WHERE email = ?", [when, email])
+def write_now(db: sqlite_utils.Database, work: Callable[[sqlite_utils.Database], T]) -> T:
+    """Run `work(db)` in one write transaction if the write lock is free at this moment, and
+    return what it returns; Busy at once when it is not. For writes a request can do without
+    (a session's last-seen time), which should not wait behind an import as real writes do."""
+    if db.conn.in_transaction:
+        raise Busy()
+    timeout = db.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        try:
+            db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if is_busy(error):
+                raise Busy() from error
+            raise
+        try:
+            result = work(db)
+            db.conn.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        return result
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout = {int(timeout):d}")
+
+
+def add_login_attempt(
+    db: sqlite_utils.Database, email: str, address: str, when: str, succeeded: bool = False
+) -> int:
+    """Record a sign-in attempt (inside the caller's transaction). An attempt whose password
+    is about to be checked is added as failed and marked as a success afterwards, so that a
+    check under way counts against the throttle like a failure."""
+    cursor = db.conn.execute(
+        "INSERT INTO login_attempts (email, address, succeeded, attempted_at) VALUES (?, ?, ?, ?)",
+        [email, address, int(succeeded), when],
+    )
+    if succeeded:
+        note_sign_in(db, email, when)
+    return cursor.lastrowid
+
+
+def mark_attempt_succeeded(db: sqlite_utils.Database, attempt_id: int, email: str, when: str):
+    """The attempt's password was right (inside the caller's transaction)."""
+    db.conn.execute("UPDATE login_attempts SET succeeded = 1 WHERE id = ?", [attempt_id])
+    note_sign_in(db, email, when)
+
+
+def note_sign_in(db: sqlite_utils.Database, email: str, when: str) -> None:
+    db.conn.execute("UPDATE users SET last_login_at = ? WHERE email = ?", [when, email])
 
 
 def failures_since(db: sqlite_utils.Database, since: str, *, email=None, address=None) -> list[str]:
@@ -130,6 +198,98 @@ def failures_since(db: sqlite_utils.Database, since: str, *, email=None, address
         )
         params = [address, since]
     return [row[0] for row in db.conn.execute(sql, params)]
+
+
+_SESSION_COLUMNS = (
+    "s.token_hash, s.user_id, s.started_at, s.last_seen_at, s.ended_at, s.ended_why"
+)
+
+
+def start_session(db: sqlite_utils.Database, user_id: int, token_hash: str, when: str) -> None:
+    """A new session for the account (inside the caller's transaction)."""
+    db.conn.execute(
+        "INSERT INTO sessions (token_hash, user_id, started_at, last_seen_at) VALUES (?, ?, ?, ?)",
+        [token_hash, user_id, when, when],
+    )
+
+
+def start_late_session(
+    db: sqlite_utils.Database,
+    user_id: int,
+    session_version: int,
+    token_hash: str,
+    started: str,
+    when: str,
+) -> bool:
+    """Write the row of a session signed in while the database was too busy to write it
+    (inside the caller's transaction). Nothing is written, and False returned, when the account
+    has been disabled or had its sessions ended since (its session version moved on), or when
+    the session already has a row (ended by signing out, perhaps)."""
+    cursor = db.conn.execute(
+        "INSERT OR IGNORE INTO sessions (token_hash, user_id, started_at, last_seen_at) "
+        "SELECT ?, id, ?, ? FROM users WHERE id = ? AND session_version = ? AND active = 1",
+        [token_hash, started, when, user_id, session_version],
+    )
+    return cursor.rowcount == 1
+
+
+_SESSION_AND_USER = (
+    f"SELECT {_SESSION_COLUMNS}, "
+    + ", ".join(f"u.{column} AS user_{column}" for column in _USER_COLUMNS.split(", "))
+    + " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?"
+)
+
+
+def get_session(db: sqlite_utils.Database, token_hash: str) -> tuple[dict, dict] | None:
+    """A session and its account, in one read (this is asked at every signed-in request)."""
+    row = db.conn.execute(_SESSION_AND_USER, [token_hash]).fetchone()
+    if row is None:
+        return None
+    found = dict(row)
+    user = {key[5:]: found.pop(key) for key in list(found) if key.startswith("user_")}
+    found["user_id"] = user["id"]
+    return found, _user(user)
+
+
+def touch_session(db: sqlite_utils.Database, token_hash: str, when: str) -> None:
+    """Note that a session was used (inside the caller's transaction)."""
+    db.conn.execute(
+        "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+        [when, token_hash],
+    )
+
+
+def end_session(
+    db: sqlite_utils.Database, user_id: int, token_hash: str, why: str, when: str
+) -> None:
+    """End one session (inside the caller's transaction). A session with no row yet (signed in
+    while the database was busy) gets an ended one, so it can never be written as live."""
+    db.conn.execute(
+        "INSERT INTO sessions (token_hash, user_id, started_at, last_seen_at, ended_at, ended_why) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (token_hash) DO UPDATE SET "
+        "ended_at = coalesce(ended_at, excluded.ended_at), "
+        "ended_why = coalesce(ended_why, excluded.ended_why)",
+        [token_hash, user_id, when, when, when, why],
+    )
+
+
+def prune_sessions(db: sqlite_utils.Database, before: str) -> int:
+    """Delete sessions that ended, or were last used, before `before` (inside the caller's
+    transaction); returns how many."""
+    cursor = db.conn.execute(
+        "DELETE FROM sessions WHERE coalesce(ended_at, last_seen_at) < ?", [before]
+    )
+    return cursor.rowcount
+
+
+def live_sessions(db: sqlite_utils.Database, user_id: int) -> list[dict]:
+    """An account's sessions that have not ended, oldest first."""
+    rows = db.conn.execute(
+        f"SELECT {_SESSION_COLUMNS} FROM sessions s "
+        "WHERE s.user_id = ? AND s.ended_at IS NULL ORDER BY s.id",
+        [user_id],
+    )
+    return [dict(row) for row in rows]
 
 
 def audit_entries(db: sqlite_utils.Database, limit: int = 200) -> list[dict]:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired
 
 from assetmap import accounts
+from assetmap.store import Busy
 from assetmap.web.db import get_db
-from assetmap.web.guard import SignedInUser, requires
+from assetmap.web.guard import LATE_SESSION_KEY, SignedInUser, requires
+from assetmap.web.redirects import same_site_path
 
 bp = Blueprint("auth", __name__)
 
@@ -30,11 +42,11 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-def _safe_next(target: str | None) -> str:
-    """Where to go after signing in: only a path on this site, never another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("public.home")
+def _unrecorded() -> accounts.UnrecordedAttempts:
+    """This app's sign-in attempts that a busy database could not take yet."""
+    return current_app.extensions.setdefault(
+        "assetmap.unrecorded_attempts", accounts.UnrecordedAttempts()
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -51,15 +63,18 @@ def login():
             form.password.data,
             request.remote_addr or "unknown",
             accounts.ThrottlePolicy(),
+            unrecorded=_unrecorded(),
         )
         if isinstance(result, accounts.Refusal):
-            error, status = result.message(), 429
+            error, status = result.message(), 503 if result.reason == "busy" else 429
         elif result is None:
             error, status = "The email or password is not right. Check them and try again.", 401
         else:
             session.clear()  # a new session on sign-in, so an old session id cannot be reused
-            login_user(SignedInUser(result))
-            return redirect(_safe_next(request.args.get("next")))
+            login_user(SignedInUser(result.user, result.session_token))
+            if result.late:
+                session[LATE_SESSION_KEY] = result.late
+            return redirect(same_site_path(request.args.get("next"), url_for("public.home")))
     elif form.is_submitted():
         status = 400
     return render_template("login.html", form=form, error=error), status
@@ -68,7 +83,16 @@ def login():
 @bp.post("/logout")
 @requires("sign_in")
 def logout():
-    """Sign out (a POST, so another site cannot sign people out with a link)."""
+    """Sign out (a POST, so another site cannot sign people out with a link), ending the
+    session on the server, so that a copy of its cookie opens nothing afterwards."""
+    try:
+        accounts.end_session(get_db(), current_user.id, current_user.session_token)
+    except Busy:
+        abort(
+            503,
+            description="The service is busy just now, so you are still signed in. "
+            "Try signing out again in a minute.",
+        )
     logout_user()
     session.clear()
     flash("You have signed out.")
@@ -83,14 +107,18 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         try:
-            fresh = accounts.change_own_password(
-                get_db(), current_user.row, form.current.data, form.new.data, form.confirm.data
+            accounts.change_own_password(
+                get_db(),
+                current_user.row,
+                form.current.data,
+                form.new.data,
+                form.confirm.data,
+                session_token=current_user.session_token,  # carries on; the others end
             )
         except accounts.AccountError as e:
             getattr(form, e.field).errors.append(str(e))
             status = 400
         else:
-            login_user(SignedInUser(fresh))  # this session carries on; the others end
             flash("Your password has been changed.")
             return redirect(url_for("public.home"))
     elif form.is_submitted():

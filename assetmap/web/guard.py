@@ -7,12 +7,15 @@ permission is refused to everyone, so a route added without thought is not left 
 
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
-from assetmap import permissions
-from assetmap.store import users as store
+from assetmap import accounts, permissions
 from assetmap.web.db import get_db
+
+# The session-cookie key that vouches for a session signed in while the database was too busy
+# to write its row (accounts.SignIn.late).
+LATE_SESSION_KEY = "late_session"
 
 # Endpoints that Flask adds itself, with the permission they need.
 BUILT_IN_ENDPOINTS = {"static": "view_public"}
@@ -38,17 +41,20 @@ def permission_for(app: Flask, endpoint: str) -> str | None:
 
 
 class SignedInUser(UserMixin):
-    """The account behind a session. Its id carries the session version, so changing the
-    password, the role or disabling the account ends every existing session."""
+    """The account behind a session. What Flask-Login keeps in the cookie (`get_id`) is the
+    session's random token, which names a row in the `sessions` table: signing out ends that
+    row, and changing the password, the role or disabling the account ends all of the
+    account's rows, so a copy of the cookie opens nothing afterwards."""
 
-    def __init__(self, row: dict):
+    def __init__(self, row: dict, session_token: str):
         self.row = row
+        self.session_token = session_token
         self.id = row["id"]
         self.email = row["email"]
         self.role = row["role"]
 
     def get_id(self) -> str:
-        return f"{self.row['id']}:{self.row['session_version']}"
+        return self.session_token
 
     @property
     def role_label(self) -> str:
@@ -67,15 +73,10 @@ def can(permission: str) -> bool:
     return permissions.allows(permission, current_role())
 
 
-def _load_user(session_id: str) -> SignedInUser | None:
-    try:
-        user_id, version = (int(part) for part in session_id.split(":"))
-    except ValueError:
-        return None
-    row = store.get_user(get_db(), user_id)
-    if row is None or not row["active"] or row["session_version"] != version:
-        return None
-    return SignedInUser(row)
+def _load_user(session_token: str) -> SignedInUser | None:
+    """Flask-Login's loader, for the session cookie and any remember cookie alike."""
+    row = accounts.session_user(get_db(), session_token, session.get(LATE_SESSION_KEY))
+    return SignedInUser(row, session_token) if row else None
 
 
 def check_permission():

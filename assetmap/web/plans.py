@@ -25,6 +25,7 @@ from assetmap.store import plans as store
 from assetmap.store import referrals as referral_store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
+from assetmap.web.redirects import same_site_path
 from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("plans", __name__)
@@ -127,10 +128,9 @@ def add_item():
         if added
         else f"{asset['name']} is already in the plan for {found['client_ref']}."
     )
-    back = request.form.get("back")
-    if back and back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect(url_for("plans.plan", plan_id=plan_id))
+    return redirect(
+        same_site_path(request.form.get("back"), url_for("plans.plan", plan_id=plan_id))
+    )
 
 
 @bp.post("/plans/<int:plan_id>/items/<int:item_id>")
@@ -303,10 +303,7 @@ def record_outcome(referral_id: int):
     reason = (request.form.get("reason") or "").strip()[:500] or None
     referral_store.set_outcome(db, referral_id, outcome, reason, outcome_on)
     flash("Outcome saved.")
-    back = request.form.get("back")
-    if back and back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect(url_for("plans.my_referrals"))
+    return redirect(same_site_path(request.form.get("back"), url_for("plans.my_referrals")))
 
 
 @bp.get("/manage/demand")
