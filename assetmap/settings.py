@@ -39,6 +39,35 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest request body (form or uploaded file) accepted, in megabytes; larger gets a 413.",
     ),
     Setting(
+        "ASSETMAP_IMPORT_MAX_ROWS",
+        "200000",
+        "Most rows (or GIS features) an import file may have; a longer one is refused, with a "
+        "request to split it.",
+    ),
+    Setting(
+        "ASSETMAP_IMPORT_MAX_COLUMNS",
+        "300",
+        "Most columns with something in them an import file may have.",
+    ),
+    Setting(
+        "ASSETMAP_IMPORT_MAX_CELL_KB",
+        "32",
+        "Most one cell of an import file may hold, in kilobytes (thousands of characters); "
+        "Excel's own limit is 32,767 characters.",
+    ),
+    Setting(
+        "ASSETMAP_IMPORT_MAX_UNCOMPRESSED_MB",
+        "200",
+        "Most data an import file may hold, in megabytes, once unpacked: a workbook or zip "
+        "is measured unpacked, a CSV, GeoJSON or GeoPackage as it is.",
+    ),
+    Setting(
+        "ASSETMAP_IMPORT_MAX_RATIO",
+        "100",
+        "Most times a part of a workbook or zip may grow when unpacked; spreadsheets and GIS "
+        "files grow 5 to 20 times, zip bombs a thousand.",
+    ),
+    Setting(
         "ASSETMAP_TRUSTED_PROXIES",
         "0",
         "How many reverse proxies sit in front of the app; their X-Forwarded-For/-Proto "

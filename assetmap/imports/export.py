@@ -10,6 +10,11 @@ whatever the fixed file is called (the source is otherwise taken from the file's
 Cells that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage
 return) are prefixed with an apostrophe, which spreadsheets show as text and the import strips
 again; plain numbers such as -2.3034 are left alone, since a longitude must stay a number.
+
+The file stops growing at the import's row limit or at the largest upload, whichever comes
+first (a preview's file is kept on the server until the import is confirmed): a row in its
+error column then says that the rows after it were left out, and, having only that cell, is
+a blank row when the file is imported again.
 """
 
 from __future__ import annotations
@@ -20,12 +25,17 @@ from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import IO
 
+from assetmap.imports.limits import ImportLimits
 from assetmap.imports.problems import ERROR, Problem
+from assetmap.settings import SETTINGS_BY_NAME
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 ERROR_COLUMN = "error"
 SOURCE_COLUMN = "source"
+MAX_ROWS = ImportLimits().max_rows
+# So that the file can be uploaded again as it is.
+MAX_CHARS = int(float(SETTINGS_BY_NAME["ASSETMAP_MAX_UPLOAD_MB"].default) * 1024 * 1024)
 
 
 def neutralise(text: str) -> str:
@@ -61,19 +71,44 @@ def error_text(problems: Iterable[Problem | dict]) -> str:
 class RejectedRowsWriter:
     """Writes rejected rows as they are found, so the whole list is never held in memory.
 
-    `source` is the import's source, for files without a source column (see above)."""
+    `source` is the import's source, for files without a source column (see above). At most
+    `max_rows` rows are written and, after the one that reaches it, nothing past `max_chars`
+    characters; `count` is the rows written and `left_out` the rows left out after them."""
 
-    def __init__(self, stream: IO[str], headers: list[str], source: str | None = None):
+    def __init__(
+        self,
+        stream: IO[str],
+        headers: list[str],
+        source: str | None = None,
+        *,
+        max_rows: int = MAX_ROWS,
+        max_chars: int = MAX_CHARS,
+    ):
         self.writer = csv.writer(stream, lineterminator="\r\n")
         self.source = [neutralise(source)] if source else []
         first = [ERROR_COLUMN, SOURCE_COLUMN] if source else [ERROR_COLUMN]
-        self.writer.writerow(first + [neutralise(h) for h in headers])
+        self.max_rows, self.max_chars = max_rows, max_chars
+        self.chars = self.writer.writerow(first + [neutralise(h) for h in headers]) or 0
         self.count = 0
+        self.left_out = 0
 
     def write(self, cells: list, problems: Iterable[Problem | dict]) -> None:
+        if self.left_out or self.count >= self.max_rows or self.chars >= self.max_chars:
+            if not self.left_out:
+                self.writer.writerow([self.stop_note()])
+            self.left_out += 1
+            return
         texts = [neutralise(cell_text(c)) for c in cells]
-        self.writer.writerow([neutralise(error_text(problems)), *self.source, *texts])
+        row = [neutralise(error_text(problems)), *self.source, *texts]
+        self.chars += self.writer.writerow(row) or 0
         self.count += 1
+
+    def stop_note(self) -> str:
+        return (
+            f"The rejected rows after these {self.count:,} were left out: this file stops at "
+            f"{self.max_rows:,} rows or {self.max_chars / (1024 * 1024):,.0f} MB. Fix these "
+            "rows and import them, then preview the whole file again to see the rest."
+        )
 
 
 def source_to_write(run: dict) -> str | None:

@@ -8,16 +8,27 @@ Files from council GIS teams are usually in British National Grid (EPSG:27700) a
 lack the .prj file that says so. Such a file is read as British National Grid when its
 coordinates can only be eastings and northings, as longitude/latitude when they can only be
 that, and refused otherwise; the preview says which was assumed.
+
+A file is read whole, so its features, columns and cells are all checked against the import's
+limits before the first row is used. A zipped shapefile never reaches GDAL as a zip (GDAL's
+/vsizip/ is not Python's zipfile, and would unpack whatever a member holds): its few files are
+unpacked by zipfile, which reads no more than the zip's checked directory says, into a
+temporary folder, and GDAL reads them from there.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+import shutil
+import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 
 from assetmap.imports import text
+from assetmap.imports.limits import DAMAGED_ZIP, ZIP_READ_ERRORS, ImportLimits
 from assetmap.imports.problems import ImportFileError
 from assetmap.imports.readers import SourceRow, Table
 
@@ -60,8 +71,11 @@ _NO_CRS_REFUSAL = (
 # ---------------------------------------------------------------------------------------------
 
 
-def read_geojson(path: Path) -> Table:
-    """A GeoJSON FeatureCollection (or one Feature); any named CRS is reprojected to WGS84."""
+def read_geojson(path: Path, limits: ImportLimits = ImportLimits()) -> Table:  # noqa: B008
+    """A GeoJSON FeatureCollection (or one Feature); any named CRS is reprojected to WGS84.
+
+    The file's size has been checked; json reads it whole, into about two to fifteen times its
+    size (a long list of coordinates costs the most)."""
     encoding = text.detect_encoding(path)
     try:
         with text.open_text(path, encoding) as f:
@@ -86,15 +100,24 @@ def read_geojson(path: Path) -> Table:
         )
     if not features:
         raise ImportFileError("is a GeoJSON FeatureCollection with no features in it")
+    if len(features) > limits.max_rows:
+        raise limits.too_many_rows("feature", len(features))
     headers: list[str] = []
     known: set[str] = set()
-    for feature in features:
+    for number, feature in enumerate(features, start=1):
         properties = feature.get("properties") if isinstance(feature, dict) else None
         if isinstance(properties, dict):
             for key in properties:
                 if key not in known:
                     known.add(key)
                     headers.append(str(key))
+                    if len(headers[-1]) > limits.cell_chars:
+                        raise limits.cell_too_big(
+                            len(headers[-1]), f"the name of a property of feature {number}"
+                        )
+            limits.check_row(number, list(properties.values()), "feature", list(properties))
+    if len(headers) > limits.max_columns:
+        raise limits.too_many_columns(len(headers), "different properties across its features")
     notes: list[str] = []
     transform = _geojson_transform(document, features, notes)
     rows = _geojson_rows(features, headers, transform)
@@ -216,9 +239,15 @@ def _geojson_rows(features, headers, transform):
 
 
 def read_zipped_shapefile(
-    path: Path, shapefiles: list[str], names: list[str], layer: str | None
+    path: Path,
+    shapefiles: list[str],
+    names: list[str],
+    layer: str | None,
+    limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
 ) -> Table:
-    """One shapefile from a zip: the only one, or the one named as the layer."""
+    """One shapefile from a zip: the only one, or the one named as the layer.
+
+    The zip's directory has been checked against the limits (ImportLimits.check_archive)."""
     stems = {Path(n).stem: n for n in shapefiles}
     if layer:
         inner = stems.get(layer) or next(
@@ -246,11 +275,41 @@ def read_zipped_shapefile(
             f"“{Path(inner).stem}” was imported. To import another, give its name as the layer."
         )
     no_prj = (base + ".prj").lower() not in present
-    # A GDAL virtual path, kept as text: Path() would fold "/vsizip//abs" into one slash. The
-    # zip's own path goes in braces, so that GDAL need not find ".zip" in it to tell where the
-    # zip ends: an uploaded file is kept under a name of its own, with no extension.
-    archive = f"{{{path}}}" if "}" not in str(path) else str(path)
-    return read_gdal(f"/vsizip/{archive}/{inner}", "Shapefile", None, notes=notes, no_prj=no_prj)
+    folder = Path(tempfile.mkdtemp(prefix="assetmap-shapefile-"))
+    try:
+        shp = _unpack_shapefile(path, base, names, folder)
+        return read_gdal(shp, "Shapefile", None, notes=notes, no_prj=no_prj, limits=limits)
+    finally:
+        # GDAL has read the whole layer by now (read_gdal reads it into a data frame).
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_SHAPEFILE_FILES = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def _unpack_shapefile(path: Path, base: str, names: list[str], folder: Path) -> Path:
+    """The shapefile's own files, unpacked from the zip into `folder`; the .shp's path.
+
+    Each file keeps the shapefile's name (GDAL names the layer after it), with a lower-case
+    extension and without the zip's folders."""
+    stem = re.split(r"[\\/]", base)[-1]
+    if not stem or stem in {".", ".."} or "\x00" in stem or len(stem.encode()) > 200:
+        stem = "layer"
+    by_lower = {n.lower(): n for n in names}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for extension in _SHAPEFILE_FILES:
+                member = by_lower.get((base + extension).lower())
+                if member is None:
+                    continue
+                with (
+                    archive.open(member) as source,
+                    (folder / (stem + extension)).open("wb") as out,
+                ):
+                    shutil.copyfileobj(source, out, 1 << 20)
+    except ZIP_READ_ERRORS:
+        raise ImportFileError(DAMAGED_ZIP) from None
+    return folder / (stem + ".shp")
 
 
 def read_gdal(
@@ -260,8 +319,12 @@ def read_gdal(
     *,
     notes: list[str] | None = None,
     no_prj: bool = False,
+    limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
 ) -> Table:
-    """A layer of a file GDAL reads, reprojected to WGS84 (or refused with a reason)."""
+    """A layer of a file GDAL reads, reprojected to WGS84 (or refused with a reason).
+
+    Its columns are counted before it is read, at most one feature more than the limit is
+    read, and its cells are measured before the first row is used."""
     import pyogrio
 
     notes = list(notes or [])
@@ -299,15 +362,25 @@ def read_gdal(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frame = pyogrio.read_dataframe(str(path), layer=chosen)
+            columns = len(pyogrio.read_info(str(path), layer=chosen)["fields"])
+            if columns > limits.max_columns:
+                raise limits.too_many_columns(columns, f"fields of the layer “{chosen}”")
+            frame = pyogrio.read_dataframe(
+                str(path), layer=chosen, max_features=limits.max_rows + 1
+            )
+    except ImportFileError:
+        raise
     except Exception as e:  # GDAL reports damage in many ways
         raise ImportFileError(
             f"could not be read as a {kind} ({str(e).split(';')[0]}). Export it again from the GIS"
         ) from None
     if len(frame) == 0:
         raise ImportFileError(f"has a layer “{chosen}” with no features in it")
+    if len(frame) > limits.max_rows:
+        raise limits.too_many_rows("feature")
     frame = _to_wgs84(frame, kind, notes, no_prj)
     headers = [str(c) for c in frame.columns if c != frame.geometry.name]
+    _check_cells(frame, headers, limits)
     return Table(
         f"{kind}, layer “{chosen}”, {_count(len(frame), 'feature')}"
         if kind == "GeoPackage"
@@ -336,6 +409,23 @@ def _to_wgs84(frame, kind: str, notes: list[str], no_prj: bool):
         notes.append(f"Coordinates were converted from {frame.crs.name} to longitude and latitude.")
         frame = frame.to_crs(WGS84)
     return frame
+
+
+def _check_cells(frame, headers: list[str], limits: ImportLimits) -> None:
+    """Refuse a layer with a cell over the cell limit (GeoPackage text has no limit of its own)."""
+    import pandas as pd
+
+    for header in headers:
+        column = frame[header]
+        if not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)):
+            continue
+        try:
+            lengths = column.str.len().fillna(0)
+        except AttributeError:  # a column of objects that are not text
+            continue
+        if len(lengths) and (longest := int(lengths.max())) > limits.cell_chars:
+            feature = int(lengths.to_numpy().argmax()) + 1
+            raise limits.cell_too_big(longest, f"feature {feature}, property {header}")
 
 
 def _count(n: int, word: str) -> str:

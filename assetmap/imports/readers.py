@@ -6,6 +6,12 @@ read (an old .xls, a PDF, random bytes) are refused with what to do instead. Row
 at a time, so a large CSV or workbook never sits in memory whole; GIS files are read whole by
 GDAL, which is fine at the sizes asset layers come in.
 
+Nothing is parsed before the file has been checked against the import's limits
+(assetmap.imports.limits): its size, unpacked for a zip or workbook, and for a workbook each
+part by what openpyxl does with it. Rows, columns and cells are checked as they are read, and a
+CSV's and a workbook's are all checked before the first row is used, so that a file over a
+limit is refused in seconds, not after minutes of work on the rows before the one over it.
+
 Row numbers are the ones the spreadsheet shows: the heading row is row 1 (or lower, when a
 title sits above it) and every row below counts, blank ones included.
 """
@@ -13,6 +19,9 @@ title sits above it) and every row below counts, blank ones included.
 from __future__ import annotations
 
 import csv
+import functools
+import html
+import posixpath
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assetmap.imports import text
-from assetmap.imports.problems import ImportFileError, shown_value
+from assetmap.imports.limits import DAMAGED_ZIP, ZIP_READ_ERRORS, ImportLimits
+from assetmap.imports.problems import ImportFileError, column_letter, shown_value
 
 HEADER_LOOKAHEAD = 10
 
@@ -79,12 +89,17 @@ _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 
 def open_table(
-    path: str | Path, *, sheet: str | None = None, headings: frozenset[str] = frozenset()
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    headings: frozenset[str] = frozenset(),
+    limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen, so one shared default is safe)
 ) -> Table:
     """Open an import file; ImportFileError (to be read after the file name) when we cannot.
 
     `sheet` picks a workbook sheet or a GeoPackage or zipped-shapefile layer; `headings` are
-    extra normalised headings (from a mapping file) that help find the heading row.
+    extra normalised headings (from a mapping file) that help find the heading row; a file
+    over one of the `limits` is refused.
     """
     path = Path(path)
     try:
@@ -101,11 +116,12 @@ def open_table(
         if head.startswith(magic):
             raise ImportFileError(message)
     if head.startswith(_ZIP_MAGIC):
-        return _open_zip(path, sheet, headings)
+        return _open_zip(path, sheet, headings, limits)
+    limits.check_size(path)
     if head.startswith(_SQLITE_MAGIC):
         from assetmap.imports import gis
 
-        return gis.read_gdal(path, "GeoPackage", sheet)
+        return gis.read_gdal(path, "GeoPackage", sheet, limits=limits)
     if path.suffix.lower() in _SHAPEFILE_PARTS:
         raise ImportFileError(
             "is one part of a shapefile. Put the .shp, .shx, .dbf and .prj files together in one "
@@ -120,29 +136,28 @@ def open_table(
     if stripped.startswith((b"{", b"[")):
         from assetmap.imports import gis
 
-        return gis.read_geojson(path)
-    return read_csv(path, headings)
+        return gis.read_geojson(path, limits)
+    return read_csv(path, headings, limits)
 
 
-def _open_zip(path: Path, sheet: str | None, headings: frozenset[str]) -> Table:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            opendocument = "mimetype" in names and b"opendocument.spreadsheet" in archive.read(
-                "mimetype"
-            )
-    except (zipfile.BadZipFile, OSError, KeyError):
-        raise ImportFileError(
-            "looks like a workbook or zip file but is damaged or incomplete. Open it in Excel "
-            "(or unzip it) to check it, save it again, and import the new file"
-        ) from None
+def _open_zip(
+    path: Path, sheet: str | None, headings: frozenset[str], limits: ImportLimits
+) -> Table:
+    names = [info.filename for info in limits.check_archive(path)]
     if "xl/workbook.xml" in names:
-        return read_xlsx(path, sheet, headings)
+        return read_xlsx(path, sheet, headings, limits)
     shapefiles = [n for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
     if shapefiles:
         from assetmap.imports import gis
 
-        return gis.read_zipped_shapefile(path, shapefiles, names, sheet)
+        return gis.read_zipped_shapefile(path, shapefiles, names, sheet, limits)
+    opendocument = False
+    if "mimetype" in names:
+        try:
+            with zipfile.ZipFile(path) as archive, archive.open("mimetype") as member:
+                opendocument = b"opendocument.spreadsheet" in member.read(200)
+        except ZIP_READ_ERRORS:
+            raise ImportFileError(DAMAGED_ZIP) from None
     if opendocument:
         raise ImportFileError(
             "is an OpenDocument spreadsheet (.ods). Save it as Excel Workbook (.xlsx) or CSV "
@@ -225,22 +240,35 @@ def _source_rows(numbered: Iterator[tuple[int, list]]) -> Iterator[SourceRow]:
 # ---------------------------------------------------------------------------------------------
 
 
-def read_csv(path: Path, headings: frozenset[str] = frozenset()) -> Table:
-    """A CSV (or tab-separated text) file in whichever encoding and delimiter it uses."""
+def read_csv(
+    path: Path,
+    headings: frozenset[str] = frozenset(),
+    limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
+) -> Table:
+    """A CSV (or tab-separated text) file in whichever encoding and delimiter it uses.
+
+    The file is read through once before its table is returned, checking every row against
+    the limits (csv reads a megabyte in a few milliseconds; cleaning a row takes far longer).
+    """
     encoding = text.detect_encoding(path)
     stream = text.open_text(path, encoding)
     try:
         sample = stream.read(text.SAMPLE_CHARS)
+        stream.seek(0)
+        delimiter = text.sniff_delimiter(sample)
+        for _ in _numbered_csv(stream, delimiter, limits):
+            pass
         stream.seek(0)
     except UnicodeDecodeError:
         stream.close()
         raise ImportFileError(
             "is not text in any encoding we know; save it as CSV UTF-8 and import it again"
         ) from None
-    delimiter = text.sniff_delimiter(sample)
+    except BaseException:
+        stream.close()
+        raise
     notes = [encoding.note] if encoding.note else []
-    reader = csv.reader(stream, delimiter=delimiter)
-    headers, rows = find_headings(_numbered_csv(reader), headings, notes)
+    headers, rows = find_headings(_numbered_csv(stream, delimiter, limits), headings, notes)
     if not headers:
         stream.close()
         raise ImportFileError(
@@ -255,11 +283,22 @@ def read_csv(path: Path, headings: frozenset[str] = frozenset()) -> Table:
     return Table(description, headers, _source_rows(rows), notes=notes, close=stream.close)
 
 
-def _numbered_csv(reader) -> Iterator[tuple[int, list]]:
+def _numbered_csv(stream, delimiter: str, limits: ImportLimits) -> Iterator[tuple[int, list]]:
+    lines = text.RecordLines(stream, limits.row_chars)
     number = 0
     try:
-        for number, cells in enumerate(reader, start=1):  # noqa: B007 (used in except)
+        for number, cells in enumerate(csv.reader(lines, delimiter=delimiter), start=1):  # noqa: B007 (used in except)
+            lines.next_record()
+            limits.check_row(number, cells)
             yield number, cells
+    except text.RecordTooLong:
+        raise ImportFileError(
+            f"has more than {limits.row_chars:,} characters in row {number + 1}, more than "
+            f"{limits.max_columns:,} columns of {limits.cell_chars:,} characters could hold "
+            "(the ASSETMAP_IMPORT_MAX_COLUMNS and ASSETMAP_IMPORT_MAX_CELL_KB settings). A quote "
+            'mark (") that is never closed makes the rest of a file one cell: check that row, '
+            "and save the file again as CSV UTF-8"
+        ) from None
     except csv.Error as e:
         raise ImportFileError(
             f"cannot be read after row {number}: {e}. Open it in a spreadsheet, check that row, "
@@ -276,36 +315,26 @@ def _numbered_csv(reader) -> Iterator[tuple[int, list]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def read_xlsx(path: Path, sheet: str | None, headings: frozenset[str] = frozenset()) -> Table:
+def read_xlsx(
+    path: Path,
+    sheet: str | None,
+    headings: frozenset[str] = frozenset(),
+    limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
+) -> Table:
     """One sheet of an Excel workbook: the first visible one unless `sheet` names another.
 
     The workbook is read twice in streaming mode: once for the values Excel saved and once for
     the formulas, so that a formula whose result was never saved (files written by some tools)
-    is reported rather than read as empty.
+    is reported rather than read as empty; the two share one list of the workbook's texts.
+    Its parts are checked first (see _check_parts), and the sheet's rows and columns are
+    counted in its XML before the first row is read (see _scan_sheet).
     """
-    import openpyxl
-
-    # Opened as file objects: openpyxl refuses a path whose name does not end in .xlsx, and a
-    # workbook is a workbook whatever it is called.
-    handles = [path.open("rb"), path.open("rb")]
-    try:
-        values_book = openpyxl.load_workbook(handles[0], read_only=True, data_only=True)
-        formula_book = openpyxl.load_workbook(handles[1], read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds for damaged or encrypted files
-        for handle in handles:
-            handle.close()
-        raise ImportFileError(
-            "could not be opened as an Excel workbook: it may be damaged or protected with a "
-            "password. Open it in Excel, remove any password, save it again as .xlsx and import "
-            "the new file"
-        ) from None
-
-    def close() -> None:
-        values_book.close()
-        formula_book.close()
-        for handle in handles:
-            handle.close()
-
+    _check_parts(path, limits)
+    values_book, formula_book, strings, close = _open_workbooks(path)
+    longest = max((len(s) for s in strings if isinstance(s, str)), default=0)
+    if longest > limits.cell_chars:
+        close()
+        raise limits.cell_too_big(longest, "in the workbook's list of texts")
     names = values_book.sheetnames
     visible = [ws.title for ws in values_book.worksheets if ws.sheet_state == "visible"]
     if sheet:
@@ -333,7 +362,11 @@ def read_xlsx(path: Path, sheet: str | None, headings: frozenset[str] = frozense
     # or just "A1"); streaming mode believes it, and would read only part of the table.
     values_sheet.reset_dimensions()
     formula_sheet.reset_dimensions()
-    merged, hidden = _merged_and_hidden(path, getattr(values_sheet, "_worksheet_path", None))
+    try:
+        merged, hidden = _scan_sheet(path, getattr(values_sheet, "_worksheet_path", None), limits)
+    except BaseException:
+        close()
+        raise
     if hidden:
         shown = ", ".join(str(n) for n in hidden[:10]) + (
             f" and {len(hidden) - 10} more" if len(hidden) > 10 else ""
@@ -352,8 +385,12 @@ def read_xlsx(path: Path, sheet: str | None, headings: frozenset[str] = frozense
             f"Some cells are merged down over several rows ({shown}{more}); each of those rows "
             "was given the merged cell's value, as Excel shows it."
         )
-    rows = _numbered_xlsx(values_sheet, formula_sheet, merged)
-    headers, rest = find_headings(rows, headings, notes)
+    rows = _numbered_xlsx(values_sheet, formula_sheet, merged, limits)
+    try:
+        headers, rest = find_headings(rows, headings, notes)
+    except BaseException:
+        close()
+        raise
     if not headers:
         close()
         raise ImportFileError(
@@ -369,19 +406,263 @@ def read_xlsx(path: Path, sheet: str | None, headings: frozenset[str] = frozense
     )
 
 
+_UNREADABLE_WORKBOOK = (
+    "could not be opened as an Excel workbook: it may be damaged or protected with a "
+    "password. Open it in Excel, remove any password, save it again as .xlsx and import "
+    "the new file"
+)
+_DOCUMENT_TYPE = (
+    "holds XML with a document type declaration (<!DOCTYPE> or <!ENTITY>), which Excel never "
+    "writes and which can make a small file expand without end, so it was not read. Open it in "
+    "Excel, save it again as .xlsx, and import the new file"
+)
+
+
+def _hostile_xml(error: BaseException | None) -> bool:
+    """Whether defusedxml refused the XML (an entity or DTD), however openpyxl wrapped it."""
+    from defusedxml import DefusedXmlException
+
+    while error is not None:
+        if isinstance(error, DefusedXmlException):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _open_workbooks(path: Path):
+    """The workbook for its saved values and for its formulas, its texts, and a close().
+
+    openpyxl reads a workbook's shared strings (its list of every text in its cells) whole and
+    slowly, so the formulas' reader is given the list the values' reader read. openpyxl parses
+    XML with defusedxml, which refuses entities and external references.
+    """
+    from openpyxl.reader.excel import ExcelReader
+
+    class SharingStrings(ExcelReader):
+        def __init__(self, handle, strings: list, **options):
+            super().__init__(handle, **options)
+            self.given_strings = strings
+
+        def read_strings(self) -> None:
+            self.shared_strings = self.given_strings
+
+    # Opened as file objects: openpyxl refuses a path whose name does not end in .xlsx, and a
+    # workbook is a workbook whatever it is called.
+    handles = [path.open("rb"), path.open("rb")]
+    options = {"read_only": True, "keep_links": False}
+    try:
+        values = ExcelReader(handles[0], data_only=True, **options)
+        values.read()
+        formulas = SharingStrings(handles[1], values.shared_strings, data_only=False, **options)
+        formulas.read()
+    except Exception as e:  # openpyxl raises many kinds for damaged or encrypted files
+        for handle in handles:
+            handle.close()
+        raise ImportFileError(_DOCUMENT_TYPE if _hostile_xml(e) else _UNREADABLE_WORKBOOK) from None
+
+    def close() -> None:
+        values.wb.close()
+        formulas.wb.close()
+        for handle in handles:
+            handle.close()
+
+    return values.wb, formulas.wb, values.shared_strings, close
+
+
+_SPREADSHEETML = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_SHARED_STRINGS_TYPE = f"{_SPREADSHEETML}.sharedStrings+xml"
+_WORKSHEET_TYPE = f"{_SPREADSHEETML}.worksheet+xml"
+_WORKBOOK_TYPES = {
+    f"{_SPREADSHEETML}.sheet.main+xml",
+    f"{_SPREADSHEETML}.template.main+xml",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+}
+# Parts openpyxl reads whole by their fixed names, whatever else claims them.
+_READ_WHOLE = {
+    "[Content_Types].xml",
+    "_rels/.rels",
+    "xl/styles.xml",
+    "docProps/core.xml",
+    "docProps/custom.xml",
+}
+# Parts openpyxl never parses in streaming mode, so they are not scanned for XML.
+_NOT_XML = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".emf",
+    ".wmf",
+    ".svg",
+    ".bin",
+)
+_STRING_ITEM = re.compile(rb"<(?:\w+:)?si[\s/>]")
+
+
+def _check_parts(path: Path, limits: ImportLimits) -> None:
+    """Refuse a workbook whose parts openpyxl would take too long or too much memory to read.
+
+    The zip as a whole has been checked (ImportLimits.check_archive). Its worksheets are read
+    a row at a time and its shared strings a text at a time, so they may be as big as the
+    limit allows; the texts are counted, since openpyxl keeps them all. Every other part is
+    parsed whole, into a tree ten times its size, so it gets a tenth. Each part is read through
+    once (which also checks its CRC: a part longer than the zip says is refused), looking for a
+    document type declaration, the way to an entity expansion ("billion laughs").
+    """
+    try:
+        with zipfile.ZipFile(path) as book:
+            streamed, string_parts = _streamed_parts(book, limits)
+            strings = 0
+            for info in book.infolist():
+                name = info.filename
+                if name not in streamed and info.file_size > limits.whole_part_bytes:
+                    raise ImportFileError(
+                        f"holds a part, {name}, that unpacks to {_mb(info.file_size)} and is "
+                        f"read whole; the most such a part may hold is "
+                        f"{_mb(limits.whole_part_bytes)}, a tenth of the "
+                        "ASSETMAP_IMPORT_MAX_UNCOMPRESSED_MB setting. Open the file in Excel, "
+                        "save it again as .xlsx, and import the new file"
+                    )
+                if info.is_dir() or name.lower().endswith(_NOT_XML):
+                    continue
+                with book.open(info) as part:
+                    for window, cut in _windows(part):
+                        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                            raise ImportFileError(_DOCUMENT_TYPE)
+                        if name in string_parts:
+                            strings += sum(
+                                1 for m in _STRING_ITEM.finditer(window) if m.start() < cut
+                            )
+                            if strings > limits.shared_strings:
+                                raise ImportFileError(
+                                    f"lists more than {limits.shared_strings:,} different "
+                                    "texts for its cells; the most an import reads is "
+                                    f"{limits.shared_strings:,}, five for each of the "
+                                    f"{limits.max_rows:,} rows of the ASSETMAP_IMPORT_MAX_ROWS "
+                                    "setting. Split the workbook into smaller ones and import "
+                                    "them one by one"
+                                )
+    except ZIP_READ_ERRORS:
+        raise ImportFileError(DAMAGED_ZIP) from None
+
+
+def _streamed_parts(book: zipfile.ZipFile, limits: ImportLimits) -> tuple[set[str], set[str]]:
+    """The parts openpyxl reads a bit at a time, and of those the shared strings.
+
+    They are found as openpyxl finds them: the shared strings by their content type in
+    [Content_Types].xml, the worksheets from the workbook's relationships. A part that also
+    has another role, in which openpyxl reads it whole, is not one of them.
+    """
+    types: dict[str, str] = {}
+    content_types = _small_xml(book, "[Content_Types].xml", limits)
+    for element in content_types.iter() if content_types is not None else ():
+        if _local(element.tag) == "Override":
+            types[element.get("PartName", "").lstrip("/")] = element.get("ContentType", "")
+    workbook = next((p for p, kind in types.items() if kind in _WORKBOOK_TYPES), "xl/workbook.xml")
+    folder, name = posixpath.split(workbook)
+    relationships = posixpath.join(folder, "_rels", f"{name}.rels")
+    sheets: set[str] = set()
+    whole = _READ_WHOLE | {workbook, relationships}
+    whole |= {p for p, kind in types.items() if kind not in (_SHARED_STRINGS_TYPE, _WORKSHEET_TYPE)}
+    rels = _small_xml(book, relationships, limits)
+    for element in rels.iter() if rels is not None else ():
+        if _local(element.tag) != "Relationship" or element.get("TargetMode") == "External":
+            continue
+        target = element.get("Target", "")
+        if target.startswith("/"):
+            target = target[1:]
+        else:
+            target = posixpath.normpath(posixpath.join(folder, target))
+        kind = element.get("Type", "")
+        if kind.endswith("/worksheet"):
+            sheets.add(target)
+        elif not kind.endswith("/sharedStrings"):
+            whole.add(target)
+    strings = {p for p, kind in types.items() if kind == _SHARED_STRINGS_TYPE}
+    return (sheets | strings) - whole, strings - whole
+
+
+def _small_xml(book: zipfile.ZipFile, name: str, limits: ImportLimits):
+    """A part that is read whole, parsed (None when the workbook has no such part)."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        info = book.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > limits.whole_part_bytes:
+        raise ImportFileError(
+            f"holds a part, {name}, of {_mb(info.file_size)}, where Excel writes a few "
+            "kilobytes. Open the file in Excel, save it again as .xlsx, and import the new file"
+        )
+    try:
+        return fromstring(book.read(info))
+    except DefusedXmlException:
+        raise ImportFileError(_DOCUMENT_TYPE) from None
+    except ParseError:
+        raise ImportFileError(_UNREADABLE_WORKBOOK) from None
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):,.1f} MB"
+
+
+def _windows(stream, overlap: int = 1024) -> Iterator[tuple[bytes, int]]:
+    """A stream a megabyte at a time, each window with the offset before which a match found
+    in it is new: the last `overlap` bytes come again at the start of the next window, so that
+    a tag cut in two is found whole (in the next), and none is counted twice."""
+    tail = b""
+    while chunk := stream.read(1 << 20):
+        window = tail + chunk
+        cut = max(len(window) - overlap, 0)
+        yield window, cut
+        tail = window[cut:]
+    if tail:
+        yield tail, len(tail)
+
+
 def _numbered_xlsx(
-    values_sheet, formula_sheet, merged: list[tuple[int, int, int]] = ()
+    values_sheet,
+    formula_sheet,
+    merged: list[tuple[int, int, int]] = (),
+    limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
 ) -> Iterator[tuple[int, list]]:
     """The sheet's rows by number, with formulas whose result was not saved marked, the value
     of a cell merged down given to each row under it, and no empty cells at the end (cells
-    that are only formatted, which Excel does not show as part of the table)."""
+    that are only formatted, which Excel does not show as part of the table). Each row is
+    checked against the limits, and what openpyxl raises for a damaged sheet is refused."""
+    values_rows = values_sheet.iter_rows(values_only=True)
     formulas = formula_sheet.iter_rows()
     filling: dict[int, tuple[int, object]] = {}  # column -> (last row, value) of a merged cell
     starts: dict[int, list[tuple[int, int]]] = {}  # row -> [(column, last row)] merged from it
     for column, first, last in merged:
         starts.setdefault(first, []).append((column, last))
-    for number, values in enumerate(values_sheet.iter_rows(values_only=True), start=1):
-        formula_cells = next(formulas, ())
+    number = 0
+    while True:
+        try:
+            values = next(values_rows, None)
+            formula_cells = next(formulas, ())
+        except Exception as e:  # the XML, the zip or a cell's contents, in many ways
+            if _hostile_xml(e):
+                raise ImportFileError(_DOCUMENT_TYPE) from None
+            raise ImportFileError(
+                f"could not be read after row {number}: the sheet is damaged. Open the file "
+                "in Excel, save it again as .xlsx, and import the new file"
+            ) from None
+        if values is None:
+            return
+        number += 1
         cells = list(values)
         for i, cell in enumerate(formula_cells):
             if getattr(cell, "data_type", None) == "f" and i < len(cells) and cells[i] is None:
@@ -399,6 +680,7 @@ def _numbered_xlsx(
                     cells[column] = value
         while cells and cells[-1] is None:
             cells.pop()
+        limits.check_row(number, cells)
         yield number, cells
 
 
@@ -412,32 +694,79 @@ _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 
 
-def _merged_and_hidden(
-    path: Path, sheet_path: str | None
+_CELL_REFERENCE = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+
+
+@functools.lru_cache(maxsize=8)
+def _long_text(chars: int) -> re.Pattern:
+    """A cell's text or value of more than `chars` bytes (so perhaps that many characters)."""
+    return re.compile(rb"<(?:\w+:)?[tv]\b[^>]*>([^<]{%d,})" % (chars + 1))
+
+
+@functools.lru_cache(maxsize=8)
+def _cells_beyond(columns: int) -> re.Pattern:
+    """A cell with a value (not just formatting) in a column beyond the first `columns`."""
+    last = column_letter(columns - 1)
+    beyond = [f"[A-Z]{{{len(last) + 1},}}"]
+    for i, letter in enumerate(last):
+        if letter != "Z":
+            beyond.append(f"{last[:i]}[{chr(ord(letter) + 1)}-Z][A-Z]{{{len(last) - i - 1}}}")
+    return re.compile(
+        rb'\sr="((?:' + "|".join(beyond).encode() + rb')\d+)"[^>]*>\s*<(?:\w+:)?(?:v|f|is)\b'
+    )
+
+
+def _scan_sheet(
+    path: Path, sheet_path: str | None, limits: ImportLimits
 ) -> tuple[list[tuple[int, int, int]], list[int]]:
     """The sheet's cells merged down over several rows of one column, as (column index, first
     row, last row), and its hidden rows' numbers. Streaming mode reads neither, so the sheet's
-    XML is scanned for them, a megabyte at a time."""
+    XML is scanned for them, a megabyte at a time; the scan also counts its rows and looks for
+    a value beyond the column limit and a text over the cell limit, so that a sheet over one is
+    refused before the first row is read. (The rows' own checks are exact; this one may miss a
+    long text of characters of several bytes each, which they then refuse.)"""
     if not sheet_path:
         return [], []
     from openpyxl.utils.cell import column_index_from_string
 
     found = []
     hidden: set[int] = set()
+    rows = last_row = 0
+    beyond = _cells_beyond(limits.max_columns)
+    long_text = _long_text(limits.cell_chars)
     try:
         with zipfile.ZipFile(path) as book, book.open(sheet_path.lstrip("/")) as sheet:
-            tail = b""  # the end of the last megabyte, in case a range is cut in two
-            while chunk := sheet.read(1 << 20):
-                window = tail + chunk
+            for window, cut in _windows(sheet, overlap=limits.cell_chars + 1024):
                 for match in _MERGED_RANGE.finditer(window):
                     first_column, first, last_column, last = match.groups()
                     if first_column == last_column and int(last) > int(first):
                         column = column_index_from_string(first_column.decode()) - 1
                         found.append((column, int(first), int(last)))
                 for match in _ROW_TAG.finditer(window):
-                    if _HIDDEN.search(match.group(1)) and (n := _ROW_NUMBER.search(match.group(1))):
-                        hidden.add(int(n.group(1)))
-                tail = window[-200:]
+                    if match.start() >= cut:
+                        break
+                    rows += 1
+                    if n := _ROW_NUMBER.search(match.group(1)):
+                        last_row = max(last_row, int(n.group(1)))
+                        if _HIDDEN.search(match.group(1)):
+                            hidden.add(int(n.group(1)))
+                if max(rows, last_row) > limits.max_rows:
+                    raise limits.too_many_rows()
+                if wide := beyond.search(window):
+                    reference = wide.group(1).decode()
+                    letters = reference.rstrip("0123456789")
+                    raise limits.too_many_columns(
+                        column_index_from_string(letters) if len(letters) <= 3 else 18_279,
+                        f"a value in cell {reference}",
+                    )
+                for match in long_text.finditer(window):
+                    chars = len(html.unescape(match.group(1).decode("utf-8", "ignore")))
+                    if chars > limits.cell_chars:
+                        start = window.rfind(b"<c ", 0, match.start())
+                        cell = _CELL_REFERENCE.search(window, start) if start >= 0 else None
+                        where = f"cell {cell.group(1).decode()}" if cell else "in the sheet"
+                        cut_off = match.end() == len(window)  # the text goes on
+                        raise limits.cell_too_big(None if cut_off else chars, where)
     except (KeyError, OSError, zipfile.BadZipFile):
         return [], []
     return sorted(set(found), key=lambda m: (m[1], m[0])), sorted(hidden)

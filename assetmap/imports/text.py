@@ -12,8 +12,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 CHUNK_BYTES = 1 << 20
 SAMPLE_CHARS = 64 * 1024
@@ -38,8 +40,9 @@ def _windows_1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 
 codecs.register_error(FALLBACK_ERRORS, _windows_1252_fallback)
 
-# csv refuses cells over 128 KB by default; a 5 MB description should reach validation, which
-# says it is too long, rather than stopping the whole file. The limit is per process.
+# csv refuses cells over 128 KB by default, with a message that names no row; the import's
+# own limits (assetmap.imports.limits, through RecordLines below) refuse a long cell or row
+# first, with its row and the setting. csv's limit is per process, so it is only ever raised.
 csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 
 
@@ -99,6 +102,36 @@ def detect_encoding(path: Path) -> Encoding:
 def open_text(path: Path, encoding: Encoding) -> io.TextIOWrapper:
     """The file as text, newlines untranslated so that csv sees quoted line breaks whole."""
     return path.open(encoding=encoding.codec, errors=encoding.errors, newline="")
+
+
+class RecordTooLong(Exception):
+    """A record (one row of a CSV, over however many lines) is longer than its limit."""
+
+
+class RecordLines(Iterator[str]):
+    """The lines of a text stream for csv.reader, so that no row can take more than `limit`
+    characters of memory however it is split into lines (a quote mark never closed makes the
+    rest of a file one cell). The reader calls `next_record()` after each row it gets;
+    RecordTooLong is raised through csv.reader when a row runs past the limit.
+    """
+
+    def __init__(self, stream: IO[str], limit: int):
+        self.stream = stream
+        self.limit = limit
+        self.used = 0
+
+    def next_record(self) -> None:
+        self.used = 0
+
+    def __next__(self) -> str:
+        # At most one character past what is left, so that a line of a gigabyte is never read.
+        line = self.stream.readline(self.limit - self.used + 1)
+        if not line:
+            raise StopIteration
+        self.used += len(line)
+        if self.used > self.limit:
+            raise RecordTooLong
+        return line
 
 
 def sniff_delimiter(sample: str) -> str:
