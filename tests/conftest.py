@@ -177,19 +177,32 @@ def add_user(db_path, role: str, email: str | None = None, password: str = TEST_
         db.close()
 
 
+def give_session(client, db_path, user: dict) -> None:
+    """Sign the client in as `user` without the form: a row in `sessions`, and its token in
+    the session cookie, as a successful sign-in leaves them."""
+    from assetmap import accounts
+
+    db = connect(db_path)
+    try:
+        token = accounts.start_session(db, user["id"])
+    finally:
+        db.close()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+
+
 @pytest.fixture
 def sign_in(app, db_path):
     """sign_in(client, role) signs the client in as an account of that role.
 
-    It writes the session as Flask-Login would after a successful sign-in; the sign-in
-    form itself has its own tests.
+    It writes the session as a successful sign-in would; the sign-in form itself has its
+    own tests.
     """
 
     def sign_in_as(client, role: str):
         user = add_user(db_path, role)
-        with client.session_transaction() as session:
-            session["_user_id"] = f"{user['id']}:{user['session_version']}"
-            session["_fresh"] = True
+        give_session(client, db_path, user)
         return user
 
     return sign_in_as

@@ -6,7 +6,7 @@ import pytest
 
 from assetmap import create_app, permissions
 from assetmap.web.guard import permission_for
-from tests.conftest import add_user, load_sample
+from tests.conftest import add_user, give_session, load_sample
 
 SAMPLE_ARGUMENTS = {
     "asset_id": "sale-walking-group",
@@ -66,8 +66,7 @@ def test_every_route_answers_every_role_as_the_table_says(matrix_app):
             client = matrix_app.test_client()
             if role:
                 user = accounts[role]
-                with client.session_transaction() as session:
-                    session["_user_id"] = f"{user['id']}:{user['session_version']}"
+                give_session(client, matrix_app.config["ASSETMAP_DB"], user)
             response = client.open(url, method=method, data={})
             response.close()
             allowed = permissions.allows(permission_for(matrix_app, endpoint), role)
@@ -87,8 +86,7 @@ def test_every_route_answers_every_role_as_the_table_says(matrix_app):
 def test_account_actions_are_refused_to_everyone_but_admins(matrix_app, endpoint, role):
     user = add_user(matrix_app.config["ASSETMAP_DB"], role)
     client = matrix_app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = f"{user['id']}:{user['session_version']}"
+    give_session(client, matrix_app.config["ASSETMAP_DB"], user)
     with matrix_app.test_request_context():
         from flask import url_for
 

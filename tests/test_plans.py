@@ -10,7 +10,7 @@ import pytest
 
 from assetmap import plans
 from assetmap.store import assets, connect
-from tests.conftest import add_user, csrf_token
+from tests.conftest import add_user, csrf_token, give_session
 
 
 @pytest.fixture
@@ -88,8 +88,7 @@ def test_plans_are_private_to_the_link_worker_who_made_them(app, worker, db_path
     plan_id = start_plan(worker)
     other = app.test_client()
     other_user = add_user(db_path, "link_worker", "other.worker@example.org")
-    with other.session_transaction() as session:
-        session["_user_id"] = f"{other_user['id']}:{other_user['session_version']}"
+    give_session(other, db_path, other_user)
     assert other.get(f"/plans/{plan_id}").status_code == 404
     assert "SP-0042-A" not in other.get("/plans").get_data(as_text=True)
 

@@ -44,10 +44,11 @@ def transaction(db: sqlite_utils.Database):
     begin_immediate(db.conn)
     try:
         yield db
+        db.conn.execute("COMMIT")
     except BaseException:
-        db.conn.execute("ROLLBACK")
+        if db.conn.in_transaction:  # a failed COMMIT (a full disk) leaves it open
+            db.conn.execute("ROLLBACK")
         raise
-    db.conn.execute("COMMIT")
 
 
 _JSON_POSITIONS = tuple(i for i, name in enumerate(FIELD_NAMES) if name in _JSON_FIELDS)

@@ -9,7 +9,7 @@ import pytest
 
 from assetmap import create_app
 from tests.browser.conftest import serving, watched_page
-from tests.conftest import add_user, load_sample
+from tests.conftest import add_user, give_session, load_sample
 from tests.hostile import corpus, enter_through_form, load_file_features
 
 pytestmark = pytest.mark.browser
@@ -24,8 +24,7 @@ def hostile_site(tmp_path_factory):
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
     user = add_user(db_path, "coordinator")
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = f"{user['id']}:{user['session_version']}"
+    give_session(client, db_path, user)
     typed = [
         (enter_through_form(client, entered, n), expected)
         for n, (entered, expected) in enumerate(corpus())
