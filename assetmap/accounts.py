@@ -52,6 +52,9 @@ HASH_METHOD = "scrypt"
 SESSION_IDLE_LIMIT = timedelta(days=30)
 # How often a session's last-seen time is written (not at every request).
 SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+# Sign-in attempts are kept this long, for an investigation of guessing; the throttle needs
+# only its window.
+LOGIN_ATTEMPTS_KEPT = timedelta(days=90)
 # How long a session signed in while the database was busy may go without its row.
 LATE_SESSION_LIMIT = timedelta(hours=1)
 
@@ -379,6 +382,7 @@ def authenticate(
             store.mark_attempt_succeeded(db, attempt_id, email, when)
             store.start_session(db, user["id"], token_hash(token), when)
             store.prune_sessions(db, _stamp(now - SESSION_IDLE_LIMIT))
+            store.prune_login_attempts(db, _stamp(now - LOGIN_ATTEMPTS_KEPT))
     except Busy:
         log.warning("database busy: a right sign-in is kept in memory, to be written later")
         unrecorded.note_success(attempt_id, email, address, when)

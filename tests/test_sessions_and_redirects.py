@@ -145,6 +145,25 @@ def test_old_sessions_are_pruned_when_someone_signs_in(client, db_path):
     db.close()
 
 
+def test_sign_in_attempts_older_than_ninety_days_are_pruned_when_someone_signs_in(
+    client, db_path
+):
+    add_user(db_path, "link_worker")
+    db = connect(db_path)
+    old = (datetime.now(UTC) - timedelta(days=91)).replace(microsecond=0).isoformat()
+    week = (datetime.now(UTC) - timedelta(days=7)).replace(microsecond=0).isoformat()
+    for when in (old, week):
+        db.conn.execute(
+            "INSERT INTO login_attempts (email, address, succeeded, attempted_at) "
+            "VALUES ('x@example.org', '10.0.0.1', 0, ?)",
+            [when.replace("+00:00", "Z")],
+        )
+    sign_in_form(client)
+    left = [r[0] for r in db.conn.execute("SELECT email FROM login_attempts ORDER BY id")]
+    assert left.count("x@example.org") == 1  # the week-old one stays
+    db.close()
+
+
 # Redirects that stay on this site ----------------------------------------------------------
 
 # Open-redirect payloads as they appear in a URL (the well-known public lists' favourites); the

@@ -282,6 +282,12 @@ def prune_sessions(db: sqlite_utils.Database, before: str) -> int:
     return cursor.rowcount
 
 
+def prune_login_attempts(db: sqlite_utils.Database, before: str) -> int:
+    """Delete sign-in attempts made before `before` (inside the caller's transaction); returns
+    how many."""
+    return db.conn.execute("DELETE FROM login_attempts WHERE attempted_at < ?", [before]).rowcount
+
+
 def live_sessions(db: sqlite_utils.Database, user_id: int) -> list[dict]:
     """An account's sessions that have not ended, oldest first."""
     rows = db.conn.execute(
