@@ -562,6 +562,36 @@ def test_a_geojson_larger_than_the_limit_is_refused_before_it_is_parsed(tmp_path
     assert message.startswith("holds 0.3 MB of data; the most an import reads is 0.1 MB")
 
 
+def test_a_geojson_is_read_whole_so_it_gets_a_tenth_of_the_data_limit(tmp_path):
+    message = refusal(geojson(tmp_path / "big.geojson", 2000), max_uncompressed_mb=1)
+    assert message.startswith("is GeoJSON of 0.3 MB, which is read whole; the most such a file")
+    assert "Export the layer as a GeoPackage" in message
+
+
+def line(points: int) -> dict:
+    """A route of `points` points, each 20 bytes of JSON."""
+    return {"type": "LineString", "coordinates": [[-2.31234, 53.41234]] * points}
+
+
+def test_a_shape_of_more_points_than_a_service_area_needs_is_refused(tmp_path):
+    import geopandas
+    from shapely.geometry import shape
+
+    path = tmp_path / "route.geojson"
+    feature = {"type": "Feature", "properties": {"name": "Walk"}, "geometry": line(250_001)}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    message = refusal(path)
+    assert message.startswith("has a shape of 250,001 points (feature 1); the most an import reads")
+    gpkg = tmp_path / "route.gpkg"
+    frame = geopandas.GeoDataFrame(
+        {"name": ["Short", "Walk"]},
+        geometry=[shape(line(2)), shape(line(250_001))],
+        crs="EPSG:4326",
+    )
+    frame.to_file(gpkg, layer="routes")
+    assert refusal(gpkg).startswith("has a shape of 250,001 points (feature 2)")
+
+
 def test_a_geojson_with_too_many_features_properties_or_too_big_a_property_is_refused(tmp_path):
     many = refusal(geojson(tmp_path / "many.geojson", 30), max_rows=20)
     assert many.startswith("has 30 features; the most an import reads is 20")
@@ -665,6 +695,12 @@ def hostile(kind: str, tmp_path: Path) -> tuple[Path, str]:
         path = tmp_path / "rows.csv"
         path.write_bytes(b"name,kind\n" + b"Club,group\n" * 300_000)
         return path, "has more than 200,000 rows"
+    if kind == "GeoJSON of one line of 1,000,000 points (20 MB)":
+        feature = {"type": "Feature", "properties": {"name": "Walk"}, "geometry": line(1_000_000)}
+        path = tmp_path / "route.geojson"
+        document = {"type": "FeatureCollection", "features": [feature]}
+        path.write_text(json.dumps(document, separators=(",", ":")))
+        return path, "has a shape of 1,000,000 points"
     if kind == "zipped shapefile whose dbf is 1.1 GiB":
         parts = shapefile_parts(tmp_path)
         dbf = bomb(parts[".dbf"], b" " * (1 << 20), 1100)
@@ -683,11 +719,12 @@ def hostile(kind: str, tmp_path: Path) -> tuple[Path, str]:
         "workbook of 300,000 rows that says it has 2",
         "csv of 300,000 rows",
         "zipped shapefile whose dbf is 1.1 GiB",
+        "GeoJSON of one line of 1,000,000 points (20 MB)",
     ],
 )
 def test_a_hostile_file_is_refused_within_seconds_in_little_memory(tmp_path, kind):
     path, refusal_starts = hostile(kind, tmp_path)
-    assert path.stat().st_size < 4 * 1024 * 1024
+    assert path.stat().st_size <= 20 * 1024 * 1024  # the largest upload
     child = subprocess.run(
         [sys.executable, "-c", CHILD, str(path), str(tmp_path / "assetmap.db")],
         capture_output=True,

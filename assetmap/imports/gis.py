@@ -28,7 +28,7 @@ import zipfile
 from pathlib import Path
 
 from assetmap.imports import text
-from assetmap.imports.limits import DAMAGED_ZIP, ZIP_READ_ERRORS, ImportLimits
+from assetmap.imports.limits import DAMAGED_ZIP, MAX_SHAPE_POINTS, ZIP_READ_ERRORS, ImportLimits
 from assetmap.imports.problems import ImportFileError
 from assetmap.imports.readers import SourceRow, Table
 
@@ -74,8 +74,17 @@ _NO_CRS_REFUSAL = (
 def read_geojson(path: Path, limits: ImportLimits = ImportLimits()) -> Table:  # noqa: B008
     """A GeoJSON FeatureCollection (or one Feature); any named CRS is reprojected to WGS84.
 
-    The file's size has been checked; json reads it whole, into about two to fifteen times its
-    size (a long list of coordinates costs the most)."""
+    json reads the file whole, into two to fifteen times its size (a long list of coordinates
+    costs the most), so it gets a tenth of the data limit, like the parts of a workbook that are
+    read whole; its features are checked before the first is used."""
+    size = path.stat().st_size
+    if size > limits.whole_part_bytes:
+        raise ImportFileError(
+            f"is GeoJSON of {size / (1024 * 1024):,.1f} MB, which is read whole; the most such a "
+            f"file may hold is {limits.whole_part_bytes / (1024 * 1024):,.1f} MB, a tenth of the "
+            "ASSETMAP_IMPORT_MAX_UNCOMPRESSED_MB setting. Export the layer as a GeoPackage, or "
+            "split it into smaller files"
+        )
     encoding = text.detect_encoding(path)
     try:
         with text.open_text(path, encoding) as f:
@@ -116,6 +125,9 @@ def read_geojson(path: Path, limits: ImportLimits = ImportLimits()) -> Table:  #
                             len(headers[-1]), f"the name of a property of feature {number}"
                         )
             limits.check_row(number, list(properties.values()), "feature", list(properties))
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if (points := _points(geometry)) > MAX_SHAPE_POINTS:
+            raise limits.shape_too_big(points, f"feature {number}")
     if len(headers) > limits.max_columns:
         raise limits.too_many_columns(len(headers), "different properties across its features")
     notes: list[str] = []
@@ -129,6 +141,23 @@ def read_geojson(path: Path, limits: ImportLimits = ImportLimits()) -> Table:  #
         notes=notes,
         has_geometry=True,
     )
+
+
+def _points(geometry: object) -> int:
+    """How many positions a GeoJSON geometry holds, however its coordinates nest."""
+    if not isinstance(geometry, dict):
+        return 0
+    if isinstance(geometry.get("geometries"), list):
+        return sum(_points(g) for g in geometry["geometries"])
+    stack, points = [geometry.get("coordinates")], 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list) and item:
+            if isinstance(item[0], list):
+                stack.extend(item)
+            else:
+                points += 1
+    return points
 
 
 def _declared_crs(document: dict) -> str | None:
@@ -381,6 +410,7 @@ def read_gdal(
     frame = _to_wgs84(frame, kind, notes, no_prj)
     headers = [str(c) for c in frame.columns if c != frame.geometry.name]
     _check_cells(frame, headers, limits)
+    _check_shapes(frame, limits)
     return Table(
         f"{kind}, layer “{chosen}”, {_count(len(frame), 'feature')}"
         if kind == "GeoPackage"
@@ -426,6 +456,15 @@ def _check_cells(frame, headers: list[str], limits: ImportLimits) -> None:
         if len(lengths) and (longest := int(lengths.max())) > limits.cell_chars:
             feature = int(lengths.to_numpy().argmax()) + 1
             raise limits.cell_too_big(longest, f"feature {feature}, property {header}")
+
+
+def _check_shapes(frame, limits: ImportLimits) -> None:
+    """Refuse a layer with a shape of more points than an import reads."""
+    import shapely
+
+    points = shapely.get_num_coordinates(frame.geometry.values)
+    if len(points) and (most := int(points.max())) > MAX_SHAPE_POINTS:
+        raise limits.shape_too_big(most, f"feature {int(points.argmax()) + 1}")
 
 
 def _count(n: int, word: str) -> str:

@@ -28,8 +28,11 @@ from assetmap.settings import SETTINGS_BY_NAME
 # A workbook has tens of parts and a zipped shapefile a handful; reading a zip's directory
 # costs memory for each entry (300,000 entries take 170 MB), so the count is checked first.
 MAX_ZIP_MEMBERS = 10_000
-# Parts smaller than this unpacked may grow as much as they like: they cannot hurt.
+# Parts smaller than this unpacked may grow as they like: they cannot hurt.
 RATIO_FLOOR_BYTES = 1 << 20
+# A shape (a service area, a route) is handed on as GeoJSON, about 100 bytes of memory a point;
+# a borough's boundary drawn in full detail has tens of thousands.
+MAX_SHAPE_POINTS = 250_000
 
 DAMAGED_ZIP = (
     "looks like a workbook or zip file but is damaged or incomplete. Open it in Excel (or "
@@ -159,6 +162,13 @@ class ImportLimits:
             f"has {has} characters in one cell ({where}); the most a cell may hold is "
             f"{self.cell_chars:,} (the ASSETMAP_IMPORT_MAX_CELL_KB setting). Shorten that cell "
             "and import the file again"
+        )
+
+    def shape_too_big(self, points: int, where: str) -> ImportFileError:
+        return ImportFileError(
+            f"has a shape of {points:,} points ({where}); the most an import reads is "
+            f"{MAX_SHAPE_POINTS:,}. Simplify it in the GIS (a service area needs far fewer "
+            "points) and export it again"
         )
 
     def too_big(self, size: int, what: str = "") -> ImportFileError:
