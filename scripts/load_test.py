@@ -342,7 +342,8 @@ class Server:
 
 def tracebacks(log_path: Path, start: int = 0, end: int | None = None) -> Counter:
     """Each distinct exception in the server log between two offsets, with the path it was
-    raised on, and gunicorn's worker timeouts, counted."""
+    raised on and the deepest frame in assetmap's own code, and gunicorn's worker timeouts,
+    counted."""
     with log_path.open("rb") as f:
         f.seek(start)
         text = f.read(None if end is None else end - start).decode("utf-8", "replace")
@@ -354,7 +355,8 @@ def tracebacks(log_path: Path, start: int = 0, end: int | None = None) -> Counte
         if line.startswith("Traceback (most recent call last):"):
             in_traceback, last_frame = True, ""
         elif in_traceback and line.startswith("  File "):
-            last_frame = line.strip()
+            if "/assetmap/" in line or not last_frame:  # assetmap's code, not the libraries'
+                last_frame = line.strip()
         elif in_traceback and line and not line.startswith(" "):
             found[f"{path}: {line.strip()[:200]}  [{last_frame[:160]}]"] += 1
             in_traceback, path = False, "?"
@@ -584,13 +586,21 @@ def search_client(phase: Phase, setup: Setup, seed: int) -> None:
             )
 
 
-def paced(phase: Phase, every: float, action) -> None:
-    """Run action(n) every `every` seconds (at once when one ran late) while the phase runs."""
+def paced(phase: Phase, every: float, kind: str, action) -> None:
+    """Run action(n) every `every` seconds (at once when one ran late) while the phase runs.
+
+    An action that raises (a page without the form it should have) is recorded as an
+    unexpected answer of its kind, and the next one goes ahead.
+    """
     started = time.monotonic()
     for n in range(MAX_REQUESTS_PER_THREAD):
         if not phase.going():
             break
-        action(n)
+        try:
+            action(n)
+        except Exception as e:  # recorded, and counted against the targets
+            fault = Sample(kind, time.monotonic(), 0.0, None, "unexpected", f"{e!r}"[:200])
+            phase.recorder.add(fault)
         wait = started + (n + 1) * every - time.monotonic()
         if wait > 0:
             phase.stop.wait(min(wait, max(phase.hard_deadline - time.monotonic(), 0)))
@@ -605,7 +615,7 @@ def editor(phase: Phase, setup: Setup, session: requests.Session) -> None:
         page = call(session, recorder, "edit form", "GET", url, 200)
         if page is None:
             return
-        form = next(f for f in forms(page.text) if "asset-form" in f.classes)
+        form = next(f for f in forms(page.text) if "asset-form" in f.classes)  # or raise
         data = []
         for name, value in form.fields:
             if name == "description":
@@ -616,7 +626,7 @@ def editor(phase: Phase, setup: Setup, session: requests.Session) -> None:
         if call(session, recorder, "edit", "POST", url, 302, data=data) is not None:
             phase.edits_saved += 1
 
-    paced(phase, EDIT_EVERY, edit)
+    paced(phase, EDIT_EVERY, "edit", edit)
 
 
 def signer(phase: Phase, setup: Setup) -> None:
@@ -626,7 +636,7 @@ def signer(phase: Phase, setup: Setup) -> None:
         account = setup.link_workers[n % len(setup.link_workers)]
         sign_in(requests.Session(), phase.recorder, setup.base, account)
 
-    paced(phase, SIGN_IN_EVERY, once)
+    paced(phase, SIGN_IN_EVERY, "sign-in", once)
 
 
 def importer(phase: Phase, setup: Setup, session, csv_path: Path, source: str) -> None:
@@ -671,7 +681,11 @@ def importer(phase: Phase, setup: Setup, session, csv_path: Path, source: str) -
         for label in ("New assets", "Changed assets", "Rejected rows", "Possible duplicates"):
             m = re.search(rf"<th scope=\"row\">{label}</th><td>(\d+)", preview.text)
             phase.import_counts[label.lower()] = m.group(1) if m else "?"
-        confirm = next(f for f in forms(preview.text) if f.action.endswith("/confirm"))
+        confirm = next((f for f in forms(preview.text) if f.action.endswith("/confirm")), None)
+        if confirm is None:  # nothing to import: every row unchanged or rejected
+            recorder.add(Sample("import confirm", time.monotonic(), 0.0, None, "unexpected",
+                                "the preview offers no import"))  # fmt: skip
+            return
         done = step("confirm", "POST", base + confirm.action, 302, data=confirm.fields)
         phase.import_window = (started, time.monotonic())
         if done is None:
@@ -681,6 +695,8 @@ def importer(phase: Phase, setup: Setup, session, csv_path: Path, source: str) -
         if run is not None:
             m = re.search(r'<div class="flash"[^>]*>(.*?)</div>', run.text, re.S)
             phase.import_message = re.sub(r"<[^>]+>|\s+", " ", m.group(1)).strip() if m else ""
+    except Exception as e:  # a page without what it should have: recorded, a failed import
+        recorder.add(Sample("import", time.monotonic(), 0.0, None, "unexpected", f"{e!r}"[:200]))
     finally:
         if phase.import_window is None:
             phase.import_window = (started, time.monotonic())
