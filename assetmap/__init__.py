@@ -40,6 +40,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["ASSETMAP_BOUNDS_PARSED"] = settings.parse_bounds(app.config["ASSETMAP_BOUNDS"])
     app.config["ASSETMAP_CENTRE_PARSED"] = settings.parse_centre(app.config["ASSETMAP_MAP_CENTRE"])
     app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["ASSETMAP_MAX_UPLOAD_MB"]) * 1024**2)
+    # Read once, so a bad value stops the app at start, naming the setting.
+    from assetmap.imports.limits import ImportLimits
+
+    app.config["ASSETMAP_IMPORT_LIMITS"] = ImportLimits.from_settings(app.config)
     app.json.sort_keys = False
 
     from assetmap.web import (

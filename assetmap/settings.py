@@ -68,6 +68,13 @@ SETTINGS: tuple[Setting, ...] = (
         "files grow 5 to 20 times, zip bombs a thousand.",
     ),
     Setting(
+        "ASSETMAP_IMPORT_FILES_MB",
+        "2048",
+        "Most disk space, in megabytes, that import files kept beside the database may take "
+        "(archived imports and uploads waiting for confirmation); an upload that would go over "
+        "is refused. `assetmap imports prune` removes old archived imports.",
+    ),
+    Setting(
         "ASSETMAP_TRUSTED_PROXIES",
         "0",
         "How many reverse proxies sit in front of the app; their X-Forwarded-For/-Proto "

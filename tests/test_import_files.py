@@ -122,3 +122,15 @@ def test_a_second_import_at_the_same_time_is_asked_to_wait_and_keeps_its_preview
         assert "Nothing was imported; try again" in text_of(client.get(waiting.headers["Location"]))
     done = client.post(confirm)
     assert "/manage/imports/runs/" in done.headers["Location"]
+
+
+def test_the_configured_row_limit_reaches_the_import_page(db_path):  # noqa: F811
+    app = make_app(db_path, WTF_CSRF_ENABLED=False, ASSETMAP_IMPORT_MAX_ROWS="2")
+    refused = upload(signed_in(app))
+    assert refused.status_code == 400
+    assert "ASSETMAP_IMPORT_MAX_ROWS" in text_of(refused)
+
+
+def test_a_limit_that_is_not_a_number_stops_the_app_at_start(db_path):  # noqa: F811
+    with pytest.raises(ValueError, match="ASSETMAP_IMPORT_MAX_ROWS: 'lots' is not"):
+        make_app(db_path, ASSETMAP_IMPORT_MAX_ROWS="lots")

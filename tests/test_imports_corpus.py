@@ -150,14 +150,9 @@ CORPUS = {
         "problems": [],
     },
     "huge_cell.csv": {
-        "summary": "1 new, 0 changed, 0 unchanged, 1 rejected, 0 possible duplicates",
-        "format": "CSV file, UTF-8, comma-separated",
-        "notes": [
-            "2 rows had no coordinates and were placed from their postcode.",
-        ],
-        "problems": [
-            "error: row 2, column F (Description): far too long (5,242,895 characters); keep it under 10,000",
-        ],
+        "refused": "huge_cell.csv has 5,242,896 characters in one cell (row 2, column F); the "
+        "most a cell may hold is 32,768 (the ASSETMAP_IMPORT_MAX_CELL_KB setting). Shorten that "
+        "cell and import the file again",
     },
     "latin_1.csv": {
         "summary": "1 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates",

@@ -138,6 +138,7 @@ def import_command(
         bounds=current_app.config["ASSETMAP_BOUNDS_PARSED"],
         detail_limit=CLI_DETAIL_LIMIT,
         workers=default_workers() if workers is None else workers,
+        limits=current_app.config["ASSETMAP_IMPORT_LIMITS"],
     )
     if mapping is not None:
         try:

@@ -30,6 +30,7 @@ from assetmap.imports.cleaning import PreparedRow, RowCleaner
 from assetmap.imports.export import RejectedRowsWriter
 from assetmap.imports.geocoding import Geocoder
 from assetmap.imports.identity import Resolver
+from assetmap.imports.limits import ImportLimits
 from assetmap.imports.mapping import Mapping
 from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, ImportFileError
 from assetmap.imports.readers import Table, batched, open_table
@@ -57,6 +58,8 @@ class ImportOptions:
     # (see parallel). Only for files of parallel_min_bytes and more.
     workers: int = 0
     parallel_min_bytes: int = PARALLEL_MIN_BYTES
+    # How big a file may be (rows, columns, cells, unpacked size): see imports.limits.
+    limits: ImportLimits = field(default_factory=ImportLimits)
 
 
 def file_sha256(path: Path) -> str:
@@ -244,7 +247,12 @@ def _check(
     rows' writes go to `spool` when applying."""
     mapping = options.mapping
     source = options.source or mapping.source or default_source(file_name)
-    table = open_table(path, sheet=options.sheet or mapping.sheet, headings=mapping.headings())
+    table = open_table(
+        path,
+        sheet=options.sheet or mapping.sheet,
+        headings=mapping.headings(),
+        limits=options.limits,
+    )
     try:
         plan = cols.plan_columns(table.headers, mapping, gis=table.has_geometry)
         try:
@@ -270,7 +278,12 @@ def _check(
         rejects = None
         if rejected is not None:
             has_source = "source" in plan.targets()
-            rejects = RejectedRowsWriter(rejected, table.headers, None if has_source else source)
+            rejects = RejectedRowsWriter(
+                rejected,
+                table.headers,
+                None if has_source else source,
+                max_rows=options.limits.max_rows,
+            )
         parallel = options.workers > 0 and path.stat().st_size >= options.parallel_min_bytes
         with store.session(db) as session:
             checked = Checked(session.seen_version, source, table.description)

@@ -83,6 +83,7 @@ def _options(pending: Pending) -> ImportOptions:
         sheet=pending.options.get("sheet") or None,
         mapping=mapping,
         bounds=current_app.config["ASSETMAP_BOUNDS_PARSED"],
+        limits=current_app.config["ASSETMAP_IMPORT_LIMITS"],
     )
 
 
