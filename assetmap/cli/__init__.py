@@ -11,9 +11,9 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
-from assetmap.cli import assets, imports, postcodes, referrals, search, users
+from assetmap.cli import assets, imports, join_requests, postcodes, search, users
 
-MODULES = (assets, users, postcodes, referrals, imports, search)
+MODULES = (assets, users, postcodes, join_requests, imports, search)
 
 
 def register(app) -> None:

@@ -1,4 +1,10 @@
-"""`assetmap referrals ...`: purge old personal data, and answer subject-access requests."""
+"""`assetmap join-requests ...`: residents' requests to join: purge old personal data, and answer
+subject-access requests.
+
+The group was called `referrals` before; that name still works (hidden from --help) so that cron
+lines written for it go on running. A referral is a link worker's record (assetmap.referrals),
+not a resident's request to join.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,10 @@ from flask.cli import AppGroup
 from assetmap import self_referral
 from assetmap.store import connect
 
-referrals = AppGroup("referrals", help="Residents' requests to join (self-referrals).")
+join_requests = AppGroup("join-requests", help="Residents' requests to join.")
 
 
-@referrals.command("purge")
+@join_requests.command("purge")
 @click.option(
     "--days",
     type=click.IntRange(0),
@@ -26,9 +32,9 @@ def purge_command(days: int | None):
     """Remove names and contact details from requests older than the retention period.
 
     Run it daily (for example from cron: `0 3 * * * cd /srv/assetmap && .venv/bin/assetmap
-    referrals purge`). The requests stay, without personal data, so demand can be counted.
+    join-requests purge`). The requests stay, without personal data, so demand can be counted.
 
-    Example: assetmap referrals purge
+    Example: assetmap join-requests purge
     """
     days = days if days is not None else int(current_app.config["ASSETMAP_REFERRAL_RETENTION_DAYS"])
     db = connect(current_app.config["ASSETMAP_DB"])
@@ -39,14 +45,14 @@ def purge_command(days: int | None):
     click.echo(f"removed personal data from {count} request(s) older than {days} days")
 
 
-@referrals.command("export")
+@join_requests.command("export")
 @click.option("--email", help="The person's email address.")
 @click.option("--phone", help="The person's phone number (any spacing).")
 @click.argument("out", type=click.Path(dir_okay=False, allow_dash=True), default="-")
 def export_command(email: str | None, phone: str | None, out: str):
     """Everything held about one person, as JSON, for a subject-access request.
 
-    Example: assetmap referrals export --email jo@example.org jo-sar.json
+    Example: assetmap join-requests export --email jo@example.org jo-sar.json
     """
     if not (email or phone):
         raise click.UsageError("give --email or --phone (or both) to find the person's requests")
@@ -64,4 +70,9 @@ def export_command(email: str | None, phone: str | None, out: str):
         click.echo(f"{len(found)} request(s) written to {out}", err=True)
 
 
-COMMANDS = (referrals,)
+# The group's old name, kept working for scripts and cron lines that use it.
+old_name = AppGroup("referrals", hidden=True, help="Old name of `assetmap join-requests`.")
+for _command in join_requests.commands.values():
+    old_name.add_command(_command)
+
+COMMANDS = (join_requests, old_name)
