@@ -15,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from assetmap import self_referral
+from assetmap.join_requests import purge, subject_access
 from assetmap.store import connect
 
 join_requests = AppGroup("join-requests", help="Residents' requests to join.")
@@ -39,7 +39,7 @@ def purge_command(days: int | None):
     days = days if days is not None else int(current_app.config["ASSETMAP_REFERRAL_RETENTION_DAYS"])
     db = connect(current_app.config["ASSETMAP_DB"])
     try:
-        count = self_referral.purge(db, days)
+        count = purge(db, days)
     finally:
         db.close()
     click.echo(f"removed personal data from {count} request(s) older than {days} days")
@@ -58,7 +58,7 @@ def export_command(email: str | None, phone: str | None, out: str):
         raise click.UsageError("give --email or --phone (or both) to find the person's requests")
     db = connect(current_app.config["ASSETMAP_DB"])
     try:
-        found = self_referral.subject_access(db, email=email, phone=phone)
+        found = subject_access(db, email=email, phone=phone)
     finally:
         db.close()
     text = json.dumps({"requests_to_join": found}, indent=2, ensure_ascii=False)

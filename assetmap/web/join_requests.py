@@ -1,4 +1,4 @@
-"""Residents ask to join (the self-referral form), and coordinators work through the inbox."""
+"""Requests to join: residents ask to join an activity, and coordinators work through the inbox."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from assetmap import mail, self_referral
+from assetmap import join_requests, mail
 from assetmap.store import assets as asset_store
-from assetmap.store import self_referrals as store
+from assetmap.store import join_requests as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
 from assetmap.web.security import CsrfOnlyForm
@@ -42,20 +42,20 @@ def join(asset_id: str):
     if not form.validate_on_submit():
         abort(400)
     db, now = get_db(), datetime.now(UTC)
-    key = self_referral.address_key(
+    key = join_requests.address_key(
         request.remote_addr or "unknown", current_app.config["SECRET_KEY"]
     )
     limit = int(current_app.config["ASSETMAP_REFERRALS_PER_HOUR"])
-    if self_referral.over_limit(db, key, limit, now):
+    if join_requests.over_limit(db, key, limit, now):
         return render_template("join_requests/too_many.html", asset=asset), 429
-    if self_referral.is_robot(request.form):
-        self_referral.discard(db, key, now)
+    if join_requests.is_robot(request.form):
+        join_requests.discard(db, key, now)
         return redirect(url_for("join_requests.sent", asset_id=asset_id))
-    checked = self_referral.check_request(request.form)
+    checked = join_requests.check_request(request.form)
     if not checked.ok:
         return _form(asset, checked.values | {"raw": request.form}, checked.errors, 400)
-    referral_id = self_referral.submit(db, asset_id, checked, key, now)
-    _tell_organiser(asset, checked.values, referral_id)
+    request_id = join_requests.submit(db, asset_id, checked, key, now)
+    _tell_organiser(asset, checked.values, request_id)
     return redirect(url_for("join_requests.sent", asset_id=asset_id))
 
 
@@ -65,12 +65,12 @@ def _form(asset, values, errors, status=200):
         asset=asset,
         values=values,
         errors=errors,
-        best_times=self_referral.BEST_TIMES,
+        best_times=join_requests.BEST_TIMES,
         form=CsrfOnlyForm(),
     ), status
 
 
-def _tell_organiser(asset: dict, values: dict, referral_id: int) -> None:
+def _tell_organiser(asset: dict, values: dict, request_id: int) -> None:
     """E-mail the organiser when mail is set up and the asset has an address; a failure is
     logged and the request stays in the coordinators' inbox, so nothing is lost."""
     config = current_app.config
@@ -82,7 +82,7 @@ def _tell_organiser(asset: dict, values: dict, referral_id: int) -> None:
     except (OSError, smtplib.SMTPException):
         current_app.logger.exception("could not e-mail the organiser of %s", asset["id"])
         return
-    store.mark_organiser_emailed(get_db(), referral_id, asset_store.now())
+    store.mark_organiser_emailed(get_db(), request_id, asset_store.now())
 
 
 @bp.get("/assets/<asset_id>/join/sent")
@@ -98,25 +98,27 @@ def sent(asset_id: str):
 def inbox():
     """Requests to join, newest first, by status."""
     status = request.args.get("status") or None
-    if status not in {None, *(s.slug for s in self_referral.STATUSES)}:
+    if status not in {None, *(s.slug for s in join_requests.STATUSES)}:
         status = None
     db = get_db()
     return render_template(
         "join_requests/inbox.html",
-        referrals=store.inbox(db, status),
+        requests=store.inbox(db, status),
         counts=store.counts_by_status(db),
         status=status,
-        statuses=self_referral.STATUSES,
-        label=self_referral.status_label,
+        statuses=join_requests.STATUSES,
+        label=join_requests.status_label,
     )
 
 
+# The argument keeps its first name, referral_id, which tests/test_permissions.py fills in.
 @bp.route("/manage/requests-to-join/<int:referral_id>", methods=["GET", "POST"])
 @requires("see_join_requests")
-def referral(referral_id: int):
+def detail(referral_id: int):
     """One request: the person's details, its status and notes; change the status."""
+    request_id = referral_id
     db = get_db()
-    found = store.get(db, referral_id)
+    found = store.get(db, request_id)
     if found is None:
         abort(404, description="There is no such request.")
     form = CsrfOnlyForm()
@@ -124,18 +126,18 @@ def referral(referral_id: int):
         if not form.validate_on_submit():
             abort(400)
         status = request.form.get("status", "")
-        if status not in {s.slug for s in self_referral.STATUSES}:
+        if status not in {s.slug for s in join_requests.STATUSES}:
             abort(400, description="Choose one of the statuses listed.")
         note = (request.form.get("note") or "").strip()[:2000] or None
-        store.update_status(db, referral_id, status, note, current_user.email, asset_store.now())
-        flash(f"Marked as {self_referral.status_label(status).lower()}.")
-        return redirect(url_for("join_requests.referral", referral_id=referral_id))
+        store.update_status(db, request_id, status, note, current_user.email, asset_store.now())
+        flash(f"Marked as {join_requests.status_label(status).lower()}.")
+        return redirect(url_for("join_requests.detail", referral_id=request_id))
     return render_template(
         "join_requests/detail.html",
-        referral=found,
-        events=store.events(db, referral_id),
-        statuses=self_referral.STATUSES,
-        label=self_referral.status_label,
+        join_request=found,
+        events=store.events(db, request_id),
+        statuses=join_requests.STATUSES,
+        label=join_requests.status_label,
         form=form,
-        best_times=dict((t.slug, t.label) for t in self_referral.BEST_TIMES),
+        best_times=dict((t.slug, t.label) for t in join_requests.BEST_TIMES),
     )

@@ -1,5 +1,9 @@
-"""A resident asks to join an activity: checking the request, the per-address limit, storing
-it, and keeping personal data no longer than needed. No Flask import.
+"""Requests to join: a resident asks to join an activity. Checking the request, the per-address
+limit, storing it, and keeping personal data no longer than needed. No Flask import.
+
+(An asset's `self_referral` field says whether it takes requests to join; a referral, in
+assetmap.referrals, is something else: a link worker's record of referring a client. The tables
+are still named `self_referrals`, `self_referral_events` and `self_referral_attempts`.)
 
 The form is short on purpose (name, one way to contact, best time, an optional message,
 consent), because every extra question loses people, and every extra item is personal data
@@ -16,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from assetmap import fields
-from assetmap.store import self_referrals as store
+from assetmap.store import join_requests as store
 from assetmap.taxonomy import Term
 from assetmap.validation import clean_value, html_to_text
 

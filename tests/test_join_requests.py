@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assetmap import self_referral
+from assetmap import join_requests
 from assetmap.store import connect
-from assetmap.store import self_referrals as store
+from assetmap.store import join_requests as store
 from tests.conftest import csrf_token
 
 JOIN = "/assets/sale-walking-group/join"
@@ -110,8 +110,8 @@ def test_coordinators_work_through_the_inbox_with_statuses_and_notes(client, app
     sign_in(coordinator, "coordinator")
     inbox = coordinator.get("/manage/requests-to-join").get_data(as_text=True)
     assert "Pat Resident" in inbox and "Sale Walking Group" in inbox
-    referral_id = requests(db_path)[0]["id"]
-    url = f"/manage/requests-to-join/{referral_id}"
+    request_id = requests(db_path)[0]["id"]
+    url = f"/manage/requests-to-join/{request_id}"
     detail = coordinator.get(url).get_data(as_text=True)
     assert "07700 900456" in detail and "I use a walking stick." in detail
     token = csrf_token(coordinator, url)
@@ -189,23 +189,31 @@ def test_personal_data_is_purged_after_the_retention_period(client, db_path, run
     ask(client)
     db = connect(db_path)
     later = datetime.now(UTC) + timedelta(days=181)
-    assert self_referral.purge(db, 180, now=datetime.now(UTC)) == 0
-    assert self_referral.purge(db, 180, now=later) == 1
+    assert join_requests.purge(db, 180, now=datetime.now(UTC)) == 0
+    assert join_requests.purge(db, 180, now=later) == 1
     (request,) = store.inbox(db)
     assert request["name"] is None and request["phone"] is None and request["message"] is None
     assert request["status"] == "new" and request["purged_at"]
     db.close()
-    result = runner.invoke(args=["referrals", "purge"])
+    result = runner.invoke(args=["join-requests", "purge"])
     assert "removed personal data from 0 request(s) older than 180 days" in result.output
+
+
+def test_cron_lines_written_for_the_old_command_name_still_purge(runner):
+    result = runner.invoke(args=["referrals", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "removed personal data from 0 request(s)" in result.output
+    assert "join-requests" in runner.invoke(args=["--help"]).output
+    assert "referrals" not in runner.invoke(args=["--help"]).output
 
 
 def test_a_subject_access_request_finds_everything_about_a_person(client, runner, tmp_path):
     ask(client, phone="07700 900456", email="pat@example.org")
     ask(client, phone="", email="someone.else@example.org")
     out = tmp_path / "sar.json"
-    result = runner.invoke(args=["referrals", "export", "--phone", "+44 7700 900456", str(out)])
+    result = runner.invoke(args=["join-requests", "export", "--phone", "+44 7700 900456", str(out)])
     assert result.exit_code == 0, result.output
     found = json.loads(out.read_text())["requests_to_join"]
     assert [r["email"] for r in found] == ["pat@example.org"]
     assert found[0]["message"] == "I use a walking stick."
-    assert runner.invoke(args=["referrals", "export"]).exit_code == 2
+    assert runner.invoke(args=["join-requests", "export"]).exit_code == 2

@@ -1,5 +1,7 @@
-"""Residents' requests to join (self-referrals): their SQL and nothing else.
+"""Residents' requests to join: their SQL and nothing else.
 
+The tables keep their first name, `self_referrals` (with `self_referral_events` and
+`self_referral_attempts`); renaming them would need a migration for no change in behaviour.
 Personal data (name, phone, email, best time, message) lives only in `self_referrals` and
 is blanked by `purge_personal_data` after the retention period; the row, its asset, dates
 and status stay, so demand can still be counted.
@@ -59,10 +61,10 @@ def record_attempt(db: sqlite_utils.Database, address_key: str, when: str) -> No
         )
 
 
-def mark_organiser_emailed(db: sqlite_utils.Database, referral_id: int, when: str) -> None:
+def mark_organiser_emailed(db: sqlite_utils.Database, request_id: int, when: str) -> None:
     with transaction(db):
         db.conn.execute(
-            "UPDATE self_referrals SET organiser_emailed_at = ? WHERE id = ?", [when, referral_id]
+            "UPDATE self_referrals SET organiser_emailed_at = ? WHERE id = ?", [when, request_id]
         )
 
 
@@ -81,33 +83,33 @@ def counts_by_status(db: sqlite_utils.Database) -> dict[str, int]:
     return {status: n for status, n in db.conn.execute(sql)}
 
 
-def get(db: sqlite_utils.Database, referral_id: int) -> dict | None:
+def get(db: sqlite_utils.Database, request_id: int) -> dict | None:
     row = db.conn.execute(
         f"SELECT {_COLUMNS}, a.name AS asset_name FROM self_referrals r "
         "LEFT JOIN assets a ON a.id = r.asset_id WHERE r.id = ?",
-        [referral_id],
+        [request_id],
     ).fetchone()
     return dict(row) if row else None
 
 
-def events(db: sqlite_utils.Database, referral_id: int) -> list[dict]:
+def events(db: sqlite_utils.Database, request_id: int) -> list[dict]:
     sql = "SELECT at, by, status, note FROM self_referral_events WHERE referral_id = ? ORDER BY id"
-    return [dict(row) for row in db.conn.execute(sql, [referral_id])]
+    return [dict(row) for row in db.conn.execute(sql, [request_id])]
 
 
 def update_status(
-    db: sqlite_utils.Database, referral_id: int, status: str, note: str | None, by: str, when: str
+    db: sqlite_utils.Database, request_id: int, status: str, note: str | None, by: str, when: str
 ) -> None:
     """Change the status and keep who, when and the note in the request's events."""
     with transaction(db):
         db.conn.execute(
             "UPDATE self_referrals SET status = ?, updated_at = ? WHERE id = ?",
-            [status, when, referral_id],
+            [status, when, request_id],
         )
         db.conn.execute(
             "INSERT INTO self_referral_events (referral_id, at, by, status, note) "
             "VALUES (?, ?, ?, ?, ?)",
-            [referral_id, when, by, status, note],
+            [request_id, when, by, status, note],
         )
 
 
