@@ -189,6 +189,7 @@ conn.close()
 WRITES_ALONE = """
 import sqlite3, sys, time
 from assetmap.store import connect
+from assetmap.store import bulk
 from assetmap.store import imports as store
 
 source = sqlite3.connect(sys.argv[1])
@@ -201,7 +202,7 @@ source.close()
 db = connect(sys.argv[2])
 started = time.perf_counter()
 with store.writing(db) as writes:
-    writes.rebuild = store._drop_secondary_indexes(db)
+    writes.bulk.rebuild = bulk._drop_secondary_indexes(db, writes.bulk.tables)
     for table, (columns, rows) in tables.items():
         marks = ", ".join("?" for _ in columns)
         db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)

@@ -26,6 +26,7 @@ from assetmap.imports.columns import plan_columns
 from assetmap.imports.mapping import Mapping, parse_mapping
 from assetmap.imports.readers import SourceRow
 from assetmap.store import assets as asset_store
+from assetmap.store import bulk as bulk_writes
 from assetmap.store import connect, schema
 from assetmap.store import imports as store
 from tests.test_imports_support import (
@@ -236,8 +237,8 @@ def test_undo_is_refused_when_someone_has_changed_an_asset_since(db, audit, tmp_
 def test_an_import_that_fails_part_way_leaves_the_database_exactly_as_it_was(
     db, db_path, tmp_path, monkeypatch, bulk
 ):
-    if bulk:  # the first batch drops the indexes (see store.BULK_ROWS); the second fails
-        monkeypatch.setattr(store, "BULK_ROWS", 10)
+    if bulk:  # the first batch drops the indexes (see store.bulk.BULK_ROWS); the second fails
+        monkeypatch.setattr(bulk_writes, "BULK_ROWS", 10)
     rows = "".join(
         f"R{n},Club {n},group,access_community_resources,M33 7ZF,,\n" for n in range(1200)
     )
@@ -518,8 +519,8 @@ def _spread(tmp_path, rows: int):
 
 
 def test_cleaning_workers_import_exactly_what_one_process_imports(db, db_path, tmp_path):
-    # More rows than store.BULK_ROWS, so the indexes are dropped and built again.
-    audit = _spread(tmp_path, store.BULK_ROWS + 700)
+    # More rows than store.bulk.BULK_ROWS, so the indexes are dropped and built again.
+    audit = _spread(tmp_path, bulk_writes.BULK_ROWS + 700)
     alone_path = tmp_path / "alone.db"
     alone_path.write_bytes(db_path.read_bytes())
     alone = connect(alone_path)
@@ -970,16 +971,16 @@ def _indexes(db) -> list[tuple]:
 
 
 def test_a_bulk_import_builds_the_indexes_again_exactly_as_they_were(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(store, "BULK_ROWS", 10)  # what a large import does, on a small file
+    monkeypatch.setattr(bulk_writes, "BULK_ROWS", 10)  # what a large import does, on a small file
     rows = "".join(
         f"B{n},Bulk club {n},group,access_community_resources,M33 7ZF,,\n" for n in range(1200)
     )
     big = write_text(tmp_path / "bulk.csv", AUDIT.split("\n")[0] + "\n" + rows)
     before = _indexes(db)
     dropped = []
-    real_drop = store._drop_secondary_indexes
+    real_drop = bulk_writes._drop_secondary_indexes
     monkeypatch.setattr(
-        store, "_drop_secondary_indexes", lambda d: dropped.append(1) or real_drop(d)
+        bulk_writes, "_drop_secondary_indexes", lambda *a: dropped.append(1) or real_drop(*a)
     )
     report = imports.apply(db, big, who="tests")
     assert report.new == 1200
@@ -996,9 +997,11 @@ def test_an_import_indexes_its_assets_for_keyword_search_as_the_triggers_would(
     db, tmp_path, monkeypatch
 ):
     paused = []
-    real_pause = store._pause_insert_triggers
+    real_pause = bulk_writes._pause_insert_triggers
     monkeypatch.setattr(
-        store, "_pause_insert_triggers", lambda d: paused.append(real_pause(d)) or paused[-1]
+        bulk_writes,
+        "_pause_insert_triggers",
+        lambda d: paused.append(real_pause(d)) or paused[-1],
     )
     triggers = db.conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import groupby
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -206,36 +208,79 @@ def count_by_strand(db: sqlite_utils.Database) -> dict[str, int]:
     return {strand: n for strand, n in db.conn.execute(sql)}
 
 
-def _history(db, asset_id, action, previous, record, who, why, when):
-    db.conn.execute(
-        "INSERT INTO asset_history (asset_id, action, previous, record, changed_by, changed_at,"
-        " reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            asset_id,
-            action,
-            json.dumps(previous, ensure_ascii=False) if previous is not None else None,
-            json.dumps(record, ensure_ascii=False) if record is not None else None,
-            who,
-            when,
-            why,
-        ],
-    )
+# One statement for each kind of write to an asset, used by every writer (the form, `load`,
+# restore, imports, undo), so that the columns and their encoding are said once.
+INSERT, UPDATE, DELETE = "insert", "update", "delete"
+_INSERT = (
+    f"INSERT INTO assets ({_COLUMNS}, created_at, updated_at) VALUES ("
+    + ", ".join("?" for _ in range(len(FIELD_NAMES) + 2))
+    + ")"
+)
+_UPDATE = (
+    "UPDATE assets SET "
+    + ", ".join(f"{name} = ?" for name in FIELD_NAMES[1:])
+    + ", updated_at = ? WHERE id = ?"
+)
+_DELETE = "DELETE FROM assets WHERE id = ?"
+_HISTORY = (
+    "INSERT INTO asset_history (version_id, asset_id, action, previous, record, changed_by, "
+    "changed_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+assert FIELD_NAMES[0] == "id"  # _UPDATE sets every other field and finds the row by id
+_history_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
-def _write(db, record: dict, existing: dict | None, who: str, why: str | None, when: str) -> str:
-    row = to_row(record)
-    if existing is None:
-        row.update(created_at=when, updated_at=when)
-        db.table("assets").insert(row)  # sqlite-utils nests this in our transaction
-        _history(db, record["id"], "insert", None, record, who, why, when)
-        return NEW
-    if existing == record:
-        return UNCHANGED
-    row["updated_at"] = when
-    sets = ", ".join(f"{name} = :{name}" for name in row if name != "id")
-    db.conn.execute(f"UPDATE assets SET {sets} WHERE id = :id", row)
-    _history(db, record["id"], "update", existing, record, who, why, when)
-    return CHANGED
+class Change(NamedTuple):
+    """One write to an asset: insert, update or delete, with the record before and after
+    (None where there is none)."""
+
+    asset_id: str
+    action: str
+    previous: dict | None
+    record: dict | None
+
+
+def write_changes(
+    db: sqlite_utils.Database, changes: list[Change], *, who: str, why: str | None, when: str
+) -> list[int]:
+    """Write changes to assets, each with its history entry (the version before and after,
+    who, when, why); returns each change's history number, in order.
+
+    The one way assets are written. Call it inside a write transaction (`transaction`, or an
+    import's): holding the write lock is what makes numbering history from its current
+    maximum safe. Consecutive changes of one kind go to SQLite as one statement.
+    """
+    version = db.conn.execute("SELECT coalesce(max(version_id), 0) FROM asset_history").fetchone()[
+        0
+    ]
+    versions, history = [], []
+    for action, group in groupby(changes, key=lambda change: change.action):
+        rows = []
+        for change in group:
+            if action == INSERT:
+                rows.append((*to_values(change.record), when, when))
+            elif action == UPDATE:
+                values = to_values(change.record)
+                rows.append((*values[1:], when, values[0]))
+            else:
+                rows.append((change.asset_id,))
+            version += 1
+            versions.append(version)
+            history.append(
+                (
+                    version,
+                    change.asset_id,
+                    action,
+                    None if change.previous is None else _history_json(change.previous),
+                    None if change.record is None else _history_json(change.record),
+                    who,
+                    when,
+                    why,
+                )
+            )
+        db.conn.executemany({INSERT: _INSERT, UPDATE: _UPDATE, DELETE: _DELETE}[action], rows)
+    db.conn.executemany(_HISTORY, history)
+    return versions
 
 
 class _DryRun(Exception):
@@ -263,9 +308,18 @@ def save_assets(
     try:
         with transaction(db):
             existing = get_assets(db, (r["id"] for r in records))
+            changes = []
             for record in records:
-                outcomes.append(_write(db, record, existing.get(record["id"]), who, why, when))
+                before = existing.get(record["id"])
+                if before == record:
+                    outcomes.append(UNCHANGED)
+                    continue
+                outcomes.append(NEW if before is None else CHANGED)
+                changes.append(
+                    Change(record["id"], INSERT if before is None else UPDATE, before, record)
+                )
                 existing[record["id"]] = record
+            write_changes(db, changes, who=who, why=why, when=when)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -286,8 +340,7 @@ def delete_asset(
         existing = get_asset(db, asset_id)
         if existing is None:
             return False
-        db.conn.execute("DELETE FROM assets WHERE id = ?", [asset_id])
-        _history(db, asset_id, "delete", existing, None, who, why, now())
+        write_changes(db, [Change(asset_id, DELETE, existing, None)], who=who, why=why, when=now())
     return True
 
 

@@ -19,7 +19,6 @@ at the change it made and undo can bring back the version before it.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,33 +27,27 @@ from typing import NamedTuple
 import sqlite_utils
 
 from assetmap.fields import FIELD_NAMES
-from assetmap.store import schema
-from assetmap.store.assets import from_row, get_asset, now, to_row, to_values, transaction
+from assetmap.store import bulk as bulk_writes
+from assetmap.store.assets import (
+    CHANGED,
+    DELETE,
+    INSERT,
+    NEW,
+    UNCHANGED,
+    UPDATE,
+    Change,
+    from_row,
+    get_asset,
+    now,
+    transaction,
+    write_changes,
+)
 from assetmap.store.connection import begin_immediate, connect
 
-NEW, CHANGED, UNCHANGED, REJECTED = "new", "changed", "unchanged", "rejected"
+REJECTED = "rejected"  # beside store.assets' NEW, CHANGED and UNCHANGED, named here too
+__all__ = ["CHANGED", "NEW", "REJECTED", "UNCHANGED"]  # (and every public name below)
 
 _COLUMNS = ", ".join(FIELD_NAMES)
-_INSERT_ASSET = (
-    f"INSERT INTO assets ({_COLUMNS}, created_at, updated_at) VALUES ("
-    + ", ".join(f":{name}" for name in (*FIELD_NAMES, "created_at", "updated_at"))
-    + ")"
-)
-# The same insert by position, for a batch of new assets.
-_INSERT_NEW_ASSETS = (
-    f"INSERT INTO assets ({_COLUMNS}, created_at, updated_at) VALUES ("
-    + ", ".join("?" for _ in range(len(FIELD_NAMES) + 2))
-    + ")"
-)
-_UPDATE_ASSET = (
-    "UPDATE assets SET "
-    + ", ".join(f"{name} = :{name}" for name in FIELD_NAMES if name != "id")
-    + ", updated_at = :updated_at WHERE id = :id"
-)
-_INSERT_HISTORY = (
-    "INSERT INTO asset_history (version_id, asset_id, action, previous, record, changed_by, "
-    "changed_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
 _INSERT_RUN_ROW = (
     "INSERT INTO import_run_rows (run_id, row_no, outcome, asset_id, version_id, duplicate_of, "
     "problems, extra, cells) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -78,61 +71,14 @@ _DROP_TEMP_TABLES = (
 IMPORT_CACHE_KIB = 16 * 1024
 TEMP_CACHE_KIB = 16 * 1024
 
-# The insert triggers keep the full-text indexes and the R*Tree in step with each inserted
-# asset. Row by row they cost several times the insert itself, so an import drops them for its
-# own transaction, indexes its new rows a statement an index at the end, and creates them
-# again. It does so for each trigger only when it is exactly the one the schema made;
-# otherwise (a later migration changed it) every row goes through that trigger as usual.
-
-
-def _schema_statement(prefix: str) -> str | None:
-    """The latest statement of the migrations that starts with `prefix`."""
-    found = [
-        statement
-        for _, statements in schema.MIGRATIONS
-        for statement in statements
-        if statement.startswith(prefix)
-    ]
-    return found[-1] if found else None
-
-
-# trigger name -> the statements that do its work for every asset after a rid, in bulk
-_DEFERRED_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "assets_after_insert": (
-        f"INSERT INTO assets_fts (rowid, {schema.FTS_COLUMNS}) "
-        f"SELECT rid, {schema.FTS_COLUMNS} FROM assets WHERE rid > ?",
-        "INSERT INTO assets_rtree (rid, min_lon, max_lon, min_lat, max_lat) "
-        "SELECT rid, lon, lon, lat, lat FROM assets WHERE rid > ?",
-    ),
-    "assets_nearby_fts_after_insert": (
-        # In the order of its rowids, which is how FTS5 adds rows fastest.
-        f"INSERT INTO assets_nearby_fts (rowid, {schema.FTS_COLUMNS}) "
-        f"SELECT {schema.nearby_key('assets')}, {schema.nearby_words('assets')} FROM assets "
-        "WHERE rid > ? ORDER BY 1",
-    ),
-}
-
-
-# A large import adds rows faster with the secondary indexes of the tables it writes dropped
-# and built again at the end, in one sorted pass each, than by updating every index row by row
-# (measured at 100,000 new assets: 3.3 s of inserts became 1.3 s, plus 0.7 s to build the
-# indexes). Rebuilding reads the whole table, so it is done only once an import has added
-# more rows than the table held and at least BULK_ROWS. The drop and the rebuild are part of
-# the import's transaction: a failed import leaves the indexes as they were.
-BULK_ROWS = 5_000
-_BULK_TABLES = ("assets", "asset_history", "import_run_rows")
-
 
 class Writes:
     """An apply's writes, through one connection holding the write transaction: the run's
     record, its rows in batches, and (see `writing`) the index work at the end."""
 
-    def __init__(self, db: sqlite_utils.Database, paused: _PausedTriggers, assets_before: int):
+    def __init__(self, db: sqlite_utils.Database, bulk: bulk_writes.Bulk):
         self.db = db
-        self.paused = paused
-        self.assets_before = assets_before
-        self.new_assets = 0
-        self.rebuild: list[str] = []  # CREATE INDEX statements for the end (see BULK_ROWS)
+        self.bulk = bulk
 
     def create_run(self, **details) -> int:
         """Start recording the run (see create_run); returns its number."""
@@ -141,13 +87,7 @@ class Writes:
     def write_rows(self, run_id: int, rows: list[RowWrite], *, who: str, why: str) -> None:
         """Write a batch of the run's rows (see write_rows)."""
         write_rows(self.db, run_id, rows, who=who, why=why)
-        self.new_assets += sum(row.outcome == NEW for row in rows)
-        if (
-            not self.rebuild
-            and self.new_assets >= BULK_ROWS
-            and self.new_assets > self.assets_before
-        ):
-            self.rebuild = _drop_secondary_indexes(self.db)
+        self.bulk.added(sum(row.outcome == NEW for row in rows))
 
     def finish_run(self, run_id: int, counts: dict, details: dict) -> None:
         """Store the run's counts and details (see finish_run)."""
@@ -219,18 +159,12 @@ def writing(db: sqlite_utils.Database) -> Iterator[Writes]:
     try:
         begin_immediate(db.conn)
         try:
-            paused = _pause_insert_triggers(db)
-            assets_before = db.conn.execute("SELECT count(*) FROM assets").fetchone()[0]
-            writes = Writes(db, paused, assets_before)
-            yield writes
-            _index_new_assets(db, paused)
-            for statement in writes.rebuild:
-                db.conn.execute(statement)
-            if writes.rebuild:
-                _merge_keyword_indexes(db)
+            with bulk_writes.writing(db, ("import_run_rows",)) as bulk:
+                yield Writes(db, bulk)
             db.conn.execute("COMMIT")
         except BaseException:
-            db.conn.execute("ROLLBACK")
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
             raise
     finally:
         db.conn.execute(f"PRAGMA cache_size = {int(previous_cache):d}")
@@ -256,64 +190,6 @@ def _snapshot(path: str) -> Iterator[sqlite_utils.Database]:
         if reader.conn.in_transaction:
             reader.conn.execute("ROLLBACK")
         reader.close()
-
-
-def _merge_keyword_indexes(db: sqlite_utils.Database) -> None:
-    """Merge each full-text index into one segment after a bulk import (0.15 s each at
-    100,000 assets), so that a search looks each word up once, not once a segment."""
-    for table in ("assets_fts", "assets_nearby_fts"):
-        db.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
-
-
-def _drop_secondary_indexes(db: sqlite_utils.Database) -> list[str]:
-    """Drop the indexes an import keeps up to date, returning the statements that rebuild them
-    (the ones behind UNIQUE and PRIMARY KEY constraints stay, since they keep data right)."""
-    marks = ", ".join("?" for _ in _BULK_TABLES)
-    found = db.conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({marks}) ORDER BY name",
-        _BULK_TABLES,
-    ).fetchall()
-    for name, _ in found:
-        db.conn.execute(f'DROP INDEX "{name}"')
-    return [sql for _, sql in found]
-
-
-@dataclass
-class _PausedTriggers:
-    """Insert triggers dropped for an import: their statements, and the last rid before the
-    import (its new assets, after it, are indexed in bulk at the end)."""
-
-    after_rid: int
-    triggers: dict[str, str]  # name -> the CREATE TRIGGER statement that restores it
-
-
-def _pause_insert_triggers(db: sqlite_utils.Database) -> _PausedTriggers:
-    """Drop the schema's own insert triggers that can be done in bulk, for this transaction."""
-    paused = {}
-    for name in _DEFERRED_TRIGGERS:
-        found = db.conn.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]
-        ).fetchone()
-        if found is not None and found[0] == _schema_statement(f"CREATE TRIGGER {name} "):
-            paused[name] = found[0]
-    last = db.conn.execute("SELECT coalesce(max(rid), 0) FROM assets").fetchone()[0]
-    for name in paused:
-        db.conn.execute(f"DROP TRIGGER {name}")
-    return _PausedTriggers(last, paused)
-
-
-def _index_new_assets(db: sqlite_utils.Database, paused: _PausedTriggers) -> None:
-    """Do what the paused triggers would have done for every asset added, then restore them."""
-    if paused.triggers:
-        last = db.conn.execute("SELECT coalesce(max(rid), 0) FROM assets").fetchone()[0]
-        if "assets_nearby_fts_after_insert" in paused.triggers and last > schema.NEARBY_MAX_RID:
-            raise sqlite3.IntegrityError("asset rid out of range for assets_nearby_fts")
-        for name in paused.triggers:
-            for bulk in _DEFERRED_TRIGGERS[name]:
-                db.conn.execute(bulk, [paused.after_rid])
-    for statement in paused.triggers.values():
-        db.conn.execute(statement)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -615,64 +491,33 @@ def _unpacked_row_write(row_no, outcome, asset_id, record, existing, *rest) -> R
 def write_rows(
     db: sqlite_utils.Database, run_id: int, rows: list[RowWrite], *, who: str, why: str
 ) -> None:
-    """Write a batch of a run's rows: the assets they add or change, history, and the rows.
-
-    Runs inside `session(apply=True)`, which holds the write lock, so history numbers taken
-    from the current maximum cannot be taken by anyone else.
-    """
-    when = now()
-    next_version = db.conn.execute(
-        "SELECT coalesce(max(version_id), 0) + 1 FROM asset_history"
-    ).fetchone()[0]
-    inserts, updates, history, run_rows = [], [], [], []
-    for row in rows:
-        version_id = None
-        if row.outcome in (NEW, CHANGED):
-            version_id = next_version
-            next_version += 1
-            values = to_values(row.record)
-            if row.outcome == NEW:
-                values += (when, when)
-                inserts.append(values)
-                history.append(
-                    (version_id, row.asset_id, "insert", None, _json(row.record), who, when, why)
-                )
-            else:
-                update = dict(zip(FIELD_NAMES, values, strict=True))
-                update["updated_at"] = when
-                updates.append(update)
-                history.append(
-                    (
-                        version_id,
-                        row.asset_id,
-                        "update",
-                        _json(row.existing),
-                        _json(row.record),
-                        who,
-                        when,
-                        why,
-                    )
-                )
-        run_rows.append(
+    """Write a batch of a run's rows: the assets they add or change, with their history
+    (store.assets.write_changes), and the run's rows, each pointing at its history entry."""
+    changes = [
+        Change(row.asset_id, INSERT, None, row.record)
+        if row.outcome == NEW
+        else Change(row.asset_id, UPDATE, row.existing, row.record)
+        for row in rows
+        if row.outcome in (NEW, CHANGED)
+    ]
+    versions = iter(write_changes(db, changes, who=who, why=why, when=now()))
+    db.conn.executemany(
+        _INSERT_RUN_ROW,
+        [
             (
                 run_id,
                 row.row_no,
                 row.outcome,
                 row.asset_id,
-                version_id,
+                next(versions) if row.outcome in (NEW, CHANGED) else None,
                 row.duplicate_of,
                 _json(row.problems) if row.problems else None,
                 _json(row.extra) if row.extra else None,
                 _json(row.cells),
             )
-        )
-    if inserts:
-        db.conn.executemany(_INSERT_NEW_ASSETS, inserts)
-    if updates:
-        db.conn.executemany(_UPDATE_ASSET, updates)
-    if history:
-        db.conn.executemany(_INSERT_HISTORY, history)
-    db.conn.executemany(_INSERT_RUN_ROW, run_rows)
+            for row in rows
+        ],
+    )
 
 
 _to_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
@@ -902,18 +747,11 @@ def _restore(db, asset_id, current, previous, *, who, why, when) -> None:
     if previous is None:
         if current is None:
             return
-        db.conn.execute("DELETE FROM assets WHERE id = ?", [asset_id])
-        action = "delete"
+        change = Change(asset_id, DELETE, current, None)
     elif current is None:
-        db.conn.execute(_INSERT_ASSET, {**to_row(previous), "created_at": when, "updated_at": when})
-        action = "insert"
+        change = Change(asset_id, INSERT, None, previous)
     elif current == previous:
         return
     else:
-        db.conn.execute(_UPDATE_ASSET, {**to_row(previous), "updated_at": when})
-        action = "update"
-    db.conn.execute(
-        "INSERT INTO asset_history (asset_id, action, previous, record, changed_by, changed_at, "
-        "reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [asset_id, action, _json(current), _json(previous), who, when, why],
-    )
+        change = Change(asset_id, UPDATE, current, previous)
+    write_changes(db, [change], who=who, why=why, when=when)
