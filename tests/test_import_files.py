@@ -9,6 +9,7 @@ import pytest
 
 from assetmap import imports
 from assetmap.imports import storage
+from assetmap.imports.undo import undo_run
 from assetmap.store import connect
 from assetmap.store import imports as store
 from tests.test_imports_support import write_text
@@ -71,7 +72,7 @@ def test_pruning_removes_old_runs_archived_files_and_keeps_the_runs(db_path, tmp
     assert new_copy.exists()
     assert store.get_run(db, old.run_id)["archived_as"] is None
     assert store.get_run(db, old.run_id)["new_count"] == old.new  # the run stays
-    assert store.undo_run(db, old.run_id, who="t").removed == old.new  # and can be undone
+    assert undo_run(db, old.run_id, who="t").removed == old.new  # and can be undone
     db.close()
 
 

@@ -25,6 +25,7 @@ from assetmap.imports.cleaning import RowCleaner
 from assetmap.imports.columns import plan_columns
 from assetmap.imports.mapping import Mapping, parse_mapping
 from assetmap.imports.readers import SourceRow
+from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import assets as asset_store
 from assetmap.store import bulk as bulk_writes
 from assetmap.store import connect, schema
@@ -168,10 +169,10 @@ def test_undo_removes_what_an_import_added_and_restores_what_it_changed(db, audi
     )
     second = apply(db, by_name, tmp_path)
     assert second.changed == 1
-    result = store.undo_run(db, second.run_id, who="coordinator@example.org")
+    result = undo_run(db, second.run_id, who="coordinator@example.org")
     assert result.summary() == "0 assets removed, 1 restored"
     assert asset_store.get_asset(db, "stretford-peer-support")["cost"] == "free"
-    result = store.undo_run(db, first.run_id, who="coordinator@example.org")
+    result = undo_run(db, first.run_id, who="coordinator@example.org")
     assert result.summary() == "4 assets removed, 0 restored"
     assert asset_named(db, "Striders") is None
     assert asset_store.get_asset(db, "sale-walking-group") == original
@@ -183,10 +184,10 @@ def test_runs_undone_newest_first_need_no_forcing(db, audit, tmp_path):
     changed = write_text(tmp_path / "v2.csv", AUDIT.replace("0161 912 1000", "0161 912 9999"))
     second = apply(db, changed, tmp_path, source="trafford-audit")
     assert second.changed == 1
-    store.undo_run(db, second.run_id, who="coordinator@example.org")
+    undo_run(db, second.run_id, who="coordinator@example.org")
     # The later run changed Sale Striders and its undo changed it back: nobody's work is lost
     # by undoing the first run too, so it is not refused.
-    result = store.undo_run(db, first.run_id, who="coordinator@example.org")
+    result = undo_run(db, first.run_id, who="coordinator@example.org")
     assert result.summary() == "3 assets removed, 0 restored"
     assert asset_named(db, "Striders") is None
 
@@ -211,17 +212,17 @@ def test_undo_is_refused_when_someone_has_changed_an_asset_since(db, audit, tmp_
     report = apply(db, audit, tmp_path)
     striders = asset_named(db, "Striders")
     asset_store.save_asset(db, {**striders, "cost": "free"}, who="editor@example.org")
-    with pytest.raises(store.UndoRefused) as refused:
-        store.undo_run(db, report.run_id, who="coordinator@example.org")
+    with pytest.raises(UndoRefused) as refused:
+        undo_run(db, report.run_id, who="coordinator@example.org")
     assert str(refused.value) == (
         f"1 of the assets this import added or changed has been changed again since "
         f"({striders['id']}). Undoing the import would undo those changes too; check them, "
         "then undo anyway if that is what you want"
     )
-    result = store.undo_run(db, report.run_id, who="coordinator@example.org", force=True)
+    result = undo_run(db, report.run_id, who="coordinator@example.org", force=True)
     assert result.summary() == "3 assets removed, 0 restored, 1 with later changes undone too"
-    with pytest.raises(store.UndoRefused) as again:
-        store.undo_run(db, report.run_id, who="coordinator@example.org")
+    with pytest.raises(UndoRefused) as again:
+        undo_run(db, report.run_id, who="coordinator@example.org")
     assert str(again.value).startswith(
         f"import run {report.run_id} was already undone by coordinator@example.org at "
     )
@@ -651,6 +652,7 @@ from assetmap.imports.cleaning import RowCleaner
 from assetmap.imports.columns import plan_columns
 from assetmap.imports.mapping import Mapping
 from assetmap.imports.readers import SourceRow
+from assetmap.imports.undo import UndoRefused, undo_run
 
 def rows():
     for n in range(600):  # two chunks and more: a worker started for each

@@ -27,6 +27,7 @@ from assetmap.imports import (
     preview,
 )
 from assetmap.imports.columns import TEMPLATE_FIELDS
+from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import connect, schema
 from assetmap.store import imports as store
 
@@ -359,8 +360,8 @@ def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
             click.echo("Nothing was changed.")
             return
         try:
-            result = store.undo_run(db, run_id, who=_who(who), force=force)
-        except store.UndoRefused as e:
+            result = undo_run(db, run_id, who=_who(who), force=force)
+        except UndoRefused as e:
             hint = " (add --force to undo anyway)" if e.conflicts else ""
             raise click.ClickException(f"{e}{hint}") from None
     finally:

@@ -640,12 +640,18 @@ def extra_for_asset(db: sqlite_utils.Database, asset_id: str) -> dict | None:
 # ---------------------------------------------------------------------------------------------
 
 
-class UndoRefused(Exception):
-    """An undo that was not done; the message says why and what to do."""
+class UndoBlocked(Exception):
+    """Why a run was not undone, as facts: `reason` is NO_RUN, ALREADY_UNDONE or
+    CHANGED_SINCE (with the `conflicts`). The words for people are assetmap.imports.undo's."""
 
-    def __init__(self, message: str, conflicts: list[dict] | None = None):
-        super().__init__(message)
+    def __init__(self, reason: str, run: dict | None = None, conflicts: list[dict] | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.run = run
         self.conflicts = conflicts or []
+
+
+NO_RUN, ALREADY_UNDONE, CHANGED_SINCE = "no run", "already undone", "changed since"
 
 
 @dataclass
@@ -693,32 +699,21 @@ def undo_run(
     """Undo a run in one transaction: remove the assets it added, restore those it changed.
 
     Each asset gets back the version from just before the import, taken from its history.
-    If someone has changed one of them since, the undo is refused (listing them) unless
-    `force`, which undoes their later changes too; every step is itself kept in history, so
-    nothing is lost either way.
+    If someone has changed one of them since, UndoBlocked (listing them) unless `force`,
+    which undoes their later changes too; every step is itself kept in history, so nothing is
+    lost either way. (Call it through assetmap.imports.undo, which says why in words.)
     """
     why = f"undo of import run {run_id}"
     report = UndoReport()
     with transaction(db):
         run = get_run(db, run_id)
         if run is None:
-            raise UndoRefused(f"there is no import run {run_id}")
+            raise UndoBlocked(NO_RUN)
         if run["undone_at"]:
-            raise UndoRefused(
-                f"import run {run_id} was already undone by {run['undone_by']} at "
-                f"{run['undone_at']}"
-            )
+            raise UndoBlocked(ALREADY_UNDONE, run)
         conflicts = changed_since(db, run_id)
         if conflicts and not force:
-            names = ", ".join(c["asset_id"] for c in conflicts[:10])
-            more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
-            raise UndoRefused(
-                f"{len(conflicts)} of the assets this import added or changed "
-                f"{'has' if len(conflicts) == 1 else 'have'} been changed again since "
-                f"({names}{more}). Undoing the import would undo those changes too; check "
-                "them, then undo anyway if that is what you want",
-                conflicts,
-            )
+            raise UndoBlocked(CHANGED_SINCE, run, conflicts)
         report.overwritten = len(conflicts)
         when = now()
         rows = db.conn.execute(

@@ -34,6 +34,7 @@ from assetmap.imports.export import RejectedRowsWriter, source_to_write
 from assetmap.imports.mapping import Mapping
 from assetmap.imports.pending import Pending, PendingUploads
 from assetmap.imports.problems import Problem
+from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import imports as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
@@ -293,8 +294,8 @@ def undo(run_id: int):
     _run_or_404(run_id)
     force = request.form.get("force") == "yes"
     try:
-        result = store.undo_run(get_db(), run_id, who=current_user.email, force=force)
-    except store.UndoRefused as e:
+        result = undo_run(get_db(), run_id, who=current_user.email, force=force)
+    except UndoRefused as e:
         flash(f"Not undone: {e}.")
         return redirect(url_for("imports.show_run", run_id=run_id))
     flash(
