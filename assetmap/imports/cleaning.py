@@ -26,7 +26,7 @@ from assetmap.imports import columns as cols
 from assetmap.imports.geocoding import Geocoder, from_grid, looks_like_grid
 from assetmap.imports.mapping import Mapping
 from assetmap.imports.problems import ERROR, WARNING, Problem, shown_value
-from assetmap.imports.readers import Formula, SourceRow
+from assetmap.imports.tables import Formula, SourceRow
 from assetmap.postcodes import normalise_postcode
 from assetmap.schedules import sessions_from_text
 from assetmap.validation import UK_BOUNDS, validate_asset

@@ -30,7 +30,7 @@ from pathlib import Path
 from assetmap.imports import text
 from assetmap.imports.limits import DAMAGED_ZIP, MAX_SHAPE_POINTS, ZIP_READ_ERRORS, ImportLimits
 from assetmap.imports.problems import ImportFileError
-from assetmap.imports.readers import SourceRow, Table
+from assetmap.imports.tables import SourceRow, Table
 
 WGS84 = "EPSG:4326"
 BRITISH_NATIONAL_GRID = "EPSG:27700"

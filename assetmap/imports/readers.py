@@ -24,52 +24,16 @@ import html
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from assetmap.imports import text
+from assetmap.imports import gis, text
+from assetmap.imports.columns import is_known_heading
 from assetmap.imports.limits import DAMAGED_ZIP, ZIP_READ_ERRORS, ImportLimits
 from assetmap.imports.problems import ImportFileError, column_letter, shown_value
+from assetmap.imports.tables import Formula, SourceRow, Table
 
 HEADER_LOOKAHEAD = 10
-
-
-@dataclass(slots=True)
-class SourceRow:
-    """One row as read: its number, its cells in column order, and for GIS files its shape.
-
-    `geometry` is GeoJSON in WGS84; `problem` is set when the reader found the row unusable
-    (a GeoJSON item that is not a feature), so cleaning rejects it with that message.
-    """
-
-    number: int
-    cells: list
-    geometry: dict | None = None
-    problem: str | None = None
-
-
-@dataclass(frozen=True)
-class Formula:
-    """A workbook cell holding a formula whose result was never saved in the file."""
-
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass
-class Table:
-    """An opened file: what it is, its headings and its rows (read lazily)."""
-
-    description: str
-    headers: list[str]
-    rows: Iterator[SourceRow]
-    unit: str = "row"
-    notes: list[str] = field(default_factory=list)
-    has_geometry: bool = False
-    close: Callable[[], None] = lambda: None
 
 
 _REFUSED_MAGIC = (
@@ -119,8 +83,6 @@ def open_table(
         return _open_zip(path, sheet, headings, limits)
     limits.check_size(path)
     if head.startswith(_SQLITE_MAGIC):
-        from assetmap.imports import gis
-
         return gis.read_gdal(path, "GeoPackage", sheet, limits=limits)
     if path.suffix.lower() in _SHAPEFILE_PARTS:
         raise ImportFileError(
@@ -134,8 +96,6 @@ def open_table(
         )
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith((b"{", b"[")):
-        from assetmap.imports import gis
-
         return gis.read_geojson(path, limits)
     return read_csv(path, headings, limits)
 
@@ -148,8 +108,6 @@ def _open_zip(
         return read_xlsx(path, sheet, headings, limits)
     shapefiles = [n for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
     if shapefiles:
-        from assetmap.imports import gis
-
         return gis.read_zipped_shapefile(path, shapefiles, names, sheet, limits)
     opendocument = False
     if "mimetype" in names:
@@ -189,7 +147,6 @@ def find_headings(
     title such as "Trafford asset audit 2024" above the table is skipped, and said so), or
     else the first row with anything in it. Blank rows above it are skipped silently.
     """
-    from assetmap.imports.columns import is_known_heading
 
     def known(cells: list) -> int:
         return sum(1 for c in cells if c is not None and is_known_heading(str(c), headings))

@@ -1,0 +1,48 @@
+"""What every reader gives: an opened file as a Table of its headings and its SourceRows.
+
+The readers (assetmap.imports.readers for CSV and workbooks, assetmap.imports.gis for GeoJSON,
+GeoPackages and shapefiles) make these, and cleaning reads them; they live apart so that the
+readers can share them without importing each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class SourceRow:
+    """One row as read: its number, its cells in column order, and for GIS files its shape.
+
+    `geometry` is GeoJSON in WGS84; `problem` is set when the reader found the row unusable
+    (a GeoJSON item that is not a feature), so cleaning rejects it with that message.
+    """
+
+    number: int
+    cells: list
+    geometry: dict | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A workbook cell holding a formula whose result was never saved in the file."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class Table:
+    """An opened file: what it is, its headings and its rows (read lazily)."""
+
+    description: str
+    headers: list[str]
+    rows: Iterator[SourceRow]
+    unit: str = "row"
+    notes: list[str] = field(default_factory=list)
+    has_geometry: bool = False
+    close: Callable[[], None] = lambda: None
