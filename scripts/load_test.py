@@ -13,8 +13,9 @@ during a large import through the web page, on SYNTHETIC assets.
    Trafford postcode, with the Trafford postcode table loaded by `assetmap postcodes load`.
    Each run works on a copy in a temporary folder, with its own accounts (two coordinators,
    four link workers) made by assetmap.accounts with passwords this script knows.
-2. Starts the app with `assetmap serve` (gunicorn, --workers of them) on a free port of
-   127.0.0.1, ASSETMAP_ENV=demo, and waits until it answers. Every request goes there and
+2. Starts the app with `assetmap serve` (gunicorn: --workers processes, each with serve's
+   default threads unless --threads is given) on a free port of 127.0.0.1, with
+   ASSETMAP_ENV=demo, and waits until it answers. Every request goes there and
    nowhere else; the server is stopped (its process group killed) however the script ends.
 3. Runs two phases of --seconds each, with the same load:
    - --clients threads searching, each with its own session and no pause between requests:
@@ -292,17 +293,16 @@ def free_port() -> int:
 class Server:
     """`assetmap serve` on a free loopback port, in its own process group."""
 
-    def __init__(self, db_path: Path, workers: int, log_path: Path):
+    def __init__(self, db_path: Path, workers: int, threads: int | None, log_path: Path):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.log = log_path.open("ab")
         env = {**os.environ, "ASSETMAP_DB": str(db_path), "ASSETMAP_ENV": "demo"}
-        # gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl): without
-        # this, the test's server would take it from any other gunicorn running, as make run's.
-        env["GUNICORN_CMD_ARGS"] = f"{env.get('GUNICORN_CMD_ARGS', '')} --no-control-socket"
         command = [str(BIN / "assetmap"), "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--workers", str(workers)]
+        if threads is not None:  # otherwise serve's own default
+            command += ["--threads", str(threads)]
         self.process = subprocess.Popen(
             command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -917,6 +917,9 @@ def options(argv=None):
         "--import-rows", type=int, help=f"rows of the import (default {DEFAULTS['import_rows']:,})"
     )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument(
+        "--threads", type=int, help="threads in each worker (default: assetmap serve's)"
+    )
     parser.add_argument("--quick", action="store_true", help=f"a smoke test: {QUICK}, unless given")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and its log")
     parser.add_argument("--work", type=Path, default=Path("/tmp/assetmap-bench"),
@@ -936,7 +939,7 @@ def main(argv=None) -> int:
     print(
         f"load_test: {args.assets:,} synthetic assets, {args.clients} search clients, "
         f"{args.seconds:g} s a phase, an import of {args.import_rows:,} rows, "
-        f"{args.workers} gunicorn workers"
+        f"{args.workers} gunicorn workers" + (f" of {args.threads} threads" if args.threads else "")
     )
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     cached, was_cached = ensure_database(args.work, args.assets, args.seed)
@@ -952,7 +955,7 @@ def main(argv=None) -> int:
         codes = trafford_postcodes()
         write_import_csv(csv_path, args.import_rows, tag, codes, args.seed)
         print(f"database: {cached} ({'cached' if was_cached else 'built'}), copied to {db_path}")
-        server = Server(db_path, args.workers, folder / "server.log")
+        server = Server(db_path, args.workers, args.threads, folder / "server.log")
         took = server.wait_until_ready()
         pid = server.process.pid
         print(f"server: {server.base} (gunicorn pid {pid}), answering after {took:.1f} s")
