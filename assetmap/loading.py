@@ -7,12 +7,12 @@ rejected ones are reported with their position and every reason, never dropped s
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
+from assetmap import asset_ids
 from assetmap.formats import FormatError, from_csv_row, from_feature, read_geojson
 from assetmap.store import assets as store
 from assetmap.validation import UK_BOUNDS, validate_asset
@@ -45,18 +45,14 @@ class LoadReport:
         )
 
 
-def default_id(record: dict) -> str:
-    """A stable id for a record that has none, so loading the same file twice matches up.
-
-    Made from the source and its own id when the record has them, else from the name and
-    postcode: the same record always gets the same id.
-    """
-    if record.get("source") and record.get("source_id"):
-        key = f"{record['source']}\n{record['source_id']}"
-    else:
-        key = f"{record.get('name', '').casefold()}\n{record.get('postcode') or ''}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
-    return f"{store.slugify(record.get('name') or 'asset')}-{digest}"
+def _id_for(db: sqlite_utils.Database, record: dict) -> str:
+    """The id of a record that has none (see asset_ids), so loading the same file twice
+    matches up: the id an asset listed before accents were spelled out has, if that is it."""
+    made = asset_ids.asset_id(record)
+    for earlier in asset_ids.earlier_ids(made, record):
+        if store.get_asset(db, made) is None and store.get_asset(db, earlier) is not None:
+            return earlier
+    return made
 
 
 def read_records(path: Path) -> list[tuple[str, object]]:
@@ -99,7 +95,7 @@ def load_file(
             report.rejected.append(Rejection(where, label, list(result.errors.values())))
             continue
         record = result.record
-        record["id"] = record["id"] or default_id(record)
+        record["id"] = record["id"] or _id_for(db, record)
         if record["id"] in seen:
             reason = f"id: {record['id']!r} is used again (first at {seen[record['id']]})"
             report.rejected.append(

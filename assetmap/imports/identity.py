@@ -16,7 +16,6 @@ before a row of the file, and the earliest row before later ones.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import unicodedata
@@ -26,12 +25,11 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from assetmap import asset_ids
 from assetmap.history import changes as field_changes
 from assetmap.imports.cleaning import PreparedRow
 from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, Problem, shown_value
-from assetmap.loading import default_id
 from assetmap.store import imports as store
-from assetmap.store.assets import slugify
 from assetmap.validation import validate_asset
 
 DUPLICATE_DISTANCE_M = 100
@@ -295,9 +293,10 @@ class Resolver:
                 ids.add(record["id"])
             elif record["source_id"]:
                 pairs.add((record["source"], record["source_id"]))
-                ids.add(_default_id(record))
+                ids.add(asset_ids.asset_id(record))
             elif not record["postcode"]:
-                ids.add(_position_id(record))
+                made = self._position_id(record)
+                ids.update([made, *asset_ids.earlier_ids(made, record)])
         self._by_id = store.assets_by_id(self.db, ids)
         self._by_source_id = store.assets_by_source_id(self.db, pairs)
         self._by_number_id = store.assets_by_number_id(
@@ -414,7 +413,7 @@ class Resolver:
                 return self._ambiguous(row, matches, f"source {record['source']!r} and this id")
             if matches:
                 return matches[0]["id"], matches[0], "source_id"
-            return self._unused_id(_default_id(record)), None, "new-by-source-id"
+            return self._unused_id(asset_ids.asset_id(record)), None, "new-by-source-id"
         if record["postcode"]:
             key = name_key(record["name"])
             candidates = self._by_postcode.get(record["postcode"], [])
@@ -423,12 +422,13 @@ class Resolver:
                 return self._ambiguous(row, matches, "this name and postcode")
             if matches:
                 return matches[0]["id"], matches[0], "name"
-            return self._unused_id(_default_id(record)), None, "new-by-name"
-        asset_id = _position_id(record)
-        existing = self._by_id.get(asset_id)
-        if existing is not None and name_key(existing["name"]) == name_key(record["name"]):
-            return asset_id, existing, "name"
-        return self._unused_id(asset_id), None, "new-by-name"
+            return self._unused_id(asset_ids.asset_id(record)), None, "new-by-name"
+        made = self._position_id(record)
+        for asset_id in (made, *asset_ids.earlier_ids(made, record)):
+            existing = self._by_id.get(asset_id)
+            if existing is not None and name_key(existing["name"]) == name_key(record["name"]):
+                return asset_id, existing, "name"
+        return self._unused_id(made), None, "new-by-name"
 
     def _same_number(self, row: PreparedRow, record: dict) -> list[dict]:
         """The asset whose id is this row's number with 0s in front or without ("007", "7"),
@@ -469,12 +469,14 @@ class Resolver:
         """The id a new asset gets; taken ids (an asset renamed since) get a number added."""
         if candidate not in self._by_id:
             return candidate
-        suffix = 2
-        while f"{candidate}-{suffix}" in self._by_id or store.assets_by_id(
-            self.db, [f"{candidate}-{suffix}"]
-        ):
-            suffix += 1
-        return f"{candidate}-{suffix}"
+        return asset_ids.unused_id(
+            candidate,
+            lambda taken: taken in self._by_id or bool(store.assets_by_id(self.db, [taken])),
+        )
+
+    @staticmethod
+    def _position_id(record: dict) -> str:
+        return asset_ids.position_id(record, name_key)
 
     def _ambiguous(self, row: PreparedRow, matches: list[dict], what: str) -> Resolution:
         ids = ", ".join(m["id"] for m in matches[:5])
@@ -663,25 +665,6 @@ def _place_key(record: dict) -> str:
     """Name and postcode (or position, when there is no postcode): rows alike in both repeat."""
     where = record["postcode"] or f"{record['lat']:.4f},{record['lon']:.4f}"
     return f"place:{name_key(record['name'])}|{where}"
-
-
-def _position_id(record: dict) -> str:
-    """A stable id for a row with no id and no postcode, from its name and rounded position."""
-    key = f"{name_key(record['name'])}\n{record['lat']:.4f},{record['lon']:.4f}"
-    return f"{slugify(record['name'] or 'asset')}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
-
-
-def _default_id(record: dict) -> str:
-    """loading.default_id, asked twice for most rows of a batch, so remembered."""
-    return _id_for(record.get("source"), record.get("source_id"), record.get("name"),
-                   record.get("postcode"))  # fmt: skip
-
-
-@lru_cache(maxsize=2048)
-def _id_for(source, source_id, name, postcode) -> str:
-    return default_id(
-        {"source": source, "source_id": source_id, "name": name, "postcode": postcode}
-    )
 
 
 def _digest(cells: list) -> int:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import IO
 
+from assetmap.asset_ids import plain_slug
 from assetmap.imports import columns as cols
 from assetmap.imports import storage
 from assetmap.imports.cleaning import PreparedRow, RowCleaner
@@ -36,7 +37,6 @@ from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, ImportFileError
 from assetmap.imports.readers import Table, batched, open_table
 from assetmap.imports.report import DETAIL_LIMIT, ImportReport, RowChange
 from assetmap.store import imports as store
-from assetmap.store.assets import slugify
 from assetmap.validation import UK_BOUNDS
 
 BATCH_ROWS = 500
@@ -74,7 +74,7 @@ def file_sha256(path: Path) -> str:
 def default_source(file_name: str) -> str:
     """The source recorded on assets when none is given: the file's name without extension."""
     # PureWindowsPath splits at either slash: some browsers send C:\Users\jo\audit.csv.
-    return slugify(PureWindowsPath(file_name).stem) or "import"
+    return plain_slug(PureWindowsPath(file_name).stem) or "import"
 
 
 def preview(

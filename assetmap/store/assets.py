@@ -9,7 +9,6 @@ undone with `restore_version`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -406,9 +405,3 @@ def set_archived(
     return save_asset(db, {**record, "archived": archived}, who=who, why=why)
 
 
-_SLUG_RE = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    """Lowercase words joined by hyphens, for ids made from names."""
-    return _SLUG_RE.sub("-", text.lower()).strip("-")[:60] or "asset"

@@ -6,8 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from assetmap import asset_form, history, taxonomy
-from assetmap.loading import default_id
+from assetmap import asset_form, asset_ids, history, taxonomy
 from assetmap.store import assets as store
 from assetmap.validation import validate_asset
 from assetmap.web.db import get_db
@@ -91,19 +90,15 @@ def create_asset():
     if errors:
         return _render_form(record, errors, asset_id=None, status=400)
     record["source"] = "manual"
-    record["id"] = _unused_id(default_id(record))
+    db = get_db()
+    record["id"] = asset_ids.unused_id(
+        asset_ids.asset_id(record), lambda taken: store.get_asset(db, taken) is not None
+    )
     store.save_asset(
         get_db(), record, who=current_user.email, why=request.form.get("reason") or "created"
     )
     flash(f"Added {record['name']}.")
     return redirect(url_for("public.asset_page", asset_id=record["id"]))
-
-
-def _unused_id(candidate: str) -> str:
-    db, suffix, asset_id = get_db(), 2, candidate
-    while store.get_asset(db, asset_id) is not None:
-        asset_id, suffix = f"{candidate}-{suffix}", suffix + 1
-    return asset_id
 
 
 @bp.route("/assets/<asset_id>/edit", methods=["GET", "POST"])
