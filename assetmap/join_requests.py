@@ -20,9 +20,10 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from assetmap import fields
+from assetmap.html_text import html_to_text
 from assetmap.store import join_requests as store
 from assetmap.taxonomy import Term
-from assetmap.validation import clean_value, html_to_text
+from assetmap.validation import clean_value
 
 STATUSES: tuple[Term, ...] = (
     Term("new", "New"),

@@ -1,9 +1,12 @@
-"""When an asset's sessions happen: on which days, at which times, and the next one.
+"""When an asset's sessions happen: on which days, at which times, and the next one; and
+checking sessions as they are entered.
 
 A schedule is {"sessions": [{"day", "frequency", "start", "end"}], "notes"} (see
 assetmap.fields). Search asks "does it run on a Tuesday afternoon?", the results and the asset
 page say "next: Tuesday 1 December, 10:00 to 12:00". Both questions are answered here, in plain
-Python, so that the search, the pages, the API and a printed plan agree.
+Python, so that the search, the pages, the API and a printed plan agree. The sessions a form,
+the API or an import gives are checked here too (`check_sessions`, called by validation), and
+sessions are read from words such as "Tuesdays 10 till 12" (`sessions_from_text`).
 
 Rules, in the words a link worker would use:
 
@@ -23,10 +26,11 @@ import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from assetmap import taxonomy
 from assetmap.describe import session_in_words
+from assetmap.values import is_empty, quoted, slug_list, spelling_key, term_named
 
 WEEKDAYS: tuple[str, ...] = tuple(t.slug for t in taxonomy.DAYS)  # monday first, as date.weekday
 _NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4}
@@ -37,9 +41,16 @@ PARTS_OF_DAY: dict[str, tuple[str, str]] = {
     "evening": ("17:00", "24:00"),
 }
 TIME_EXAMPLE = 'use morning, afternoon, evening, or a range such as "14:00-17:00"'
-_HH_MM = r"([01]?\d|2[0-4])[:.]([0-5]\d)"
-# "14:00-17:00", "14.00 - 17.00", "14:00 to 17:00" (24-hour clock, as validation stores times).
-_RANGE = re.compile(rf"{_HH_MM}\s*(?:-|\u2013|\u2014|to)\s*{_HH_MM}")
+# A time of day on the 24-hour clock, as sessions are stored and as timetables write it: "10:30"
+# or "9.30" (many UK timetables use a point), 00:00 to 23:59. Sessions as they are entered,
+# sessions read from words and search's time ranges all read times with this one pattern.
+# 24:00 is not a time a session starts or ends (validation refuses it); it is only the end of
+# a search range, "18:00 to 24:00" or the evening.
+CLOCK_TIME = r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])"
+_CLOCK_TIME_RE = re.compile(CLOCK_TIME)
+_END_OF_DAY = r"24[:.]00"
+# "14:00-17:00", "14.00 - 17.00", "14:00 to 17:00", "18:00-24:00".
+_RANGE = re.compile(rf"{CLOCK_TIME}\s*(?:-|\u2013|\u2014|to)\s*(?:{CLOCK_TIME}|({_END_OF_DAY}))")
 
 
 @dataclass(frozen=True)
@@ -73,9 +84,7 @@ def parse_time_window(text: str) -> TimeWindow:
     if not match:
         raise ValueError(f"{text!r} is not a time of day; {TIME_EXAMPLE}")
     start = f"{int(match.group(1)):02d}:{match.group(2)}"
-    end = f"{int(match.group(3)):02d}:{match.group(4)}"
-    if start >= "24:00" or end > "24:00":
-        raise ValueError(f"{text!r} is not a time of day; times run from 00:00 to 24:00")
+    end = "24:00" if match.group(5) else f"{int(match.group(3)):02d}:{match.group(4)}"
     if end <= start:
         raise ValueError(f"the range {start}-{end} ends before it starts; {TIME_EXAMPLE}")
     return TimeWindow(start, end, fit=True, name=f"{start}-{end}")
@@ -231,9 +240,8 @@ _COLUMN_CLOCK_RANGE_RE = re.compile(
     r"(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm|noon)",
     re.I,
 )
-_CLOCK_24 = r"([01]?\d|2[0-3])[:.]([0-5]\d)"  # a time of day, unlike _HH_MM's 24:00 end
 _24_HOUR_RANGE_RE = re.compile(
-    rf"\b{_CLOCK_24}\s*(?:-|\u2013|\u2014|to|till|until)\s*{_CLOCK_24}\b"
+    rf"\b{CLOCK_TIME}\s*(?:-|\u2013|\u2014|to|till|until)\s*{CLOCK_TIME}\b"
 )
 _AT_TIME_RE = re.compile(r"\bat (\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)", re.I)
 _BARE_TIME_RE = re.compile(r"\b(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)\b", re.I)
@@ -278,8 +286,8 @@ def _clock(hour: str, minute: str | None, suffix: str) -> tuple[int, int]:
     return h, int(minute or 0)
 
 
-def _hhmm(time: tuple[int, int]) -> str:
-    return f"{time[0]:02d}:{time[1]:02d}"
+def _hhmm(hour_minute: tuple[int, int]) -> str:
+    return f"{hour_minute[0]:02d}:{hour_minute[1]:02d}"
 
 
 def _time_ranges(text: str, times_column: bool) -> list[tuple[str, str]]:
@@ -299,3 +307,97 @@ def _time_ranges(text: str, times_column: bool) -> list[tuple[str, str]]:
         at_time = _BARE_TIME_RE if times_column else _AT_TIME_RE
         found = [(_hhmm(_clock(h, m, s)), "") for h, m, s in at_time.findall(text)]
     return found
+
+
+# -- sessions as they are entered ---------------------------------------------------------------
+
+SCHEDULE_EXAMPLE = (
+    'give {"sessions": [{"day": "tuesday", "frequency": "weekly", "start": "10:00", '
+    '"end": "12:00"}], "notes": "Term time only"}, or just a sentence such as "Tuesdays 10 till 12"'
+)
+_SESSION_KEYS = frozenset({"day", "frequency", "start", "end"})
+MAX_SESSIONS = 50
+
+
+class BadSchedule(ValueError):
+    """Sessions that cannot be stored; the message says what to enter instead."""
+
+
+def check_sessions(schedule: dict) -> list[dict]:
+    """The sessions of a schedule ({"sessions": [...], "notes": ...}) as they are stored: days
+    and frequencies as slugs, times as HH:MM. BadSchedule names every bad session by number.
+
+    The notes are the caller's: validation cleans them as it cleans any text.
+    """
+    extra = sorted(set(schedule) - {"sessions", "notes"})
+    if extra:
+        raise BadSchedule(f"unknown key {quoted(extra[0])}; a schedule has only sessions and notes")
+    sessions = schedule.get("sessions") or []
+    if not isinstance(sessions, list):
+        raise BadSchedule(f"sessions must be a list; {SCHEDULE_EXAMPLE}")
+    if len(sessions) > MAX_SESSIONS:
+        raise BadSchedule(
+            f"too many sessions ({len(sessions)}); list at most {MAX_SESSIONS} and put the "
+            "rest in notes"
+        )
+    problems: list[str] = []
+    cleaned: list[dict] = []
+    for number, session in enumerate(sessions, start=1):
+        try:
+            cleaned.append(check_session(session))
+        except BadSchedule as exc:
+            problems.append(f"session {number}: {exc}")
+    if problems:
+        raise BadSchedule("; ".join(problems))
+    return cleaned
+
+
+def check_session(session: object) -> dict:
+    """One session as it is stored, or BadSchedule saying what is wrong with it."""
+    if not isinstance(session, dict):
+        raise BadSchedule(f"{quoted(session)} is not a session; give day, frequency, start and end")
+    extra = sorted(set(session) - _SESSION_KEYS)
+    if extra:
+        raise BadSchedule(
+            f"unknown key {quoted(extra[0])}; a session has day, frequency, start and end"
+        )
+    day_text = session.get("day")
+    if is_empty(day_text):
+        raise BadSchedule(f"day is missing; use one of {slug_list(taxonomy.DAYS)}")
+    day = None
+    if isinstance(day_text, str):
+        day = term_named(taxonomy.DAYS, day_text) or _SHORT_DAYS.get(spelling_key(day_text))
+    if day is None:
+        raise BadSchedule(
+            f"day {quoted(day_text)} is not a day; use one of {slug_list(taxonomy.DAYS)}"
+        )
+    frequency_text = session.get("frequency")
+    frequency = "weekly"
+    if not is_empty(frequency_text):
+        found = None
+        if isinstance(frequency_text, str):
+            found = term_named(taxonomy.FREQUENCIES, frequency_text)
+        if found is None:
+            raise BadSchedule(
+                f"frequency {quoted(frequency_text)} is not a frequency; "
+                f"use one of {slug_list(taxonomy.FREQUENCIES)}"
+            )
+        frequency = found
+    start = check_time("start", session.get("start"))
+    end = check_time("end", session.get("end"))
+    if start and end and end <= start:
+        relation = "the same as" if end == start else "before"
+        raise BadSchedule(f"end {end} is {relation} start {start}; check the times")
+    return {"day": day, "frequency": frequency, "start": start, "end": end}
+
+
+def check_time(which: str, value: object) -> str | None:
+    """A session's start or end as HH:MM (see CLOCK_TIME), None when empty."""
+    if is_empty(value):
+        return None
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    match = _CLOCK_TIME_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise BadSchedule(f"{which} {quoted(value)} is not a time; use 24-hour HH:MM such as 14:30")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"

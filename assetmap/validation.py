@@ -8,21 +8,19 @@ audit and needs to know what to change.
 
 The rules follow `assetmap.fields`: one cleaning function per field type, chosen by `Field.type`.
 Rules that need two fields (approach within its strand, minimum age below maximum age, a point
-inside the map) run after every field has been cleaned.
+inside the map) run after every field has been cleaned. Text loses pasted HTML through
+assetmap.html_text, and a schedule's sessions are checked by assetmap.schedules.
 """
 
 from __future__ import annotations
 
-import functools
-import html
 import json
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from html.parser import HTMLParser
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import shapely
@@ -30,9 +28,11 @@ from shapely.errors import ShapelyError
 from shapely.geometry import mapping, shape
 from shapely.validation import explain_validity
 
-from assetmap import fields, taxonomy
+from assetmap import fields, schedules, taxonomy
 from assetmap.fields import Field
+from assetmap.html_text import html_to_text
 from assetmap.postcodes import POSTCODE_EXAMPLE, normalise_postcode
+from assetmap.values import is_empty, quoted, slug_list, term_named
 
 # (min_lon, min_lat, max_lon, max_lat): Great Britain and Northern Ireland, from the Scilly Isles
 # to Shetland. The Channel Islands and the Isle of Man's neighbours are not in it on purpose: the
@@ -58,393 +58,6 @@ _RANGE_WORDS: dict[str, str] = {
     "lat": "a latitude in decimal degrees",
     "lon": "a longitude in decimal degrees",
 }
-
-# ---------------------------------------------------------------------------------------------
-# HTML to plain text
-# ---------------------------------------------------------------------------------------------
-
-# Only these names count as tags. Anything else in angle brackets is somebody's text, most often
-# an address such as "Jo Bloggs <jo@example.org>", and is kept.
-_HTML_ELEMENTS = frozenset(
-    {
-        "a",
-        "abbr",
-        "acronym",
-        "address",
-        "animate",
-        "applet",
-        "area",
-        "article",
-        "aside",
-        "audio",
-        "b",
-        "base",
-        "basefont",
-        "bdi",
-        "bdo",
-        "big",
-        "blink",
-        "blockquote",
-        "body",
-        "br",
-        "button",
-        "canvas",
-        "caption",
-        "center",
-        "circle",
-        "cite",
-        "clippath",
-        "code",
-        "col",
-        "colgroup",
-        "data",
-        "datalist",
-        "dd",
-        "defs",
-        "del",
-        "details",
-        "dfn",
-        "dialog",
-        "dir",
-        "div",
-        "dl",
-        "dt",
-        "ellipse",
-        "em",
-        "embed",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "font",
-        "footer",
-        "foreignobject",
-        "form",
-        "frame",
-        "frameset",
-        "g",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "head",
-        "header",
-        "hgroup",
-        "hr",
-        "html",
-        "i",
-        "iframe",
-        "image",
-        "img",
-        "input",
-        "ins",
-        "isindex",
-        "kbd",
-        "keygen",
-        "label",
-        "legend",
-        "li",
-        "line",
-        "lineargradient",
-        "link",
-        "listing",
-        "main",
-        "map",
-        "mark",
-        "marquee",
-        "mask",
-        "math",
-        "menu",
-        "menuitem",
-        "meta",
-        "meter",
-        "nav",
-        "nobr",
-        "noembed",
-        "noframes",
-        "noscript",
-        "object",
-        "ol",
-        "optgroup",
-        "option",
-        "output",
-        "p",
-        "param",
-        "path",
-        "pattern",
-        "picture",
-        "plaintext",
-        "polygon",
-        "polyline",
-        "pre",
-        "progress",
-        "q",
-        "radialgradient",
-        "rb",
-        "rect",
-        "rp",
-        "rt",
-        "rtc",
-        "ruby",
-        "s",
-        "samp",
-        "script",
-        "search",
-        "section",
-        "select",
-        "slot",
-        "small",
-        "source",
-        "spacer",
-        "span",
-        "stop",
-        "strike",
-        "strong",
-        "style",
-        "sub",
-        "summary",
-        "sup",
-        "svg",
-        "symbol",
-        "table",
-        "tbody",
-        "td",
-        "template",
-        "textarea",
-        "tfoot",
-        "th",
-        "thead",
-        "time",
-        "title",
-        "tr",
-        "track",
-        "tspan",
-        "tt",
-        "u",
-        "ul",
-        "use",
-        "var",
-        "video",
-        "wbr",
-        "xmp",
-    }
-)
-# Word and Outlook paste tags such as <o:p> and <v:shape>; custom elements contain a hyphen.
-_NAMESPACED_OR_CUSTOM_TAG = re.compile(
-    r"[a-z][a-z0-9]*:[a-z][a-z0-9._-]*"  # o:p, v:shape
-    r"|[a-z][a-z0-9]*-[a-z0-9._-]*"  # my-widget
-)
-_SKIP_CONTENT = frozenset({"script", "style"})
-_PARAGRAPH_BLOCKS = frozenset(
-    {
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "details",
-        "dl",
-        "figure",
-        "footer",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "ul",
-    }
-)
-_LINE_BLOCKS = frozenset(
-    {
-        "caption",
-        "dd",
-        "div",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "form",
-        "legend",
-        "li",
-        "option",
-        "summary",
-        "tr",
-    }
-)
-_LINE_BREAK = "\x01"  # a soft break from block markup; several in a row make one
-_PARAGRAPH_BREAK = "\x02"
-
-_AMPERSAND_NOT_A_REFERENCE = re.compile(r"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
-_MARKED_SECTION = re.compile(r"<!\[([a-zA-Z][-_.a-zA-Z0-9]*)?")
-# The only names the standard library's parser accepts after "<![" (it asserts on any other).
-_MARKED_SECTION_NAMES = frozenset(
-    {"temp", "cdata", "ignore", "include", "rcdata", "if", "else", "endif"}
-)
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
-_NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
-_SPACE_RUN = re.compile(r"[\s\x01\x02]+")
-
-
-def _plain_chars(text: str) -> str:
-    """Text without control characters, stray surrogates or invisible joiners.
-
-    NUL truncates text in some tools and surrogates cannot be written to SQLite, and none of
-    them means anything to a reader. Line breaks survive as "\\n" and tabs become spaces.
-    Most text has none of these, and str.isprintable() says so at C speed: it is False for
-    every line break, tab, control, surrogate and format character.
-    """
-    if text.isprintable():
-        return text
-    text = _NEWLINES.sub("\n", text).replace("\t", " ").translate(_INVISIBLE)
-    return _UNWANTED.sub("", text)
-
-
-# Unicode's control (Cc) and surrogate (Cs) characters, but for the line break.
-_UNWANTED = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-class _TextExtractor(HTMLParser):
-    """Collects the text of an HTML fragment, marking where blocks begin and end."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if not _is_tag_name(tag):
-            self.parts.append(_plain_chars(html.unescape(self.get_starttag_text() or "")))
-        elif tag in _SKIP_CONTENT:
-            self.skipping = tag
-        else:
-            self._break(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # <br/> is one break, not a start and an end.
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not _is_tag_name(tag):
-            self.parts.append(f"</{tag}>")
-        elif tag == self.skipping:
-            self.skipping = None
-        elif tag != "br":
-            self._break(tag)
-
-    def handle_data(self, data: str) -> None:
-        if self.skipping is None:
-            self.parts.append(_plain_chars(data))
-
-    def handle_pi(self, data: str) -> None:
-        # Word's <?xml:namespace ...> is markup; any other "<?" is someone's question mark.
-        if not data.lower().startswith("xml"):
-            self.parts.append(_plain_chars(html.unescape(f"<?{data}>")))
-
-    def _break(self, tag: str) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag in _PARAGRAPH_BLOCKS:
-            self.parts.append(_PARAGRAPH_BREAK)
-        elif tag in _LINE_BLOCKS:
-            self.parts.append(_LINE_BREAK)
-
-
-def _is_tag_name(tag: str) -> bool:
-    return tag in _HTML_ELEMENTS or _NAMESPACED_OR_CUSTOM_TAG.fullmatch(tag) is not None
-
-
-def _prepare_markup(text: str) -> str:
-    """Escape what cannot be markup, so the parser neither guesses nor backtracks.
-
-    A bare "&" is kept literally ("Fish &chips" must not become "Fish ¢hips", which is what
-    HTML's legacy entities without semicolons would do). Openers with no closer anywhere after
-    them cannot start markup, and leaving them in makes the parser rescan to the end of the text
-    once for each of them.
-    """
-    text = _AMPERSAND_NOT_A_REFERENCE.sub("&amp;", text)
-    text = _MARKED_SECTION.sub(
-        lambda m: (
-            m.group(0)
-            if (m.group(1) or "").lower() in _MARKED_SECTION_NAMES
-            else "&lt;" + m.group(0)[1:]
-        ),
-        text,
-    )
-    for opener, closer in (("<!--", "-->"), ("<![", "]"), ("<", ">")):
-        last_close = text.rfind(closer)
-        head, tail = text[: last_close + 1], text[last_close + 1 :]
-        text = head + tail.replace(opener, "&lt;" + opener[1:])
-    return text
-
-
-def _parse_html(text: str) -> str:
-    parser = _TextExtractor()
-    try:
-        parser.feed(_prepare_markup(text))
-        parser.close()
-    except AssertionError:
-        # The parser asserts on some malformed declarations; read the input as plain text.
-        parser = _TextExtractor()
-        parser.feed(_prepare_markup(text).replace("<", "&lt;"))
-        parser.close()
-    return "".join(parser.parts)
-
-
-def _collapse_space(match: re.Match[str]) -> str:
-    """One space, one line break or one blank line for a run of white space and block breaks."""
-    run = match.group(0)
-    from_markup = 2 if _PARAGRAPH_BREAK in run else 1 if _LINE_BREAK in run else 0
-    newlines = max(from_markup, min(run.count("\n"), 2))
-    return "\n" * newlines if newlines else " "
-
-
-# Markup that text pasted from a web page, a CMS or an email carries: paragraphs, line breaks,
-# emphasis, lists, links, tables and Word's <o:p>. Only text with one of these (or with a
-# character reference such as &amp;) is read as HTML. Anything else in angle brackets, such as
-# "<img src=x onerror=...>" or "<script>", is kept exactly as entered: it is somebody's text,
-# every page shows it escaped, and a coordinator who typed it should read back what they typed.
-_FORMATTING_TAG = re.compile(
-    r"</?(?:p|br|div|span|b|strong|i|em|u|ul|ol|li|h[1-6]|a|font|small|sup|sub|table|thead|"
-    r"tbody|tr|td|th|blockquote|hr|o:p)(?:\s[^<>]*)?/?>",
-    re.IGNORECASE,
-)
-_CHARACTER_REFERENCE = re.compile(
-    r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
-)
-
-
-def looks_like_html(value: str) -> bool:
-    """Whether text carries web-page formatting markup or character references."""
-    return bool(_FORMATTING_TAG.search(value) or _CHARACTER_REFERENCE.search(value))
-
-
-def html_to_text(value: str, *, multiline: bool = False) -> str:
-    """Plain text from HTML pasted out of a web page, a CMS or an email.
-
-    This is not a sanitiser: every page escapes what it shows. It exists so that descriptions
-    read well on the map, in plans and in CSV exports, rather than as "<p>Fun &amp; games</p>".
-    Angle brackets that are not HTML tags ("ages < 5", "<jo@example.org>") are kept, and text
-    without formatting markup or character references is not read as HTML at all.
-    """
-    if ("<" in value or "&" in value) and looks_like_html(value):
-        text = _parse_html(value)
-    else:
-        text = _plain_chars(value)
-        if text.isprintable():  # one line, no markup: only runs of spaces to collapse
-            return " ".join(text.split())
-    if not multiline:
-        return " ".join(text.replace(_LINE_BREAK, " ").replace(_PARAGRAPH_BREAK, " ").split())
-    return _SPACE_RUN.sub(_collapse_space, text).strip()
-
 
 # ---------------------------------------------------------------------------------------------
 # The result
@@ -487,57 +100,9 @@ Cleaner = Callable[[Field, object, _Context], object]
 # ---------------------------------------------------------------------------------------------
 
 
-def _show(value: object, limit: int = 60) -> str:
-    """A value quoted for a message, cut short so one bad cell cannot flood the report."""
-    try:
-        text = value if isinstance(value, str) else json.dumps(value, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f"'{text}'"
-
-
-def _is_empty(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, (list, tuple, dict)):
-        return not value
-    return False
-
-
-def _key(text: str) -> str:
-    """A spelling-insensitive key, so "Men's sheds", "mens-sheds" and "MENS_SHEDS" all match."""
-    text = text.casefold().replace("'", "").replace("\u2019", "").replace("&", " and ")
-    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
-
-
-@functools.cache
-def _lookup(vocabulary: tuple) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for term in vocabulary:
-        table[_key(term.slug)] = term.slug
-    for term in vocabulary:
-        table.setdefault(_key(term.label), term.slug)
-    return table
-
-
-def _slug_list(vocabulary: Iterable) -> str:
-    return ", ".join(term.slug for term in vocabulary)
-
-
 _ALL_APPROACHES: tuple[taxonomy.Term, ...] = tuple(
     approach for strand in taxonomy.STRANDS for approach in strand.approaches
 )
-# Days also go by their usual abbreviations in timetables.
-_DAY_ABBREVIATIONS = {
-    "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday",
-    "weds": "wednesday", "thu": "thursday", "thur": "thursday", "thurs": "thursday",
-    "fri": "friday", "sat": "saturday", "sun": "sunday",
-}  # fmt: skip
 
 
 def _vocabulary(fld: Field) -> tuple:
@@ -548,16 +113,12 @@ def _vocabulary(fld: Field) -> tuple:
     raise LookupError(f"field {fld.name!r} is a choice without a vocabulary")
 
 
-def _match(vocabulary: tuple, text: str) -> str | None:
-    return _lookup(vocabulary).get(_key(text))
-
-
 def _text(fld: Field, value: object) -> str:
     """A value that should be text; numbers are accepted because JSON and spreadsheets make them."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Invalid(f"{_show(value)} is not text; enter the {fld.label.lower()} as text")
+        raise _Invalid(f"{quoted(value)} is not text; enter the {fld.label.lower()} as text")
     if isinstance(value, float) and not math.isfinite(value):
         raise _Invalid(f"{value} is not text; enter the {fld.label.lower()} as text")
     return str(value)
@@ -577,7 +138,7 @@ def _split_list(value: object, separators: str) -> list[object]:
             if isinstance(parsed, list):
                 return parsed
         return list(re.split(f"[{re.escape(separators)}]", value))
-    raise _Invalid(f"{_show(value)} is not a list; give a list, or separate items with ;")
+    raise _Invalid(f"{quoted(value)} is not a list; give a list, or separate items with ;")
 
 
 def _check_raw_length(value: str, limit: int) -> None:
@@ -621,7 +182,7 @@ def _clean_id(value: object) -> str:
     text = _text(fields.FIELDS_BY_NAME["id"], value).strip()
     if not re.fullmatch(r"[A-Za-z0-9._:-]{1,100}", text):
         raise _Invalid(
-            f"{_show(text)} is not a usable id; use up to 100 letters, digits, dots, "
+            f"{quoted(text)} is not a usable id; use up to 100 letters, digits, dots, "
             "underscores, colons or hyphens, or leave it empty to have one made"
         )
     return text
@@ -632,14 +193,14 @@ def _clean_choice(fld: Field, value: object, ctx: _Context) -> str:
     vocabulary = _vocabulary(fld)
     if fld.name == "approach" and ctx.record.get("strand") in taxonomy.STRANDS_BY_SLUG:
         allowed = taxonomy.STRANDS_BY_SLUG[ctx.record["strand"]].approaches
-        how = f"use one of {_slug_list(allowed)} (the approaches of {ctx.record['strand']})"
+        how = f"use one of {slug_list(allowed)} (the approaches of {ctx.record['strand']})"
     else:
-        how = f"use one of {_slug_list(vocabulary)}"
+        how = f"use one of {slug_list(vocabulary)}"
     if not isinstance(value, str):
-        raise _Invalid(f"{_show(value)} is not a {fld.name}; {how}")
-    slug = _match(vocabulary, value)
+        raise _Invalid(f"{quoted(value)} is not a {fld.name}; {how}")
+    slug = term_named(vocabulary, value)
     if slug is None:
-        raise _Invalid(f"{_show(value.strip())} is not a{_an(fld.name)} {fld.name}; {how}")
+        raise _Invalid(f"{quoted(value.strip())} is not a{_an(fld.name)} {fld.name}; {how}")
     return slug
 
 
@@ -655,9 +216,9 @@ def _clean_choices(fld: Field, value: object, ctx: _Context) -> list[str]:
     for item in _split_list(value, ";,|"):
         if item is None or (isinstance(item, str) and not item.strip()):
             continue
-        slug = _match(vocabulary, item) if isinstance(item, str) else None
+        slug = term_named(vocabulary, item) if isinstance(item, str) else None
         if slug is None:
-            unknown.append(_show(item.strip() if isinstance(item, str) else item, 40))
+            unknown.append(quoted(item.strip() if isinstance(item, str) else item, 40))
         elif slug not in slugs:
             slugs.append(slug)
     if unknown:
@@ -666,7 +227,7 @@ def _clean_choices(fld: Field, value: object, ctx: _Context) -> list[str]:
             named += f" and {len(unknown) - 5} more"
         raise _Invalid(
             f"{named} {'is' if len(unknown) == 1 else 'are'} not allowed here; "
-            f"use any of {_slug_list(vocabulary)}, separated by ;"
+            f"use any of {slug_list(vocabulary)}, separated by ;"
         )
     return slugs
 
@@ -680,7 +241,7 @@ def _clean_text_list(fld: Field, value: object, ctx: _Context) -> list[str]:
         text = html_to_text(_text(fld, item)[: TEXT_LIST_ITEM_MAX_CHARS * RAW_INPUT_FACTOR])
         if len(text) > TEXT_LIST_ITEM_MAX_CHARS:
             raise _Invalid(
-                f"{_show(text, 40)} is too long for one item; keep each item under "
+                f"{quoted(text, 40)} is too long for one item; keep each item under "
                 f"{TEXT_LIST_ITEM_MAX_CHARS} characters and separate items with ;"
             )
         if text and text.casefold() not in {known.casefold() for known in items}:
@@ -691,7 +252,7 @@ def _clean_text_list(fld: Field, value: object, ctx: _Context) -> list[str]:
 def _number(fld: Field, value: object) -> float:
     """A finite number within the field's range; True is not 1 here, it is a mistake."""
     if isinstance(value, bool):
-        raise _Invalid(f"{_show(value)} is not a number; enter {_range_hint(fld.name)}")
+        raise _Invalid(f"{quoted(value)} is not a number; enter {_range_hint(fld.name)}")
     if isinstance(value, (int, float)):
         number = float(value)
     elif isinstance(value, str):
@@ -699,12 +260,12 @@ def _number(fld: Field, value: object) -> float:
             number = float(value.strip())
         except ValueError:
             raise _Invalid(
-                f"{_show(value.strip())} is not a number; enter {_range_hint(fld.name)}"
+                f"{quoted(value.strip())} is not a number; enter {_range_hint(fld.name)}"
             ) from None
     else:
-        raise _Invalid(f"{_show(value)} is not a number; enter {_range_hint(fld.name)}")
+        raise _Invalid(f"{quoted(value)} is not a number; enter {_range_hint(fld.name)}")
     if not math.isfinite(number):
-        raise _Invalid(f"{_show(value)} is not a number; enter {_range_hint(fld.name)}")
+        raise _Invalid(f"{quoted(value)} is not a number; enter {_range_hint(fld.name)}")
     low, high = _RANGES.get(fld.name, (-math.inf, math.inf))
     if not low <= number <= high:
         raise _Invalid(f"{_format_number(number)} is out of range; enter {_range_hint(fld.name)}")
@@ -752,7 +313,7 @@ def _clean_boolean(fld: Field, value: object, ctx: _Context) -> bool:
             return True
         if word in _FALSE_WORDS:
             return False
-    raise _Invalid(f"{_show(value)} is not yes or no; enter yes or no (or true/false, 1/0)")
+    raise _Invalid(f"{quoted(value)} is not yes or no; enter yes or no (or true/false, 1/0)")
 
 
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
@@ -784,11 +345,11 @@ def _clean_date(fld: Field, value: object, ctx: _Context) -> str:
         try:
             day = _parse_day(value.strip())
         except ValueError:
-            raise _Invalid(f"{_show(value.strip())} is not a real date; {how}") from None
+            raise _Invalid(f"{quoted(value.strip())} is not a real date; {how}") from None
     else:
         day = None
     if day is None:
-        raise _Invalid(f"{_show(value)} is not a date; {how}")
+        raise _Invalid(f"{quoted(value)} is not a date; {how}")
     # A day's grace, because the person checking may be ahead of the server's time zone.
     if day > date.today() + timedelta(days=1):
         raise _Invalid(f"{day.isoformat()} is in the future; enter a date no later than today")
@@ -802,7 +363,7 @@ def _clean_url(fld: Field, value: object, ctx: _Context) -> str:
     """An http(s) address with a host: the only kind that is safe to put in a link we show."""
     if not isinstance(value, str):
         raise _Invalid(
-            f"{_show(value)} is not a web address; enter one such as https://example.org"
+            f"{quoted(value)} is not a web address; enter one such as https://example.org"
         )
     text = value.strip()
     if len(text) > 2000:
@@ -812,22 +373,22 @@ def _clean_url(fld: Field, value: object, ctx: _Context) -> str:
         c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text
     ):
         raise _Invalid(
-            f"{_show(text)} contains spaces or hidden characters; enter one web address with "
+            f"{quoted(text)} contains spaces or hidden characters; enter one web address with "
             "no spaces, such as https://example.org/page"
         )
     if _BARE_DOMAIN.fullmatch(text):
-        raise _Invalid(f"{_show(text)} has no http:// or https://; enter https://{text}")
+        raise _Invalid(f"{quoted(text)} has no http:// or https://; enter https://{text}")
     try:
         parts = urlsplit(text)
         host = parts.hostname
         _ = parts.port  # raises ValueError when the port is not a number
     except ValueError:
-        raise _Invalid(f"{_show(text)} is not a web address; check it in a browser") from None
+        raise _Invalid(f"{quoted(text)} is not a web address; check it in a browser") from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise _Invalid(f"{_show(text)} must start with http:// or https://")
+        raise _Invalid(f"{quoted(text)} must start with http:// or https://")
     if not host or not parts.netloc or not re.fullmatch(r"[\w.-]+|\[[0-9a-f:.]+\]", host):
         raise _Invalid(
-            f"{_show(text)} has no site name after {parts.scheme}://; enter the full address, "
+            f"{quoted(text)} has no site name after {parts.scheme}://; enter the full address, "
             "such as https://example.org"
         )
     return text
@@ -848,7 +409,7 @@ def _clean_email(fld: Field, value: object, ctx: _Context) -> str:
     match = _EMAIL.fullmatch(text)
     if not match or len(text) > 254:
         raise _Invalid(
-            f"{_show(value)} is not an email address; enter one such as name@example.org"
+            f"{quoted(value)} is not an email address; enter one such as name@example.org"
         )
     return f"{match.group('local')}@{match.group('domain').lower()}"
 
@@ -858,11 +419,11 @@ def _clean_phone(fld: Field, value: object, ctx: _Context) -> str:
     how = "enter a number such as 0161 912 2000"
     if not isinstance(value, str):
         # A number from JSON or a spreadsheet has already lost its leading 0.
-        raise _Invalid(f"{_show(value)} is not written as text; {how}, in quotes")
+        raise _Invalid(f"{quoted(value)} is not written as text; {how}, in quotes")
     text = " ".join(value.split())
     if not re.fullmatch(r"\+?[0-9 ()-]+", text):
         raise _Invalid(
-            f"{_show(text)} may only contain digits, spaces, a leading +, brackets and "
+            f"{quoted(text)} may only contain digits, spaces, a leading +, brackets and "
             f"hyphens; {how}"
         )
     digits = re.sub(r"\D", "", text)
@@ -875,17 +436,19 @@ def _clean_phone(fld: Field, value: object, ctx: _Context) -> str:
         return text
     if 6 <= len(digits) <= 15:
         ctx.warnings.append(
-            f"{_show(text)} has {len(digits)} digits; UK numbers have 10 or 11, so check it"
+            f"{quoted(text)} has {len(digits)} digits; UK numbers have 10 or 11, so check it"
         )
         return text
     too = "few" if len(digits) < 6 else "many"
-    raise _Invalid(f"{_show(text)} has {len(digits)} digits, too {too}; {how}")
+    raise _Invalid(f"{quoted(text)} has {len(digits)} digits, too {too}; {how}")
 
 
 def _clean_postcode(fld: Field, value: object, ctx: _Context) -> str:
     postcode = normalise_postcode(value) if isinstance(value, str) else None
     if postcode is None:
-        raise _Invalid(f"{_show(value)} is not a UK postcode; enter one such as {POSTCODE_EXAMPLE}")
+        raise _Invalid(
+            f"{quoted(value)} is not a UK postcode; enter one such as {POSTCODE_EXAMPLE}"
+        )
     return postcode
 
 
@@ -900,104 +463,28 @@ def _json_object(fld: Field, value: object, example: str) -> object:
     return value
 
 
-_SCHEDULE_EXAMPLE = (
-    'give {"sessions": [{"day": "tuesday", "frequency": "weekly", "start": "10:00", '
-    '"end": "12:00"}], "notes": "Term time only"}, or just a sentence such as "Tuesdays 10 till 12"'
-)
-_SESSION_KEYS = frozenset({"day", "frequency", "start", "end"})
-MAX_SESSIONS = 50
-
-
 def _clean_schedule(fld: Field, value: object, ctx: _Context) -> dict | None:
     """Structured sessions, so that search can answer "on Tuesday mornings", plus free notes.
 
     Audits often have only a sentence ("Tuesdays 10 till 12"); that is kept as the notes rather
-    than refused, and a coordinator can add sessions later.
+    than refused, and a coordinator can add sessions later. The sessions are checked by
+    assetmap.schedules, which also answers every question about them.
     """
     if isinstance(value, str) and not value.lstrip().startswith("{"):
         notes = _clean_multiline(fld, value, ctx)
         return {"sessions": [], "notes": notes or ""} if notes else None
-    schedule = _json_object(fld, value, _SCHEDULE_EXAMPLE)
+    schedule = _json_object(fld, value, schedules.SCHEDULE_EXAMPLE)
     if not isinstance(schedule, dict):
-        raise _Invalid(f"{_show(value)} is not a schedule; {_SCHEDULE_EXAMPLE}")
-    extra = sorted(set(schedule) - {"sessions", "notes"})
-    if extra:
-        raise _Invalid(f"unknown key {_show(extra[0])}; a schedule has only sessions and notes")
-    sessions = schedule.get("sessions") or []
-    if not isinstance(sessions, list):
-        raise _Invalid(f"sessions must be a list; {_SCHEDULE_EXAMPLE}")
-    if len(sessions) > MAX_SESSIONS:
-        raise _Invalid(
-            f"too many sessions ({len(sessions)}); list at most {MAX_SESSIONS} and put the "
-            "rest in notes"
-        )
-    problems: list[str] = []
-    cleaned: list[dict] = []
-    for number, session in enumerate(sessions, start=1):
-        try:
-            cleaned.append(_clean_session(session))
-        except _Invalid as exc:
-            problems.append(f"session {number}: {exc}")
-    if problems:
-        raise _Invalid("; ".join(problems))
+        raise _Invalid(f"{quoted(value)} is not a schedule; {schedules.SCHEDULE_EXAMPLE}")
+    try:
+        cleaned = schedules.check_sessions(schedule)
+    except schedules.BadSchedule as exc:
+        raise _Invalid(str(exc)) from None
     notes = schedule.get("notes")
-    notes = _clean_multiline(fld, notes, ctx) if not _is_empty(notes) else None
+    notes = _clean_multiline(fld, notes, ctx) if not is_empty(notes) else None
     if not cleaned and not notes:
         return None
     return {"sessions": cleaned, "notes": notes or ""}
-
-
-def _clean_session(session: object) -> dict:
-    if not isinstance(session, dict):
-        raise _Invalid(f"{_show(session)} is not a session; give day, frequency, start and end")
-    extra = sorted(set(session) - _SESSION_KEYS)
-    if extra:
-        raise _Invalid(
-            f"unknown key {_show(extra[0])}; a session has day, frequency, start and end"
-        )
-    day_text = session.get("day")
-    if _is_empty(day_text):
-        raise _Invalid(f"day is missing; use one of {_slug_list(taxonomy.DAYS)}")
-    day = None
-    if isinstance(day_text, str):
-        day = _match(taxonomy.DAYS, day_text) or _DAY_ABBREVIATIONS.get(_key(day_text))
-    if day is None:
-        raise _Invalid(
-            f"day {_show(day_text)} is not a day; use one of {_slug_list(taxonomy.DAYS)}"
-        )
-    frequency_text = session.get("frequency")
-    frequency = "weekly"
-    if not _is_empty(frequency_text):
-        found = None
-        if isinstance(frequency_text, str):
-            found = _match(taxonomy.FREQUENCIES, frequency_text)
-        if found is None:
-            raise _Invalid(
-                f"frequency {_show(frequency_text)} is not a frequency; "
-                f"use one of {_slug_list(taxonomy.FREQUENCIES)}"
-            )
-        frequency = found
-    start = _clean_time("start", session.get("start"))
-    end = _clean_time("end", session.get("end"))
-    if start and end and end <= start:
-        relation = "the same as" if end == start else "before"
-        raise _Invalid(f"end {end} is {relation} start {start}; check the times")
-    return {"day": day, "frequency": frequency, "start": start, "end": end}
-
-
-_TIME = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
-
-
-def _clean_time(which: str, value: object) -> str | None:
-    if _is_empty(value):
-        return None
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    # "10.30" is how many UK timetables write it.
-    match = _TIME.fullmatch(value.strip()) if isinstance(value, str) else None
-    if not match:
-        raise _Invalid(f"{which} {_show(value)} is not a time; use 24-hour HH:MM such as 14:30")
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
 MAX_GEOMETRY_POINTS = 50_000
@@ -1013,7 +500,7 @@ def _clean_geometry(fld: Field, value: object, ctx: _Context) -> dict:
         geojson = geojson.get("geometry")
     if not isinstance(geojson, dict) or geojson.get("type") not in ("Polygon", "MultiPolygon"):
         kind = geojson.get("type") if isinstance(geojson, dict) else None
-        found = f"a {kind}" if isinstance(kind, str) else _show(value)
+        found = f"a {kind}" if isinstance(kind, str) else quoted(value)
         raise _Invalid(f"{found} is not a polygon; {_GEOMETRY_EXAMPLE}")
     try:
         geometry = shape(geojson)
@@ -1066,7 +553,7 @@ _CLEANERS: dict[str, Cleaner] = {
 
 def _required_message(fld: Field) -> str:
     if fld.type == fields.CHOICE:
-        return f"{fld.name} is required; use one of {_slug_list(_vocabulary(fld))}"
+        return f"{fld.name} is required; use one of {slug_list(_vocabulary(fld))}"
     hint = fld.help.rstrip(".")
     if hint and not hint[1:2].isupper():
         hint = hint[0].lower() + hint[1:]
@@ -1174,7 +661,7 @@ def validate_asset(
             continue
         value: object = None
         warnings: list[str] = []
-        if raw is not None and not _is_empty(raw):
+        if raw is not None and not is_empty(raw):
             try:
                 value = _clean_field(fld, raw, record, warnings)
             except _Invalid as exc:
@@ -1198,7 +685,7 @@ def _check_approach(result: Validated) -> None:
         return
     home = taxonomy.APPROACH_STRAND[approach]
     if home != strand:
-        allowed = _slug_list(taxonomy.STRANDS_BY_SLUG[strand].approaches)
+        allowed = slug_list(taxonomy.STRANDS_BY_SLUG[strand].approaches)
         result.errors["approach"] = (
             f"approach: {approach} belongs to the {home} strand, not {strand}; use one of "
             f"{allowed}, change the strand to {home}, or leave the approach empty"
@@ -1214,7 +701,8 @@ def _check_ages(result: Validated) -> None:
         )
 
 
-def _inside(lon: float, lat: float, bounds: tuple[float, float, float, float]) -> bool:
+def inside_bounds(lon: float, lat: float, bounds: tuple[float, float, float, float]) -> bool:
+    """Whether a point is inside (min_lon, min_lat, max_lon, max_lat), edges included."""
     min_lon, min_lat, max_lon, max_lat = bounds
     return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
 
@@ -1230,10 +718,10 @@ def _check_position(result: Validated, bounds: tuple[float, float, float, float]
                 "so enter the real latitude and longitude"
             )
         return
-    if _inside(lon, lat, bounds):
+    if inside_bounds(lon, lat, bounds):
         return
     min_lon, min_lat, max_lon, max_lat = bounds
-    if _inside(lat, lon, bounds):
+    if inside_bounds(lat, lon, bounds):
         result.errors["lat"] = (
             f"lat and lon: latitude and longitude look swapped (lat {lat:g}, lon {lon:g}); "
             f"put the latitude (between {min_lat:g} and {max_lat:g} here) in lat and the "
@@ -1259,7 +747,7 @@ def clean_value(field: Field, value: object) -> tuple[object, str | None]:
     Returns (cleaned value or None, the message when it is not usable). Empty is (None, None);
     whether empty is allowed is the caller's decision.
     """
-    if _is_empty(value):
+    if is_empty(value):
         return None, None
     try:
         return _CLEANERS[field.type](field, value, _Context({}, [])), None

@@ -124,10 +124,12 @@ def test_times_of_day_are_read_as_people_write_them(typed, window):
 
 
 @pytest.mark.parametrize(
-    "typed", ["lunchtime", "14:00", "17:00-14:00", "14:00-14:00", "25:00-26:00", "2pm-5pm"]
+    "typed",
+    ["lunchtime", "14:00", "17:00-14:00", "14:00-14:00", "25:00-26:00", "2pm-5pm", "24:00-24:00"]
+    + ["20:00-24:30", "23:00-24:01"],
 )
 def test_a_time_that_cannot_be_read_says_what_to_use(typed):
-    with pytest.raises(ValueError, match="morning, afternoon, evening|ends before|00:00 to 24:00"):
+    with pytest.raises(ValueError, match="morning, afternoon, evening|ends before"):
         parse_time_window(typed)
 
 
@@ -190,4 +192,19 @@ def test_in_a_description_short_day_names_are_not_read_as_days():
     assert schedules.sessions_from_text("We sat down for tea at 2pm") == []
     assert schedules.sessions_from_text("We sat down for tea at 2pm", times_column=True) == [
         _weekly("saturday", "14:00")
+    ]
+
+
+@pytest.mark.parametrize("typed", ["00:00", "9.30", "09:30", "23:59"])
+def test_a_session_time_is_any_time_of_day_on_the_24_hour_clock(typed):
+    assert schedules.check_time("start", typed) == f"{typed.replace('.', ':'):0>5}"
+
+
+@pytest.mark.parametrize("typed", ["24:00", "24.00", "25:00", "12:60", "noon", "\u0661\u0660:30"])
+def test_24_00_ends_a_search_range_but_is_not_a_sessions_time(typed):
+    with pytest.raises(schedules.BadSchedule, match="use 24-hour HH:MM such as 14:30"):
+        schedules.check_time("end", typed)
+    assert parse_time_window("18:00-24:00").end == "24:00"
+    assert schedules.sessions_from_text("Tuesdays 22:00 till 24:00", times_column=True) == [
+        {"day": "tuesday", "frequency": "weekly", "start": "", "end": ""}
     ]

@@ -4,9 +4,10 @@ Cells are trimmed (non-breaking spaces too) and "NA", "N/A", "-", "Not relevant"
 read as empty. Then the repairs a coordinator would make by hand are made and reported: a
 postcode taken from the address, a phone number given back the leading 0 a spreadsheet took
 away, "www.example.org" given its https://, latitude and longitude put back the right way
-round, eastings and northings converted, a missing position found from the postcode. What
-cannot be repaired is left for assetmap.validation, which rejects the row with a message that
-names the field and the fix, so a record means the same whichever door it came in by.
+round, eastings and northings converted, a missing position found from the postcode (these
+last in assetmap.imports.placing). What cannot be repaired is left for assetmap.validation,
+which rejects the row with a message that names the field and the fix, so a record means the
+same whichever door it came in by.
 
 Nothing typed is dropped silently: cells in columns we do not import, and text a repair left
 out, are kept as the row's extra information.
@@ -14,7 +15,6 @@ out, are kept as the row's extra information.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -23,23 +23,20 @@ from functools import lru_cache
 
 from assetmap import fields
 from assetmap.imports import columns as cols
-from assetmap.imports.geocoding import Geocoder, from_grid, looks_like_grid
+from assetmap.imports.geocoding import Geocoder
 from assetmap.imports.mapping import Mapping
+from assetmap.imports.placing import RowPlacer
 from assetmap.imports.problems import ERROR, WARNING, Problem, shown_value
-from assetmap.imports.tables import Formula, SourceRow
-from assetmap.postcodes import normalise_postcode
+from assetmap.imports.tables import Formula, SourceRow, cell_text
 from assetmap.schedules import sessions_from_text
 from assetmap.validation import UK_BOUNDS, validate_asset
 
-# Row-level facts that are counted and reported once for the file, not once per row.
-PLACED_FROM_POSTCODE = "placed from the postcode"
-POSTCODE_FROM_ADDRESS = "postcode taken from the address"
-CONVERTED_FROM_GRID = "converted from eastings and northings"
+# Row-level facts that are counted and reported once for the file, not once per row (placing
+# has its own: assetmap.imports.placing).
 CELLS_BEYOND_HEADINGS = "cells to the right of the last heading"
 SESSIONS_FROM_WORDS = "sessions read from days and times in words"
 
 _ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]")
-_POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.I)
 _PHONE_IN_TEXT = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\(?0)[0-9][0-9 ()-]{7,}[0-9]")
 _PLAIN_PHONE = re.compile(r"\+?[0-9 ()-]+")
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -52,7 +49,6 @@ _AGE_OVER = re.compile(r"(over|older than)\s*(\d{1,3})s?")
 _AGE_UNDER = re.compile(r"(?:under|younger than)\s*(\d{1,3})s?")
 _AGE_SPAN = re.compile(r"(\d{1,3})\s*(?:-|–|to)\s*(\d{1,3})")
 _LIST_SPLIT = re.compile(r"[;,|]")
-_NUMBER_WITH_COMMA = re.compile(r"-?\d+,\d+")
 _LIST_FIELDS = ("categories", "audiences", "accessibility")
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?E\+?\d+", re.I)
 # A rejected row of at most this many cells that starts with one of these words is a total or
@@ -93,17 +89,6 @@ class PreparedRow:
     @property
     def rejected(self) -> bool:
         return self.record is None
-
-
-def extra_text(value: object) -> str:
-    """A cell as text for the extra information: dates as ISO 8601, lists as JSON."""
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def when_text(value: datetime | date | time) -> str:
@@ -148,10 +133,13 @@ def _is_cost_term(text: str) -> bool:
     return "cost" not in validate_asset({"cost": text}, bounds=None).errors
 
 
-class RowCleaner:
+class RowCleaner(RowPlacer):
     """Cleans the rows of one file: the column plan, the mapping and the map's bounds are fixed.
 
-    It is cheap to build and holds nothing per row, so a file of any length streams through it.
+    It is cheap to build, and holds a row only while it cleans it (`_row`, and which of the
+    row's cells have had an error reported): nothing is kept from one row to the next, so a file
+    of any length streams through it. One cleaner cleans one row at a time; each worker process
+    of a parallel import has its own. Placing the row is RowPlacer's (assetmap.imports.placing).
     """
 
     def __init__(
@@ -171,10 +159,6 @@ class RowCleaner:
         self.bounds = bounds
         self.geocoder = geocoder
         self.width = len(plan.columns)
-        # The middle of the bounds (lat, lon): a position validation accepts (see unplaced).
-        self._stand_in = (
-            ((bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2) if bounds else (54.0, -2.0)
-        )
         targets = plan.targets()
         self.has_source_column = "source" in targets
         direct = {t for t in targets if t in fields.FIELDS_BY_NAME}
@@ -224,16 +208,16 @@ class RowCleaner:
             elif target == cols.VALUES:
                 self._translate(column, value, mapped, origin)
             elif target == cols.EXTRA:
-                row.extra[column.label] = extra_text(value)
+                row.extra[column.label] = cell_text(value)
             elif target == cols.ADDRESS_PART:
-                address_parts.append((column, extra_text(value)))
+                address_parts.append((column, cell_text(value)))
             elif target != cols.IGNORE:
                 pseudo[target] = (column, value)
         for index in range(self.width, len(cells)):
             value = self._cell(cells[index])
             if value is not None:
                 anything = True
-                row.extra[f"column {cols.column_letter(index)}"] = extra_text(value)
+                row.extra[f"column {cols.column_letter(index)}"] = cell_text(value)
                 if CELLS_BEYOND_HEADINGS not in row.facts:
                     row.facts += (CELLS_BEYOND_HEADINGS,)
         if not anything:
@@ -261,7 +245,7 @@ class RowCleaner:
             if name in data and not self._list_items(name, data, origin):
                 provided.discard(name)  # nothing we know: an asset listed keeps what it has
         if "source_id" in data:
-            data["source_id"] = extra_text(data["source_id"])
+            data["source_id"] = cell_text(data["source_id"])
             if _SCIENTIFIC.fullmatch(data["source_id"]):
                 self._problem(
                     WARNING,
@@ -392,7 +376,7 @@ class RowCleaner:
 
     def _translate(self, column, value, mapped, origin) -> None:
         value_map = self.mapping.values[cols.normalise_header(column.header)]
-        text = extra_text(value)
+        text = cell_text(value)
         found, unmatched, conflicts = value_map.translate(text)
         for name, raw in found.items():
             if name not in mapped:
@@ -435,7 +419,7 @@ class RowCleaner:
         if cols.AGE_RANGE not in pseudo:
             return
         column, value = pseudo[cols.AGE_RANGE]
-        text = extra_text(value).casefold()
+        text = cell_text(value).casefold()
         low = high = None
         if span := _AGE_SPAN.search(text):
             low, high = int(span.group(1)), int(span.group(2))
@@ -446,7 +430,7 @@ class RowCleaner:
         elif under := _AGE_UNDER.search(text):
             high = max(int(under.group(1)) - 1, 0)
         elif text.replace(" ", "") not in ("all", "allages", "any", "anyage", "everyone"):
-            self._row.extra[column.label] = extra_text(value)
+            self._row.extra[column.label] = cell_text(value)
             self._problem(
                 WARNING,
                 column,
@@ -459,32 +443,6 @@ class RowCleaner:
             if number is not None and name not in data:
                 data[name] = number
                 origin[name] = (column, value)
-
-    def _postcode(self, data, origin, provided) -> None:
-        raw = data.get("postcode")
-        if raw is None:
-            address = data.get("address")
-            if isinstance(address, str) and (found := _postcode_in(address)):
-                data["postcode"] = found
-                origin["postcode"] = (origin.get("address", (None, None))[0], address)
-                provided.add("postcode")
-                self._row.facts += (POSTCODE_FROM_ADDRESS,)
-            return
-        text = extra_text(raw)
-        if normalise_postcode(text) is not None:
-            return
-        found = _postcode_in(text)
-        if found:
-            data["postcode"] = found
-            column = origin["postcode"][0]
-            self._row.extra[f"{column.label if column else 'postcode'} (as written)"] = text
-            self._problem(
-                WARNING,
-                column,
-                raw,
-                f"the postcode {found} was taken from this text; put only the postcode in this "
-                "column. The full text is kept as extra information",
-            )
 
     def _contacts(self, data, origin) -> None:
         for name in ("phone", "contact_phone"):
@@ -611,7 +569,7 @@ class RowCleaner:
         """Keep the items of a list cell that we know; False when it had none we know (and
         some we do not)."""
         raw = data[name]
-        items = raw if isinstance(raw, list) else _LIST_SPLIT.split(extra_text(raw))
+        items = raw if isinstance(raw, list) else _LIST_SPLIT.split(cell_text(raw))
         if isinstance(raw, str) and raw.lstrip().startswith("["):
             return True  # a JSON list: validation reads it and names any bad item
         known: list[str] = []
@@ -645,225 +603,6 @@ class RowCleaner:
         )
         return bool(known)
 
-    # -- position ------------------------------------------------------------------------------
-
-    def _place(self, data, origin, pseudo, geometry, provided) -> None:
-        """Latitude and longitude from the geometry, the file's coordinates, or the postcode."""
-        if geometry is not None:
-            self._from_geometry(data, origin, geometry, provided)
-            return
-        if cols.COORDINATES in pseudo and "lat" not in data and "lon" not in data:
-            column, value = pseudo[cols.COORDINATES]
-            pair = re.split(r"[,;\s]+", extra_text(value).strip())
-            if len(pair) == 2:
-                data["lat"], data["lon"] = pair
-                origin["lat"] = origin["lon"] = (column, value)
-            else:
-                self._position_error(
-                    column,
-                    value,
-                    "is not a latitude and longitude; write them as 53.4263, -2.3034",
-                )
-                return
-        if (cols.EASTING in pseudo or cols.NORTHING in pseudo) and not self._from_grid_columns(
-            data, origin, pseudo
-        ):
-            return
-        lat, lon = data.get("lat"), data.get("lon")
-        if lat is None and lon is None:
-            self._from_postcode(data, origin, provided)
-            return
-        if lat is None or lon is None:
-            given, missing = ("lat", "lon") if lon is None else ("lon", "lat")
-            self._position_error(
-                origin.get(missing, (self.plan.column_for(missing), None))[0],
-                "",
-                f"{missing} is empty but {given} is not; give both, or leave both empty to "
-                "place the asset from its postcode",
-            )
-            return
-        lat_n, lon_n = _coordinate(lat), _coordinate(lon)
-        if lat_n is None or lon_n is None:
-            for name, number in (("lat", lat_n), ("lon", lon_n)):
-                if number is not None:
-                    data[name] = number
-            return  # validation names the cell that is not a number
-        if lat_n == 0 and lon_n == 0:
-            del data["lat"], data["lon"]
-            self._from_postcode(data, origin, provided, zero=True)
-            return
-        if looks_like_grid(lon_n, lat_n):
-            lat_n, lon_n = from_grid(lon_n, lat_n)
-            self._row.facts += (CONVERTED_FROM_GRID,)
-        elif self._swapped(lat_n, lon_n):
-            column = origin["lat"][0]
-            self._problem(
-                WARNING,
-                column,
-                f"{lat}, {lon}",
-                f"latitude and longitude were the wrong way round (lat {lat_n:g}, lon {lon_n:g}); "
-                "they were swapped. Check that the two columns are headed the right way",
-            )
-            lat_n, lon_n = lon_n, lat_n
-        # To 6 decimal places (about 0.1 m), as GIS files are read: finer is no truer, and a
-        # file's 53.38705468210445 would otherwise "change" an asset stored at 53.387055.
-        data["lat"], data["lon"] = round(lat_n, 6), round(lon_n, 6)
-
-    def _swapped(self, lat: float, lon: float) -> bool:
-        if self.bounds is None:
-            return abs(lat) > 90 and abs(lon) <= 90
-        return not _inside(lon, lat, self.bounds) and _inside(lat, lon, self.bounds)
-
-    def _from_grid_columns(self, data, origin, pseudo) -> bool:
-        """Latitude and longitude from eastings and northings; False when they are unusable."""
-        if cols.EASTING not in pseudo or cols.NORTHING not in pseudo:
-            column, value = pseudo.get(cols.EASTING) or pseudo[cols.NORTHING]
-            self._position_error(
-                column,
-                value,
-                "has an easting or a northing but not both; give both, or neither",
-            )
-            return False
-        (e_column, easting), (_, northing) = pseudo[cols.EASTING], pseudo[cols.NORTHING]
-        e, n = _coordinate(easting), _coordinate(northing)
-        if e is None or n is None or not (0 <= e <= 800_000 and 0 <= n <= 1_400_000):
-            self._position_error(
-                e_column,
-                f"{easting}, {northing}",
-                "is not a British National Grid easting and northing (eastings run from 0 to "
-                "700000 and northings from 0 to 1300000, in metres); check both cells",
-            )
-            return False
-        if "lat" not in data and "lon" not in data:
-            data["lat"], data["lon"] = from_grid(e, n)
-            origin["lat"] = origin["lon"] = (e_column, f"{easting}, {northing}")
-            self._row.facts += (CONVERTED_FROM_GRID,)
-        return True
-
-    def _from_postcode(self, data, origin, provided, *, zero: bool = False) -> None:
-        postcode = data.get("postcode")
-        column = origin.get("postcode", (self.plan.column_for("postcode"), None))[0]
-        canonical = normalise_postcode(str(postcode)) if postcode is not None else None
-        if canonical is None:
-            self._failed_position = postcode is not None  # validation names the postcode
-            if postcode is None:
-                lat_column = self.plan.column_for("lat") or column
-                address = self.plan.column_for("address")
-                if lat_column is None and address is not None and not zero:
-                    # The file's only clue to where things are is the address.
-                    self._position_error(
-                        address,
-                        data.get("address") or "",
-                        "has no postcode in it, and the file has no postcode or lat and lon "
-                        "columns, so the asset cannot be placed; add the postcode to the "
-                        "address, or give lat and lon",
-                    )
-                    return
-                self._position_error(
-                    lat_column,
-                    "0, 0" if zero else "",
-                    "0, 0 is not a real position, and there is no postcode to place it from; "
-                    "give lat and lon, or a postcode"
-                    if zero
-                    else "has no position; give lat and lon, or a postcode to place it from",
-                )
-            return  # validation says what is wrong with the postcode
-        if self.geocoder is None:
-            self._position_error(column, postcode, "has no lat and lon; give them")
-            return
-        place = self.geocoder.place(canonical)
-        if isinstance(place, str):
-            self._row.unplaced = (column, f"the asset has no lat and lon, and {place}")
-            # A stand-in position, never stored, so that the row's other cells are checked.
-            data["lat"], data["lon"] = self._stand_in
-            origin["lat"] = origin["lon"] = (column, postcode)
-            provided -= {"lat", "lon"}
-            return
-        data["lat"], data["lon"] = place.lat, place.lon
-        origin["lat"] = origin["lon"] = (column, postcode)
-        self._row.placed_by_postcode = True
-        self._row.facts += (PLACED_FROM_POSTCODE,)
-        provided |= {"lat", "lon"}
-        if zero:
-            self._problem(
-                WARNING,
-                self.plan.column_for("lat"),
-                "0, 0",
-                "0, 0 is not a real position (it is in the Atlantic), so the asset was placed "
-                "from its postcode instead",
-            )
-        if not place.exact:
-            self._problem(
-                WARNING,
-                column,
-                postcode,
-                f"placed at {place.words}; check the postcode, or give lat and lon",
-            )
-
-    def _from_geometry(self, data, origin, geometry, provided) -> None:
-        from shapely import make_valid
-        from shapely.geometry import mapping, shape
-
-        kind = geometry.get("type")
-        shaped = shape(geometry)
-        origin["lat"] = origin["lon"] = (None, kind)
-        if kind == "Point":
-            point = shaped
-        elif kind in ("Polygon", "MultiPolygon"):
-            if not shaped.is_valid:
-                repaired = make_valid(shaped)
-                if repaired.geom_type in ("Polygon", "MultiPolygon"):
-                    shaped = repaired
-                    self._problem(
-                        WARNING,
-                        None,
-                        kind,
-                        f"the {kind}'s edges crossed, so it was repaired; check the service "
-                        "area on the map",
-                    )
-            point = shaped.representative_point()
-            data["service_area"] = json.loads(json.dumps(mapping(shaped)))
-            origin["service_area"] = (None, kind)
-            provided.add("service_area")
-        elif kind in ("LineString", "MultiLineString"):
-            point = shaped.interpolate(0.5, normalized=True)
-            self._problem(
-                WARNING,
-                None,
-                kind,
-                "is a line (such as a route); the asset is placed at its middle and the line "
-                "itself is not kept",
-            )
-        elif kind == "MultiPoint" and not shaped.is_empty:
-            point = shaped.geoms[0]
-            self._problem(
-                WARNING,
-                None,
-                kind,
-                f"has {len(shaped.geoms)} points; the asset is placed at the first. Give each "
-                "place its own feature",
-            )
-        else:
-            self._position_error(
-                None,
-                kind,
-                f"has a {kind} geometry; give each asset a point, or a polygon for an area",
-            )
-            return
-        lat, lon = round(point.y, 6), round(point.x, 6)
-        origin["lat"] = origin["lon"] = (None, f"{kind} at {lon:g}, {lat:g}")
-        if kind in ("Point", "MultiPoint") and self._swapped(lat, lon):
-            self._problem(
-                WARNING,
-                None,
-                f"{kind} at {lon:g}, {lat:g}",
-                "the point's latitude and longitude were the wrong way round (GeoJSON gives "
-                "longitude first); they were swapped. Check how the file was made",
-            )
-            lat, lon = lon, lat
-        data["lat"], data["lon"] = lat, lon
-        provided |= {"lat", "lon"}
-
     def _validation_problem(self, level: str, name: str, message: str, origin) -> None:
         column, value = origin.get(name, (self.plan.column_for(name), None))
         if column is None and name in ("lat", "lon") and name not in origin:
@@ -891,40 +630,9 @@ class RowCleaner:
         self._problem(level, column, "" if value is None else value, message)
 
 
-def _postcode_in(text: str) -> str | None:
-    match = _POSTCODE_IN_TEXT.search(text)
-    return normalise_postcode(f"{match.group(1)} {match.group(2)}") if match else None
-
-
 def _is_formula(text: str) -> bool:
     """Whether text is a formula a spreadsheet exported instead of its value."""
     return len(text) > 1 and (text[0] == "=" or (text[0] == "@" and "(" in text[:20]))
-
-
-def _coordinate(value: object) -> float | None:
-    """A coordinate as a number, read the ways spreadsheets write them, or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        text = str(value).strip().replace("°", "").replace(" ", "")
-        sign = 1.0
-        if text[-1:].upper() in ("N", "S", "E", "W"):
-            sign = -1.0 if text[-1].upper() in ("S", "W") else 1.0
-            text = text[:-1]
-        if _NUMBER_WITH_COMMA.fullmatch(text):
-            text = text.replace(",", ".")  # a decimal comma, as European spreadsheets write
-        try:
-            number = float(text) * sign
-        except ValueError:
-            return None
-    return number if math.isfinite(number) else None
-
-
-def _inside(lon: float, lat: float, bounds) -> bool:
-    min_lon, min_lat, max_lon, max_lat = bounds
-    return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
 
 
 def _column_order(problem: Problem) -> tuple[int, str]:

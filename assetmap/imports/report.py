@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from assetmap.imports.cleaning import (
-    CELLS_BEYOND_HEADINGS,
+from assetmap.imports.cleaning import CELLS_BEYOND_HEADINGS, SESSIONS_FROM_WORDS
+from assetmap.imports.placing import (
     CONVERTED_FROM_GRID,
     PLACED_FROM_POSTCODE,
     POSTCODE_FROM_ADDRESS,
-    SESSIONS_FROM_WORDS,
 )
 from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, Problem, column_letter
 

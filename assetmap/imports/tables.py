@@ -7,8 +7,10 @@ readers can share them without importing each other.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 
 @dataclass(slots=True)
@@ -46,3 +48,15 @@ class Table:
     notes: list[str] = field(default_factory=list)
     has_geometry: bool = False
     close: Callable[[], None] = lambda: None
+
+
+def cell_text(value: object) -> str:
+    """A cell as text, as a row's extra information keeps it: dates as ISO 8601, lists and
+    objects as JSON, and a whole number that a spreadsheet stored as 3.0 as "3"."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
