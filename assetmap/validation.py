@@ -742,7 +742,7 @@ def _check_position(result: Validated, bounds: tuple[float, float, float, float]
 
 
 def clean_value(field: Field, value: object) -> tuple[object, str | None]:
-    """Clean one value by a field's rules outside an asset (a self-referral's email, say).
+    """Clean one value by a field's rules outside an asset (the email on a request to join, say).
 
     Returns (cleaned value or None, the message when it is not usable). Empty is (None, None);
     whether empty is allowed is the caller's decision.

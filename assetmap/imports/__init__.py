@@ -3,13 +3,20 @@
 Plain Python with no Flask import, so `assetmap import` and the coordinators' import page run
 the same code. The steps, one module each:
 
-    readers / text / gis   open a CSV, workbook, GeoJSON, GeoPackage or zipped shapefile
+    limits                 how much of a file may be read, checked before anything parses it
+    readers / text / gis   open a CSV, workbook, GeoJSON, GeoPackage or zipped shapefile, as
+                           a Table of SourceRows (tables)
     columns / mapping      which column holds which field (aliases, or a mapping file)
-    cleaning / geocoding   trim, repair and place each row; validation.validate_asset checks it
+    cleaning               trim and repair each row; validation.validate_asset checks it
+    placing / geocoding    where each row is: geometry, coordinates, grid references, postcode
+    parallel               cleaning in worker processes, for large files on the command line
     identity               which asset a row is; repeats and likely duplicates
-    pipeline               preview or apply, in one transaction, recording the run
+    pipeline               preview or apply, recording the run
+    problems / report      what is said about each row and about the whole file
     export                 the rejected rows as a CSV to fix and import again
-    undo                   put back what a run changed
+    pending / storage      uploads waiting to be confirmed, and archived copies of imported files
+    undo                   put back what a run changed, or say why not (the work itself is
+                           assetmap.store.imports.undo_run)
 
 The SQL is in assetmap.store.imports.
 """

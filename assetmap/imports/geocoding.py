@@ -1,4 +1,7 @@
-"""Placing rows that have no coordinates: from the postcode table, or from the National Grid.
+"""The lookups that place rows with no coordinates: the postcode table and the National Grid.
+
+What a row's cells say about where it is, and what is reported about it, is read in
+assetmap.imports.placing, which calls these.
 
 Audits rarely carry coordinates but nearly always carry a postcode. The postcode is looked up
 in the local postcode table (assetmap.postcodes.locate_postcode, which falls back to the

@@ -1,4 +1,7 @@
-"""Plans, their items, and link workers' referral records: their SQL and nothing else."""
+"""Plans for clients and the activities on them: their SQL and nothing else.
+
+A link worker's referral records (made from a plan) are in assetmap.store.referrals.
+"""
 
 from __future__ import annotations
 
