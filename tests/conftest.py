@@ -136,6 +136,22 @@ def app(db_path):
     return create_app({"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
 
 
+@pytest.fixture(scope="session")
+def trafford_template(tmp_path_factory):
+    """The sample assets and every Trafford postcode, built once a session."""
+    from tests.test_imports_support import build_import_db
+
+    return build_import_db(tmp_path_factory.mktemp("template") / "assetmap.db")
+
+
+@pytest.fixture
+def trafford_db_path(trafford_template, tmp_path):
+    """A database of this test's own: the sample assets and every Trafford postcode."""
+    import shutil
+
+    return shutil.copyfile(trafford_template, tmp_path / "assetmap.db")
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

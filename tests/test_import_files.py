@@ -13,19 +13,16 @@ from assetmap.imports.undo import undo_run
 from assetmap.store import connect
 from assetmap.store import imports as store
 from tests.test_imports_support import write_text
-from tests.test_imports_web import (
-    AUDIT,
-    db_path,  # noqa: F401 (a fixture)
-    import_db_template,  # noqa: F401 (a fixture)
-    make_app,
-    signed_in,
-    text_of,
-    upload,
-)
+from tests.test_imports_web import AUDIT, make_app, signed_in, text_of, upload
 
 
 @pytest.fixture
-def small_quota_app(db_path):  # noqa: F811 (the fixture imported above)
+def db_path(trafford_db_path):
+    return trafford_db_path
+
+
+@pytest.fixture
+def small_quota_app(db_path):
     return make_app(db_path, WTF_CSRF_ENABLED=False, ASSETMAP_IMPORT_FILES_MB="0.01")
 
 
@@ -53,7 +50,7 @@ def _run_at(db, run_id: int, when: datetime) -> None:
     db.conn.execute("UPDATE import_runs SET imported_at = ? WHERE id = ?", [stamp, run_id])
 
 
-def test_pruning_removes_old_runs_archived_files_and_keeps_the_runs(db_path, tmp_path):  # noqa: F811
+def test_pruning_removes_old_runs_archived_files_and_keeps_the_runs(db_path, tmp_path):
     db = connect(db_path)
     archive = tmp_path / "imports"
     old_file = write_text(tmp_path / "old.csv", AUDIT)
@@ -76,7 +73,7 @@ def test_pruning_removes_old_runs_archived_files_and_keeps_the_runs(db_path, tmp
     db.close()
 
 
-def test_a_copy_shared_by_an_old_and_a_recent_run_is_kept(db_path, tmp_path):  # noqa: F811
+def test_a_copy_shared_by_an_old_and_a_recent_run_is_kept(db_path, tmp_path):
     db = connect(db_path)
     archive = tmp_path / "imports"
     audit = write_text(tmp_path / "audit.csv", AUDIT)
@@ -88,7 +85,7 @@ def test_a_copy_shared_by_an_old_and_a_recent_run_is_kept(db_path, tmp_path):  #
     db.close()
 
 
-def test_the_prune_command_says_what_it_removed(db_path, tmp_path, monkeypatch):  # noqa: F811
+def test_the_prune_command_says_what_it_removed(db_path, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from assetmap.cli import main
@@ -105,7 +102,7 @@ def test_the_prune_command_says_what_it_removed(db_path, tmp_path, monkeypatch):
 
 
 def test_a_second_import_at_the_same_time_is_asked_to_wait_and_keeps_its_preview(
-    db_path,  # noqa: F811
+    db_path,
 ):
     app = make_app(db_path, WTF_CSRF_ENABLED=False)
     client = signed_in(app)
@@ -125,13 +122,13 @@ def test_a_second_import_at_the_same_time_is_asked_to_wait_and_keeps_its_preview
     assert "/manage/imports/runs/" in done.headers["Location"]
 
 
-def test_the_configured_row_limit_reaches_the_import_page(db_path):  # noqa: F811
+def test_the_configured_row_limit_reaches_the_import_page(db_path):
     app = make_app(db_path, WTF_CSRF_ENABLED=False, ASSETMAP_IMPORT_MAX_ROWS="2")
     refused = upload(signed_in(app))
     assert refused.status_code == 400
     assert "ASSETMAP_IMPORT_MAX_ROWS" in text_of(refused)
 
 
-def test_a_limit_that_is_not_a_number_stops_the_app_at_start(db_path):  # noqa: F811
+def test_a_limit_that_is_not_a_number_stops_the_app_at_start(db_path):
     with pytest.raises(ValueError, match="ASSETMAP_IMPORT_MAX_ROWS: 'lots' is not"):
         make_app(db_path, ASSETMAP_IMPORT_MAX_ROWS="lots")

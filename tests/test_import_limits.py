@@ -30,9 +30,7 @@ from assetmap.imports.readers import open_table
 from assetmap.settings import SETTINGS_BY_NAME
 from tests.test_imports_support import (
     ROOT,
-    copy_import_db,
     fingerprint,
-    import_db_template,  # noqa: F401 (a fixture)
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -662,13 +660,13 @@ from assetmap.store import connect, initialise
 
 initialise(sys.argv[2])
 db = connect(sys.argv[2])
-start = time.monotonic()
+start = time.process_time()
 try:
     preview(db, sys.argv[1], file_name="upload")
     outcome = "previewed"
 except ImportFileError as e:
     outcome = str(e)
-seconds = time.monotonic() - start
+seconds = time.process_time() - start  # the CPU's time: the same on a busy machine
 # The peak of this process's own memory since it started (ru_maxrss would include the test's
 # process, from which this one was forked before it ran Python).
 status = open("/proc/self/status").read()
@@ -677,7 +675,7 @@ print(json.dumps({"outcome": outcome, "seconds": seconds, "peak_mb": peak_mb}))
 """
 
 PEAK_MB = 400
-SECONDS = 5
+SECONDS = 5  # of CPU time
 
 
 def hostile(kind: str, tmp_path: Path) -> tuple[Path, str]:
@@ -746,8 +744,8 @@ def test_a_hostile_file_is_refused_within_seconds_in_little_memory(tmp_path, kin
 
 
 @pytest.fixture
-def web_db(import_db_template, tmp_path):  # noqa: F811 (the fixture imported above)
-    return copy_import_db(import_db_template, tmp_path / "assetmap.db")
+def web_db(trafford_db_path):
+    return trafford_db_path
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,7 @@ from tests.test_imports_support import (
     BAD,
     ROOT,
     asset_named,
-    copy_import_db,
     fingerprint,
-    import_db_template,  # noqa: F401 (a fixture)
     write_text,
 )
 
@@ -28,8 +26,8 @@ AUDIT = (
 
 
 @pytest.fixture
-def db_path(import_db_template, tmp_path):  # noqa: F811 (the fixture imported above)
-    return copy_import_db(import_db_template, tmp_path / "assetmap.db")
+def db_path(trafford_db_path):
+    return trafford_db_path
 
 
 @pytest.fixture

@@ -19,9 +19,7 @@ from assetmap.store import connect
 from tests.test_imports_support import (
     BAD,
     asset_named,
-    copy_import_db,
     fingerprint,
-    import_db_template,  # noqa: F401 (a fixture)
 )
 
 CORPUS = {
@@ -420,8 +418,8 @@ MAPPINGS = {"free_text_type.csv": "type_mapping.toml"}
 
 
 @pytest.fixture
-def db_path(import_db_template, tmp_path):  # noqa: F811 (the fixture imported above)
-    return copy_import_db(import_db_template, tmp_path / "assetmap.db")
+def db_path(trafford_db_path):
+    return trafford_db_path
 
 
 def options_for(name: str) -> ImportOptions:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -34,9 +35,7 @@ from tests.test_imports_support import (
     POSTCODES,
     ROOT,
     asset_named,
-    copy_import_db,
     fingerprint,
-    import_db_template,  # noqa: F401 (a fixture)
     write_text,
 )
 
@@ -49,8 +48,8 @@ AUDIT = (
 
 
 @pytest.fixture
-def db_path(import_db_template, tmp_path):  # noqa: F811 (the fixture imported above)
-    return copy_import_db(import_db_template, tmp_path / "assetmap.db")
+def db_path(trafford_db_path):
+    return trafford_db_path
 
 
 @pytest.fixture
@@ -828,7 +827,7 @@ def test_the_real_audits_the_demo_was_built_from_import_again_unchanged(
 ):
     """Coordinates to 6 places, postcodes outside the table, categories we do not know: none
     of them changes an asset already listed. (The one rejection is a mistyped postcode.)"""
-    db = connect(copy_import_db(demo_db_template, tmp_path / "demo.db"))
+    db = connect(shutil.copyfile(demo_db_template, tmp_path / "demo.db"))
     mapping = parse_mapping(
         {"defaults": {"kind": "service", "strand": "access_community_resources"}}
     )

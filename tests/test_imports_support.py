@@ -1,16 +1,14 @@
 """Helpers for the import tests (this module has no tests of its own).
 
-A database with the sample assets of tests/conftest.py and Trafford's postcode table, built once
-per session and copied for each test, and a way to see that a database is exactly as it was.
+How a database with the sample assets of tests/conftest.py and Trafford's postcode table is
+built (conftest's `trafford_db_path` fixture builds it once a session and copies it for each
+test), and a way to see that a database is exactly as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
-
-import pytest
 
 from assetmap.postcodes import LoadReport, read_postcode_file
 from assetmap.store import connect
@@ -45,16 +43,6 @@ def build_import_db(path: Path, *, demo: bool = False) -> Path:
     finally:
         db.close()
     return path
-
-
-@pytest.fixture(scope="session")
-def import_db_template(tmp_path_factory) -> Path:
-    return build_import_db(tmp_path_factory.mktemp("template") / "assetmap.db")
-
-
-def copy_import_db(template: Path, target: Path) -> Path:
-    shutil.copyfile(template, target)
-    return target
 
 
 def fingerprint(path: Path) -> str:

@@ -22,9 +22,7 @@ from tests.conftest import add_user, give_session
 from tests.test_imports_support import (
     BAD,
     asset_named,
-    copy_import_db,
     fingerprint,
-    import_db_template,  # noqa: F401 (a fixture)
 )
 
 AUDIT = (
@@ -44,8 +42,8 @@ def make_app(db_path, **config):
 
 
 @pytest.fixture
-def db_path(import_db_template, tmp_path):  # noqa: F811 (the fixture imported above)
-    return copy_import_db(import_db_template, tmp_path / "assetmap.db")
+def db_path(trafford_db_path):
+    return trafford_db_path
 
 
 @pytest.fixture
