@@ -8,13 +8,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DB := instance/assetmap.db
-# Made when the demo database has been built whole: a database file without it (an empty one
-# left by a command run before `make run`, say) is built again.
-DEMO_BUILT := instance/.demo-built
 
 .PHONY: run test setup lint clean-db
 
-run: setup $(DEMO_BUILT)
+run: setup $(DB)
 	$(BIN)/assetmap users demo instance/demo-accounts.txt
 	$(BIN)/assetmap serve --host 127.0.0.1 --port 5000
 
@@ -37,16 +34,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The demo database, built once from the real Trafford data. It is built under another
-# name and renamed, so an interrupted build never leaves a half-loaded database behind.
-$(DEMO_BUILT): | $(STAMP)
+# The demo database, built from the real Trafford data when there is no database at $(DB). It
+# is built under another name and renamed, so an interrupted build never leaves a half-loaded
+# database behind. A database already there is served as it is, never replaced: only the
+# commands that make a whole database on purpose (init, serve, postcodes load) create one;
+# the others refuse a missing database, saying to run `assetmap init`, and leave no file. (So
+# the stamp instance/.demo-built, kept when an empty file left by such a command made this
+# step skip, is no longer needed; clean-db still removes an old one.)
+$(DB): | $(STAMP)
 	rm -f $(DB).building $(DB).building-wal $(DB).building-shm
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap init
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap load data/assets.geojson --who "make run (demo data)"
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap postcodes load data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv
 	rm -f $(DB)-wal $(DB)-shm
 	mv $(DB).building $(DB)
-	touch $(DEMO_BUILT)
 
 clean-db:
-	rm -f $(DB) $(DB)-wal $(DB)-shm $(DEMO_BUILT)
+	rm -f $(DB) $(DB)-wal $(DB)-shm instance/.demo-built

@@ -2,13 +2,15 @@
 
 `create_app(config=None)` builds the Flask app. Settings come from environment variables
 (see assetmap.settings); `config` overrides them, which is how the tests point the app at a
-temporary database.
+temporary database. Either way each is parsed when the app starts, and app.config holds the
+typed values.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import flask
 from flask import Flask
 
 from assetmap import settings
@@ -22,28 +24,56 @@ def _templates_folder() -> str:
     return str(packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates")
 
 
+class Config(flask.Config):
+    """The app's config, in which every declared setting holds its typed value.
+
+    Setting one parses it (assetmap.settings), whoever sets it and whenever: create_app, or a
+    test's `app.config["ASSETMAP_REFERRALS_PER_HOUR"] = "2"`. So the code never meets the text
+    of an environment variable, and a bad value fails where it is set, naming the setting.
+    """
+
+    def __setitem__(self, key, value):
+        if key in settings.SETTINGS_BY_NAME:
+            value = settings.parse(key, value)
+        super().__setitem__(key, value)
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+
+class App(Flask):
+    config_class = Config
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings, security, the blueprints and the CLI commands.
+
+    Every setting is parsed here, once: from the environment, then `config` (whose values may
+    be text, as in the environment, or typed). A bad value stops the app with
+    settings.SettingError, naming each setting that is wrong, its value and what it expects.
 
     The database is not touched here: `assetmap init` creates or migrates it, so that several
     gunicorn workers never race to migrate and `assetmap --help` writes nothing.
     """
-    app = Flask(__name__, template_folder=_templates_folder())
-    app.config.from_mapping(settings.from_environment())
-    if config:
-        app.config.from_mapping(config)
-    db_path = Path(app.config["ASSETMAP_DB"])
-    if not app.config.get("SECRET_KEY"):
+    app = App(__name__, template_folder=_templates_folder())
+    overrides = dict(config or {})
+    typed = settings.parse_all(settings.from_environment() | overrides)
+    app.config.from_mapping({**overrides, **typed})
+    if not app.config["SECRET_KEY"]:
         if app.config["ASSETMAP_ENV"] == "production":
-            raise RuntimeError("SECRET_KEY must be set when ASSETMAP_ENV is production")
+            raise settings.SettingError(
+                "SECRET_KEY: not set, and it must be when ASSETMAP_ENV is production"
+            )
+        db_path = Path(app.config["ASSETMAP_DB"])
         app.config["SECRET_KEY"] = settings.instance_secret_key(db_path.parent)
-    app.config["ASSETMAP_BOUNDS_PARSED"] = settings.parse_bounds(app.config["ASSETMAP_BOUNDS"])
-    app.config["ASSETMAP_CENTRE_PARSED"] = settings.parse_centre(app.config["ASSETMAP_MAP_CENTRE"])
-    app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["ASSETMAP_MAX_UPLOAD_MB"]) * 1024**2)
-    # Read once, so a bad value stops the app at start, naming the setting.
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["ASSETMAP_MAX_UPLOAD_MB"] * 1024**2)
     from assetmap.imports.limits import ImportLimits
 
     app.config["ASSETMAP_IMPORT_LIMITS"] = ImportLimits.from_settings(app.config)
+    # The old name of the map centre, until web/public.py, which reads ASSETMAP_MAP_CENTRE in
+    # the working tree, is committed with the parameters' rename (issue 13, item 4).
+    app.config["ASSETMAP_CENTRE_PARSED"] = app.config["ASSETMAP_MAP_CENTRE"]
     app.json.sort_keys = False
 
     from assetmap.web import (

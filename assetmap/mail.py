@@ -11,15 +11,18 @@ def smtp_configured(config) -> bool:
 
 
 def send(config, to: str, subject: str, body: str) -> None:
-    """Send a plain-text message; raises OSError or smtplib.SMTPException on failure."""
+    """Send a plain-text message; raises OSError or smtplib.SMTPException on failure.
+
+    `config` is the app's, holding the settings' typed values (a port number, yes as True).
+    """
     message = EmailMessage()
     message["From"] = config["ASSETMAP_MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
-    host, port = config["ASSETMAP_SMTP_HOST"], int(config["ASSETMAP_SMTP_PORT"] or 25)
+    host, port = config["ASSETMAP_SMTP_HOST"], config["ASSETMAP_SMTP_PORT"]
     with smtplib.SMTP(host, port, timeout=10) as smtp:
-        if (config.get("ASSETMAP_SMTP_STARTTLS") or "").lower() == "yes":
+        if config["ASSETMAP_SMTP_STARTTLS"]:
             smtp.starttls()
         if config.get("ASSETMAP_SMTP_USER"):
             smtp.login(config["ASSETMAP_SMTP_USER"], config["ASSETMAP_SMTP_PASSWORD"])

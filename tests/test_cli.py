@@ -200,7 +200,7 @@ def test_the_console_script_runs_the_same_commands(tmp_path, monkeypatch):
 
 
 def test_every_command_has_help_with_an_example():
-    for name in ("init", "load", "export", "serve"):
+    for name in ("init", "load", "export", "serve", "settings"):
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0
         assert "Example: assetmap " + name in result.output

@@ -9,11 +9,11 @@ COMMANDS; `register` adds them all to the app's CLI group, so the same commands 
 from __future__ import annotations
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
-from assetmap.cli import assets, imports, join_requests, postcodes, search, users
+from assetmap.cli import assets, imports, join_requests, postcodes, search, settings, users
 
-MODULES = (assets, users, postcodes, join_requests, imports, search)
+MODULES = (assets, users, postcodes, join_requests, imports, search, settings)
 
 
 def register(app) -> None:
@@ -24,7 +24,14 @@ def register(app) -> None:
 
 
 class _Group(FlaskGroup):
-    """The command group; a database that stays busy ends a command with a plain message."""
+    """The command group; a database that stays busy ends a command with a plain message, and
+    so does a bad setting (when the app is made, before any command runs)."""
+
+    def list_commands(self, ctx):
+        # Made here first so that a bad setting stops `assetmap --help` with its message;
+        # FlaskGroup would print a traceback and list the commands without the app's.
+        ctx.ensure_object(ScriptInfo).load_app()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx):
         try:
@@ -39,8 +46,12 @@ class _Group(FlaskGroup):
 
 def _create_app():
     from assetmap import create_app
+    from assetmap.settings import SettingError
 
-    return create_app()
+    try:
+        return create_app()
+    except SettingError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.group(

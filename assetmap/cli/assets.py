@@ -12,18 +12,15 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from assetmap.cli.db import database, initialise_database
 from assetmap.formats import FormatError, write_csv, write_geojson
 from assetmap.loading import load_file
 from assetmap.store import assets as store
-from assetmap.store import connect, initialise, schema
+from assetmap.store import schema
 
 
 def _who(who: str | None) -> str:
     return who or f"cli:{getpass.getuser()}"
-
-
-def _db():
-    return connect(current_app.config["ASSETMAP_DB"])
 
 
 @click.command("init")
@@ -34,7 +31,7 @@ def init_command():
     Example: assetmap init
     """
     path = current_app.config["ASSETMAP_DB"]
-    applied = initialise(path)
+    applied = initialise_database()
     for description in applied:
         click.echo(f"applied: {description}")
     click.echo(f"{path} is at schema version {schema.SCHEMA_VERSION}")
@@ -50,27 +47,25 @@ def load_command(file: Path, dry_run: bool, who: str | None):
 
     Every record is checked first. Valid ones are written in one transaction; rejected ones are
     listed with every reason. Loading the same file again reports everything unchanged.
-    Exits with status 1 when any record was rejected.
+    Exits with status 1 when any record was rejected. The database must exist (`assetmap init`).
 
     Example: assetmap load data/assets.geojson
     """
-    db = _db()
-    try:
-        report = load_file(
-            db,
-            file,
-            who=_who(who),
-            bounds=current_app.config["ASSETMAP_BOUNDS_PARSED"],
-            dry_run=dry_run,
-        )
-    except FormatError as e:
-        raise click.ClickException(f"{file} {e}") from None
-    except UnicodeDecodeError as e:
-        raise click.ClickException(
-            f"{file} is not UTF-8 text ({e.reason}); save it as UTF-8"
-        ) from None
-    finally:
-        db.close()
+    with database() as db:
+        try:
+            report = load_file(
+                db,
+                file,
+                who=_who(who),
+                bounds=current_app.config["ASSETMAP_BOUNDS"],
+                dry_run=dry_run,
+            )
+        except FormatError as e:
+            raise click.ClickException(f"{file} {e}") from None
+        except UnicodeDecodeError as e:
+            raise click.ClickException(
+                f"{file} is not UTF-8 text ({e.reason}); save it as UTF-8"
+            ) from None
     prefix = "dry run, nothing changed: " if dry_run else ""
     click.echo(f"{prefix}{report.summary()}")
     for warning in report.warnings:
@@ -94,8 +89,7 @@ def export_command(format: str, out: str, public: bool):
     Example: assetmap export geojson assets-backup.geojson
     """
     writer = write_geojson if format == "geojson" else write_csv
-    db = _db()
-    try:
+    with database() as db:
         if out == "-":
             count = writer(store.iter_assets(db), sys.stdout, public=public)
         else:
@@ -106,8 +100,6 @@ def export_command(format: str, out: str, public: bool):
             with partial.open("w", encoding="utf-8", newline=newline) as f:
                 count = writer(store.iter_assets(db), f, public=public)
             partial.replace(target)
-    finally:
-        db.close()
     if out != "-":
         click.echo(f"exported {count} assets to {out}")
 
@@ -183,7 +175,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, timeout: int
 
     Example: assetmap serve --host 0.0.0.0 --port 8000 --workers 4
     """
-    initialise(current_app.config["ASSETMAP_DB"])
+    initialise_database()
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
     args = [gunicorn, *gunicorn_arguments(host, port, workers, timeout, threads)]
     click.echo(f"serving on http://{host}:{port}")

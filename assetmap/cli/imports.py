@@ -18,6 +18,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from assetmap.cli.db import database
 from assetmap.imports import (
     ImportFileError,
     ImportOptions,
@@ -28,7 +29,6 @@ from assetmap.imports import (
 )
 from assetmap.imports.columns import TEMPLATE_FIELDS
 from assetmap.imports.undo import UndoRefused, undo_run
-from assetmap.store import connect, schema
 from assetmap.store import imports as store
 
 CLI_DETAIL_LIMIT = 10_000
@@ -47,20 +47,6 @@ def default_workers() -> int:
 
 def _who(who: str | None) -> str:
     return who or f"cli:{getpass.getuser()}"
-
-
-def _db():
-    path = Path(current_app.config["ASSETMAP_DB"])
-    if not path.exists():  # not made here: an empty file would look like a database to make
-        raise click.ClickException(
-            f"there is no database at {path}: run `assetmap init` first (or `make run` for the "
-            "demo)"
-        )
-    db = connect(path)
-    if schema.current_version(db.conn) != schema.SCHEMA_VERSION:
-        db.close()
-        raise click.ClickException("the database is not set up yet: run `assetmap init` first")
-    return db
 
 
 def archive_dir() -> Path:
@@ -136,7 +122,7 @@ def import_command(
     options = ImportOptions(
         source=source,
         sheet=sheet,
-        bounds=current_app.config["ASSETMAP_BOUNDS_PARSED"],
+        bounds=current_app.config["ASSETMAP_BOUNDS"],
         detail_limit=CLI_DETAIL_LIMIT,
         workers=default_workers() if workers is None else workers,
         limits=current_app.config["ASSETMAP_IMPORT_LIMITS"],
@@ -146,13 +132,11 @@ def import_command(
             options.mapping = load_mapping(mapping)
         except ImportFileError as e:
             _refuse(f"the mapping file {mapping.name} {e}", file, as_json)
-    db = _db()
-    try:
-        report = _run(db, file, options, dry_run, yes, as_json, rejected, _who(who))
-    except ImportFileError as e:
-        _refuse(f"{file.name} {e}", file, as_json)
-    finally:
-        db.close()
+    with database() as db:
+        try:
+            report = _run(db, file, options, dry_run, yes, as_json, rejected, _who(who))
+        except ImportFileError as e:
+            _refuse(f"{file.name} {e}", file, as_json)
     if report.rejected:
         sys.exit(1)
 
@@ -262,11 +246,8 @@ def list_command(limit: int):
 
     Example: assetmap imports list
     """
-    db = _db()
-    try:
+    with database() as db:
         runs = store.list_runs(db, limit=limit)
-    finally:
-        db.close()
     if not runs:
         click.echo("No imports yet.")
     for run in runs:
@@ -295,8 +276,7 @@ def show_command(run_id: int, rejected: Path | None):
     from assetmap.imports.export import RejectedRowsWriter, source_to_write
     from assetmap.imports.problems import Problem
 
-    db = _db()
-    try:
+    with database() as db:
         run = store.get_run(db, run_id)
         if run is None:
             raise click.ClickException(f"there is no import run {run_id}")
@@ -326,8 +306,6 @@ def show_command(run_id: int, rejected: Path | None):
                 for row in store.run_rows(db, run_id, outcomes=(store.REJECTED,)):
                     writer.write(row["cells"] or [], row["problems"] or [])
             click.echo(f"wrote {writer.count} rejected rows to {rejected}")
-    finally:
-        db.close()
 
 
 @imports_group.command("undo")
@@ -347,8 +325,7 @@ def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
 
     Example: assetmap imports undo 3
     """
-    db = _db()
-    try:
+    with database() as db:
         run = store.get_run(db, run_id)
         if run is None:
             raise click.ClickException(f"there is no import run {run_id}")
@@ -364,8 +341,6 @@ def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
         except UndoRefused as e:
             hint = " (add --force to undo anyway)" if e.conflicts else ""
             raise click.ClickException(f"{e}{hint}") from None
-    finally:
-        db.close()
     click.echo(f"Undid run {run_id}: {result.summary()}.")
 
 
@@ -390,11 +365,8 @@ def prune_command(keep_days: int):
     from assetmap.imports import storage
     from assetmap.imports.pending import PendingUploads
 
-    db = _db()
-    try:
+    with database() as db:
         pruned = storage.prune(db, archive_dir(), keep_days=keep_days)
-    finally:
-        db.close()
     PendingUploads(archive_dir() / "pending").discard_old()
     click.echo(f"Pruned import files: {pruned.summary()}.")
 

@@ -15,8 +15,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from assetmap.cli.db import database
 from assetmap.join_requests import purge, subject_access
-from assetmap.store import connect
 
 join_requests = AppGroup("join-requests", help="Residents' requests to join.")
 
@@ -36,12 +36,9 @@ def purge_command(days: int | None):
 
     Example: assetmap join-requests purge
     """
-    days = days if days is not None else int(current_app.config["ASSETMAP_REFERRAL_RETENTION_DAYS"])
-    db = connect(current_app.config["ASSETMAP_DB"])
-    try:
+    days = days if days is not None else current_app.config["ASSETMAP_REFERRAL_RETENTION_DAYS"]
+    with database() as db:
         count = purge(db, days)
-    finally:
-        db.close()
     click.echo(f"removed personal data from {count} request(s) older than {days} days")
 
 
@@ -56,11 +53,8 @@ def export_command(email: str | None, phone: str | None, out: str):
     """
     if not (email or phone):
         raise click.UsageError("give --email or --phone (or both) to find the person's requests")
-    db = connect(current_app.config["ASSETMAP_DB"])
-    try:
+    with database() as db:
         found = subject_access(db, email=email, phone=phone)
-    finally:
-        db.close()
     text = json.dumps({"requests_to_join": found}, indent=2, ensure_ascii=False)
     if out == "-":
         sys.stdout.write(text + "\n")

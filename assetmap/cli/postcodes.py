@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from assetmap.cli.db import database, initialise_database
 from assetmap.postcodes import (
     LoadReport,
     PostcodeError,
@@ -19,7 +19,6 @@ from assetmap.postcodes import (
     locate_postcode,
     read_postcode_file,
 )
-from assetmap.store import connect, initialise
 from assetmap.store import postcodes as store
 from assetmap.store.assets import transaction
 
@@ -41,20 +40,17 @@ def load_command(files: tuple[Path, ...]):
     lat and lon) and OS Code-Point Open area files (no header; British National Grid, converted
     to WGS84). The layout is recognised from the first line. Each file is loaded in one
     transaction, so a file that fails part-way changes nothing; loading a file again gives the
-    same table. Rows without a position are skipped and counted with the reason.
+    same table. Rows without a position are skipped and counted with the reason. The database
+    is made, or brought up to date, first.
 
     Example: assetmap postcodes load data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv
     """
-    path = current_app.config["ASSETMAP_DB"]
-    initialise(path)
-    db = connect(path)
-    try:
+    initialise_database()
+    with database() as db:
         for file in files:
             report = _load_file(db, file)
             click.echo(_summary(file, report))
         click.echo(f"the postcode table holds {store.count_postcodes(db):,} postcodes")
-    finally:
-        db.close()
 
 
 def _load_file(db, file: Path) -> LoadReport:
@@ -98,13 +94,11 @@ def find_command(postcode: str):
 
     Example: assetmap postcodes find "M33 7ZF"
     """
-    db = connect(current_app.config["ASSETMAP_DB"])
-    try:
-        location = locate_postcode(db, postcode)
-    except PostcodeError as e:
-        raise click.ClickException(e.message) from None
-    finally:
-        db.close()
+    with database() as db:
+        try:
+            location = locate_postcode(db, postcode)
+        except PostcodeError as e:
+            raise click.ClickException(e.message) from None
     click.echo(f"{location.lat:.6f}, {location.lon:.6f}: {location.words}")
 
 

@@ -7,11 +7,10 @@ import os
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from assetmap import accounts, permissions
-from assetmap.store import connect
+from assetmap.cli.db import database
 from assetmap.store import users as store
 
 users = AppGroup("users", help="Manage user accounts (admin, coordinator, link_worker).")
@@ -21,10 +20,6 @@ DEMO_ACCOUNTS = (
     ("coordinator@demo.assetmap.invalid", permissions.COORDINATOR),
     ("linkworker@demo.assetmap.invalid", permissions.LINK_WORKER),
 )
-
-
-def _db():
-    return connect(current_app.config["ASSETMAP_DB"])
 
 
 def _actor() -> str:
@@ -60,13 +55,11 @@ def create_command(email: str, role: str, ask: bool):
     Example: assetmap users create sam@council.example --role coordinator
     """
     password, generated = _password(ask, email)
-    db = _db()
-    try:
-        accounts.create_account(db, email, role, password, actor=_actor())
-    except accounts.AccountError as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        db.close()
+    with database() as db:
+        try:
+            accounts.create_account(db, email, role, password, actor=_actor())
+        except accounts.AccountError as e:
+            raise click.ClickException(str(e)) from None
     click.echo(f"created {email} ({role})")
     if generated:
         click.echo(f"password: {password}")
@@ -78,11 +71,8 @@ def list_command():
 
     Example: assetmap users list
     """
-    db = _db()
-    try:
+    with database() as db:
         rows = store.list_users(db)
-    finally:
-        db.close()
     if not rows:
         click.echo("no accounts yet; add one with `assetmap users create EMAIL --role admin`")
     for user in rows:
@@ -101,12 +91,9 @@ def disable_command(email: str, enable: bool):
 
     Example: assetmap users disable sam@council.example
     """
-    db = _db()
-    try:
+    with database() as db:
         user = _user_or_fail(db, email)
         store.set_active(db, user["id"], enable, actor=_actor())
-    finally:
-        db.close()
     click.echo(f"{'enabled' if enable else 'disabled'} {user['email']}")
 
 
@@ -118,15 +105,13 @@ def set_password_command(email: str, ask: bool):
 
     Example: assetmap users set-password sam@council.example --ask
     """
-    db = _db()
-    try:
+    with database() as db:
         user = _user_or_fail(db, email)
         password, generated = _password(ask, user["email"])
-        accounts.set_password(db, user, password, actor=_actor())
-    except accounts.AccountError as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        db.close()
+        try:
+            accounts.set_password(db, user, password, actor=_actor())
+        except accounts.AccountError as e:
+            raise click.ClickException(str(e)) from None
     click.echo(f"password set for {user['email']}")
     if generated:
         click.echo(f"password: {password}")
@@ -142,8 +127,7 @@ def demo_command(out: Path):
 
     Example: assetmap users demo instance/demo-accounts.txt
     """
-    db = _db()
-    try:
+    with database() as db:
         have = {email for email, _ in DEMO_ACCOUNTS if store.get_user_by_email(db, email)}
         if not (out.exists() and have == {email for email, _ in DEMO_ACCOUNTS}):
             lines = [
@@ -162,8 +146,6 @@ def demo_command(out: Path):
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write("\n".join(lines) + "\n")
-    finally:
-        db.close()
     click.echo(f"Demo accounts (also in {out}):")
     for line in out.read_text().splitlines():
         if not line.startswith("#"):

@@ -82,3 +82,48 @@ def initialise(path: str | Path) -> list[str]:
         return schema.migrate(db.conn)
     finally:
         db.close()
+
+
+class NotReady(Exception):
+    """The database is missing, or not at this assetmap's schema version; the message says
+    what to do about it (run `assetmap init`, or upgrade assetmap)."""
+
+
+def connect_ready(path: str | Path) -> sqlite_utils.Database:
+    """Open the database at `path` when it exists and its schema is this assetmap's.
+
+    NotReady when not. Nothing is made where there was nothing (`connect` would leave an empty
+    file, which every later command, and `make run`, would take for a database), and a database
+    of another schema version is not used (its tables would fail deeper in, as raw SQLite
+    errors). `initialise` is what makes a database or brings it forward.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise NotReady(
+            f"there is no database at {path}: run `assetmap init` first (or `make run` for the "
+            "demo)"
+        )
+    db = None
+    try:
+        db = connect(path)
+        version = schema.current_version(db.conn)
+    except sqlite3.DatabaseError as error:
+        if db is not None:
+            db.close()
+        if is_busy(error):
+            raise
+        raise NotReady(f"{path} is not a database assetmap can open ({error})") from None
+    if version == schema.SCHEMA_VERSION:
+        return db
+    db.close()
+    if version == 0:
+        raise NotReady("the database is not set up yet: run `assetmap init` first")
+    if version < schema.SCHEMA_VERSION:
+        raise NotReady(
+            f"the database is at schema version {version} and this assetmap needs "
+            f"{schema.SCHEMA_VERSION}: run `assetmap init` to bring it up to date"
+        )
+    raise NotReady(
+        f"the database is at schema version {version}, newer than this assetmap "
+        f"({schema.SCHEMA_VERSION}); upgrade assetmap before using it"
+    )

@@ -55,7 +55,7 @@ def _archive_dir() -> Path:
 
 
 def _quota_bytes() -> int:
-    return int(float(current_app.config["ASSETMAP_IMPORT_FILES_MB"]) * 1024**2)
+    return int(current_app.config["ASSETMAP_IMPORT_FILES_MB"] * 1024**2)
 
 
 def _pending() -> PendingUploads:
@@ -83,7 +83,7 @@ def _options(pending: Pending) -> ImportOptions:
         source=pending.options.get("source") or None,
         sheet=pending.options.get("sheet") or None,
         mapping=mapping,
-        bounds=current_app.config["ASSETMAP_BOUNDS_PARSED"],
+        bounds=current_app.config["ASSETMAP_BOUNDS"],
         limits=current_app.config["ASSETMAP_IMPORT_LIMITS"],
     )
 

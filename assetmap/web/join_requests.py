@@ -45,7 +45,7 @@ def join(asset_id: str):
     key = join_requests.address_key(
         request.remote_addr or "unknown", current_app.config["SECRET_KEY"]
     )
-    limit = int(current_app.config["ASSETMAP_REFERRALS_PER_HOUR"])
+    limit = current_app.config["ASSETMAP_REFERRALS_PER_HOUR"]
     if join_requests.over_limit(db, key, limit, now):
         return render_template("join_requests/too_many.html", asset=asset), 429
     if join_requests.is_robot(request.form):

@@ -69,7 +69,7 @@ def _render_form(record: dict, errors: dict, *, asset_id: str | None, status: in
 def _submitted(existing: dict | None):
     """Validate the submitted form; returns (record, errors)."""
     raw = asset_form.form_to_raw(request.form)
-    result = validate_asset(raw, bounds=current_app.config["ASSETMAP_BOUNDS_PARSED"])
+    result = validate_asset(raw, bounds=current_app.config["ASSETMAP_BOUNDS"])
     record = result.record
     if existing is not None:
         for name in asset_form.NOT_ON_FORM:

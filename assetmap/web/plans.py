@@ -32,7 +32,7 @@ bp = Blueprint("plans", __name__)
 
 
 def _allow_names() -> bool:
-    return (current_app.config["ASSETMAP_ALLOW_CLIENT_NAMES"] or "").lower() == "yes"
+    return current_app.config["ASSETMAP_ALLOW_CLIENT_NAMES"]
 
 
 def _own_plan(plan_id: int) -> dict:
@@ -157,7 +157,7 @@ def share(plan_id: int):
     """Make a new share link (shown once; any older link stops working)."""
     _own_plan(plan_id)
     token = plans.new_share_token()
-    days = int(current_app.config["ASSETMAP_PLAN_LINK_DAYS"])
+    days = current_app.config["ASSETMAP_PLAN_LINK_DAYS"]
     store.set_share(get_db(), plan_id, plans.token_hash(token), plans.share_expiry(days))
     return _render_plan(store.get_plan(get_db(), plan_id), share_link=_share_link(token))
 

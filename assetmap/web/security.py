@@ -130,7 +130,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.session_interface = SessionInterface()
-    proxies = int(app.config["ASSETMAP_TRUSTED_PROXIES"] or 0)
+    proxies = app.config["ASSETMAP_TRUSTED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.before_request(_refuse_oversized_requests)  # before CSRF and sign-in checks
