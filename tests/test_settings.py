@@ -214,7 +214,7 @@ def test_the_settings_command_prints_every_setting_as_declared(tmp_path, monkeyp
     for setting in settings.SETTINGS:
         first, *help_lines, takes = blocks[setting.name]
         assert " ".join(line.strip() for line in help_lines) == setting.help
-        assert takes == f"    {setting.type.expects}; default {setting.default_words}"
+        assert takes == f"    takes {setting.type.expects}; default {setting.default_words}"
         if setting.name not in ("ASSETMAP_DB", "ASSETMAP_PLAN_LINK_DAYS") and not setting.secret:
             assert first == f"{setting.name} = {setting.default or '(empty)'}"
     assert blocks["ASSETMAP_PLAN_LINK_DAYS"][0] == "ASSETMAP_PLAN_LINK_DAYS = 14"

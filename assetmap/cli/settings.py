@@ -27,7 +27,7 @@ def describe(config) -> list[str]:
             break_on_hyphens=False,
             break_long_words=False,
         )
-        lines.append(f"    {setting.type.expects}; default {setting.default_words}")
+        lines.append(f"    takes {setting.type.expects}; default {setting.default_words}")
     return lines
 
 
