@@ -92,7 +92,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 GENERATOR_VERSION = 1  # bump when the assets change, so cached databases are rebuilt
 
-QUICK = {"assets": 5_000, "clients": 10, "seconds": 10, "import_rows": 2_000}
+QUICK = {"assets": 5_000, "clients": 10, "seconds": 10, "import_rows": 1_000}
 DEFAULTS = {"assets": 50_000, "clients": 50, "seconds": 60, "import_rows": 20_000}
 
 REQUEST_TIMEOUT = 30  # seconds; a search, an edit or a sign-in slower than this is a timeout
