@@ -99,3 +99,14 @@ def test_a_command_that_meets_a_long_lock_says_nothing_was_saved(
     holder.join()
     assert result.exit_code == 1
     assert "Nothing was saved: the directory is busy" in result.output
+
+
+def test_a_missing_database_gets_a_503_that_says_what_to_do_and_makes_no_file(tmp_path):
+    from assetmap import create_app
+
+    path = tmp_path / "nowhere" / "assetmap.db"
+    app = create_app({"TESTING": True, "ASSETMAP_DB": str(path), "SECRET_KEY": "test-only"})
+    answer = app.test_client().get("/api/v1/assets")
+    assert answer.status_code == 503
+    assert "run `assetmap init`" in answer.get_json()["error"]
+    assert not path.exists()

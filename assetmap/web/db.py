@@ -12,21 +12,22 @@ import sqlite3
 import sqlite_utils
 from flask import Flask, abort, current_app, g, request
 
-from assetmap.store import Busy, connect, is_busy, schema
+from assetmap.store import Busy, is_busy
+from assetmap.store.connection import NotReady, connect_ready
 
 
 def get_db() -> sqlite_utils.Database:
     """The request's database connection, opened on first use.
 
-    A database that `assetmap init` has not brought up to date gets a 503 that says so,
-    rather than errors deeper in.
+    A database that is missing, or that `assetmap init` has not brought up to date, gets a 503
+    that says so, rather than errors deeper in (and no empty file is left where there was none).
     """
     if "db" not in g:
-        db = connect(current_app.config["ASSETMAP_DB"])
-        if schema.current_version(db.conn) != schema.SCHEMA_VERSION:
-            db.close()
-            abort(503, description="The database is not set up yet: run `assetmap init`.")
-        g.db = db
+        try:
+            g.db = connect_ready(current_app.config["ASSETMAP_DB"])
+        except NotReady as e:
+            message = str(e)
+            abort(503, description=message[0].upper() + message[1:] + ".")
     return g.db
 
 
