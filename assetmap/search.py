@@ -18,7 +18,8 @@ Rules, documented once here:
   within) and the order (nearest first, then by id, so the order never changes between pages).
 - Walking time is the straight-line distance times 1.3 (streets are not straight lines), at
   4.8 km/h (3 mph, an unhurried pace), rounded up to the next whole minute.
-- Paused, closed and archived assets are never found.
+- Paused, closed and archived assets are never found: a search finds running assets only
+  (assetmap/store/visibility.py), though the map also shows paused ones.
 - Keywords: each word is matched at the start of a word, with stemming ("garden" finds
   "gardening", "walks" finds "walking"); every word must match, in the name, description,
   categories or organisation. Any text is safe: words are quoted before they reach FTS5.
@@ -27,40 +28,50 @@ Rules, documented once here:
   Age: within the asset's age range (an open end is no limit). Day and time: as
   assetmap.schedules says, one session must match both; assets without structured sessions
   are left out when a day or time is asked.
-- Parameters (read by assetmap.queries, as the listing's are): an empty one is the same as none;
-  a number that is not a plain finite one in its range (NaN, infinity, past SQLite's 64 bits)
-  is a 400 naming it; a page size past the largest page is lowered to it. The centre is a
-  postcode, or lat and lon: one of the two, not both.
+- Parameters are declared once, in PARAMETERS below (see assetmap.parameters: the API, the
+  pages, the CLI's options, links and the OpenAPI document are made from them). An empty one
+  is the same as none; a number that is not a plain finite one in its range (NaN, infinity,
+  past SQLite's 64 bits) is a 400 naming it; a page size past the largest page is lowered to
+  it. The centre is a postcode, or lat and lon: one of the two, not both.
+- A page's form carries the point of a search from the map in hidden inputs: a postcode typed
+  into it wins over that point (`page_args`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
-from assetmap import describe, schedules, taxonomy
+from assetmap import describe, parameters, schedules, taxonomy
+from assetmap.parameters import (
+    ACCESSIBLE,
+    CATEGORY,
+    FREE,
+    KIND,
+    NUMBER,
+    OFFSET,
+    ONE_OF,
+    STRAND,
+    TERMS,
+    TEXT,
+    TIME_OF_DAY,
+    WHOLE_NUMBER,
+    YES_NO,
+    Args,
+    Parameter,
+    ParameterError,
+)
 from assetmap.postcodes import (
     PostcodeLocation,
     locate_postcode,
     parse_postcode_query,
 )
-
-# The listing's parameter readers, so that both read lists and numbers alike.
-from assetmap.queries import (
-    ParameterError,
-    last_value,
-    parse_flag,
-    parse_integer,
-    parse_number,
-    parse_slugs,
-    shown,
-)
 from assetmap.schedules import NextSession, TimeWindow
 from assetmap.store import search as store
-from assetmap.store.search import Box, Circle, Conditions
+from assetmap.store.search import Box, Circle, Conditions, Haversine
+from assetmap.taxonomy import Term
 
 EARTH_RADIUS_M = 6_371_008.8
 WALKING_DETOUR = 1.3
@@ -68,12 +79,14 @@ WALKING_METRES_PER_MINUTE = 4800 / 60
 
 DEFAULT_RADIUS_KM = 2.0
 MAX_RADIUS_KM = 50.0
+RADII_KM = (0.5, 1, 2, 5, 10, 20, 50)  # what the page's form offers
+WIDER = 2.5  # a search that found nothing suggests one this many times as wide
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
 MAX_AGE = 120
 MAX_KEYWORD_CHARS = 200
-ORDERS = ("distance", "relevance")
+ORDERS = (Term("distance", "Nearest first"), Term("relevance", "Best match first"))
 
 COORDINATES = "coordinates"  # how a centre given as lat and lon was placed
 
@@ -137,15 +150,7 @@ def circle_around(lat: float, lon: float, radius_m: float) -> Circle:
             boxes = ((west, min_lat, 180.0, max_lat), (-180.0, min_lat, east - 360, max_lat))
         else:
             boxes = ((west, min_lat, east, max_lat),)
-    cos_lat = math.cos(lat * _RAD)
-    distance = {
-        "lat": lat,
-        "lon": lon,
-        "cos_lat": cos_lat,
-        "rad": _RAD,
-        "half_rad": _HALF_RAD,
-        "diameter": _DIAMETER,
-    }
+    distance = Haversine(lat, lon, math.cos(lat * _RAD), _RAD, _HALF_RAD, _DIAMETER)
     return Circle(radius_m, boxes, _inner_box(lat, lon, radius_m, delta), distance)
 
 
@@ -185,20 +190,141 @@ def keywords(text: str) -> tuple[str, ...]:
 
 
 def keywords_match(text: str) -> str | None:
-    """An FTS5 query for what a person typed, or None when it holds no words.
-
-    Each word (see `keywords`) becomes a quoted string with a prefix star ("men's"*,
-    "tai-chi"*), so FTS5 reads it as text, never as syntax: quotes are doubled, and AND, OR,
-    NOT, NEAR, brackets, colons and stars are just characters inside a string.
-    """
-    return " ".join(store.fts_phrase(word) + "*" for word in keywords(text)) or None
+    """The FTS5 query the store asks for what a person typed (see store.search.match_query),
+    or None when it holds no words."""
+    return store.match_query(keywords(text))
 
 
 # ---------------------------------------------------------------------------------------------
 # The query
 # ---------------------------------------------------------------------------------------------
 
-_APPROACHES = tuple(a for s in taxonomy.STRANDS for a in s.approaches)
+# Where to search from: a postcode, or lat and lon (read first, and checked together).
+CENTRE = (
+    Parameter(
+        "postcode",
+        TEXT,
+        "A UK postcode, sector (M33 7) or district (M33); a postcode not in the table is placed "
+        "at its sector or district. Give a postcode, or lat and lon: one of the two is needed, "
+        "and not both.",
+        example="M33 7ZF",
+    ),
+    Parameter(
+        "lat",
+        NUMBER,
+        "Latitude (WGS84) of the centre, instead of postcode; needs lon.",
+        low=-90,
+        high=90,
+        example=53.42,
+        decimals=6,
+    ),
+    Parameter(
+        "lon",
+        NUMBER,
+        "Longitude (WGS84) of the centre, instead of postcode; needs lat.",
+        low=-180,
+        high=180,
+        example=-2.32,
+        decimals=6,
+    ),
+)
+
+# Every search parameter, in the order links, the OpenAPI document and --help list them.
+PARAMETERS: tuple[Parameter, ...] = (
+    *CENTRE,
+    Parameter(
+        "radius_km",
+        NUMBER,
+        f"How far from the centre, in kilometres (at most {MAX_RADIUS_KM:g}).",
+        low=0,
+        high=MAX_RADIUS_KM,
+        above_low=True,
+        default=DEFAULT_RADIUS_KM,
+        option="radius",
+        offered=tuple(Term(f"{r:g}", f"{r:g} km") for r in RADII_KM),
+    ),
+    Parameter(
+        "q",
+        TEXT,
+        "Keywords: every word must match, at the start of a word and with stemming (walking, "
+        "garden, choir).",
+        default="",
+        max_length=MAX_KEYWORD_CHARS,
+    ),
+    STRAND,
+    Parameter(
+        "approach",
+        TERMS,
+        "Only these approaches (within the strands).",
+        terms=tuple(a for s in taxonomy.STRANDS for a in s.approaches),
+        what="an approach",
+        attribute="approaches",
+        form=False,
+    ),
+    CATEGORY,
+    Parameter(
+        "audience",
+        TERMS,
+        "Only assets for any of these people (assets for everyone, or with no audience "
+        "stated, too).",
+        terms=taxonomy.AUDIENCES,
+        what="an audience",
+        attribute="audiences",
+    ),
+    KIND,
+    ACCESSIBLE,
+    Parameter(
+        "day",
+        TERMS,
+        "Only assets with a session on any of these days.",
+        terms=taxonomy.DAYS,
+        what="a day of the week",
+        any_case=True,
+        attribute="days",
+    ),
+    Parameter(
+        "age",
+        WHOLE_NUMBER,
+        "The person's age: only assets whose age range holds it.",
+        low=0,
+        high=MAX_AGE,
+    ),
+    Parameter(
+        "time",
+        TIME_OF_DAY,
+        "morning, afternoon or evening (a session starts then), or HH:MM-HH:MM, a range a "
+        "session fits in (24-hour clock; the end after the start, 24:00 at the latest).",
+        example="14:00-17:00",
+        offered=tuple(Term(part, part.capitalize()) for part in schedules.PARTS_OF_DAY),
+    ),
+    FREE,
+    Parameter(
+        "self_referral",
+        YES_NO,
+        "Only assets that residents can ask to join, without a referral.",
+        default=False,
+    ),
+    Parameter(
+        "order",
+        ONE_OF,
+        "Nearest first, or best match first (needs q).",
+        terms=ORDERS,
+        what="an order",
+        default="distance",
+        any_case=True,
+    ),
+    Parameter(
+        "limit",
+        WHOLE_NUMBER,
+        f"Page size; values above {MAX_LIMIT} are lowered to {MAX_LIMIT}.",
+        low=1,
+        cap=MAX_LIMIT,
+        default=DEFAULT_LIMIT,
+        form=False,
+    ),
+    replace(OFFSET, high=MAX_OFFSET, too_high="narrow the search instead"),
+)
+PARAMETER_NAMES = frozenset(p.name for p in PARAMETERS)
 
 
 @dataclass(frozen=True)
@@ -230,46 +356,48 @@ class SearchQuery:
 
         Defaults are left out, so links stay short.
         """
-        args: dict[str, list[str]] = {}
-        if self.postcode:
-            args["postcode"] = [self.postcode]
-        else:
-            args["lat"], args["lon"] = [f"{self.lat:.6f}"], [f"{self.lon:.6f}"]
-        if self.radius_km != DEFAULT_RADIUS_KM:
-            args["radius_km"] = [f"{self.radius_km:g}"]
-        if self.q:
-            args["q"] = [self.q]
-        lists = {
-            "strand": self.strands,
-            "approach": self.approaches,
-            "category": self.categories,
-            "audience": self.audiences,
-            "kind": self.kinds,
-            "accessible": self.accessibility,
-            "day": self.days,
-        }
-        args.update({name: [",".join(values)] for name, values in lists.items() if values})
-        if self.age is not None:
-            args["age"] = [str(self.age)]
-        if self.time is not None:
-            args["time"] = [self.time.name]
-        if self.free:
-            args["free"] = ["true"]
-        if self.self_referral:
-            args["self_referral"] = ["true"]
-        if self.order != "distance":
-            args["order"] = [self.order]
-        if self.limit != DEFAULT_LIMIT:
-            args["limit"] = [str(self.limit)]
-        if self.offset:
-            args["offset"] = [str(self.offset)]
-        return args
+        return parameters.written(PARAMETERS, self)
+
+    def page(self, offset: int) -> SearchQuery:
+        """The same search, from another offset."""
+        return replace(self, offset=offset)
+
+    def wider(self) -> SearchQuery | None:
+        """The same search 2.5 times as far out (at most the largest radius), from its first
+        page; None when it is already at the largest radius."""
+        if self.radius_km >= MAX_RADIUS_KM:
+            return None
+        return replace(self, radius_km=min(self.radius_km * WIDER, MAX_RADIUS_KM), offset=0)
+
+    def unfiltered(self) -> SearchQuery | None:
+        """The same place and radius with nothing else asked (no keywords, filters, order or
+        page size); None when nothing else was asked."""
+        plain = SearchQuery(self.postcode, self.lat, self.lon, self.radius_km)
+        return None if plain == self.page(0) else plain
 
 
-def _centre_parameters(args) -> tuple[str | None, float | None, float | None]:
-    postcode = last_value(args, "postcode") or None
-    lat = parse_number(args, "lat", -90, 90, "53.42")
-    lon = parse_number(args, "lon", -180, 180, "-2.32")
+def page_args(args: Args) -> dict[str, list[str]]:
+    """The search parameters of a page's query string (others are left out). The page's form
+    carries the point of a search from the map in hidden lat and lon inputs: a postcode typed
+    into it wins over them, and without one the empty postcode field is left out."""
+    args = {name: list(values) for name, values in args.items() if name in PARAMETER_NAMES}
+    if any(value.strip() for value in args.get("postcode", [])):
+        args.pop("lat", None)
+        args.pop("lon", None)
+    else:
+        args.pop("postcode", None)
+    return args
+
+
+def is_asked(args: Args) -> bool:
+    """Whether a page's search parameters (see `page_args`) ask for a search: an empty form,
+    as the page first shows it, does not."""
+    return bool(args.get("postcode") or args.get("lat"))
+
+
+def _centre(args: Args) -> dict:
+    centre = parameters.read(CENTRE, args)
+    postcode, lat, lon = centre["postcode"], centre["lat"], centre["lon"]
     if postcode and (lat is not None or lon is not None):
         raise ParameterError("postcode", "give a postcode, or lat and lon, but not both")
     if (lat is None) != (lon is None):
@@ -279,58 +407,17 @@ def _centre_parameters(args) -> tuple[str | None, float | None, float | None]:
         raise ParameterError("postcode", "give a postcode, such as M33 7ZF, or lat and lon")
     if postcode:
         parse_postcode_query(postcode)  # PostcodeError (422) when it is not a postcode
-    return postcode, lat, lon
+    return centre
 
 
-def parse_search(args: Mapping[str, Sequence[str]]) -> SearchQuery:
+def parse_search(args: Args) -> SearchQuery:
     """Read search parameters, as `request.args.to_dict(flat=False)` gives them.
 
     Raises ParameterError naming the first bad parameter, or PostcodeError when the postcode
     is not one (see the module docstring). Unknown parameters are ignored.
     """
-    postcode, lat, lon = _centre_parameters(args)
-    radius_km = parse_number(args, "radius_km", 0, MAX_RADIUS_KM, "2")
-    if radius_km == 0:
-        raise ParameterError("radius_km", f"must be more than 0 and at most {MAX_RADIUS_KM:g}")
-    q = (args.get("q") or [""])[-1]
-    if len(q) > MAX_KEYWORD_CHARS:  # counted as sent, as the OpenAPI document's maxLength is
-        raise ParameterError("q", f"is too long; use at most {MAX_KEYWORD_CHARS} characters")
-    q = q.strip()
-    days = {"day": [value.lower() for value in args.get("day", ())]}  # "Tuesday" is fine
-    time_text = last_value(args, "time")
-    try:
-        time = schedules.parse_time_window(time_text) if time_text else None
-    except ValueError as e:
-        raise ParameterError("time", str(e)) from None
-    order = last_value(args, "order").lower() or "distance"
-    if order not in ORDERS:
-        raise ParameterError("order", f"{shown(order)} is not an order; use distance or relevance")
-    offset = parse_integer(args, "offset", 0, 0)
-    if offset > MAX_OFFSET:  # type: ignore[operator]
-        raise ParameterError("offset", f"must be at most {MAX_OFFSET}; narrow the search instead")
-    return SearchQuery(
-        postcode=postcode,
-        lat=lat,
-        lon=lon,
-        radius_km=DEFAULT_RADIUS_KM if radius_km is None else radius_km,
-        q=q,
-        strands=parse_slugs(args, "strand", taxonomy.STRANDS, "a strand"),
-        approaches=parse_slugs(args, "approach", _APPROACHES, "an approach"),
-        categories=parse_slugs(args, "category", taxonomy.CATEGORIES, "a category"),
-        audiences=parse_slugs(args, "audience", taxonomy.AUDIENCES, "an audience"),
-        kinds=parse_slugs(args, "kind", taxonomy.KINDS, "a kind"),
-        accessibility=parse_slugs(
-            args, "accessible", taxonomy.ACCESSIBILITY, "an accessibility need"
-        ),
-        age=parse_integer(args, "age", None, 0, MAX_AGE),
-        days=parse_slugs(days, "day", taxonomy.DAYS, "a day of the week"),
-        time=time,
-        free=parse_flag(args, "free"),
-        self_referral=parse_flag(args, "self_referral"),
-        order=order,
-        limit=parse_integer(args, "limit", DEFAULT_LIMIT, 1, cap=MAX_LIMIT),  # type: ignore[arg-type]
-        offset=offset,
-    )
+    centre = _centre(args)
+    return SearchQuery(**centre, **parameters.read(PARAMETERS[len(CENTRE) :], args))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,6 +486,11 @@ class SearchResults:
         following = self.query.offset + self.query.limit
         return following if following < self.total else None
 
+    @property
+    def previous_offset(self) -> int | None:
+        """The offset of the previous page, or None on the first page."""
+        return max(self.query.offset - self.query.limit, 0) if self.query.offset else None
+
 
 def locate(db, query: SearchQuery) -> Centre:
     """The centre of a search; PostcodeError (not_found) when its postcode cannot be placed."""
@@ -420,7 +512,6 @@ def conditions_for(query: SearchQuery) -> Conditions:
         age=query.age,
         free=query.free,
         self_referral=query.self_referral,
-        match=keywords_match(query.q),
         words=keywords(query.q),
     )
 
@@ -434,9 +525,9 @@ def search(db, query: SearchQuery, *, today: date | None = None) -> SearchResult
     centre = locate(db, query)
     conditions = conditions_for(query)
     circle = circle_around(centre.lat, centre.lon, query.radius_km * 1000)
-    by_relevance = query.order == "relevance" and conditions.match is not None
+    by_relevance = query.order == "relevance" and bool(conditions.words)
     with store.snapshot(db):
-        if query.days or query.time or conditions.match:
+        if query.days or query.time or conditions.words:
             total, page = _search_all(db, query, circle, conditions, by_relevance)
         else:
             total, page = _search_nearest(db, query, centre, circle, conditions)

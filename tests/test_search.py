@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from assetmap.loading import load_file
+from assetmap.parameters import ParameterError
 from assetmap.postcodes import PostcodeError
-from assetmap.queries import ParameterError
 from assetmap.search import (
     COORDINATES,
     SearchQuery,
@@ -25,6 +25,7 @@ from assetmap.search import (
 from assetmap.store import assets as store
 from assetmap.store import connect, initialise
 from assetmap.store import postcodes as postcode_store
+from assetmap.store.visibility import RUNNING
 from assetmap.validation import validate_asset
 from tests.conftest import HOSTILE_DESCRIPTION, HOSTILE_NAME, make_asset
 
@@ -201,6 +202,29 @@ def test_paused_closed_and_archived_assets_are_never_found(db):
     found = set(ids(find(db, postcode="M33 7ZF", radius_km=50, limit=200)))
     assert not found & {"paused-choir", "archived-cafe", "closed-lunch-club"}
     assert "sale-walking-group" in found
+
+
+def test_a_paused_asset_stays_on_the_map_though_a_search_does_not_find_it(db):
+    """Open (on the map and in listings) is not closed and not archived; a search finds only
+    the running ones, open and not paused (assetmap/store/visibility.py)."""
+    listed, _ = store.list_assets(db, store.AssetFilter(), limit=1000)
+    on_the_map = {record["id"] for record in listed}
+    assert "paused-choir" in on_the_map
+    assert not on_the_map & {"archived-cafe", "closed-lunch-club"}
+    assert "paused-choir" not in ids(find(db, postcode="M33 7ZF", radius_km=50, limit=200))
+
+
+def test_the_nearby_index_holds_the_running_assets_a_search_asks_for(db):
+    """SQLite uses a partial index only when the query repeats the index's WHERE."""
+    (sql,) = db.conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'assets_nearby'"
+    ).fetchone()
+    assert " ".join(sql.split()).endswith(f"WHERE {RUNNING}")
+    plan = db.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT count(*) FROM assets AS a"
+        f" WHERE CAST((a.lat + 90) * 100 AS INTEGER) = 14342 AND {RUNNING}"
+    ).fetchall()
+    assert "assets_nearby" in plan[0][3]
 
 
 def test_nothing_beyond_the_radius_is_found(db):

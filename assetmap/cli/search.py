@@ -1,22 +1,58 @@
 """`assetmap search`: the nearby search from the command line, as a table.
 
-The options are read by assetmap.search.parse_search, exactly as the API reads its query
-string, so a search gives the same answer (and the same errors) in both.
+The options are made from the search's parameters (assetmap.search.PARAMETERS), one option
+each, and read by assetmap.search.parse_search exactly as the API reads its query string, so
+a search gives the same answer (and the same errors) in both.
 """
 
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap import taxonomy
-from assetmap.queries import ParameterError
-from assetmap.search import SearchResults, parse_search, search
-from assetmap.store import connect
+from assetmap.cli.db import database
+from assetmap.parameters import (
+    NUMBER,
+    ONE_OF,
+    TEXT,
+    TIME_OF_DAY,
+    WHOLE_NUMBER,
+    YES_NO,
+    Parameter,
+    ParameterError,
+)
+from assetmap.search import PARAMETERS, SearchResults, parse_search, search
 
-# Option name -> query parameter, for the messages (an error names --radius, not radius_km).
-_OPTION_OF = {"radius_km": "radius", "self_referral": "self-referral"}
+_METAVARS = {TEXT: "TEXT", NUMBER: "NUMBER", WHOLE_NUMBER: "INTEGER", TIME_OF_DAY: "TIME"}
+_OPTIONS = {p.name: p.cli_option for p in PARAMETERS}  # for messages: --radius, not radius_km
+
+
+def _help(p: Parameter) -> str:
+    """The parameter's help, with what an option's help must say itself: the values it takes,
+    that it repeats, and its default."""
+    text = p.help
+    if p.repeats:  # one of several options shows its choices as its metavar instead
+        text += f" Any of: {', '.join(p.slugs)}. Repeat the option for several."
+    if p.default not in (None, "", False):
+        text += f" Default: {p.default:g}." if p.kind == NUMBER else f" Default: {p.default}."
+    return text
+
+
+def _option(p: Parameter):
+    """The option for a parameter. Its values go to parse_search as text, so that a bad one
+    gets the API's message (a click type would answer in click's words)."""
+    if p.kind == YES_NO:
+        return click.option(p.cli_option, p.name, is_flag=True, help=_help(p))
+    metavar = f"[{'|'.join(p.slugs)}]" if p.kind == ONE_OF else _METAVARS.get(p.kind, "SLUG")
+    return click.option(p.cli_option, p.name, multiple=p.repeats, metavar=metavar, help=_help(p))
+
+
+def search_options(command):
+    """One option for each search parameter, in the order they are declared."""
+    for p in reversed(PARAMETERS):
+        command = _option(p)(command)
+    return command
 
 
 def _table(results: SearchResults) -> list[str]:
@@ -46,28 +82,11 @@ def _cut(text: str, width: int) -> str:
 
 
 @click.command("search")
-@click.option("--postcode", help="A postcode (M33 7ZF), sector (M33 7) or district (M33).")
-@click.option("--lat", help="Latitude of the centre, instead of a postcode.")
-@click.option("--lon", help="Longitude of the centre, instead of a postcode.")
-@click.option("--radius", "radius_km", help="Radius in km (default 2, at most 50).")
-@click.option("--q", help="Keywords: every word must match (walking, garden, choir).")
-@click.option("--strand", multiple=True, help="A strand slug; repeat for several.")
-@click.option("--approach", multiple=True, help="An approach slug; repeat for several.")
-@click.option("--category", multiple=True, help="A category slug; repeat for several.")
-@click.option("--audience", multiple=True, help="An audience slug; repeat for several.")
-@click.option("--age", help="The person's age.")
-@click.option("--kind", multiple=True, help="group, activity, service, place or volunteering.")
-@click.option("--accessible", multiple=True, help="An accessibility need; all must be met.")
-@click.option("--day", multiple=True, help="A day of the week; repeat for several.")
-@click.option("--time", help='morning, afternoon, evening, or a range such as "14:00-17:00".')
-@click.option("--free", is_flag=True, help="Free only.")
-@click.option("--self-referral", "self_referral", is_flag=True, help="People can ask to join.")
-@click.option("--order", help="distance (default) or relevance (needs --q).")
-@click.option("--limit", help="How many to show (default 20).")
-@click.option("--offset", help="How many to skip, for the next page.")
+@search_options
 @with_appcontext
 def search_command(**options):
-    """Find open assets near a postcode or a point, nearest first, and print them as a table.
+    """Find running assets (not paused, closed or archived) near a postcode or a point,
+    nearest first, and print them as a table.
 
     Example: assetmap search --postcode "M33 7ZF" --radius 3 --q walking --free
     """
@@ -81,14 +100,13 @@ def search_command(**options):
             args[name] = list(value)
         else:
             args[name] = [value]
-    db = connect(current_app.config["ASSETMAP_DB"])
     try:
-        results = search(db, parse_search(args))
-    except ParameterError as e:
-        option = _OPTION_OF.get(e.parameter, e.parameter)
-        raise click.BadParameter(e.message, param_hint=f"--{option}") from None
-    finally:
-        db.close()
+        query = parse_search(args)
+        with database() as db:
+            results = search(db, query)
+    except ParameterError as e:  # PostcodeError too, from either
+        option = _OPTIONS.get(e.parameter, f"--{e.parameter}")
+        raise click.BadParameter(e.message, param_hint=option) from None
     query, centre = results.query, results.centre
     shown = f"; showing {query.offset + 1} to {query.offset + len(results.hits)}"
     click.echo(

@@ -1,14 +1,15 @@
-"""All search SQL: open assets within a circle, counted and ordered by great-circle distance.
+"""All search SQL: running assets within a circle, counted and ordered by great-circle distance.
 
 Candidates come from the `assets_nearby` index (migration 3), a B-tree over (latitude band,
-longitude, latitude, strand, kind, cost, self-referral) holding only open assets (active, not
-archived). A circle's bounding box is one short run of that index per 0.01° band of latitude
-(about 1.1 km), and each run already holds every column the common filters and the distance
-need, so counting thousands of candidates reads a few index pages in order. The R*Tree
-(`assets_rtree`) answers "what is in this box" just as well, but then every candidate costs a
-random seek into the wide `assets` table to learn its strand and status: in a busy town centre
-among a million assets (25,000 candidates in the box) that took 30 to 65 ms just to count the
-box, against 6 ms here for the exact count, distances included.
+longitude, latitude, strand, kind, cost, self-referral) holding only running assets (active,
+not archived: see assetmap/store/visibility.py). A circle's bounding box is one short run of
+that index per 0.01° band of latitude (about 1.1 km), and each run already holds every column
+the common filters and the distance need, so counting thousands of candidates reads a few
+index pages in order. The R*Tree (`assets_rtree`) answers "what is in this box" just as well,
+but then every candidate costs a random seek into the wide `assets` table to learn its strand
+and status: in a busy town centre among a million assets (25,000 candidates in the box) that
+took 30 to 65 ms just to count the box, against 6 ms here for the exact count, distances
+included.
 
 Keywords turn this around. An FTS5 prefix query (`"garden"*`, as every word typed is asked)
 reads every match in the country before it can be set against the circle: a common word
@@ -48,13 +49,14 @@ import math
 import sqlite3
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import sqlite_utils
 
 from assetmap.fields import FIELD_NAMES
 from assetmap.store.assets import from_row
 from assetmap.store.schema import FTS_TOKENIZER, NEARBY_CELLS, NEARBY_MAX_RID, NEARBY_RID_BITS
+from assetmap.store.visibility import RUNNING
 
 Box = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat), as GeoJSON
 
@@ -63,12 +65,11 @@ Box = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat),
 BANDS_PER_DEGREE = 100
 _BAND = "CAST((a.lat + 90) * 100 AS INTEGER)"
 _COLUMNS = ", ".join(FIELD_NAMES)
-_OPEN = "a.status = 'active' AND a.archived = 0"  # the partial index's WHERE, repeated
 _RID_MASK = NEARBY_MAX_RID
 _MAX_BAND = 180 * BANDS_PER_DEGREE
 _MAX_CELL = NEARBY_CELLS - 1
 
-# Haversine, as assetmap.search.haversine_m computes it (see there for the parameters).
+# Haversine, as assetmap.search.haversine_m computes it, its numbers named as in `Haversine`.
 _DISTANCE = (
     "(:diameter * asin(sqrt(min(1.0,"
     " sin((a.lat - :lat) * :half_rad) * sin((a.lat - :lat) * :half_rad)"
@@ -78,18 +79,32 @@ _DISTANCE = (
 
 
 @dataclass(frozen=True)
+class Haversine:
+    """The numbers of the distance from a centre, as assetmap.search.haversine_m has them:
+    the centre, the cosine of its latitude, degrees to radians (and half that) and the
+    Earth's diameter. Given as numbers, not computed in SQL, so that SQL and Python use the
+    very same doubles."""
+
+    lat: float
+    lon: float
+    cos_lat: float
+    rad: float
+    half_rad: float
+    diameter: float
+
+
+@dataclass(frozen=True)
 class Circle:
     """Where to search, worked out by assetmap.search.
 
     `boxes` cover the circle (one box, or two across the 180° meridian); `inner` is a box
-    wholly inside it, whose assets need no distance computed to be counted. `distance` holds
-    the parameters of the distance expression.
+    wholly inside it, whose assets need no distance computed to be counted.
     """
 
     radius_m: float
     boxes: tuple[Box, ...]
     inner: Box | None
-    distance: dict[str, float]
+    distance: Haversine
 
 
 @dataclass(frozen=True)
@@ -105,14 +120,23 @@ class Conditions:
     age: int | None = None
     free: bool = False
     self_referral: bool = False
-    match: str | None = None  # an FTS5 query, built by assetmap.search from safe tokens
-    words: tuple[str, ...] = ()  # the words `match` asks for, each as a prefix
+    words: tuple[str, ...] = ()  # keywords, all to be found (see assetmap.search.keywords)
 
 
 def fts_phrase(word: str) -> str:
     """A word as an FTS5 string ("men's" -> "\"men's\""): quotes doubled, so that FTS5 reads
     it as text, never as syntax."""
     return '"' + word.replace('"', '""') + '"'
+
+
+def match_query(words: tuple[str, ...]) -> str | None:
+    """The FTS5 query for keywords, or None when there are none.
+
+    Each word becomes a quoted string with a prefix star ("men's"*, "tai-chi"*), so FTS5 reads
+    it as text, never as syntax: quotes are doubled, and AND, OR, NOT, NEAR, brackets, colons
+    and stars are just characters inside a string.
+    """
+    return " ".join(fts_phrase(word) + "*" for word in words) or None
 
 
 @contextmanager
@@ -177,10 +201,10 @@ def index_terms(word: str) -> tuple[str, ...]:
 
 
 def _nearby_match(cursor: sqlite3.Cursor, conditions: Conditions) -> str | None:
-    """The query for assets_nearby_fts: `match`, without the star on each word that is the
-    only term starting with itself (see the module docstring), which finds the same assets."""
+    """The query for assets_nearby_fts: `match_query`, without the star on each word that is
+    the only term starting with itself (see the module docstring), which finds the same assets."""
     if not conditions.words:
-        return conditions.match
+        return None
     phrases = []
     for word in conditions.words:
         terms = index_terms(word)
@@ -221,7 +245,7 @@ def _in(column: str, name: str, values: tuple[str, ...], params: dict) -> str:
 
 
 def _where(conditions: Conditions, params: dict) -> str:
-    """SQL for the conditions (ANDed, after the place and open-asset terms)."""
+    """SQL for the conditions (ANDed, after the place and running-asset terms)."""
     c = conditions
     clauses = []
     if c.strands:
@@ -254,9 +278,10 @@ def _where(conditions: Conditions, params: dict) -> str:
     return "".join(f" AND {clause}" for clause in clauses)
 
 
-def _in_box(box: Box, conditions: Conditions, params: dict) -> str:
-    """FROM and WHERE for the open assets in a box that meet the conditions: by keyword
-    first when there are keywords, otherwise one run of the place index per band."""
+def _in_box(box: Box, conditions: Conditions, params: dict, match: str | None = None) -> str:
+    """FROM and WHERE for the running assets in a box that meet the conditions: by keyword
+    first when there is a `match` for assets_nearby_fts, otherwise one run of the place index
+    per band."""
     min_lon, min_lat, max_lon, max_lat = box
     params.update(min_lon=min_lon, max_lon=max_lon, min_lat=min_lat, max_lat=max_lat)
     # One band (and step of longitude) more on each side than the arithmetic says, so that
@@ -265,10 +290,10 @@ def _in_box(box: Box, conditions: Conditions, params: dict) -> str:
     last = int((max_lat + 90) * BANDS_PER_DEGREE) + 1
     exact = (
         " AND a.lon BETWEEN :min_lon AND :max_lon AND a.lat BETWEEN :min_lat AND :max_lat"
-        f" AND {_OPEN}{_where(conditions, params)}"
+        f" AND {RUNNING}{_where(conditions, params)}"
     )
-    if conditions.match:
-        return _matches_in_bands(first, last, box, conditions.match, params) + exact
+    if match:
+        return _matches_in_bands(first, last, box, match, params) + exact
     # The bands are an IN list, not a join: SQLite 3.40 plans a join to the expression index
     # with a Bloom filter that both scans the whole table and loses rows.
     params["bands"] = json.dumps(list(range(first, last + 1)))
@@ -297,7 +322,7 @@ def _matches_in_bands(first: int, last: int, box: Box, match: str, params: dict)
 
 
 def _parameters(circle: Circle, **more) -> dict:
-    return {**circle.distance, "radius": circle.radius_m, **more}
+    return {**vars(circle.distance), "radius": circle.radius_m, **more}
 
 
 def _by_distance(hit: tuple) -> tuple:
@@ -305,13 +330,13 @@ def _by_distance(hit: tuple) -> tuple:
 
 
 def count_within(db: sqlite_utils.Database, circle: Circle, conditions: Conditions) -> int:
-    """How many open assets meeting the conditions lie within the circle (edge included)."""
+    """How many running assets meeting the conditions lie within the circle (edge included)."""
     cursor = _cursor(db)
-    conditions = replace(conditions, match=_nearby_match(cursor, conditions))
+    match = _nearby_match(cursor, conditions)
     total = 0
     for box in circle.boxes:
         params = _parameters(circle)
-        sql = f"SELECT count(*){_in_box(box, conditions, params)}"
+        sql = f"SELECT count(*){_in_box(box, conditions, params, match)}"
         if circle.inner is not None:
             # Inside the inner box the answer is known; only the rest needs the distance.
             ix0, iy0, ix1, iy1 = circle.inner
@@ -331,12 +356,12 @@ def nearest_within(
 ) -> list[tuple[str, float, int]]:
     """The `count` nearest hits within the circle."""
     cursor = _cursor(db)
-    conditions = replace(conditions, match=_nearby_match(cursor, conditions))
+    match = _nearby_match(cursor, conditions)
     found: list[tuple[str, float, int]] = []
     for box in circle.boxes:
         params = _parameters(circle, count=count)
         sql = (
-            f"SELECT a.id, {_DISTANCE} AS distance, a.rid{_in_box(box, conditions, params)}"
+            f"SELECT a.id, {_DISTANCE} AS distance, a.rid{_in_box(box, conditions, params, match)}"
             f" AND {_DISTANCE} <= :radius ORDER BY distance, a.id LIMIT :count"
         )
         found.extend(cursor.execute(sql, params))
@@ -353,14 +378,14 @@ def all_within(
     slow part is reading the keyword's matches from the FTS index, and this reads them once.
     """
     cursor = _cursor(db)
-    conditions = replace(conditions, match=_nearby_match(cursor, conditions))
+    match = _nearby_match(cursor, conditions)
     extra = ", a.schedule" if schedules else ""
     found: list[tuple] = []
     for box in circle.boxes:
         params = _parameters(circle)
         sql = (
             f"SELECT a.id, {_DISTANCE} AS distance, a.rid{extra}"
-            f"{_in_box(box, conditions, params)} AND {_DISTANCE} <= :radius"
+            f"{_in_box(box, conditions, params, match)} AND {_DISTANCE} <= :radius"
         )
         found.extend(cursor.execute(sql, params))
     return sorted(found, key=_by_distance)
@@ -370,17 +395,17 @@ def ranked_within(
     db: sqlite_utils.Database, circle: Circle, conditions: Conditions, count: int
 ) -> list[tuple[str, float, int]]:
     """The first `count` hits within the circle by keyword relevance (FTS5's bm25, a match in
-    the name weighing most), then distance, then id. Needs `conditions.match`."""
+    the name weighing most), then distance, then id. Needs `conditions.words`."""
     cursor = _cursor(db)
-    without_match = replace(conditions, match=None)
+    match = match_query(conditions.words)
     found: list[tuple[str, float, int, float]] = []
     for box in circle.boxes:
-        params = _parameters(circle, count=count, match=conditions.match)
+        params = _parameters(circle, count=count, match=match)
         # The assets near by are found first, then the keyword's matches are read once from
         # the FTS index and looked up among them (bm25 is only known to the FTS query).
         sql = (
             "WITH near AS MATERIALIZED (SELECT a.rid AS rid, a.id AS id,"
-            f" {_DISTANCE} AS distance{_in_box(box, without_match, params)}"
+            f" {_DISTANCE} AS distance{_in_box(box, conditions, params)}"
             f" AND {_DISTANCE} <= :radius)"
             " SELECT near.id, near.distance, near.rid,"
             " bm25(assets_fts, 10.0, 1.0, 4.0, 2.0) AS score"

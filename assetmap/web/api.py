@@ -6,7 +6,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 
 from assetmap import taxonomy
 from assetmap.formats import ATTRIBUTION, to_feature
-from assetmap.queries import parse_asset_listing, parse_fields
+from assetmap.parameters import parse_asset_listing, parse_fields
 from assetmap.store import assets as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires

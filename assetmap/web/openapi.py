@@ -1,5 +1,6 @@
-"""The OpenAPI 3 document for /api, built from the taxonomy, the field list and the parameter
-limits, so it cannot drift from what the API accepts and returns.
+"""The OpenAPI 3 document for /api, built from the taxonomy, the field list and the declared
+query parameters (assetmap.parameters), so it cannot drift from what the API accepts and
+returns.
 
 tests/test_api_schema.py runs schemathesis over it against the app: every request the document
 allows must be answered without a server error, every request it forbids must be refused, and
@@ -10,9 +11,8 @@ descriptions here, and that test lists them.
 
 from __future__ import annotations
 
-from assetmap import fields, search, taxonomy
-from assetmap.fields import PUBLIC_FIELD_NAMES
-from assetmap.queries import DEFAULT_LIMIT, MAX_LIMIT, SQLITE_MAX_INTEGER
+from assetmap import fields, parameters, search, taxonomy
+from assetmap.parameters import Parameter
 from assetmap.web.security import MAX_HEADER_BYTES, MAX_URL_BYTES
 
 _JSON_SCHEMA_TYPES = {
@@ -49,38 +49,58 @@ def _property(field: fields.Field) -> dict:
     return schema
 
 
-def _query(name: str, schema: dict, description: str | None = None, **extra) -> dict:
-    """An optional query parameter. Every one may be sent empty, which is the same as leaving
-    it out (HTML forms send their empty fields; assetmap.queries.last_value reads them so)."""
-    parameter = {"name": name, "in": "query", "schema": schema, "allowEmptyValue": True}
-    if description:
-        parameter["description"] = description
-    return parameter | extra
+def _number(p: Parameter, kind: str) -> dict:
+    high = parameters.SQLITE_MAX_INTEGER if p.high is None else p.high
+    schema = {"type": kind, "minimum": p.low}
+    if p.above_low:
+        schema["exclusiveMinimum"] = True
+    return schema | {"maximum": high}
 
 
-def _list_parameter(name: str, terms, description: str) -> dict:
-    return _query(
-        name,
-        {"type": "array", "items": {"type": "string", "enum": [t.slug for t in terms]}},
-        description + " Several may be given, comma-separated or repeated.",
-        style="form",
-        explode=True,
-    )
+def _terms(p: Parameter) -> dict:
+    return {"type": "array", "items": {"type": "string", "enum": list(p.slugs)}}
 
 
-def _whole_number(low: int, high: int = SQLITE_MAX_INTEGER, **extra) -> dict:
-    return {"type": "integer", "minimum": low, "maximum": high, **extra}
+# Each kind of parameter as a JSON schema (the declaration's default and example are added).
+_SCHEMAS = {
+    parameters.TEXT: lambda p: (
+        {"type": "string"} | ({"maxLength": p.max_length} if p.max_length is not None else {})
+    ),
+    parameters.NUMBER: lambda p: _number(p, "number"),
+    parameters.WHOLE_NUMBER: lambda p: _number(p, "integer"),
+    parameters.YES_NO: lambda p: {"type": "boolean"},
+    parameters.TERMS: _terms,
+    parameters.ONE_OF: lambda p: {"type": "string", "enum": list(p.slugs)},
+    parameters.TIME_OF_DAY: lambda p: {"type": "string", "pattern": _TIME_PATTERN},
+    parameters.BOX: lambda p: {
+        "type": "array",
+        "items": {"type": "number", "minimum": -180, "maximum": 180},
+        "minItems": 4,
+        "maxItems": 4,
+    },
+}
+# How a list is sent: comma-separated or repeated (explode), or one comma-separated value.
+_STYLES = {
+    parameters.TERMS: {"style": "form", "explode": True},
+    parameters.BOX: {"style": "form", "explode": False},
+}
 
 
-def _limit(default: int, cap: int) -> dict:
-    return _query(
-        "limit",
-        _whole_number(1, default=default),
-        f"Page size; values above {cap} are lowered to {cap}.",
-    )
+def _query(p: Parameter) -> dict:
+    """A declared parameter, optional as all of them are. Every one may be sent empty, which
+    is the same as leaving it out (HTML forms send their empty fields; assetmap.parameters
+    reads them so)."""
+    schema = _SCHEMAS[p.kind](p)
+    if p.default not in (None, ""):
+        schema["default"] = p.default
+    if p.example is not None:
+        schema["example"] = list(p.example) if isinstance(p.example, tuple) else p.example
+    description = p.help
+    if p.repeats:
+        description += " Several may be given, comma-separated or repeated."
+    parameter = {"name": p.name, "in": "query", "schema": schema, "allowEmptyValue": True}
+    return parameter | {"description": description} | _STYLES.get(p.kind, {})
 
-
-_FLAG = {"type": "boolean", "default": False}
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -111,107 +131,6 @@ def _geojson(description: str, schema: str) -> dict:
         "description": description,
         "content": {"application/geo+json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
     }
-
-
-def _listing_parameters() -> list[dict]:
-    return [
-        _list_parameter("strand", taxonomy.STRANDS, "Only these strands."),
-        _list_parameter("kind", taxonomy.KINDS, "Only these kinds."),
-        _list_parameter(
-            "category", taxonomy.CATEGORIES, "Only assets in any of these activity categories."
-        ),
-        _list_parameter(
-            "accessible", taxonomy.ACCESSIBILITY, "Only assets that have all of these."
-        ),
-        _list_parameter("day", taxonomy.DAYS, "Only assets with a session on any of these days."),
-        _query("free", _FLAG, "true for free assets only"),
-        _query(
-            "fields",
-            {"type": "array", "items": {"type": "string", "enum": list(PUBLIC_FIELD_NAMES)}},
-            "Property names to send (all public fields when absent), for lighter pages such "
-            "as the map's; comma-separated or repeated.",
-            style="form",
-            explode=True,
-        ),
-        _query(
-            "bbox",
-            {
-                "type": "array",
-                "items": {"type": "number", "minimum": -180, "maximum": 180},
-                "minItems": 4,
-                "maxItems": 4,
-                "example": [-2.5, 53.35, -2.2, 53.48],
-            },
-            "min_lon,min_lat,max_lon,max_lat (WGS84): longitudes from -180 to 180, latitudes "
-            "from -90 to 90, and each minimum at most its maximum.",
-            style="form",
-            explode=False,
-        ),
-        _limit(DEFAULT_LIMIT, MAX_LIMIT),
-        _query("offset", _whole_number(0, default=0), "How many to skip, for the next page."),
-    ]
-
-
-def _search_parameters() -> list[dict]:
-    approaches = tuple(a for strand in taxonomy.STRANDS for a in strand.approaches)
-    return [
-        _query(
-            "postcode",
-            {"type": "string", "example": "M33 7ZF"},
-            "A UK postcode, sector (M33 7) or district (M33); a postcode not in the table is "
-            "placed at its sector or district. Give a postcode, or lat and lon: one of the "
-            "two is needed, and not both.",
-        ),
-        _query(
-            "lat",
-            {"type": "number", "minimum": -90, "maximum": 90, "example": 53.42},
-            "Latitude (WGS84) of the centre, instead of postcode; needs lon.",
-        ),
-        _query(
-            "lon",
-            {"type": "number", "minimum": -180, "maximum": 180, "example": -2.32},
-            "Longitude (WGS84) of the centre, instead of postcode; needs lat.",
-        ),
-        _query(
-            "radius_km",
-            {
-                "type": "number",
-                "minimum": 0,
-                "exclusiveMinimum": True,
-                "maximum": search.MAX_RADIUS_KM,
-                "default": search.DEFAULT_RADIUS_KM,
-            },
-            "How far from the centre, in kilometres.",
-        ),
-        _query(
-            "q",
-            {"type": "string", "maxLength": search.MAX_KEYWORD_CHARS},
-            "Keywords (any text; prefix matching and stemming)",
-        ),
-        _list_parameter("strand", taxonomy.STRANDS, "Only these strands."),
-        _list_parameter("approach", approaches, "Only these approaches."),
-        _list_parameter("category", taxonomy.CATEGORIES, "Any of these."),
-        _list_parameter("audience", taxonomy.AUDIENCES, "Any of these."),
-        _list_parameter("kind", taxonomy.KINDS, "Only these kinds."),
-        _list_parameter("accessible", taxonomy.ACCESSIBILITY, "All of these."),
-        _list_parameter("day", taxonomy.DAYS, "A session on any of these days."),
-        _query("age", _whole_number(0, search.MAX_AGE), "Within the asset's age range."),
-        _query(
-            "time",
-            {"type": "string", "pattern": _TIME_PATTERN, "example": "14:00-17:00"},
-            "morning, afternoon, evening, or HH:MM-HH:MM (24-hour clock; the end after the "
-            "start, 24:00 at the latest)",
-        ),
-        _query("free", _FLAG, "true for free assets only"),
-        _query("self_referral", _FLAG, "true for assets residents can ask to join"),
-        _query("order", {"type": "string", "enum": list(search.ORDERS), "default": "distance"}),
-        _limit(search.DEFAULT_LIMIT, search.MAX_LIMIT),
-        _query(
-            "offset",
-            _whole_number(0, search.MAX_OFFSET, default=0),
-            "How many to skip, for the next page.",
-        ),
-    ]
 
 
 def _schemas(public_properties: dict) -> dict:
@@ -350,7 +269,7 @@ def openapi_document() -> dict:
             "/api/v1/assets": {
                 "get": {
                     "summary": "List open assets as a GeoJSON FeatureCollection, a page at a time",
-                    "parameters": _listing_parameters(),
+                    "parameters": [_query(p) for p in parameters.LISTING_PARAMETERS],
                     "responses": _responses(
                         _geojson(
                             "A page of assets; `next` is the next page or null", "AssetCollection"
@@ -369,7 +288,7 @@ def openapi_document() -> dict:
                     "coordinates), total, limit, offset and next. Paused, closed and archived "
                     "assets are left out. The centre is a postcode, or lat and lon: one of the "
                     "two is needed, and not both.",
-                    "parameters": _search_parameters(),
+                    "parameters": [_query(p) for p in search.PARAMETERS],
                     "responses": _responses(
                         _geojson("Nearby assets", "SearchResults"),
                         {

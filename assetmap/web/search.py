@@ -9,49 +9,16 @@ from assetmap import describe, search, taxonomy
 from assetmap.fields import public_view
 from assetmap.formats import ATTRIBUTION, to_feature
 from assetmap.maps import build_search_map
+from assetmap.parameters import ParameterError
 from assetmap.postcodes import PostcodeError
-from assetmap.queries import ParameterError
 from assetmap.store import plans as plan_store
 from assetmap.web.db import get_db
 from assetmap.web.guard import can, requires
 
 bp = Blueprint("search", __name__)
 
-RADII_KM = (0.5, 1, 2, 5, 10, 20, 50)
-# The page's own parameters, kept in the URL so a search can be shared and the back button works.
-SEARCH_PARAMETERS = (
-    "postcode",
-    "lat",
-    "lon",
-    "radius_km",
-    "q",
-    "strand",
-    "approach",
-    "category",
-    "audience",
-    "kind",
-    "accessible",
-    "age",
-    "day",
-    "time",
-    "free",
-    "self_referral",
-    "order",
-    "limit",
-    "offset",
-)
-
-
-def _args() -> dict[str, list[str]]:
-    """The search parameters of the page. A postcode typed into the form wins over the
-    lat/lon that a search from a map point carries along in hidden inputs."""
-    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in SEARCH_PARAMETERS}
-    if any(v.strip() for v in args.get("postcode", [])):
-        args.pop("lat", None)
-        args.pop("lon", None)
-    else:
-        args.pop("postcode", None)
-    return args
+# The form's fields and their choices, by parameter name (templates/search.html).
+FORM = {p.name: p for p in search.PARAMETERS}
 
 
 @bp.get("/api/v1/search")
@@ -62,8 +29,7 @@ def api_search():
     results = search.search(get_db(), query)
     next_url = None
     if results.next_offset is not None:
-        args = query.as_args() | {"offset": [str(results.next_offset)]}
-        next_url = url_for("search.api_search", **args)
+        next_url = url_for("search.api_search", **query.page(results.next_offset).as_args())
     features = []
     for hit in results.hits:
         feature = to_feature(hit.record, public=True)
@@ -112,16 +78,14 @@ def _results_view(results: search.SearchResults) -> list[dict]:
 def _suggestions(query: search.SearchQuery) -> list[tuple[str, str]]:
     """Links that widen a search that found nothing: a wider radius, then fewer filters."""
     links = []
-    if query.radius_km < search.MAX_RADIUS_KM:
-        wider = min(query.radius_km * 2.5, search.MAX_RADIUS_KM)
-        args = query.as_args() | {"radius_km": [f"{wider:g}"]}
-        args.pop("offset", None)
-        links.append((url_for("search.search_page", **args), f"Search within {wider:g} km"))
-    centre_only = {
-        k: v for k, v in query.as_args().items() if k in ("postcode", "lat", "lon", "radius_km")
-    }
-    if centre_only != {k: v for k, v in query.as_args().items() if k != "offset"}:
-        links.append((url_for("search.search_page", **centre_only), "Search without the filters"))
+    wider = query.wider()
+    if wider is not None:
+        href = url_for("search.search_page", **wider.as_args())
+        links.append((href, f"Search within {wider.radius_km:g} km"))
+    unfiltered = query.unfiltered()
+    if unfiltered is not None:
+        href = url_for("search.search_page", **unfiltered.as_args())
+        links.append((href, "Search without the filters"))
     return links
 
 
@@ -130,17 +94,10 @@ def _suggestions(query: search.SearchQuery) -> list[tuple[str, str]]:
 def search_page():
     """A form (postcode, distance, keywords, filters), the results as a list that works without
     JavaScript, and a map with the search circle and numbered markers that match the list."""
-    args = _args()
-    context = {
-        "args": args,
-        "radii": RADII_KM,
-        "vocab": taxonomy,
-        "error": None,
-        "results": None,
-        "map": None,
-    }
+    args = search.page_args(request.args.to_dict(flat=False))
+    context = {"args": args, "form": FORM, "error": None, "results": None, "map": None}
     status = 200
-    if args.get("postcode") or args.get("lat"):
+    if search.is_asked(args):
         try:
             query = search.parse_search(args)
             results = search.search(get_db(), query)
@@ -172,14 +129,8 @@ def search_page():
 
 
 def _page_links(results: search.SearchResults) -> dict:
-    query, links = results.query, {}
-    if query.offset:
-        previous = max(query.offset - query.limit, 0)
-        links["previous"] = url_for(
-            "search.search_page", **(query.as_args() | {"offset": [str(previous)]})
-        )
-    if results.next_offset is not None:
-        links["next"] = url_for(
-            "search.search_page", **(query.as_args() | {"offset": [str(results.next_offset)]})
-        )
+    links = {}
+    for name, offset in (("previous", results.previous_offset), ("next", results.next_offset)):
+        if offset is not None:
+            links[name] = url_for("search.search_page", **results.query.page(offset).as_args())
     return links
