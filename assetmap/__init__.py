@@ -71,9 +71,6 @@ def create_app(config: dict | None = None) -> Flask:
     from assetmap.imports.limits import ImportLimits
 
     app.config["ASSETMAP_IMPORT_LIMITS"] = ImportLimits.from_settings(app.config)
-    # The old name of the map centre, until web/public.py, which reads ASSETMAP_MAP_CENTRE in
-    # the working tree, is committed with the parameters' rename (issue 13, item 4).
-    app.config["ASSETMAP_CENTRE_PARSED"] = app.config["ASSETMAP_MAP_CENTRE"]
     app.json.sort_keys = False
 
     from assetmap.web import (

@@ -172,3 +172,9 @@ def test_asset_page_has_a_small_map_and_walking_directions(client):
         "https://www.openstreetmap.org/directions?engine=fossgis_osrm_foot&amp;route=%3B"
         "53.42630%2C-2.30340" in page
     )
+
+
+def test_a_list_page_number_past_any_list_is_not_a_server_error(client):
+    for page in ("99999999999999999999999", "-5", "two"):
+        answer = client.get(f"/map/list?page={page}")
+        assert answer.status_code == 200, page

@@ -40,10 +40,13 @@ def _map_filters():
     return listing, args
 
 
+MAX_LIST_PAGE = 100_000  # of LIST_PAGE_SIZE: far past any directory, well inside SQLite's range
+
+
 def _list_page(listing) -> dict:
     """One page of the list under the map, in words."""
-    try:
-        page = max(int(request.args.get("page", "1")), 1)
+    try:  # a page past any list there could be is the last one there could be
+        page = min(max(int(request.args.get("page", "1")), 1), MAX_LIST_PAGE)
     except ValueError:
         page = 1
     records, total = store.list_assets(
@@ -83,7 +86,7 @@ def asset_map():
         asset_url=url_for("public.asset_page", asset_id="ASSET_ID"),
         tile_url=config["ASSETMAP_TILE_URL"],
         tile_attribution=config["ASSETMAP_TILE_ATTRIBUTION"],
-        centre=config["ASSETMAP_CENTRE_PARSED"],
+        centre=config["ASSETMAP_MAP_CENTRE"],
         focus=request.args.get("asset") or None,
     )
     rendered.config["listUrl"] = url_for("public.asset_list")
