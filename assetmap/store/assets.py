@@ -21,6 +21,7 @@ import sqlite_utils
 
 from assetmap.fields import BOOLEAN, FIELD_NAMES, FIELDS, JSON_TYPES
 from assetmap.store.connection import begin_immediate
+from assetmap.store.visibility import OPEN
 
 _JSON_FIELDS = frozenset(f.name for f in FIELDS if f.type in JSON_TYPES)
 _BOOLEAN_FIELDS = frozenset(f.name for f in FIELDS if f.type == BOOLEAN)
@@ -171,9 +172,11 @@ def _where(filter: AssetFilter) -> tuple[str, list]:
         )
         min_lon, min_lat, max_lon, max_lat = filter.bbox
         params.extend([min_lon, max_lon, min_lat, max_lat])
-    if not filter.include_closed:
+    if not filter.include_closed and not filter.include_archived:
+        clauses.append(OPEN)
+    elif not filter.include_closed:
         clauses.append("status != 'closed'")
-    if not filter.include_archived:
+    elif not filter.include_archived:
         clauses.append("archived = 0")
     if filter.name_contains:
         clauses.append("instr(lower(name), lower(?)) > 0")
@@ -200,10 +203,7 @@ def iter_assets(db: sqlite_utils.Database) -> Iterator[dict]:
 
 def count_by_strand(db: sqlite_utils.Database) -> dict[str, int]:
     """How many open assets (not closed, not archived) each strand has."""
-    sql = (
-        "SELECT strand, count(*) FROM assets WHERE status != 'closed' AND archived = 0 "
-        "GROUP BY strand"
-    )
+    sql = f"SELECT strand, count(*) FROM assets WHERE {OPEN} GROUP BY strand"
     return {strand: n for strand, n in db.conn.execute(sql)}
 
 
