@@ -20,7 +20,7 @@ import folium
 from branca.element import Element
 from folium.plugins import MarkerCluster
 
-from assetmap import taxonomy
+from assetmap.record import taxonomy
 
 # Folium's resources by the names folium gives them, and the vendored file serving each.
 # A resource missing here makes `build_asset_map` fail loudly rather than reach for a CDN.

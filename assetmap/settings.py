@@ -146,7 +146,7 @@ class Bounds:
     expects: str = "'uk', 'anywhere' or four numbers 'min_lon,min_lat,max_lon,max_lat'"
 
     def parse(self, value: Any) -> Box | None:
-        from assetmap.validation import UK_BOUNDS
+        from assetmap.record.validation import UK_BOUNDS
 
         if value is None or isinstance(value, (tuple, list)):
             box = value
@@ -168,7 +168,7 @@ class Bounds:
         return (min_lon, min_lat, max_lon, max_lat)
 
     def text(self, value: Any) -> str:
-        from assetmap.validation import UK_BOUNDS
+        from assetmap.record.validation import UK_BOUNDS
 
         if value is None:
             return "anywhere"

@@ -2,7 +2,7 @@
 
 Every row of the synthetic CSV is made up (its source column says "synthetic benchmark" and
 each name starts with "Synthetic") and has no coordinates, only a real Trafford postcode, so
-each row is geocoded from the postcode table (loaded with assetmap.postcodes, as `assetmap
+each row is geocoded from the postcode table (loaded with assetmap.search.postcodes, as `assetmap
 postcodes load` does). For each size it times, on the same file and each in a fresh process
 so that peak memory is the process's own:
 
@@ -150,7 +150,7 @@ def write_synthetic_csv(path: Path, rows: int, seed: int = 2024) -> None:
 
 PREPARE_DATABASE = """
 import sys
-from assetmap.postcodes import LoadReport, read_postcode_file
+from assetmap.search.postcodes import LoadReport, read_postcode_file
 from assetmap.store import connect, initialise
 from assetmap.store import postcodes as postcode_store
 from assetmap.store.assets import transaction

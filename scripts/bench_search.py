@@ -16,7 +16,7 @@ with the total count; half with a keyword (a topic word such as "gardening"), ha
 strand filter. The engines take turns query by query after 50 untimed warm-up queries each,
 so that whatever else the machine does slows them alike:
 
-- `assetmap`: `assetmap.search.search` on the SQLite database (candidates from the
+- `assetmap`: `assetmap.search.nearby.search` on the SQLite database (candidates from the
   `assets_nearby` index, or for keywords from the place-keyed `assets_nearby_fts`; exact
   great-circle distance; see assetmap/store/search.py), in process on one open connection,
   fetching the 50 full records and their next sessions as the API does.
@@ -78,9 +78,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-from assetmap import taxonomy  # noqa: E402
-from assetmap.fields import DEFAULTS, FIELD_NAMES  # noqa: E402
-from assetmap.search import EARTH_RADIUS_M, SearchQuery, keywords_match, search  # noqa: E402
+from assetmap.record import taxonomy  # noqa: E402
+from assetmap.record.fields import DEFAULTS, FIELD_NAMES  # noqa: E402
+from assetmap.search.nearby import EARTH_RADIUS_M, SearchQuery, keywords_match, search  # noqa: E402
 from assetmap.store import assets as store  # noqa: E402
 from assetmap.store import connect, initialise  # noqa: E402
 
@@ -308,7 +308,7 @@ def synthetic_record(i: int, lat: float, lon: float, place: str, rng: random.Ran
 
 def build_database(path: Path, n: int, seed: int) -> None:
     """Write n synthetic assets to a new database at path (through a .building file)."""
-    from assetmap.validation import validate_asset
+    from assetmap.record.validation import validate_asset
 
     building = path.with_name(path.name + ".building")
     for suffix in ("", "-wal", "-shm"):
@@ -466,7 +466,7 @@ def make_queries(count: int, seed: int) -> list[BenchQuery]:
 
 
 class AssetmapEngine:
-    """assetmap.search.search, in process, on one open connection (as a worker keeps)."""
+    """assetmap.search.nearby.search, in process, on one open connection (as a worker keeps)."""
 
     name = "assetmap"
 

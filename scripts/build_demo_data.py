@@ -8,7 +8,7 @@ writes `sources/` (unchanged copies of the OGL files it reads), `postcodes/` (th
 extract of the ONS Postcode Directory, for postcode lookups) and `NOTICE.md` (sources,
 licences and attribution). Running it twice gives byte-identical files.
 
-Every record is validated with `assetmap.validation.validate_asset`; a record that cannot be
+Every record is validated with `assetmap.record.validation.validate_asset`; a record that cannot be
 placed on the map or does not validate is listed on stderr with the reason and left out, never
 dropped silently. The script ends by printing counts per source, strand and kind.
 
@@ -126,10 +126,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from assetmap.formats import ATTRIBUTION, to_feature
-from assetmap.postcodes import normalise_postcode
-from assetmap.schedules import sessions_from_text
-from assetmap.validation import validate_asset
+from assetmap.record.formats import ATTRIBUTION, to_feature
+from assetmap.record.schedules import sessions_from_text
+from assetmap.record.validation import validate_asset
+from assetmap.search.postcodes import normalise_postcode
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ during a large import through the web page, on SYNTHETIC assets.
    "synthetic-benchmark", ids starting "synthetic-") and placed within about 100 m of a real
    Trafford postcode, with the Trafford postcode table loaded by `assetmap postcodes load`.
    Each run works on a copy in a temporary folder, with its own accounts (two coordinators,
-   four link workers) made by assetmap.accounts with passwords this script knows.
+   four link workers) made by assetmap.people.accounts with passwords this script knows.
 2. Starts the app with `assetmap serve` (gunicorn: --workers processes, each with serve's
    default threads unless --threads is given) on a free port of 127.0.0.1, with
    ASSETMAP_ENV=demo, and waits until it answers. Every request goes there and
@@ -83,10 +83,10 @@ import requests
 from bench_import import ACTIVITIES, CATEGORIES, KINDS, PLACES, POSTCODES, WEEKDAYS
 from bench_search import percentile, synthetic_record
 
-from assetmap import accounts
+from assetmap.people import accounts
+from assetmap.record.validation import validate_asset
 from assetmap.store import assets as store
 from assetmap.store import connect, initialise
-from assetmap.validation import validate_asset
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assetmap import create_app
+from assetmap.record.validation import validate_asset
 from assetmap.store import assets as store
 from assetmap.store import connect, initialise
-from assetmap.validation import validate_asset
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>${alert(2)}"
 HOSTILE_DESCRIPTION = "Back`tick` and ${alert(3)} and </script><script>alert(4)</script>"
@@ -179,7 +179,7 @@ TEST_PASSWORD = "correct horse battery staple"
 
 def add_user(db_path, role: str, email: str | None = None, password: str = TEST_PASSWORD) -> dict:
     """Create an account directly in the store (hashing once; scrypt is slow on purpose)."""
-    from assetmap import accounts
+    from assetmap.people import accounts
     from assetmap.store import users
 
     db = connect(db_path)
@@ -196,7 +196,7 @@ def add_user(db_path, role: str, email: str | None = None, password: str = TEST_
 def give_session(client, db_path, user: dict) -> None:
     """Sign the client in as `user` without the form: a row in `sessions`, and its token in
     the session cookie, as a successful sign-in leaves them."""
-    from assetmap import accounts
+    from assetmap.people import accounts
 
     db = connect(db_path)
     try:

@@ -1,7 +1,7 @@
 """Hostile strings: what attackers and accidents put into a directory's text fields.
 
 EXACT strings must read back exactly as entered, everywhere, and never run. CLEANED strings
-are reduced by assetmap.validation (HTML formatting from web pages becomes text; NUL and
+are reduced by assetmap.record.validation (HTML formatting from web pages becomes text; NUL and
 invisible characters go) and must read back as the value given, and never run either.
 """
 

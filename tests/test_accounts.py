@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug.security import check_password_hash
 
-from assetmap import accounts
+from assetmap.people import accounts
 from assetmap.store import connect
 from assetmap.store import users as store
 from tests.conftest import TEST_PASSWORD, add_user, csrf_token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assetmap.fields import PROFESSIONAL_FIELD_NAMES
+from assetmap.record.fields import PROFESSIONAL_FIELD_NAMES
 
 
 def test_assets_are_a_geojson_feature_collection_without_closed_ones(client):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from assetmap.cli.assets import gunicorn_arguments
-from assetmap.parameters import SQLITE_MAX_INTEGER
+from assetmap.search.parameters import SQLITE_MAX_INTEGER
 from assetmap.web.security import MAX_HEADER_BYTES, MAX_URL_BYTES
 from tests.conftest import load_sample
 

@@ -22,9 +22,9 @@ from schemathesis.config import CacheConfig, SchemathesisConfig  # noqa: E402
 from schemathesis.engine import StopReason, events, from_schema  # noqa: E402
 
 from assetmap import create_app  # noqa: E402
+from assetmap.record.validation import validate_asset  # noqa: E402
 from assetmap.store import assets as store  # noqa: E402
 from assetmap.store import connect  # noqa: E402
-from assetmap.validation import validate_asset  # noqa: E402
 from tests.conftest import load_sample, make_asset  # noqa: E402
 from tests.test_search_web import trafford_postcodes  # noqa: E402
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from assetmap import asset_ids, imports
-from assetmap.loading import load_file
+from assetmap import imports
+from assetmap.record import ids as asset_ids
+from assetmap.record.loading import load_file
 from assetmap.store import assets as store
 from assetmap.store import connect
 from tests.test_imports_support import write_text

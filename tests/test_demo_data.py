@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from assetmap.fields import FIELD_NAMES
-from assetmap.taxonomy import STRANDS
-from assetmap.validation import validate_asset
+from assetmap.record.fields import FIELD_NAMES
+from assetmap.record.taxonomy import STRANDS
+from assetmap.record.validation import validate_asset
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetmap.html_text import html_to_text
+from assetmap.record.html_text import html_to_text
 
 
 def test_a_description_pasted_from_a_web_page_loses_its_tags_and_entities():

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assetmap import imports
-from assetmap.formats import write_csv
 from assetmap.imports import ImportFileError, ImportOptions
 from assetmap.imports import pipeline as pipeline_module
 from assetmap.imports.cleaning import RowCleaner
@@ -27,6 +26,7 @@ from assetmap.imports.columns import plan_columns
 from assetmap.imports.mapping import Mapping, parse_mapping
 from assetmap.imports.readers import SourceRow
 from assetmap.imports.undo import UndoRefused, undo_run
+from assetmap.record.formats import write_csv
 from assetmap.store import assets as asset_store
 from assetmap.store import bulk as bulk_writes
 from assetmap.store import connect, schema

@@ -222,7 +222,7 @@ def test_reading_never_holds_the_whole_csv(tmp_path):
 
 
 def test_every_field_is_recognised_by_its_own_name():
-    from assetmap.fields import FIELD_NAMES
+    from assetmap.record.fields import FIELD_NAMES
 
     names = [n for n in FIELD_NAMES if n != "id"]
     plan = columns.plan_columns(names, Mapping())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from assetmap.postcodes import LoadReport, read_postcode_file
+from assetmap.search.postcodes import LoadReport, read_postcode_file
 from assetmap.store import connect
 from assetmap.store import postcodes as postcode_store
 from assetmap.store.assets import AssetFilter, list_assets, transaction
@@ -25,7 +25,7 @@ def build_import_db(path: Path, *, demo: bool = False) -> Path:
     """The sample assets (or with `demo`, the demo's real Trafford assets) and every Trafford
     postcode, checkpointed into one file."""
     if demo:
-        from assetmap.loading import load_file
+        from assetmap.record.loading import load_file
         from assetmap.store import initialise
 
         initialise(path)

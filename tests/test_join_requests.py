@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assetmap import join_requests
+from assetmap.people import join_requests
 from assetmap.store import connect
 from assetmap.store import join_requests as store
 from tests.conftest import csrf_token

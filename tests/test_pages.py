@@ -138,7 +138,7 @@ def test_a_database_without_init_gets_a_503_that_says_what_to_do(tmp_path):
 def test_asset_page_says_when_next_in_words(client):
     from datetime import timedelta
 
-    from assetmap import describe
+    from assetmap.record import describe
 
     page = client.get("/assets/sale-walking-group").get_data(as_text=True)
     today = describe.today()
@@ -149,7 +149,7 @@ def test_asset_page_says_when_next_in_words(client):
 
 
 def test_asset_page_flags_details_checked_over_a_year_ago(client, db_path):
-    from assetmap import describe
+    from assetmap.record import describe
     from assetmap.store import assets, connect
 
     db = connect(db_path)

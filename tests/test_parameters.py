@@ -1,4 +1,5 @@
-"""Each query parameter is declared once (assetmap.parameters, assetmap.search.PARAMETERS),
+"""Each query parameter is declared once (assetmap.search.parameters and
+assetmap.search.nearby.PARAMETERS),
 and everything that shows one is made from the declarations: the OpenAPI document, the
 options of `assetmap search`, the search form and the links a search writes. These tests
 fail when one of them shows a parameter that is not declared, or leaves a declared one out.
@@ -10,8 +11,9 @@ import re
 
 import pytest
 
-from assetmap import parameters, search
-from assetmap.parameters import (
+from assetmap.search import nearby as search
+from assetmap.search import parameters
+from assetmap.search.parameters import (
     NUMBER,
     ONE_OF,
     TERMS,

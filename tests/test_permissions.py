@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assetmap import create_app, permissions
+from assetmap import create_app
+from assetmap.people import permissions
 from assetmap.web.guard import permission_for
 from tests.conftest import add_user, give_session, load_sample
 

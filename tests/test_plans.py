@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from assetmap import plans
+from assetmap.people import plans
 from assetmap.store import assets, connect
 from tests.conftest import add_user, csrf_token, give_session
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assetmap import create_app
-from assetmap.postcodes import (
+from assetmap.search.postcodes import (
     CODE_POINT,
     DISTRICT,
     LAT_LON_CSV,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assetmap.postcodes import POSTCODE_EXAMPLE, normalise_postcode
+from assetmap.search.postcodes import POSTCODE_EXAMPLE, normalise_postcode
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assetmap import schedules
-from assetmap.schedules import TimeWindow, matches, next_session, parse_time_window
+from assetmap.record import schedules
+from assetmap.record.schedules import TimeWindow, matches, next_session, parse_time_window
 
 THURSDAY = date(2026, 11, 26)
 

@@ -11,10 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from assetmap.loading import load_file
-from assetmap.parameters import ParameterError
-from assetmap.postcodes import PostcodeError
-from assetmap.search import (
+from assetmap.record.loading import load_file
+from assetmap.record.validation import validate_asset
+from assetmap.search.nearby import (
     COORDINATES,
     SearchQuery,
     haversine_m,
@@ -22,11 +21,12 @@ from assetmap.search import (
     search,
     walking_minutes,
 )
+from assetmap.search.parameters import ParameterError
+from assetmap.search.postcodes import PostcodeError
 from assetmap.store import assets as store
 from assetmap.store import connect, initialise
 from assetmap.store import postcodes as postcode_store
 from assetmap.store.visibility import RUNNING
-from assetmap.validation import validate_asset
 from tests.conftest import HOSTILE_DESCRIPTION, HOSTILE_NAME, make_asset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -557,7 +557,7 @@ def demo_db(tmp_path_factory):
     database = connect(path)
     report = load_file(database, ROOT / "data/assets.geojson", who="tests", bounds=None)
     assert not report.rejected
-    from assetmap.postcodes import LoadReport, read_postcode_file
+    from assetmap.search.postcodes import LoadReport, read_postcode_file
 
     with store.transaction(database):
         trafford = ROOT / "data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv"

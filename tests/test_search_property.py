@@ -16,12 +16,12 @@ from datetime import date
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from assetmap import taxonomy
-from assetmap.schedules import parse_time_window
-from assetmap.search import SearchQuery, haversine_m, keywords_match, search
+from assetmap.record import taxonomy
+from assetmap.record.schedules import parse_time_window
+from assetmap.record.validation import validate_asset
+from assetmap.search.nearby import SearchQuery, haversine_m, keywords_match, search
 from assetmap.store import assets as store
 from assetmap.store import connect, schema
-from assetmap.validation import validate_asset
 
 TODAY = date(2026, 11, 26)
 UK_CORNERS = [(49.8, -8.75), (49.8, 1.8), (60.95, -8.75), (60.95, 1.8)]

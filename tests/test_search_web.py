@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from assetmap import create_app
-from assetmap.fields import PROFESSIONAL_FIELD_NAMES
-from assetmap.loading import load_file
+from assetmap.record.fields import PROFESSIONAL_FIELD_NAMES
+from assetmap.record.loading import load_file
 from assetmap.store import connect, initialise
 from assetmap.store.assets import transaction
 from assetmap.store.postcodes import save_postcodes

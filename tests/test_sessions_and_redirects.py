@@ -13,7 +13,8 @@ from urllib.parse import unquote_plus, urljoin, urlsplit
 import pytest
 from flask_login.utils import encode_cookie
 
-from assetmap import accounts, create_app
+from assetmap import create_app
+from assetmap.people import accounts
 from assetmap.store import connect
 from assetmap.store import connection as store_connection
 from assetmap.store import users as store
@@ -80,9 +81,7 @@ def test_a_remember_cookie_for_a_session_opens_nothing_once_it_has_ended(app, cl
     assert replayed.status_code == 302 and "/login" in replayed.headers["Location"]
 
 
-def test_a_cookie_made_the_old_way_from_an_account_and_its_version_opens_nothing(
-    client, db_path
-):
+def test_a_cookie_made_the_old_way_from_an_account_and_its_version_opens_nothing(client, db_path):
     user = add_user(db_path, "link_worker")
     with client.session_transaction() as session:
         session["_user_id"] = f"{user['id']}:{user['session_version']}"
@@ -145,9 +144,7 @@ def test_old_sessions_are_pruned_when_someone_signs_in(client, db_path):
     db.close()
 
 
-def test_sign_in_attempts_older_than_ninety_days_are_pruned_when_someone_signs_in(
-    client, db_path
-):
+def test_sign_in_attempts_older_than_ninety_days_are_pruned_when_someone_signs_in(client, db_path):
     add_user(db_path, "link_worker")
     db = connect(db_path)
     old = (datetime.now(UTC) - timedelta(days=91)).replace(microsecond=0).isoformat()
@@ -346,9 +343,7 @@ def counted_checks(monkeypatch):
     return checked
 
 
-def test_twenty_wrong_passwords_at_once_get_five_checks_and_fifteen_locks(
-    db_path, counted_checks
-):
+def test_twenty_wrong_passwords_at_once_get_five_checks_and_fifteen_locks(db_path, counted_checks):
     load_sample(db_path)
     add_user(db_path, "link_worker")
     policy, unrecorded = accounts.ThrottlePolicy(), accounts.UnrecordedAttempts()
@@ -462,9 +457,7 @@ def test_a_wrong_password_while_the_database_is_busy_is_answered_busy_and_not_gu
     assert attempts(db_path) == [(EMAIL, 0), (EMAIL, 1)]
 
 
-def test_sign_in_waits_out_a_short_lock_and_records_everything(
-    client, db_path, busy_database
-):
+def test_sign_in_waits_out_a_short_lock_and_records_everything(client, db_path, busy_database):
     user = add_user(db_path, "link_worker")
     token = csrf_token(client, "/login")
     busy_database.hold()

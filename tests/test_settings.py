@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from assetmap import create_app, settings
 from assetmap.cli import main
 from assetmap.cli.settings import describe
-from assetmap.validation import UK_BOUNDS
+from assetmap.record.validation import UK_BOUNDS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assetmap.fields import FIELD_NAMES
+from assetmap.record.fields import FIELD_NAMES
+from assetmap.record.validation import validate_asset
 from assetmap.store import assets as store
 from assetmap.store import connect, initialise, schema
-from assetmap.validation import validate_asset
 from tests.conftest import make_asset
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from assetmap import taxonomy
+from assetmap.record import taxonomy
 
 # Copied from PRODUCT.md on purpose: these slugs are a stable surface, so a change to them
 # should fail here and be a deliberate decision.

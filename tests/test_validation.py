@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetmap import fields
-from assetmap.html_text import html_to_text
-from assetmap.validation import UK_BOUNDS, Validated, validate_asset
+from assetmap.record import fields
+from assetmap.record.html_text import html_to_text
+from assetmap.record.validation import UK_BOUNDS, Validated, validate_asset
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>${alert(2)}"
 
@@ -53,7 +53,7 @@ def cleaned(field_name: str, value: object) -> object:
 
 
 # ---------------------------------------------------------------------------------------------
-# Pasted HTML (assetmap.html_text, tested in test_html_text.py)
+# Pasted HTML (assetmap.record.html_text, tested in test_html_text.py)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -462,7 +462,7 @@ def test_a_check_date_more_than_a_day_ahead_is_refused():
 
 def test_a_date_refused_as_future_is_taken_once_its_day_comes(monkeypatch):
     """A long-running server must not remember yesterday's answer about a date."""
-    from assetmap import validation
+    from assetmap.record import validation
 
     later = (date.today() + timedelta(days=2)).isoformat()
     assert "future" in error_for("last_verified", last_verified=later)

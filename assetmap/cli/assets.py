@@ -13,8 +13,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database, initialise_database
-from assetmap.formats import FormatError, write_csv, write_geojson
-from assetmap.loading import load_file
+from assetmap.record.formats import FormatError, write_csv, write_geojson
+from assetmap.record.loading import load_file
 from assetmap.store import assets as store
 from assetmap.store import schema
 

@@ -2,8 +2,8 @@
 subject-access requests.
 
 The group was called `referrals` before; that name still works (hidden from --help) so that cron
-lines written for it go on running. A referral is a link worker's record (assetmap.referrals),
-not a resident's request to join.
+lines written for it go on running. A referral is a link worker's record
+(assetmap.people.referrals), not a resident's request to join.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from assetmap.cli.db import database
-from assetmap.join_requests import purge, subject_access
+from assetmap.people.join_requests import purge, subject_access
 
 join_requests = AppGroup("join-requests", help="Residents' requests to join.")
 

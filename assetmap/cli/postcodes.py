@@ -12,7 +12,7 @@ import click
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database, initialise_database
-from assetmap.postcodes import (
+from assetmap.search.postcodes import (
     LoadReport,
     PostcodeError,
     PostcodeFileError,

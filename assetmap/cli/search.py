@@ -1,7 +1,7 @@
 """`assetmap search`: the nearby search from the command line, as a table.
 
-The options are made from the search's parameters (assetmap.search.PARAMETERS), one option
-each, and read by assetmap.search.parse_search exactly as the API reads its query string, so
+The options are made from the search's parameters (assetmap.search.nearby.PARAMETERS), one option
+each, and read by assetmap.search.nearby.parse_search exactly as the API reads its query string, so
 a search gives the same answer (and the same errors) in both.
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from assetmap import taxonomy
 from assetmap.cli.db import database
-from assetmap.parameters import (
+from assetmap.record import taxonomy
+from assetmap.search.nearby import PARAMETERS, SearchResults, parse_search, search
+from assetmap.search.parameters import (
     NUMBER,
     ONE_OF,
     TEXT,
@@ -22,7 +23,6 @@ from assetmap.parameters import (
     Parameter,
     ParameterError,
 )
-from assetmap.search import PARAMETERS, SearchResults, parse_search, search
 
 _METAVARS = {TEXT: "TEXT", NUMBER: "NUMBER", WHOLE_NUMBER: "INTEGER", TIME_OF_DAY: "TIME"}
 _OPTIONS = {p.name: p.cli_option for p in PARAMETERS}  # for messages: --radius, not radius_km

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from assetmap import accounts, permissions
 from assetmap.cli.db import database
+from assetmap.people import accounts, permissions
 from assetmap.store import users as store
 
 users = AppGroup("users", help="Manage user accounts (admin, coordinator, link_worker).")

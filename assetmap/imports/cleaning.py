@@ -5,7 +5,7 @@ read as empty. Then the repairs a coordinator would make by hand are made and re
 postcode taken from the address, a phone number given back the leading 0 a spreadsheet took
 away, "www.example.org" given its https://, latitude and longitude put back the right way
 round, eastings and northings converted, a missing position found from the postcode (these
-last in assetmap.imports.placing). What cannot be repaired is left for assetmap.validation,
+last in assetmap.imports.placing). What cannot be repaired is left for assetmap.record.validation,
 which rejects the row with a message that names the field and the fix, so a record means the
 same whichever door it came in by.
 
@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
 
-from assetmap import fields
 from assetmap.imports import columns as cols
 from assetmap.imports.geocoding import Geocoder
 from assetmap.imports.mapping import Mapping
 from assetmap.imports.placing import RowPlacer
 from assetmap.imports.problems import ERROR, WARNING, Problem, shown_value
 from assetmap.imports.tables import Formula, SourceRow, cell_text
-from assetmap.schedules import sessions_from_text
-from assetmap.validation import UK_BOUNDS, validate_asset
+from assetmap.record import fields
+from assetmap.record.schedules import sessions_from_text
+from assetmap.record.validation import UK_BOUNDS, validate_asset
 
 # Row-level facts that are counted and reported once for the file, not once per row (placing
 # has its own: assetmap.imports.placing).

@@ -13,8 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from assetmap import fields
 from assetmap.imports.problems import ImportFileError, column_letter
+from assetmap.record import fields
 
 # Targets that are not asset fields.
 IGNORE = "ignore"  # read and thrown away on purpose (the `error` column of a rejected-rows CSV)
@@ -133,7 +133,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     IGNORE: ("error",),
 }  # fmt: skip
 
-# The template's headings: the fields a coordinator fills in, in the order of assetmap.fields.
+# The template's headings: the fields a coordinator fills in, in the order of
+# assetmap.record.fields.
 TEMPLATE_FIELDS: tuple[str, ...] = ("source_id",) + tuple(
     f.name
     for f in fields.FIELDS
@@ -155,7 +156,7 @@ def normalise_header(header: str) -> str:
 
 def _alias_table() -> dict[str, str]:
     """Normalised heading -> target. Every field's own name is a heading too, so a field added
-    to assetmap.fields can be imported (and is in the template) before it has any aliases."""
+    to assetmap.record.fields can be imported (and is in the template) before it has any aliases."""
     table: dict[str, str] = {normalise_header(name): name for name in fields.FIELD_NAMES}
     for target, names in ALIASES.items():
         for name in (target, *names):

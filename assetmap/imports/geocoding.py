@@ -4,7 +4,7 @@ What a row's cells say about where it is, and what is reported about it, is read
 assetmap.imports.placing, which calls these.
 
 Audits rarely carry coordinates but nearly always carry a postcode. The postcode is looked up
-in the local postcode table (assetmap.postcodes.locate_postcode, which falls back to the
+in the local postcode table (assetmap.search.postcodes.locate_postcode, which falls back to the
 postcode's sector and then its district), so nothing leaves the server. Lookups are cached
 per import, because the same few hundred postcodes recur through a file of thousands of rows.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from assetmap.postcodes import POSTCODE, PostcodeError, locate_postcode
+from assetmap.search.postcodes import POSTCODE, PostcodeError, locate_postcode
 
 CACHE_LIMIT = 100_000
 

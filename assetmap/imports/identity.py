@@ -25,12 +25,12 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from assetmap import asset_ids
-from assetmap.history import changes as field_changes
 from assetmap.imports.cleaning import PreparedRow
 from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, Problem, shown_value
+from assetmap.record import ids as asset_ids
+from assetmap.record.history import changes as field_changes
+from assetmap.record.validation import validate_asset
 from assetmap.store import imports as store
-from assetmap.validation import validate_asset
 
 DUPLICATE_DISTANCE_M = 100
 SIMILAR_NAMES = 85  # rapidfuzz token_sort_ratio, 0 to 100

@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assetmap import fields
 from assetmap.imports.columns import PSEUDO_FIELDS, TARGETS, normalise_header
 from assetmap.imports.problems import ImportFileError
-from assetmap.validation import validate_asset
+from assetmap.record import fields
+from assetmap.record.validation import validate_asset
 
 # Cells that mean "nothing here". Compared without regard to case or spacing.
 DEFAULT_EMPTY_VALUES: tuple[str, ...] = (

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import IO
 
-from assetmap.asset_ids import plain_slug
 from assetmap.imports import columns as cols
 from assetmap.imports import storage
 from assetmap.imports.cleaning import PreparedRow, RowCleaner
@@ -36,8 +35,9 @@ from assetmap.imports.mapping import Mapping
 from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, ImportFileError
 from assetmap.imports.readers import Table, batched, open_table
 from assetmap.imports.report import DETAIL_LIMIT, ImportReport, RowChange
+from assetmap.record.ids import plain_slug
+from assetmap.record.validation import UK_BOUNDS
 from assetmap.store import imports as store
-from assetmap.validation import UK_BOUNDS
 
 BATCH_ROWS = 500
 # Below this size a file is prepared in this process: starting workers costs about a second.

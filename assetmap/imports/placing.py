@@ -20,8 +20,8 @@ from assetmap.imports import columns as cols
 from assetmap.imports.geocoding import Geocoder, from_grid, looks_like_grid
 from assetmap.imports.problems import ERROR, WARNING
 from assetmap.imports.tables import cell_text
-from assetmap.postcodes import normalise_postcode
-from assetmap.validation import inside_bounds
+from assetmap.record.validation import inside_bounds
+from assetmap.search.postcodes import normalise_postcode
 
 # Row-level facts about placing, counted and reported once for the file (see report.py).
 PLACED_FROM_POSTCODE = "placed from the postcode"

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from assetmap.fields import BOOLEAN, FIELD_NAMES, FIELDS, JSON_TYPES
+from assetmap.record.fields import BOOLEAN, FIELD_NAMES, FIELDS, JSON_TYPES
 from assetmap.store.connection import begin_immediate
 from assetmap.store.visibility import OPEN
 
@@ -403,5 +403,3 @@ def set_archived(
     if record is None:
         raise LookupError(f"there is no asset with id {asset_id!r}")
     return save_asset(db, {**record, "archived": archived}, who=who, why=why)
-
-

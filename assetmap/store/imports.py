@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from assetmap.fields import FIELD_NAMES
+from assetmap.record.fields import FIELD_NAMES
 from assetmap.store import bulk as bulk_writes
 from assetmap.store.assets import (
     CHANGED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from assetmap.referrals import WENT, DemandRow
+from assetmap.people.referrals import WENT, DemandRow
 from assetmap.store.assets import now, transaction
 
 _COLUMNS = (

@@ -360,7 +360,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             # One row per signed-in session. The browser's cookie holds a random token; only its
             # SHA-256 is kept here, so a copy of the database does not hand out live sessions.
             # A session is live while ended_at is empty and it has been used recently
-            # (assetmap/accounts.py); ended rows are kept for a while, then pruned.
+            # (assetmap/people/accounts.py); ended rows are kept for a while, then pruned.
             """CREATE TABLE sessions (
                 id INTEGER PRIMARY KEY,
                 token_hash TEXT NOT NULL UNIQUE,

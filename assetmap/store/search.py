@@ -36,9 +36,9 @@ Hits come back as plain tuples (id, distance_m, rid), nearest first and then by 
 fetches the page's full records without a second index lookup.
 
 The distance is computed here in SQL with the very same operations, in the same order, as
-`assetmap.search.haversine_m`, from the same IEEE doubles, so SQL and Python agree to the last
-bit: SQLite's sin, cos, asin and sqrt are the C library's, as Python's are. Where SQLite was
-built without its math functions, Python's own are registered under the same names.
+`assetmap.search.nearby.haversine_m`, from the same IEEE doubles, so SQL and Python agree to
+the last bit: SQLite's sin, cos, asin and sqrt are the C library's, as Python's are. Where
+SQLite was built without its math functions, Python's own are registered under the same names.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from assetmap.fields import FIELD_NAMES
+from assetmap.record.fields import FIELD_NAMES
 from assetmap.store.assets import from_row
 from assetmap.store.schema import FTS_TOKENIZER, NEARBY_CELLS, NEARBY_MAX_RID, NEARBY_RID_BITS
 from assetmap.store.visibility import RUNNING
@@ -69,7 +69,7 @@ _RID_MASK = NEARBY_MAX_RID
 _MAX_BAND = 180 * BANDS_PER_DEGREE
 _MAX_CELL = NEARBY_CELLS - 1
 
-# Haversine, as assetmap.search.haversine_m computes it, its numbers named as in `Haversine`.
+# Haversine, as assetmap.search.nearby.haversine_m computes it, its numbers named as in `Haversine`.
 _DISTANCE = (
     "(:diameter * asin(sqrt(min(1.0,"
     " sin((a.lat - :lat) * :half_rad) * sin((a.lat - :lat) * :half_rad)"
@@ -80,7 +80,7 @@ _DISTANCE = (
 
 @dataclass(frozen=True)
 class Haversine:
-    """The numbers of the distance from a centre, as assetmap.search.haversine_m has them:
+    """The numbers of the distance from a centre, as assetmap.search.nearby.haversine_m has them:
     the centre, the cosine of its latitude, degrees to radians (and half that) and the
     Earth's diameter. Given as numbers, not computed in SQL, so that SQL and Python use the
     very same doubles."""
@@ -95,7 +95,7 @@ class Haversine:
 
 @dataclass(frozen=True)
 class Circle:
-    """Where to search, worked out by assetmap.search.
+    """Where to search, worked out by assetmap.search.nearby.
 
     `boxes` cover the circle (one box, or two across the 180° meridian); `inner` is a box
     wholly inside it, whose assets need no distance computed to be counted.
@@ -120,7 +120,7 @@ class Conditions:
     age: int | None = None
     free: bool = False
     self_referral: bool = False
-    words: tuple[str, ...] = ()  # keywords, all to be found (see assetmap.search.keywords)
+    words: tuple[str, ...] = ()  # keywords, all to be found (see assetmap.search.nearby.keywords)
 
 
 def fts_phrase(word: str) -> str:
@@ -372,7 +372,7 @@ def all_within(
     db: sqlite_utils.Database, circle: Circle, conditions: Conditions, *, schedules: bool = False
 ) -> list[tuple]:
     """Every hit within the circle, with the schedule's JSON as a fourth item when `schedules`
-    is true (for the day and time filters, which Python applies: assetmap.schedules).
+    is true (for the day and time filters, which Python applies: assetmap.record.schedules).
 
     For keyword searches this one pass is quicker than a count and then the nearest: the
     slow part is reading the keyword's matches from the FTS index, and this reads them once.

@@ -200,9 +200,7 @@ def failures_since(db: sqlite_utils.Database, since: str, *, email=None, address
     return [row[0] for row in db.conn.execute(sql, params)]
 
 
-_SESSION_COLUMNS = (
-    "s.token_hash, s.user_id, s.started_at, s.last_seen_at, s.ended_at, s.ended_why"
-)
+_SESSION_COLUMNS = "s.token_hash, s.user_id, s.started_at, s.last_seen_at, s.ended_at, s.ended_why"
 
 
 def start_session(db: sqlite_utils.Database, user_id: int, token_hash: str, when: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from assetmap import accounts, permissions
+from assetmap.people import accounts, permissions
 from assetmap.store import users as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires

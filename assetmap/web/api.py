@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from assetmap import taxonomy
-from assetmap.formats import ATTRIBUTION, to_feature
-from assetmap.parameters import parse_asset_listing, parse_fields
+from assetmap.record import taxonomy
+from assetmap.record.formats import ATTRIBUTION, to_feature
+from assetmap.search.parameters import parse_asset_listing, parse_fields
 from assetmap.store import assets as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires

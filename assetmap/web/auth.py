@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired
 
-from assetmap import accounts
+from assetmap.people import accounts
 from assetmap.store import Busy
 from assetmap.web.db import get_db
 from assetmap.web.guard import LATE_SESSION_KEY, SignedInUser, requires

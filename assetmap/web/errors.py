@@ -11,8 +11,8 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
-from assetmap.parameters import ParameterError
-from assetmap.postcodes import PostcodeError
+from assetmap.search.parameters import ParameterError
+from assetmap.search.postcodes import PostcodeError
 
 # What a person is told for each status, when the error carries nothing more specific.
 MESSAGES = {

@@ -1,7 +1,7 @@
 """Signing in (Flask-Login) and the permission check every request passes through.
 
 Each view names its permission with `@requires(...)`. The check runs before every request,
-looks the permission up in assetmap.permissions, and fails closed: a view that names no
+looks the permission up in assetmap.people.permissions, and fails closed: a view that names no
 permission is refused to everyone, so a route added without thought is not left open.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
-from assetmap import accounts, permissions
+from assetmap.people import accounts, permissions
 from assetmap.web.db import get_db
 
 # The session-cookie key that vouches for a session signed in while the database was too busy
@@ -24,7 +24,7 @@ BUILT_IN_ENDPOINTS = {"static": "view_public"}
 def requires(permission: str):
     """Declare the permission a view needs (checked in `check_permission`)."""
     if permission not in permissions.PERMISSIONS:
-        raise LookupError(f"{permission!r} is not in assetmap.permissions.PERMISSIONS")
+        raise LookupError(f"{permission!r} is not in assetmap.people.permissions.PERMISSIONS")
 
     def declare(view):
         view.permission = permission

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from assetmap import join_requests, mail
+from assetmap.people import join_requests, mail
 from assetmap.store import assets as asset_store
 from assetmap.store import join_requests as store
 from assetmap.web.db import get_db

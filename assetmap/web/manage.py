@@ -6,9 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from assetmap import asset_form, asset_ids, history, taxonomy
+from assetmap.record import form as asset_form
+from assetmap.record import history, taxonomy
+from assetmap.record import ids as asset_ids
+from assetmap.record.validation import validate_asset
 from assetmap.store import assets as store
-from assetmap.validation import validate_asset
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
 from assetmap.web.security import CsrfOnlyForm

@@ -1,5 +1,5 @@
 """The OpenAPI 3 document for /api, built from the taxonomy, the field list and the declared
-query parameters (assetmap.parameters), so it cannot drift from what the API accepts and
+query parameters (assetmap.search.parameters), so it cannot drift from what the API accepts and
 returns.
 
 tests/test_api_schema.py runs schemathesis over it against the app: every request the document
@@ -11,8 +11,10 @@ descriptions here, and that test lists them.
 
 from __future__ import annotations
 
-from assetmap import fields, parameters, search, taxonomy
-from assetmap.parameters import Parameter
+from assetmap.record import fields, taxonomy
+from assetmap.search import nearby as search
+from assetmap.search import parameters
+from assetmap.search.parameters import Parameter
 from assetmap.web.security import MAX_HEADER_BYTES, MAX_URL_BYTES
 
 _JSON_SCHEMA_TYPES = {
@@ -29,7 +31,7 @@ _JSON_SCHEMA_TYPES = {
 }
 
 _HOUR = "([01][0-9]|2[0-3]):[0-5][0-9]"
-# What assetmap.schedules.parse_time_window reads, in its plainest spelling.
+# What assetmap.record.schedules.parse_time_window reads, in its plainest spelling.
 _TIME_PATTERN = f"^(morning|afternoon|evening|{_HOUR}-({_HOUR}|24:00))$"
 # A session's start or end, as validation stores it.
 _CLOCK = {"type": "string", "pattern": f"^{_HOUR}$", "nullable": True}
@@ -88,7 +90,7 @@ _STYLES = {
 
 def _query(p: Parameter) -> dict:
     """A declared parameter, optional as all of them are. Every one may be sent empty, which
-    is the same as leaving it out (HTML forms send their empty fields; assetmap.parameters
+    is the same as leaving it out (HTML forms send their empty fields; assetmap.search.parameters
     reads them so)."""
     schema = _SCHEMAS[p.kind](p)
     if p.default not in (None, ""):

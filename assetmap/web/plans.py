@@ -18,8 +18,9 @@ from flask import (
 )
 from flask_login import current_user
 
-from assetmap import describe, plans, referrals
 from assetmap.maps import build_plan_map
+from assetmap.people import plans, referrals
+from assetmap.record import describe
 from assetmap.store import assets as asset_store
 from assetmap.store import plans as store
 from assetmap.store import referrals as referral_store

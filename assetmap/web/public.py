@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
-from assetmap import describe, schedules, taxonomy
-from assetmap.fields import public_view
 from assetmap.maps import build_asset_map, build_location_map
-from assetmap.parameters import parse_asset_listing
+from assetmap.record import describe, schedules, taxonomy
+from assetmap.record.fields import public_view
+from assetmap.search.parameters import parse_asset_listing
 from assetmap.store import assets as store
 from assetmap.store import plans as plan_store
 from assetmap.web.db import get_db

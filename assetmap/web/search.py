@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
-from assetmap import describe, search, taxonomy
-from assetmap.fields import public_view
-from assetmap.formats import ATTRIBUTION, to_feature
 from assetmap.maps import build_search_map
-from assetmap.parameters import ParameterError
-from assetmap.postcodes import PostcodeError
+from assetmap.record import describe, taxonomy
+from assetmap.record.fields import public_view
+from assetmap.record.formats import ATTRIBUTION, to_feature
+from assetmap.search import nearby as search
+from assetmap.search.parameters import ParameterError
+from assetmap.search.postcodes import PostcodeError
 from assetmap.store import plans as plan_store
 from assetmap.web.db import get_db
 from assetmap.web.guard import can, requires

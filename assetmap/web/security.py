@@ -28,7 +28,7 @@ MAX_HEADER_BYTES = 16 * 1024
 
 class CsrfOnlyForm(FlaskForm):
     """For forms whose inputs the templates write themselves (many are made from
-    assetmap.fields): this checks and renders just their CSRF token."""
+    assetmap.record.fields): this checks and renders just their CSRF token."""
 
 
 def csp_nonce() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assetmap import taxonomy
+from assetmap.record import taxonomy
 from tests.conftest import HOSTILE_DESCRIPTION, HOSTILE_NAME
 
 pytestmark = pytest.mark.browser

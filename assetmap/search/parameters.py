@@ -8,7 +8,7 @@ pages and the CLI alike), writing one back (links to the next page), the OpenAPI
 of the search form. tests/test_parameters.py checks that each of those shows every declared
 parameter and nothing else.
 
-The search's parameters are declared in assetmap.search; the asset listing's (GET
+The search's parameters are declared in assetmap.search.nearby; the asset listing's (GET
 /api/v1/assets and the map's filters) here, below.
 
 Rules for every parameter: an empty value is the same as none (forms send their empty fields;
@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assetmap import schedules, taxonomy
-from assetmap.fields import PUBLIC_FIELD_NAMES
+from assetmap.record import schedules, taxonomy
+from assetmap.record.fields import PUBLIC_FIELD_NAMES
+from assetmap.record.taxonomy import Strand, Term
 from assetmap.store.assets import AssetFilter
-from assetmap.taxonomy import Strand, Term
 
 Args = Mapping[str, Sequence[str]]
 
@@ -44,7 +44,7 @@ WHOLE_NUMBER = "whole number"  # from `low` to `high` (64 bits when not given)
 YES_NO = "yes or no"  # true/yes/1/on or false/no/0/off
 TERMS = "terms"  # any number of `terms`, comma-separated or repeated
 ONE_OF = "one of"  # one of `terms`
-TIME_OF_DAY = "time of day"  # what assetmap.schedules.parse_time_window reads
+TIME_OF_DAY = "time of day"  # what assetmap.record.schedules.parse_time_window reads
 BOX = "box"  # min_lon,min_lat,max_lon,max_lat, as GeoJSON orders a bounding box
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from assetmap import describe, fields, taxonomy
+from assetmap.record import describe, fields, taxonomy
 
 
 @dataclass(frozen=True)

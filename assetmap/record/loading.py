@@ -12,10 +12,10 @@ from pathlib import Path
 
 import sqlite_utils
 
-from assetmap import asset_ids
-from assetmap.formats import FormatError, from_csv_row, from_feature, read_geojson
+from assetmap.record import ids as asset_ids
+from assetmap.record.formats import FormatError, from_csv_row, from_feature, read_geojson
+from assetmap.record.validation import UK_BOUNDS, validate_asset
 from assetmap.store import assets as store
-from assetmap.validation import UK_BOUNDS, validate_asset
 
 
 @dataclass

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assetmap import taxonomy
-from assetmap.taxonomy import Term
+from assetmap.record import taxonomy
+from assetmap.record.taxonomy import Term
 
-# Value types. Each has one cleaning rule in assetmap.validation.
+# Value types. Each has one cleaning rule in assetmap.record.validation.
 TEXT = "text"  # one line of plain text
 MULTILINE = "multiline"  # plain text that may hold line breaks
 CHOICE = "choice"  # one slug from a vocabulary

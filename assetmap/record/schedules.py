@@ -2,11 +2,12 @@
 checking sessions as they are entered.
 
 A schedule is {"sessions": [{"day", "frequency", "start", "end"}], "notes"} (see
-assetmap.fields). Search asks "does it run on a Tuesday afternoon?", the results and the asset
-page say "next: Tuesday 1 December, 10:00 to 12:00". Both questions are answered here, in plain
-Python, so that the search, the pages, the API and a printed plan agree. The sessions a form,
-the API or an import gives are checked here too (`check_sessions`, called by validation), and
-sessions are read from words such as "Tuesdays 10 till 12" (`sessions_from_text`).
+assetmap.record.fields). Search asks "does it run on a Tuesday afternoon?", the results and
+the asset page say "next: Tuesday 1 December, 10:00 to 12:00". Both questions are answered
+here, in plain Python, so that the search, the pages, the API and a printed plan agree. The
+sessions a form, the API or an import gives are checked here too (`check_sessions`, called by
+validation), and sessions are read from words such as "Tuesdays 10 till 12"
+(`sessions_from_text`).
 
 Rules, in the words a link worker would use:
 
@@ -28,9 +29,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from assetmap import taxonomy
-from assetmap.describe import session_in_words
-from assetmap.values import is_empty, quoted, slug_list, spelling_key, term_named
+from assetmap.record import taxonomy
+from assetmap.record.describe import session_in_words
+from assetmap.record.values import is_empty, quoted, slug_list, spelling_key, term_named
 
 WEEKDAYS: tuple[str, ...] = tuple(t.slug for t in taxonomy.DAYS)  # monday first, as date.weekday
 _NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4}
@@ -194,8 +195,8 @@ def date_in_words(day: date, today: date) -> str:
 
 
 def _times(session: dict) -> str:
-    # The times as assetmap.describe words them ("10:00 to 12:00", "from 10:00"), so a page that
-    # shows both the schedule and the next session words the times the same way.
+    # The times as assetmap.record.describe words them ("10:00 to 12:00", "from 10:00"), so a
+    # page that shows both the schedule and the next session words the times the same way.
     return session_in_words(session).partition(", ")[2]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assetmap.parameters import ParameterError
+from assetmap.search.parameters import ParameterError
 
 POSTCODE_EXAMPLE = "M33 7ZF"
 

@@ -38,7 +38,7 @@ from functools import cache
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from assetmap.permissions import ROLE_SLUGS
+from assetmap.people.permissions import ROLE_SLUGS
 from assetmap.store import Busy
 from assetmap.store import users as store
 from assetmap.store.assets import transaction

@@ -26,9 +26,9 @@ Rules, documented once here:
 - Several strands, approaches, kinds or categories: any of them. Audience: any of them, and
   assets for everyone or with no audience stated. Accessibility: all of those asked.
   Age: within the asset's age range (an open end is no limit). Day and time: as
-  assetmap.schedules says, one session must match both; assets without structured sessions
+  assetmap.record.schedules says, one session must match both; assets without structured sessions
   are left out when a day or time is asked.
-- Parameters are declared once, in PARAMETERS below (see assetmap.parameters: the API, the
+- Parameters are declared once, in PARAMETERS below (see assetmap.search.parameters: the API, the
   pages, the CLI's options, links and the OpenAPI document are made from them). An empty one
   is the same as none; a number that is not a plain finite one in its range (NaN, infinity,
   past SQLite's 64 bits) is a 400 naming it; a page size past the largest page is lowered to
@@ -44,8 +44,11 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from assetmap import describe, parameters, schedules, taxonomy
-from assetmap.parameters import (
+from assetmap.record import describe, schedules, taxonomy
+from assetmap.record.schedules import NextSession, TimeWindow
+from assetmap.record.taxonomy import Term
+from assetmap.search import parameters
+from assetmap.search.parameters import (
     ACCESSIBLE,
     CATEGORY,
     FREE,
@@ -63,15 +66,13 @@ from assetmap.parameters import (
     Parameter,
     ParameterError,
 )
-from assetmap.postcodes import (
+from assetmap.search.postcodes import (
     PostcodeLocation,
     locate_postcode,
     parse_postcode_query,
 )
-from assetmap.schedules import NextSession, TimeWindow
 from assetmap.store import search as store
 from assetmap.store.search import Box, Circle, Conditions, Haversine
-from assetmap.taxonomy import Term
 
 EARTH_RADIUS_M = 6_371_008.8
 WALKING_DETOUR = 1.3
@@ -571,7 +572,7 @@ def _nearest(db, centre: Centre, circle: Circle, conditions: Conditions, wanted:
 
 def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool):
     """Every match within the circle at once, for keywords (see store.search.all_within) and
-    for days and times, which Python checks by the rules in assetmap.schedules."""
+    for days and times, which Python checks by the rules in assetmap.record.schedules."""
     timed = bool(query.days or query.time)
     rows = store.all_within(db, circle, conditions, schedules=timed)
     found = [

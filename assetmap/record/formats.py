@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-from assetmap.fields import (
+from assetmap.record.fields import (
     CHOICES,
     FIELD_NAMES,
     FIELDS,

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from assetmap import describe, schedules, taxonomy
+from assetmap.record import describe, schedules, taxonomy
 
 MAX_REF = 40
 MAX_NOTE = 500

@@ -1,7 +1,7 @@
 """The coordinator's asset form: which fields it shows, how each is entered, and how a
-submitted form becomes a raw record for assetmap.validation. No Flask import.
+submitted form becomes a raw record for assetmap.record.validation. No Flask import.
 
-The form is made from assetmap.fields, so a new field appears on it without template work,
+The form is made from assetmap.record.fields, so a new field appears on it without template work,
 and it is checked by the same validate_asset as imports and loads, so its errors read the same.
 """
 
@@ -11,8 +11,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assetmap import fields, taxonomy
-from assetmap.fields import Field
+from assetmap.record import fields, taxonomy
+from assetmap.record.fields import Field
 
 # Set by the system or by their own actions (archive), not typed into the form.
 NOT_ON_FORM = frozenset({"id", "archived", "source", "source_id"})

@@ -2,8 +2,8 @@
 limit, storing it, and keeping personal data no longer than needed. No Flask import.
 
 (An asset's `self_referral` field says whether it takes requests to join; a referral, in
-assetmap.referrals, is something else: a link worker's record of referring a client. The tables
-are still named `self_referrals`, `self_referral_events` and `self_referral_attempts`.)
+assetmap.people.referrals, is something else: a link worker's record of referring a client.
+The tables are still named `self_referrals`, `self_referral_events` and `self_referral_attempts`.)
 
 The form is short on purpose (name, one way to contact, best time, an optional message,
 consent), because every extra question loses people, and every extra item is personal data
@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from assetmap import fields
-from assetmap.html_text import html_to_text
+from assetmap.record import fields
+from assetmap.record.html_text import html_to_text
+from assetmap.record.taxonomy import Term
+from assetmap.record.validation import clean_value
 from assetmap.store import join_requests as store
-from assetmap.taxonomy import Term
-from assetmap.validation import clean_value
 
 STATUSES: tuple[Term, ...] = (
     Term("new", "New"),

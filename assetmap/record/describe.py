@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from assetmap import taxonomy
+from assetmap.record import taxonomy
 
 # Dates people read ("next: Tuesday 1 December") are in the directory's own time zone.
 LOCAL_TIMEZONE = ZoneInfo("Europe/London")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO
 
-from assetmap.taxonomy import Term
+from assetmap.record.taxonomy import Term
 
 ROUTES: tuple[Term, ...] = (
     Term("signposted", "Signposted (told about it)"),

@@ -6,10 +6,11 @@ the same message as a developer calling the API. Each message names the field an
 enter instead, because the person reading it is usually looking at row 214 of someone else's
 audit and needs to know what to change.
 
-The rules follow `assetmap.fields`: one cleaning function per field type, chosen by `Field.type`.
+The rules follow `assetmap.record.fields`: one cleaning function per field type, chosen by
+`Field.type`.
 Rules that need two fields (approach within its strand, minimum age below maximum age, a point
 inside the map) run after every field has been cleaned. Text loses pasted HTML through
-assetmap.html_text, and a schedule's sessions are checked by assetmap.schedules.
+assetmap.record.html_text, and a schedule's sessions are checked by assetmap.record.schedules.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from shapely.errors import ShapelyError
 from shapely.geometry import mapping, shape
 from shapely.validation import explain_validity
 
-from assetmap import fields, schedules, taxonomy
-from assetmap.fields import Field
-from assetmap.html_text import html_to_text
-from assetmap.postcodes import POSTCODE_EXAMPLE, normalise_postcode
-from assetmap.values import is_empty, quoted, slug_list, term_named
+from assetmap.record import fields, schedules, taxonomy
+from assetmap.record.fields import Field
+from assetmap.record.html_text import html_to_text
+from assetmap.record.values import is_empty, quoted, slug_list, term_named
+from assetmap.search.postcodes import POSTCODE_EXAMPLE, normalise_postcode
 
 # (min_lon, min_lat, max_lon, max_lat): Great Britain and Northern Ireland, from the Scilly Isles
 # to Shetland. The Channel Islands and the Isle of Man's neighbours are not in it on purpose: the
@@ -468,7 +469,7 @@ def _clean_schedule(fld: Field, value: object, ctx: _Context) -> dict | None:
 
     Audits often have only a sentence ("Tuesdays 10 till 12"); that is kept as the notes rather
     than refused, and a coordinator can add sessions later. The sessions are checked by
-    assetmap.schedules, which also answers every question about them.
+    assetmap.record.schedules, which also answers every question about them.
     """
     if isinstance(value, str) and not value.lstrip().startswith("{"):
         notes = _clean_multiline(fld, value, ctx)

@@ -1,4 +1,5 @@
-"""Reading what people enter, for the checks in assetmap.validation and assetmap.schedules:
+"""Reading what people enter, for the checks in assetmap.record.validation and
+assetmap.record.schedules:
 whether a value is empty, which term of a vocabulary a word names whatever its spelling, and
 a value quoted for a message.
 """
