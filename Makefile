@@ -16,7 +16,7 @@ run: setup $(DB)
 	$(BIN)/assetmap serve --host 127.0.0.1 --port 5000
 
 test: setup
-	$(BIN)/pytest --durations=10
+	$(BIN)/pytest -n auto --durations=10
 
 lint: setup
 	$(BIN)/ruff check assetmap tests scripts

@@ -439,9 +439,10 @@ def test_worker_processes_give_exactly_the_same_result_as_one_process(db, tmp_pa
     )
     audit = write_text(tmp_path / "many.csv", AUDIT.split("\n")[0] + "\n" + rows + AUDIT[60:])
     alone = imports.preview(db, audit, ImportOptions(workers=0))
-    for workers in (1, 2):
-        shared = imports.preview(db, audit, ImportOptions(workers=workers, parallel_min_bytes=0))
-        assert json.dumps(shared.to_json()) == json.dumps(alone.to_json())
+    # Two workers: chunks come back from either, and must be put back in file order. (One
+    # worker is tested with an import, above.)
+    shared = imports.preview(db, audit, ImportOptions(workers=2, parallel_min_bytes=0))
+    assert json.dumps(shared.to_json()) == json.dumps(alone.to_json())
 
 
 def test_a_copy_of_a_row_a_batch_or_more_earlier_is_told_from_a_row_that_conflicts(
@@ -518,9 +519,12 @@ def _spread(tmp_path, rows: int):
     return write_text(tmp_path / "spread.csv", AUDIT.split("\n")[0] + "\n" + lines)
 
 
-def test_cleaning_workers_import_exactly_what_one_process_imports(db, db_path, tmp_path):
+def test_cleaning_workers_import_exactly_what_one_process_imports(
+    db, db_path, tmp_path, monkeypatch
+):
     # More rows than store.bulk.BULK_ROWS, so the indexes are dropped and built again.
-    audit = _spread(tmp_path, bulk_writes.BULK_ROWS + 700)
+    monkeypatch.setattr(bulk_writes, "BULK_ROWS", 500)
+    audit = _spread(tmp_path, 1200)
     alone_path = tmp_path / "alone.db"
     alone_path.write_bytes(db_path.read_bytes())
     alone = connect(alone_path)
