@@ -120,9 +120,14 @@ SAMPLE = [
 def load_sample(db_path) -> None:
     """Create the schema and save SAMPLE (each validated, as every write is)."""
     initialise(db_path)
+    save_raw(db_path, SAMPLE)
+
+
+def save_raw(db_path, raws: list[dict]) -> None:
+    """Validate each record, as every write is, and save them."""
     db = connect(db_path)
     records = []
-    for raw in SAMPLE:
+    for raw in raws:
         result = validate_asset(raw)
         assert result.ok, result.errors
         records.append(result.record)

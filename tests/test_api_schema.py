@@ -22,11 +22,7 @@ from schemathesis.config import CacheConfig, SchemathesisConfig  # noqa: E402
 from schemathesis.engine import StopReason, events, from_schema  # noqa: E402
 
 from assetmap import create_app  # noqa: E402
-from assetmap.record.validation import validate_asset  # noqa: E402
-from assetmap.store import assets as store  # noqa: E402
-from assetmap.store import connect  # noqa: E402
-from tests.conftest import load_sample, make_asset  # noqa: E402
-from tests.test_search_web import trafford_postcodes  # noqa: E402
+from tests.conftest import make_asset, save_raw  # noqa: E402
 
 EXAMPLES_PER_OPERATION = 25
 SEED = 20261212
@@ -68,12 +64,10 @@ def _breaks_an_unstated_rule(operation: str, response) -> bool:
 
 
 @pytest.fixture
-def api_app(tmp_path):
+def api_app(trafford_db_path):
     """The sample assets, Trafford's postcodes, and two assets that test the edges of the
     document: a session with no stated times, and an asset with nothing optional filled in."""
-    db_path = tmp_path / "schema.db"
-    load_sample(db_path)
-    trafford_postcodes(db_path)
+    db_path = trafford_db_path
     edges = [
         make_asset(
             id="drop-in-no-times",
@@ -94,14 +88,7 @@ def api_app(tmp_path):
             "lon": -2.3101,
         },
     ]
-    db = connect(db_path)
-    records = []
-    for raw in edges:
-        result = validate_asset(raw)
-        assert result.ok, result.errors
-        records.append(result.record)
-    store.save_assets(db, records, who="tests")
-    db.close()
+    save_raw(db_path, edges)
     return create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
 
 

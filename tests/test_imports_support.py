@@ -34,6 +34,12 @@ def build_import_db(path: Path, *, demo: bool = False) -> Path:
         db.close()
     else:
         load_sample(path)
+    load_trafford_postcodes(path)
+    return path
+
+
+def load_trafford_postcodes(path: Path) -> None:
+    """Every Trafford postcode into the database's table, in one transaction, checkpointed."""
     db = connect(path)
     try:
         with transaction(db):
@@ -42,7 +48,6 @@ def build_import_db(path: Path, *, demo: bool = False) -> Path:
         db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
-    return path
 
 
 def fingerprint(path: Path) -> str:

@@ -557,12 +557,9 @@ def demo_db(tmp_path_factory):
     database = connect(path)
     report = load_file(database, ROOT / "data/assets.geojson", who="tests", bounds=None)
     assert not report.rejected
-    from assetmap.search.postcodes import LoadReport, read_postcode_file
+    from tests.test_imports_support import load_trafford_postcodes
 
-    with store.transaction(database):
-        trafford = ROOT / "data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv"
-        for batch, _ in read_postcode_file(trafford, LoadReport()):
-            postcode_store.save_postcodes(database, batch)
+    load_trafford_postcodes(path)
     yield database
     database.close()
 

@@ -4,48 +4,22 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from assetmap import create_app
 from assetmap.record.fields import PROFESSIONAL_FIELD_NAMES
-from assetmap.record.loading import load_file
-from assetmap.store import connect, initialise
-from assetmap.store.assets import transaction
-from assetmap.store.postcodes import save_postcodes
-from tests.conftest import load_sample
+from tests.test_imports_support import build_import_db
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTCODES = ROOT / "data" / "postcodes" / "trafford_postcodes_onspd_2022-06_lsoa11.csv"
 
 
-def trafford_postcodes(db_path) -> None:
-    import csv
-
-    db = connect(db_path)
-    with POSTCODES.open(encoding="utf-8") as f, transaction(db):  # one commit, not 11,000
-        save_postcodes(
-            db, ((r["postcode"], float(r["lat"]), float(r["lon"])) for r in csv.DictReader(f))
-        )
-    db.close()
-
-
-@pytest.fixture(scope="module")
-def sample_with_postcodes(tmp_path_factory):
-    """The sample assets and Trafford's postcodes, made once and copied for each test."""
-    db_path = tmp_path_factory.mktemp("search") / "template.db"
-    load_sample(db_path)
-    trafford_postcodes(db_path)
-    return db_path
-
-
 @pytest.fixture
-def searchable(sample_with_postcodes, tmp_path):
-    db_path = tmp_path / "search.db"
-    shutil.copy(sample_with_postcodes, db_path)
-    return create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "t"}).test_client()
+def searchable(trafford_db_path):
+    """A client of the sample assets with Trafford's postcodes."""
+    return create_app({"ASSETMAP_DB": str(trafford_db_path), "SECRET_KEY": "t"}).test_client()
 
 
 def test_the_search_page_starts_with_an_empty_form(client):
@@ -110,12 +84,8 @@ def test_the_api_names_a_bad_parameter(searchable):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    db_path = tmp_path_factory.mktemp("demo") / "demo.db"
-    initialise(db_path)
-    db = connect(db_path)
-    load_file(db, ROOT / "data" / "assets.geojson", who="tests")
-    db.close()
-    trafford_postcodes(db_path)
+    """The demo's real Trafford assets and postcodes."""
+    db_path = build_import_db(tmp_path_factory.mktemp("demo") / "demo.db", demo=True)
     return create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "t"}).test_client()
 
 

@@ -95,9 +95,9 @@ def test_search_this_area_lists_only_what_is_in_view(page):
 
 def test_the_postcode_box_moves_the_map_and_lists_what_is_around(page, live_server):
     from tests.browser.conftest import LIVE_DB
-    from tests.test_search_web import trafford_postcodes
+    from tests.test_imports_support import load_trafford_postcodes
 
-    trafford_postcodes(LIVE_DB["path"])
+    load_trafford_postcodes(LIVE_DB["path"])
     open_map(page)
     page.fill("#map-postcode", "wa14 1ah")
     page.click("#postcode-jump button")
