@@ -13,7 +13,6 @@ from assetmap.record.fields import PROFESSIONAL_FIELD_NAMES
 from tests.test_imports_support import build_import_db
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTCODES = ROOT / "data" / "postcodes" / "trafford_postcodes_onspd_2022-06_lsoa11.csv"
 
 
 @pytest.fixture

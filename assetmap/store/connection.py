@@ -13,7 +13,7 @@ from assetmap.store import schema
 BUSY_TIMEOUT_MS = 5000
 # After a busy timeout, a write tries again after each of these pauses before giving up. With
 # the timeout that is about 20 s in all: longer than the longest write anybody makes here (an
-# import saving 100,000 rows holds the lock for about 8 s), short enough for a web request.
+# import saving 100,000 rows holds the lock for about 10 s), short enough for a web request.
 BUSY_RETRY_PAUSES = (0.5, 1.0, 2.0)
 
 

@@ -147,7 +147,7 @@ def writing(db: sqlite_utils.Database) -> Iterator[Writes]:
     block ends; rolled back if it raises.
 
     The pipeline enters it only once every row has been checked, to write what it found, so
-    the write lock is held for the writing alone (about 8 s for 100,000 new assets) and other
+    the write lock is held for the writing alone (about 10 s for 100,000 new assets) and other
     writers wait seconds, not the minutes an import may take to check.
     """
     previous_cache = db.conn.execute("PRAGMA cache_size").fetchone()[0]
