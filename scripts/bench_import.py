@@ -116,36 +116,42 @@ def postcodes() -> list[str]:
         return [row["postcode"] for row in csv.DictReader(f)]
 
 
-def write_synthetic_csv(path: Path, rows: int, seed: int = 2024) -> None:
-    """A made-up audit: every row synthetic, placed only by a real Trafford postcode."""
+def write_synthetic_csv(
+    path: Path,
+    rows: int,
+    seed: int = 2024,
+    *,
+    ref_prefix: str = "SYN",
+    source: str | None = "synthetic benchmark",
+) -> None:
+    """A made-up audit: every row synthetic, placed only by a real Trafford postcode. With no
+    `source`, the file has no source column (the load test names it on the upload form)."""
     rng = random.Random(seed)
     codes = postcodes()
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(HEADER)
+        writer.writerow(HEADER if source else HEADER[:-1])
         for n in range(1, rows + 1):
             place, activity = rng.choice(PLACES), rng.choice(ACTIVITIES)
             day = rng.choice(WEEKDAYS)
-            writer.writerow(
-                (
-                    f"SYN-{n:06d}",
-                    f"Synthetic {place} {activity} {rng.choice(KINDS)} {n}",
-                    f"Synthetic record for benchmarking. A friendly {activity.lower()} "
-                    f"{rng.choice(KINDS).lower()} meeting on {day}; everyone welcome.",
-                    "group",
-                    "access_community_resources",
-                    rng.choice(CATEGORIES),
-                    "adults; older people",
-                    rng.choice(codes),
-                    f"{rng.randint(1, 300)} High Street, {place}",
-                    f"0161 {rng.randint(200, 999)} {rng.randint(1000, 9999)}",
-                    f"group{n}@example.org",
-                    f"https://example.org/groups/{n}",
-                    rng.choice(("free", "low cost", "paid")),
-                    f"{day} 10:00 till 12:00",
-                    "synthetic benchmark",
-                )
+            row = (
+                f"{ref_prefix}-{n:06d}",
+                f"Synthetic {place} {activity} {rng.choice(KINDS)} {n}",
+                f"Synthetic record for benchmarking. A friendly {activity.lower()} "
+                f"{rng.choice(KINDS).lower()} meeting on {day}; everyone welcome.",
+                "group",
+                "access_community_resources",
+                rng.choice(CATEGORIES),
+                "adults; older people",
+                rng.choice(codes),
+                f"{rng.randint(1, 300)} High Street, {place}",
+                f"0161 {rng.randint(200, 999)} {rng.randint(1000, 9999)}",
+                f"group{n}@example.org",
+                f"https://example.org/groups/{n}",
+                rng.choice(("free", "low cost", "paid")),
+                f"{day} 10:00 till 12:00",
             )
+            writer.writerow((*row, source) if source else row)
 
 
 PREPARE_DATABASE = """

@@ -80,7 +80,7 @@ from pathlib import Path
 import requests
 
 # The generators of the other benchmarks, so that synthetic data is made one way.
-from bench_import import ACTIVITIES, CATEGORIES, KINDS, PLACES, POSTCODES, WEEKDAYS
+from bench_import import POSTCODES, write_synthetic_csv
 from bench_search import percentile, synthetic_record
 
 from assetmap.people import accounts
@@ -184,40 +184,6 @@ def ensure_database(work: Path, n: int, seed: int) -> tuple[Path, bool]:
         print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
     initialise(path)  # a cached database is brought up to the current schema
     return path, cached
-
-
-def write_import_csv(path: Path, rows: int, tag: str, codes: list[Postcode], seed: int) -> None:
-    """A made-up audit like bench_import's, every row new: references made for this run, and
-    no source column (the source name is given on the upload form)."""
-    rng = random.Random(seed)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(
-            ("ref", "name", "description", "kind", "strand", "categories", "audiences",
-             "postcode", "address", "phone", "email", "website", "cost", "when")
-        )  # fmt: skip
-        for n in range(1, rows + 1):
-            place, activity = rng.choice(PLACES), rng.choice(ACTIVITIES)
-            day = rng.choice(WEEKDAYS)
-            writer.writerow(
-                (
-                    f"LOAD-{tag}-{n:06d}",
-                    f"Synthetic {place} {activity} {rng.choice(KINDS)} {n}",
-                    f"Synthetic record for load testing. A friendly {activity.lower()} "
-                    f"{rng.choice(KINDS).lower()} meeting on {day}; everyone welcome.",
-                    "group",
-                    "access_community_resources",
-                    rng.choice(CATEGORIES),
-                    "adults; older people",
-                    rng.choice(codes).code,
-                    f"{rng.randint(1, 300)} High Street, {place}",
-                    f"0161 {rng.randint(200, 999)} {rng.randint(1000, 9999)}",
-                    f"load{n}@example.org",
-                    f"https://example.org/load/{n}",
-                    rng.choice(("free", "low cost", "paid")),
-                    f"{day} 10:00 till 12:00",
-                )
-            )
 
 
 @dataclass
@@ -953,7 +919,9 @@ def main(argv=None) -> int:
         source = f"synthetic-benchmark-load-test-{tag}"
         csv_path = folder / f"synthetic-load-test-{args.import_rows}.csv"
         codes = trafford_postcodes()
-        write_import_csv(csv_path, args.import_rows, tag, codes, args.seed)
+        write_synthetic_csv(
+            csv_path, args.import_rows, args.seed, ref_prefix=f"LOAD-{tag}", source=None
+        )
         print(f"database: {cached} ({'cached' if was_cached else 'built'}), copied to {db_path}")
         server = Server(db_path, args.workers, args.threads, folder / "server.log")
         took = server.wait_until_ready()
