@@ -33,7 +33,7 @@ from assetmap.store.assets import (
     DELETE,
     INSERT,
     NEW,
-    UNCHANGED,
+    UNCHANGED,  # noqa: F401 (the import pipeline names all four outcomes through this module)
     UPDATE,
     Change,
     from_row,
@@ -44,8 +44,7 @@ from assetmap.store.assets import (
 )
 from assetmap.store.connection import begin_immediate, connect
 
-REJECTED = "rejected"  # beside store.assets' NEW, CHANGED and UNCHANGED, named here too
-__all__ = ["CHANGED", "NEW", "REJECTED", "UNCHANGED"]  # (and every public name below)
+REJECTED = "rejected"  # beside store.assets' NEW, CHANGED and UNCHANGED
 
 _COLUMNS = ", ".join(FIELD_NAMES)
 _INSERT_RUN_ROW = (
