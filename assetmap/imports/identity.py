@@ -595,8 +595,10 @@ class Resolver:
         if earlier is not None:
             # Earlier rows come as text, joined in SQL: only similar names are looked at further.
             names = earlier.names.split("\x1f")
+            places = None  # split only when a name is similar, and then once, not per name
             for i in similar_among(key, names):
-                number, found_lat, found_lon = earlier.places.split(";")[i].split(",")
+                places = places or earlier.places.split(";")
+                number, found_lat, found_lon = places[i].split(",")
                 row_no, found_lat, found_lon = int(number), float(found_lat), float(found_lon)
                 best = _nearer(
                     best, lat, lon, (None, row_no, names[i], found_lat, found_lon, names[i])
