@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_load_script_measures_a_tiny_load_with_an_import_and_stops_its_server(tmp_path):
     command = [sys.executable, str(ROOT / "scripts" / "load_test.py"), "--assets", "500"]
-    command += ["--clients", "3", "--seconds", "3", "--import-rows", "200", "--workers", "2"]
+    command += ["--clients", "3", "--seconds", "1", "--import-rows", "200", "--workers", "2"]
     done = subprocess.run(
         [*command, "--work", str(tmp_path)], capture_output=True, text=True, timeout=180
     )
