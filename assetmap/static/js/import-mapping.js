@@ -1,0 +1,33 @@
+/* The import's mapping page: redraw "what these choices make of the first rows" whenever a
+   select changes, without leaving the page or moving the focus. Without JavaScript the
+   "Show what these choices do" button does the same with a page load. */
+(function () {
+  "use strict";
+  var form = document.getElementById("mapping-form");
+  if (!form || !window.fetch || !window.DOMParser) return;
+  var pending = null;
+  form.addEventListener("change", function (event) {
+    if (event.target.tagName !== "SELECT") return;
+    // A column's choice can add or remove a table of values; a value's choice cannot.
+    var redrawValues = event.target.getAttribute("data-redraw") === "all";
+    var data = new FormData(form);
+    data.set("action", "update");
+    if (pending) pending.abort();
+    pending = new AbortController();
+    fetch(form.action, {method: "POST", body: data, signal: pending.signal,
+                        credentials: "same-origin"})
+      .then(function (answer) { return answer.text(); })
+      .then(function (text) {
+        var page = new DOMParser().parseFromString(text, "text/html");
+        var ids = redrawValues ? ["sample", "value-choices"] : ["sample"];
+        ids.forEach(function (id) {
+          var fresh = page.getElementById(id);
+          var old = document.getElementById(id);
+          if (fresh && old) old.replaceWith(document.importNode(fresh, true));
+        });
+        var status = document.getElementById("sample-status");
+        if (status) status.textContent = "The first rows below now show these choices.";
+      })
+      .catch(function () { /* the button still works */ });
+  });
+})();

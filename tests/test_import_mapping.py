@@ -1,0 +1,157 @@
+"""The import's mapping step: a coordinator whose audit has no kind or strand column chooses
+what its columns hold on the page, imports it, and the next copy imports with no choosing;
+the mapping chosen is a mapping file the command line reads."""
+
+from __future__ import annotations
+
+import io
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from assetmap.imports import load_mapping
+from assetmap.imports.mapping import mapping_text, parse_mapping
+from assetmap.imports.suggest import (
+    CATEGORY_WORDS,
+    KIND_WORDS,
+    STRAND_WORDS,
+    current_choices,
+    read_sample,
+    suggest_for_value,
+)
+from assetmap.record import taxonomy
+from assetmap.store import connect
+from tests.test_imports_support import asset_named, fingerprint
+from tests.test_imports_web import make_app, signed_in, text_of, upload
+
+# Shaped like the audit that needed a hand-written mapping file: a "Type" column in words, a
+# "Contact" column holding an email, a phone or a web address, times in free text, and no
+# kind or strand anywhere.
+AUDIT = (
+    "Ref,Name,Type,Postcode,When,Contact\n"
+    "T1,Sale Walking for Health,Walking group,M33 7ZF,Saturdays 9-12,walks@example.org\n"
+    "T2,Stretford Food Bank,Food bank,M32 0AB,12-2,0161 912 3456\n"
+    "T3,Altrincham Lunch Club,Lunch club,WA14 1PF,10-3,www.altylunch.example\n"
+    "T4,Partington Debt Advice,Advice service,M31 4BX,Mondays 10:00-12:00,advice@example.org\n"
+)
+# The next copy of the same audit: one new row, one changed.
+NEXT_COPY = AUDIT.replace("Partington Debt Advice", "Partington Money Advice") + (
+    "T5,Sale Nordic Walkers,Walking group,M33 7ZF,Thursdays 2pm-4pm,nordic@example.org\n"
+)
+# A later copy with a kind of thing the saved mapping has not met.
+WITH_NEW_TYPE = NEXT_COPY + (
+    "T6,Sale Knit and Natter,Craft group,M33 7ZF,Fridays,knit@example.org\n"
+)
+
+
+@pytest.fixture
+def db_path(trafford_db_path):
+    return trafford_db_path
+
+
+@pytest.fixture
+def app(db_path):
+    return make_app(db_path, WTF_CSRF_ENABLED=False)
+
+
+def choices_on(page: str) -> dict[str, str]:
+    """The form's fields as the page preselects them, as a browser would send them."""
+    sent = {}
+    for name, body in re.findall(
+        r'<select id="[^"]+" name="([^"]+)"[^>]*>(.*?)</select>', page, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected>', body)
+        sent[name] = chosen.group(1) if chosen else ""
+    return sent
+
+
+def test_an_audit_without_kind_or_strand_is_mapped_on_the_page_and_the_next_copy_is_not(
+    app, db_path
+):
+    client = signed_in(app)
+    before = fingerprint(db_path)
+    # Screen 1: upload. The file is refused for its columns, kept, and the mapping step shown.
+    uploaded = upload(client, "community-audit.csv", AUDIT, source="community-audit")
+    assert uploaded.status_code == 302 and uploaded.headers["Location"].endswith("/columns")
+    mapping_page = client.get(uploaded.headers["Location"])
+    assert mapping_page.status_code == 200
+    words = text_of(mapping_page)
+    assert "community-audit.csv has no column for the kind or the strand" in words
+    assert "The file is kept: choose below what its columns hold" in words
+    page = mapping_page.get_data(as_text=True)
+    sent = choices_on(page)
+    # The likely field of each column is preselected; "Type" is offered value by value.
+    assert sent["column-0"] == "source_id" and sent["column-1"] == "name"
+    assert sent["column-2"] == "values" and sent["column-3"] == "postcode"
+    assert sent["column-4"] == "schedule"
+    assert sent["kind"] == "" and sent["strand"] == "access_community_resources"
+    assert [sent[f"value-2-{n}-kind"] for n in range(4)] == ["group", "service", "group", "service"]
+    assert [sent[f"value-2-{n}-category"] for n in range(4)] == [
+        "walking", "food_support", "lunch_clubs_food", "money_debt",
+    ]  # fmt: skip
+    # Screen 2: the coordinator checks what the choices do, then uses them.
+    shown = client.post(uploaded.headers["Location"], data={**sent, "action": "update"})
+    assert shown.status_code == 200
+    assert "1 Sale Walking for Health" not in text_of(shown)  # rows are numbered as in the file
+    assert "2 Sale Walking for Health group access_community_resources walking M33 7ZF" in text_of(
+        shown
+    )
+    assert fingerprint(db_path) == before
+    used = client.post(uploaded.headers["Location"], data={**sent, "action": "use"})
+    assert used.status_code == 302 and "/columns" not in used.headers["Location"]
+    preview = text_of(client.get(used.headers["Location"]))
+    assert "Using the columns you chose; change them" in preview
+    assert "New assets 4 Changed assets 0 Unchanged 0 Rejected rows 0" in preview
+    assert fingerprint(db_path) == before
+    # Screen 3: import.
+    confirmed = client.post(used.headers["Location"] + "/confirm")
+    assert "Imported community-audit.csv: 4 new" in text_of(
+        client.get(confirmed.headers["Location"])
+    )
+    db = connect(db_path)
+    walking = asset_named(db, "Sale Walking for Health")
+    food = asset_named(db, "Stretford Food Bank")
+    db.close()
+    assert (walking["kind"], walking["strand"]) == ("group", "access_community_resources")
+    assert (food["kind"], food["categories"]) == ("service", ["food_support"])
+    # The next copy of the same audit imports straight to the preview, with the saved mapping.
+    again = upload(client, "community-audit-march.csv", NEXT_COPY, source="community-audit")
+    assert "/columns" not in again.headers["Location"]
+    preview = text_of(client.get(again.headers["Location"]))
+    assert re.search(
+        r"Using the mapping saved for community-audit on \d{4}-\d\d-\d\d; change it", preview
+    )
+    assert "New assets 1 Changed assets 1 Unchanged 3 Rejected rows 0" in preview
+    confirmed = client.post(again.headers["Location"] + "/confirm")
+    assert "1 new, 1 changed, 3 unchanged" in text_of(client.get(confirmed.headers["Location"]))
+    db = connect(db_path)
+    nordic = asset_named(db, "Sale Nordic Walkers")
+    db.close()
+    assert (nordic["kind"], nordic["strand"]) == ("group", "access_community_resources")
+    assert nordic["categories"] == ["walking"]
+
+
+def test_a_value_the_saved_mapping_has_not_met_is_chosen_on_the_page_from_the_preview(app):
+    client = signed_in(app)
+    first = upload(client, "a.csv", AUDIT, source="community-audit")
+    sent = choices_on(client.get(first.headers["Location"]).get_data(as_text=True))
+    sent["strand"] = "volunteer_peer_roles"
+    used = client.post(first.headers["Location"], data={**sent, "action": "use"})
+    client.post(used.headers["Location"] + "/confirm")
+    later = upload(client, "b.csv", WITH_NEW_TYPE, source="community-audit")
+    preview = client.get(later.headers["Location"])
+    assert "7 C (Type) Craft group kind is required" in text_of(preview)
+    change = re.search(r'<a href="([^"]+/columns)">change it</a>', preview.get_data(as_text=True))
+    page = client.get(change.group(1)).get_data(as_text=True)
+    again = choices_on(page)
+    # What was chosen before is kept; the new value is suggested from its words.
+    assert again["strand"] == "volunteer_peer_roles"
+    assert again["value-2-0-kind"] == "group"  # "Walking group", the commonest now
+    craft = re.search(r'<th scope="row" id="(value-2-\d+)">Craft group</th>', page).group(1)
+    assert (again[f"{craft}-kind"], again[f"{craft}-category"]) == ("group", "arts_creativity")
+    used = client.post(change.group(1), data={**again, "action": "use"})
+    assert "New assets 2 Changed assets 1 Unchanged 3 Rejected rows 0" in text_of(
+        client.get(used.headers["Location"])
+    )
