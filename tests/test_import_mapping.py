@@ -7,11 +7,10 @@ from __future__ import annotations
 import io
 import re
 import tomllib
-from pathlib import Path
 
 import pytest
 
-from assetmap.imports import load_mapping
+from assetmap.imports import ImportFileError, Mapping, load_mapping
 from assetmap.imports.mapping import mapping_text, parse_mapping
 from assetmap.imports.suggest import (
     CATEGORY_WORDS,
@@ -155,3 +154,182 @@ def test_a_value_the_saved_mapping_has_not_met_is_chosen_on_the_page_from_the_pr
     assert "New assets 2 Changed assets 1 Unchanged 3 Rejected rows 0" in text_of(
         client.get(used.headers["Location"])
     )
+
+
+def _mapped(client, body=AUDIT, name="community-audit.csv", **fields):
+    """Upload an audit, use the page's preselected choices: the preview's address."""
+    uploaded = upload(client, name, body, **fields)
+    sent = choices_on(client.get(uploaded.headers["Location"]).get_data(as_text=True))
+    used = client.post(uploaded.headers["Location"], data={**sent, "action": "use"})
+    assert used.status_code == 302, text_of(used)
+    return used.headers["Location"]
+
+
+def test_the_mapping_chosen_downloads_as_a_file_the_command_line_reads(app, db_path, tmp_path):
+    client = signed_in(app)
+    preview = _mapped(client, source="community-audit")
+    download = client.get(preview + "/mapping.toml")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"] == (
+        'attachment; filename="community-audit-mapping.toml"'
+    )
+    text = download.get_data(as_text=True)
+    assert '[values."Type"]' in text and 'strand = "access_community_resources"' in text
+    kept = tmp_path / "community-audit-mapping.toml"
+    kept.write_text(text, encoding="utf-8")
+    read_back = load_mapping(kept)
+    assert read_back.defaults == {"strand": "access_community_resources"}
+    assert read_back.values["type"].entries["food bank"] == {
+        "kind": "service", "categories": ["food_support"],
+    }  # fmt: skip
+    # The command line imports the same audit with it exactly as the page would.
+    audit = tmp_path / "community-audit.csv"
+    audit.write_text(AUDIT, encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["import", str(audit), "--mapping", str(kept), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    page = text_of(client.get(preview))
+    assert "New assets 4 Changed assets 0 Unchanged 0 Rejected rows 0" in page
+    assert "Preview, nothing changed: 4 new, 0 changed, 0 unchanged, 0 rejected" in result.output
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"columns": {'Say "hi"': "name", "Café \\ bar": "extra", "Notes\tfor us": "ignore"}},
+        {"values": {"Type": {"Walking group": {"kind": "group", "categories": ["walking"]},
+                             "*": {"kind": "activity"}}},
+         "defaults": {"strand": "volunteer_peer_roles", "self_referral": True, "min_age": 18},
+         "empty": {"also": ["TBC", "ask Jo"]}, "source": "trafford-audit", "sheet": "Assets"},
+    ],
+)  # fmt: skip
+def test_a_mapping_written_as_toml_reads_back_the_same(data):
+    text = mapping_text(data)
+    assert tomllib.loads(text) == data
+    assert parse_mapping(tomllib.loads(text)) == parse_mapping(data)
+
+
+def test_a_mapping_that_would_not_read_back_is_never_written():
+    with pytest.raises(ImportFileError, match="'kinds': that is not a field"):
+        mapping_text({"columns": {"Type": "kinds"}})
+
+
+def test_every_suggested_slug_is_in_the_taxonomy():
+    assert set(KIND_WORDS) <= taxonomy.slugs(taxonomy.KINDS)
+    assert set(STRAND_WORDS) <= set(taxonomy.STRANDS_BY_SLUG)
+    assert set(CATEGORY_WORDS) <= taxonomy.slugs(taxonomy.CATEGORIES)
+
+
+@pytest.mark.parametrize(
+    ("value", "texts", "expected"),
+    [
+        ("Walking group", [], {"kind": "group", "category": "walking"}),
+        ("Food bank", ["Stretford Food Bank"], {"kind": "service", "category": "food_support"}),
+        ("Befriending", ["Volunteers visit older people at home"],
+         {"kind": "volunteering", "strand": "volunteer_peer_roles",
+          "category": "befriending_social"}),
+        ("Residents forum", [], {"kind": "group", "strand": "collaborations_partnerships"}),
+        ("Other", [], {}),
+    ],
+)  # fmt: skip
+def test_values_suggest_a_kind_strand_and_category_from_their_words(value, texts, expected):
+    found = suggest_for_value(value, texts)
+    found.pop("strand", None) if "strand" not in expected else None
+    assert found == expected
+
+
+def test_headings_that_look_like_known_ones_are_preselected(tmp_path):
+    audit = tmp_path / "audit.csv"
+    audit.write_text(
+        "Group,Postcodes,Telephone no,Notes,Category of group\n"
+        "Sale Sewing Bee,M33 7ZF,0161 912 1234,Bring a machine,Craft\n",
+        encoding="utf-8",
+    )
+    chosen, defaults = current_choices(read_sample(audit), Mapping())
+    assert [(c.header, c.target) for c in chosen] == [
+        ("Group", "extra"),  # a word, not a field: "group name" is
+        ("Postcodes", "postcode"),
+        ("Telephone no", "phone"),
+        ("Notes", "extra"),
+        ("Category of group", "values"),  # nothing else says the kind: offered value by value
+    ]
+    assert chosen[1].why == "looks like “postcode”"
+    assert [(v.value, v.chosen) for v in chosen[4].values] == [
+        ("Craft", {"category": "arts_creativity"})
+    ]
+
+
+def test_a_refused_mapping_file_keeps_the_upload_and_links_the_guide(app, db_path):
+    client = signed_in(app)
+    before = fingerprint(db_path)
+    uploaded = upload(
+        client,
+        "community-audit.csv",
+        AUDIT,
+        mapping=(io.BytesIO(b'[columns]\n"Type" = "kinds"\n'), "type.toml"),
+    )
+    assert uploaded.status_code == 302 and uploaded.headers["Location"].endswith("/columns")
+    page = client.get(uploaded.headers["Location"])
+    words = text_of(page)
+    assert "The mapping file type.toml [columns] \"Type\" = 'kinds': that is not a field." in words
+    assert "The file is kept" in words
+    bad_toml = upload(
+        client, "community-audit.csv", AUDIT, mapping=(io.BytesIO(b"[columns\n"), "broken.toml")
+    )
+    html = client.get(bad_toml.headers["Location"]).get_data(as_text=True)
+    assert 'See <a href="/manage/imports/guide">docs/importing.md</a> for the format' in html
+    guide = client.get("/manage/imports/guide")
+    assert guide.status_code == 200
+    assert "<h1>" in guide.get_data(as_text=True) and "[columns]" in guide.get_data(as_text=True)
+    index = client.get("/manage/imports/").get_data(as_text=True)
+    assert '<a href="/manage/imports/guide">the guide to importing</a>' in index
+    assert fingerprint(db_path) == before
+
+
+def test_the_page_shows_what_the_file_says_as_text(app):
+    hostile = (
+        "Ref,Name,<b>Type</b>,Postcode\n"
+        'X1,"<script>alert(1)</script> club",<img src=x onerror=alert(1)>,M33 7ZF\n'
+    )
+    client = signed_in(app)
+    uploaded = upload(client, "hostile.csv", hostile)
+    html = client.get(uploaded.headers["Location"]).get_data(as_text=True)
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>Type" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;b&gt;Type&lt;/b&gt;" in html
+
+
+def test_a_choice_not_on_the_list_is_refused_and_nothing_is_kept(app, db_path):
+    client = signed_in(app)
+    uploaded = upload(client, "community-audit.csv", AUDIT)
+    sent = choices_on(client.get(uploaded.headers["Location"]).get_data(as_text=True))
+    for name, value in (("column-1", "password"), ("kind", "spaceship"), ("value-2-0-strand", "x")):
+        answer = client.post(
+            uploaded.headers["Location"], data={**sent, name: value, "action": "use"}
+        )
+        assert answer.status_code == 400
+        assert "is not" in text_of(answer) and "There is a problem with these choices" in text_of(
+            answer
+        )
+    # Nothing was taken: the upload still has no mapping, and can still be mapped.
+    assert (
+        client.get(uploaded.headers["Location"][: -len("/columns")] + "/mapping.toml").status_code
+        == 404
+    )
+
+
+def test_the_mapping_step_is_for_coordinators_and_needs_its_csrf_token(app, db_path):
+    client = signed_in(app)
+    uploaded = upload(client, "community-audit.csv", AUDIT)
+    link_worker = signed_in(app, "link_worker")
+    assert link_worker.get(uploaded.headers["Location"]).status_code == 403
+    assert (
+        signed_in(app, email="other@example.org").get(uploaded.headers["Location"]).status_code
+        == 404
+    )
+    strict = make_app(db_path)
+    strict_client = signed_in(strict)
+    page = strict_client.get("/manage/imports/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    kept = upload(strict_client, "community-audit.csv", AUDIT, csrf_token=token)
+    assert strict_client.post(kept.headers["Location"], data={"action": "use"}).status_code == 400

@@ -32,7 +32,7 @@ SAMPLE_ROWS = 5
 KIND_WORDS: dict[str, tuple[str, ...]] = {
     "volunteering": ("volunteer",),
     "group": ("group", "club", "circle", "society", "choir", "association", "friends of",
-              "shed", "network", "meet up", "meetup", "coffee morning"),
+              "shed", "network", "meet up", "meetup", "coffee morning", "forum", "committee"),
     "activity": ("class", "session", "walk", "course", "workshop", "activity", "activities",
                  "lesson", "exercise", "yoga", "dance", "swim", "tai chi"),
     "service": ("service", "advice", "support", "helpline", "food bank", "foodbank", "pantry",

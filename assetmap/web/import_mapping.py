@@ -29,7 +29,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
 from markupsafe import Markup, escape
 
 from assetmap.imports import ImportFileError, load_mapping, preview, storage
@@ -144,7 +143,7 @@ def _form_choices(sample: FileSample) -> tuple[list[ColumnChoice], dict, dict]:
     known_targets = {target for target, _ in cols.choices()}
     errors: dict[str, str] = {}
     targets: dict[int, str] = {}
-    for index, header in enumerate(sample.headers):
+    for index in range(len(sample.headers)):
         target = form.get(f"column-{index}", cols.EXTRA)
         if target not in known_targets:
             errors[f"column-{index}"] = (
