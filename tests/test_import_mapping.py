@@ -333,3 +333,29 @@ def test_the_mapping_step_is_for_coordinators_and_needs_its_csrf_token(app, db_p
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     kept = upload(strict_client, "community-audit.csv", AUDIT, csrf_token=token)
     assert strict_client.post(kept.headers["Location"], data={"action": "use"}).status_code == 400
+
+
+def test_the_preview_offers_the_mapping_step_for_headings_it_does_not_recognise(app):
+    client = signed_in(app)
+    audit = (
+        "Ref,Name,Kind,Strand,Postcode,Contact,Funding stream\n"
+        "K1,Sale Sewing Bee,group,access_community_resources,M33 7ZF,jo@example.org,Lottery\n"
+    )
+    uploaded = upload(client, "sewing.csv", audit)
+    assert "/columns" not in uploaded.headers["Location"]  # nothing is missing: straight on
+    page = client.get(uploaded.headers["Location"])
+    assert (
+        "2 columns of the file were not recognised and are kept with each row as extra "
+        "information: F (Contact), G (Funding stream). Choose what they hold ."
+    ) in text_of(page)
+    link = re.search(
+        r'<a href="([^"]+/columns)">Choose what they hold', page.get_data(as_text=True)
+    )
+    mapping_page = client.get(link.group(1))
+    sent = choices_on(mapping_page.get_data(as_text=True))
+    assert sent["column-5"] == "extra"
+    sent["column-5"] = "email"
+    used = client.post(link.group(1), data={**sent, "action": "use"})
+    preview = text_of(client.get(used.headers["Location"]))
+    assert "1 column of the file was not recognised" in preview and "G (Funding stream)" in preview
+    assert "F Contact email" in preview

@@ -14,12 +14,21 @@
     data.set("action", "update");
     if (pending) pending.abort();
     pending = new AbortController();
-    fetch(form.action, {method: "POST", body: data, signal: pending.signal,
+    // form.getAttribute: form.action would be the buttons named "action".
+    fetch(form.getAttribute("action"), {method: "POST", body: data, signal: pending.signal,
                         credentials: "same-origin"})
-      .then(function (answer) { return answer.text(); })
+      .then(function (answer) {
+        // 400 is the page with what is wrong in the choices; anything else, leave as it is.
+        if (!answer.ok && answer.status !== 400) throw new Error(answer.statusText);
+        return answer.text();
+      })
       .then(function (text) {
         var page = new DOMParser().parseFromString(text, "text/html");
         var ids = redrawValues ? ["sample", "value-choices"] : ["sample"];
+        var summary = page.querySelector(".error-summary");
+        var shown = document.querySelector(".error-summary");
+        if (shown) shown.remove();
+        if (summary) form.parentNode.insertBefore(document.importNode(summary, true), form);
         ids.forEach(function (id) {
           var fresh = page.getElementById(id);
           var old = document.getElementById(id);
