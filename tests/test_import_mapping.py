@@ -359,3 +359,23 @@ def test_the_preview_offers_the_mapping_step_for_headings_it_does_not_recognise(
     preview = text_of(client.get(used.headers["Location"]))
     assert "1 column of the file was not recognised" in preview and "G (Funding stream)" in preview
     assert "F Contact email" in preview
+
+
+def test_the_newest_mapping_saved_for_a_source_is_used_and_one_that_no_longer_reads_is_said(
+    app, db_path
+):
+    from assetmap.store import mappings
+
+    db = connect(db_path)
+    mappings.save(db, "community-audit", {"defaults": {"kind": "place"}}, saved_by="a@example.org")
+    mappings.save(db, "community-audit", {"columns": {"Type": "kinds"}}, saved_by="b@example.org")
+    assert mappings.newest(db, "community-audit")["saved_by"] == "b@example.org"
+    assert mappings.newest(db, "another-audit") is None
+    db.close()
+    client = signed_in(app)
+    uploaded = upload(client, "community-audit.csv", AUDIT, source="community-audit")
+    assert uploaded.headers["Location"].endswith("/columns")
+    assert (
+        "The mapping file saved for community-audit [columns] \"Type\" = 'kinds': that is not a "
+        "field."
+    ) in text_of(client.get(uploaded.headers["Location"]))

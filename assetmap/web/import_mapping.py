@@ -94,6 +94,8 @@ def refused(pending: Pending, message: str, *, bad_mapping: bool = False):
     if bad_mapping:  # the file sent with it is not used; the page starts from the headings
         pending.mapping_path.unlink(missing_ok=True)
         pending.options["mapping_name"] = ""
+        pending.options.pop("mapping_from", None)
+        pending.options.pop("mapping_saved", None)
     pending.options["refused"] = message
     pending.report = None
     pending.save()

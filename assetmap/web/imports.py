@@ -145,9 +145,8 @@ def upload():
     try:
         import_options = _options(pending)
     except ImportFileError as e:  # the file is kept: choose the columns on the page instead
-        return import_mapping.refused(
-            pending, f"The mapping file {pending.options['mapping_name']} {e}.", bad_mapping=True
-        )
+        named = pending.options["mapping_name"] or f"saved for {import_mapping.source_of(pending)}"
+        return import_mapping.refused(pending, f"The mapping file {named} {e}.", bad_mapping=True)
     try:
         with (
             storage.one_at_a_time(_archive_dir()),
