@@ -116,6 +116,12 @@ def test_a_coordinator_maps_an_audit_on_the_page_and_the_next_copy_needs_no_mapp
         assert "New assets 0 Changed assets 1 Unchanged 3" in main
         page.click("text=Import now: 0 new, 1 changed")
         page.wait_for_selector("text=Imported urmston-audit-april.csv")
+        # Both imports undone, newest first, so the other browser tests see the sample data.
+        page.click("button:has-text('Undo this import')")
+        page.wait_for_selector("text=Undid import run")
+        page.goto(screens[2])
+        page.click("form button:has-text('Undo')")
+        page.wait_for_selector("text=Undid import run")
         assert page.watch.dialogs == [] and page.watch.errors == []
         assert page.watch.outside_requests == []
     finally:
@@ -143,5 +149,8 @@ def test_the_mapping_step_works_without_javascript(browser, live_server, tmp_pat
         page.click("text=Use these choices and preview the import")
         page.wait_for_selector("text=Nothing has been saved yet")
         assert "New assets 4" in " ".join(page.inner_text("main").split())
+        page.click("button:has-text('Cancel')")
+        page.wait_for_url("**/manage/imports/")
+        assert "Cancelled: nothing was imported from no-script-audit.csv" in page.inner_text("body")
     finally:
         page.context.close()
