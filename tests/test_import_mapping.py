@@ -379,3 +379,21 @@ def test_the_newest_mapping_saved_for_a_source_is_used_and_one_that_no_longer_re
         "The mapping file saved for community-audit [columns] \"Type\" = 'kinds': that is not a "
         "field."
     ) in text_of(client.get(uploaded.headers["Location"]))
+
+
+def test_saved_mappings_are_listed_and_download_from_the_import_page(app, tmp_path):
+    client = signed_in(app)
+    preview = _mapped(client, source="community-audit")
+    run = client.get(client.post(preview + "/confirm").headers["Location"])
+    assert "The columns you chose are saved for the next copy of community-audit." in text_of(run)
+    index = client.get("/manage/imports/")
+    assert "Mappings saved for the next copy of an audit" in text_of(index)
+    link = re.search(
+        r'href="([^"]+)">Download the mapping for community-audit', index.get_data(as_text=True)
+    )
+    download = client.get(link.group(1).replace("&amp;", "&"))
+    assert download.status_code == 200
+    kept = tmp_path / "kept.toml"
+    kept.write_bytes(download.data)
+    assert load_mapping(kept).defaults == {"strand": "access_community_resources"}
+    assert client.get("/manage/imports/mappings/saved.toml?source=nothing").status_code == 404

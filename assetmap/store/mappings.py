@@ -36,3 +36,13 @@ def newest(db: sqlite_utils.Database, source: str) -> dict | None:
     found = dict(row)
     found["mapping"] = json.loads(found["mapping"])
     return found
+
+
+def newest_of_each(db: sqlite_utils.Database, limit: int = 100) -> list[dict]:
+    """The newest mapping of each source, most recently saved first (without the mapping)."""
+    rows = db.conn.execute(
+        "SELECT source, saved_by, saved_at FROM import_mappings WHERE id IN "
+        "(SELECT max(id) FROM import_mappings GROUP BY source) ORDER BY id DESC LIMIT ?",
+        [limit],
+    )
+    return [dict(row) for row in rows]

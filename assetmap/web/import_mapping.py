@@ -102,11 +102,14 @@ def refused(pending: Pending, message: str, *, bad_mapping: bool = False):
     return redirect(url_for("import_mapping.columns", token=pending.token))
 
 
-def remember_mapping(db, pending: Pending, source: str, *, who: str) -> None:
-    """After an import is confirmed, save the mapping chosen on the page under its source."""
-    if pending.options.get("mapping_from") == PAGE_MAPPING and pending.mapping_path.exists():
-        data = json.loads(pending.mapping_path.read_text(encoding="utf-8"))
-        saved_mappings.save(db, source, data, saved_by=who)
+def remember_mapping(db, pending: Pending, source: str, *, who: str) -> str:
+    """After an import is confirmed, save the mapping chosen on the page under its source;
+    what to tell the coordinator about it ("" when nothing was saved)."""
+    if pending.options.get("mapping_from") != PAGE_MAPPING or not pending.mapping_path.exists():
+        return ""
+    data = json.loads(pending.mapping_path.read_text(encoding="utf-8"))
+    saved_mappings.save(db, source, data, saved_by=who)
+    return f" The columns you chose are saved for the next copy of {source}."
 
 
 def _keep_mapping(pending: Pending, data: dict) -> None:
@@ -304,7 +307,23 @@ def download_mapping(token: str):
     _, data = _current_mapping(pending)
     if not data:
         abort(404, description="This upload has no mapping yet; choose its columns first.")
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", source_of(pending)).strip("-.")[:60] or "import"
+    return _toml_download(data, source_of(pending))
+
+
+@bp.get("/mappings/saved.toml")
+@requires("import_assets")
+def download_saved():
+    """The newest mapping saved for a source (?source=...), as a mapping file."""
+    source = request.args.get("source", "")
+    saved = saved_mappings.newest(get_db(), source)
+    if saved is None:
+        abort(404, description=f"No mapping has been saved for the source {source!r}.")
+    return _toml_download(saved["mapping"], source)
+
+
+def _toml_download(data: dict, source: str) -> Response:
+    # Only plain characters: the name goes into a header, and came from someone's upload.
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", source).strip("-.")[:60] or "import"
     response = Response(mapping_text(data), mimetype="application/toml; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}-mapping.toml"'
     return response

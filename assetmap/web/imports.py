@@ -95,6 +95,7 @@ def _index(errors: dict | None = None, status: int = 200):
         "imports/index.html",
         form=CsrfOnlyForm(),
         runs=store.list_runs(get_db(), limit=50),
+        saved_mappings=import_mapping.saved_mappings.newest_of_each(get_db()),
         errors=errors or {},
         values=request.form if request.method == "POST" else {},
         accepted=ACCEPTED,
@@ -213,9 +214,11 @@ def confirm(token: str):
         _pending().discard(token)
         flash(f"Nothing was imported: {pending.file_name} {e}.")
         return redirect(url_for("imports.index"))
-    import_mapping.remember_mapping(get_db(), pending, report.source, who=current_user.email)
+    saved = import_mapping.remember_mapping(
+        get_db(), pending, report.source, who=current_user.email
+    )
     _pending().discard(token)
-    flash(f"Imported {pending.file_name}: {report.summary()}.")
+    flash(f"Imported {pending.file_name}: {report.summary()}.{saved}")
     return redirect(url_for("imports.show_run", run_id=report.run_id))
 
 
