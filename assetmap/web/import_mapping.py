@@ -358,6 +358,12 @@ def guide():
 _GUIDE_WORDS = re.compile(r"docs/importing\.md|the guide to importing", re.I)
 
 
+@bp.app_template_test("mentions_guide")
+def mentions_guide(message: object) -> bool:
+    """Whether a message mentions the guide (inside a link already, it gets one beside it)."""
+    return bool(_GUIDE_WORDS.search(str(message)))
+
+
 @bp.app_template_filter("guide_links")
 def guide_links(message: object) -> Markup:
     """A message, escaped, with each mention of the guide made a link to it."""
