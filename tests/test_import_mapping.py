@@ -16,7 +16,9 @@ from assetmap.imports.suggest import (
     CATEGORY_WORDS,
     KIND_WORDS,
     STRAND_WORDS,
+    chosen_columns,
     current_choices,
+    data_from_choices,
     read_sample,
     suggest_for_value,
 )
@@ -397,3 +399,19 @@ def test_saved_mappings_are_listed_and_download_from_the_import_page(app, tmp_pa
     kept.write_bytes(download.data)
     assert load_mapping(kept).defaults == {"strand": "access_community_resources"}
     assert client.get("/manage/imports/mappings/saved.toml?source=nothing").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("headings", "target", "message"),
+    [
+        ("Ref,Name,,Postcode", "email", "column C has no heading, so a mapping cannot name it"),
+        ("Ref,Name,Notes,Notes", "email", "columns C and D are both headed “Notes”"),
+    ],
+)
+def test_a_choice_a_mapping_cannot_hold_is_refused_not_dropped(tmp_path, headings, target, message):
+    audit = tmp_path / "audit.csv"
+    audit.write_text(f"{headings}\nR1,Sale Sewing Bee,a@example.org,M33 7ZF\n", encoding="utf-8")
+    sample = read_sample(audit)
+    chosen = chosen_columns(sample, {0: "source_id", 1: "name", 2: target, 3: "postcode"})
+    with pytest.raises(ImportFileError, match=message):
+        data_from_choices(sample, chosen, {"kind": "group", "strand": "volunteer_peer_roles"})

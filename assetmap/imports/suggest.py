@@ -17,6 +17,7 @@ from pathlib import Path
 from assetmap.imports import columns as cols
 from assetmap.imports.limits import ImportLimits
 from assetmap.imports.mapping import ANY_OTHER, Mapping, normalise_value, parse_mapping
+from assetmap.imports.problems import ImportFileError
 from assetmap.imports.readers import open_table
 from assetmap.imports.tables import SourceRow, cell_text
 
@@ -310,9 +311,24 @@ def mapping_data(
     automatic = cols.plan_columns(headers, Mapping(), gis=gis)
     column_targets: dict[str, str] = {}
     value_maps: dict[str, dict] = {}
+    named: dict[str, tuple[cols.Column, str]] = {}
     for column in automatic.columns:
         target = targets.get(column.index, column.target)
         header = column.header
+        if target != column.target and not cols.normalise_header(header):
+            raise ImportFileError(
+                f"column {column.letter} has no heading, so a mapping cannot name it; give it a "
+                "heading in the spreadsheet and upload it again"
+            )
+        key = cols.normalise_header(header)
+        if key in named and named[key][1] != target:
+            first = named[key][0]
+            raise ImportFileError(
+                f"columns {first.letter} and {column.letter} are both headed “{header}”, so a "
+                "mapping cannot tell them apart; choose the same for both, or rename one in the "
+                "spreadsheet"
+            )
+        named.setdefault(key, (column, target))
         if target == cols.VALUES:
             entries = {}
             for value, chosen in values.get(column.index, []):
