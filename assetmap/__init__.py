@@ -80,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
         db,
         errors,
         guard,
+        import_mapping,
         imports,
         join_requests,
         manage,
@@ -103,6 +104,7 @@ def create_app(config: dict | None = None) -> Flask:
         plans.bp,
         search.bp,
         imports.bp,
+        import_mapping.bp,
     ):
         app.register_blueprint(blueprint)
 

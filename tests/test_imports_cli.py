@@ -218,3 +218,50 @@ def test_a_runs_extra_information_is_shown_with_it(cli, tmp_path):
     assert "row 21, extra information: Funding stream: Lottery 19" in shown
     assert "row 22, extra" not in shown
     assert "(and 2 more rows with extra information, all kept with the run)" in shown
+
+
+FOOD_BANKS = (
+    "Ref,Name,Postcode,Opening times\n"
+    "F1,Sale Community Pantry,M33 7ZF,Fridays 10:00-12:00\n"
+    "F2,Stretford Food Bank,M32 0AB,\n"
+)
+
+
+def test_defaults_on_the_command_line_give_every_row_a_kind_and_strand(cli, db_path, tmp_path):
+    food = write_text(tmp_path / "food-banks.csv", FOOD_BANKS)
+    refused = cli("import", food, "--dry-run")
+    assert refused.exit_code == 1 and "has no column for the kind or the strand" in refused.output
+    result = cli(
+        "import", food, "--yes",
+        "--default", "kind=service",
+        "--default", "strand=access_community_resources",
+        "--default", "categories=food_support",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 new, 0 changed" in result.output
+    db = connect(db_path)
+    pantry = asset_named(db, "Sale Community Pantry")
+    db.close()
+    assert (pantry["kind"], pantry["strand"]) == ("service", "access_community_resources")
+    assert pantry["categories"] == ["food_support"]
+
+
+@pytest.mark.parametrize(
+    ("default", "message"),
+    [
+        ("knd=service", "Invalid value for --default: 'knd' is not a field; use one of id, name,"),
+        ("kind=servce", "Invalid value for --default: kind: 'servce' is not a kind; use one of "
+         "group, activity, service, place, volunteering"),
+        ("kind", "Invalid value for --default: --default 'kind' should be a field, an equals "
+         "sign and a value, such as --default kind=service"),
+    ],
+)  # fmt: skip
+def test_a_default_with_an_unknown_field_or_value_is_refused_naming_it(
+    cli, db_path, tmp_path, default, message
+):
+    food = write_text(tmp_path / "food-banks.csv", FOOD_BANKS)
+    before = fingerprint(db_path)
+    result = cli("import", food, "--yes", "--default", default)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert fingerprint(db_path) == before

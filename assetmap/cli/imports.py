@@ -28,6 +28,7 @@ from assetmap.imports import (
     preview,
 )
 from assetmap.imports.columns import TEMPLATE_FIELDS
+from assetmap.imports.mapping import parse_defaults
 from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import imports as store
 
@@ -73,6 +74,15 @@ def _progress():
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A mapping file naming columns and translating values (see docs/importing.md).",
 )
+@click.option(
+    "--default",
+    "defaults",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="A value for every row that does not give its own, such as --default kind=service "
+    "--default strand=access_community_resources (repeatable; list fields take values "
+    "separated by commas; wins over the mapping file's [defaults]).",
+)
 @click.option("--sheet", help="Workbook sheet, or GeoPackage or zipped-shapefile layer, to read.")
 @click.option("--dry-run", is_flag=True, help="Show what would happen, and change nothing.")
 @click.option("--yes", is_flag=True, help="Import without asking first.")
@@ -97,6 +107,7 @@ def import_command(
     file: Path,
     source: str | None,
     mapping: Path | None,
+    defaults: tuple[str, ...],
     sheet: str | None,
     dry_run: bool,
     yes: bool,
@@ -118,6 +129,8 @@ def import_command(
     Exits with status 1 when the file is refused or any row is rejected.
 
     Example: assetmap import audit.xlsx --source trafford-audit-2024 --rejected fix-these.csv
+
+    Example: assetmap import food-banks.csv --default kind=service --default categories=food_support
     """
     options = ImportOptions(
         source=source,
@@ -132,6 +145,12 @@ def import_command(
             options.mapping = load_mapping(mapping)
         except ImportFileError as e:
             _refuse(f"the mapping file {mapping.name} {e}", file, as_json)
+    if defaults:
+        try:
+            options.mapping.defaults = {**options.mapping.defaults, **parse_defaults(defaults)}
+        except ImportFileError as e:
+            message = str(e).removeprefix("--default: ")
+            raise click.BadParameter(message, param_hint="--default") from None
     with database() as db:
         try:
             report = _run(db, file, options, dry_run, yes, as_json, rejected, _who(who))

@@ -300,8 +300,19 @@ def _describe(target: str) -> str:
     return target
 
 
+class ColumnsRefused(ImportFileError):
+    """A file refused for its columns alone: choosing what the columns hold (a mapping, on the
+    import page or in a file) would let it through, so the upload is worth keeping."""
+
+    def __init__(self, message: str, *, missing: list[str], places: bool):
+        super().__init__(message)
+        self.missing = missing  # of name, kind and strand, those nothing in the file gives
+        self.places = places  # whether some column places each asset
+
+
 def check_required(plan: ColumnPlan, mapping, *, has_geometry: bool) -> None:
-    """Refuse a file with no column for the name, kind or strand, or nothing to place assets."""
+    """Refuse a file with no column for the name, kind or strand, or nothing to place assets
+    (ColumnsRefused)."""
     targets = plan.targets()
     supplied = targets | set(mapping.defaults) | mapping.value_fields()
     missing = [name for name in ("name", "kind", "strand") if name not in supplied]
@@ -335,7 +346,11 @@ def check_required(plan: ColumnPlan, mapping, *, has_geometry: bool) -> None:
             + " no column that places each asset: add lat and lon (latitude and longitude), "
             "easting and northing, or a postcode column."
         )
-    raise ImportFileError(" ".join(sentences) + f" The file's columns are: {headings}.")
+    raise ColumnsRefused(
+        " ".join(sentences) + f" The file's columns are: {headings}.",
+        missing=missing,
+        places=places,
+    )
 
 
 def _or(names: list[str]) -> str:
@@ -344,3 +359,42 @@ def _or(names: list[str]) -> str:
 
 def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# -- choosing columns on the import page --------------------------------------------------------
+
+# How close (rapidfuzz ratio, 0 to 100) an unknown heading must be to a known one to be offered
+# as that field: "Postcodes" and "Telephone no" are; "Type" and "Contact" are not.
+LOOKS_LIKE = 85
+
+
+def choices() -> list[tuple[str, str]]:
+    """Every target a column can feed, as (target, label) for a select: the fields in the
+    order of assetmap.record.fields, then the targets that are not fields, then extra and
+    ignore. Made from the declarations, so a field or alias target added there appears here."""
+    listed = [(f.name, f.label) for f in fields.FIELDS if f.name in TARGETS]
+    listed += [(name, words[0].upper() + words[1:]) for name, words in PSEUDO_FIELDS.items()]
+    listed += [
+        (VALUES, "Kind, strand or category, value by value (chosen below)"),
+        (EXTRA, "Keep as extra information"),
+        (IGNORE, "Ignore (do not import)"),
+    ]
+    return listed
+
+
+def suggest_target(header: str) -> tuple[str, str]:
+    """The likely target of one heading, and why: a known heading, one that looks like a known
+    heading (a plural, a typo, "no" for "number"), or nothing (extra information)."""
+    key = normalise_header(header)
+    if not key:
+        return EXTRA, "no heading"
+    if key == "id":
+        return "source_id", "heading"
+    if key in ALIAS_TABLE:
+        return ALIAS_TABLE[key], "heading"
+    from rapidfuzz import fuzz, process  # already used for duplicate names
+
+    found = process.extractOne(key, ALIAS_TABLE.keys(), scorer=fuzz.ratio, score_cutoff=LOOKS_LIKE)
+    if found:
+        return ALIAS_TABLE[found[0]], f"looks like “{found[0]}”"
+    return EXTRA, "not recognised"

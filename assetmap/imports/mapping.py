@@ -147,6 +147,17 @@ def load_mapping(path: str | Path) -> Mapping:
     return mapping
 
 
+def read_mapping_data(path: str | Path) -> dict:
+    """A mapping file as the plain sections it holds (checked), to edit on the import page."""
+    path = Path(path)
+    try:
+        data = _parse(path.read_text(encoding="utf-8-sig"), path.suffix.lower())
+    except (OSError, UnicodeDecodeError):
+        raise ImportFileError("cannot be read as UTF-8 text") from None
+    parse_mapping(data)
+    return data
+
+
 def _parse(text: str, suffix: str) -> dict:
     if suffix == ".json" or (suffix != ".toml" and text.lstrip().startswith("{")):
         try:
@@ -247,3 +258,68 @@ def _checked_fields(entry: object, where: str) -> dict[str, object]:
         if error:
             raise ImportFileError(f"{where}: {error}")
     return dict(entry)
+
+
+def parse_defaults(pairs: list[str] | tuple[str, ...]) -> dict[str, object]:
+    """`kind=service` and the like (the command line's --default), checked as [defaults] is.
+
+    A list field takes its items separated by commas: `categories=walking,gardening_nature`.
+    """
+    data: dict[str, object] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name or not value:
+            raise ImportFileError(
+                f"--default {pair!r} should be a field, an equals sign and a value, such as "
+                "--default kind=service"
+            )
+        field_ = fields.FIELDS_BY_NAME.get(name)
+        if field_ is not None and field_.type in (fields.CHOICES, fields.TEXT_LIST):
+            data[name] = [item.strip() for item in value.split(",") if item.strip()]
+        else:
+            data[name] = value
+    return _checked_fields(data, "--default") if data else {}
+
+
+def mapping_text(data: dict) -> str:
+    """A mapping (as the sections parse_mapping reads) written as a TOML mapping file, for a
+    coordinator to download, keep and give to `assetmap import --mapping`.
+
+    Strings are written as JSON writes them, which is also how TOML writes a basic string.
+    """
+    parse_mapping(data)  # never write a file that would not read back
+    lines = ["# A mapping file for assetmap imports (see the guide to importing)."]
+    for key in ("source", "sheet"):
+        if data.get(key):
+            lines.append(f"{key} = {_toml(data[key])}")
+    if data.get("columns"):
+        lines += ["", "[columns]"]
+        lines += [f"{_toml(h)} = {_toml(t)}" for h, t in data["columns"].items()]
+    for heading, entries in (data.get("values") or {}).items():
+        lines += ["", f"[values.{_toml(heading)}]"]
+        lines += [f"{_toml(v)} = {_toml(entry)}" for v, entry in entries.items()]
+    for section in ("defaults", "empty"):
+        if data.get(section):
+            lines += ["", f"[{section}]"]
+            lines += [f"{name} = {_toml(value)}" for name, value in data[section].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{_toml_key(k)} = {_toml(v)}" for k, v in value.items())
+        return "{ " + inner + " }"
+    raise TypeError(f"a mapping cannot hold {type(value).__name__}")
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml(key)

@@ -374,6 +374,22 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX sessions_age ON sessions (coalesce(ended_at, last_seen_at))",
         ),
     ),
+    (
+        "import mappings chosen on the import page, kept under the source's name for next time",
+        (
+            # Each mapping a coordinator chose is kept (the mapping file's sections, as JSON);
+            # the newest for a source is used for the next copy of that audit. Older ones stay,
+            # so that choosing again loses nothing.
+            """CREATE TABLE import_mappings (
+                id INTEGER PRIMARY KEY,
+                source TEXT NOT NULL,
+                mapping TEXT NOT NULL,
+                saved_by TEXT NOT NULL,
+                saved_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX import_mappings_source ON import_mappings (source, id)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -29,13 +29,14 @@ from flask import (
 from flask_login import current_user
 
 from assetmap.imports import ImportFileError, ImportOptions, apply, load_mapping, preview, storage
-from assetmap.imports.columns import TEMPLATE_FIELDS
+from assetmap.imports.columns import TEMPLATE_FIELDS, ColumnsRefused
 from assetmap.imports.export import RejectedRowsWriter, source_to_write
 from assetmap.imports.mapping import Mapping
 from assetmap.imports.pending import Pending, PendingUploads
 from assetmap.imports.problems import Problem
 from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import imports as store
+from assetmap.web import import_mapping
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
 from assetmap.web.security import CsrfOnlyForm
@@ -74,11 +75,12 @@ def _pending_or_404(token: str) -> Pending:
 
 
 def _options(pending: Pending) -> ImportOptions:
-    """The options chosen at upload, with the mapping file if one was sent."""
+    """The options chosen at upload, with the mapping: a file sent with it, one chosen on the
+    page, or one saved for the source (assetmap.web.import_mapping)."""
     mapping = Mapping()
-    if pending.options.get("mapping_name"):
+    if pending.mapping_path.exists():
         mapping = load_mapping(pending.mapping_path)
-        mapping.file_name = pending.options["mapping_name"]
+        mapping.file_name = pending.options.get("mapping_name") or None
     return ImportOptions(
         source=pending.options.get("source") or None,
         sheet=pending.options.get("sheet") or None,
@@ -93,6 +95,7 @@ def _index(errors: dict | None = None, status: int = 200):
         "imports/index.html",
         form=CsrfOnlyForm(),
         runs=store.list_runs(get_db(), limit=50),
+        saved_mappings=import_mapping.saved_mappings.newest_of_each(get_db()),
         errors=errors or {},
         values=request.form if request.method == "POST" else {},
         accepted=ACCEPTED,
@@ -138,11 +141,13 @@ def upload():
     if mapping_upload is not None and mapping_upload.filename:
         uploads.save_mapping(pending, mapping_upload.stream)
         pending.options["mapping_name"] = Path(mapping_upload.filename).name
+    else:  # the mapping chosen on the page for this source before, if any
+        import_mapping.use_saved_mapping(get_db(), pending)
     try:
         import_options = _options(pending)
-    except ImportFileError as e:
-        uploads.discard(pending.token)
-        return _index({"mapping": f"The mapping file {pending.options['mapping_name']} {e}."}, 400)
+    except ImportFileError as e:  # the file is kept: choose the columns on the page instead
+        named = pending.options["mapping_name"] or f"saved for {import_mapping.source_of(pending)}"
+        return import_mapping.refused(pending, f"The mapping file {named} {e}.", bad_mapping=True)
     try:
         with (
             storage.one_at_a_time(_archive_dir()),
@@ -155,6 +160,8 @@ def upload():
                 file_name=pending.file_name,
                 rejected=rejected,
             )
+    except ColumnsRefused as e:  # the file is kept: choose what its columns hold on the page
+        return import_mapping.refused(pending, f"{pending.file_name} {e}.")
     except ImportFileError as e:
         uploads.discard(pending.token)
         return _index({"file": f"{pending.file_name} {e}."}, 400)
@@ -207,8 +214,11 @@ def confirm(token: str):
         _pending().discard(token)
         flash(f"Nothing was imported: {pending.file_name} {e}.")
         return redirect(url_for("imports.index"))
+    saved = import_mapping.remember_mapping(
+        get_db(), pending, report.source, who=current_user.email
+    )
     _pending().discard(token)
-    flash(f"Imported {pending.file_name}: {report.summary()}.")
+    flash(f"Imported {pending.file_name}: {report.summary()}.{saved}")
     return redirect(url_for("imports.show_run", run_id=report.run_id))
 
 
