@@ -580,6 +580,9 @@ class RowCleaner(RowPlacer):
         )
 
     def _contacts(self, data, origin, provided) -> None:
+        for name in ("website", "email", "phone"):
+            if name in data:
+                self._misplaced(name, data, origin, provided)
         for name in ("phone", "contact_phone"):
             if name in data:
                 self._phone(name, data, origin)
@@ -654,12 +657,9 @@ class RowCleaner(RowPlacer):
         raw = data["website"]
         text = str(raw).strip()
         column = origin["website"][0]
-        if "/" not in _without_mailto(text) and _MAILTO_OR_EMAIL.fullmatch(text):
-            self._email_in_website(data, origin, provided, _without_mailto(text))
-            return
         words = text.split()
-        if len(words) > 1:
-            first = next((w for w in words if "." in w), words[0])
+        first = next((w for w in words if "." in w.strip(".")), None)
+        if len(words) > 1 and first is not None:
             self._keep(column, "website", "as written", text)
             self._problem(
                 WARNING,
@@ -677,42 +677,54 @@ class RowCleaner(RowPlacer):
         if meant.casefold() == f"https://{text}".casefold():
             said = "had no https:// in front"
         else:
-            said = "is not a web address as written"
+            said = f"'{shown_value(text)}' is not a web address as written"
         self._problem(WARNING, column, raw, f"{said}; it was read as {meant}. Check it opens")
 
-    def _email_in_website(self, data, origin, provided, address: str) -> None:
-        """An email address (often a mailto: link) in the website column: it is the email."""
-        raw = data.pop("website")
-        column = origin["website"][0]
-        provided.discard("website")  # the cell says nothing about a website
-        if "email" not in data:
-            data["email"] = address
-            origin["email"] = (column, raw)
-            provided.add("email")
+    def _misplaced(self, name: str, data, origin, provided) -> bool:
+        """A cell of the email, phone or website column that holds another of the three (a
+        mailto: link in the website column, a phone number in the email column): it is read
+        as that one, unless its own column gives it already. True when the cell was moved or
+        left out."""
+        raw = data[name]
+        if not isinstance(raw, str):
+            return False
+        text = raw.strip()
+        kind = _contact_kind(text)
+        if kind is None or kind == name:
+            return False
+        column = origin[name][0]
+        value = _without_mailto(text) if kind == "email" else text
+        del data[name]
+        provided.discard(name)  # the cell says nothing about its own field
+        what, where = _CONTACT_KINDS[kind], _CONTACT_KINDS[name]
+        if kind not in data:
+            data[kind] = value
+            origin[kind] = (column, raw)
+            provided.add(kind)
             self._problem(
                 WARNING,
                 column,
                 raw,
-                f"is an email address, not a web address; it was read as the email {address}. "
-                "Put email addresses in the email column",
+                f"is {_a(what)}, not {_a(where)}; it was read as the {what} {value}. Put each "
+                f"{what} in the {kind} column",
             )
-        elif not _same_contact("email", data["email"], address):
-            self._keep(column, "website", "not imported", str(raw))
+        elif _same_contact(kind, data[kind], value):
             self._problem(
                 WARNING,
                 column,
                 raw,
-                "is an email address, not a web address, and the email column gives another; "
-                "it was left out and kept as extra information. Put email addresses in the "
-                "email column",
+                f"is the {what} again, not {_a(where)}, so the {name} was left empty",
             )
         else:
+            self._keep(column, name, "not imported", text)
             self._problem(
                 WARNING,
                 column,
                 raw,
-                "is the email address again, not a web address, so the website was left empty",
+                f"is {_a(what)}, not {_a(where)}, and the {kind} column gives another; it was "
+                f"left out and kept as extra information. Put each {what} in the {kind} column",
             )
+        return True
 
     def _cost(self, data, origin) -> None:
         raw = data.get("cost")
@@ -845,6 +857,21 @@ _CONTACT_WORDS = re.compile(
     r"website|site|online|or|and|on|at|via)\b|[\s/,;|&+:.()\[\]\-–—]+",
     re.I,
 )
+
+
+def _contact_kind(text: str) -> str | None:
+    """Whether a cell is one email address, one web address or one phone number, or None."""
+    if "/" not in _without_mailto(text) and _MAILTO_OR_EMAIL.fullmatch(text):
+        return "email"
+    if " " not in text and "@" not in text and _WEB_IN_TEXT.fullmatch(text):
+        return "website"
+    if _PHONE_LIKE.fullmatch(text) and sum(c.isdigit() for c in text) >= 6:
+        return "phone"
+    return None
+
+
+def _a(words: str) -> str:
+    return f"an {words}" if words[0] in "aeiou" else f"a {words}"
 
 
 def _says_no_charge(raw: object) -> bool:
