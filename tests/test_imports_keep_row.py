@@ -519,6 +519,19 @@ def test_a_contact_cell_is_split_by_value_into_phone_email_and_website(
     assert not ({"phone", "email", "website"} - given) & row.provided  # nothing cleared
 
 
+def test_a_house_or_room_number_in_a_contact_cell_is_not_taken_for_a_phone_number():
+    row = cleaned(Contact="Room 101, Town Hall")
+    assert row.record["phone"] is None
+    assert row.extra == {"Contact (as written)": "Room 101, Town Hall"}
+    assert [p.level for p in row.problems] == ["warning"]
+
+
+def test_the_same_number_twice_in_a_contact_cell_is_one_number():
+    row = cleaned(Contact="0161 912 2000 / 0161 912 2000")
+    assert row.record["phone"] == "0161 912 2000"
+    assert row.problems == [] and row.extra == {}
+
+
 def test_what_is_none_of_the_three_is_kept_raw_with_a_warning():
     row = cleaned(Contact="Ask for Jo at reception")
     assert (row.record["phone"], row.record["email"], row.record["website"]) == (None,) * 3

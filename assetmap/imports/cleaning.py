@@ -536,11 +536,12 @@ class RowCleaner(RowPlacer):
             pieces = []
             for match in pattern.finditer(rest):
                 piece = match.group(0).strip().rstrip(".,;:)]")
-                if name == "phone" and sum(c.isdigit() for c in piece) < 3:
-                    continue  # "Room 2": words, not a number
+                if name == "phone" and not _could_be_phone(piece):
+                    continue  # "Room 101", "12 High Street": words, not a number
                 if name == "email":
                     piece = _without_mailto(piece)
-                pieces.append(piece)
+                if not any(_same_contact(name, p, piece) for p in pieces):
+                    pieces.append(piece)  # the same number twice is one number
                 rest = rest.replace(match.group(0), " ", 1)
             if pieces:
                 found[name] = pieces
@@ -680,18 +681,17 @@ class RowCleaner(RowPlacer):
             said = f"'{shown_value(text)}' is not a web address as written"
         self._problem(WARNING, column, raw, f"{said}; it was read as {meant}. Check it opens")
 
-    def _misplaced(self, name: str, data, origin, provided) -> bool:
+    def _misplaced(self, name: str, data, origin, provided) -> None:
         """A cell of the email, phone or website column that holds another of the three (a
         mailto: link in the website column, a phone number in the email column): it is read
-        as that one, unless its own column gives it already. True when the cell was moved or
-        left out."""
+        as that one, unless its own column gives it already."""
         raw = data[name]
         if not isinstance(raw, str):
-            return False
+            return
         text = raw.strip()
         kind = _contact_kind(text)
         if kind is None or kind == name:
-            return False
+            return
         column = origin[name][0]
         value = _without_mailto(text) if kind == "email" else text
         del data[name]
@@ -724,7 +724,6 @@ class RowCleaner(RowPlacer):
                 f"is {_a(what)}, not {_a(where)}, and the {kind} column gives another; it was "
                 f"left out and kept as extra information. Put each {what} in the {kind} column",
             )
-        return True
 
     def _cost(self, data, origin) -> None:
         raw = data.get("cost")
@@ -868,6 +867,13 @@ def _contact_kind(text: str) -> str | None:
     if _PHONE_LIKE.fullmatch(text) and sum(c.isdigit() for c in text) >= 6:
         return "phone"
     return None
+
+
+def _could_be_phone(text: str) -> bool:
+    """Digits in a contact cell meant as a phone number: six or more, or a dialling code
+    ("0161", named so that it is not lost); a house or room number is neither."""
+    digits = sum(c.isdigit() for c in text)
+    return digits >= 6 or (digits >= 3 and text.lstrip("+(").startswith("0"))
 
 
 def _a(words: str) -> str:
