@@ -670,9 +670,8 @@ class RowCleaner(RowPlacer):
                 "The full text is kept as extra information",
             )
             text = data["website"] = first
-        _, wrong = clean_value(fields.FIELDS_BY_NAME["website"], text)
-        meant = web_address_meant(text) if wrong else None
-        if meant is None:
+        meant = web_address_meant(text)
+        if meant is None or clean_value(fields.FIELDS_BY_NAME["website"], text)[1] is None:
             return  # usable as it is, or validation names what is wrong
         data["website"] = meant
         if meant.casefold() == f"https://{text}".casefold():
@@ -689,6 +688,11 @@ class RowCleaner(RowPlacer):
         if not isinstance(raw, str):
             return
         text = raw.strip()
+        if "@" in text:
+            if name == "email":
+                return  # the usual: an email address (or one that validation names)
+        elif name != "email" and (name == "phone") == (text[:1] in "+(0123456789"):
+            return  # the usual: a number in the phone column, an address in the website's
         kind = _contact_kind(text)
         if kind is None or kind == name:
             return

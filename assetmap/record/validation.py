@@ -366,6 +366,8 @@ _MISTYPED_SCHEME = re.compile(
     re.IGNORECASE,
 )
 _SITE_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?::\d{1,5})?")
+# Most addresses in a file, which need no second look.
+_PLAINLY_USABLE = re.compile(r"https?://(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[/?#][^\s,]*)?")
 
 
 def web_address_meant(text: str) -> str | None:
@@ -378,6 +380,8 @@ def web_address_meant(text: str) -> str | None:
     (so nothing is guessed). The form shows the answer as its suggestion; an import uses it
     and says so.
     """
+    if _PLAINLY_USABLE.fullmatch(text):
+        return None
     text = text.strip().strip("<>\"'")
     if not text or any(c.isspace() for c in text):
         return None
