@@ -675,3 +675,34 @@ def test_a_council_audit_with_a_contact_column_loses_no_row_for_a_contact(
     assert asset_named(db, "Striders")["accessibility"] == ["step_free", "accessible_toilet"]
     assert asset_named(db, "Natter")["min_age"] is None  # "NaN" is empty
     db.close()
+
+
+def test_an_asset_already_listed_keeps_a_value_the_next_audit_gets_wrong(
+    trafford_db_path, tmp_path
+):
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "Ref,Name,Kind,Strand,Postcode,Phone,Website\n"
+        "K1,Sale Knitters,group,access_community_resources,M33 7ZF,0161 912 2000,https://example.org\n",
+        encoding="utf-8",
+    )
+    again = tmp_path / "again.csv"
+    again.write_text(
+        "Ref,Name,Kind,Strand,Postcode,Phone,Website\n"
+        "K1,Sale Knitters,group,access_community_resources,M33 7ZF,0161,ring reception\n",
+        encoding="utf-8",
+    )
+    db = connect(trafford_db_path)
+    imports.apply(db, first, ImportOptions(source="knitting"), who="tests", archive_dir=tmp_path)
+    report = imports.apply(
+        db, again, ImportOptions(source="knitting"), who="tests", archive_dir=tmp_path
+    )
+    assert report.summary() == "0 new, 0 changed, 1 unchanged, 0 rejected, 0 possible duplicates"
+    assert [p.level for p in report.problems] == ["warning", "warning"]
+    knitters = asset_named(db, "Sale Knitters")
+    assert (knitters["phone"], knitters["website"]) == ("0161 912 2000", "https://example.org")
+    assert run_store.extra_for_asset(db, knitters["id"]) == {
+        "Phone (not imported)": "0161",
+        "Website (not imported)": "ring reception",
+    }
+    db.close()
