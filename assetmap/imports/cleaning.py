@@ -35,7 +35,13 @@ from assetmap.imports.problems import ERROR, WARNING, Problem, shown_value
 from assetmap.imports.tables import Formula, SourceRow, cell_text
 from assetmap.record import fields
 from assetmap.record.schedules import sessions_from_text
-from assetmap.record.validation import UK_BOUNDS, clean_value, validate_asset, web_address_meant
+from assetmap.record.validation import (
+    UK_BOUNDS,
+    clean_value,
+    dialled_digits,
+    validate_asset,
+    web_address_meant,
+)
 
 # Row-level facts that are counted and reported once for the file, not once per row (placing
 # has its own: assetmap.imports.placing).
@@ -50,6 +56,7 @@ _PHONE_IN_TEXT = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\(?0)[0-9][0-9 ()-]{7,}[0-
 _PHONE_LIKE = re.compile(
     r"\+?\(?\d[\d ()-]*\d\)?(?:\s*(?:ext\.?|extn\.?|extension|x)\s*\d{1,5})?", re.I
 )
+_EXTENSION = re.compile(r"\s*(?:ext\.?|extn\.?|extension|x)\s*\d", re.I)
 _MAILTO_OR_EMAIL = re.compile(
     r"(?:mailto:)?[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:\?\S*)?",
     re.I,
@@ -900,19 +907,11 @@ def _same_contact(name: str, one: object, other: str) -> bool:
     """Whether two cells give the same email, web address or phone number, however written."""
     a, b = cell_text(one).strip(), other.strip()
     if name == "phone":
-        return _dialled(a) == _dialled(b)
+        return dialled_digits(_EXTENSION.split(a)[0]) == dialled_digits(_EXTENSION.split(b)[0])
     if name == "email":
         return _without_mailto(a).casefold() == _without_mailto(b).casefold()
     bare = re.compile(r"^(?:https?://)?(?:www\.)?|/+$", re.I)
     return bare.sub("", a).casefold() == bare.sub("", b).casefold()
-
-
-def _dialled(text: str) -> str:
-    """A phone number's digits as dialled within the UK: "+44 (0)161 912 2000" is 01619122000."""
-    digits = re.sub(r"\D", "", text.split("ext")[0].split("x")[0])
-    if digits.startswith("44"):
-        digits = "0" + digits[2:]
-    return "0" + digits.lstrip("0") if digits.startswith("0") else digits
 
 
 def _is_formula(text: str) -> bool:

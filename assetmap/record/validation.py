@@ -474,6 +474,18 @@ def _clean_email(fld: Field, value: object, ctx: _Context) -> str:
     return f"{match.group('local')}@{match.group('domain').lower()}"
 
 
+def dialled_digits(text: str) -> str:
+    """The digits of a UK phone number as dialled from within the UK, so that two ways of
+    writing one number compare equal: "+44 (0)161 912 2000" and "0161-912-2000" are both
+    01619122000."""
+    digits = re.sub(r"\D", "", text)
+    if text.lstrip().startswith("+44"):
+        digits = "0" + digits[2:]
+        if digits.startswith("00"):  # "+44 (0)161 ...": the 0 in brackets is not dialled
+            digits = digits[1:]
+    return digits
+
+
 def _clean_phone(fld: Field, value: object, ctx: _Context) -> str:
     """The number as written (people read it, so its spacing is theirs), checked by its digits."""
     how = "enter a number such as 0161 912 2000"
@@ -486,11 +498,7 @@ def _clean_phone(fld: Field, value: object, ctx: _Context) -> str:
             f"{quoted(text)} may only contain digits, spaces, a leading +, brackets and "
             f"hyphens; {how}"
         )
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+44"):
-        digits = "0" + digits[2:]
-        if digits.startswith("00"):  # "+44 (0)161 ...": the 0 in brackets is not dialled
-            digits = digits[1:]
+    digits = dialled_digits(text)
     # 111 and 999 are three digits; 116 123 (Samaritans) is one of the 116 helplines.
     if len(digits) in (3, 10, 11) or (len(digits) == 6 and digits.startswith("116")):
         return text
