@@ -64,6 +64,8 @@ def said(row) -> list[str]:
         ("example.org", "https://example.org"),
         ("www.example.org#top", "https://www.example.org#top"),
         ("<www.example.org>", "https://www.example.org"),
+        ("www2.example.org", "https://www2.example.org"),
+        ("http://www.example.org,", "https://www.example.org"),
     ],
 )
 def test_a_mistyped_web_address_is_read_as_the_one_meant(typed, meant):

@@ -395,7 +395,7 @@ def web_address_meant(text: str) -> str | None:
             site, _, tail = site.partition(mark)
             path, cut = mark + tail + cut + path, ""
     site = site.replace(",", ".").rstrip(".").lower()
-    if site.startswith("www") and site[3:4] not in (".", ""):
+    if site.startswith("www") and site[3:4] not in (".", "") and not site[3:4].isdigit():
         return None  # "wwwexample.com": which part is the name is a guess
     if not _SITE_NAME.fullmatch(site):
         return None
