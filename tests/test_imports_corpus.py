@@ -104,25 +104,25 @@ CORPUS = {
         "problems": [],
     },
     "formula_cells.csv": {
-        "summary": "0 new, 0 changed, 0 unchanged, 3 rejected, 0 possible duplicates",
+        "summary": "1 new, 0 changed, 0 unchanged, 2 rejected, 0 possible duplicates",
         "format": "CSV file, UTF-8, comma-separated",
         "notes": [
             "3 rows had no coordinates and were placed from their postcode.",
         ],
         "problems": [
             "error: row 2, column B (Name): '=HYPERLINK(\"http://evil.example\")' is a spreadsheet formula, not a value. In the spreadsheet, copy the column and paste it back with Paste Special > Values only, then save and import again",
-            "error: row 3, column F (Website): '=cmd|' /C calc'!A0' is a spreadsheet formula, not a value. In the spreadsheet, copy the column and paste it back with Paste Special > Values only, then save and import again",
+            "warning: row 3, column F (Website): '=cmd|' /C calc'!A0' is a spreadsheet formula, not a value. In the spreadsheet, copy the column and paste it back with Paste Special > Values only, then save and import again. The row was imported without it, and the formula kept as extra information",
             "error: row 4, column B (Name): '@SUM(1+1)*cmd|' /C calc'!A0' is a spreadsheet formula, not a value. In the spreadsheet, copy the column and paste it back with Paste Special > Values only, then save and import again",
         ],
     },
     "formula_without_saved_result.xlsx": {
-        "summary": "0 new, 0 changed, 0 unchanged, 1 rejected, 0 possible duplicates",
+        "summary": "1 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates",
         "format": "Excel workbook, sheet “Sheet”",
         "notes": [
             "1 row had no coordinates and was placed from its postcode.",
         ],
         "problems": [
-            'error: row 2, column F (Description): holds the formula =CONCAT(B2, " meet weekly"), whose result was not saved in the file. Open the workbook in Excel and save it again, or paste the column back as values only, then import it again',
+            'warning: row 2, column F (Description): holds the formula =CONCAT(B2, " meet weekly"), whose result was not saved in the file. Open the workbook in Excel and save it again, or paste the column back as values only, then import it again. The row was imported without it, and the formula kept as extra information',
         ],
     },
     "free_text_type.csv": {
@@ -220,7 +220,7 @@ CORPUS = {
         ],
     },
     "odd_contacts.csv": {
-        "summary": "2 new, 0 changed, 0 unchanged, 1 rejected, 0 possible duplicates",
+        "summary": "3 new, 0 changed, 0 unchanged, 0 rejected, 0 possible duplicates",
         "format": "CSV file, UTF-8, comma-separated",
         "notes": [
             "3 rows had no coordinates and were placed from their postcode.",
@@ -229,9 +229,9 @@ CORPUS = {
             "warning: row 2, column F (Phone): only the number 0161 912 3000 was kept from this text; the full text is kept as extra information. Put one number in this column, and notes elsewhere",
             "warning: row 2, column G (Email): only the address quilters@example.org was kept from this text; put one email address in this column",
             "warning: row 2, column H (Website): had no https:// in front; it was read as https://www.example.org/quilters. Check it opens",
-            "error: row 3, column F (Phone): 'ring reception' may only contain digits, spaces, a leading +, brackets and hyphens; enter a number such as 0161 912 2000",
-            "error: row 3, column G (Email): 'knitters at example dot org' is not an email address; enter one such as name@example.org",
-            "error: row 3, column H (Website): 'ftp://example.org' must start with http:// or https://",
+            "warning: row 3, column F (Phone): 'ring reception' may only contain digits, spaces, a leading +, brackets and hyphens; enter a number such as 0161 912 2000. It was left out and kept as extra information; the rest of the row was imported",
+            "warning: row 3, column G (Email): 'knitters at example dot org' is not an email address; enter one such as name@example.org. It was left out and kept as extra information; the rest of the row was imported",
+            "warning: row 3, column H (Website): 'ftp://example.org' must start with http:// or https://. It was left out and kept as extra information; the rest of the row was imported",
             "warning: row 4, column F (Phone): this number had lost its leading 0; it was read as 01619124000. Check it",
         ],
     },

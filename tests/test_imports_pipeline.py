@@ -727,7 +727,7 @@ def test_a_row_rejected_while_cleaning_still_holds_its_ref_against_later_rows(db
         tmp_path / "refs.csv",
         "Ref,Group name,Type of asset,Strand,Post Code,Email\n"
         "D1,Sale Chess,group,access_community_resources,M33 7ZF,\n"
-        "D2,Timperley Bowling Club,group,access_community_resources,WA15 6LQ,not an email\n"
+        "D2,Timperley Bowling Club,not a kind,access_community_resources,WA15 6LQ,\n"
         "D2,Timperley Cricket Club,group,access_community_resources,WA15 6LQ,\n",
     )
     report = imports.preview(db, audit)
@@ -740,7 +740,13 @@ def test_a_row_rejected_while_cleaning_still_holds_its_ref_against_later_rows(db
         )
     ]
     # The same when the first is rejected later, at matching: its postcode places nothing.
-    write_text(audit, audit.read_text().replace("WA15 6LQ,not an email", "M4 6AA,"))
+    write_text(
+        audit,
+        audit.read_text().replace(
+            "not a kind,access_community_resources,WA15 6LQ",
+            "group,access_community_resources,M4 6AA",
+        ),
+    )
     report = imports.preview(db, audit)
     assert report.summary() == "1 new, 0 changed, 0 unchanged, 2 rejected, 0 possible duplicates"
     assert [p.message for p in report.problems if p.row == 4] == [
@@ -822,7 +828,12 @@ def demo_db_template(tmp_path_factory):
     [
         ("trafford_libraries.csv", "0 new, 0 changed, 13 unchanged, 0 rejected"),
         ("trafford_mental_health_services.csv", "0 new, 0 changed, 59 unchanged, 1 rejected"),
-        ("trafford_mental_health_services.geojson", "0 new, 0 changed, 59 unchanged, 1 rejected"),
+        # Its features have a position, so the mistyped postcode is left out with a warning and
+        # the row kept; it is flagged as the asset listed at the same place.
+        (
+            "trafford_mental_health_services.geojson",
+            "1 new, 0 changed, 59 unchanged, 0 rejected, 1 possible duplicate",
+        ),
         ("sports_clubs.geojson", "0 new, 0 changed, 137 unchanged, 0 rejected"),
     ],
 )
@@ -830,7 +841,8 @@ def test_the_real_audits_the_demo_was_built_from_import_again_unchanged(
     demo_db_template, tmp_path, name, summary
 ):
     """Coordinates to 6 places, postcodes outside the table, categories we do not know: none
-    of them changes an asset already listed. (The one rejection is a mistyped postcode.)"""
+    of them changes an asset already listed. (The one rejection is a mistyped postcode in a
+    file that has nothing else to place the asset by.)"""
     db = connect(shutil.copyfile(demo_db_template, tmp_path / "demo.db"))
     mapping = parse_mapping(
         {"defaults": {"kind": "service", "strand": "access_community_resources"}}

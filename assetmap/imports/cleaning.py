@@ -3,14 +3,20 @@
 Cells are trimmed (non-breaking spaces too) and "NA", "N/A", "-", "Not relevant" and the like
 read as empty. Then the repairs a coordinator would make by hand are made and reported: a
 postcode taken from the address, a phone number given back the leading 0 a spreadsheet took
-away, "www.example.org" given its https://, latitude and longitude put back the right way
-round, eastings and northings converted, a missing position found from the postcode (these
-last in assetmap.imports.placing). What cannot be repaired is left for assetmap.record.validation,
-which rejects the row with a message that names the field and the fix, so a record means the
-same whichever door it came in by.
+away, "www,example.org" read as https://www.example.org, a mailto: link in the website column
+moved to the email, a "Contact" column of emails, phones and web addresses split into the
+three, latitude and longitude put back the right way round, eastings and northings converted,
+a missing position found from the postcode (these last in assetmap.imports.placing). What
+cannot be repaired is checked by assetmap.record.validation, so a record means the same
+whichever door it came in by.
 
-Nothing typed is dropped silently: cells in columns we do not import, and text a repair left
-out, are kept as the row's extra information.
+Only what an asset cannot exist without (a name, a kind, a strand and a place, and the ids
+that say which asset it is) rejects a row. A bad optional value (a phone "0161", a website
+"ring reception") leaves that field empty, with a warning that names the cell and the fix: one
+bad cell does not lose the rest of the row.
+
+Nothing typed is dropped silently: cells in columns we do not import, text a repair left out
+and values left empty are kept as the row's extra information.
 """
 
 from __future__ import annotations
@@ -29,7 +35,13 @@ from assetmap.imports.problems import ERROR, WARNING, Problem, shown_value
 from assetmap.imports.tables import Formula, SourceRow, cell_text
 from assetmap.record import fields
 from assetmap.record.schedules import sessions_from_text
-from assetmap.record.validation import UK_BOUNDS, validate_asset
+from assetmap.record.validation import (
+    UK_BOUNDS,
+    clean_value,
+    dialled_digits,
+    validate_asset,
+    web_address_meant,
+)
 
 # Row-level facts that are counted and reported once for the file, not once per row (placing
 # has its own: assetmap.imports.placing).
@@ -38,9 +50,32 @@ SESSIONS_FROM_WORDS = "sessions read from days and times in words"
 
 _ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]")
 _PHONE_IN_TEXT = re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|\(?0)[0-9][0-9 ()-]{7,}[0-9]")
+# In a "Contact" cell, anything that could be meant as a phone number: digits with spaces,
+# brackets and hyphens, and an extension ("0161 912 3000 ext 12"). Validation decides whether it
+# is one; "0161" alone is found here so that it is named, not lost.
+_PHONE_LIKE = re.compile(
+    r"\+?\(?\d[\d ()-]*\d\)?(?:\s*(?:ext\.?|extn\.?|extension|x)\s*\d{1,5})?", re.I
+)
+_EXTENSION = re.compile(r"\s*(?:ext\.?|extn\.?|extension|x)\s*\d", re.I)
+_MAILTO_OR_EMAIL = re.compile(
+    r"(?:mailto:)?[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:\?\S*)?",
+    re.I,
+)
+# A web address in running text: with http(s) (or a mistyped one), with www, or a site name
+# ending in a common top-level domain.
+_WEB_IN_TEXT = re.compile(
+    r"(?:h{1,2}t{0,3}p{1,2}s?\s*[:;]{0,2}[/\\]{1,3}:?|www[.,])\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:org|com|net|gov|nhs|co|ac|info|uk|io)\b(?:\.[a-z]{2})?(?:/\S*)?",
+    re.I,
+)
+# "None" in a cost column says there is no charge, where in any other column it says there is
+# nothing to say; the other empty markers ("N/A", "-") stay empty there too.
+_NO_CHARGE = frozenset({"none", "nil"})
+# Text that a program wrote for a number it did not have (pandas, JSON from Python): empty in
+# every column, like a NaN number, whatever the mapping file's empty markers say.
+_NOT_A_NUMBER = frozenset({"nan", "-nan", "+nan"})
 _PLAIN_PHONE = re.compile(r"\+?[0-9 ()-]+")
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_BARE_WEB_ADDRESS = re.compile(r"(?:www\.)?[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#]\S*)?", re.I)
 _FREE = re.compile(r"(?:free|no charge|£?\s?0(?:\.0+)?(?:\s|$)|£\s?0(?:\.00)?\b|nothing)", re.I)
 _AGE_FROM = re.compile(r"(?:(?:over|aged?|from)\s*)?(\d{1,3})\s*(?:\+|and over|or over|plus|s\+)")
 # "Over 18s" and "over 50" mean 18 and 50 and over, as UK groups and venues use them; only
@@ -51,6 +86,22 @@ _AGE_SPAN = re.compile(r"(\d{1,3})\s*(?:-|–|to)\s*(\d{1,3})")
 _LIST_SPLIT = re.compile(r"[;,|]")
 _LIST_FIELDS = ("categories", "audiences", "accessibility")
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?E\+?\d+", re.I)
+# What an asset cannot exist without, and the ids that say which asset a row is: a bad value
+# in one of these rejects the row. A bad value in any other field is left out with a warning.
+# (The postcode joins them when the row has no other position.)
+ESSENTIAL_FIELDS = frozenset({"name", "kind", "strand", "lat", "lon", "id", "source_id", "source"})
+# Columns whose formula rejects the row: they feed the fields above, or place the asset.
+_ESSENTIAL_TARGETS = ESSENTIAL_FIELDS | {
+    "postcode",
+    "address",
+    cols.ADDRESS_PART,
+    cols.EASTING,
+    cols.NORTHING,
+    cols.COORDINATES,
+    cols.VALUES,
+}
+# Two-field rules whose message is filed under one field, and the fields left out with it.
+_LEFT_OUT_TOGETHER = {"max_age": ("min_age", "max_age")}
 # A rejected row of at most this many cells that starts with one of these words is a total or
 # a note below the table, and is told as that.
 _FOOTER_CELLS = 3
@@ -180,6 +231,7 @@ class RowCleaner(RowPlacer):
         self._row = row  # the row being cleaned, for _problem
         self._failed: set[str] = set()  # targets of columns with an error already reported
         self._failed_position = False
+        self._left_out: set[str] = set()  # fields of this row left out, so not spoken for
         if source_row.problem:
             self._problem(ERROR, None, "", source_row.problem)
             return row
@@ -193,6 +245,8 @@ class RowCleaner(RowPlacer):
         for column in self.plan.columns:
             raw = cells[column.index] if column.index < len(cells) else None
             value = self._cell(raw)
+            if value is None and column.target == "cost" and _says_no_charge(raw):
+                value = raw.strip()  # "None" in a cost column: no charge (see _cost)
             if value is None:
                 if raw is not None and column.target in fields.FIELDS_BY_NAME:
                     origin[column.target] = (column, raw)
@@ -233,13 +287,14 @@ class RowCleaner(RowPlacer):
                 defaulted.add(name)
         # A default is for new assets: an asset already listed keeps its own. An empty id cell
         # says nothing either (clearing an asset's reference would lose its match next time).
-        provided = set(self.provided) - defaulted
+        provided = set(self.provided) - defaulted - self._left_out
         if "source_id" not in data:
             provided.discard("source_id")
         self._address(data, origin, address_parts)
         self._ages(data, origin, pseudo)
         self._postcode(data, origin, provided)
-        self._contacts(data, origin)
+        self._contact(data, origin, pseudo, provided)
+        self._contacts(data, origin, provided)
         self._cost(data, origin)
         for name in _LIST_FIELDS:
             if name in data and not self._list_items(name, data, origin):
@@ -271,13 +326,20 @@ class RowCleaner(RowPlacer):
         if self._failed_position or row.unplaced is not None:
             reported |= {"lat", "lon"}  # said already, or the position is a stand-in
         result = validate_asset(data, bounds=self.bounds)
+        # The postcode is needed when it is the only way to place the asset.
+        needs_postcode = self._failed_position or bool({"lat", "lon"} & result.errors.keys())
+        kept_errors = False
         for name, message in result.errors.items():
-            if name not in reported:
-                self._validation_problem(ERROR, name, message, origin)
+            if name in ESSENTIAL_FIELDS or (name == "postcode" and needs_postcode):
+                kept_errors = True
+                if name not in reported:
+                    self._validation_problem(ERROR, name, message, origin)
+            else:
+                self._leave_out(name, message, origin, result.record, provided)
         for name, message in result.warnings.items():
             if name not in reported:
                 self._validation_problem(WARNING, name, message, origin)
-        ok = result.ok and not any(p.level == ERROR for p in row.problems)
+        ok = not kept_errors and not any(p.level == ERROR for p in row.problems)
         if not ok and row.unplaced is not None:
             self._problem(ERROR, row.unplaced[0], data.get("postcode"), row.unplaced[1])
             row.unplaced = None
@@ -329,7 +391,10 @@ class RowCleaner(RowPlacer):
                 # The guard our own CSV exports put on formula-like text.
                 return self._cell(value[1:])
             value = value.rstrip()
-            if not value or (len(value) <= 16 and self.mapping.is_empty(value)):
+            if not value or (
+                len(value) <= 16
+                and (self.mapping.is_empty(value) or value.casefold() in _NOT_A_NUMBER)
+            ):
                 return None
             return value
         if isinstance(value, float) and not math.isfinite(value):
@@ -360,6 +425,8 @@ class RowCleaner(RowPlacer):
         self._problem(ERROR, column, value, message)
 
     def _formula(self, column: cols.Column, value: object) -> None:
+        """A formula instead of a value. In a column an asset cannot do without it rejects the
+        row; in any other it is left out, kept as extra information, with a warning."""
         if isinstance(value, Formula):
             message = (
                 f"holds the formula {shown_value(value.text, 40)}, whose result was not saved in "
@@ -372,7 +439,19 @@ class RowCleaner(RowPlacer):
                 "spreadsheet, copy the column and paste it back with Paste Special > Values "
                 "only, then save and import again"
             )
-        self._problem(ERROR, column, value, message)
+        if column.target in _ESSENTIAL_TARGETS:
+            self._problem(ERROR, column, value, message)
+            return
+        text = value.text if isinstance(value, Formula) else cell_text(value)
+        self._keep(column, column.target, "not imported", text)
+        self._left_out.add(column.target)
+        self._problem(
+            WARNING,
+            column,
+            value,
+            message + ". The row was imported without it, and the formula kept as extra "
+            "information",
+        )
 
     def _translate(self, column, value, mapped, origin) -> None:
         value_map = self.mapping.values[cols.normalise_header(column.header)]
@@ -444,14 +523,81 @@ class RowCleaner(RowPlacer):
                 data[name] = number
                 origin[name] = (column, value)
 
-    def _contacts(self, data, origin) -> None:
+    def _contact(self, data, origin, pseudo, provided) -> None:
+        """Split a "Contact" cell by value: each email address to the email, each web address
+        to the website, each phone number to the phone ("07700 900123 / jo@example.org" fills
+        two). A field that its own column fills keeps that column's value; anything else in the
+        cell (a name, a second number, an address that disagrees) is named in a warning and the
+        whole cell kept as extra information."""
+        if cols.CONTACT not in pseudo:
+            return
+        column, value = pseudo[cols.CONTACT]
+        text = " ".join(cell_text(value).split())
+        found: dict[str, list[str]] = {}
+        rest = text
+        for name, pattern in (
+            ("email", _MAILTO_OR_EMAIL),
+            ("website", _WEB_IN_TEXT),
+            ("phone", _PHONE_LIKE),
+        ):
+            pieces = []
+            for match in pattern.finditer(rest):
+                piece = match.group(0).strip().rstrip(".,;:)]")
+                if name == "phone" and not _could_be_phone(piece):
+                    continue  # "Room 101", "12 High Street": words, not a number
+                if name == "email":
+                    piece = _without_mailto(piece)
+                if not any(_same_contact(name, p, piece) for p in pieces):
+                    pieces.append(piece)  # the same number twice is one number
+                rest = rest.replace(match.group(0), " ", 1)
+            if pieces:
+                found[name] = pieces
+        said: list[str] = []
+        leftover = " ".join(rest.split()).strip(" /,;|&+:-–—")
+        if _CONTACT_WORDS.sub("", rest).strip():
+            said.append(
+                f"'{shown_value(leftover, 40)}' is not an email address, phone number or "
+                "web address"
+            )
+        for name, pieces in found.items():
+            words = _CONTACT_KINDS[name]
+            first, others = pieces[0], pieces[1:]
+            if name in data:
+                own = origin.get(name, (None, data[name]))[0]
+                heading = own.label if own is not None else name
+                if not _same_contact(name, data[name], first):
+                    said.append(
+                        f"its {words} {first} differs from the {heading} column's, which was used"
+                    )
+            else:
+                data[name] = first
+                origin[name] = (column, first)
+                provided.add(name)
+            if others:
+                said.append(f"only the first {words} was used, not {', '.join(others)}")
+        if not said:
+            return
+        self._keep(column, "contact", "as written", text)
+        self._problem(
+            WARNING,
+            column,
+            value,
+            "; ".join(said) + ". The whole cell is kept as extra information. Put one email "
+            "address, one phone number and one web address here at most, and names or notes in "
+            "other columns",
+        )
+
+    def _contacts(self, data, origin, provided) -> None:
+        for name in ("website", "email", "phone"):
+            if name in data:
+                self._misplaced(name, data, origin, provided)
         for name in ("phone", "contact_phone"):
             if name in data:
                 self._phone(name, data, origin)
+        if "website" in data:
+            self._website(data, origin, provided)
         if "email" in data:
             self._email(data, origin)
-        if "website" in data:
-            self._website(data, origin)
 
     def _phone(self, name, data, origin) -> None:
         raw = data[name]
@@ -487,7 +633,7 @@ class RowCleaner(RowPlacer):
         found = _PHONE_IN_TEXT.search(text)
         if found and len(re.sub(r"\D", "", found.group(0))) >= 10:
             data[name] = found.group(0).strip()
-            self._row.extra[f"{column.label if column else name} (as written)"] = text
+            self._keep(column, name, "as written", text)
             self._problem(
                 WARNING,
                 column,
@@ -505,7 +651,7 @@ class RowCleaner(RowPlacer):
             return
         column = origin["email"][0]
         data["email"] = found[0]
-        self._row.extra[f"{column.label if column else 'email'} (as written)"] = text
+        self._keep(column, "email", "as written", text)
         more = " (the others are kept as extra information)" if len(found) > 1 else ""
         self._problem(
             WARNING,
@@ -515,14 +661,14 @@ class RowCleaner(RowPlacer):
             "in this column",
         )
 
-    def _website(self, data, origin) -> None:
+    def _website(self, data, origin, provided) -> None:
         raw = data["website"]
         text = str(raw).strip()
         column = origin["website"][0]
         words = text.split()
-        if len(words) > 1:
-            first = next((w for w in words if "." in w), words[0])
-            self._row.extra[f"{column.label if column else 'website'} (as written)"] = text
+        first = next((w for w in words if "." in w.strip(".")), None)
+        if len(words) > 1 and first is not None:
+            self._keep(column, "website", "as written", text)
             self._problem(
                 WARNING,
                 column,
@@ -531,13 +677,63 @@ class RowCleaner(RowPlacer):
                 "The full text is kept as extra information",
             )
             text = data["website"] = first
-        if "://" not in text and _BARE_WEB_ADDRESS.fullmatch(text):
-            data["website"] = f"https://{text}"
+        meant = web_address_meant(text)
+        if meant is None or clean_value(fields.FIELDS_BY_NAME["website"], text)[1] is None:
+            return  # usable as it is, or validation names what is wrong
+        data["website"] = meant
+        if meant.casefold() == f"https://{text}".casefold():
+            said = "had no https:// in front"
+        else:
+            said = f"'{shown_value(text)}' is not a web address as written"
+        self._problem(WARNING, column, raw, f"{said}; it was read as {meant}. Check it opens")
+
+    def _misplaced(self, name: str, data, origin, provided) -> None:
+        """A cell of the email, phone or website column that holds another of the three (a
+        mailto: link in the website column, a phone number in the email column): it is read
+        as that one, unless its own column gives it already."""
+        raw = data[name]
+        if not isinstance(raw, str):
+            return
+        text = raw.strip()
+        if "@" in text:
+            if name == "email":
+                return  # the usual: an email address (or one that validation names)
+        elif name != "email" and (name == "phone") == (text[:1] in "+(0123456789"):
+            return  # the usual: a number in the phone column, an address in the website's
+        kind = _contact_kind(text)
+        if kind is None or kind == name:
+            return
+        column = origin[name][0]
+        value = _without_mailto(text) if kind == "email" else text
+        del data[name]
+        provided.discard(name)  # the cell says nothing about its own field
+        what, where = _CONTACT_KINDS[kind], _CONTACT_KINDS[name]
+        if kind not in data:
+            data[kind] = value
+            origin[kind] = (column, raw)
+            provided.add(kind)
             self._problem(
                 WARNING,
                 column,
                 raw,
-                f"had no https:// in front; it was read as https://{text}. Check it opens",
+                f"is {_a(what)}, not {_a(where)}; it was read as the {what} {value}. Put each "
+                f"{what} in the {kind} column",
+            )
+        elif _same_contact(kind, data[kind], value):
+            self._problem(
+                WARNING,
+                column,
+                raw,
+                f"is the {what} again, not {_a(where)}, so the {name} was left empty",
+            )
+        else:
+            self._keep(column, name, "not imported", text)
+            self._problem(
+                WARNING,
+                column,
+                raw,
+                f"is {_a(what)}, not {_a(where)}, and the {kind} column gives another; it was "
+                f"left out and kept as extra information. Put each {what} in the {kind} column",
             )
 
     def _cost(self, data, origin) -> None:
@@ -547,6 +743,9 @@ class RowCleaner(RowPlacer):
             # is kept as the cost details.
             raw = data["cost"] = "0" if raw == 0 else f"£{raw:.2f}"
         if raw is None or not isinstance(raw, str) or _is_cost_term(raw):
+            return
+        if _says_no_charge(raw):
+            data["cost"] = "free"  # "None" in a cost column: no charge
             return
         column = origin["cost"][0]
         if "cost_details" in data:
@@ -603,7 +802,39 @@ class RowCleaner(RowPlacer):
         )
         return bool(known)
 
-    def _validation_problem(self, level: str, name: str, message: str, origin) -> None:
+    def _keep(self, column: cols.Column | None, name: str, why: str, text: str) -> None:
+        """Keep text from a cell as the row's extra information, under its heading and why
+        ("Phone (as written)"); a second text from the same column is added, not put over."""
+        key = f"{column.label if column is not None else name} ({why})"
+        held = self._row.extra.get(key)
+        if held is None:
+            self._row.extra[key] = text
+        elif text not in held:
+            self._row.extra[key] = f"{held}; {text}"
+
+    def _leave_out(self, name: str, message: str, origin, record: dict, provided) -> None:
+        """A value validation refuses in a field the asset can do without: the field is left
+        empty (an asset already listed keeps its own), the cell kept as extra information, and
+        validation's message, which names the value and the fix, given as a warning."""
+        for each in _LEFT_OUT_TOGETHER.get(name, (name,)):
+            default = fields.DEFAULTS.get(each)
+            record[each] = default.copy() if isinstance(default, (list, dict)) else default
+            provided.discard(each)
+            column, value = origin.get(each, (None, None))
+            if value is not None:
+                self._keep(column, each, "not imported", cell_text(value))
+        self._validation_problem(
+            WARNING,
+            name,
+            message,
+            origin,
+            then=". It was left out and kept as extra information; the rest of the row was "
+            "imported",
+        )
+
+    def _validation_problem(
+        self, level: str, name: str, message: str, origin, *, then: str = ""
+    ) -> None:
         column, value = origin.get(name, (self.plan.column_for(name), None))
         if column is None and name in ("lat", "lon") and name not in origin:
             column = self.plan.column_for("postcode")  # no position at all: the postcode is why
@@ -627,7 +858,60 @@ class RowCleaner(RowPlacer):
             message = message[len("lat and lon: ") :]
         if column is None and name in self.mapping.defaults:
             message += " (this value comes from the mapping file's [defaults])"
-        self._problem(level, column, "" if value is None else value, message)
+        self._problem(level, column, "" if value is None else value, message + then)
+
+
+_CONTACT_KINDS = {"email": "email address", "website": "web address", "phone": "phone number"}
+_CONTACT_WORDS = re.compile(
+    r"\b(?:tel|telephone|phone|ph|mob|mobile|landline|call|ring|text|email|e-mail|mail|web|"
+    r"website|site|online|or|and|on|at|via)\b|[\s/,;|&+:.()\[\]\-–—]+",
+    re.I,
+)
+
+
+def _contact_kind(text: str) -> str | None:
+    """Whether a cell is one email address, one web address or one phone number, or None."""
+    if "/" not in _without_mailto(text) and _MAILTO_OR_EMAIL.fullmatch(text):
+        return "email"
+    if " " not in text and "@" not in text and _WEB_IN_TEXT.fullmatch(text):
+        return "website"
+    if _PHONE_LIKE.fullmatch(text) and sum(c.isdigit() for c in text) >= 6:
+        return "phone"
+    return None
+
+
+def _could_be_phone(text: str) -> bool:
+    """Digits in a contact cell meant as a phone number: six or more, or a dialling code
+    ("0161", named so that it is not lost); a house or room number is neither."""
+    digits = sum(c.isdigit() for c in text)
+    return digits >= 6 or (digits >= 3 and text.lstrip("+(").startswith("0"))
+
+
+def _a(words: str) -> str:
+    return f"an {words}" if words[0] in "aeiou" else f"a {words}"
+
+
+def _says_no_charge(raw: object) -> bool:
+    """Whether a cost cell says there is no charge in words that elsewhere mean empty."""
+    return isinstance(raw, str) and raw.strip().rstrip(".").casefold() in _NO_CHARGE
+
+
+def _without_mailto(text: str) -> str:
+    """An email address from a mailto: link ("mailto:jo@example.org?subject=Hi")."""
+    if text[:7].casefold() == "mailto:":
+        text = text[7:].split("?", 1)[0]
+    return text.strip("<> ")
+
+
+def _same_contact(name: str, one: object, other: str) -> bool:
+    """Whether two cells give the same email, web address or phone number, however written."""
+    a, b = cell_text(one).strip(), other.strip()
+    if name == "phone":
+        return dialled_digits(_EXTENSION.split(a)[0]) == dialled_digits(_EXTENSION.split(b)[0])
+    if name == "email":
+        return _without_mailto(a).casefold() == _without_mailto(b).casefold()
+    bare = re.compile(r"^(?:https?://)?(?:www\.)?|/+$", re.I)
+    return bare.sub("", a).casefold() == bare.sub("", b).casefold()
 
 
 def _is_formula(text: str) -> bool:

@@ -24,6 +24,7 @@ EASTING, NORTHING = "easting", "northing"  # British National Grid, converted to
 COORDINATES = "coordinates"  # "53.42, -2.35" in one cell
 AGE_RANGE = "age_range"  # "18+", "5-11", "over 50s": becomes min_age and max_age
 ADDRESS_PART = "address_part"  # "Address line 2", "Town": joined into the address
+CONTACT = "contact"  # emails, phones and web addresses mixed: each value goes to its field
 
 PSEUDO_FIELDS: dict[str, str] = {
     EASTING: "easting (British National Grid)",
@@ -31,6 +32,7 @@ PSEUDO_FIELDS: dict[str, str] = {
     COORDINATES: "latitude and longitude in one cell",
     AGE_RANGE: "age range (becomes minimum and maximum age)",
     ADDRESS_PART: "part of the address",
+    CONTACT: "contact details (each email, phone or web address goes to its own field)",
 }
 
 # Field name -> the headings that mean it, as people write them. Matching ignores case,
@@ -130,6 +132,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "address 1", "address 2", "address 3", "address line 1", "address line 2",
         "address line 3", "street", "town", "city", "locality",
     ),
+    CONTACT: ("contact", "contact details", "contact info", "contact information", "contacts"),
     IGNORE: ("error",),
 }  # fmt: skip
 

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Term:
-    """A slug as stored and sent, with the label people read."""
+    """A slug as stored and sent, with the label people read.
+
+    `aliases` are other words people write for it in their own audits ("Wheelchair access",
+    "Disabled toilet"), read as the term wherever a vocabulary is read from text.
+    """
 
     slug: str
     label: str
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,15 +143,47 @@ AUDIENCES: tuple[Term, ...] = (
     Term("people_with_mental_health_needs", "People with mental health needs"),
 )
 
+# The aliases are the words access audits use (AccessAble, council venue lists, Open Referral
+# "accessibility" texts); plurals ("hearing loops") are read by the vocabulary lookup itself.
 ACCESSIBILITY: tuple[Term, ...] = (
-    Term("step_free", "Step-free access"),
-    Term("accessible_toilet", "Accessible toilet"),
-    Term("hearing_loop", "Hearing loop"),
-    Term("bsl", "British Sign Language"),
-    Term("large_print", "Large print"),
-    Term("parking", "Parking"),
-    Term("public_transport", "Near public transport"),
-)
+    Term(
+        "step_free",
+        "Step-free access",
+        (
+            "step free", "wheelchair access", "wheelchair accessible", "wheelchair friendly",
+            "wheelchair", "disabled access", "level access", "ramp", "ramped access",
+            "lift", "lift access", "ground floor access", "accessible entrance",
+        ),
+    ),
+    Term(
+        "accessible_toilet",
+        "Accessible toilet",
+        (
+            "disabled toilet", "accessible wc", "disabled wc", "accessible loo",
+            "wheelchair accessible toilet", "changing places toilet", "changing places",
+        ),
+    ),
+    Term("hearing_loop", "Hearing loop", ("induction loop", "loop system", "audio loop")),
+    Term(
+        "bsl",
+        "British Sign Language",
+        ("sign language", "bsl interpreter", "sign language interpreter"),
+    ),
+    Term("large_print", "Large print", ("large print materials", "large text")),
+    Term(
+        "parking",
+        "Parking",
+        ("car park", "disabled parking", "blue badge parking", "accessible parking"),
+    ),
+    Term(
+        "public_transport",
+        "Near public transport",
+        (
+            "public transport", "on a bus route", "bus route", "near a bus stop",
+            "bus stop nearby", "near bus stop", "near a train station",
+        ),
+    ),
+)  # fmt: skip
 
 COSTS: tuple[Term, ...] = (
     Term("free", "Free"),

@@ -217,7 +217,7 @@ def _clean_choices(fld: Field, value: object, ctx: _Context) -> list[str]:
     for item in _split_list(value, ";,|"):
         if item is None or (isinstance(item, str) and not item.strip()):
             continue
-        slug = term_named(vocabulary, item) if isinstance(item, str) else None
+        slug = term_named(vocabulary, item, plurals=True) if isinstance(item, str) else None
         if slug is None:
             unknown.append(quoted(item.strip() if isinstance(item, str) else item, 40))
         elif slug not in slugs:
@@ -358,10 +358,69 @@ def _clean_date(fld: Field, value: object, ctx: _Context) -> str:
 
 
 _BARE_DOMAIN = re.compile(r"(?:[\w-]+\.)+[a-z]{2,}(?::\d+)?(?:[/?#].*)?", re.IGNORECASE)
+# The start of an address whose http:// or https:// was mistyped: "http//:", "http:/", "htp://",
+# "https//", "http;//", "hhtp://", "http:\\". Only counted when a : ; / or \ follows, so that
+# a site called "hp.com" is not read as one.
+_MISTYPED_SCHEME = re.compile(
+    r"(?:h{1,2}t{0,3}p{1,2}s?|t{1,2}ps?)(?=\s*[:;/\\])\s*[:;]{0,2}\s*[/\\]{0,3}\s*[:;]{0,2}\s*",
+    re.IGNORECASE,
+)
+_SITE_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?::\d{1,5})?")
+# Most addresses in a file, which need no second look.
+_PLAINLY_USABLE = re.compile(r"https?://(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[/?#][^\s,]*)?")
+
+
+def web_address_meant(text: str) -> str | None:
+    """The https:// address that a mistyped web address stands for, or None.
+
+    Audits are typed by hand: "www,example.com" (a comma for a dot), "WWW.EXAMPLE.ORG." (a full
+    stop at the end of a sentence), "http//:example.com", "htp://example.com", or no http at
+    all. The site name is put right and lower-cased, the rest of the address is kept as typed.
+    None when `text` is already a usable address, or when no one address can be read from it
+    (so nothing is guessed). The form shows the answer as its suggestion; an import uses it
+    and says so.
+    """
+    if _PLAINLY_USABLE.fullmatch(text):
+        return None
+    text = text.strip().strip("<>\"'")
+    if not text or any(c.isspace() for c in text):
+        return None
+    scheme = _MISTYPED_SCHEME.match(text)
+    rest = text[scheme.end() :] if scheme else text
+    if not rest or (scheme is None and "://" in rest):
+        return None  # another scheme (ftp://), or nothing after the http
+    site, cut, path = rest.partition("/")
+    for mark in "?#":
+        if mark in site:
+            site, _, tail = site.partition(mark)
+            path, cut = mark + tail + cut + path, ""
+    site = site.replace(",", ".").rstrip(".").lower()
+    if site.startswith("www") and site[3:4] not in (".", "") and not site[3:4].isdigit():
+        return None  # "wwwexample.com": which part is the name is a guess
+    if not _SITE_NAME.fullmatch(site):
+        return None
+    meant = f"https://{site}{cut}{path}"
+    return None if meant == text else meant
 
 
 def _clean_url(fld: Field, value: object, ctx: _Context) -> str:
-    """An http(s) address with a host: the only kind that is safe to put in a link we show."""
+    """An http(s) address with a host: the only kind that is safe to put in a link we show.
+
+    A mistyped one is refused with the address it stands for as the fix (web_address_meant);
+    the form does not change what was typed, an import does and says so.
+    """
+    try:
+        return _checked_url(value)
+    except _Invalid as exc:
+        meant = web_address_meant(value) if isinstance(value, str) else None
+        if meant is None or meant in str(exc):
+            raise
+        raise _Invalid(
+            f"{quoted(value.strip())} is not a web address as written; enter {meant}"
+        ) from None
+
+
+def _checked_url(value: object) -> str:
     if not isinstance(value, str):
         raise _Invalid(
             f"{quoted(value)} is not a web address; enter one such as https://example.org"
@@ -415,6 +474,18 @@ def _clean_email(fld: Field, value: object, ctx: _Context) -> str:
     return f"{match.group('local')}@{match.group('domain').lower()}"
 
 
+def dialled_digits(text: str) -> str:
+    """The digits of a UK phone number as dialled from within the UK, so that two ways of
+    writing one number compare equal: "+44 (0)161 912 2000" and "0161-912-2000" are both
+    01619122000."""
+    digits = re.sub(r"\D", "", text)
+    if text.lstrip().startswith("+44"):
+        digits = "0" + digits[2:]
+        if digits.startswith("00"):  # "+44 (0)161 ...": the 0 in brackets is not dialled
+            digits = digits[1:]
+    return digits
+
+
 def _clean_phone(fld: Field, value: object, ctx: _Context) -> str:
     """The number as written (people read it, so its spacing is theirs), checked by its digits."""
     how = "enter a number such as 0161 912 2000"
@@ -427,11 +498,7 @@ def _clean_phone(fld: Field, value: object, ctx: _Context) -> str:
             f"{quoted(text)} may only contain digits, spaces, a leading +, brackets and "
             f"hyphens; {how}"
         )
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+44"):
-        digits = "0" + digits[2:]
-        if digits.startswith("00"):  # "+44 (0)161 ...": the 0 in brackets is not dialled
-            digits = digits[1:]
+    digits = dialled_digits(text)
     # 111 and 999 are three digits; 116 123 (Samaritans) is one of the 116 helplines.
     if len(digits) in (3, 10, 11) or (len(digits) == 6 and digits.startswith("116")):
         return text
@@ -440,6 +507,10 @@ def _clean_phone(fld: Field, value: object, ctx: _Context) -> str:
             f"{quoted(text)} has {len(digits)} digits; UK numbers have 10 or 11, so check it"
         )
         return text
+    if 3 <= len(digits) <= 5 and digits.startswith("0"):
+        raise _Invalid(
+            f"{quoted(text)} is only a dialling code; enter the whole number, such as 0161 912 2000"
+        )
     too = "few" if len(digits) < 6 else "many"
     raise _Invalid(f"{quoted(text)} has {len(digits)} digits, too {too}; {how}")
 

@@ -43,17 +43,53 @@ def spelling_key(text: str) -> str:
 
 @functools.cache
 def _lookup(vocabulary: tuple) -> dict[str, str]:
+    """Spelling key -> slug: slugs first, then labels, then a term's aliases, so that an alias
+    can never take a word that is another term's slug or label."""
     table: dict[str, str] = {}
     for term in vocabulary:
         table[spelling_key(term.slug)] = term.slug
     for term in vocabulary:
         table.setdefault(spelling_key(term.label), term.slug)
+    for term in vocabulary:
+        for alias in getattr(term, "aliases", ()):
+            table.setdefault(spelling_key(alias), term.slug)
     return table
 
 
-def term_named(vocabulary: tuple, text: str) -> str | None:
-    """The slug of the term that `text` names by its slug or its label, or None."""
-    return _lookup(vocabulary).get(spelling_key(text))
+@functools.cache
+def _singular_lookup(vocabulary: tuple) -> dict[str, str]:
+    """The same table keyed by singular words ("hearing_loops" -> "hearing_loop")."""
+    table: dict[str, str] = {}
+    for key, slug in _lookup(vocabulary).items():
+        table.setdefault(_singular(key), slug)
+    return table
+
+
+def _singular(key: str) -> str:
+    """Each word of a spelling key made singular the plain English way ("toilets" -> "toilet",
+    "facilities" -> "facility"); "bus" and "access" are left alone. Both sides of a lookup go
+    through it, so an odd result (a word that was never plural) still matches itself."""
+    words = []
+    for word in key.split("_"):
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
+        words.append(word)
+    return "_".join(words)
+
+
+def term_named(vocabulary: tuple, text: str, *, plurals: bool = False) -> str | None:
+    """The slug of the term that `text` names by its slug, label or an alias, or None.
+
+    With `plurals`, "Hearing loops" and "accessible toilets" name their terms too: lists
+    (categories, audiences, access) are written in the plural as often as not.
+    """
+    key = spelling_key(text)
+    found = _lookup(vocabulary).get(key)
+    if found is None and plurals:
+        found = _singular_lookup(vocabulary).get(_singular(key))
+    return found
 
 
 def slug_list(vocabulary: Iterable) -> str:
