@@ -340,7 +340,7 @@ def test_the_mapping_step_is_for_coordinators_and_needs_its_csrf_token(app, db_p
 def test_the_preview_offers_the_mapping_step_for_headings_it_does_not_recognise(app):
     client = signed_in(app)
     audit = (
-        "Ref,Name,Kind,Strand,Postcode,Contact,Funding stream\n"
+        "Ref,Name,Kind,Strand,Postcode,Reach us,Funding stream\n"
         "K1,Sale Sewing Bee,group,access_community_resources,M33 7ZF,jo@example.org,Lottery\n"
     )
     uploaded = upload(client, "sewing.csv", audit)
@@ -348,7 +348,7 @@ def test_the_preview_offers_the_mapping_step_for_headings_it_does_not_recognise(
     page = client.get(uploaded.headers["Location"])
     assert (
         "2 columns of the file were not recognised and are kept with each row as extra "
-        "information: F (Contact), G (Funding stream). Choose what they hold ."
+        "information: F (Reach us), G (Funding stream). Choose what they hold ."
     ) in text_of(page)
     link = re.search(
         r'<a href="([^"]+/columns)">Choose what they hold', page.get_data(as_text=True)
@@ -360,7 +360,7 @@ def test_the_preview_offers_the_mapping_step_for_headings_it_does_not_recognise(
     used = client.post(link.group(1), data={**sent, "action": "use"})
     preview = text_of(client.get(used.headers["Location"]))
     assert "1 column of the file was not recognised" in preview and "G (Funding stream)" in preview
-    assert "F Contact email" in preview
+    assert "F Reach us email" in preview
 
 
 def test_the_newest_mapping_saved_for_a_source_is_used_and_one_that_no_longer_reads_is_said(
