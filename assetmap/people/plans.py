@@ -146,10 +146,10 @@ def walk_from_of(db, plan: dict) -> WalkFrom | None:
 def walk_in_words(start: WalkFrom, lat: float, lon: float) -> str:
     """ "About 12 minutes' walk (900 m) from M33 7ZF", as /search reckons walking time."""
     metres = nearby.haversine_m(start.lat, start.lon, lat, lon)
-    minutes = nearby.walking_minutes(metres)
-    unit = "minute" if minutes == 1 else "minutes"
+    minutes = max(1, nearby.walking_minutes(metres))  # at the start point itself: a minute
+    unit = "minute's" if minutes == 1 else "minutes'"
     distance = describe.distance_in_words(metres)
-    return f"About {minutes} {unit}' walk ({distance}) from {start.postcode}"
+    return f"About {minutes} {unit} walk ({distance}) from {start.postcode}"
 
 
 @dataclass(frozen=True)
