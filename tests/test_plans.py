@@ -306,6 +306,8 @@ def test_the_clients_page_gives_each_address_with_its_walking_time(placed):
     metres = nearby.haversine_m(start.lat, start.lon, library["lat"], library["lon"])
     assert walks[1] == (str(nearby.walking_minutes(metres)), f"{metres / 1000:.1f} km")
     assert "2 Pott Street, Altrincham, WA14 1AH" in page
+    own = html.unescape(placed.get(f"/plans/{plan_id}").get_data(as_text=True))
+    assert own.count("walk (") == 2  # the link worker sees them too
 
     assert walk_from(placed, plan_id, "").status_code == 302  # empty: no walking times
     assert stored_walk_from(placed.db_path, plan_id) is None
@@ -332,6 +334,7 @@ def test_a_starting_point_the_table_cannot_place_is_refused_and_nothing_changes(
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400 and words in page
     assert 'aria-describedby="walk-from-hint walk-from-error"' in page
+    assert '<a href="#walk-from-postcode">' in page  # the summary links to the field
     error = re.search(r'<p class="field-error" id="walk-from-error">([^<]*)</p>', page)[1]
     assert len(error) < 250  # the message quotes a long entry cut short
     assert stored_walk_from(placed.db_path, plan_id) == "WA14 1AH"
