@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
 import pytest
 
 from assetmap.people import plans
+from assetmap.search import nearby
 from assetmap.store import assets, connect
 from tests.conftest import add_user, csrf_token, give_session
 
@@ -249,3 +251,161 @@ def test_no_client_reference_appears_in_public_pages_or_exports(app, worker, run
 def test_only_link_workers_make_plans(client, sign_in, role):
     sign_in(client, role)
     assert client.get("/plans").status_code == 403
+
+
+# Walking times on the client's page (issue 15, item 2) ---------------------------------------
+
+
+@pytest.fixture
+def placed(trafford_db_path):
+    """A link worker's client on the sample assets with every Trafford postcode loaded."""
+    from assetmap import create_app
+
+    app = create_app(
+        {"TESTING": True, "ASSETMAP_DB": str(trafford_db_path), "SECRET_KEY": "test-only"}
+    )
+    client = app.test_client()
+    give_session(client, trafford_db_path, add_user(trafford_db_path, "link_worker"))
+    client.db_path = trafford_db_path
+    return client
+
+
+def walk_from(client, plan_id, postcode):
+    token = csrf_token(client, f"/plans/{plan_id}")
+    return client.post(
+        f"/plans/{plan_id}/walk-from", data={"csrf_token": token, "walk_from": postcode}
+    )
+
+
+def stored_walk_from(db_path, plan_id):
+    db = connect(db_path)
+    try:
+        return db.conn.execute("SELECT walk_from FROM plans WHERE id = ?", [plan_id]).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_the_clients_page_gives_each_address_with_its_walking_time(placed):
+    plan_id = start_plan(placed)
+    add(placed, plan_id, "sale-walking-group")
+    add(placed, plan_id, "altrincham-library")
+    link = share(placed, plan_id)
+    before = placed.get(link).get_data(as_text=True)
+    assert "minutes&#39; walk" not in before and "Walking directions" in before
+
+    assert walk_from(placed, plan_id, " m337zf ").status_code == 302
+    assert stored_walk_from(placed.db_path, plan_id) == "M33 7ZF"
+    page = html.unescape(placed.get(link).get_data(as_text=True))
+    walks = re.findall(r"About (\d+) minutes' walk \(([\d.]+ k?m)\) from M33 7ZF", page)
+    assert len(walks) == 2
+    # As /search reckons it: straight-line distance x 1.3 at 4.8 km/h, rounded up.
+    db = connect(placed.db_path)
+    start = plans.check_walk_from(db, "M33 7ZF")
+    library = assets.get_asset(db, "altrincham-library")
+    db.close()
+    metres = nearby.haversine_m(start.lat, start.lon, library["lat"], library["lon"])
+    assert walks[1] == (str(nearby.walking_minutes(metres)), f"{metres / 1000:.1f} km")
+    assert "2 Pott Street, Altrincham, WA14 1AH" in page
+    own = html.unescape(placed.get(f"/plans/{plan_id}").get_data(as_text=True))
+    assert own.count("walk (") == 2  # the link worker sees them too
+
+    assert walk_from(placed, plan_id, "").status_code == 302  # empty: no walking times
+    assert stored_walk_from(placed.db_path, plan_id) is None
+    assert "minutes&#39; walk" not in placed.get(link).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "typed, words",
+    [
+        ("not a postcode", "NOT A POSTCO is not a whole UK postcode"),
+        ("M33", "M33 is not a whole UK postcode; enter one such as M33 7ZF"),
+        ("M33 7", "M33 7 is not a whole UK postcode"),
+        # Well formed, but central Manchester is outside the Trafford table.
+        ("M1 1AD", "M1 1AD is not in this directory&#39;s postcode table"),
+        ("x" * 5000, "XXXXXXXXXXXX is not a whole UK postcode"),
+    ],
+)
+def test_a_starting_point_the_table_cannot_place_is_refused_and_nothing_changes(
+    placed, typed, words
+):
+    plan_id = start_plan(placed)
+    walk_from(placed, plan_id, "WA14 1AH")
+    refused = walk_from(placed, plan_id, typed)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and words in page
+    assert 'aria-describedby="walk-from-hint walk-from-error"' in page
+    assert '<a href="#walk-from-postcode">' in page  # the summary links to the field
+    error = re.search(r'<p class="field-error" id="walk-from-error">([^<]*)</p>', page)[1]
+    assert len(error) < 250  # the message quotes a long entry cut short
+    assert stored_walk_from(placed.db_path, plan_id) == "WA14 1AH"
+
+
+def test_walking_times_from_a_postcode_gone_from_the_table_are_left_out(placed):
+    plan_id = start_plan(placed)
+    add(placed, plan_id, "sale-walking-group")
+    walk_from(placed, plan_id, "M33 7ZF")
+    db = connect(placed.db_path)
+    db.conn.execute("DELETE FROM postcodes WHERE postcode = 'M33 7ZF'")
+    db.close()
+    page = placed.get(f"/plans/{plan_id}/preview")
+    assert page.status_code == 200 and "walk (" not in page.get_data(as_text=True)
+
+
+def test_adding_from_a_search_measures_walking_times_from_its_postcode(placed):
+    plan_id = start_plan(placed)
+    token = csrf_token(placed, "/assets/sale-walking-group")
+    back = "/search?postcode=wa14+1ah&q=walking&radius_km=5"
+    form = {"csrf_token": token, "plan_id": plan_id, "back": back}
+    placed.post("/plans/items", data={**form, "asset_id": "sale-walking-group"})
+    assert stored_walk_from(placed.db_path, plan_id) == "WA14 1AH"
+    # A later search elsewhere does not move a starting point already chosen.
+    form["back"] = "/search?postcode=M33+7ZF"
+    placed.post("/plans/items", data={**form, "asset_id": "altrincham-library"})
+    assert stored_walk_from(placed.db_path, plan_id) == "WA14 1AH"
+    page = placed.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert 'value="WA14 1AH"' in page
+    assert "/search?postcode=WA14+1AH" in page  # "Find activities to add" searches from there
+
+
+def test_another_link_workers_plan_cannot_have_its_starting_point_changed(placed):
+    plan_id = start_plan(placed)
+    other = placed.application.test_client()
+    give_session(other, placed.db_path, add_user(placed.db_path, "link_worker", "b@example.org"))
+    token = csrf_token(other, "/plans")
+    answer = other.post(
+        f"/plans/{plan_id}/walk-from", data={"csrf_token": token, "walk_from": "M33 7ZF"}
+    )
+    assert answer.status_code == 404 and stored_walk_from(placed.db_path, plan_id) is None
+
+
+def test_walking_time_in_words():
+    start = plans.WalkFrom("M33 7ZF", 53.4263, -2.3034)
+    assert plans.walk_in_words(start, 53.4263, -2.3034) == (
+        "About 1 minute's walk (0 m) from M33 7ZF"
+    )
+    assert plans.walk_in_words(start, 53.4263 + 0.0005, -2.3034) == (
+        "About 1 minute's walk (60 m) from M33 7ZF"
+    )
+    assert plans.walk_in_words(start, 53.4263 + 0.01, -2.3034) == (
+        "About 19 minutes' walk (1.1 km) from M33 7ZF"  # 1,113 m x 1.3 at 80 m a minute
+    )
+
+
+# The share link after a reload (issue 15, item 3) ---------------------------------------------
+
+
+def test_after_a_reload_the_text_message_says_why_it_has_no_link_and_offers_one(worker):
+    plan_id = start_plan(worker)
+    add(worker, plan_id, "sale-walking-group")
+    page = worker.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "There is no working share link" in page
+    assert "Make a share link and put it in the text" in page
+    assert "Make a share link first" not in page
+
+    made = share(worker, plan_id)
+    again = worker.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "A share link works until" in again and made not in again
+    assert "Make a share link first" not in again
+    assert "a link is shown only once, when it is made" in again
+    assert "Make a new link and put it in the text" in again
+    assert f'action="/plans/{plan_id}/share#sms-text"' in again

@@ -15,6 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from assetmap.record import describe, schedules, taxonomy
+from assetmap.search import nearby
+from assetmap.search.postcodes import (
+    POSTCODE,
+    PostcodeError,
+    locate_postcode,
+    normalise_postcode,
+)
 
 MAX_REF = 40
 MAX_NOTE = 500
@@ -91,6 +98,61 @@ def link_is_open(plan: dict, now: datetime | None = None) -> bool:
 
 
 @dataclass(frozen=True)
+class WalkFrom:
+    """Where a plan's walking times are measured from: a postcode and its point."""
+
+    postcode: str
+    lat: float
+    lon: float
+
+
+def check_walk_from(db, text: str) -> WalkFrom | None:
+    """The postcode a link worker typed for walking times, placed; None when left empty.
+
+    Only a postcode the table holds is taken: a walking time from the middle of a sector or
+    district would be a guess printed as if it were a fact.
+    """
+    typed = " ".join((text or "").split())
+    if not typed:
+        return None
+    shown = typed[:12].upper()
+    if normalise_postcode(typed) is None:
+        raise PlanError(
+            f"{shown} is not a whole UK postcode; enter one such as M33 7ZF.", "walk_from"
+        )
+    try:
+        found = locate_postcode(db, typed)
+    except PostcodeError:
+        found = None
+    if found is None or found.match != POSTCODE:
+        raise PlanError(
+            f"{shown} is not in this directory's postcode table, so walking times cannot be "
+            "measured from it. Enter a postcode the table holds, such as one in the client's "
+            "street or their surgery's.",
+            "walk_from",
+        )
+    return WalkFrom(found.area, found.lat, found.lon)
+
+
+def walk_from_of(db, plan: dict) -> WalkFrom | None:
+    """The plan's starting point placed again (None when unset, or its postcode has since gone
+    from the table: no walking time is better than a wrong one)."""
+    try:
+        return check_walk_from(db, plan.get("walk_from") or "")
+    except PlanError:
+        return None
+
+
+def walk_in_words(start: WalkFrom, lat: float, lon: float) -> str:
+    """ "About 12 minutes' walk (900 m) from M33 7ZF", as /search reckons walking time."""
+    metres = nearby.haversine_m(start.lat, start.lon, lat, lon)
+    minutes = max(1, nearby.walking_minutes(metres))  # at the start point itself: a minute
+    unit = "minute's" if minutes == 1 else "minutes'"
+    distance = describe.distance_in_words(metres)
+    return f"About {minutes} {unit} walk ({distance}) from {start.postcode}"
+
+
+@dataclass(frozen=True)
 class PlanEntry:
     """One activity in a plan, in the words the client reads."""
 
@@ -102,10 +164,11 @@ class PlanEntry:
     cost: str
     capacity: str | None
     where: str
+    walk: str | None = None
 
 
-def entries(items: list[dict], today) -> list[PlanEntry]:
-    """The plan's activities, numbered as on its map."""
+def entries(items: list[dict], today, start: WalkFrom | None = None) -> list[PlanEntry]:
+    """The plan's activities, numbered as on its map, with the walking time from `start`."""
     shown = []
     for number, item in enumerate(items, start=1):
         asset = item["asset"]
@@ -124,6 +187,7 @@ def entries(items: list[dict], today) -> list[PlanEntry]:
                 cost=cost,
                 capacity=taxonomy.label(taxonomy.CAPACITY, asset.get("capacity")) or None,
                 where=where,
+                walk=walk_in_words(start, asset["lat"], asset["lon"]) if start else None,
             )
         )
     return shown

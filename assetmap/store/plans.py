@@ -11,7 +11,7 @@ from assetmap.store.assets import get_assets, now, transaction
 
 _PLAN = (
     "id, client_ref, client_name, intro, created_by, created_at, updated_at, "
-    "share_token_hash, share_expires_at, share_revoked_at"
+    "share_token_hash, share_expires_at, share_revoked_at, walk_from"
 )
 
 
@@ -116,6 +116,13 @@ def set_share(db: sqlite_utils.Database, plan_id: int, token_hash: str, expires:
             "WHERE id = ?",
             [token_hash, expires, plan_id],
         )
+
+
+def set_walk_from(db: sqlite_utils.Database, plan_id: int, postcode: str | None) -> None:
+    """The postcode the plan's walking times are measured from (None: no walking times)."""
+    with transaction(db):
+        db.conn.execute("UPDATE plans SET walk_from = ? WHERE id = ?", [postcode, plan_id])
+        _touch(db, plan_id)
 
 
 def revoke_share(db: sqlite_utils.Database, plan_id: int) -> None:

@@ -390,6 +390,15 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX import_mappings_source ON import_mappings (source, id)",
         ),
     ),
+    (
+        "where a plan's walking times are measured from",
+        (
+            # A postcode the link worker chose (near the client, or their surgery); the client's
+            # page prints each activity's walking time from it. Placed again on every showing,
+            # so a reloaded postcode table moves it, as it moves everything else.
+            "ALTER TABLE plans ADD COLUMN walk_from TEXT",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 from flask import (
     Blueprint,
@@ -80,10 +81,12 @@ def my_plans():
     ), status
 
 
-def _render_plan(plan: dict, *, share_link: str | None = None, errors=None, status=200):
+def _render_plan(
+    plan: dict, *, share_link: str | None = None, errors=None, values=None, status=200
+):
     db = get_db()
     items = store.items(db, plan["id"])
-    entries = plans.entries(items, describe.today())
+    entries = plans.entries(items, describe.today(), plans.walk_from_of(db, plan))
     link_open = plans.link_is_open(plan)
     return render_template(
         "plans/plan.html",
@@ -97,6 +100,7 @@ def _render_plan(plan: dict, *, share_link: str | None = None, errors=None, stat
         routes=referrals.ROUTES,
         outcomes=referrals.OUTCOMES,
         errors=errors or {},
+        values=values or {},
         today=describe.today().isoformat(),
         form=CsrfOnlyForm(),
     ), status
@@ -124,6 +128,7 @@ def add_item():
     except plans.PlanError as e:
         return _render_plan(found, errors={"note": str(e)}, status=400)
     added = store.add_item(get_db(), plan_id, asset["id"], note)
+    _walk_from_search(found, request.form.get("back"))
     flash(
         f"Added {asset['name']} to the plan for {found['client_ref']}."
         if added
@@ -132,6 +137,39 @@ def add_item():
     return redirect(
         same_site_path(request.form.get("back"), url_for("plans.plan", plan_id=plan_id))
     )
+
+
+def _walk_from_search(plan: dict, back: str | None) -> None:
+    """A plan with no starting point for walking times takes the postcode of the search its
+    first activity was added from: the link worker searched near the client, so that is where
+    the client walks from. The plan page shows it, to change or clear."""
+    if plan.get("walk_from") or not back:
+        return
+    typed = parse_qs(urlsplit(back).query).get("postcode", [""])[0]
+    try:
+        start = plans.check_walk_from(get_db(), typed)
+    except plans.PlanError:
+        return
+    if start:
+        store.set_walk_from(get_db(), plan["id"], start.postcode)
+
+
+@bp.post("/plans/<int:plan_id>/walk-from")
+@requires("make_plans")
+def walk_from(plan_id: int):
+    """Set (or clear, when empty) the postcode the client's walking times are measured from."""
+    found = _own_plan(plan_id)
+    try:
+        start = plans.check_walk_from(get_db(), request.form.get("walk_from", ""))
+    except plans.PlanError as e:
+        return _render_plan(found, errors={e.field: str(e)}, values=request.form, status=400)
+    store.set_walk_from(get_db(), plan_id, start.postcode if start else None)
+    flash(
+        f"Walking times are measured from {start.postcode}."
+        if start
+        else "The client's page no longer gives walking times."
+    )
+    return redirect(url_for("plans.plan", plan_id=plan_id) + "#walk-from")
 
 
 @bp.post("/plans/<int:plan_id>/items/<int:item_id>")
@@ -155,7 +193,8 @@ def change_item(plan_id: int, item_id: int):
 @bp.post("/plans/<int:plan_id>/share")
 @requires("make_plans")
 def share(plan_id: int):
-    """Make a new share link (shown once; any older link stops working)."""
+    """Make a new share link, shown this once: only its hash is kept, so a copy of the
+    database cannot open a client's plan. Any older link stops working."""
     _own_plan(plan_id)
     token = plans.new_share_token()
     days = current_app.config["ASSETMAP_PLAN_LINK_DAYS"]
@@ -183,7 +222,7 @@ def delete(plan_id: int):
 
 def _client_page(plan: dict, *, preview: bool):
     items = store.items(get_db(), plan["id"])
-    entries = plans.entries(items, describe.today())
+    entries = plans.entries(items, describe.today(), plans.walk_from_of(get_db(), plan))
     config = current_app.config
     location = build_plan_map(
         static_url=lambda path: url_for("static", filename=path),
