@@ -59,7 +59,7 @@ _KEY_NOISE = re.compile(r"[\s_\-]+")
 
 
 def records_table(
-    document: object,
+    document: list | dict,
     limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
 ) -> Table:
     """The records of a parsed JSON document that is not GeoJSON, as a table; ImportFileError
@@ -98,8 +98,9 @@ def records_table(
     )
 
 
-def _find_records(document: object) -> tuple[list, list[str]]:
-    """The list of records in a JSON document, and a note when parts beside it were left."""
+def _find_records(document: list | dict) -> tuple[list, list[str]]:
+    """The list of records in a JSON document (a file that starts with [ or {), and a note
+    when parts beside it were left."""
     if isinstance(document, list):
         if not document:
             raise ImportFileError("is an empty JSON list: it holds no records")
@@ -109,11 +110,6 @@ def _find_records(document: object) -> tuple[list, list[str]]:
                 'of objects, one for each asset ({"name": ..., "postcode": ...}), or as CSV UTF-8'
             )
         return document, []
-    if not isinstance(document, dict):
-        raise ImportFileError(
-            "is a single JSON value, not a list of records. Export the records as a list of "
-            "objects, one for each asset, or as CSV UTF-8"
-        )
     lists = [
         key
         for key, value in document.items()

@@ -497,16 +497,16 @@ class CsvShape:
                 cells_words = f"has {_count(widths[i], 'cell')} where the headings have {headings}"
                 cause = "a line break in a cell that is not in quotes"
                 if cut_after(number - 1):
-                    where = " (a carriage return alone, \\r)" if self.bare_return[i - 1] else ""
                     problem = (
                         f"is out of line: it {cells_words}. It may be the rest of row "
-                        f"{number - 1}, cut off by a line break{where} in a cell that is not in "
-                        f"quotes. {_QUOTE_THEM}"
+                        f"{number - 1}, cut off by a line break{self._which_break(i - 1)} in a "
+                        f"cell that is not in quotes. {_QUOTE_THEM}"
                     )
                 elif cut_after(number):
                     problem = (
                         f"is out of line: it {cells_words}. Row {number + 1} may be the rest of "
-                        f"it, cut off by {cause}. {_QUOTE_THEM}"
+                        f"it, cut off by a line break{self._which_break(i)} in a cell that is not "
+                        f"in quotes. {_QUOTE_THEM}"
                     )
                 elif short(number) and padded:
                     problem = (
@@ -522,6 +522,10 @@ class CsvShape:
                 else:
                     problem = _odd_cell(cells, coded, headers)
             yield SourceRow(number, cells, problem=problem)
+
+    def _which_break(self, index: int) -> str:
+        """Words for the line break that ended row `index` + 1, when it was a return alone."""
+        return " (a carriage return alone, \\r)" if self.bare_return[index] else ""
 
     def _typical_width(self, heading_row: int) -> int:
         """The number of cells most rows below the headings have (ties: the larger)."""
