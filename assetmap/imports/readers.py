@@ -448,7 +448,7 @@ class CsvShape:
         self, rows: Iterator[tuple[int, list]], headings: int, heading_row: int, headers: list
     ) -> Iterator[SourceRow]:
         """The rows below the heading row, each out of line marked with a problem."""
-        typical = self._typical_width(heading_row)
+        typical = self._typical_width(heading_row, headings)
         expected = max(headings, typical)
         padded = typical >= headings
         coded = {
@@ -478,16 +478,17 @@ class CsvShape:
 
         def cut_after(number: int) -> bool:
             """Whether row `number` and the next are most likely one row cut in two: the next
-            is short, the two together have no more cells than a row should, and this one is
-            short too, or every row should be full (Excel writes every cell), or it ended at a
-            carriage return alone."""
+            is short, the two together have no more cells than a row should, and either every
+            row should be full (Excel writes every cell of every row) or this one ended at a
+            carriage return alone. (A file written by hand often leaves empty last cells out,
+            so there two short rows are nothing strange.)"""
             i = number - 1
             if not (heading_row < number < len(widths)) or not filled[i] or not filled[i + 1]:
                 return False
             return (
                 short(number + 1)
                 and widths[i] + widths[i + 1] - 1 <= expected
-                and (short(number) or padded or bool(self.bare_return[i]))
+                and (padded or bool(self.bare_return[i]))
             )
 
         for number, cells in rows:
@@ -527,15 +528,16 @@ class CsvShape:
         """Words for the line break that ended row `index` + 1, when it was a return alone."""
         return " (a carriage return alone, \\r)" if self.bare_return[index] else ""
 
-    def _typical_width(self, heading_row: int) -> int:
-        """The number of cells most rows below the headings have (ties: the larger)."""
+    def _typical_width(self, heading_row: int, headings: int) -> int:
+        """The number of cells most rows below the headings have; of equally common numbers,
+        the number of headings if it is one of them, or else the largest."""
         counts: dict[int, int] = {}
         for width, filled in zip(self.widths[heading_row:], self.filled[heading_row:], strict=True):
             if filled:
                 counts[width] = counts.get(width, 0) + 1
         if not counts:
             return 0
-        return max(counts, key=lambda w: (counts[w], w))
+        return max(counts, key=lambda w: (counts[w], w == headings, w))
 
 
 def _odd_cell(cells: list, coded: set[int], headers: list) -> str | None:
