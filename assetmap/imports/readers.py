@@ -33,7 +33,7 @@ from assetmap.imports import gis, json_records, text
 from assetmap.imports.columns import is_known_heading
 from assetmap.imports.limits import DAMAGED_ZIP, ZIP_READ_ERRORS, ImportLimits
 from assetmap.imports.problems import ImportFileError, column_letter, shown_value
-from assetmap.imports.tables import Formula, SourceRow, Table
+from assetmap.imports.tables import Formula, SourceRow, Table, odd_for_a_code
 
 HEADER_LOOKAHEAD = 10
 
@@ -327,33 +327,18 @@ class _CountedLines(Iterator[str]):
 # Cells that hold a code: a plain number (a latitude, an easting, an age, a phone number with
 # no spaces) or a postcode.
 _CODE = re.compile(r"[-+]?\d+(?:[.,]\d+)?|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}", re.IGNORECASE)
-_WEB_ADDRESS = re.compile(r"(?:https?:|www\.|\S+@\S+\.\w)|\S+\.(?:com|org|net|uk)\b", re.I)
-# Text this long, or of this many words, is a description or a name, never a code.
-_LONG_TEXT_CHARS = 40
-_LONG_TEXT_WORDS = 4
 # A column is taken to hold codes when at least this many of its cells do, and at least this
 # many times as many as hold web addresses or long text.
 _CODED_AT_LEAST = 3
 _CODED_TIMES = 3
+# What each column holds is learnt from the first rows only: it costs a regular expression a
+# cell, and a few thousand rows say it as well as all of them.
+_PROFILED_ROWS = 5_000
 
 _QUOTE_THEM = (
     "Put quotes around cells that hold line breaks or commas, or export the file again as CSV "
     "UTF-8, and import it again"
 )
-
-
-def _odd_for_a_code(value: str) -> str | None:
-    """What a cell holds that no number or postcode column should: "a web address", "an
-    email address", "text" (a description or a name); None for anything else. Asked of every
-    cell that is not a code, so the cheap tests come first."""
-    if len(value) > _LONG_TEXT_CHARS:
-        return "text"
-    value = value.strip()
-    if " " in value:
-        return "text" if len(value.split()) >= _LONG_TEXT_WORDS else None
-    if ("." in value or "@" in value or ":" in value) and _WEB_ADDRESS.search(value):
-        return "an email address" if "@" in value else "a web address"
-    return None
 
 
 class CsvShape:
@@ -401,6 +386,8 @@ class CsvShape:
             filled -= 1
         self.widths.append(width)
         self.filled.append(filled)
+        if len(self.widths) > _PROFILED_ROWS:
+            return  # the columns' kinds are known by now; the widths are kept for every row
         if len(self.coded) < filled:
             grow = filled - len(self.coded)
             self.coded.extend([0] * grow)
@@ -411,7 +398,7 @@ class CsvShape:
                 continue
             if len(cell) <= 12 and _CODE.fullmatch(cell.strip()):
                 self.coded[index] += 1
-            elif _odd_for_a_code(cell):
+            elif odd_for_a_code(cell):
                 self.odd[index] += 1
 
     def _mac_lines(self) -> bool:
@@ -491,38 +478,43 @@ class CsvShape:
                 and (padded or bool(self.bare_return[i]))
             )
 
+        last = len(widths)
         for number, cells in rows:
             i = number - 1
+            if i >= last or not filled[i]:
+                yield SourceRow(number, cells)  # a blank row
+                continue
+            if headings <= widths[i] <= expected and not (number < last and short(number + 1)):
+                # A row of the usual width, not followed by a short one: most rows.
+                yield SourceRow(number, cells, problem=_odd_cell(cells, coded, headers))
+                continue
+            cells_words = f"has {_count(widths[i], 'cell')} where the headings have {headings}"
             problem = None
-            if i < len(widths) and filled[i]:
-                cells_words = f"has {_count(widths[i], 'cell')} where the headings have {headings}"
-                cause = "a line break in a cell that is not in quotes"
-                if cut_after(number - 1):
-                    problem = (
-                        f"is out of line: it {cells_words}. It may be the rest of row "
-                        f"{number - 1}, cut off by a line break{self._which_break(i - 1)} in a "
-                        f"cell that is not in quotes. {_QUOTE_THEM}"
-                    )
-                elif cut_after(number):
-                    problem = (
-                        f"is out of line: it {cells_words}. Row {number + 1} may be the rest of "
-                        f"it, cut off by a line break{self._which_break(i)} in a cell that is not "
-                        f"in quotes. {_QUOTE_THEM}"
-                    )
-                elif short(number) and padded:
-                    problem = (
-                        f"is out of line: it {cells_words}, so its cells may be under the wrong "
-                        f"headings ({cause} cuts a row in two). {_QUOTE_THEM}"
-                    )
-                elif long(number):
-                    problem = (
-                        f"is out of line: it {cells_words} and the other rows {typical}, so its "
-                        "cells may be under the wrong headings (a comma in a cell that is not in "
-                        f"quotes splits it in two). {_QUOTE_THEM}"
-                    )
-                else:
-                    problem = _odd_cell(cells, coded, headers)
-            yield SourceRow(number, cells, problem=problem)
+            if cut_after(number - 1):
+                problem = (
+                    f"is out of line: it {cells_words}. It may be the rest of row "
+                    f"{number - 1}, cut off by a line break{self._which_break(i - 1)} in a "
+                    f"cell that is not in quotes. {_QUOTE_THEM}"
+                )
+            elif cut_after(number):
+                problem = (
+                    f"is out of line: it {cells_words}. Row {number + 1} may be the rest of "
+                    f"it, cut off by a line break{self._which_break(i)} in a cell that is not "
+                    f"in quotes. {_QUOTE_THEM}"
+                )
+            elif short(number) and padded:
+                problem = (
+                    f"is out of line: it {cells_words}, so its cells may be under the wrong "
+                    "headings (a line break in a cell that is not in quotes cuts a row in two). "
+                    f"{_QUOTE_THEM}"
+                )
+            elif long(number):
+                problem = (
+                    f"is out of line: it {cells_words} and the other rows {typical}, so its "
+                    "cells may be under the wrong headings (a comma in a cell that is not in "
+                    f"quotes splits it in two). {_QUOTE_THEM}"
+                )
+            yield SourceRow(number, cells, problem=problem or _odd_cell(cells, coded, headers))
 
     def _which_break(self, index: int) -> str:
         """Words for the line break that ended row `index` + 1, when it was a return alone."""
@@ -543,7 +535,7 @@ class CsvShape:
 def _odd_cell(cells: list, coded: set[int], headers: list) -> str | None:
     """The problem of a row whose column of numbers or postcodes holds a web address or text."""
     for index in sorted(coded):
-        if index < len(cells) and (what := _odd_for_a_code(cells[index])):
+        if index < len(cells) and (what := odd_for_a_code(cells[index])):
             heading = headers[index] if index < len(headers) and headers[index] else ""
             column = f"column {column_letter(index)}" + (f" ({heading})" if heading else "")
             return (
