@@ -330,8 +330,8 @@ def test_a_file_too_big_to_read_whole_is_refused_naming_the_setting(tmp_path):
         open_table(path, limits=ImportLimits(max_uncompressed_mb=1))
     assert str(refused.value) == (
         "is JSON of 0.2 MB, which is read whole; the most such a file may hold is 0.1 MB, a "
-        "tenth of the ASSETMAP_IMPORT_MAX_UNCOMPRESSED_MB setting. Export the layer as a "
-        "GeoPackage, or split it into smaller files"
+        "tenth of the ASSETMAP_IMPORT_MAX_UNCOMPRESSED_MB setting. Split the records into "
+        "smaller files, or export them as CSV UTF-8"
     )
 
 

@@ -92,11 +92,15 @@ def load_json(path: Path, limits: ImportLimits = ImportLimits()) -> object:  # n
     size = path.stat().st_size
     kind = "GeoJSON" if path.suffix.lower() == ".geojson" else "JSON"
     if size > limits.whole_part_bytes:
+        remedy = (
+            "Export the layer as a GeoPackage, or split it into smaller files"
+            if kind == "GeoJSON"
+            else "Split the records into smaller files, or export them as CSV UTF-8"
+        )
         raise ImportFileError(
             f"is {kind} of {size / (1024 * 1024):,.1f} MB, which is read whole; the most such a "
             f"file may hold is {limits.whole_part_bytes / (1024 * 1024):,.1f} MB, a tenth of the "
-            "ASSETMAP_IMPORT_MAX_UNCOMPRESSED_MB setting. Export the layer as a GeoPackage, or "
-            "split it into smaller files"
+            f"ASSETMAP_IMPORT_MAX_UNCOMPRESSED_MB setting. {remedy}"
         )
     encoding = text.detect_encoding(path)
     again = (

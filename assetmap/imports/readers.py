@@ -4,7 +4,13 @@ The kind is recognised from the file's first bytes, not its name: audits arrive 
 files that are really workbooks, and as ".xlsx" files that are really CSV. Files we cannot
 read (an old .xls, a PDF, random bytes) are refused with what to do instead. Rows are read one
 at a time, so a large CSV or workbook never sits in memory whole; GIS files are read whole by
-GDAL, which is fine at the sizes asset layers come in.
+GDAL, which is fine at the sizes asset layers come in, and JSON whole by the json module: as
+GeoJSON (assetmap.imports.gis) or, when it is a list of records, as a table
+(assetmap.imports.json_records).
+
+A CSV row whose cells are out of line with the headings (cut in two by a line break that is
+not in quotes, or made longer by a comma that is not) is rejected with the likely cause and the
+row it may belong with (see CsvShape).
 
 Nothing is parsed before the file has been checked against the import's limits
 (assetmap.imports.limits): its size, unpacked for a zip or workbook, and for a workbook each
