@@ -11,6 +11,7 @@ words a coordinator sees.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -371,3 +372,23 @@ def test_a_refused_json_file_leaves_the_database_as_it_was(db_path, tmp_path):
     finally:
         db.close()
     assert fingerprint(db_path) == before
+
+
+def test_a_coordinator_previews_a_json_export_on_the_import_page(db_path):
+    from tests.test_imports_web import make_app, signed_in, text_of, upload
+
+    app = make_app(db_path, WTF_CSRF_ENABLED=False)
+    client = signed_in(app)
+    name = "c_venue_directory.json"
+    mapping = REAL / name.replace(".json", ".toml")
+    response = upload(
+        client,
+        name=name,
+        body=(REAL / name).read_bytes(),
+        mapping=(io.BytesIO(mapping.read_bytes()), mapping.name),
+    )
+    assert response.status_code == 302
+    words = text_of(client.get(response.headers["Location"]))
+    assert "JSON records, 5 records" in words
+    assert "Source recorded on each asset venue-directory" in words
+    assert "name is required; enter what people call it" in words
