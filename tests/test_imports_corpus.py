@@ -189,7 +189,7 @@ CORPUS = {
     },
     "multiline_crlf.csv": {
         "summary": "1 new, 0 changed, 0 unchanged, 1 rejected, 0 possible duplicates",
-        "format": "CSV file, UTF-8, comma-separated",
+        "format": "CSV file, UTF-8, comma-separated, 2 records on 4 lines",
         "notes": [
             "2 rows had no coordinates and were placed from their postcode.",
         ],
@@ -271,7 +271,7 @@ CORPUS = {
             "1 row had cells to the right of the last heading; they were kept as extra information (as “column F” and so on). Give those columns headings.",
         ],
         "problems": [
-            "error: row 3, column E (Postcode): has no position; give lat and lon, or a postcode to place it from",
+            "error: row 3: is out of line: it has 4 cells where the headings have 5, so its cells may be under the wrong headings (a line break in a cell that is not in quotes cuts a row in two). Put quotes around cells that hold line breaks or commas, or export the file again as CSV UTF-8, and import it again",
         ],
     },
     "report.pdf.csv": {

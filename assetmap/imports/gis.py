@@ -72,41 +72,79 @@ _NO_CRS_REFUSAL = (
 
 
 def read_geojson(path: Path, limits: ImportLimits = ImportLimits()) -> Table:  # noqa: B008
-    """A GeoJSON FeatureCollection (or one Feature); any named CRS is reprojected to WGS84.
-
-    json reads the file whole, into two to fifteen times its size (a long list of coordinates
-    costs the most), so it gets a tenth of the data limit, like the parts of a workbook that are
-    read whole; its features are checked before the first is used."""
-    size = path.stat().st_size
-    if size > limits.whole_part_bytes:
-        raise ImportFileError(
-            f"is GeoJSON of {size / (1024 * 1024):,.1f} MB, which is read whole; the most such a "
-            f"file may hold is {limits.whole_part_bytes / (1024 * 1024):,.1f} MB, a tenth of the "
-            "ASSETMAP_IMPORT_MAX_UNCOMPRESSED_MB setting. Export the layer as a GeoPackage, or "
-            "split it into smaller files"
-        )
-    encoding = text.detect_encoding(path)
-    try:
-        with text.open_text(path, encoding) as f:
-            document = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ImportFileError(
-            f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}. Export the "
-            "GeoJSON again from the GIS, or check that line in a text editor"
-        ) from None
-    except (UnicodeDecodeError, RecursionError, MemoryError):
-        raise ImportFileError("cannot be read as GeoJSON; export it again as UTF-8") from None
-    if isinstance(document, dict) and document.get("type") == "Feature":
-        features = [document]
-    elif isinstance(document, dict) and document.get("type") == "FeatureCollection":
-        features = document.get("features")
-        if not isinstance(features, list):
-            raise ImportFileError('is a FeatureCollection without a "features" list')
-    else:
+    """A GeoJSON FeatureCollection (or one Feature); any named CRS is reprojected to WGS84."""
+    document = load_json(path, limits)
+    if not is_geojson(document):
         raise ImportFileError(
             'is JSON but not GeoJSON: it should be an object with "type": "FeatureCollection" '
             'and a list of "features"'
         )
+    return geojson_table(document, limits)
+
+
+def load_json(path: Path, limits: ImportLimits = ImportLimits()) -> object:  # noqa: B008
+    """A JSON file (GeoJSON, or a list of records), parsed whole.
+
+    json reads the file whole, into two to fifteen times its size (a long list of coordinates
+    costs the most), so it gets a tenth of the data limit, like the parts of a workbook that are
+    read whole; its features or records are checked before the first is used. json itself
+    refuses nesting deeper than Python's recursion limit; the readers refuse far less."""
+    size = path.stat().st_size
+    kind = "GeoJSON" if path.suffix.lower() == ".geojson" else "JSON"
+    if size > limits.whole_part_bytes:
+        remedy = (
+            "Export the layer as a GeoPackage, or split it into smaller files"
+            if kind == "GeoJSON"
+            else "Split the records into smaller files, or export them as CSV UTF-8"
+        )
+        raise ImportFileError(
+            f"is {kind} of {size / (1024 * 1024):,.1f} MB, which is read whole; the most such a "
+            f"file may hold is {limits.whole_part_bytes / (1024 * 1024):,.1f} MB, a tenth of the "
+            f"ASSETMAP_IMPORT_MAX_UNCOMPRESSED_MB setting. {remedy}"
+        )
+    encoding = text.detect_encoding(path)
+    again = (
+        "Export the GeoJSON again from the GIS"
+        if kind == "GeoJSON"
+        else "Export the file again from the system it came from"
+    )
+    try:
+        with text.open_text(path, encoding) as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise ImportFileError(
+            f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}. {again}, or "
+            "check that line in a text editor"
+        ) from None
+    except RecursionError:
+        raise limits.nested_too_deep(None, "in the file") from None
+    except (UnicodeDecodeError, MemoryError):
+        raise ImportFileError(f"cannot be read as {kind}; export it again as UTF-8") from None
+
+
+def is_geojson(document: object) -> bool:
+    """Whether a parsed JSON file is GeoJSON: a Feature, a FeatureCollection, or a bare list
+    of Features (which some tools write)."""
+    if isinstance(document, dict):
+        return document.get("type") in ("Feature", "FeatureCollection")
+    return (
+        isinstance(document, list)
+        and bool(document)
+        and all(isinstance(f, dict) and f.get("type") == "Feature" for f in document)
+    )
+
+
+def geojson_table(document: object, limits: ImportLimits = ImportLimits()) -> Table:  # noqa: B008
+    """The features of a parsed GeoJSON document as a table (see is_geojson)."""
+    if isinstance(document, list):
+        features = document
+        document = {"type": "FeatureCollection", "features": features}
+    elif document.get("type") == "Feature":
+        features = [document]
+    else:
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise ImportFileError('is a FeatureCollection without a "features" list')
     if not features:
         raise ImportFileError("is a GeoJSON FeatureCollection with no features in it")
     if len(features) > limits.max_rows:

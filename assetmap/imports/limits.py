@@ -33,6 +33,11 @@ RATIO_FLOOR_BYTES = 1 << 20
 # A shape (a service area, a route) is handed on as GeoJSON, about 100 bytes of memory a point;
 # a borough's boundary drawn in full detail has tens of thousands.
 MAX_SHAPE_POINTS = 250_000
+# A record of a JSON file is read as a row, its nested objects as dotted headings
+# ("address.postcode") and its lists as text in one cell. Real exports nest three or four
+# levels (a venue, its address, its opening hours, a day's times); a file nested deeper is not
+# a list of records, and walking it would cost time for nothing.
+MAX_JSON_DEPTH = 12
 
 DAMAGED_ZIP = (
     "looks like a workbook or zip file but is damaged or incomplete. Open it in Excel (or "
@@ -169,6 +174,16 @@ class ImportLimits:
             f"has a shape of {points:,} points ({where}); the most an import reads is "
             f"{MAX_SHAPE_POINTS:,}. Simplify it in the GIS (a service area needs far fewer "
             "points) and export it again"
+        )
+
+    def nested_too_deep(self, number: int | None, unit: str = "record") -> ImportFileError:
+        """A JSON file nested deeper than MAX_JSON_DEPTH (`number` None: somewhere in it)."""
+        where = f"{unit} {number}" if number is not None else unit
+        return ImportFileError(
+            f"has objects or lists nested more than {MAX_JSON_DEPTH} levels deep ({where}); "
+            f"the most an import reads is {MAX_JSON_DEPTH} levels, since a list of records "
+            "nests three or four (a venue, its address, its opening hours). Export the records "
+            "as a flat list of objects, or as CSV UTF-8"
         )
 
     def too_big(self, size: int, what: str = "") -> ImportFileError:

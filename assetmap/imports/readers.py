@@ -4,7 +4,13 @@ The kind is recognised from the file's first bytes, not its name: audits arrive 
 files that are really workbooks, and as ".xlsx" files that are really CSV. Files we cannot
 read (an old .xls, a PDF, random bytes) are refused with what to do instead. Rows are read one
 at a time, so a large CSV or workbook never sits in memory whole; GIS files are read whole by
-GDAL, which is fine at the sizes asset layers come in.
+GDAL, which is fine at the sizes asset layers come in, and JSON whole by the json module: as
+GeoJSON (assetmap.imports.gis) or, when it is a list of records, as a table
+(assetmap.imports.json_records).
+
+A CSV row whose cells are out of line with the headings (cut in two by a line break that is
+not in quotes, or made longer by a comma that is not) is rejected with the likely cause and the
+row it may belong with (see CsvShape).
 
 Nothing is parsed before the file has been checked against the import's limits
 (assetmap.imports.limits): its size, unpacked for a zip or workbook, and for a workbook each
@@ -21,17 +27,19 @@ from __future__ import annotations
 import csv
 import functools
 import html
+import itertools
 import posixpath
 import re
 import zipfile
+from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from assetmap.imports import gis, text
+from assetmap.imports import gis, json_records, text
 from assetmap.imports.columns import is_known_heading
 from assetmap.imports.limits import DAMAGED_ZIP, ZIP_READ_ERRORS, ImportLimits
 from assetmap.imports.problems import ImportFileError, column_letter, shown_value
-from assetmap.imports.tables import Formula, SourceRow, Table
+from assetmap.imports.tables import Formula, SourceRow, Table, odd_for_a_code
 
 HEADER_LOOKAHEAD = 10
 
@@ -96,7 +104,10 @@ def open_table(
         )
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith((b"{", b"[")):
-        return gis.read_geojson(path, limits)
+        document = gis.load_json(path, limits)
+        if gis.is_geojson(document):
+            return gis.geojson_table(document, limits)
+        return json_records.records_table(document, limits)
     return read_csv(path, headings, limits)
 
 
@@ -205,16 +216,21 @@ def read_csv(
     """A CSV (or tab-separated text) file in whichever encoding and delimiter it uses.
 
     The file is read through once before its table is returned, checking every row against
-    the limits (csv reads a megabyte in a few milliseconds; cleaning a row takes far longer).
+    the limits (csv reads a megabyte in a few milliseconds; cleaning a row takes far longer)
+    and taking its measure (see CsvShape): how many cells each row has, which columns hold
+    numbers or postcodes, and how many lines the rows take. Rows whose cells are out of line
+    with the headings are then rejected with the likely cause, and the format line says how
+    many records the file holds on how many lines when the two differ.
     """
     encoding = text.detect_encoding(path)
     stream = text.open_text(path, encoding)
+    shape = CsvShape()
     try:
         sample = stream.read(text.SAMPLE_CHARS)
         stream.seek(0)
         delimiter = text.sniff_delimiter(sample)
-        for _ in _numbered_csv(stream, delimiter, limits):
-            pass
+        for _, cells in _numbered_csv(stream, delimiter, limits, shape):
+            shape.measure(cells)
         stream.seek(0)
     except UnicodeDecodeError:
         stream.close()
@@ -232,20 +248,37 @@ def read_csv(
             "has nothing in it but blank lines. Check that the spreadsheet was saved before it "
             "was exported, and choose the file again"
         )
+    first = next(rows, None)
+    heading_row = first[0] - 1 if first is not None else shape.records
+    rows = itertools.chain([first] if first is not None else [], rows)
     description = (
         f"CSV file, {encoding.label}, {text.DELIMITER_WORDS[delimiter]}-separated"
         if delimiter != "\t"
         else f"Tab-separated text file, {encoding.label}"
     )
-    return Table(description, headers, _source_rows(rows), notes=notes, close=stream.close)
+    records, lines = shape.records_and_lines(heading_row)
+    if records != lines:
+        description += f", {_count(records, 'record')} on {_count(lines, 'line')}"
+    if note := shape.bare_returns_note(heading_row):
+        notes.append(note)
+    checked = shape.out_of_line(rows, len(headers), heading_row, headers)
+    return Table(description, headers, checked, notes=notes, close=stream.close)
 
 
-def _numbered_csv(stream, delimiter: str, limits: ImportLimits) -> Iterator[tuple[int, list]]:
-    lines = text.RecordLines(stream, limits.row_chars)
+def _count(n: int, unit: str) -> str:
+    return f"{n:,} {unit if n == 1 else unit + 's'}"
+
+
+def _numbered_csv(
+    stream, delimiter: str, limits: ImportLimits, shape: CsvShape | None = None
+) -> Iterator[tuple[int, list]]:
+    lines = _CountedLines(text.RecordLines(stream, limits.row_chars))
     number = 0
     try:
         for number, cells in enumerate(csv.reader(lines, delimiter=delimiter), start=1):  # noqa: B007 (used in except)
             lines.next_record()
+            if shape is not None:
+                shape.record_lines(lines)
             limits.check_row(number, cells)
             yield number, cells
     except text.RecordTooLong:
@@ -265,6 +298,259 @@ def _numbered_csv(stream, delimiter: str, limits: ImportLimits) -> Iterator[tupl
         raise ImportFileError(
             f"changes encoding after row {number}; save it as CSV UTF-8 and import it again"
         ) from None
+
+
+class _CountedLines(Iterator[str]):
+    """The lines csv.reader reads, counted as a text editor counts them.
+
+    The stream is opened with newline="", so a carriage return alone (\r) ends a line as
+    \n and \r\n do, and csv (like Excel) takes one outside quotes as the end of a row. Text
+    editors, and people counting records, see a line only at each \n. So the lines of each
+    record are counted at \n, and a record that ends at a \r alone is marked, since it was
+    most likely cut there from the one that follows.
+    """
+
+    def __init__(self, lines: text.RecordLines):
+        self.lines = lines
+        self.newlines = 0  # \n (or \r\n) read in the record so far
+        self.last = ""
+
+    def next_record(self) -> None:
+        self.lines.next_record()
+
+    def take_newlines(self) -> int:
+        n, self.newlines = self.newlines, 0
+        return n
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.last = line
+        if line.endswith("\n"):
+            self.newlines += 1
+        return line
+
+
+# Cells that hold a code: a plain number (a latitude, an easting, an age, a phone number with
+# no spaces) or a postcode.
+_CODE = re.compile(r"[-+]?\d+(?:[.,]\d+)?|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}", re.IGNORECASE)
+# A column is taken to hold codes when at least this many of its cells do, and at least this
+# many times as many as hold web addresses or long text.
+_CODED_AT_LEAST = 3
+_CODED_TIMES = 3
+# What each column holds is learnt from the first rows only: it costs a regular expression a
+# cell, and a few thousand rows say it as well as all of them.
+_PROFILED_ROWS = 5_000
+
+_QUOTE_THEM = (
+    "Put quotes around cells that hold line breaks or commas, or export the file again as CSV "
+    "UTF-8, and import it again"
+)
+
+
+class CsvShape:
+    """The measure of a CSV taken in the read before its rows are used, to find rows whose
+    cells are out of line with the headings.
+
+    A spreadsheet writes every row with the same number of cells. When a cell holding a line
+    break is not in quotes (often text converted from JSON by hand, or a carriage return
+    alone), csv and Excel end the row there and the rest becomes a row of its own: two short
+    rows, the second with its cells under the wrong headings (a web address in the latitude
+    column). A comma not in quotes makes a row longer than the others. Each is rejected as out
+    of line, saying which row it may belong with. Kept per row: the number of cells, the
+    number up to the last one with something in it, whether the row ended at a carriage return
+    alone, and the lines it took; kept per column: how many cells hold codes (numbers,
+    postcodes) and how many hold web addresses or long text, so that a row whose code column
+    suddenly holds a web address is out of line too.
+    """
+
+    def __init__(self) -> None:
+        self.widths = array("I")
+        self.filled = array("I")
+        self.lines = array("I")
+        self.bare_return = bytearray()
+        self.coded: list[int] = []
+        self.odd: list[int] = []
+        self.newlines = 0
+        self.ends_with_newline = True
+
+    @property
+    def records(self) -> int:
+        return len(self.widths)
+
+    def record_lines(self, lines: _CountedLines) -> None:
+        newlines = lines.take_newlines()
+        self.newlines += newlines
+        ends_in_return = lines.last.endswith("\r")
+        self.lines.append(newlines)
+        self.bare_return.append(1 if ends_in_return else 0)
+        self.ends_with_newline = lines.last.endswith("\n")
+
+    def measure(self, cells: list) -> None:
+        width = len(cells)
+        filled = width
+        while filled and not cells[filled - 1].strip():
+            filled -= 1
+        self.widths.append(width)
+        self.filled.append(filled)
+        if len(self.widths) > _PROFILED_ROWS:
+            return  # the columns' kinds are known by now; the widths are kept for every row
+        if len(self.coded) < filled:
+            grow = filled - len(self.coded)
+            self.coded.extend([0] * grow)
+            self.odd.extend([0] * grow)
+        for index in range(filled):
+            cell = cells[index]
+            if not cell:
+                continue
+            if len(cell) <= 12 and _CODE.fullmatch(cell.strip()):
+                self.coded[index] += 1
+            elif odd_for_a_code(cell):
+                self.odd[index] += 1
+
+    def _mac_lines(self) -> bool:
+        """Whether the file ends every line with a carriage return alone (old Macs did)."""
+        return self.newlines == 0
+
+    def records_and_lines(self, heading_row: int) -> tuple[int, int]:
+        """How many records come below the heading row, and on how many lines of the file
+        (as a text editor counts them)."""
+        records = self.records - heading_row
+        if self._mac_lines():
+            return records, records
+        lines = sum(self.lines[heading_row:])
+        if records and not self.ends_with_newline:
+            lines += 1  # the last line has no \n after it
+        return records, lines
+
+    def bare_returns_note(self, heading_row: int) -> str | None:
+        if self._mac_lines():
+            return None
+        cut = sum(self.bare_return[heading_row:])
+        if self.bare_return and self.bare_return[-1]:
+            cut -= 1  # a return at the very end of the file ends it, it cuts nothing
+        if cut <= 0:
+            return None
+        return (
+            f"{_count(cut, 'row')} ended at a carriage return alone (\\r) inside a line, which "
+            "csv and Excel read as the end of a row, though text editors do not show a new line "
+            "there. If the returns were inside cells, the rows around them are out of line: "
+            f"{_QUOTE_THEM.replace('Put', 'put', 1)}."
+        )
+
+    def out_of_line(
+        self, rows: Iterator[tuple[int, list]], headings: int, heading_row: int, headers: list
+    ) -> Iterator[SourceRow]:
+        """The rows below the heading row, each out of line marked with a problem."""
+        typical = self._typical_width(heading_row, headings)
+        expected = max(headings, typical)
+        padded = typical >= headings
+        coded = {
+            i
+            for i in range(min(len(self.coded), headings))
+            if self.coded[i] >= _CODED_AT_LEAST and self.coded[i] >= _CODED_TIMES * self.odd[i]
+        }
+        widths, filled = self.widths, self.filled
+
+        def short(number: int) -> bool:
+            i = number - 1
+            return (
+                0 <= i < len(widths)
+                and number > heading_row
+                and bool(filled[i])
+                and widths[i] < headings
+            )
+
+        def long(number: int) -> bool:
+            i = number - 1
+            return (
+                0 <= i < len(widths)
+                and number > heading_row
+                and widths[i] > expected
+                and filled[i] > headings
+            )
+
+        def cut_after(number: int) -> bool:
+            """Whether row `number` and the next are most likely one row cut in two: the next
+            is short, the two together have no more cells than a row should, and either every
+            row should be full (Excel writes every cell of every row) or this one ended at a
+            carriage return alone. (A file written by hand often leaves empty last cells out,
+            so there two short rows are nothing strange.)"""
+            i = number - 1
+            if not (heading_row < number < len(widths)) or not filled[i] or not filled[i + 1]:
+                return False
+            return (
+                short(number + 1)
+                and widths[i] + widths[i + 1] - 1 <= expected
+                and (padded or bool(self.bare_return[i]))
+            )
+
+        last = len(widths)
+        for number, cells in rows:
+            i = number - 1
+            if i >= last or not filled[i]:
+                yield SourceRow(number, cells)  # a blank row
+                continue
+            if headings <= widths[i] <= expected and not (number < last and short(number + 1)):
+                # A row of the usual width, not followed by a short one: most rows.
+                yield SourceRow(number, cells, problem=_odd_cell(cells, coded, headers))
+                continue
+            cells_words = f"has {_count(widths[i], 'cell')} where the headings have {headings}"
+            problem = None
+            if cut_after(number - 1):
+                problem = (
+                    f"is out of line: it {cells_words}. It may be the rest of row "
+                    f"{number - 1}, cut off by a line break{self._which_break(i - 1)} in a "
+                    f"cell that is not in quotes. {_QUOTE_THEM}"
+                )
+            elif cut_after(number):
+                problem = (
+                    f"is out of line: it {cells_words}. Row {number + 1} may be the rest of "
+                    f"it, cut off by a line break{self._which_break(i)} in a cell that is not "
+                    f"in quotes. {_QUOTE_THEM}"
+                )
+            elif short(number) and padded:
+                problem = (
+                    f"is out of line: it {cells_words}, so its cells may be under the wrong "
+                    "headings (a line break in a cell that is not in quotes cuts a row in two). "
+                    f"{_QUOTE_THEM}"
+                )
+            elif long(number):
+                problem = (
+                    f"is out of line: it {cells_words} and the other rows {typical}, so its "
+                    "cells may be under the wrong headings (a comma in a cell that is not in "
+                    f"quotes splits it in two). {_QUOTE_THEM}"
+                )
+            yield SourceRow(number, cells, problem=problem or _odd_cell(cells, coded, headers))
+
+    def _which_break(self, index: int) -> str:
+        """Words for the line break that ended row `index` + 1, when it was a return alone."""
+        return " (a carriage return alone, \\r)" if self.bare_return[index] else ""
+
+    def _typical_width(self, heading_row: int, headings: int) -> int:
+        """The number of cells most rows below the headings have; of equally common numbers,
+        the number of headings if it is one of them, or else the largest."""
+        counts: dict[int, int] = {}
+        for width, filled in zip(self.widths[heading_row:], self.filled[heading_row:], strict=True):
+            if filled:
+                counts[width] = counts.get(width, 0) + 1
+        if not counts:
+            return 0
+        return max(counts, key=lambda w: (counts[w], w == headings, w))
+
+
+def _odd_cell(cells: list, coded: set[int], headers: list) -> str | None:
+    """The problem of a row whose column of numbers or postcodes holds a web address or text."""
+    for index in sorted(coded):
+        if index < len(cells) and (what := odd_for_a_code(cells[index])):
+            heading = headers[index] if index < len(headers) and headers[index] else ""
+            column = f"column {column_letter(index)}" + (f" ({heading})" if heading else "")
+            return (
+                f"is out of line: {column} holds {what} ('{shown_value(cells[index], 40)}') "
+                "where its other rows hold numbers or postcodes, so the row's cells have "
+                "probably moved under the wrong headings (a line break or comma in an earlier "
+                f"cell that is not in quotes does that). {_QUOTE_THEM}"
+            )
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

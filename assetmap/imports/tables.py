@@ -8,6 +8,7 @@ readers can share them without importing each other.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -60,3 +61,29 @@ def cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+_WEB_ADDRESS = re.compile(r"(?:https?:|www\.|\S+@\S+\.\w)|\S+\.(?:com|org|net|uk)\b", re.I)
+# Text this long, or of this many words, is a description or a name, never a code.
+_LONG_TEXT_CHARS = 40
+_LONG_TEXT_WORDS = 4
+
+
+def odd_for_a_code(value: str) -> str | None:
+    """What a cell holds that no column of numbers or postcodes (a latitude, an easting, an
+    age, a postcode) should: "a web address", "an email address" or "text" (a description or
+    a name, by its length or its words); None for anything else, "TBC" and "53.4x" included.
+
+    Such a cell means the row's cells have moved under the wrong headings (see
+    readers.CsvShape, which rejects the row as out of line when the column holds codes in its
+    other rows); cleaning may ask it of a cell in a column it knows to be one of those, to say
+    "out of line" rather than "not a number". Asked of many cells, so the cheap tests come
+    first."""
+    if len(value) > _LONG_TEXT_CHARS:
+        return "text"
+    value = value.strip()
+    if " " in value:
+        return "text" if len(value.split()) >= _LONG_TEXT_WORDS else None
+    if ("." in value or "@" in value or ":" in value) and _WEB_ADDRESS.search(value):
+        return "an email address" if "@" in value else "a web address"
+    return None
