@@ -392,3 +392,30 @@ def test_a_coordinator_previews_a_json_export_on_the_import_page(db_path):
     assert "JSON records, 5 records" in words
     assert "Source recorded on each asset venue-directory" in words
     assert "name is required; enter what people call it" in words
+
+
+def test_dotted_headings_are_read_by_their_end_only_under_a_part_that_just_holds_fields():
+    from assetmap.imports.columns import plan_columns
+    from assetmap.imports.mapping import Mapping
+
+    headers = [
+        "name",
+        "location.lat",
+        "location.lng",
+        "address.postcode",
+        "address.line1",
+        "contact.email",
+        "organisation.name",
+        "opening_hours.description",
+    ]
+    plan = plan_columns(headers, Mapping())
+    assert [c.target for c in plan.columns] == [
+        "name",
+        "lat",
+        "lon",
+        "postcode",
+        "address_part",
+        "email",
+        "organisation",
+        "extra",
+    ]

@@ -234,6 +234,50 @@ def _cut_short(header: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+# Parts of a JSON record that only hold other fields: under them, the last name says the field
+# ("contact.phone" is the phone). Under anything else the last name describes that thing
+# ("organisation.name" is not the asset's name), so only the two names together are read.
+_HOLDERS = frozenset(
+    normalise_header(word)
+    for word in (
+        "location",
+        "geo",
+        "geometry",
+        "position",
+        "point",
+        "coordinates",
+        "coords",
+        "address",
+        "postal address",
+        "contact",
+        "contacts",
+        "contact details",
+        "details",
+        "properties",
+        "attributes",
+        "fields",
+        "record",
+        "item",
+    )
+)
+
+
+def _dotted(header: str) -> str | None:
+    """The field a dotted heading of a JSON record names: "location.lat" is lat, "contact.email"
+    is email, "address.line1" part of the address, "organisation.name" the organisation."""
+    parts = [p for p in str(header).split(".") if p.strip()]
+    if len(parts) < 2:
+        return None
+    tries = [parts[-2:]]
+    if normalise_header(parts[-2]) in _HOLDERS:
+        tries.insert(0, parts[-1:])
+    for words in tries:
+        key = normalise_header(" ".join(words))
+        if key in ALIAS_TABLE and key != "id":
+            return ALIAS_TABLE[key]
+    return None
+
+
 def plan_columns(headers: list[str], mapping, *, gis: bool = False) -> ColumnPlan:
     """Match each heading to a field, through the mapping file first and the aliases second;
     for a GIS file (`gis`), also names cut short as shapefiles cut them.
@@ -260,6 +304,8 @@ def plan_columns(headers: list[str], mapping, *, gis: bool = False) -> ColumnPla
             target, how = ALIAS_TABLE[key], "heading"
         elif gis and (cut_short := _cut_short(header)):
             target, how = cut_short, "heading (cut short to 10 letters, as shapefiles do)"
+        elif dotted := _dotted(header):
+            target, how = dotted, "heading (the end of a dotted name, as JSON records nest them)"
         else:
             target, how = EXTRA, "not recognised"
         column = Column(index, header, target, how)
