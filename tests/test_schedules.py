@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assetmap.record import schedules
+from assetmap.record import describe, schedules
 from assetmap.record.schedules import TimeWindow, matches, next_session, parse_time_window
 
 THURSDAY = date(2026, 11, 26)
@@ -261,3 +261,26 @@ def test_24_00_ends_a_search_range_but_is_not_a_sessions_time(typed):
     assert parse_time_window("18:00-24:00").end == "24:00"
     # A session that runs to midnight is not read (24:00 is not a session's time): no session.
     assert schedules.sessions_from_text("Tuesdays 22:00 till 24:00", times_column=True) == []
+
+
+@pytest.mark.parametrize(
+    ("words", "lines"),
+    [
+        ("Mon-Fri 09:30-14:00", ["Monday to Friday, 09:30 to 14:00"]),
+        ("Tuesdays & Fridays 12pm - 3pm; 1st Saturday of month 10am - 12noon",
+         ["Every Tuesday and Friday, 12:00 to 15:00",
+          "First Saturday of the month, 10:00 to 12:00"]),
+        ("1st and 3rd Saturday of the month 10-12",
+         ["First and third Saturday of the month, 10:00 to 12:00"]),
+        ("last Friday 7-9pm", ["Last Friday of the month, 19:00 to 21:00"]),
+        ("every other Tuesday 2-4pm", ["Every other Tuesday, 14:00 to 16:00"]),
+        ("Daily 10-4", ["Every day, 10:00 to 16:00"]),
+        ("Mon, Wed, Fri 9am-3pm", ["Every Monday, Wednesday and Friday, 09:00 to 15:00"]),
+        ("Tue 10-12, Thu 2-4", ["Every Tuesday, 10:00 to 12:00", "Every Thursday, 14:00 to 16:00"]),
+        ("Mondays at 7pm", ["Every Monday, from 19:00"]),
+    ],
+)  # fmt: skip
+def test_pages_say_sessions_together_as_a_timetable_does(words, lines):
+    read = schedules.times_read(words)
+    schedule = {"sessions": list(read.sessions), "notes": words}
+    assert describe.schedule_in_words(schedule) == [*lines, words]
