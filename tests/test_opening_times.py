@@ -70,3 +70,66 @@ def test_every_session_read_is_one_validation_stores_and_search_can_date(
     assert schedules.check_sessions({"sessions": list(read.sessions)}) == list(read.sessions)
     for session in read.sessions:
         assert schedules.next_date(session, date(2026, 11, 26)) is not None
+
+
+# -- through an import, to search ------------------------------------------------------------
+
+
+@pytest.fixture
+def db(trafford_db_path):
+    from assetmap.store import connect
+
+    database = connect(trafford_db_path)
+    yield database
+    database.close()
+
+
+def _found(db, **args) -> list[str]:
+    from assetmap.search.nearby import parse_search, search
+
+    query = parse_search({"postcode": ["M33 7ZF"], **{k: [v] for k, v in args.items()}})
+    return sorted(hit.record["name"] for hit in search(db, query, today=date(2026, 11, 26)).hits)
+
+
+def test_search_sends_people_only_when_the_times_column_says_it_is_open(db, tmp_path):
+    from assetmap import imports
+    from tests.test_imports_support import asset_named, write_text
+
+    many = ",".join(f"{h:02d}:00-{h:02d}:30" for h in range(8, 16))
+    audit = write_text(
+        tmp_path / "audit.csv",
+        "Name,Kind,Strand,Postcode,Days and times\n"
+        "Lunch Club,group,access_community_resources,M33 7ZF,"
+        '"Tues 11am - 2pm, Fri 11.30am - 1.30pm"\n'
+        "Craft Group,group,access_community_resources,M33 7ZF,"
+        '"Tuesdays & Fridays 12pm - 3pm; 1st Saturday of month 10am - 12noon"\n'
+        "Advice Desk,service,access_community_resources,M33 7ZF,Mon-Fri 09:30-14:00\n"
+        "Quiz Night,group,access_community_resources,M33 7ZF,Thursdays 7-9pm or by arrangement\n"
+        f'Busy Hall,place,access_community_resources,M33 7ZF,"Mo-Su {many}"\n',
+    )
+    report = imports.apply(db, audit, who="tests")
+    assert asset_named(db, "Craft Group")["schedule"]["sessions"] == [
+        {"day": "tuesday", "frequency": "weekly", "start": "12:00", "end": "15:00"},
+        {"day": "friday", "frequency": "weekly", "start": "12:00", "end": "15:00"},
+        {"day": "saturday", "frequency": "first", "start": "10:00", "end": "12:00"},
+    ]
+    assert len(asset_named(db, "Advice Desk")["schedule"]["sessions"]) == 5
+    # The Lunch Club is not open on Tuesdays at 11:30 to 13:30 (that is Friday's session).
+    assert _found(db, day="tuesday", time="11:30-13:30") == []
+    assert _found(db, day="friday", time="11:30-13:30") == ["Lunch Club"]
+    # Nor is the Craft Group open every Saturday at noon: only on the first, in the morning.
+    assert _found(db, day="saturday", time="afternoon") == []
+    assert _found(db, day="saturday", time="morning") == ["Craft Group"]
+    assert _found(db, day="wednesday", time="09:00-14:00") == ["Advice Desk"]
+    # Cells not read completely give no session, keep their words and say what went wrong.
+    assert asset_named(db, "Quiz Night")["schedule"] == {
+        "sessions": [],
+        "notes": "Thursdays 7-9pm or by arrangement",
+    }
+    assert asset_named(db, "Busy Hall")["schedule"]["sessions"] == []
+    warnings = [(p.row, p.column, p.message.split(", so")[0]) for p in report.problems]
+    assert warnings == [
+        (5, "Days and times", "could not read “or by arrangement” as days and times"),
+        (6, "Days and times", "gives sessions that cannot be kept (too many sessions (56); list at "
+         "most 50 and put the rest in notes)"),
+    ]  # fmt: skip

@@ -126,7 +126,11 @@ def _sessions_read(text: str) -> tuple[tuple[dict, ...] | None, str | None]:
     checked = validate_asset({"schedule": {"sessions": list(read.sessions), "notes": ""}},
                              bounds=None)  # fmt: skip
     if "schedule" in checked.errors:
-        return None, None
+        why = checked.errors["schedule"].removeprefix("schedule: ")
+        return None, (
+            f"gives sessions that cannot be kept ({why}), so none were "
+            "taken from this cell; the words are kept as the schedule's notes"
+        )
     return tuple(checked.record["schedule"]["sessions"]), None
 
 

@@ -31,14 +31,17 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from assetmap.record import taxonomy
 
 WEEKDAYS: tuple[str, ...] = tuple(t.slug for t in taxonomy.DAYS)  # monday first
 ORDINALS: tuple[str, ...] = ("first", "second", "third", "fourth")
+
+# A cell of times is a line or two; a longer text is a description, which is not read here.
+MAX_LENGTH = 1000
 
 TERM_TIME = "Term time only"
 BANK_HOLIDAYS = "Closed on bank holidays"
@@ -202,7 +205,6 @@ class _Unread(Exception):
 # -- reading --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
 def read_opening_times(text: str, *, times_column: bool = True) -> TimesRead:
     """The sessions in a cell of opening times, its notes, and what it could not read.
 
@@ -211,9 +213,18 @@ def read_opening_times(text: str, *, times_column: bool = True) -> TimesRead:
     (`times_column=False`) only whole day names are days, and only the stretches of a sentence
     made of days and times are read ("Drop in on Fridays 10am-12pm for mothers").
     """
-    text = text or ""
+    read = _read(text or "", times_column)
+    # The same cells recur down a column, so each is read once; each caller gets its own
+    # sessions to change.
+    return replace(read, sessions=tuple(dict(s) for s in read.sessions))
+
+
+@lru_cache(maxsize=4096)
+def _read(text: str, times_column: bool) -> TimesRead:
     if not text.strip():
         return TimesRead()
+    if len(text) > MAX_LENGTH:
+        return TimesRead(unread=text.strip(), why="too long to read as days and times")
     if times_column:
         osm = _read_osm(text)
         if osm is not None:
@@ -609,14 +620,20 @@ _OSM_WORDS = frozenset((
     "mo", "tu", "we", "th", "fr", "sa", "su", "ph", "sh", "off", "closed", "open", "week", "jan",
     "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ))  # fmt: skip
+# What makes OpenStreetMap hours other than the same every week: "Sa[1]", "week 1-53/2",
+# "Jul-Aug off".
+_OSM_NOT_WEEKLY = re.compile(
+    r"\[|\bweek\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b", re.I
+)
 _OSM_NOTES = (
     (re.compile(r"^\s*PH\s+(?:off|closed)\s*$", re.I), BANK_HOLIDAYS),
     (re.compile(r"^\s*SH\s+(?:off|closed)\s*$", re.I), TERM_TIME),
 )
-# A reference period long enough to see every weekday of every month in every position: two
-# years starting on a Monday. No country is given, so no holiday is applied.
+# A reference period long enough to see every weekday in every position of a month (months
+# with four and with five of it): the 52 weeks from Monday 1 January 2024. No country is
+# given, so no holiday is applied.
 _REFERENCE_START = date(2024, 1, 1)
-_REFERENCE_END = date(2026, 1, 5)
+_REFERENCE_END = date(2024, 12, 30)
 
 
 def _read_osm(text: str) -> TimesRead | None:
@@ -643,10 +660,14 @@ def _read_osm(text: str) -> TimesRead | None:
     if not rules or re.search(r"\b(?:PH|SH)\b", "; ".join(rules)):
         return TimesRead(notes=tuple(notes), unread=text.strip())
     hours = opening_hours.OpeningHours("; ".join(rules))
+    # Rules of weekdays and times only repeat every week: one week shows them all (a year of
+    # evaluation is ten times slower, and a file may hold thousands of these).
+    weekly = not _OSM_NOT_WEEKLY.search(text)
+    until = _REFERENCE_START + timedelta(weeks=1) if weekly else _REFERENCE_END
     openings: dict[tuple[int, str, str], set[date]] = {}
     for start, end, state, _comment in hours.intervals(
         datetime.combine(_REFERENCE_START, datetime.min.time()),
-        datetime.combine(_REFERENCE_END, datetime.min.time()),
+        datetime.combine(until, datetime.min.time()),
     ):
         if state == opening_hours.State.CLOSED:
             continue
@@ -661,7 +682,7 @@ def _read_osm(text: str) -> TimesRead | None:
         openings.setdefault(key, set()).add(start.date())
     sessions = []
     for (weekday, start, end), dates in sorted(openings.items()):
-        frequency = _osm_frequency(weekday, dates)
+        frequency = ["weekly"] if weekly else _osm_frequency(weekday, dates)
         if frequency is None:
             return TimesRead(notes=tuple(notes), unread=text.strip())
         sessions.extend(
@@ -676,22 +697,30 @@ def _read_osm(text: str) -> TimesRead | None:
 def _osm_frequency(weekday: int, dates: set[date]) -> list[str] | None:
     """How often an opening on these dates of the reference period repeats: ["weekly"],
     ["fortnightly"], the ordinals of the month (["first", "third"]), or None."""
-    every = []
+    every = _every(weekday)
+    if dates == every[0]:
+        return ["weekly"]
+    if dates in every[1:]:
+        return ["fortnightly"]
+    found = [o for o in (*ORDINALS, "last") if _ordinal_dates(weekday, o) <= dates]
+    covered = set().union(*(_ordinal_dates(weekday, o) for o in found))
+    return found if found and covered == dates else None
+
+
+@cache
+def _every(weekday: int) -> tuple[frozenset[date], frozenset[date], frozenset[date]]:
+    """Every such weekday of the reference period, and each half of them week about."""
+    days = []
     day = _REFERENCE_START + timedelta(days=(weekday - _REFERENCE_START.weekday()) % 7)
     while day < _REFERENCE_END:
-        every.append(day)
+        days.append(day)
         day += timedelta(weeks=1)
-    if dates == set(every):
-        return ["weekly"]
-    if dates in (set(every[0::2]), set(every[1::2])):
-        return ["fortnightly"]
-    found = []
-    for ordinal in (*ORDINALS, "last"):
-        wanted = {d for d in every if _ordinal_of(d, ordinal)}
-        if wanted <= dates:
-            found.append(ordinal)
-    covered = {d for d in every if any(_ordinal_of(d, o) for o in found)}
-    return found if found and covered == dates else None
+    return frozenset(days), frozenset(days[0::2]), frozenset(days[1::2])
+
+
+@cache
+def _ordinal_dates(weekday: int, ordinal: str) -> frozenset[date]:
+    return frozenset(d for d in _every(weekday)[0] if _ordinal_of(d, ordinal))
 
 
 def _ordinal_of(day: date, ordinal: str) -> bool:
