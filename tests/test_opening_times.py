@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assetmap.record import opening_times, schedules
 from assetmap.record.opening_times import BANK_HOLIDAYS, TERM_TIME, read_opening_times
@@ -133,3 +135,80 @@ def test_search_sends_people_only_when_the_times_column_says_it_is_open(db, tmp_
         (6, "Days and times", "gives sessions that cannot be kept (too many sessions (56); list at "
          "most 50 and put the rest in notes)"),
     ]  # fmt: skip
+
+
+# -- any timetable written in the styles above is read exactly -------------------------------
+
+_DAY_FORMS = {
+    "monday": ("Monday", "Mondays", "Mon", "mon"),
+    "tuesday": ("Tuesday", "Tuesdays", "Tue", "Tues"),
+    "wednesday": ("Wednesday", "Wednesdays", "Wed", "Weds"),
+    "thursday": ("Thursday", "Thursdays", "Thu", "Thurs"),
+    "friday": ("Friday", "Fridays", "Fri", "FRI"),
+    "saturday": ("Saturday", "Saturdays", "Sat", "sat"),
+    "sunday": ("Sunday", "Sundays", "Sun", "SUN"),
+}
+_ORDINAL_WORDS = {
+    "first": "1st",
+    "second": "2nd",
+    "third": "third",
+    "fourth": "4th",
+    "last": "last",
+}
+
+
+def _twelve_hour(hour: int, minute: int) -> str:
+    shown = f"{hour % 12 or 12}" + (f".{minute:02d}" if minute else "")
+    return shown + ("am" if hour < 12 else "pm")
+
+
+@st.composite
+def _timetable(draw) -> tuple[str, list[dict]]:
+    """A cell such as "Tues & Fri 11am - 2pm; 1st Saturday of the month 10:00-12:00", and its
+    sessions."""
+    parts, expected = [], []
+    for _ in range(draw(st.integers(1, 3))):
+        how = draw(st.sampled_from(["weekly", "fortnightly", "monthly"]))
+        if how == "monthly":
+            days = [draw(st.sampled_from(opening_times.WEEKDAYS))]
+            ordinals = draw(st.lists(st.sampled_from(list(_ORDINAL_WORDS)), min_size=1,
+                                     max_size=2, unique=True))  # fmt: skip
+            words = " and ".join(_ORDINAL_WORDS[o] for o in ordinals)
+            words += f" {draw(st.sampled_from(_DAY_FORMS[days[0]]))} of the month"
+        elif how == "weekly" and draw(st.booleans()):  # a range: "Mon-Fri", "Tue to Thurs"
+            first = draw(st.integers(0, 5))
+            last = draw(st.integers(first + 1, 6))
+            days = list(opening_times.WEEKDAYS[first : last + 1])
+            ordinals = ["weekly"]
+            joined = draw(st.sampled_from(["-", " - ", " to "]))
+            words = joined.join(draw(st.sampled_from(_DAY_FORMS[d])) for d in (days[0], days[-1]))
+        else:
+            days = draw(st.lists(st.sampled_from(opening_times.WEEKDAYS), min_size=1,
+                                 max_size=3, unique=True))  # fmt: skip
+            ordinals = ["fortnightly" if how == "fortnightly" else "weekly"]
+            names = [draw(st.sampled_from(_DAY_FORMS[d])) for d in days]
+            words = ("every other " if how == "fortnightly" else "") + " & ".join(names)
+        times = []
+        for _ in range(draw(st.integers(1, 2))):
+            start = draw(st.integers(7, 20)), draw(st.sampled_from([0, 15, 30]))
+            end = draw(st.integers(start[0] + 1, 22)), draw(st.sampled_from([0, 30]))
+            if draw(st.booleans()):
+                said = f"{start[0]:02d}:{start[1]:02d}-{end[0]:02d}:{end[1]:02d}"
+            else:
+                said = f"{_twelve_hour(*start)} - {_twelve_hour(*end)}"
+            times.append((said, f"{start[0]:02d}:{start[1]:02d}", f"{end[0]:02d}:{end[1]:02d}"))
+        parts.append(f"{words} {' and '.join(t[0] for t in times)}")
+        expected += [
+            {"day": day, "frequency": frequency, "start": start, "end": end}
+            for day in days
+            for frequency in ordinals
+            for _, start, end in times
+        ]
+    merged = list({tuple(s.values()): s for s in expected}.values())  # repeats merged
+    return draw(st.sampled_from([", ", "; "])).join(parts), merged
+
+
+@given(_timetable())
+def test_any_timetable_in_these_styles_gives_exactly_its_sessions(timetable):
+    words, expected = timetable
+    assert list(read_opening_times(words).sessions) == expected

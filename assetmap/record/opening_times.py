@@ -399,7 +399,9 @@ def _parse(tokens: list[_Token], length: int) -> tuple[dict, ...]:
         if kind in ("monthly", "fortnightly", "weekly"):
             frequency = kind
             after = next_meaningful(i)
-            if group.last_kind == "times" and after is not None and after.kind in _DAY_KINDS:
+            if group.last_kind == "end" and after is not None and after.kind in _DAY_KINDS:
+                pending_frequency = frequency  # "Mon 10-12; fortnightly Thu 2-4"
+            elif group.last_kind == "times" and after is not None and after.kind in _DAY_KINDS:
                 # "Tue 10-12, fortnightly Thu 2-4" is Thursday's; "Tue 10-12 fortnightly,
                 # Thu 2-4" is Tuesday's; with both or neither comma, we cannot say.
                 before_sep = tokens[i - 1].kind == "sep"
