@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from dateutil import rrule
 
@@ -43,7 +44,6 @@ from assetmap.record.values import is_empty, quoted, slug_list, spelling_key, te
 WEEKDAYS: tuple[str, ...] = tuple(t.slug for t in taxonomy.DAYS)  # monday first, as date.weekday
 _NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_RRULE_DAYS = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU)
 
 PARTS_OF_DAY: dict[str, tuple[str, str]] = {
     "morning": ("00:00", "12:00"),
@@ -149,27 +149,46 @@ class NextSession:
 
 def next_date(session: dict, today: date) -> date | None:
     """The first date on or after `today` that the session runs (or, if fortnightly, may),
-    from its RRULE: the weeks of a fortnightly session are not recorded, so it is taken as
-    weekly here (and `next_session` says "or a fortnight later")."""
+    by python-dateutil's rrule from the session's rule (`session_rrule`): the weeks of a
+    fortnightly session are not recorded, so here it is taken as weekly (and `next_session`
+    says "or a fortnight later")."""
     if session.get("day") not in WEEKDAYS:
         return None
-    rule = session_rrule(session).replace(";INTERVAL=2", "")
+    return _next_date(session["day"], session.get("frequency") or "weekly", today)
+
+
+@lru_cache(maxsize=1024)
+def _next_date(day: str, frequency: str, today: date) -> date:
+    # Seven days and seven frequencies: a search page asks the same few questions many times.
+    monthly, _interval, nth, weekday = _rule({"day": day, "frequency": frequency})
     start = datetime.combine(today, time())
-    found = rrule.rrulestr(f"RRULE:{rule}", dtstart=start).after(start, inc=True)
-    return found.date() if found else None
+    found = rrule.rrule(
+        rrule.MONTHLY if monthly else rrule.WEEKLY,
+        byweekday=rrule.weekdays[weekday](nth) if nth else weekday,
+        dtstart=start,
+        count=1,
+    )
+    return next(iter(found)).date()
+
+
+def _rule(session: dict) -> tuple[bool, int, int | None, int]:
+    """(monthly, interval, nth of the month or None, weekday 0-6): the session's RRULE."""
+    frequency = session.get("frequency") or "weekly"
+    weekday = WEEKDAYS.index(session["day"])
+    if frequency in ("weekly", "fortnightly"):
+        return False, 2 if frequency == "fortnightly" else 1, None, weekday
+    return True, 1, _NTH[frequency], weekday
 
 
 def session_rrule(session: dict) -> str:
     """The session as an iCalendar RRULE: "FREQ=WEEKLY;BYDAY=TU" every Tuesday,
     "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU" every other, "FREQ=MONTHLY;BYDAY=1SA" the first Saturday
     of the month, "FREQ=MONTHLY;BYDAY=-1FR" the last Friday."""
-    day = _ICAL_DAYS[WEEKDAYS.index(session["day"])]
-    frequency = session.get("frequency") or "weekly"
-    if frequency == "weekly":
-        return f"FREQ=WEEKLY;BYDAY={day}"
-    if frequency == "fortnightly":
-        return f"FREQ=WEEKLY;INTERVAL=2;BYDAY={day}"
-    return f"FREQ=MONTHLY;BYDAY={_NTH[frequency]}{day}"
+    monthly, interval, nth, weekday = _rule(session)
+    every = ";INTERVAL=2" if interval == 2 else ""
+    return (
+        f"FREQ={'MONTHLY' if monthly else 'WEEKLY'}{every};BYDAY={nth or ''}{_ICAL_DAYS[weekday]}"
+    )
 
 
 _RRULE_BYDAY = re.compile(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)")
