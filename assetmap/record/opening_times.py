@@ -615,7 +615,7 @@ def _merged(sessions: list[dict]) -> list[dict]:
 
 # -- OpenStreetMap opening_hours ----------------------------------------------------------------
 
-_OSM_CHARACTERS = re.compile(r"[A-Za-z0-9:;,\-\[\]/+ \"]+")
+_OSM_CHARACTERS = re.compile(r"[A-Za-z0-9:;,\-\[\]/+ ]*(?:\"[^\"]*\"[A-Za-z0-9:;,\-\[\]/+ ]*)*")
 _OSM_DAY = re.compile(r"\b(?:Mo|Tu|We|Th|Fr|Sa|Su)\b")
 # The only words OpenStreetMap's syntax has that we read: days, holidays, weeks, months, off.
 _OSM_WORDS = frozenset((
@@ -643,7 +643,8 @@ def _read_osm(text: str) -> TimesRead | None:
     None when the text is not in that syntax (then it is read as words)."""
     if not _OSM_CHARACTERS.fullmatch(text) or not _OSM_DAY.search(text):
         return None
-    if any(w.lower() not in _OSM_WORDS for w in re.findall(r"[A-Za-z]+", text)):
+    unquoted = re.sub(r'"[^"]*"', "", text)  # comments: 'Tu 10:00-12:00 "ring first"'
+    if any(w.lower() not in _OSM_WORDS for w in re.findall(r"[A-Za-z]+", unquoted)):
         return None  # English words: "Mo-Fr 9am-5pm" is read as words
     import opening_hours
 
@@ -667,7 +668,7 @@ def _read_osm(text: str) -> TimesRead | None:
     weekly = not _OSM_NOT_WEEKLY.search(text)
     until = _REFERENCE_START + timedelta(weeks=1) if weekly else _REFERENCE_END
     openings: dict[tuple[int, str, str], set[date]] = {}
-    for start, end, state, _comment in hours.intervals(
+    for start, end, state, comment in hours.intervals(
         datetime.combine(_REFERENCE_START, datetime.min.time()),
         datetime.combine(until, datetime.min.time()),
     ):
@@ -675,6 +676,7 @@ def _read_osm(text: str) -> TimesRead | None:
             continue
         if (
             state != opening_hours.State.OPEN
+            or comment  # Tu 10:00-12:00 "ring first": a condition we cannot read
             or end is None
             or start.date() != end.date()
             or start.time() == end.time()
