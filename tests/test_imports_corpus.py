@@ -386,6 +386,8 @@ CORPUS = {
             "1 row gave days and times in words (“Tuesdays 10:00 till 12:00”); they were read as sessions, so that search finds it by day and time, and the words kept as notes. Check a few on their asset pages.",
         ],
         "problems": [
+            # A time with no day is kept as words, and said (issue 14).
+            'warning: row 2, column E (Times): could not read “18:30” as days and times (no day is given for these times), so no sessions were taken from this cell and search will not find it by day or time; the words are kept as the schedule\'s notes. Write each day with its times after it, such as "Tue 11am-2pm, Fri 11.30am-1.30pm; 1st Saturday of the month 10-12", and import again',
             "warning: row 3, column F (Cost (£)): is not free, low cost or paid, so it was kept as the cost details and the cost left empty. Enter free, low_cost or paid so people can filter by cost",
         ],
     },

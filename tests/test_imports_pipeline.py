@@ -857,12 +857,15 @@ def test_days_and_times_in_words_become_sessions_that_search_can_find(db, tmp_pa
         tmp_path / "times.csv",
         "Name,Kind,Strand,Postcode,When\n"
         "Sale Chess Club,group,access_community_resources,M33 7ZF,Tues & Thurs 10:00-12:00\n"
-        "Sale Drop-in,service,access_community_resources,M33 7ZF,Mon-Fri 9.30-5\n",
+        "Sale Drop-in,service,access_community_resources,M33 7ZF,Mon-Fri 9.30-5\n"
+        "Sale Lunch Club,group,access_community_resources,M33 7ZF,"
+        '"Tues 11am - 2pm, Fri 11.30am - 1.30pm"\n'
+        "Sale Quiz,group,access_community_resources,M33 7ZF,Tues 7-9pm and Thurs by arrangement\n",
     )
     report = imports.apply(db, audit, who="tests")
     assert (
-        "1 row gave days and times in words (“Tuesdays 10:00 till 12:00”); they were read as "
-        "sessions, so that search finds it by day and time, and the words kept as notes. Check a "
+        "3 rows gave days and times in words (“Tuesdays 10:00 till 12:00”); they were read as "
+        "sessions, so that search finds them by day and time, and the words kept as notes. Check a "
         "few on their asset pages."
     ) in report.all_notes()
     chess = asset_named(db, "Sale Chess Club")
@@ -873,11 +876,33 @@ def test_days_and_times_in_words_become_sessions_that_search_can_find(db, tmp_pa
         ],
         "notes": "Tues & Thurs 10:00-12:00",
     }
-    # Opening hours stay words only.
-    assert asset_named(db, "Sale Drop-in")["schedule"] == {
+    # A range of days is a session on each day (it once gave none; issue 14).
+    drop_in = asset_named(db, "Sale Drop-in")["schedule"]
+    assert [s["day"] for s in drop_in["sessions"]] == [
+        "monday", "tuesday", "wednesday", "thursday", "friday"
+    ]  # fmt: skip
+    assert {(s["start"], s["end"]) for s in drop_in["sessions"]} == {("09:30", "17:00")}
+    # Each day has the times that follow it, not every time in the cell (issue 14).
+    assert asset_named(db, "Sale Lunch Club")["schedule"]["sessions"] == [
+        {"day": "tuesday", "frequency": "weekly", "start": "11:00", "end": "14:00"},
+        {"day": "friday", "frequency": "weekly", "start": "11:30", "end": "13:30"},
+    ]
+    # A cell not read completely gives no session, keeps its words and says what was not read.
+    assert asset_named(db, "Sale Quiz")["schedule"] == {
         "sessions": [],
-        "notes": "Mon-Fri 9.30-5",
+        "notes": "Tues 7-9pm and Thurs by arrangement",
     }
+    assert [(p.level, p.row, p.column, p.message) for p in report.problems] == [
+        (
+            "warning",
+            5,
+            "When",
+            "could not read “by arrangement” as days and times, so no sessions were taken from "
+            "this cell and search will not find it by day or time; the words are kept as the "
+            "schedule's notes. Write each day with its times after it, such as \"Tue 11am-2pm, "
+            'Fri 11.30am-1.30pm; 1st Saturday of the month 10-12", and import again',
+        )
+    ]
 
 
 def test_a_ref_that_lost_or_gained_its_0s_in_a_spreadsheet_still_finds_its_asset(db, tmp_path):

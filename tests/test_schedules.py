@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assetmap.record import schedules
+from assetmap.record import describe, schedules
 from assetmap.record.schedules import TimeWindow, matches, next_session, parse_time_window
 
 THURSDAY = date(2026, 11, 26)
@@ -159,10 +159,14 @@ def test_day_and_time_must_be_met_by_the_same_session():
     assert not matches(None, ["tuesday"])
 
 
-def _weekly(day, start="", end="", frequency="weekly"):
+def _weekly(day, start=None, end=None, frequency="weekly"):
     return {"day": day, "frequency": frequency, "start": start, "end": end}
 
 
+# The full table of opening times is tests/test_opening_times.py; these are the sentences this
+# module has always read, some of them now read differently because they were read wrongly:
+# a range of days gives a session on each day, and "closed Mondays" no longer hides the
+# Tuesday that follows it (issue 14).
 @pytest.mark.parametrize(
     ("words", "sessions"),
     [
@@ -177,11 +181,13 @@ def _weekly(day, start="", end="", frequency="weekly"):
          [_weekly("tuesday", "10:00", "12:00", "first")]),
         ("Mondays at 7pm", [_weekly("monday", "19:00")]),
         ("Wednesday evenings", [_weekly("wednesday")]),
-        # Opening hours, words that say "not", and no day at all give no sessions.
-        ("Mon-Fri 9.30-5", []),
-        ("Monday to Friday 9am-5pm", []),
-        ("Closed Mondays; open Tue 10-12pm", []),
+        ("Mon-Fri 9.30-5", [_weekly(d, "09:30", "17:00") for d in schedules.WEEKDAYS[:5]]),
+        ("Monday to Friday 9am-5pm",
+         [_weekly(d, "09:00", "17:00") for d in schedules.WEEKDAYS[:5]]),
+        ("Closed Mondays; open Tue 10-12pm", [_weekly("tuesday", "10:00", "12:00")]),
+        # No day at all, or a part that cannot be read: no sessions.
         ("by appointment", []),
+        ("Tuesdays 10-12, Thursdays by appointment", []),
     ],
 )  # fmt: skip
 def test_sessions_are_read_from_a_times_column_in_words(words, sessions):
@@ -190,9 +196,57 @@ def test_sessions_are_read_from_a_times_column_in_words(words, sessions):
 
 def test_in_a_description_short_day_names_are_not_read_as_days():
     assert schedules.sessions_from_text("We sat down for tea at 2pm") == []
-    assert schedules.sessions_from_text("We sat down for tea at 2pm", times_column=True) == [
-        _weekly("saturday", "14:00")
+    # In a times column "sat" is Saturday, but the rest of the cell is not days and times.
+    read = schedules.times_read("We sat down for tea at 2pm")
+    assert (read.sessions, read.unread) == ((), "down for tea")
+
+
+def test_in_a_description_the_days_and_times_in_a_sentence_are_read():
+    assert schedules.sessions_from_text(
+        "Drop in at the Life Centre cafe on Fridays 10am-12pm for mothers"
+    ) == [_weekly("friday", "10:00", "12:00")]
+    assert schedules.sessions_from_text(
+        "Meets Tuesdays, Wednesdays and Fridays, 9.30-11.30am and 12.30-2.30pm."
+    ) == [
+        _weekly(day, start, end)
+        for day in ("tuesday", "wednesday", "friday")
+        for start, end in (("09:30", "11:30"), ("12:30", "14:30"))
     ]
+
+
+@pytest.mark.parametrize(
+    ("frequency", "rule"),
+    [
+        ("weekly", "FREQ=WEEKLY;BYDAY=TU"),
+        ("fortnightly", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"),
+        ("first", "FREQ=MONTHLY;BYDAY=1TU"),
+        ("second", "FREQ=MONTHLY;BYDAY=2TU"),
+        ("third", "FREQ=MONTHLY;BYDAY=3TU"),
+        ("fourth", "FREQ=MONTHLY;BYDAY=4TU"),
+        ("last", "FREQ=MONTHLY;BYDAY=-1TU"),
+    ],
+)
+def test_each_session_is_an_icalendar_rule_and_back(frequency, rule):
+    one = session(frequency=frequency)
+    assert schedules.session_rrule(one) == rule
+    assert schedules.session_from_rrule(rule, "10:00", "12:00") == [one]
+
+
+def test_a_rule_with_several_days_gives_a_session_each():
+    assert schedules.session_from_rrule("RRULE:FREQ=MONTHLY;BYDAY=1SA,3SA") == [
+        _weekly("saturday", frequency="first"),
+        _weekly("saturday", frequency="third"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ["FREQ=DAILY", "FREQ=MONTHLY;BYDAY=5TU", "FREQ=WEEKLY;INTERVAL=3;BYDAY=TU",
+     "FREQ=MONTHLY;BYMONTHDAY=1", "FREQ=MONTHLY;BYDAY=TU", "FREQ=WEEKLY;BYDAY=XX"],
+)  # fmt: skip
+def test_a_rule_we_cannot_keep_says_what_a_session_can_be(rule):
+    with pytest.raises(ValueError, match="not kept|missing|not a day"):
+        schedules.session_from_rrule(rule)
 
 
 @pytest.mark.parametrize("typed", ["00:00", "9.30", "09:30", "23:59"])
@@ -205,6 +259,28 @@ def test_24_00_ends_a_search_range_but_is_not_a_sessions_time(typed):
     with pytest.raises(schedules.BadSchedule, match="use 24-hour HH:MM such as 14:30"):
         schedules.check_time("end", typed)
     assert parse_time_window("18:00-24:00").end == "24:00"
-    assert schedules.sessions_from_text("Tuesdays 22:00 till 24:00", times_column=True) == [
-        {"day": "tuesday", "frequency": "weekly", "start": "", "end": ""}
-    ]
+    # A session that runs to midnight is not read (24:00 is not a session's time): no session.
+    assert schedules.sessions_from_text("Tuesdays 22:00 till 24:00", times_column=True) == []
+
+
+@pytest.mark.parametrize(
+    ("words", "lines"),
+    [
+        ("Mon-Fri 09:30-14:00", ["Monday to Friday, 09:30 to 14:00"]),
+        ("Tuesdays & Fridays 12pm - 3pm; 1st Saturday of month 10am - 12noon",
+         ["Every Tuesday and Friday, 12:00 to 15:00",
+          "First Saturday of the month, 10:00 to 12:00"]),
+        ("1st and 3rd Saturday of the month 10-12",
+         ["First and third Saturday of the month, 10:00 to 12:00"]),
+        ("last Friday 7-9pm", ["Last Friday of the month, 19:00 to 21:00"]),
+        ("every other Tuesday 2-4pm", ["Every other Tuesday, 14:00 to 16:00"]),
+        ("Daily 10-4", ["Every day, 10:00 to 16:00"]),
+        ("Mon, Wed, Fri 9am-3pm", ["Every Monday, Wednesday and Friday, 09:00 to 15:00"]),
+        ("Tue 10-12, Thu 2-4", ["Every Tuesday, 10:00 to 12:00", "Every Thursday, 14:00 to 16:00"]),
+        ("Mondays at 7pm", ["Every Monday, from 19:00"]),
+    ],
+)  # fmt: skip
+def test_pages_say_sessions_together_as_a_timetable_does(words, lines):
+    read = schedules.times_read(words)
+    schedule = {"sessions": list(read.sessions), "notes": words}
+    assert describe.schedule_in_words(schedule) == [*lines, words]

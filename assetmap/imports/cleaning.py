@@ -34,7 +34,7 @@ from assetmap.imports.placing import RowPlacer
 from assetmap.imports.problems import ERROR, WARNING, Problem, shown_value
 from assetmap.imports.tables import Formula, SourceRow, cell_text
 from assetmap.record import fields
-from assetmap.record.schedules import sessions_from_text
+from assetmap.record.schedules import times_read
 from assetmap.record.validation import (
     UK_BOUNDS,
     clean_value,
@@ -154,19 +154,35 @@ def when_text(value: datetime | date | time) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _sessions_read(text: str) -> tuple[dict, ...] | None:
+def _sessions_read(text: str) -> tuple[tuple[dict, ...] | None, str | None]:
     """The sessions a times cell gives in words ("Tuesdays 10:00 till 12:00"), as validation
-    stores them, or None when it gives none or validation would not take them; the same
-    cells recur down a column, so each is read once."""
+    stores them (None when it gives none or validation would not take them), and a warning
+    naming the part it could not read (then there are no sessions: a session we half read
+    could send people to a closed door). The same cells recur down a column: each is read once.
+    """
     if text.lstrip().startswith("{"):
-        return None  # a schedule as JSON: validation reads it
-    sessions = sessions_from_text(text, times_column=True)
-    if not sessions:
-        return None
-    checked = validate_asset({"schedule": {"sessions": sessions, "notes": ""}}, bounds=None)
+        return None, None  # a schedule as JSON: validation reads it
+    read = times_read(text, times_column=True)
+    if read.unread is not None:
+        why = f" ({read.why})" if read.why else ""
+        return None, (
+            f"could not read “{shown_value(read.unread, 60)}” as days and times{why}, so no "
+            "sessions were taken from this cell and search will not find it by day or time; "
+            "the words are kept as the schedule's notes. Write each day with its times after "
+            'it, such as "Tue 11am-2pm, Fri 11.30am-1.30pm; 1st Saturday of the month 10-12", '
+            "and import again"
+        )
+    if not read.sessions:
+        return None, None
+    checked = validate_asset({"schedule": {"sessions": list(read.sessions), "notes": ""}},
+                             bounds=None)  # fmt: skip
     if "schedule" in checked.errors:
-        return None
-    return tuple(checked.record["schedule"]["sessions"])
+        why = checked.errors["schedule"].removeprefix("schedule: ")
+        return None, (
+            f"gives sessions that cannot be kept ({why}), so none were "
+            "taken from this cell; the words are kept as the schedule's notes"
+        )
+    return tuple(checked.record["schedule"]["sessions"]), None
 
 
 @lru_cache(maxsize=4096)
@@ -312,9 +328,14 @@ class RowCleaner(RowPlacer):
                 )
         if isinstance(data.get("schedule"), (datetime, date, time)):
             data["schedule"] = when_text(data["schedule"])  # an Excel time in a "Times" column
-        if isinstance(data.get("schedule"), str) and (read := _sessions_read(data["schedule"])):
-            data["schedule"] = {"sessions": [dict(s) for s in read], "notes": data["schedule"]}
-            row.facts += (SESSIONS_FROM_WORDS,)
+        if isinstance(data.get("schedule"), str):
+            read, unread = _sessions_read(data["schedule"])
+            if unread:
+                column = origin.get("schedule", (None, None))[0]
+                self._problem(WARNING, column, data["schedule"], unread)
+            if read:
+                data["schedule"] = {"sessions": [dict(s) for s in read], "notes": data["schedule"]}
+                row.facts += (SESSIONS_FROM_WORDS,)
         if not self.has_source_column:
             data["source"] = self.source
         if data.get("source_id") and data.get("source"):

@@ -56,13 +56,59 @@ def session_in_words(session: dict) -> str:
 
 
 def schedule_in_words(schedule: dict | None) -> list[str]:
-    """Each session in words, then the free-text notes."""
+    """Each session in words, then the free-text notes.
+
+    Sessions at the same times are said together, as a timetable says them: "Monday to
+    Friday, 09:30 to 14:00" rather than five lines, "Every Tuesday and Friday, 12:00 to 15:00",
+    "First and third Saturday of the month, 10:00 to 12:00".
+    """
     if not schedule:
         return []
-    lines = [session_in_words(s) for s in schedule.get("sessions") or []]
+    lines = _sessions_together(schedule.get("sessions") or [])
     if schedule.get("notes"):
         lines.append(schedule["notes"])
     return lines
+
+
+_WEEK = tuple(t.slug for t in taxonomy.DAYS)
+
+
+def _sessions_together(sessions: list[dict]) -> list[str]:
+    groups: dict[tuple, list[dict]] = {}
+    for s in sessions:
+        frequency = s.get("frequency") or "weekly"
+        repeats = frequency if frequency in ("weekly", "fortnightly") else "monthly"
+        # Weekly sessions group by their times; monthly ones by their day and times.
+        key = (repeats, s.get("start"), s.get("end"), s.get("day") if repeats == "monthly" else "")
+        groups.setdefault(key, []).append(s)
+    return [_together_in_words(group) for group in groups.values()]
+
+
+def _together_in_words(group: list[dict]) -> str:
+    if len(group) == 1 or group[0].get("day") not in _WEEK:
+        return "; ".join(session_in_words(s) for s in group)
+    first = group[0]
+    times = session_in_words(first).partition(", ")[2]
+    frequency = first.get("frequency") or "weekly"
+    if frequency not in ("weekly", "fortnightly"):
+        ordinals = [taxonomy.label(taxonomy.FREQUENCIES, s["frequency"]) for s in group]
+        day = taxonomy.label(taxonomy.DAYS, first["day"])
+        when = f"{_and([ordinals[0]] + [o.lower() for o in ordinals[1:]])} {day} of the month"
+    else:
+        days = sorted({s["day"] for s in group if s.get("day") in _WEEK}, key=_WEEK.index)
+        names = [taxonomy.label(taxonomy.DAYS, d) for d in days]
+        run = [_WEEK.index(d) for d in days]
+        if frequency == "weekly" and len(days) == 7:
+            when = "Every day"
+        elif frequency == "weekly" and len(days) >= 3 and run == list(range(run[0], run[-1] + 1)):
+            when = f"{names[0]} to {names[-1]}"
+        else:
+            when = f"{'Every' if frequency == 'weekly' else 'Every other'} {_and(names)}"
+    return f"{when}, {times}" if times else when
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def labels(terms: tuple[taxonomy.Term, ...], slugs: list[str] | None) -> list[str]:

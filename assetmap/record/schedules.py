@@ -7,7 +7,12 @@ the asset page say "next: Tuesday 1 December, 10:00 to 12:00". Both questions ar
 here, in plain Python, so that the search, the pages, the API and a printed plan agree. The
 sessions a form, the API or an import gives are checked here too (`check_sessions`, called by
 validation), and sessions are read from words such as "Tuesdays 10 till 12"
-(`sessions_from_text`).
+(`sessions_from_text`, which asks assetmap.record.opening_times).
+
+Each session is also an iCalendar RRULE (`session_rrule`: "FREQ=WEEKLY;BYDAY=TU",
+"FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "FREQ=MONTHLY;BYDAY=1SA", "FREQ=MONTHLY;BYDAY=-1FR"), the
+shape Open Referral UK schedules use; `session_from_rrule` reads one back, and the next date a
+session runs is found by python-dateutil's rrule from that rule.
 
 Rules, in the words a link worker would use:
 
@@ -23,18 +28,22 @@ Rules, in the words a link worker would use:
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+from dateutil import rrule
 
 from assetmap.record import taxonomy
 from assetmap.record.describe import session_in_words
+from assetmap.record.opening_times import TimesRead, read_opening_times
 from assetmap.record.values import is_empty, quoted, slug_list, spelling_key, term_named
 
 WEEKDAYS: tuple[str, ...] = tuple(t.slug for t in taxonomy.DAYS)  # monday first, as date.weekday
-_NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
+_ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 PARTS_OF_DAY: dict[str, tuple[str, str]] = {
     "morning": ("00:00", "12:00"),
@@ -139,29 +148,85 @@ class NextSession:
 
 
 def next_date(session: dict, today: date) -> date | None:
-    """The first date on or after `today` that the session runs (or, if fortnightly, may)."""
+    """The first date on or after `today` that the session runs (or, if fortnightly, may),
+    by python-dateutil's rrule from the session's rule (`session_rrule`): the weeks of a
+    fortnightly session are not recorded, so here it is taken as weekly (and `next_session`
+    says "or a fortnight later")."""
     if session.get("day") not in WEEKDAYS:
         return None
-    weekday = WEEKDAYS.index(session["day"])
+    return _next_date(session["day"], session.get("frequency") or "weekly", today)
+
+
+@lru_cache(maxsize=1024)
+def _next_date(day: str, frequency: str, today: date) -> date:
+    # Seven days and seven frequencies: a search page asks the same few questions many times.
+    monthly, _interval, nth, weekday = _rule({"day": day, "frequency": frequency})
+    start = datetime.combine(today, time())
+    found = rrule.rrule(
+        rrule.MONTHLY if monthly else rrule.WEEKLY,
+        byweekday=rrule.weekdays[weekday](nth) if nth else weekday,
+        dtstart=start,
+        count=1,
+    )
+    return next(iter(found)).date()
+
+
+def _rule(session: dict) -> tuple[bool, int, int | None, int]:
+    """(monthly, interval, nth of the month or None, weekday 0-6): the session's RRULE."""
     frequency = session.get("frequency") or "weekly"
+    weekday = WEEKDAYS.index(session["day"])
     if frequency in ("weekly", "fortnightly"):
-        return today + timedelta(days=(weekday - today.weekday()) % 7)
-    this_month = _in_month(today.year, today.month, weekday, frequency)
-    if this_month is not None and this_month >= today:
-        return this_month
-    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-    return _in_month(year, month, weekday, frequency)
+        return False, 2 if frequency == "fortnightly" else 1, None, weekday
+    return True, 1, _NTH[frequency], weekday
 
 
-def _in_month(year: int, month: int, weekday: int, frequency: str) -> date | None:
-    """The first, second, third, fourth or last such weekday of a month."""
-    first = date(year, month, 1)
-    first_such = first + timedelta(days=(weekday - first.weekday()) % 7)
-    if frequency == "last":
-        days_in_month = calendar.monthrange(year, month)[1]
-        return first_such + timedelta(weeks=(days_in_month - first_such.day) // 7)
-    nth = _NTH.get(frequency)
-    return first_such + timedelta(weeks=nth - 1) if nth else None
+def session_rrule(session: dict) -> str:
+    """The session as an iCalendar RRULE: "FREQ=WEEKLY;BYDAY=TU" every Tuesday,
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU" every other, "FREQ=MONTHLY;BYDAY=1SA" the first Saturday
+    of the month, "FREQ=MONTHLY;BYDAY=-1FR" the last Friday."""
+    monthly, interval, nth, weekday = _rule(session)
+    every = ";INTERVAL=2" if interval == 2 else ""
+    return (
+        f"FREQ={'MONTHLY' if monthly else 'WEEKLY'}{every};BYDAY={nth or ''}{_ICAL_DAYS[weekday]}"
+    )
+
+
+_RRULE_BYDAY = re.compile(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)")
+
+
+def session_from_rrule(rule: str, start: str | None = None, end: str | None = None) -> list[dict]:
+    """The sessions an RRULE gives (one per BYDAY), or ValueError naming what we do not store
+    (other frequencies and intervals, a fifth week, BYMONTHDAY and the like)."""
+    parts = {}
+    for part in rule.strip().removeprefix("RRULE:").split(";"):
+        key, _, value = part.partition("=")
+        parts[key.strip().upper()] = value.strip().upper()
+    frequency, interval = parts.pop("FREQ", ""), parts.pop("INTERVAL", "1")
+    byday = parts.pop("BYDAY", "")
+    parts.pop("WKST", None)
+    if parts:
+        raise ValueError(f"{sorted(parts)[0]} is not kept; a session is weekly, fortnightly or "
+                         "monthly on a weekday")  # fmt: skip
+    if not byday:
+        raise ValueError("BYDAY is missing; say which day, such as BYDAY=TU")
+    found = []
+    for item in byday.split(","):
+        match = _RRULE_BYDAY.fullmatch(item.strip())
+        if not match:
+            raise ValueError(f"{item!r} is not a day; use MO, TU, ... or 1SA, -1FR")
+        day = WEEKDAYS[_ICAL_DAYS.index(match.group(2))]
+        nth = int(match.group(1)) if match.group(1) else None
+        if frequency == "WEEKLY" and nth is None and interval in ("1", "2"):
+            how = "weekly" if interval == "1" else "fortnightly"
+        elif frequency == "MONTHLY" and interval == "1" and nth in (1, 2, 3, 4, -1):
+            how = next(k for k, v in _NTH.items() if v == nth)
+        else:
+            raise ValueError(
+                f"FREQ={frequency};INTERVAL={interval};BYDAY={item} is not kept; a session is "
+                "weekly, every other week, or the 1st to 4th or last weekday of the month"
+            )
+        found.append({"day": day, "frequency": how, "start": start, "end": end})
+    return found
 
 
 def next_session(schedule: dict | None, today: date) -> NextSession | None:
@@ -211,103 +276,32 @@ def _next_in_words(day: date, session: dict, today: date, certain: bool) -> str:
     return words
 
 
-# -- sessions from words ------------------------------------------------------------------------
-# Audits and descriptions say when things happen in words: "Meets on Tuesdays 1.30-3.30pm",
-# "third Wednesday of each month", "Mon & Thu 10:00 till 12:00". Sessions read from them let
-# search find the asset by day and time; the words themselves are always kept as the notes.
-# A range of days ("Monday to Friday", "Mon-Fri") is opening hours, not sessions: none.
-
+# Short day names a form or the API may give for a session's day ("tue").
 _SHORT_DAYS = {
     "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday",
     "weds": "wednesday", "thu": "thursday", "thur": "thursday", "thurs": "thursday",
     "fri": "friday", "sat": "saturday", "sun": "sunday",
 }  # fmt: skip
-_DAY = r"(" + "|".join(WEEKDAYS) + r")s?\b"
-_ANY_DAY = r"(" + "|".join((*WEEKDAYS, *_SHORT_DAYS)) + r")s?\b"
-_DAY_RE = re.compile(r"\b" + _DAY, re.I)
-_ANY_DAY_RE = re.compile(r"\b" + _ANY_DAY, re.I)
-_DAY_RANGE_RE = re.compile(r"\b" + _DAY + r"\s*to\s*" + _DAY, re.I)
-_ANY_DAY_RANGE_RE = re.compile(r"\b" + _ANY_DAY + r"\s*(?:to|-|\u2013)\s*" + _ANY_DAY, re.I)
-_ORDINAL_RE = re.compile(r"\b(first|second|third|fourth|last)\s+" + _DAY, re.I)
-_ANY_ORDINAL_RE = re.compile(r"\b(first|second|third|fourth|last)\s+" + _ANY_DAY, re.I)
-_FORTNIGHTLY_RE = re.compile(r"\balternate\b|\bevery other\b|\bfortnightly\b", re.I)
-_CLOCK_RANGE_RE = re.compile(
-    r"(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)?\s*[-\u2013]\s*(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm|noon)",
-    re.I,
-)
-# In a times column also "10:00 till 12:00", "10am to 12pm" and "18.30-20.00".
-_COLUMN_CLOCK_RANGE_RE = re.compile(
-    r"(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)?\s*(?:-|\u2013|to|till|until)\s*"
-    r"(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm|noon)",
-    re.I,
-)
-_24_HOUR_RANGE_RE = re.compile(
-    rf"\b{CLOCK_TIME}\s*(?:-|\u2013|\u2014|to|till|until)\s*{CLOCK_TIME}\b"
-)
-_AT_TIME_RE = re.compile(r"\bat (\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)", re.I)
-_BARE_TIME_RE = re.compile(r"\b(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)\b", re.I)
-# Words that say a day is *not* one: "closed Mondays", "except Fridays". Nothing is read.
-_NOT_A_SESSION_RE = re.compile(r"\b(?:closed|except|excluding|not on|no sessions?)\b", re.I)
+
+
+# -- sessions from words ------------------------------------------------------------------------
 
 
 def sessions_from_text(text: str, *, times_column: bool = False) -> list[dict]:
-    """The sessions that words about when give, or none when they give no day.
+    """The sessions that words about when give ("Tues 11am-2pm, Fri 11.30am-1.30pm"), or none
+    when they give no day or cannot be read completely (see assetmap.record.opening_times,
+    and `times_read` for what could not be read).
 
-    `times_column` is for a cell of a "Days & Times" column, where short day names ("Tue") and
-    24-hour ranges ("10:00 till 12:00") are safe to read; in a description they are not ("sat
-    down", "at 10 to 12").
+    `times_column` is for a cell of a "Days & Times" column, where short day names ("Tue"),
+    bare hours ("10-12") and OpenStreetMap syntax are safe to read; in a description they are
+    not ("sat down", "at 10 to 12").
     """
-    day_re = _ANY_DAY_RE if times_column else _DAY_RE
-    range_re = _ANY_DAY_RANGE_RE if times_column else _DAY_RANGE_RE
-    if range_re.search(text) or (times_column and _NOT_A_SESSION_RE.search(text)):
-        return []
-    ordinal = (_ANY_ORDINAL_RE if times_column else _ORDINAL_RE).search(text)
-    if ordinal:
-        frequency = ordinal.group(1).lower()
-    elif _FORTNIGHTLY_RE.search(text):
-        frequency = "fortnightly"
-    else:
-        frequency = "weekly"
-    times = _time_ranges(text, times_column) or [("", "")]
-    days = dict.fromkeys(_day_name(d) for d in day_re.findall(text))
-    return [
-        {"day": day, "frequency": frequency, "start": start, "end": end}
-        for day in days
-        for start, end in times
-    ]
+    return [dict(s) for s in times_read(text, times_column=times_column).sessions]
 
 
-def _day_name(word: str) -> str:
-    word = word.lower()
-    return _SHORT_DAYS.get(word, word)
-
-
-def _clock(hour: str, minute: str | None, suffix: str) -> tuple[int, int]:
-    h = int(hour) % 12 + (12 if suffix.lower() in ("pm", "noon") else 0)
-    return h, int(minute or 0)
-
-
-def _hhmm(hour_minute: tuple[int, int]) -> str:
-    return f"{hour_minute[0]:02d}:{hour_minute[1]:02d}"
-
-
-def _time_ranges(text: str, times_column: bool) -> list[tuple[str, str]]:
-    """("13:30", "15:30") for each "1.30-3.30pm"; ("14:00", "") for "at 2pm"."""
-    found = []
-    clock_re = _COLUMN_CLOCK_RANGE_RE if times_column else _CLOCK_RANGE_RE
-    for h1, m1, s1, h2, m2, s2 in clock_re.findall(text):
-        end = _clock(h2, m2, s2)
-        start = _clock(h1, m1, s1 or s2)
-        if not s1 and start > end:  # "11-1pm" starts in the morning
-            start = _clock(h1, m1, "am")
-        found.append((_hhmm(start), _hhmm(end)))
-    if not found and times_column:
-        for h1, m1, h2, m2 in _24_HOUR_RANGE_RE.findall(text):
-            found.append((f"{int(h1):02d}:{m1}", f"{int(h2):02d}:{m2}"))
-    if not found:
-        at_time = _BARE_TIME_RE if times_column else _AT_TIME_RE
-        found = [(_hhmm(_clock(h, m, s)), "") for h, m, s in at_time.findall(text)]
-    return found
+def times_read(text: str, *, times_column: bool = True) -> TimesRead:
+    """Sessions, recognised notes and the part not read, from words about when."""
+    return read_opening_times(text, times_column=times_column)
 
 
 # -- sessions as they are entered ---------------------------------------------------------------
