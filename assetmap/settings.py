@@ -305,6 +305,13 @@ SETTINGS: tuple[Setting, ...] = (
         "is refused. `assetmap imports prune` removes old archived imports.",
     ),
     Setting(
+        "ASSETMAP_IMPORT_BACKGROUND_ROWS",
+        Whole(minimum=0),
+        "5000",
+        "An upload of more rows than this is previewed and imported in the background, with "
+        "a progress bar, so that no request runs long (5,000 rows take about 3 s to check).",
+    ),
+    Setting(
         "ASSETMAP_TRUSTED_PROXIES",
         Whole(minimum=0),
         "0",

@@ -28,6 +28,7 @@ from assetmap.imports import (
     preview,
 )
 from assetmap.imports.columns import TEMPLATE_FIELDS
+from assetmap.imports.pipeline import Progress
 from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import imports as store
 
@@ -55,14 +56,24 @@ def archive_dir() -> Path:
 
 
 def _progress():
-    """A row count on the terminal for long files; nothing when output is not a terminal."""
+    """One updating line on the terminal, as the import page's progress shows: rows read,
+    checked, matched and written. Nothing when standard error is not a terminal."""
     if not sys.stderr.isatty():
         return None
 
-    def show(rows: int) -> None:
-        click.echo(f"\r{rows:,} rows read", err=True, nl=False)
+    def show(counts: Progress) -> None:
+        click.echo(f"\r{progress_line(counts)}\x1b[K", err=True, nl=False)
 
     return show
+
+
+def progress_line(counts: Progress) -> str:
+    """The progress line's words."""
+    if counts.stage == "saving":
+        return f"{counts.matched:,} rows checked; saving {counts.to_write or 0:,} in one go"
+    if counts.stage == "saved":
+        return f"{counts.matched:,} rows checked; {counts.written:,} saved"
+    return f"{counts.read:,} rows read, {counts.checked:,} checked, {counts.matched:,} matched"
 
 
 @click.command("import")
@@ -154,10 +165,11 @@ def _run(db, file, options, dry_run, yes, as_json, rejected_path, who) -> Import
                 archive_dir=archive_dir(),
                 rejected=rejected,
                 progress=progress,
+                on_stage=progress,
             )
             _print(report, as_json)
             return report
-        report = preview(db, file, options, rejected=rejected, progress=progress)
+        report = preview(db, file, options, rejected=rejected, progress=progress, on_stage=progress)
         if rejected is not None:
             rejected.close()
             rejected = None
@@ -178,6 +190,7 @@ def _run(db, file, options, dry_run, yes, as_json, rejected_path, who) -> Import
             archive_dir=archive_dir(),
             expected_sha256=report.sha256,
             progress=progress,
+            on_stage=progress,
         )
         click.echo(_done(applied))
         return applied
@@ -185,7 +198,7 @@ def _run(db, file, options, dry_run, yes, as_json, rejected_path, who) -> Import
         if rejected is not None:
             rejected.close()
         if progress:
-            click.echo("\r", err=True, nl=False)
+            click.echo("\r\x1b[K", err=True, nl=False)
 
 
 def _refuse(message: str, file: Path, as_json: bool):

@@ -36,6 +36,7 @@ from assetmap.imports.pending import Pending, PendingUploads
 from assetmap.imports.problems import Problem
 from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import imports as store
+from assetmap.web import import_jobs
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
 from assetmap.web.security import CsrfOnlyForm
@@ -143,6 +144,8 @@ def upload():
     except ImportFileError as e:
         uploads.discard(pending.token)
         return _index({"mapping": f"The mapping file {pending.options['mapping_name']} {e}."}, 400)
+    if (job := import_jobs.preview_in_background(pending)) is not None:
+        return job  # a large file: previewed by a background job (web/import_jobs.py)
     try:
         with (
             storage.one_at_a_time(_archive_dir()),
@@ -189,6 +192,8 @@ def confirm(token: str):
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     pending = _pending_or_404(token)
+    if (job := import_jobs.apply_in_background(pending)) is not None:
+        return job  # a large file: imported by a background job (web/import_jobs.py)
     try:
         with storage.one_at_a_time(_archive_dir()):
             report = apply(
