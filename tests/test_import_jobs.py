@@ -382,3 +382,148 @@ def test_progress_in_words_says_how_far_and_of_about_how_many(db):
     saving = {**job, "kind": store.APPLY, "stage": "saving", "rows_to_write": 49000}
     assert jobs.describe(saving).startswith("Saving 49,000 assets in one go")
     assert jobs.bar(saving)["max"] is None  # the write is one transaction: no false bar
+
+
+# ---------------------------------------------------------------------------------------------
+# The pages (Flask's test client)
+# ---------------------------------------------------------------------------------------------
+
+
+def make_app(db_path, **config):
+    from assetmap import create_app
+
+    return create_app(
+        {
+            "ASSETMAP_DB": str(db_path),
+            "SECRET_KEY": "test-only",
+            "TESTING": True,
+            "ASSETMAP_IMPORT_BACKGROUND_ROWS": "100",
+            **config,
+        }
+    )
+
+
+def signed_in(app, role="coordinator", email=None):
+    from tests.conftest import add_user, give_session
+
+    user = add_user(app.config["ASSETMAP_DB"], role, email)
+    client = app.test_client()
+    give_session(client, app.config["ASSETMAP_DB"], user)
+    return client
+
+
+def upload_synthetic(client, tmp_path, rows: int, **fields):
+    audit = tmp_path / f"audit-{rows}.csv"
+    write_synthetic_csv(audit, rows, ref_prefix="WEB")
+    data = {"file": (io.BytesIO(audit.read_bytes()), "big-audit.csv"), **fields}
+    return client.post("/manage/imports/", data=data, content_type="multipart/form-data")
+
+
+def finished(client, job_url: str) -> dict:
+    """The job's JSON once it has finished (the worker thread runs it meanwhile)."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = client.get(f"{job_url}/progress.json")
+        assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+        job = answer.get_json()
+        if job["finished"]:
+            return job
+        assert time.monotonic() < deadline, f"the job did not finish: {job}"
+        time.sleep(0.1)
+
+
+def test_a_large_upload_is_previewed_then_imported_in_the_background(db_path, tmp_path):
+    app = make_app(db_path, WTF_CSRF_ENABLED=False)
+    client = signed_in(app)
+    answer = upload_synthetic(client, tmp_path, 400)
+    assert answer.status_code == 302
+    job_url = answer.headers["Location"]
+    assert job_url.startswith("/manage/imports/jobs/")
+    page = client.get(job_url).get_data(as_text=True)
+    assert '<progress id="job-progress"' in page and "Rows read" in page
+    job = finished(client, job_url)
+    assert job["state"] == "done" and job["rows_matched"] == 400, job
+    assert job["status"].startswith("Checked big-audit.csv: 400 new")
+    preview_page = client.get(job["result_url"]).get_data(as_text=True)
+    assert "Import now: 400 new, 0 changed" in preview_page
+    index = client.get("/manage/imports/").get_data(as_text=True)
+    assert "Your imports in progress" in index and "See the preview" in index
+    token = job["result_url"].rsplit("/", 1)[1]
+    answer = client.post(f"/manage/imports/preview/{token}/confirm")
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(
+        "/manage/imports/jobs/"
+    )
+    applied = finished(client, answer.headers["Location"])
+    assert applied["state"] == "done" and applied["rows_written"] == 400, applied
+    assert applied["result_url"].startswith("/manage/imports/runs/")
+    run_page = client.get(applied["result_url"]).get_data(as_text=True)
+    assert "big-audit.csv" in run_page
+    # A second confirm of the same upload finds nothing left to import.
+    assert client.post(f"/manage/imports/preview/{token}/confirm").status_code == 404
+
+
+def test_a_small_upload_is_still_previewed_within_the_request(db_path, tmp_path):
+    app = make_app(db_path, WTF_CSRF_ENABLED=False)
+    client = signed_in(app)
+    answer = upload_synthetic(client, tmp_path, 100)
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/manage/imports/preview/")
+    connection = connect(db_path)
+    assert connection.conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
+    connection.close()
+
+
+def test_a_job_is_its_coordinators_own_and_other_roles_cannot_see_it(db_path, tmp_path):
+    app = make_app(db_path, WTF_CSRF_ENABLED=False)
+    owner = signed_in(app)
+    job_url = upload_synthetic(owner, tmp_path, 150).headers["Location"]
+    finished(owner, job_url)
+    other = signed_in(app, "coordinator", "other.coordinator@example.org")
+    for url in (job_url, f"{job_url}/progress.json"):
+        assert other.get(url).status_code == 404
+    assert other.post(f"{job_url}/cancel").status_code == 404
+    assert "big-audit.csv" not in other.get("/manage/imports/").get_data(as_text=True)
+    for role in ("link_worker", "admin"):
+        assert signed_in(app, role).get(job_url).status_code == 403
+    assert app.test_client().get(job_url).status_code == 302  # to sign in
+
+
+def test_the_page_of_a_waiting_job_refreshes_itself_without_javascript(db_path, db, monkeypatch):
+    monkeypatch.setattr(jobs, "ensure_worker", lambda settings: None)
+    app = make_app(db_path)
+    client = signed_in(app)
+    job_id = store.create(db, kind=store.PREVIEW, who=WHO, file_name="big.csv", upload="x" * 22)
+    page = client.get(f"/manage/imports/jobs/{job_id}").get_data(as_text=True)
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
+    assert "Waiting to start." in page and "Cancel this import" in page
+    assert "js/import-job.js" in page
+
+
+def test_cancel_needs_the_csrf_token_and_then_stops_the_job(db_path, db, monkeypatch):
+    from tests.conftest import csrf_token
+
+    monkeypatch.setattr(jobs, "ensure_worker", lambda settings: None)
+    app = make_app(db_path)  # CSRF on, as in production
+    client = signed_in(app)
+    job_id = store.create(db, kind=store.PREVIEW, who=WHO, file_name="big.csv", upload="x" * 22)
+    url = f"/manage/imports/jobs/{job_id}"
+    assert client.post(f"{url}/cancel").status_code == 400
+    assert store.get(db, job_id)["state"] == store.QUEUED
+    answer = client.post(f"{url}/cancel", data={"csrf_token": csrf_token(client, url)})
+    assert answer.status_code == 302
+    job = store.get(db, job_id)
+    assert job["state"] == store.CANCELLED
+    page = client.get(url).get_data(as_text=True)
+    assert "Cancelled: nothing was imported from big.csv" in page
+    assert "<noscript><meta" not in page  # finished: no more refreshing
+
+
+def test_a_running_job_beats_its_heartbeat_from_a_thread_of_its_own(db, db_path, monkeypatch):
+    monkeypatch.setattr(jobs, "HEARTBEAT_SECONDS", 0.05)
+    job_id = store.create(db, kind=store.APPLY, who=WHO, file_name="a.csv")
+    store.claim_next(db, "w")
+    db.conn.execute("UPDATE jobs SET heartbeat_at = '2026-01-01T00:00:00Z' WHERE id = ?", [job_id])
+    with jobs.Monitor(str(db_path), job_id):
+        time.sleep(0.3)
+    assert store.get(db, job_id)["heartbeat_at"] > "2026-01-02"
+    assert jobs.fail_stale(db) == []

@@ -209,15 +209,14 @@ class Monitor:
 
     def __init__(self, db_path: str, job_id: int):
         self.job_id = job_id
-        self.db = connect(db_path)
-        self.db.conn.execute("PRAGMA busy_timeout = 200")
+        self.db_path = db_path
+        self.db = _bookkeeping_connection(db_path)
         self.counters: dict = {}
         self.stage = "reading"
         self._written_at = 0.0
         self._stop = threading.Event()
         self._beating = threading.Thread(target=self._beat, name=f"job {job_id} heartbeat")
         self._beating.daemon = True
-        self._lock = threading.Lock()  # one connection, two threads
 
     def __enter__(self) -> Monitor:
         self._beating.start()
@@ -229,21 +228,18 @@ class Monitor:
         self.db.close()
 
     def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_SECONDS):
-            self._quietly(store.beat, self.db, self.job_id)
-
-    def _quietly(self, action: Callable, *args) -> None:
-        with self._lock:
-            try:
-                action(*args)
-            except Exception as error:  # a locked database: the next beat goes through
-                if not is_busy(error):
-                    raise
+        """The heartbeat thread, with a connection of its own (SQLite's are per thread)."""
+        db = _bookkeeping_connection(self.db_path)
+        try:
+            while not self._stop.wait(HEARTBEAT_SECONDS):
+                _quietly(store.beat, db, self.job_id)
+        finally:
+            db.close()
 
     def waiting(self, message: str) -> None:
         """Say what the job is waiting for; Cancelled if it was cancelled meanwhile."""
         self._check_cancel()
-        self._quietly(store.report_progress, self.db, self.job_id, message, self.counters)
+        _quietly(store.report_progress, self.db, self.job_id, message, self.counters)
 
     def progress(self, counts: Progress, *, force: bool = False) -> None:
         """The pipeline's progress callback: written at most every PROGRESS_SECONDS."""
@@ -257,16 +253,30 @@ class Monitor:
         self._check_cancel()
         if force or time.monotonic() - self._written_at >= PROGRESS_SECONDS:
             self._written_at = time.monotonic()
-            self._quietly(store.report_progress, self.db, self.job_id, self.stage, self.counters)
+            _quietly(store.report_progress, self.db, self.job_id, self.stage, self.counters)
 
     def on_stage(self, counts: Progress) -> None:
         self.progress(counts, force=True)
 
     def _check_cancel(self) -> None:
-        with self._lock:
-            cancelled = store.cancel_requested(self.db, self.job_id)
-        if cancelled:
+        if store.cancel_requested(self.db, self.job_id):
             raise Cancelled()
+
+
+def _bookkeeping_connection(db_path: str):
+    """A connection that waits only briefly for the write lock (see Monitor)."""
+    db = connect(db_path)
+    db.conn.execute("PRAGMA busy_timeout = 200")
+    return db
+
+
+def _quietly(action: Callable, *args) -> None:
+    """Do a bookkeeping write, skipping it if the database is locked just now."""
+    try:
+        action(*args)
+    except Exception as error:
+        if not is_busy(error):
+            raise
 
 
 def run_job(db, job: dict, settings: JobSettings) -> None:
