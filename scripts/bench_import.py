@@ -14,7 +14,7 @@ so that peak memory is the process's own:
 
 and prints seconds, rows per second and peak memory (max RSS of the largest of the command's
 processes: `assetmap import` starts worker processes for files of 4 MB and more, by default
-one a core but one, so one on a 2-core machine; see assetmap.cli.imports.default_workers).
+one a core but two, so none on a 2-core machine; see assetmap.imports.parallel.default_workers).
 
 It also prints the least time assetmap's own writes can take: the rows the import wrote
 (assets, their history, the run's rows), read back from its database and already built, are

@@ -455,6 +455,7 @@ def test_a_large_upload_is_previewed_then_imported_in_the_background(db_path, tm
     )
     applied = finished(client, answer.headers["Location"])
     assert applied["state"] == "done" and applied["rows_written"] == 400, applied
+    assert applied["rows_total"] == 400 and applied["rows_to_write"] == 400
     assert applied["result_url"].startswith("/manage/imports/runs/")
     run_page = client.get(applied["result_url"]).get_data(as_text=True)
     assert "big-audit.csv" in run_page
@@ -527,3 +528,27 @@ def test_a_running_job_beats_its_heartbeat_from_a_thread_of_its_own(db, db_path,
         time.sleep(0.3)
     assert store.get(db, job_id)["heartbeat_at"] > "2026-01-02"
     assert jobs.fail_stale(db) == []
+
+
+def test_the_command_line_shows_the_same_progress_on_one_updating_line(capsys, monkeypatch):
+    from assetmap.cli import imports as cli_imports
+    from assetmap.imports.pipeline import Progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert cli_imports._progress() is None  # piped or redirected: nothing extra
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    show = cli_imports._progress()
+    show(Progress("reading", read=12000, checked=11500, matched=11000))
+    show(Progress("saving", read=50000, checked=50000, matched=50000, to_write=49000))
+    show(Progress("saved", read=50000, checked=50000, matched=50000, written=49000))
+    assert capsys.readouterr().err == (
+        "\r12,000 rows read, 11,500 checked, 11,000 matched\x1b[K"
+        "\r50,000 rows checked; saving 49,000 in one go\x1b[K"
+        "\r50,000 rows checked; 49,000 saved\x1b[K"
+    )
+
+
+def test_worker_processes_are_used_only_on_a_machine_with_cores_to_spare():
+    from assetmap.imports.parallel import default_workers
+
+    assert [default_workers(cores) for cores in (1, 2, 3, 4, 6, 16)] == [0, 0, 1, 2, 4, 4]

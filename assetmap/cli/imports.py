@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import getpass
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from assetmap.imports import (
     ImportReport,
     apply,
     load_mapping,
+    parallel,
     preview,
 )
 from assetmap.imports.columns import TEMPLATE_FIELDS
@@ -37,13 +37,9 @@ CHANGES_SHOWN = 50
 
 
 def default_workers() -> int:
-    """Worker processes for large files: one a core besides this process's, up to four.
-
-    This process matches the rows while the workers clean and validate them, so a second
-    core takes cleaning off the first (see assetmap.imports.parallel and
-    scripts/bench_import.py).
-    """
-    return min(max((os.cpu_count() or 1) - 1, 0), 4)
+    """Worker processes for large files: only on a machine with cores to spare (see
+    assetmap.imports.parallel.default_workers, which says what was measured)."""
+    return parallel.default_workers()
 
 
 def _who(who: str | None) -> str:
@@ -100,8 +96,9 @@ def progress_line(counts: Progress) -> str:
     "--workers",
     type=click.IntRange(0, 64),
     help="Processes besides this one that clean and validate the rows of large files, which "
-    "another process then writes (default: one per core but one, up to 4; 0 does everything "
-    "in this process).",
+    "this process then matches and writes (default: one a core but two, up to 4, so none on "
+    "a 2-core machine, where they were measured to slow the import; 0 does everything in "
+    "this process).",
 )
 @with_appcontext
 def import_command(

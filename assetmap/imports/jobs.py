@@ -131,18 +131,22 @@ def queue_preview(db, pending: Pending, settings: JobSettings) -> int:
 
 def queue_apply(db, pending: Pending, settings: JobSettings) -> int:
     """Queue the import of a previewed upload (or return the job already doing it)."""
-    for job in store.for_upload(db, pending.token):
+    earlier = store.for_upload(db, pending.token)
+    for job in earlier:
         if job["kind"] == store.APPLY and job["state"] in (store.QUEUED, store.RUNNING):
             return job["id"]
-    report = pending.report or {}
+    counts = (pending.report or {}).get("counts", {})
+    # The rows the preview read (blank ones too), else the rows it counted.
+    previews = [j for j in earlier if j["kind"] == store.PREVIEW and j["state"] == store.DONE]
+    rows_total = previews[0]["rows_matched"] if previews else counts.get("rows")
     job_id = store.create(
         db,
         kind=store.APPLY,
         who=pending.uploaded_by,
         file_name=pending.file_name,
         upload=pending.token,
-        rows_total=(report.get("rows") or 0) + (report.get("blank") or 0) or None,
-        rows_to_write=(report.get("new") or 0) + (report.get("changed") or 0) or None,
+        rows_total=rows_total or None,
+        rows_to_write=counts.get("new", 0) + counts.get("changed", 0),
     )
     ensure_worker(settings)
     return job_id

@@ -27,7 +27,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from assetmap.imports import jobs
+from assetmap.imports import jobs, parallel
 from assetmap.imports.pending import Pending
 from assetmap.store import jobs as store
 from assetmap.web.db import get_db
@@ -48,6 +48,7 @@ def job_settings() -> jobs.JobSettings:
         archive_dir=db_path.parent / "imports",
         bounds=current_app.config["ASSETMAP_BOUNDS"],
         limits=current_app.config["ASSETMAP_IMPORT_LIMITS"],
+        workers=parallel.default_workers(),
     )
 
 
