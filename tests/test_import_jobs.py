@@ -552,3 +552,20 @@ def test_worker_processes_are_used_only_on_a_machine_with_cores_to_spare():
     from assetmap.imports.parallel import default_workers
 
     assert [default_workers(cores) for cores in (1, 2, 3, 4, 6, 16)] == [0, 0, 1, 2, 4, 4]
+
+
+def test_a_preview_still_being_made_sends_the_coordinator_to_its_progress(
+    db_path, db, settings, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(jobs, "ensure_worker", lambda settings: None)
+    app = make_app(db_path, WTF_CSRF_ENABLED=False)
+    client = signed_in(app)
+    pending = uploaded(settings, tmp_path, rows=300)
+    job_id = jobs.queue_preview(db, pending, settings)
+    for answer in (
+        client.get(f"/manage/imports/preview/{pending.token}"),
+        client.post(f"/manage/imports/preview/{pending.token}/confirm"),
+    ):
+        assert answer.status_code == 302
+        assert answer.headers["Location"] == f"/manage/imports/jobs/{job_id}"
+    assert [j["kind"] for j in store.for_upload(db, pending.token)] == [store.PREVIEW]

@@ -66,8 +66,19 @@ def preview_in_background(pending: Pending):
     return redirect(url_for("import_jobs.show", job_id=job_id))
 
 
+def still_previewing(pending: Pending):
+    """For the preview and confirm views: a redirect to the job still previewing this upload
+    (there is nothing to show or confirm until it is done), else None."""
+    for job in store.for_upload(get_db(), pending.token):
+        if job["kind"] == store.PREVIEW and job["state"] in (store.QUEUED, store.RUNNING):
+            return redirect(url_for("import_jobs.show", job_id=job["id"]))
+    return None
+
+
 def apply_in_background(pending: Pending):
     """For the confirm view: a redirect to the job importing a large upload, else None."""
+    if (previewing := still_previewing(pending)) is not None:
+        return previewing
     if not _large(pending):
         return None
     job_id = jobs.queue_apply(get_db(), pending, job_settings())

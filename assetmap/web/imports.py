@@ -175,6 +175,8 @@ def upload():
 def show_preview(token: str):
     """What the import would do, with every problem, before anything changes."""
     pending = _pending_or_404(token)
+    if (job := import_jobs.still_previewing(pending)) is not None:
+        return job  # a large file whose preview is still being made in the background
     report = pending.report or {}
     return render_template(
         "imports/preview.html",
