@@ -569,3 +569,23 @@ def test_a_preview_still_being_made_sends_the_coordinator_to_its_progress(
         assert answer.status_code == 302
         assert answer.headers["Location"] == f"/manage/imports/jobs/{job_id}"
     assert [j["kind"] for j in store.for_upload(db, pending.token)] == [store.PREVIEW]
+
+
+def test_a_quiet_job_is_failed_only_once_its_process_has_ended(db):
+    """A job's beats also pause during its import's final write; its process still runs."""
+    import os
+    import subprocess
+
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    host = os.uname().nodename
+    dead = store.create(db, kind=store.APPLY, who=WHO, file_name="dead.csv")
+    writing = store.create(db, kind=store.APPLY, who=WHO, file_name="writing.csv")
+    store.claim_next(db, f"{host}:{ended.pid}")
+    store.claim_next(db, f"{host}:{os.getpid()}")
+    db.conn.execute(
+        "UPDATE jobs SET heartbeat_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-20 seconds')"
+    )
+    assert jobs.fail_stale(db) == [dead]
+    assert store.get(db, writing)["state"] == store.RUNNING
+    assert "Nothing was imported" in store.get(db, dead)["message"]

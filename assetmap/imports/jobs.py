@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from assetmap.imports import storage
@@ -39,11 +40,11 @@ from assetmap.store.connection import NotReady, connect, connect_ready, is_busy
 
 log = logging.getLogger(__name__)
 
-# A running job's heartbeat is written this often, and a job whose last beat is older than
-# STALE_SECONDS is taken for dead. The longest time a beat may be held up is the import's own
-# final write (the write lock, up to about 20 s for the largest file), so this is well over it.
+# A running job's heartbeat is written this often. A job whose beats stopped is taken for
+# dead when its process on this machine has ended, or (run on another machine) after
+# STALE_SECONDS: well over the longest its import's final write may hold the beats up.
 HEARTBEAT_SECONDS = 5
-STALE_SECONDS = 120
+STALE_SECONDS = 300
 # How often an idle worker looks for jobs queued by another process, and how long it waits
 # with nothing to do before it ends (a new job starts it again).
 POLL_SECONDS = 2.0
@@ -158,8 +159,37 @@ def cancel(db, job_id: int) -> str | None:
 
 
 def fail_stale(db) -> list[int]:
-    """Mark failed the running jobs whose process has gone."""
-    return store.fail_stale(db, after_seconds=STALE_SECONDS, message=STALE_MESSAGE)
+    """Mark failed the running jobs whose process has gone; their numbers.
+
+    A job's heartbeat also pauses while its import makes its final write (which holds the
+    write lock, seconds for a large file, longer on a busy machine), so a quiet heartbeat
+    alone is not proof. A job run on this machine is failed once its heartbeat has been quiet
+    for a few beats and its process has ended; one whose process still runs is left alone.
+    A job run elsewhere (another machine sharing the database) is failed after STALE_SECONDS.
+    """
+    quiet = store.quiet_since(db, HEARTBEAT_SECONDS * 3)
+    dead = [job for job in quiet if _gone(job)]
+    return store.fail(db, dead, STALE_MESSAGE) if dead else []
+
+
+def _gone(job: dict) -> bool:
+    host, _, pid = (job["worker"] or "").rpartition(":")
+    if host != os.uname().nodename or not pid.isdigit():
+        return _seconds_since(job["heartbeat_at"]) >= STALE_SECONDS
+    try:
+        os.kill(int(pid), 0)  # signal 0: is the process there at all
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # there, under another user
+    return False
+
+
+def _seconds_since(stamp: str | None) -> float:
+    if not stamp:
+        return float("inf")
+    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (datetime.now(UTC) - when).total_seconds()
 
 
 def bar(job: dict) -> dict:

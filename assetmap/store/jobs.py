@@ -139,19 +139,32 @@ def finish(
         )
 
 
-def fail_stale(db: sqlite_utils.Database, *, after_seconds: int, message: str) -> list[int]:
-    """Mark failed every running job whose heartbeat stopped `after_seconds` ago or more; their
-    numbers. Its work is lost with its process: the import writes only when it finishes."""
-    cutoff = (datetime.now(UTC) - timedelta(seconds=after_seconds)).replace(microsecond=0)
+def quiet_since(db: sqlite_utils.Database, seconds: float) -> list[dict]:
+    """Running jobs whose last heartbeat is `seconds` old or more (read only: pages that poll
+    look here, and must not wait for an import's final write, which holds the write lock)."""
+    cutoff = (datetime.now(UTC) - timedelta(seconds=seconds)).replace(microsecond=0)
     cutoff_text = cutoff.isoformat().replace("+00:00", "Z")
+    rows = db.conn.execute(
+        "SELECT * FROM jobs WHERE state = 'running' AND heartbeat_at < ?", [cutoff_text]
+    )
+    return [dict(row) for row in rows]
+
+
+def fail(db: sqlite_utils.Database, jobs: list[dict], message: str) -> list[int]:
+    """Mark these running jobs failed, unless one has beaten or finished since it was read;
+    the numbers of those marked."""
+    failed = []
     with transaction(db):
-        rows = db.conn.execute(
-            """UPDATE jobs SET state = 'failed', message = ?, finished_at = ?, stage = ''
-               WHERE state = 'running' AND heartbeat_at < ?
-               RETURNING id""",
-            [message, now(), cutoff_text],
-        ).fetchall()
-    return [row[0] for row in rows]
+        for job in jobs:
+            row = db.conn.execute(
+                """UPDATE jobs SET state = 'failed', message = ?, finished_at = ?, stage = ''
+                   WHERE id = ? AND state = 'running' AND heartbeat_at = ?
+                   RETURNING id""",
+                [message, now(), job["id"], job["heartbeat_at"]],
+            ).fetchone()
+            if row is not None:
+                failed.append(row[0])
+    return failed
 
 
 def get(db: sqlite_utils.Database, job_id: int) -> dict | None:
