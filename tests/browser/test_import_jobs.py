@@ -1,8 +1,8 @@
 """A large import in a real browser: the file goes to a background job, the page shows its
 progress, the coordinator browses elsewhere, and the preview and then the run appear.
 
-The threshold is lowered (ASSETMAP_IMPORT_BACKGROUND_ROWS) so that a file of a couple of
-thousand synthetic rows counts as large, and each batch of rows waits a moment so that the
+The threshold is lowered (ASSETMAP_IMPORT_BACKGROUND_ROWS) so that a file of 1,500
+synthetic rows counts as large, and each batch of rows waits a moment so that the
 job runs long enough to be watched, as a 50,000-row file would be; the whole test takes
 about ten seconds.
 """
@@ -27,17 +27,17 @@ from bench_import import write_synthetic_csv  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-ROWS = 2000
+ROWS = 1500
 
 
 @pytest.fixture
 def slow_batches(monkeypatch):
-    """Batches of 100 rows, each taking at least 0.15 s more: about 3 s of checking."""
+    """Batches of 100 rows, each taking at least 0.12 s more: about 2 s of checking."""
     monkeypatch.setattr(pipeline_module, "BATCH_ROWS", 100)
     progress = jobs.Monitor.progress
 
     def slowly(monitor, counts, **kwargs):
-        time.sleep(0.15)
+        time.sleep(0.12)
         return progress(monitor, counts, **kwargs)
 
     monkeypatch.setattr(jobs.Monitor, "progress", slowly)
