@@ -589,3 +589,38 @@ def test_a_quiet_job_is_failed_only_once_its_process_has_ended(db):
     assert jobs.fail_stale(db) == [dead]
     assert store.get(db, writing)["state"] == store.RUNNING
     assert "Nothing was imported" in store.get(db, dead)["message"]
+
+
+def test_a_cancel_that_arrives_while_the_rows_are_being_saved_does_not_claim_nothing_was_saved(
+    db, settings, tmp_path, monkeypatch
+):
+    pending = uploaded(settings, tmp_path, rows=200)
+    previewed(db, settings, pending)
+    job = claimed(db, store.APPLY, pending)
+    on_stage = jobs.Monitor.on_stage
+
+    def cancelled_just_after_saving_began(monitor, counts):
+        on_stage(monitor, counts)
+        if counts.stage == "saving":  # past the last check: the write is under way
+            db.conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", [job["id"]])
+
+    monkeypatch.setattr(jobs.Monitor, "on_stage", cancelled_just_after_saving_began)
+    jobs.run_job(db, job, settings)
+    done = store.get(db, job["id"])
+    assert done["state"] == store.DONE and done["run_id"]
+    assert done["message"].startswith("Imported big-audit.csv: 200 new")
+    assert import_store.get_run(db, done["run_id"])["new_count"] == 200
+
+
+def test_the_cancel_button_says_why_a_saving_import_cannot_be_stopped(db_path, db, monkeypatch):
+    monkeypatch.setattr(jobs, "ensure_worker", lambda settings: None)
+    app = make_app(db_path, WTF_CSRF_ENABLED=False)
+    client = signed_in(app)
+    job_id = store.create(db, kind=store.APPLY, who=WHO, file_name="big.csv", upload="x" * 22)
+    store.claim_next(db, "w")
+    store.report_progress(db, job_id, "saving", {"rows_read": 10})
+    page = client.get(f"/manage/imports/jobs/{job_id}").get_data(as_text=True)
+    assert "Cancel this import" not in page and "in one go" in page
+    answer = client.post(f"/manage/imports/jobs/{job_id}/cancel", follow_redirects=True)
+    assert "cannot be stopped now" in answer.get_data(as_text=True)
+    assert not store.cancel_requested(db, job_id)

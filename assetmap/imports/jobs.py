@@ -290,6 +290,10 @@ class Monitor:
             _quietly(store.report_progress, self.db, self.job_id, self.stage, self.counters)
 
     def on_stage(self, counts: Progress) -> None:
+        if counts.stage == "saved":  # written and committed: there is nothing left to cancel
+            self.counters["rows_written"] = counts.written
+            _quietly(store.report_progress, self.db, self.job_id, counts.stage, self.counters)
+            return
         self.progress(counts, force=True)
 
     def _check_cancel(self) -> None:

@@ -119,7 +119,8 @@ def preview(
     """What importing the file would do, changing nothing. ImportFileError if it cannot be read.
 
     `progress` is called after each batch of rows is checked (it may raise Cancelled to stop);
-    `on_stage` when a stage of STAGES begins. Both receive a Progress.
+    `on_stage` when a stage of STAGES begins (it may raise Cancelled, except at "saved").
+    Both receive a Progress.
     """
     return run(
         db,
@@ -220,16 +221,17 @@ def run(
                 report.run_id = _save(
                     db, path, report, checked, spool, who=who, archive_dir=archive_dir
                 )
-                counts.stage, counts.written = "saved", report.to_write
-                if on_stage:
-                    on_stage(counts)
-                return report
             except _ChangedMeanwhile as changed:
                 if attempt == CHECK_ATTEMPTS or not _start_again(rejected):
                     raise ImportFileError(
                         f"could not be saved: {changed} changed the same assets each time it "
                         "was checked. Nothing was imported; import it again in a few minutes"
                     ) from None
+                continue
+            counts.stage, counts.written = "saved", report.to_write
+            if on_stage:
+                on_stage(counts)  # saved: too late to cancel, and it must not raise
+            return report
     raise AssertionError("unreachable")  # pragma: no cover
 
 

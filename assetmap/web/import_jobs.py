@@ -154,6 +154,12 @@ def cancel(job_id: int):
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     job = _job_or_404(job_id)
+    if job["stage"] in ("saving", "saved"):
+        flash(
+            f"The import of {job['file_name']} is already saving its rows, in one go that "
+            "takes seconds, so it cannot be stopped now. Undo the run afterwards if need be."
+        )
+        return redirect(url_for("import_jobs.show", job_id=job_id))
     state = jobs.cancel(get_db(), job_id)
     if state is None:
         flash(f"The import of {job['file_name']} had already finished, so it was not cancelled.")
