@@ -80,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
         db,
         errors,
         guard,
+        import_jobs,
         import_mapping,
         imports,
         join_requests,
@@ -107,6 +108,9 @@ def create_app(config: dict | None = None) -> Flask:
         import_mapping.bp,
     ):
         app.register_blueprint(blueprint)
+    # Large imports run in a worker thread, started in each server process when it has a job
+    # (not here: gunicorn forks after loading the app, and threads do not survive a fork).
+    import_jobs.init_app(app)
 
     from assetmap.cli import register
 

@@ -14,7 +14,7 @@ so that peak memory is the process's own:
 
 and prints seconds, rows per second and peak memory (max RSS of the largest of the command's
 processes: `assetmap import` starts worker processes for files of 4 MB and more, by default
-one a core but one, so one on a 2-core machine; see assetmap.cli.imports.default_workers).
+one a core but two, so none on a 2-core machine; see assetmap.imports.parallel.default_workers).
 
 It also prints the least time assetmap's own writes can take: the rows the import wrote
 (assets, their history, the run's rows), read back from its database and already built, are
@@ -25,6 +25,11 @@ keeps what the import keeps can be faster than that on this machine.
 
     .venv/bin/python scripts/bench_import.py              # 10k and 100k rows
     .venv/bin/python scripts/bench_import.py --rows 20000 --keep /tmp/bench
+    .venv/bin/python scripts/bench_import.py --rows 20000 --workers 0 1 --repeat 3
+
+With --workers, only `assetmap import` is timed, once for each number of worker processes
+given (each in a fresh database, --repeat times, best and median shown): whether workers pay
+on this machine (see assetmap.imports.parallel.default_workers).
 """
 
 from __future__ import annotations
@@ -290,17 +295,52 @@ def bench(rows: int, work: Path) -> list[tuple[str, float, float]]:
     return results
 
 
+def bench_workers(rows: int, work: Path, workers: list[int], repeat: int) -> None:
+    """`assetmap import` with each number of worker processes, on fresh copies of a database."""
+    data = work / f"synthetic_assets_{rows}.csv"
+    write_synthetic_csv(data, rows)
+    print(f"\n{rows:,} synthetic rows, {data.stat().st_size / 1024**2:.1f} MB", flush=True)
+    template = work / f"workers_template_{rows}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{template}{suffix}").unlink(missing_ok=True)
+    prepare_database(template)
+    times: dict[int, list[float]] = {n: [] for n in workers}
+    for _ in range(repeat):
+        for n in workers:  # interleaved, so that a busy moment on the machine is shared out
+            database = work / f"workers_{rows}_{n}.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{database}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(template, database)
+            env = {**os.environ, "ASSETMAP_DB": str(database), "SECRET_KEY": "bench-only"}
+            command = [str(BIN / "assetmap"), "import", str(data), "--yes", "--who", "bench"]
+            seconds, _ = measure([*command, "--workers", str(n)], env)
+            times[n].append(seconds)
+    for n, found in times.items():
+        found.sort()
+        print(
+            f"  --workers {n}: best {found[0]:6.2f} s, median {found[len(found) // 2]:6.2f} s "
+            f"({rows / found[0]:,.0f} rows/s at best)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--keep", type=Path, help="Keep the files in this folder.")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", help="Time only the import, with these many workers."
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="Times to run each (--workers).")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-import-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     try:
         for rows in args.rows:
-            bench(rows, work)
+            if args.workers:
+                bench_workers(rows, work, args.workers, args.repeat)
+            else:
+                bench(rows, work)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -18,6 +18,7 @@ SAMPLE_ARGUMENTS = {
     "item_id": 1,
     "token": "not-a-real-token",
     "run_id": 1,
+    "job_id": 1,
     "filename": "css/app.css",
 }
 ROLES = (None, permissions.ADMIN, permissions.COORDINATOR, permissions.LINK_WORKER)

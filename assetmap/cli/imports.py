@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import getpass
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -25,10 +24,12 @@ from assetmap.imports import (
     ImportReport,
     apply,
     load_mapping,
+    parallel,
     preview,
 )
 from assetmap.imports.columns import TEMPLATE_FIELDS
 from assetmap.imports.mapping import parse_defaults
+from assetmap.imports.pipeline import Progress
 from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import imports as store
 
@@ -37,13 +38,9 @@ CHANGES_SHOWN = 50
 
 
 def default_workers() -> int:
-    """Worker processes for large files: one a core besides this process's, up to four.
-
-    This process matches the rows while the workers clean and validate them, so a second
-    core takes cleaning off the first (see assetmap.imports.parallel and
-    scripts/bench_import.py).
-    """
-    return min(max((os.cpu_count() or 1) - 1, 0), 4)
+    """Worker processes for large files: only on a machine with cores to spare (see
+    assetmap.imports.parallel.default_workers, which says what was measured)."""
+    return parallel.default_workers()
 
 
 def _who(who: str | None) -> str:
@@ -56,14 +53,24 @@ def archive_dir() -> Path:
 
 
 def _progress():
-    """A row count on the terminal for long files; nothing when output is not a terminal."""
+    """One updating line on the terminal, as the import page's progress shows: rows read,
+    checked, matched and written. Nothing when standard error is not a terminal."""
     if not sys.stderr.isatty():
         return None
 
-    def show(rows: int) -> None:
-        click.echo(f"\r{rows:,} rows read", err=True, nl=False)
+    def show(counts: Progress) -> None:
+        click.echo(f"\r{progress_line(counts)}\x1b[K", err=True, nl=False)
 
     return show
+
+
+def progress_line(counts: Progress) -> str:
+    """The progress line's words."""
+    if counts.stage == "saving":
+        return f"{counts.matched:,} rows checked; saving {counts.to_write or 0:,} in one go"
+    if counts.stage == "saved":
+        return f"{counts.matched:,} rows checked; {counts.written:,} saved"
+    return f"{counts.read:,} rows read, {counts.checked:,} checked, {counts.matched:,} matched"
 
 
 @click.command("import")
@@ -99,8 +106,9 @@ def _progress():
     "--workers",
     type=click.IntRange(0, 64),
     help="Processes besides this one that clean and validate the rows of large files, which "
-    "another process then writes (default: one per core but one, up to 4; 0 does everything "
-    "in this process).",
+    "this process then matches and writes (default: one a core but two, up to 4, so none on "
+    "a 2-core machine, where they were measured to slow the import; 0 does everything in "
+    "this process).",
 )
 @with_appcontext
 def import_command(
@@ -173,10 +181,11 @@ def _run(db, file, options, dry_run, yes, as_json, rejected_path, who) -> Import
                 archive_dir=archive_dir(),
                 rejected=rejected,
                 progress=progress,
+                on_stage=progress,
             )
             _print(report, as_json)
             return report
-        report = preview(db, file, options, rejected=rejected, progress=progress)
+        report = preview(db, file, options, rejected=rejected, progress=progress, on_stage=progress)
         if rejected is not None:
             rejected.close()
             rejected = None
@@ -197,6 +206,7 @@ def _run(db, file, options, dry_run, yes, as_json, rejected_path, who) -> Import
             archive_dir=archive_dir(),
             expected_sha256=report.sha256,
             progress=progress,
+            on_stage=progress,
         )
         click.echo(_done(applied))
         return applied
@@ -204,7 +214,7 @@ def _run(db, file, options, dry_run, yes, as_json, rejected_path, who) -> Import
         if rejected is not None:
             rejected.close()
         if progress:
-            click.echo("\r", err=True, nl=False)
+            click.echo("\r\x1b[K", err=True, nl=False)
 
 
 def _refuse(message: str, file: Path, as_json: bool):

@@ -62,6 +62,35 @@ class ImportOptions:
     limits: ImportLimits = field(default_factory=ImportLimits)
 
 
+@dataclass
+class Progress:
+    """How far an import has gone, for a progress bar: rows read from the file, checked
+    (cleaned, validated, placed), matched to assets, and written; `stage` is one of STAGES.
+
+    With worker processes reading runs ahead of checking; in one process they move together.
+    `written` stays 0 until the one transaction at the end commits, when it becomes
+    `to_write` (the rows are written all at once, so nothing in between is true).
+    """
+
+    stage: str = "reading"
+    read: int = 0
+    checked: int = 0
+    matched: int = 0
+    written: int = 0
+    to_write: int | None = None
+
+
+# reading and checking the rows; saving them in one transaction; finished.
+STAGES = ("reading", "saving", "saved")
+
+
+class Cancelled(Exception):
+    """Raised by a progress callback to stop an import: nothing is written."""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
@@ -84,9 +113,15 @@ def preview(
     *,
     file_name: str | None = None,
     rejected: IO[str] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressCallback | None = None,
+    on_stage: ProgressCallback | None = None,
 ) -> ImportReport:
-    """What importing the file would do, changing nothing. ImportFileError if it cannot be read."""
+    """What importing the file would do, changing nothing. ImportFileError if it cannot be read.
+
+    `progress` is called after each batch of rows is checked (it may raise Cancelled to stop);
+    `on_stage` when a stage of STAGES begins (it may raise Cancelled, except at "saved").
+    Both receive a Progress.
+    """
     return run(
         db,
         Path(path),
@@ -96,6 +131,7 @@ def preview(
         file_name=file_name,
         rejected=rejected,
         progress=progress,
+        on_stage=on_stage,
     )
 
 
@@ -109,7 +145,8 @@ def apply(
     file_name: str | None = None,
     expected_sha256: str | None = None,
     rejected: IO[str] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressCallback | None = None,
+    on_stage: ProgressCallback | None = None,
 ) -> ImportReport:
     """Import the file's valid rows in one transaction and record the run.
 
@@ -127,6 +164,7 @@ def apply(
         expected_sha256=expected_sha256,
         rejected=rejected,
         progress=progress,
+        on_stage=on_stage,
     )
 
 
@@ -141,7 +179,8 @@ def run(
     file_name: str | None = None,
     expected_sha256: str | None = None,
     rejected: IO[str] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressCallback | None = None,
+    on_stage: ProgressCallback | None = None,
 ) -> ImportReport:
     """Preview or apply an import (see `preview` and `apply`).
 
@@ -159,6 +198,9 @@ def run(
         )
     for attempt in range(1, CHECK_ATTEMPTS + 1):
         with _Spool(_spool_dir(db)) if apply else nullcontext() as spool:
+            counts = Progress()
+            if on_stage:
+                on_stage(counts)
             report, checked = _check(
                 db,
                 path,
@@ -168,20 +210,28 @@ def run(
                 rejected=rejected,
                 progress=progress,
                 spool=spool,
+                counts=counts,
             )
             if not apply:
                 return report
+            counts.stage, counts.to_write = "saving", report.to_write
+            if on_stage:
+                on_stage(counts)  # a last chance to cancel before the write lock is taken
             try:
                 report.run_id = _save(
                     db, path, report, checked, spool, who=who, archive_dir=archive_dir
                 )
-                return report
             except _ChangedMeanwhile as changed:
                 if attempt == CHECK_ATTEMPTS or not _start_again(rejected):
                     raise ImportFileError(
                         f"could not be saved: {changed} changed the same assets each time it "
                         "was checked. Nothing was imported; import it again in a few minutes"
                     ) from None
+                continue
+            counts.stage, counts.written = "saved", report.to_write
+            if on_stage:
+                on_stage(counts)  # saved: too late to cancel, and it must not raise
+            return report
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -240,8 +290,9 @@ def _check(
     sha256: str,
     file_name: str,
     rejected: IO[str] | None,
-    progress: Callable[[int], None] | None,
+    progress: ProgressCallback | None,
     spool: _Spool | None,
+    counts: Progress,
 ) -> tuple[ImportReport, Checked]:
     """Read, clean, place and match every row against a snapshot, changing nothing; the
     rows' writes go to `spool` when applying."""
@@ -303,21 +354,24 @@ def _check(
                 name_column=plan.column_for("name"),
                 has_source_column="source" in plan.targets(),
             )
+            source_rows = _counted(table.rows, counts)
             if parallel:
                 from assetmap.imports.parallel import prepared_in_workers
 
                 db_path = db.conn.execute("PRAGMA database_list").fetchone()[2]
-                prepared = prepared_in_workers(table.rows, cleaner, db_path, options.workers)
+                prepared = prepared_in_workers(source_rows, cleaner, db_path, options.workers)
             else:
-                prepared = _prepared(table, cleaner)
+                prepared = (cleaner.clean(row) for row in source_rows)
             with closing(prepared):  # on any failure, worker processes stop at once
                 for batch in batched(prepared, BATCH_ROWS):
+                    counts.checked += len(batch)
                     rows = _resolve_batch(batch, resolver, report, rejects)
+                    counts.matched += len(batch)
                     if spool is not None:
                         checked.remember(rows)
                         spool.add(rows)
                     if progress:
-                        progress(report.rows)
+                        progress(counts)
             if not report.rows:
                 raise ImportFileError(
                     "has column headings but no rows of assets under them; add the assets in "
@@ -460,9 +514,11 @@ def _column_words(plan: cols.ColumnPlan, unit: str) -> list[dict]:
     return words
 
 
-def _prepared(table: Table, cleaner: RowCleaner) -> Iterator[PreparedRow]:
-    for source_row in table.rows:
-        yield cleaner.clean(source_row)
+def _counted(rows, counts: Progress):
+    """The file's rows, counted into `counts.read` as they are read."""
+    for row in rows:
+        counts.read += 1
+        yield row
 
 
 def _resolve_batch(

@@ -399,6 +399,42 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ALTER TABLE plans ADD COLUMN walk_from TEXT",
         ),
     ),
+    (
+        "background jobs, so that a large import is previewed and applied outside a request",
+        (
+            # One row per job (assetmap/store/jobs.py). A job is claimed by one worker thread
+            # with UPDATE ... WHERE state = 'queued'; the worker beats its heartbeat while it
+            # runs, and a running job whose heartbeat stopped (its process was killed) is
+            # marked failed by whoever next looks. `upload` is the pending upload's token
+            # (assetmap/imports/pending.py); `run_id` the import run an apply job made.
+            """CREATE TABLE jobs (
+                id INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL,
+                state TEXT NOT NULL DEFAULT 'queued'
+                    CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+                who TEXT NOT NULL,
+                file_name TEXT NOT NULL DEFAULT '',
+                upload TEXT,
+                run_id INTEGER,
+                stage TEXT NOT NULL DEFAULT '',
+                rows_read INTEGER NOT NULL DEFAULT 0,
+                rows_checked INTEGER NOT NULL DEFAULT 0,
+                rows_matched INTEGER NOT NULL DEFAULT 0,
+                rows_written INTEGER NOT NULL DEFAULT 0,
+                rows_total INTEGER,
+                rows_to_write INTEGER,
+                message TEXT NOT NULL DEFAULT '',
+                cancel_requested INTEGER NOT NULL DEFAULT 0,
+                worker TEXT,
+                created_at TEXT NOT NULL,
+                started_at TEXT,
+                finished_at TEXT,
+                heartbeat_at TEXT
+            )""",
+            "CREATE INDEX jobs_waiting ON jobs (state, id) WHERE state IN ('queued', 'running')",
+            "CREATE INDEX jobs_who ON jobs (who, id)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -36,7 +36,7 @@ from assetmap.imports.pending import Pending, PendingUploads
 from assetmap.imports.problems import Problem
 from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import imports as store
-from assetmap.web import import_mapping
+from assetmap.web import import_jobs, import_mapping
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
 from assetmap.web.security import CsrfOnlyForm
@@ -148,6 +148,8 @@ def upload():
     except ImportFileError as e:  # the file is kept: choose the columns on the page instead
         named = pending.options["mapping_name"] or f"saved for {import_mapping.source_of(pending)}"
         return import_mapping.refused(pending, f"The mapping file {named} {e}.", bad_mapping=True)
+    if (job := import_jobs.preview_in_background(pending)) is not None:
+        return job  # a large file: previewed by a background job (web/import_jobs.py)
     try:
         with (
             storage.one_at_a_time(_archive_dir()),
@@ -179,6 +181,8 @@ def upload():
 def show_preview(token: str):
     """What the import would do, with every problem, before anything changes."""
     pending = _pending_or_404(token)
+    if (job := import_jobs.still_previewing(pending)) is not None:
+        return job  # a large file whose preview is still being made in the background
     report = pending.report or {}
     return render_template(
         "imports/preview.html",
@@ -196,6 +200,8 @@ def confirm(token: str):
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     pending = _pending_or_404(token)
+    if (job := import_jobs.apply_in_background(pending)) is not None:
+        return job  # a large file: imported by a background job (web/import_jobs.py)
     try:
         with storage.one_at_a_time(_archive_dir()):
             report = apply(
