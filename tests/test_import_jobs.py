@@ -624,3 +624,22 @@ def test_the_cancel_button_says_why_a_saving_import_cannot_be_stopped(db_path, d
     answer = client.post(f"/manage/imports/jobs/{job_id}/cancel", follow_redirects=True)
     assert "cannot be stopped now" in answer.get_data(as_text=True)
     assert not store.cancel_requested(db, job_id)
+
+
+def test_a_large_upload_without_kind_or_strand_goes_on_to_choosing_its_columns(db_path, tmp_path):
+    # Refused for its columns alone in the background, the file is kept, as a small one is.
+    app = make_app(db_path, WTF_CSRF_ENABLED=False)
+    client = signed_in(app)
+    audit = tmp_path / "no-kind.csv"
+    lines = ["Ref,Name,Postcode\n"] + [f"N{n},Club {n},M33 7ZF\n" for n in range(150)]
+    audit.write_text("".join(lines), encoding="utf-8")
+    data = {"file": (io.BytesIO(audit.read_bytes()), "no-kind.csv")}
+    answer = client.post("/manage/imports/", data=data, content_type="multipart/form-data")
+    job_url = answer.headers["Location"]
+    assert job_url.startswith("/manage/imports/jobs/")
+    job = finished(client, job_url)
+    assert job["state"] == "failed" and job["result_url"].endswith("/columns"), job
+    assert "The file is kept" in client.get(job_url).get_data(as_text=True)
+    mapping_page = client.get(job["result_url"])
+    assert mapping_page.status_code == 200
+    assert "no-kind.csv" in mapping_page.get_data(as_text=True)

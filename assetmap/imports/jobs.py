@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assetmap.imports import storage
+from assetmap.imports.columns import ColumnsRefused
 from assetmap.imports.limits import ImportLimits
 from assetmap.imports.mapping import Mapping, load_mapping
 from assetmap.imports.pending import Pending, PendingUploads
@@ -350,6 +351,20 @@ def run_job(db, job: dict, settings: JobSettings) -> None:
                     "import later."
                 )
             store.finish(db, job["id"], store.CANCELLED, words, counters=monitor.counters)
+            return
+        except ColumnsRefused as e:  # kept: its columns are chosen on the page instead
+            pending.options["refused"] = f"{name} {e}."
+            pending.report = None
+            pending.save()
+            store.finish(
+                db,
+                job["id"],
+                store.FAILED,
+                f"Nothing was imported: {name} {e}. The file is kept: choose what its columns "
+                "hold, and it is checked again.",
+                counters=monitor.counters,
+                stage=store.CHOOSE_COLUMNS,
+            )
             return
         except ImportFileError as e:
             uploads.discard(pending.token)

@@ -21,6 +21,9 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed"
 FINISHED = (DONE, FAILED, CANCELLED)
 PREVIEW, APPLY = "preview", "apply"
 COUNTERS = ("rows_read", "rows_checked", "rows_matched", "rows_written")
+# The stage a preview ends at when the file was refused for its columns alone: the upload is
+# kept, and the coordinator goes on to choose what the columns hold (web/import_mapping.py).
+CHOOSE_COLUMNS = "choose columns"
 
 
 def create(
@@ -117,14 +120,16 @@ def finish(
     *,
     run_id: int | None = None,
     counters: dict | None = None,
+    stage: str = "",
 ) -> None:
-    """Record how a running job ended: done, failed or cancelled, in words."""
+    """Record how a running job ended: done, failed or cancelled, in words (and, for a file
+    whose columns are to be chosen, the stage CHOOSE_COLUMNS)."""
     assert state in FINISHED
     counters = counters or {}
     with transaction(db):
         db.conn.execute(
             f"""UPDATE jobs SET state = ?, message = ?, run_id = coalesce(?, run_id),
-                   finished_at = ?, heartbeat_at = ?, stage = '',
+                   finished_at = ?, heartbeat_at = ?, stage = ?,
                    {", ".join(f"{n} = coalesce(?, {n})" for n in COUNTERS)}
                WHERE id = ? AND state = 'running'""",
             [
@@ -133,6 +138,7 @@ def finish(
                 run_id,
                 now(),
                 now(),
+                stage,
                 *(counters.get(n) for n in COUNTERS),
                 job_id,
             ],

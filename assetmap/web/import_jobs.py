@@ -95,6 +95,8 @@ def _job_or_404(job_id: int) -> dict:
 
 
 def _result_url(job: dict) -> str | None:
+    if job["state"] == store.FAILED and job["stage"] == store.CHOOSE_COLUMNS:
+        return url_for("import_mapping.columns", token=job["upload"])
     if job["state"] != store.DONE:
         return None
     if job["kind"] == store.APPLY and job["run_id"]:
@@ -134,6 +136,7 @@ def show(job_id: int):
         bar=jobs.bar(job),
         status=jobs.describe(job),
         result_url=_result_url(job),
+        choose_columns=job["stage"] == store.CHOOSE_COLUMNS,
         refresh_seconds=REFRESH_SECONDS,
     )
 

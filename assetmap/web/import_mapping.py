@@ -47,6 +47,7 @@ from assetmap.imports.suggest import (
 )
 from assetmap.record import taxonomy
 from assetmap.store import mappings as saved_mappings
+from assetmap.web import import_jobs
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
 from assetmap.web.security import CsrfOnlyForm
@@ -267,6 +268,8 @@ def choose_columns(token: str):
     pending.options.pop("mapping_saved", None)
     pending.options.pop("refused", None)
     pending.save()
+    if (job := import_jobs.preview_in_background(pending)) is not None:
+        return job  # a large file: checked again by a background job, as on upload
     views = _views()
     try:
         with (
