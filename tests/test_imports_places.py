@@ -357,3 +357,47 @@ def test_the_migration_says_how_existing_positions_were_found(tmp_path):
     assert found == {"at-postcode": "postcode", "own-point": "given"}
     assert "position_source" in FIELD_NAMES
     conn.close()
+
+
+@pytest.fixture
+def cli(tmp_path):
+    from assetmap import create_app
+
+    app = create_app({"ASSETMAP_DB": str(tmp_path / "cli.db"), "SECRET_KEY": "test-only"})
+    runner = app.test_cli_runner()
+
+    def run(*args):
+        return runner.invoke(args=list(map(str, args)))
+
+    return run
+
+
+ONSPD = (
+    "pcd,pcd2,pcds,dointr,doterm,oseast1m,osnrth1m,ctry,lat,long\n"
+    '"M33 7ZF","M33  7ZF","M33 7ZF","198001","","378213","0391802","E92000001",53.425111,-2.32\n'
+    '"WA150HF","WA15 0HF","WA15 0HF","198001","","","","E92000001",53.36,-2.31\n'
+)
+
+
+def test_loading_a_postcode_file_records_which_areas_it_holds_in_full(cli, tmp_path):
+    """The ONS Postcode Directory is published whole (nationally or per postcode area), a
+    borough's extract is not; an administrator can say otherwise either way."""
+    national = write_text(tmp_path / "ONSPD_M.csv", ONSPD)
+    result = cli("postcodes", "load", national)
+    assert result.exit_code == 0, result.output
+    assert "  areas held in full: M, WA\n" in result.output
+    extract = cli("postcodes", "load", TRUTH_FILE)
+    assert "  areas held in full: none (an extract)\n" in extract.output
+    marked = cli("postcodes", "load", "--partial", "--complete-for", "m33 7", national)
+    assert "  areas held in full: M33 7\n" in marked.output
+    db = connect(tmp_path / "cli.db")
+    try:
+        files = {f["file_name"]: f["complete_areas"] for f in postcode_store.loaded_files(db)}
+    finally:
+        db.close()
+    assert files == {"ONSPD_M.csv": ["M33 7"], TRUTH_FILE.name: []}
+    wrong = cli("postcodes", "load", "--complete-for", "M33 7ZF", national)
+    assert wrong.exit_code == 2
+    assert "'M33 7ZF' is not a postcode area (WA), district (WA15) or sector (WA15 0)" in (
+        wrong.output
+    )

@@ -745,6 +745,14 @@ def _already_put_back(db: sqlite_utils.Database, row) -> dict | None:
     return None
 
 
+def _as_left(current: dict | None, written: dict | None) -> bool:
+    """Whether an asset is as a run left it. Only the fields the run wrote are compared: one
+    added to assets since (position_source) was not the run's to write."""
+    if current is None or written is None:
+        return current is written
+    return all(current.get(name) == value for name, value in written.items())
+
+
 def changed_since(db: sqlite_utils.Database, run_id: int) -> list[dict]:
     """Assets the run added or changed that someone has changed again since, and that are not
     now as the run left them (a later run imported and then undone changes them twice, and
@@ -760,7 +768,7 @@ def changed_since(db: sqlite_utils.Database, run_id: int) -> list[dict]:
     )
     for row in db.conn.execute(sql, [run_id]).fetchall():
         written = json.loads(row["written"]) if row["written"] else None
-        if get_asset(db, row["asset_id"]) == written or _already_put_back(db, row):
+        if _as_left(get_asset(db, row["asset_id"]), written) or _already_put_back(db, row):
             continue
         conflicts.append(_later_change(row))
     return conflicts
@@ -819,6 +827,14 @@ def undo_run(
 
 def _restore(db, asset_id, current, previous, *, who, why, when) -> None:
     """Make an asset what `previous` says (None: absent), recording the change in history."""
+    if previous is not None and current is not None and "position_source" not in previous:
+        # A version from before positions said how they were found: where the asset stays
+        # put, how its position was found still holds.
+        same_place = (previous.get("lat"), previous.get("lon")) == (current["lat"], current["lon"])
+        previous = {
+            **previous,
+            "position_source": current["position_source"] if same_place else None,
+        }
     if previous is None:
         if current is None:
             return
