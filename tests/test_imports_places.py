@@ -304,6 +304,8 @@ def test_a_coordinator_moving_an_asset_on_the_form_records_it_as_by_hand(client,
     try:
         assert asset_store.get_asset(db, asset_id)["position_source"] == "given"
         url = f"/manage/assets/{asset_id}/edit"
+        form = client.get(url).get_data(as_text=True)
+        assert "Map position: given as coordinates (in the file, the form or the data" in form
         client.post(url, data=form_data(client, url, reason="same place"))
         assert asset_store.get_asset(db, asset_id)["position_source"] == "given"
         client.post(url, data=form_data(client, url, lat="53.4470001", reason="moved"))

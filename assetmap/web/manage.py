@@ -9,7 +9,7 @@ from flask_login import current_user
 from assetmap.record import form as asset_form
 from assetmap.record import history, taxonomy
 from assetmap.record import ids as asset_ids
-from assetmap.record.fields import BY_HAND
+from assetmap.record.fields import BY_HAND, POSITION_SOURCES
 from assetmap.record.validation import validate_asset
 from assetmap.store import assets as store
 from assetmap.web.db import get_db
@@ -66,6 +66,7 @@ def _render_form(record: dict, errors: dict, *, asset_id: str | None, status: in
         errors=errors,
         asset_id=asset_id,
         reason=request.form.get("reason", ""),
+        position=taxonomy.label(POSITION_SOURCES, record.get("position_source")),
     ), status
 
 
