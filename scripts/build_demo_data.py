@@ -743,6 +743,7 @@ def place(records: list[dict], postcodes: dict[str, tuple[float, float]]):
     placed, unplaced = [], []
     for record in records:
         if record.get("lon") is not None and record.get("lat") is not None:
+            record["position_source"] = "given"
             placed.append(record)
             continue
         postcode = normalise_postcode(record.get("postcode") or "")
@@ -752,6 +753,7 @@ def place(records: list[dict], postcodes: dict[str, tuple[float, float]]):
             reason = f"no point in the source and {postcode} is not in the Trafford postcode file"
         else:
             record["lon"], record["lat"] = postcodes[postcode]
+            record["position_source"] = "postcode"
             placed.append(record)
             continue
         unplaced.append((record, reason))

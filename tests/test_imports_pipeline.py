@@ -213,10 +213,12 @@ def test_undo_is_refused_when_someone_has_changed_an_asset_since(db, audit, tmp_
     asset_store.save_asset(db, {**striders, "cost": "free"}, who="editor@example.org")
     with pytest.raises(UndoRefused) as refused:
         undo_run(db, report.run_id, who="coordinator@example.org")
+    stamp = asset_store.history(db, striders["id"])[0]["changed_at"]
     assert str(refused.value) == (
-        f"1 of the assets this import added or changed has been changed again since "
-        f"({striders['id']}). Undoing the import would undo those changes too; check them, "
-        "then undo anyway if that is what you want"
+        f"1 of the assets this import added or changed has been changed since "
+        f"({striders['id']} edited by editor@example.org on {stamp[:10]} {stamp[11:16]} UTC). "
+        "Undoing the import would undo those changes too; check them, then undo anyway if that "
+        "is what you want"
     )
     result = undo_run(db, report.run_id, who="coordinator@example.org", force=True)
     assert result.summary() == "3 assets removed, 0 restored, 1 with later changes undone too"

@@ -107,8 +107,9 @@ def build(centre, specs) -> list[dict]:
             lat = records[spec["same_place_as"]]["lat"]
             lon = records[spec["same_place_as"]]["lon"]
         else:
-            lat = max(-90.0, min(90.0, centre[0] + spec["dlat"]))
-            lon = centre[1] + spec["dlon"]
+            # To 6 places, as coordinates are stored (store.assets.with_position).
+            lat = round(max(-90.0, min(90.0, centre[0] + spec["dlat"])), 6)
+            lon = round(centre[1] + spec["dlon"], 6)
         min_age, max_age = spec["ages"]
         raw = {
             "id": f"asset-{number:02d}",
@@ -241,7 +242,7 @@ def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(centre, 
     offset=st.tuples(st.floats(-0.5, 0.5), st.floats(-0.8, 0.8)),
 )
 def test_sql_and_python_compute_the_very_same_distance(centre, offset):
-    point = (centre[0] + offset[0], centre[1] + offset[1])
+    point = (round(centre[0] + offset[0], 6), round(centre[1] + offset[1], 6))  # as stored
     db = connect(":memory:")
     try:
         schema.migrate(db.conn)
@@ -298,6 +299,7 @@ def test_many_assets_in_and_around_the_circle_and_on_its_edge(
         else:
             share = rng.uniform(0, 1.3) ** 0.5  # spread evenly over a slightly larger disc
         lat, lon = destination(*centre, rng.uniform(0, 2 * math.pi), share * radius_km * 1000)
+        lat, lon = round(lat, 6), round(lon, 6)  # as stored: within 0.1 m of the circle
         records.append({**template, "id": f"a{number:03d}", "lat": lat, "lon": lon})
     query = SearchQuery(
         lat=centre[0], lon=centre[1], radius_km=radius_km, limit=limit, offset=offset

@@ -12,7 +12,8 @@ from tests.conftest import make_asset
 
 
 def record(**overrides) -> dict:
-    result = validate_asset(make_asset(**overrides))
+    # An asset saved with coordinates says they were given (store.assets.with_position).
+    result = validate_asset(make_asset(**{"position_source": "given", **overrides}))
     assert result.ok, result.errors
     return result.record
 

@@ -5,6 +5,7 @@ Searches are placed from this table, so no postcode ever leaves the server for a
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -13,14 +14,18 @@ from flask.cli import with_appcontext
 
 from assetmap.cli.db import database, initialise_database
 from assetmap.search.postcodes import (
+    CODE_POINT,
+    ONSPD,
     LoadReport,
     PostcodeError,
     PostcodeFileError,
     locate_postcode,
+    parse_postcode_query,
+    postcode_area,
     read_postcode_file,
 )
 from assetmap.store import postcodes as store
-from assetmap.store.assets import transaction
+from assetmap.store.assets import now, transaction
 
 
 @click.group("postcodes")
@@ -32,8 +37,21 @@ def postcodes_group():
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
+@click.option(
+    "--complete-for",
+    "complete_for",
+    multiple=True,
+    metavar="AREA",
+    help="A postcode area (WA), district (WA15) or sector (WA15 0) the files hold every "
+    "postcode of. Repeat for more.",
+)
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="The files are extracts: hold no area in full, whatever their layout.",
+)
 @with_appcontext
-def load_command(files: tuple[Path, ...]):
+def load_command(files: tuple[Path, ...], complete_for: tuple[str, ...], partial: bool):
     """Load postcodes from FILES into the postcode table, adding new ones and updating moved ones.
 
     Reads the ONS Postcode Directory CSV (full: pcds, lat, long; or an extract with postcode,
@@ -43,34 +61,79 @@ def load_command(files: tuple[Path, ...]):
     same table. Rows without a position are skipped and counted with the reason. The database
     is made, or brought up to date, first.
 
+    An import places a postcode missing from the table at its sector's or district's centre
+    only when the table holds that area in full. The ONS Postcode Directory (national, or its
+    file per postcode area) and Code-Point Open (a file per area) are published whole, so
+    each postcode area they hold is recorded as held in full; any other CSV (such as a
+    borough's extract) holds nothing in full unless --complete-for says so. --partial says an
+    ONSPD or Code-Point file is an extract.
+
     Example: assetmap postcodes load data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv
     """
+    areas = [_area(text) for text in complete_for]
     initialise_database()
     with database() as db:
         for file in files:
-            report = _load_file(db, file)
+            report, complete = _load_file(db, file, areas, partial=partial)
             click.echo(_summary(file, report))
+            held = ", ".join(complete) if complete else "none (an extract)"
+            click.echo(f"  areas held in full: {held}")
         click.echo(f"the postcode table holds {store.count_postcodes(db):,} postcodes")
 
 
-def _load_file(db, file: Path) -> LoadReport:
+def _area(text: str) -> str:
+    """A postcode area, district or sector as --complete-for gives it, in canonical form."""
+    cleaned = " ".join(text.upper().split())
+    if re.fullmatch(r"[A-Z]{1,2}", cleaned):
+        return cleaned
+    try:
+        query = parse_postcode_query(cleaned)
+    except PostcodeError:
+        query = None
+    if query is None or query.postcode is not None:
+        raise click.BadParameter(
+            f"{text!r} is not a postcode area (WA), district (WA15) or sector (WA15 0)",
+            param_hint="--complete-for",
+        )
+    return query.sector or query.district
+
+
+# Layouts published only whole: the national file or one file per postcode area.
+_PUBLISHED_WHOLE = (ONSPD, CODE_POINT)
+
+
+def _load_file(db, file: Path, areas: list[str], *, partial: bool) -> tuple[LoadReport, list]:
+    """Load one file in one transaction, recording which areas it holds in full."""
     report = LoadReport()
     size = file.stat().st_size
     bar = click.progressbar(
         length=size, label=f"loading {file.name}", file=sys.stderr, show_pos=False
     )
+    found_areas: set[str] = set()
     try:
         with bar, transaction(db):
             done = 0
             for batch, position in read_postcode_file(file, report):
                 store.save_postcodes(db, batch)
+                found_areas.update(postcode_area(row[0]) for row in batch)
                 bar.update(min(position, size) - done)
                 done = min(position, size)
+            complete = set(areas)
+            if report.layout in _PUBLISHED_WHOLE and not partial:
+                complete |= found_areas
+            store.record_file(
+                db,
+                file_name=file.name,
+                layout=report.layout,
+                postcodes=report.loaded,
+                complete_areas=complete,
+                loaded_at=now(),
+            )
     except PostcodeFileError as e:
         raise click.ClickException(f"{file} {e}") from None
     except UnicodeDecodeError as e:
         raise click.ClickException(f"{file} is not UTF-8 text ({e.reason})") from None
-    return report
+    return report, sorted(complete)
 
 
 def _summary(file: Path, report: LoadReport) -> str:

@@ -141,7 +141,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 TEMPLATE_FIELDS: tuple[str, ...] = ("source_id",) + tuple(
     f.name
     for f in fields.FIELDS
-    if f.name not in ("id", "service_area", "archived", "source", "source_id")
+    if f.name not in ("id", "service_area", "archived", "source", "source_id", "position_source")
 )
 
 # Fields that many columns may feed; every other target takes one column.

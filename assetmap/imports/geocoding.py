@@ -4,9 +4,17 @@ What a row's cells say about where it is, and what is reported about it, is read
 assetmap.imports.placing, which calls these.
 
 Audits rarely carry coordinates but nearly always carry a postcode. The postcode is looked up
-in the local postcode table (assetmap.search.postcodes.locate_postcode, which falls back to the
-postcode's sector and then its district), so nothing leaves the server. Lookups are cached
-per import, because the same few hundred postcodes recur through a file of thousands of rows.
+in the local postcode table, so nothing leaves the server. A postcode missing from the table
+is placed at its sector's centre (or its district's) only when the table holds that sector or
+district in full, as it does after the national ONS Postcode Directory is loaded: then the
+postcode is new or rare and the centre is a fair guess. A table that holds only some of the
+district (a borough's extract, as the demo loads) would put a "centre" wherever the few
+postcodes it holds happen to be, kilometres out, so the row is refused instead, saying what
+the table covers and how an administrator loads more. Lookups are cached per import, because
+the same few hundred postcodes recur through a file of thousands of rows.
+
+(A search typed by a person falls back to a sector or district whatever the table holds:
+that is assetmap.search.postcodes.locate_postcode, and it says which it used.)
 """
 
 from __future__ import annotations
@@ -14,19 +22,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from assetmap.search.postcodes import POSTCODE, PostcodeError, locate_postcode
+from assetmap.record.fields import FROM_DISTRICT, FROM_POSTCODE, FROM_SECTOR
+from assetmap.search.postcodes import district_of, postcode_area, sector_of
 
 CACHE_LIMIT = 100_000
+_DISTRICTS_NAMED = 12  # districts named in a refusal before "and N more"
+LOAD_COMMAND = "assetmap postcodes load"
 
 
 @dataclass(frozen=True)
 class Place:
-    """Where a postcode put a row: `exact` when the postcode itself is in the table."""
+    """Where a postcode put a row: `source` is how (the postcode's own point, or the centre of
+    its sector or district: assetmap.record.fields.POSITION_SOURCES), `words` says so."""
 
     lat: float
     lon: float
-    exact: bool
+    source: str
     words: str
+
+    @property
+    def exact(self) -> bool:
+        return self.source == FROM_POSTCODE
 
 
 class Geocoder:
@@ -36,6 +52,8 @@ class Geocoder:
         self.db = db
         self._cache: dict[str, Place | str] = {}
         self._has_postcodes: bool | None = None
+        self._complete: set[str] | None = None
+        self._covers: str | None = None
 
     def has_postcodes(self) -> bool:
         """Whether any postcodes have been loaded at all (checked once)."""
@@ -44,6 +62,11 @@ class Geocoder:
 
             self._has_postcodes = store.has_postcodes(self.db)
         return self._has_postcodes
+
+    def exists(self, postcode: str) -> bool:
+        """Whether a canonical postcode is in the table itself."""
+        place = self.place(postcode)
+        return isinstance(place, Place) and place.exact
 
     def place(self, postcode: str) -> Place | str:
         """The place of a canonical postcode, or why it cannot be placed (a message)."""
@@ -55,22 +78,87 @@ class Geocoder:
             self._cache[postcode] = found
         return found
 
+    def held_in_full(self, postcode: str) -> set[str]:
+        """Of the postcode's area ("WA"), district ("WA15") and sector ("WA15 0"), those a
+        loaded file holds every postcode of."""
+        if self._complete is None:
+            from assetmap.store import postcodes as store
+
+            self._complete = {
+                area for file in store.loaded_files(self.db) for area in file["complete_areas"]
+            }
+        return {
+            postcode_area(postcode),
+            district_of(postcode),
+            sector_of(postcode),
+        } & self._complete
+
     def _look_up(self, postcode: str) -> Place | str:
+        from assetmap.store import postcodes as store
+
         if not self.has_postcodes():
             return (
                 "no postcodes have been loaded, so it cannot be placed from its postcode; give "
-                "lat and lon, or ask an administrator to run `assetmap postcodes load`"
+                f"lat and lon, or ask an administrator to load them with `{LOAD_COMMAND}`"
             )
-        try:
-            location = locate_postcode(self.db, postcode)
-        except PostcodeError as e:
-            if e.reason == PostcodeError.INVALID:
-                return f"{postcode} is not a UK postcode; check it, or give lat and lon"
-            return (
-                f"{postcode} is not in our postcode list, and nor is any postcode in its "
-                "district; check the postcode, or give lat and lon"
+        found = store.find_postcode(self.db, postcode)
+        if found:
+            return Place(round(found[0], 6), round(found[1], 6), FROM_POSTCODE, postcode)
+        full = self.held_in_full(postcode)
+        sector, district = sector_of(postcode), district_of(postcode)
+        whole_district = bool(full - {sector})
+        if full and (centre := store.area_centre(self.db, sector)):
+            return self._centre(centre, FROM_SECTOR, f"postcode sector {sector}", postcode)
+        if whole_district and (centre := store.area_centre(self.db, district)):
+            return self._centre(centre, FROM_DISTRICT, f"postcode district {district}", postcode)
+        return self._refusal(postcode, has_district=store.area_centre(self.db, district))
+
+    @staticmethod
+    def _centre(centre: tuple[float, float], source: str, area: str, postcode: str) -> Place:
+        words = (
+            f"the centre of {area} ({postcode} itself is not in our postcode list, which holds "
+            "that area in full, so it may be newer than the list)"
+        )
+        return Place(round(centre[0], 6), round(centre[1], 6), source, words)
+
+    def _refusal(self, postcode: str, *, has_district: object) -> str:
+        district = district_of(postcode)
+        if has_district:
+            missing = (
+                f"{postcode} is not in our postcode list, and the list is not known to hold "
+                f"every postcode of district {district}, so the centre of the ones it has "
+                "would be a guess"
             )
-        return Place(location.lat, location.lon, location.match == POSTCODE, location.words)
+        else:
+            missing = (
+                f"{postcode} is not in our postcode list, which has none in district {district}"
+            )
+        return (
+            f"{missing}. The list covers {self.covers()}. Check the postcode, or give lat and "
+            "lon; or ask an administrator to load the ONS Postcode Directory for postcode area "
+            f"{postcode_area(postcode)} (or the whole country) with `{LOAD_COMMAND} FILE`, "
+            "then import this file again"
+        )
+
+    def covers(self) -> str:
+        """What the postcode table covers, in words: "postcodes in districts M15, M16, ..."
+        (with the areas held in full, and the files loaded, when they are known)."""
+        if self._covers is None:
+            from assetmap.store import postcodes as store
+
+            districts = store.districts(self.db)
+            named = ", ".join(districts[:_DISTRICTS_NAMED])
+            if len(districts) > _DISTRICTS_NAMED:
+                named += f" and {len(districts) - _DISTRICTS_NAMED:,} more"
+            plural = "s" if len(districts) != 1 else ""
+            words = f"postcodes in district{plural} {named}"
+            files = store.loaded_files(self.db)
+            full = sorted({area for file in files for area in file["complete_areas"]})
+            words += f" (in full: {', '.join(full)})" if full else " (not known to be in full)"
+            if files:
+                words += f", loaded from {', '.join(file['file_name'] for file in files)}"
+            self._covers = words
+        return self._covers
 
 
 @cache

@@ -537,6 +537,7 @@ class Resolver:
         if row.placed_by_postcode and existing.get("postcode") == merged.get("postcode"):
             # The postcode's point is rougher than a position someone set; keep that.
             merged["lat"], merged["lon"] = existing["lat"], existing["lon"]
+            merged["position_source"] = existing.get("position_source")
         if merged == existing:
             return merged, []
         result = validate_asset(merged, bounds=self.bounds)

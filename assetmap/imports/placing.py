@@ -20,8 +20,9 @@ from assetmap.imports import columns as cols
 from assetmap.imports.geocoding import Geocoder, from_grid, looks_like_grid
 from assetmap.imports.problems import ERROR, WARNING
 from assetmap.imports.tables import cell_text
+from assetmap.record.fields import GIVEN
 from assetmap.record.validation import inside_bounds
-from assetmap.search.postcodes import normalise_postcode
+from assetmap.search.postcodes import digit_readings, normalise_postcode
 
 # Row-level facts about placing, counted and reported once for the file (see report.py).
 PLACED_FROM_POSTCODE = "placed from the postcode"
@@ -45,6 +46,7 @@ class RowPlacer:
     bounds: tuple[float, float, float, float] | None
     geocoder: Geocoder | None
     _failed_position: bool
+    _failed: set[str]
 
     def _postcode(self, data, origin, provided) -> None:
         raw = data.get("postcode")
@@ -59,6 +61,8 @@ class RowPlacer:
         text = cell_text(raw)
         if normalise_postcode(text) is not None:
             return
+        if self._read_digits(data, origin, raw, text):
+            return
         found = _postcode_in(text)
         if found:
             data["postcode"] = found
@@ -72,8 +76,59 @@ class RowPlacer:
                 "column. The full text is kept as extra information",
             )
 
+    def _read_digits(self, data, origin, raw, text: str) -> bool:
+        """A postcode with a letter where a digit belongs ("WA15 OHF"): corrected when the
+        postcode table holds exactly one reading of it, with a warning naming both; otherwise
+        an error that suggests the likely postcode. False when no reading is a postcode."""
+        readings = digit_readings(text)
+        if not readings:
+            return False
+        column = origin["postcode"][0]
+        known = [p for p in readings if self.geocoder is not None and self.geocoder.exists(p)]
+        if len(known) == 1:
+            data["postcode"] = known[0]
+            self._problem(
+                WARNING,
+                column,
+                raw,
+                f"has {_letters_for_digits(text, known[0])}; it was read as {known[0]}, which "
+                "is in our postcode list. Correct it in the file",
+            )
+            return True
+        likely = known or readings
+        self._failed.add("postcode")  # said here; validation's own message would repeat it
+        self._problem(
+            ERROR,
+            column,
+            raw,
+            f"is not a UK postcode: it has {_letters_for_digits(text, likely[0])}. Did you mean "
+            f"{' or '.join(likely[:3])}? "
+            + (
+                "None of these is in our postcode list, so check the postcode; "
+                if not known and self.geocoder is not None and self.geocoder.has_postcodes()
+                else ""
+            )
+            + "correct it in the file and import it again",
+        )
+        return True
+
     def _place(self, data, origin, pseudo, geometry, provided) -> None:
-        """Latitude and longitude from the geometry, the file's coordinates, or the postcode."""
+        """Latitude and longitude from the geometry, the file's coordinates, or the postcode,
+        with how they were found (position_source)."""
+        self._place_from(data, origin, pseudo, geometry, provided)
+        if "lat" in provided or "lon" in provided:
+            data.setdefault("position_source", GIVEN)
+            provided.add("position_source")
+        else:
+            provided.discard("position_source")
+
+    def _place_from(self, data, origin, pseudo, geometry, provided) -> None:
+        for name in ("lat", "lon"):
+            if _not_a_number(data.get(name)):
+                del data[name]  # "NaN" from pandas or a JSON export: an empty cell
+        for name in (cols.EASTING, cols.NORTHING, cols.COORDINATES):
+            if name in pseudo and _not_a_number(pseudo[name][1]):
+                del pseudo[name]
         if geometry is not None:
             self._from_geometry(data, origin, geometry, provided)
             return
@@ -133,6 +188,7 @@ class RowPlacer:
         # To 6 decimal places (about 0.1 m), as GIS files are read: finer is no truer, and a
         # file's 53.38705468210445 would otherwise "change" an asset stored at 53.387055.
         data["lat"], data["lon"] = round(lat_n, 6), round(lon_n, 6)
+        data["position_source"] = GIVEN
 
     def _swapped(self, lat: float, lon: float) -> bool:
         if self.bounds is None:
@@ -203,8 +259,10 @@ class RowPlacer:
             data["lat"], data["lon"] = self._stand_in
             origin["lat"] = origin["lon"] = (column, postcode)
             provided -= {"lat", "lon"}
+            data.pop("position_source", None)
             return
         data["lat"], data["lon"] = place.lat, place.lon
+        data["position_source"] = place.source
         origin["lat"] = origin["lon"] = (column, postcode)
         self._row.placed_by_postcode = True
         self._row.facts += (PLACED_FROM_POSTCODE,)
@@ -287,6 +345,7 @@ class RowPlacer:
             )
             lat, lon = lon, lat
         data["lat"], data["lon"] = lat, lon
+        data["position_source"] = GIVEN
         provided |= {"lat", "lon"}
 
     def _position_error(self, column: cols.Column | None, value: object, message: str):
@@ -302,6 +361,23 @@ class RowPlacer:
             return (54.0, -2.0)
         min_lon, min_lat, max_lon, max_lat = self.bounds
         return ((min_lat + max_lat) / 2, (min_lon + max_lon) / 2)
+
+
+def _not_a_number(value: object) -> bool:
+    """Whether a cell is "NaN" (as pandas and JSON exports write an empty number)."""
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and value.strip().lower() == "nan"
+
+
+def _letters_for_digits(text: str, postcode: str) -> str:
+    """ "the letter O where a zero belongs", for the characters `postcode` reads as digits."""
+    compact = "".join(text.split()).upper()
+    names = {"O": "the letter O where a zero belongs", "I": "the letter I where a 1 belongs"}
+    names["L"] = "the letter L where a 1 belongs"
+    pairs = zip(compact, postcode.replace(" ", ""), strict=False)
+    found = [names[c] for c, d in pairs if c != d and c in names]
+    return " and ".join(dict.fromkeys(found)) or "a letter where a digit belongs"
 
 
 def _postcode_in(text: str) -> str | None:

@@ -48,6 +48,26 @@ class Field:
     professional: bool = False
 
 
+# How an asset's position was found. Public, like the position itself: it says nothing about a
+# person, and it tells whoever reads the map how far to trust the pin (a sector's centre can be
+# half a kilometre from the door). Set by the import (assetmap/imports/placing.py) and by
+# store.assets.save_assets (given for a new asset, by hand when the form moves one).
+GIVEN, FROM_POSTCODE, FROM_SECTOR, FROM_DISTRICT, BY_HAND = (
+    "given",
+    "postcode",
+    "sector",
+    "district",
+    "by_hand",
+)
+POSITION_SOURCES: tuple[Term, ...] = (
+    Term(GIVEN, "given as coordinates (in the file, the form or the data loaded)"),
+    Term(FROM_POSTCODE, "the point of its postcode"),
+    Term(FROM_SECTOR, "the centre of its postcode sector (approximate)"),
+    Term(FROM_DISTRICT, "the centre of its postcode district (approximate)"),
+    Term(BY_HAND, "moved by hand on the form"),
+)
+APPROXIMATE_POSITIONS = frozenset({FROM_SECTOR, FROM_DISTRICT})
+
 FIELDS: tuple[Field, ...] = (
     Field("id", TEXT, "Id", "Stable identifier; made from the source when left empty."),
     Field("name", TEXT, "Name", "What people call it.", required=True),
@@ -116,6 +136,13 @@ FIELDS: tuple[Field, ...] = (
     Field("verified_by", TEXT, "Checked by"),
     Field("source", TEXT, "Source", "Which import or data set it came from."),
     Field("source_id", TEXT, "Id in source"),
+    Field(
+        "position_source",
+        CHOICE,
+        "Position found from",
+        "Given, postcode, sector, district or by hand; set when the position is found.",
+        vocabulary=POSITION_SOURCES,
+    ),
 )
 
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

@@ -15,7 +15,7 @@ from assetmap.record import fields, taxonomy
 from assetmap.record.fields import Field
 
 # Set by the system or by their own actions (archive), not typed into the form.
-NOT_ON_FORM = frozenset({"id", "archived", "source", "source_id"})
+NOT_ON_FORM = frozenset({"id", "archived", "source", "source_id", "position_source"})
 SCHEDULE_BLANK_ROWS = 2
 MAX_SCHEDULE_ROWS = 50
 

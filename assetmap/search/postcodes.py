@@ -72,6 +72,46 @@ def sector_of(postcode: str) -> str:
     return postcode[:-2]
 
 
+def postcode_area(postcode: str) -> str:
+    """The postcode area (the leading letters) of a canonical postcode: "WA15 0HF" -> "WA"."""
+    return postcode[:2] if postcode[1:2].isalpha() else postcode[:1]
+
+
+# Letters typed where a digit belongs: an O for a zero, an I or an L for a one.
+_DIGIT_FOR = {"O": "0", "I": "1", "L": "1"}
+
+
+def digit_readings(text: str) -> list[str]:
+    """The canonical postcodes `text` could be with an O read as 0, or an I or L as 1, where
+    the digit is what makes it a postcode ("WA15 OHF" -> ["WA15 0HF"]); empty when none is.
+
+    Only characters that stop the text being a postcode are read again: "WA15 OHF" fails
+    because an inward code starts with a digit, so that O is read as 0; the letters of
+    "OL1 1AA" already make a postcode and are left as they are.
+    """
+    if not isinstance(text, str) or normalise_postcode(text) is not None:
+        return []
+    compact = _SPACE_LIKE.sub("", unicodedata.normalize("NFKC", text)).upper()
+    if not 5 <= len(compact) <= 7:
+        return []
+    positions = [i for i, c in enumerate(compact) if c in _DIGIT_FOR]
+    if not positions or len(positions) > 4:
+        return []
+    found: list[str] = []
+    for mask in range(1, 1 << len(positions)):
+        chars = list(compact)
+        for bit, at in enumerate(positions):
+            if mask >> bit & 1:
+                chars[at] = _DIGIT_FOR[chars[at]]
+        canonical = normalise_postcode("".join(chars))
+        if canonical is not None and canonical not in found:
+            found.append(canonical)
+    # Fewest characters changed first: the likeliest reading.
+    return sorted(
+        found, key=lambda p: sum(a != b for a, b in zip(p.replace(" ", ""), compact, strict=True))
+    )
+
+
 class PostcodeError(ParameterError):
     """A postcode that cannot be used as a search centre; the API answers it with a 422.
 

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from assetmap.record.fields import BOOLEAN, FIELD_NAMES, FIELDS, JSON_TYPES
+from assetmap.record.fields import BOOLEAN, FIELD_NAMES, FIELDS, GIVEN, JSON_TYPES
 from assetmap.store.connection import begin_immediate
 from assetmap.store.visibility import OPEN
 
@@ -293,6 +293,7 @@ def save_assets(
     who: str,
     why: str | None = None,
     dry_run: bool = False,
+    moved: str = GIVEN,
 ) -> list[str]:
     """Insert or update validated records by id, in one transaction, keeping history.
 
@@ -300,6 +301,10 @@ def save_assets(
     equal to the stored one is not written at all, so loading the same file twice changes
     nothing, not even the history. A dry run does the same work and then rolls it back, so
     its counts are exactly what a real run would report.
+
+    Coordinates are kept to 6 decimal places, and each record says how its position was
+    found (see `with_position`): `moved` is what a position that moves without the record
+    saying otherwise counts as (BY_HAND from the coordinator's form; GIVEN from a file).
     """
     records = list(records)
     when = now()
@@ -310,6 +315,7 @@ def save_assets(
             changes = []
             for record in records:
                 before = existing.get(record["id"])
+                record = with_position(record, before, moved)
                 if before == record:
                     outcomes.append(UNCHANGED)
                     continue
@@ -326,9 +332,37 @@ def save_assets(
     return outcomes
 
 
-def save_asset(db: sqlite_utils.Database, record: dict, *, who: str, why: str | None = None) -> str:
+def save_asset(
+    db: sqlite_utils.Database,
+    record: dict,
+    *,
+    who: str,
+    why: str | None = None,
+    moved: str = GIVEN,
+) -> str:
     """Insert or update one validated record; see `save_assets`."""
-    return save_assets(db, [record], who=who, why=why)[0]
+    return save_assets(db, [record], who=who, why=why, moved=moved)[0]
+
+
+def with_position(record: dict, before: dict | None, moved: str = GIVEN) -> dict:
+    """The record with its coordinates to 6 decimal places (about 10 cm: finer is no truer,
+    and the same point typed twice stays the same) and `position_source` saying how they
+    were found: kept while the asset stays where it was; what the record says when that
+    differs from what the asset had (a file that carries it); otherwise GIVEN for a new
+    asset and `moved` for one that moved (a form copies the old value, so it says nothing).
+    """
+    record = dict(record)
+    for name in ("lat", "lon"):
+        if isinstance(record.get(name), float):
+            record[name] = round(record[name], 6)
+    said = record.get("position_source")
+    if before is None:
+        record["position_source"] = said or GIVEN
+    elif (before["lat"], before["lon"]) == (record.get("lat"), record.get("lon")):
+        record["position_source"] = said or before.get("position_source")
+    elif not said or said == before.get("position_source"):
+        record["position_source"] = moved
+    return record
 
 
 def delete_asset(

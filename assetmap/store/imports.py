@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import sqlite_utils
@@ -653,11 +653,18 @@ class UndoBlocked(Exception):
 NO_RUN, ALREADY_UNDONE, CHANGED_SINCE = "no run", "already undone", "changed since"
 
 
+UNDO_WHY = "undo of import run {}"  # the history reason of an undo's changes; read back below
+
+
 @dataclass
 class UndoReport:
     removed: int = 0
     restored: int = 0
     overwritten: int = 0  # assets changed since the import whose later changes were undone too
+    # Assets a later undo of an earlier run had already put back to before this run (or
+    # deleted): left as they are, each with `asset_id`, `action`, `changed_by`, `changed_at`
+    # and `undo_of` (the run whose undo it was).
+    left_alone: list[dict] = field(default_factory=list)
 
     def summary(self) -> str:
         """ "2 assets removed, 1 restored"."""
@@ -667,28 +674,103 @@ class UndoReport:
         ]
         if self.overwritten:
             words.append(f"{self.overwritten} with later changes undone too")
+        deleted = [a for a in self.left_alone if a["action"] == DELETE]
+        kept = len(self.left_alone) - len(deleted)
+        if deleted:
+            runs = _runs_words(deleted)
+            words.append(f"{len(deleted)} left deleted (undoing {runs} had deleted them)")
+        if kept:
+            runs = _runs_words([a for a in self.left_alone if a["action"] != DELETE])
+            words.append(f"{kept} left as undoing {runs} had put them back")
         return ", ".join(words)
+
+
+def _runs_words(changes: list[dict]) -> str:
+    runs = sorted({c["undo_of"] for c in changes})
+    return ("run " if len(runs) == 1 else "runs ") + ", ".join(str(r) for r in runs)
+
+
+# Each asset a run wrote, with the change it made and, when someone has changed it since, the
+# latest change: who, when, whether an import run made it (by_run, with its file) and whether
+# it was the undo of a run (undo_of).
+_RUN_ASSETS = """
+    SELECT r.asset_id, r.version_id, written.previous, written.record AS written,
+           h.version_id AS latest, h.action, h.changed_by, h.changed_at,
+           by_row.run_id AS by_run, by_run.file_name AS by_file, undo.id AS undo_of
+    FROM import_run_rows AS r
+    JOIN asset_history AS written ON written.version_id = r.version_id
+    JOIN asset_history AS h ON h.version_id = (
+        SELECT max(version_id) FROM asset_history WHERE asset_id = r.asset_id)
+    LEFT JOIN import_run_rows AS by_row
+        ON by_row.asset_id = r.asset_id AND by_row.version_id = h.version_id
+    LEFT JOIN import_runs AS by_run ON by_run.id = by_row.run_id
+    LEFT JOIN import_runs AS undo ON h.reason = '{undo_why}' || undo.id
+    WHERE r.run_id = ? AND r.version_id IS NOT NULL {later}
+    ORDER BY r.row_no {order}
+"""
+
+# The latest undo of an EARLIER run (one that wrote this asset before this run did) that
+# changed the asset after this run: that undo put the asset back to before the earlier run,
+# so to before this run too, and this run's change to it is already gone.
+_ROLLED_BACK_PAST = """
+    SELECT h.version_id, h.action, h.changed_by, h.changed_at, undo.id AS undo_of
+    FROM asset_history AS h
+    JOIN import_runs AS undo ON h.reason = '{undo_why}' || undo.id
+    JOIN import_run_rows AS earlier ON earlier.run_id = undo.id AND earlier.asset_id = h.asset_id
+    WHERE h.asset_id = ? AND h.version_id > ? AND earlier.version_id < ?
+    ORDER BY h.version_id DESC LIMIT 1
+""".format(undo_why=UNDO_WHY.format(""))
+
+
+def _later_change(row) -> dict:
+    keys = ("asset_id", "action", "changed_by", "changed_at", "by_run", "by_file", "undo_of")
+    return {key: row[key] for key in keys}
+
+
+def _already_put_back(db: sqlite_utils.Database, row) -> dict | None:
+    """The undo that has already taken this run's change to the asset away, or None.
+
+    Either a later undo of an earlier run changed it after this run (see _ROLLED_BACK_PAST),
+    or the asset is deleted now and an undo deleted it: bringing it back would undo an undo.
+    """
+    if row["latest"] == row["version_id"]:
+        return None
+    found = db.conn.execute(
+        _ROLLED_BACK_PAST, [row["asset_id"], row["version_id"], row["version_id"]]
+    ).fetchone()
+    if found:
+        return {"asset_id": row["asset_id"], **dict(found)}
+    if row["action"] == DELETE and row["undo_of"] is not None:
+        return _later_change(row)
+    return None
+
+
+def _as_left(current: dict | None, written: dict | None) -> bool:
+    """Whether an asset is as a run left it. Only the fields the run wrote are compared: one
+    added to assets since (position_source) was not the run's to write."""
+    if current is None or written is None:
+        return current is written
+    return all(current.get(name) == value for name, value in written.items())
 
 
 def changed_since(db: sqlite_utils.Database, run_id: int) -> list[dict]:
     """Assets the run added or changed that someone has changed again since, and that are not
     now as the run left them (a later run imported and then undone changes them twice, and
-    leaves them as they were: undoing this run then undoes nobody's work)."""
-    sql = """
-        SELECT r.asset_id, h.changed_by, h.changed_at, h.action, written.record AS written
-        FROM import_run_rows AS r
-        JOIN asset_history AS written ON written.version_id = r.version_id
-        JOIN asset_history AS h ON h.version_id = (
-            SELECT max(version_id) FROM asset_history WHERE asset_id = r.asset_id)
-        WHERE r.run_id = ? AND r.version_id IS NOT NULL AND h.version_id > r.version_id
-        ORDER BY r.row_no
-    """
+    leaves them as they were: undoing this run then undoes nobody's work). Each is the latest
+    change: `asset_id`, `action`, `changed_by`, `changed_at`, and `by_run` and `by_file` when
+    an import run made it, `undo_of` when it was the undo of a run.
+
+    Assets that an undo of an earlier run has already put back to before this run are not
+    among them: undoing this run leaves those alone (see undo_run)."""
     conflicts = []
+    sql = _RUN_ASSETS.format(
+        later="AND h.version_id > r.version_id", order="", undo_why=UNDO_WHY.format("")
+    )
     for row in db.conn.execute(sql, [run_id]).fetchall():
-        conflict = dict(row)
-        written = conflict.pop("written")
-        if get_asset(db, conflict["asset_id"]) != (json.loads(written) if written else None):
-            conflicts.append(conflict)
+        written = json.loads(row["written"]) if row["written"] else None
+        if _as_left(get_asset(db, row["asset_id"]), written) or _already_put_back(db, row):
+            continue
+        conflicts.append(_later_change(row))
     return conflicts
 
 
@@ -701,8 +783,13 @@ def undo_run(
     If someone has changed one of them since, UndoBlocked (listing them) unless `force`,
     which undoes their later changes too; every step is itself kept in history, so nothing is
     lost either way. (Call it through assetmap.imports.undo, which says why in words.)
+
+    Runs can be undone in any order. An asset that the undo of an earlier run has already
+    put back to before that run (or deleted, when that run added it) no longer carries this
+    run's change, so it is left as it is: undoing this run never brings back what an undo
+    took away. Such assets are listed in the report's `left_alone`.
     """
-    why = f"undo of import run {run_id}"
+    why = UNDO_WHY.format(run_id)
     report = UndoReport()
     with transaction(db):
         run = get_run(db, run_id)
@@ -716,14 +803,16 @@ def undo_run(
         report.overwritten = len(conflicts)
         when = now()
         rows = db.conn.execute(
-            "SELECT r.asset_id, h.previous FROM import_run_rows AS r "
-            "JOIN asset_history AS h ON h.version_id = r.version_id "
-            "WHERE r.run_id = ? AND r.version_id IS NOT NULL ORDER BY r.row_no DESC",
-            [run_id],
+            _RUN_ASSETS.format(later="", order="DESC", undo_why=UNDO_WHY.format("")), [run_id]
         ).fetchall()
-        for asset_id, previous_json in rows:
+        for row in rows:
+            asset_id = row["asset_id"]
+            put_back = _already_put_back(db, row)
+            if put_back is not None:
+                report.left_alone.append(put_back)
+                continue
             current = get_asset(db, asset_id)
-            previous = json.loads(previous_json) if previous_json else None
+            previous = json.loads(row["previous"]) if row["previous"] else None
             _restore(db, asset_id, current, previous, who=who, why=why, when=when)
             if previous is None:
                 report.removed += current is not None
@@ -738,6 +827,14 @@ def undo_run(
 
 def _restore(db, asset_id, current, previous, *, who, why, when) -> None:
     """Make an asset what `previous` says (None: absent), recording the change in history."""
+    if previous is not None and current is not None and "position_source" not in previous:
+        # A version from before positions said how they were found: where the asset stays
+        # put, how its position was found still holds.
+        same_place = (previous.get("lat"), previous.get("lon")) == (current["lat"], current["lon"])
+        previous = {
+            **previous,
+            "position_source": current["position_source"] if same_place else None,
+        }
     if previous is None:
         if current is None:
             return

@@ -8,6 +8,8 @@ with the postcodes themselves, with no derived table to rebuild after a load.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 
 import sqlite_utils
@@ -56,3 +58,69 @@ def count_postcodes(db: sqlite_utils.Database) -> int:
 def has_postcodes(db: sqlite_utils.Database) -> bool:
     """Whether any postcodes have been loaded."""
     return bool(db.conn.execute("SELECT EXISTS (SELECT 1 FROM postcodes)").fetchone()[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# What the loaded files cover
+# ---------------------------------------------------------------------------------------------
+# A postcode missing from the table may be placed at its sector's or district's centre only
+# when the table holds that sector or district in full: a centre worked out from the few
+# postcodes of a district that a local extract happens to hold can be kilometres from the
+# postcode. So each load records which areas its file holds completely (postcode areas such as
+# "WA", districts such as "WA15" or sectors such as "WA15 0", as `assetmap postcodes load`
+# decides), and the import asks before it falls back.
+
+
+def record_file(
+    db: sqlite_utils.Database,
+    *,
+    file_name: str,
+    layout: str,
+    postcodes: int,
+    complete_areas: Iterable[str],
+    loaded_at: str,
+) -> None:
+    """Remember a loaded postcode file and the areas it holds in full (loading the same file
+    name again replaces what was remembered of it). Call in the load's transaction."""
+    db.conn.execute("DELETE FROM postcode_files WHERE file_name = ?", [file_name])
+    db.conn.execute(
+        "INSERT INTO postcode_files (file_name, layout, postcodes, complete_areas, loaded_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [file_name, layout, postcodes, json.dumps(sorted(set(complete_areas))), loaded_at],
+    )
+
+
+def loaded_files(db: sqlite_utils.Database) -> list[dict]:
+    """The postcode files loaded, oldest first: file_name, layout, postcodes, complete_areas
+    (a list), loaded_at."""
+    rows = db.conn.execute(
+        "SELECT file_name, layout, postcodes, complete_areas, loaded_at FROM postcode_files "
+        "ORDER BY id"
+    ).fetchall()
+    return [
+        {
+            "file_name": r[0],
+            "layout": r[1],
+            "postcodes": r[2],
+            "complete_areas": json.loads(r[3]),
+            "loaded_at": r[4],
+        }
+        for r in rows
+    ]
+
+
+def districts(db: sqlite_utils.Database) -> list[str]:
+    """The districts ("M33", "WA15") the table holds any postcode of, in order (one pass over
+    the key: milliseconds for a borough's postcodes, about a second for the whole country)."""
+    rows = db.conn.execute(
+        "SELECT DISTINCT substr(postcode, 1, instr(postcode, ' ') - 1) FROM postcodes"
+    ).fetchall()
+    return sorted((r[0] for r in rows), key=_district_order)
+
+
+def _district_order(district: str) -> tuple[str, int, str]:
+    """M1, M2, ..., M33 rather than M1, M15, M2 (areas, then district numbers as numbers)."""
+    found = re.match(r"([A-Z]+)([0-9]*)", district)
+    if found is None:
+        return (district, 0, district)
+    return (found.group(1), int(found.group(2) or 0), district)

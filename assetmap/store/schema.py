@@ -435,6 +435,44 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX jobs_who ON jobs (who, id)",
         ),
     ),
+    (
+        "how each asset's position was found, and which areas each postcode file holds in full",
+        (
+            # given (coordinates in the file or form), postcode, sector, district or by_hand
+            # (moved on the form): assetmap/record/fields.py POSITION_SOURCES.
+            "ALTER TABLE assets ADD COLUMN position_source TEXT",
+            # Assets already listed: an asset exactly at its own postcode's point was placed
+            # from the postcode (given coordinates are almost never the postcode's point to
+            # 6 places); one an import placed at a sector's or district's centre, and that
+            # has not moved since, says so in that import's warning; every other position
+            # was given.
+            "UPDATE assets SET position_source = 'given'",
+            """UPDATE assets SET position_source = 'postcode' WHERE EXISTS (
+                SELECT 1 FROM postcodes AS p WHERE p.postcode = assets.postcode
+                AND round(p.lat, 6) = round(assets.lat, 6)
+                AND round(p.lon, 6) = round(assets.lon, 6))""",
+            *(
+                f"""UPDATE assets SET position_source = '{area}' WHERE id IN (
+                    SELECT r.asset_id FROM import_run_rows AS r
+                    JOIN asset_history AS h ON h.version_id = r.version_id
+                    WHERE r.asset_id = assets.id
+                    AND r.problems LIKE '%placed at the centre of postcode {area}%'
+                    AND json_extract(h.record, '$.lat') = assets.lat
+                    AND json_extract(h.record, '$.lon') = assets.lon)"""
+                for area in ("sector", "district")
+            ),
+            # complete_areas: JSON list of the postcode areas ("WA"), districts ("WA15") or
+            # sectors ("WA15 0") the file holds every postcode of (assetmap/store/postcodes.py).
+            """CREATE TABLE postcode_files (
+                id INTEGER PRIMARY KEY,
+                file_name TEXT NOT NULL,
+                layout TEXT NOT NULL,
+                postcodes INTEGER NOT NULL,
+                complete_areas TEXT NOT NULL DEFAULT '[]',
+                loaded_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

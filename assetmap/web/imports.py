@@ -34,7 +34,7 @@ from assetmap.imports.export import RejectedRowsWriter, source_to_write
 from assetmap.imports.mapping import Mapping
 from assetmap.imports.pending import Pending, PendingUploads
 from assetmap.imports.problems import Problem
-from assetmap.imports.undo import UndoRefused, undo_run
+from assetmap.imports.undo import UndoRefused, changed_since, undo_run
 from assetmap.store import imports as store
 from assetmap.web import import_jobs, import_mapping
 from assetmap.web.db import get_db
@@ -277,7 +277,7 @@ def show_run(run_id: int):
     rows = list(store.run_rows(db, run_id, with_problems=True, limit=ROWS_SHOWN))
     problems = [Problem.from_json(p) for row in rows for p in row["problems"]]
     touched = list(store.run_rows(db, run_id, outcomes=(store.NEW, store.CHANGED), limit=500))
-    conflicts = [] if run["undone_at"] else store.changed_since(db, run_id)
+    conflicts = [] if run["undone_at"] else changed_since(db, run_id)
     return render_template(
         "imports/run.html",
         form=CsrfOnlyForm(),

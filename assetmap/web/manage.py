@@ -9,6 +9,7 @@ from flask_login import current_user
 from assetmap.record import form as asset_form
 from assetmap.record import history, taxonomy
 from assetmap.record import ids as asset_ids
+from assetmap.record.fields import BY_HAND, POSITION_SOURCES
 from assetmap.record.validation import validate_asset
 from assetmap.store import assets as store
 from assetmap.web.db import get_db
@@ -65,6 +66,7 @@ def _render_form(record: dict, errors: dict, *, asset_id: str | None, status: in
         errors=errors,
         asset_id=asset_id,
         reason=request.form.get("reason", ""),
+        position=taxonomy.label(POSITION_SOURCES, record.get("position_source")),
     ), status
 
 
@@ -117,7 +119,11 @@ def edit_asset(asset_id: str):
     if errors:
         return _render_form(record, errors, asset_id=asset_id, status=400)
     outcome = store.save_asset(
-        get_db(), record, who=current_user.email, why=request.form.get("reason") or None
+        get_db(),
+        record,
+        who=current_user.email,
+        why=request.form.get("reason") or None,
+        moved=BY_HAND,
     )
     flash("No changes to save." if outcome == store.UNCHANGED else f"Saved {record['name']}.")
     return redirect(url_for("public.asset_page", asset_id=asset_id))

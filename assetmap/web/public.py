@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from assetmap.maps import build_asset_map, build_location_map
 from assetmap.record import describe, schedules, taxonomy
-from assetmap.record.fields import public_view
+from assetmap.record.fields import APPROXIMATE_POSITIONS, POSITION_SOURCES, public_view
 from assetmap.search.parameters import parse_asset_listing
 from assetmap.store import assets as store
 from assetmap.store import plans as plan_store
@@ -139,6 +139,8 @@ def asset_page(asset_id: str):
         "asset.html",
         asset=record if professional else public_view(record),
         professional=professional,
+        position=taxonomy.label(POSITION_SOURCES, record.get("position_source")),
+        approximate=record.get("position_source") in APPROXIMATE_POSITIONS,
         strand=taxonomy.STRANDS_BY_SLUG.get(record["strand"]),
         approach=taxonomy.approach_label(record["approach"]),
         kind=taxonomy.label(taxonomy.KINDS, record["kind"]),
