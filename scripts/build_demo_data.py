@@ -92,10 +92,12 @@ which is which. Accessibility when every facility answers Yes (SPORT_ACCESSIBILI
 entrance, doorways and reception area -> `step_free`; toilets -> `accessible_toilet`; car park
 -> `parking`. "Getting there" says disabled parking and accessible changing rooms (when every
 facility has them) and the source's disability notes. The place in the description is the
-postcode's neighbourhood (the source's town is often the post town, "Manchester").
+postcode's neighbourhood (the source's town is often the post town, "Manchester"). A site with
+a park's name is named by what it has there ("Davyhulme Park: outdoor tennis courts").
 
 Allotments: a `place`, category `gardening_nature`, "<name> Allotments", at the source's centre
-point, with the OpenStreetMap outline as its service area.
+point, with the OpenStreetMap outline as its service area; outlines of one name within about
+150 m are one site (two parts of Moor Nook), at the point of its largest part.
 
 Children's centres: a `place` in `access_community_resources` / `community_hubs`, category
 `parenting_families`, audiences `families` and `children`, with the phone given.
@@ -189,6 +191,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shapely.geometry import mapping, shape
+from shapely.ops import unary_union
 
 from assetmap.record.formats import ATTRIBUTION, to_feature
 from assetmap.record.schedules import sessions_from_text
@@ -772,9 +775,15 @@ SPORT_ACCESS_NOTES = [
 NO_VALUE = {"", "NA", "00000 000000"}
 
 
-def sport_site_records(opendata: Path, postcodes: PostcodeTable) -> tuple[list[dict], int]:
+def sport_site_records(
+    opendata: Path, postcodes: PostcodeTable, parks: set[str]
+) -> tuple[list[dict], int]:
     """One place per Sport England site open to residents, with its facilities, how each may be
-    used, contacts and access; (records, how many private-use sites were left out)."""
+    used, contacts and access; (records, how many private-use sites were left out).
+
+    A site named as a park is is named by what it has there ("Davyhulme
+    Park: outdoor tennis courts"), so that a list holding both tells them apart.
+    """
     rows = read_csv(opendata / SPORT_FACILITIES.files[0])
     sites: dict[str, list[dict[str, str]]] = {}
     for row in rows:
@@ -801,13 +810,16 @@ def sport_site_records(opendata: Path, postcodes: PostcodeTable) -> tuple[list[d
             kinds = by_access.setdefault(row["access_type"], [])
             if words not in kinds:
                 kinds.append(words)
-        everything = [w for kinds in by_access.values() for w in kinds]
+        everything = list(dict.fromkeys(w for kinds in by_access.values() for w in kinds))
         uses = [
             f"{and_list(kinds).capitalize()}: {SPORT_ACCESS[access].words}."
             for access, kinds in by_access.items()
         ]
         costs = {SPORT_ACCESS[access].cost for access in by_access}
-        record = base_record(SPORT_FACILITIES, first["site_name"], site_id)
+        name = first["site_name"]
+        if name in parks:
+            name = f"{name}: {and_list(everything)}"
+        record = base_record(SPORT_FACILITIES, name, site_id)
         record["id"] = f"{SPORT_FACILITIES.prefix}-{slug}"
         at = postcodes.by_postcode.get(normalise_postcode(first["postcode"]) or "")
         # The neighbourhood, as the source's town is often the post town ("Manchester").
@@ -869,18 +881,22 @@ def and_list(items: list[str]) -> str:
 
 
 def allotment_records(opendata: Path, postcodes: PostcodeTable) -> list[dict]:
-    """Allotment sites: a place for gardening, at the source's centre point, with the site's
-    outline (OpenStreetMap) as its service area."""
+    """Allotment sites: a place for gardening, with the site's outline (OpenStreetMap) as its
+    service area. Outlines of one name within SAME_PLACE_DEGREES are one site (OpenStreetMap
+    draws some sites in parts), placed at the source's centre point of its largest part."""
     rows = read_csv(opendata / ALLOTMENTS.files[0])
     outlines = {
         f["properties"]["osm_id"]: shape(f["geometry"])
         for f in read_features(opendata / ALLOTMENTS.files[1])
     }
+    sites = same_places([(row["name"], outlines[row["osm_id"]], row) for row in rows])
     records = []
-    for row in rows:
-        name = row["name"] if "allotment" in row["name"].lower() else f"{row['name']} Allotments"
-        record = base_record(ALLOTMENTS, name, row["osm_id"])
-        record.update(lon=float(row["lon"]), lat=float(row["lat"]))
+    for name, parts in sites:
+        _, largest = max(parts, key=lambda part: (part[0].area, part[1]["osm_id"]))
+        if "allotment" not in name.lower():
+            name = f"{name} Allotments"
+        record = base_record(ALLOTMENTS, name, largest["osm_id"])
+        record.update(lon=float(largest["lon"]), lat=float(largest["lat"]))
         nearest_area(postcodes, record)
         record.update(
             description=f"Allotment site in {record['address']}: plots where gardeners grow "
@@ -889,11 +905,33 @@ def allotment_records(opendata: Path, postcodes: PostcodeTable) -> list[dict]:
             strand="access_community_resources",
             approach="pathways_to_participation",
             categories=["gardening_nature"],
-            service_area=service_area(outlines[row["osm_id"]]),
+            service_area=service_area(unary_union([outline for outline, _ in parts])),
         )
         records.append(record)
     _ids_with_postcode_where_names_repeat(records, ALLOTMENTS)
     return records
+
+
+# Shapes of one name within this distance (about 150 m) are one place: a church and its hall,
+# an allotment site drawn in two parts.
+SAME_PLACE_DEGREES = 0.002
+
+
+def same_places(named_shapes: list[tuple[str, object, object]]) -> list[tuple[str, list]]:
+    """(name, shape, item) triples grouped into places: [(name, [(shape, item), ...])], in the
+    order first seen. Shapes join a place when they have its name and lie within
+    SAME_PLACE_DEGREES of one of its shapes."""
+    places: list[tuple[str, list]] = []
+    for name, outline, item in named_shapes:
+        for place_name, parts in places:
+            if place_name == name and any(
+                outline.distance(other) <= SAME_PLACE_DEGREES for other, _ in parts
+            ):
+                parts.append((outline, item))
+                break
+        else:
+            places.append((name, [(outline, item)]))
+    return places
 
 
 def _ids_with_postcode_where_names_repeat(records: list[dict], source: Source) -> None:
@@ -1025,8 +1063,6 @@ def nature_reserve_records(opendata: Path, postcodes: PostcodeTable) -> list[dic
 
 # Buildings left out by name: chapels of cemeteries and schools are not open community venues.
 WORSHIP_LEFT_OUT = r"cemetery|school"
-# Buildings of one name within this distance (about 150 m) are one place (a church and its hall).
-WORSHIP_SAME_PLACE_DEGREES = 0.002
 # The tradition, from words in the name, said in the description ("Methodist church in Sale").
 WORSHIP_TRADITIONS = [
     (r"synagogue|hebrew congregation", "synagogue"),
@@ -1049,27 +1085,18 @@ def place_of_worship_records(opendata: Path, postcodes: PostcodeTable) -> tuple[
     """Named places of worship, one per building or group of buildings of one name; (records,
     how many buildings were left out by WORSHIP_LEFT_OUT). The building's outline is not kept:
     it is the building, not the area it serves."""
-    groups: list[tuple[str, list]] = []  # (name, [(OS id, building)])
-    left_out = 0
+    buildings, left_out = [], 0
     for feature in read_features(opendata / PLACES_OF_WORSHIP.files[0]):
         name = feature["properties"]["DISTNAME"].strip()
         if re.search(WORSHIP_LEFT_OUT, name, re.I):
             left_out += 1
             continue
-        building = shape(feature["geometry"])
-        for group_name, buildings in groups:
-            if group_name == name and any(
-                building.distance(b) <= WORSHIP_SAME_PLACE_DEGREES for _, b in buildings
-            ):
-                buildings.append((feature["properties"]["ID"], building))
-                break
-        else:
-            groups.append((name, [(feature["properties"]["ID"], building)]))
+        buildings.append((name, shape(feature["geometry"]), feature["properties"]["ID"]))
     records = []
-    for name, buildings in groups:
-        largest = max(buildings, key=lambda item: (item[1].area, item[0]))
-        point = largest[1].representative_point()
-        record = base_record(PLACES_OF_WORSHIP, name, min(os_id for os_id, _ in buildings))
+    for name, parts in same_places(buildings):
+        largest, _ = max(parts, key=lambda part: (part[0].area, part[1]))
+        point = largest.representative_point()
+        record = base_record(PLACES_OF_WORSHIP, name, min(os_id for _, os_id in parts))
         record.update(lon=point.x, lat=point.y)
         nearest_area(postcodes, record)
         tradition = first_match(WORSHIP_TRADITIONS, name) or "place of worship"
@@ -1416,9 +1443,11 @@ def build(opendata: Path, out: Path) -> int:
     """Build everything; return the number of records listed as left out."""
     data_dir = out.parent
     postcodes = PostcodeTable(opendata / POSTCODE_FILE)
-    sport_sites, private_sites = sport_site_records(opendata, postcodes)
     reserves = nature_reserve_records(opendata, postcodes)
     parks, greenspace_left_out = park_records(opendata, postcodes, {r["name"] for r in reserves})
+    sport_sites, private_sites = sport_site_records(
+        opendata, postcodes, {r["name"] for r in parks + reserves}
+    )
     worship, worship_left_out = place_of_worship_records(opendata, postcodes)
     by_source = {
         LIBRARIES.slug: library_records(opendata),

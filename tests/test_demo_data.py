@@ -144,7 +144,7 @@ def test_parks_reserves_and_allotments_keep_their_outlines_as_service_areas():
         assert outline.is_valid, feature["id"]
         point = Point(feature["geometry"]["coordinates"])
         assert outline.distance(point) < 0.0004, feature["id"]  # about 25 m at most
-    assert with_areas == {"park": 28, "nature": 2, "allotment": 35}
+    assert with_areas == {"park": 28, "nature": 2, "allotment": 34}
     assert ASSETS.stat().st_size < 1_000_000  # the file is kept in git
 
 
@@ -222,3 +222,19 @@ def test_demo_accounts_refuse_a_port_out_of_range(runner, tmp_path):
     assert printed.exit_code == 2
     assert "70000 is not in the range 1<=x<=65535" in printed.output
     assert not (tmp_path / "a.txt").exists()
+
+
+def test_assets_of_one_name_near_each_other_can_be_told_apart():
+    """A list holding a park and the sports site in it, or an allotment site drawn in two
+    parts, shows two names or one asset, never the same name twice within a kilometre."""
+    from assetmap.search.nearby import haversine_m
+
+    records = [as_record(f) for f in features()]
+    clashes = [
+        (a["id"], b["id"])
+        for i, a in enumerate(records)
+        for b in records[i + 1 :]
+        if a["name"].lower() == b["name"].lower()
+        and haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]) < 1000
+    ]
+    assert clashes == []
