@@ -238,3 +238,39 @@ def test_assets_of_one_name_near_each_other_can_be_told_apart():
         and haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]) < 1000
     ]
     assert clashes == []
+
+
+def test_every_sport_england_site_open_to_residents_is_in_the_demo_as_its_rows_say():
+    """The rules of the build script's docstring, checked against the source file's rows:
+    a site only for private use is left out; step-free only when every facility's entrance,
+    doorways and reception are accessible; free only when every facility left is free."""
+    import csv
+
+    with (DATA_DIR / "sources" / "sports_facilities.csv").open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    sites: dict[str, list[dict]] = {}
+    for row in rows:
+        sites.setdefault(row["site_id"], []).append(row)
+    demo = {
+        f["properties"]["source_id"]: f["properties"]
+        for f in features()
+        if f["properties"]["source"] == "sport_england_active_places_2025"
+    }
+    step_free = ("disability_finding_reaching_entrance", "disability_doorways")
+    for site_id, facilities in sites.items():
+        public = [r for r in facilities if r["access_type"] != "Private Use"]
+        if not public:
+            assert site_id not in demo, site_id
+            continue
+        site = demo[site_id]
+        every_yes = all(r[n] == "Yes" for r in facilities for n in step_free) and all(
+            r["disability_reception_area"] == "Yes" for r in facilities
+        )
+        assert ("step_free" in site["accessibility"]) == every_yes, site_id
+        free = all(r["access_type"] == "Free Public Access" for r in public)
+        assert (site["cost"] == "free") == free, site_id
+        phone = facilities[0]["telephone"]
+        assert site["phone"] == (None if phone in ("NA", "00000 000000") else phone), site_id
+    assert len(demo) == len(
+        [s for s in sites.values() if any(r["access_type"] != "Private Use" for r in s)]
+    )

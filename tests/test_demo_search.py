@@ -214,3 +214,27 @@ def test_every_real_group_activity_or_service_says_how_to_reach_it():
         and not (a["phone"] or a["email"] or a["website"])
     ]
     assert unreachable == []
+
+
+def first_of_each_source() -> list[dict]:
+    seen: dict[str, dict] = {}
+    for asset in demo_assets():
+        seen.setdefault(asset["source"], asset)
+    return list(seen.values())
+
+
+@pytest.mark.parametrize("asset", first_of_each_source(), ids=lambda a: a["source"])
+def test_an_asset_page_of_every_source_opens_with_what_the_source_gave(demo_client, asset):
+    page = demo_client.get(f"/assets/{asset['id']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count("<h1") == 1
+    for given in (asset["phone"], asset["website"]):
+        if given:
+            assert given in html, (asset["id"], given)
+
+
+def test_the_public_search_page_lists_swimming_pools_near_sale(demo_client):
+    page = demo_client.get("/search", query_string={"postcode": SALE, "q": "swimming"})
+    assert page.status_code == 200
+    assert "Sale Leisure Centre" in page.get_data(as_text=True)
