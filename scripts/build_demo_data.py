@@ -708,8 +708,9 @@ def nearest_area(postcodes: PostcodeTable, record: dict) -> None:
 # --- Sport England Active Places -----------------------------------------------------------
 
 # What each facility type is called in the description (Sport England's names, in everyday
-# words; "all-weather pitches" are artificial grass pitches). A type not listed stops the
-# build, so that a new one in a later file is worded on purpose.
+# words). "All-weather pitches" are artificial grass pitches: the everyday name, and one a
+# search for "art" does not find (keywords match the start of a word). A type not listed stops
+# the build, so that a new one in a later file is worded on purpose.
 FACILITY_WORDS = {
     "Swimming pools": "swimming pool",
     "Sports halls": "sports hall",
