@@ -11,9 +11,14 @@ DB := instance/assetmap.db
 
 .PHONY: run test setup lint clean-db
 
+# Where `make run` serves: `make run PORT=8080`, or PORT and HOST in the environment
+# (HOST=0.0.0.0 to be reached from other machines).
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
 run: setup $(DB)
-	$(BIN)/assetmap users demo instance/demo-accounts.txt
-	$(BIN)/assetmap serve --host 127.0.0.1 --port 5000
+	$(BIN)/assetmap users demo instance/demo-accounts.txt --host "$(HOST)" --port "$(PORT)"
+	$(BIN)/assetmap serve --host "$(HOST)" --port "$(PORT)"
 
 test: setup
 	$(BIN)/pytest -n auto --durations=10

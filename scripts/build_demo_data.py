@@ -4,7 +4,7 @@
 
 `--opendata` is the shared open-data folder (default `<repo>/../shared/opendata`); `--out` is
 the GeoJSON file to write (default `<repo>/data/assets.geojson`). Next to it the script also
-writes `sources/` (unchanged copies of the OGL files it reads), `postcodes/` (the Trafford
+writes `sources/` (unchanged copies of the open-data files it reads), `postcodes/` (the Trafford
 extract of the ONS Postcode Directory, for postcode lookups) and `NOTICE.md` (sources,
 licences and attribution). Running it twice gives byte-identical files.
 
@@ -14,20 +14,40 @@ dropped silently. The script ends by printing counts per source, strand and kind
 
 ## Sources
 
-Files are in `trafford/community_assets/<libraries|sports_clubs|mental_health>/` in the
-open-data folder; `.*` is the CSV, with points from the GeoJSON of the same name.
+Files are in `trafford/community_assets/<folder>/` in the open-data folder (`.*` is a CSV with
+points from the GeoJSON of the same name). The shared README and each publisher's page give
+the licences; data/NOTICE.md repeats them with the attribution each asks for.
 
 | source | prefix | file(s) | last_verified |
 |---|---|---|---|
-| `trafford_libraries_2023` | `lib-` | trafford_libraries.csv | 2023-11-21 |
-| `trafford_sports_clubs_2018` | `sport-` | sports_clubs.* | 2018-07-01 |
-| `trafford_mental_health_2018` | `mh-` | trafford_mental_health_services.* | 2018-07-01 |
+| `trafford_libraries_2023` | `lib-` | libraries/*.csv | 2023-11-21 |
+| `trafford_mental_health_2018` | `mh-` | mental_health/* | 2018-07-01 |
+| `sport_england_active_places_2025` | `sportsite-` | sport_facilities/*.csv | the site's |
+| `trafford_allotments_2019` | `allotment-` | allotments/* | 2019-02-01 |
+| `dfe_childrens_centres_2019` | `childrens-centre-` | childrens_centres/* | 2019-08-01 |
+| `os_open_greenspace_2023` | `park-` | greenspaces/* (sites, entrances) | 2023-10-01 |
+| `local_nature_reserves_2024` | `nature-reserve-` | local_nature_reserves/* | 2024-06-18 |
+| `os_openmap_places_of_worship_2018` | `worship-` | places_of_worship/* | 2018-01-01 |
 | `illustrative` | `illustrative-` | made up here, for what the open data lacks | 2025-01-01 |
 
-`source_id` is a slug of the name (lower case, `[a-z0-9-]`); when two records of one source
-share a name, the postcode is added to both (`being-there-m41-5sn`). `id` is the prefix plus
-`source_id`. `verified_by` is "Trafford Council open data"; `status` is `active`;
-`last_verified` is the date the source's README gives ("July 2018" is recorded as 2018-07-01).
+`id` is the prefix plus a slug of the name (lower case, `[a-z0-9-]`); when two records of one
+source share a name, the postcode is added (`being-there-m41-5sn`). `source_id` is the
+source's own id where it has one (Sport England's site_id, the OpenStreetMap id of an
+allotment, the Department for Education's URN, Natural England's id, the lowest Ordnance
+Survey id among a place of worship's buildings), otherwise the slug. `verified_by` names the
+publisher's data set; `status` is `active`; `last_verified` is the date the source gives
+("July 2018" is recorded as 2018-07-01, "2018" as 2018-01-01).
+
+Left out on purpose (each rule is a table below, and the script prints how many it left out):
+the 2018 list of sports clubs (trafford/community_assets/sports_clubs): 140 clubs with a name,
+a sport and an address and nothing else, no phone, email, website, times or cost, seven years
+old. A club is an organisation, and without a way to reach it a resident cannot join and a
+link worker cannot refer; places can be visited, so parks, allotments, places of worship and
+sports sites stay without contacts. Sport England's 2025 sites, with phones, websites, how
+each facility may be used and access, cover the same sports venues. Also left out: Sport
+England sites for private use only (schools' and companies' own), Open Greenspace sites other
+than named parks (GREENSPACE_TYPES says why for each type), and chapels of cemeteries and
+schools.
 
 Coordinates come from the source (the CSV's lon/lat, or the GeoJSON point matched on name and
 postcode); a record without them is placed at its postcode from the ONS Postcode Directory
@@ -53,14 +73,57 @@ and audience `everyone`; `cost` is `free` (public libraries are free to visit an
 methods; the source does not name the partner.) By name: "Local Studies" adds `heritage`;
 "Wellbeing" adds `mental_wellbeing`.
 
-Sports clubs: every club is a `group` in `access_community_resources` /
-`pathways_to_participation` with category `physical_activity`. The `category` column (split on
-commas) adds: Walking or Rambling -> `walking`; Dance -> `arts_creativity`; Yoga or Tai Chi ->
-`mental_wellbeing`. (In the 2018 file no category matches these, so every club is
-`physical_activity` only.) Audiences from words in the name: Junior or Youth -> `children`,
-`young_people`; Ladies or Women -> `women`; Men or Mens -> `men`; Veterans -> `older_people`
-(in bowls and golf a veterans' club is for older players, not ex-service people); "Disabilities"
--> `disabled_people`. The description says what the source says: "<category> club in <town>."
+Sport England Active Places: one `place` per site (the file has a row per facility), in
+`access_community_resources` / `pathways_to_participation`, category `physical_activity`, at
+the source's point, with its phone, email and website ("NA" and "00000 000000" are empty).
+The description names the facilities in everyday words (FACILITY_WORDS) and how each may be
+used (SPORT_ACCESS, from access_type):
+
+| access_type | said | cost |
+|---|---|---|
+| Free Public Access | free to use (no booking needed) | `free` |
+| Pay and Play | pay and play (pay when you go, no membership needed) | `paid` |
+| Registered Membership use | for members (join to use it) | `paid` |
+| Sports Club / Community Association | used by sports clubs and community groups | unknown |
+| Private Use | (the facility is left out; a site with only these is left out) | |
+
+`cost` is set when every facility left gives the same; when they differ, `cost_details` says
+which is which. Accessibility when every facility answers Yes (SPORT_ACCESSIBILITY):
+entrance, doorways and reception area -> `step_free`; toilets -> `accessible_toilet`; car park
+-> `parking`. "Getting there" says disabled parking and accessible changing rooms (when every
+facility has them) and the source's disability notes. The place in the description is the
+postcode's neighbourhood (the source's town is often the post town, "Manchester"). A site with
+a park's name is named by what it has there ("Davyhulme Park: outdoor tennis courts").
+
+Allotments: a `place`, category `gardening_nature`, "<name> Allotments", at the source's centre
+point, with the OpenStreetMap outline as its service area; outlines of one name within about
+150 m are one site (two parts of Moor Nook), at the point of its largest part.
+
+Children's centres: a `place` in `access_community_resources` / `community_hubs`, category
+`parenting_families`, audiences `families` and `children`, with the phone given.
+
+Parks (OS Open Greenspace): named "Public Park Or Garden" sites only (GREENSPACE_TYPES), a
+`place` in `access_community_resources` / `pathways_to_participation`, categories `walking`,
+`physical_activity` (and `gardening_nature` for a "community garden", PARK_NAME_CATEGORIES),
+audience `everyone`, `free`. Placed at the site's pedestrian entrance nearest its middle
+(entrances within about 20 m of the outline), so distances and walking times are to a way
+in; at a point inside the site when it has none. A park that is also a local nature reserve
+is left to the reserve.
+
+Local nature reserves: a `place`, categories `walking`, `gardening_nature`, audience
+`everyone`, at the source's point, with the reserve's area in the description.
+
+Places of worship (OS OpenMap Local religious buildings): a `place` in
+`access_community_resources` / `community_hubs`, category `faith`. Buildings of one name
+within about 150 m are one place (a church and its hall), placed inside the largest building;
+the building outline is not kept as a service area (it is the building, not the area it
+serves). The description names the tradition from words in the name (WORSHIP_TRADITIONS:
+"Methodist church in Sale Moor.").
+
+Outlines kept as service areas (parks, reserves, allotments) are simplified to within about
+5 m and their coordinates rounded to 6 places, so the file in git stays small. Records from
+files without postcodes get the nearest postcode in the ONS extract and its neighbourhood
+(the House of Commons Library's MSOA name) as their address.
 
 Mental-health services and charities: category `mental_wellbeing` always. Strand, approach and
 kind come from the first row whose words appear in the name or description (`access` is
@@ -118,6 +181,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import re
 import shutil
 import sys
@@ -126,6 +190,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from shapely.geometry import mapping, shape
+from shapely.ops import unary_union
+
 from assetmap.record.formats import ATTRIBUTION, to_feature
 from assetmap.record.schedules import sessions_from_text
 from assetmap.record.validation import validate_asset
@@ -133,7 +200,6 @@ from assetmap.search.postcodes import normalise_postcode
 
 REPO = Path(__file__).resolve().parents[1]
 
-VERIFIED_BY = "Trafford Council open data"
 ILLUSTRATIVE = "illustrative"
 ILLUSTRATIVE_DATE = "2025-01-01"
 
@@ -159,6 +225,9 @@ class Source:
     attribution: str  # as the source's README gives it
     as_of: str  # the README's "temporal coverage"
     origin: str  # the README's "source"
+    publisher: str = "Trafford Council (Trafford Data Lab)"
+    verified_by: str = "Trafford Council open data"  # who the record says checked it
+    licence: str = "Open Government Licence v3.0"
 
 
 LIBRARIES = Source(
@@ -171,20 +240,6 @@ LIBRARIES = Source(
     attribution="Trafford Council",
     as_of="Trafford data correct at 21 November 2023",
     origin="The DCMS public libraries basic dataset, reviewed and amended by Trafford Council.",
-)
-SPORTS_CLUBS = Source(
-    slug="trafford_sports_clubs_2018",
-    prefix="sport",
-    title="Sports clubs in Trafford",
-    files=(
-        "trafford/community_assets/sports_clubs/sports_clubs.csv",
-        "trafford/community_assets/sports_clubs/sports_clubs.geojson",
-    ),
-    last_verified="2018-07-01",
-    publisher_url="https://www.trafforddatalab.io/open_data/sports_clubs",
-    attribution="Trafford Council",
-    as_of="Correct as of July 2018",
-    origin="Trafford Council.",
 )
 MENTAL_HEALTH = Source(
     slug="trafford_mental_health_2018",
@@ -200,7 +255,113 @@ MENTAL_HEALTH = Source(
     as_of="Correct as of July 2018",
     origin="Trafford Council, and crowdsourced from the organisations' websites.",
 )
-SOURCES = (LIBRARIES, SPORTS_CLUBS, MENTAL_HEALTH)
+SPORT_FACILITIES = Source(
+    slug="sport_england_active_places_2025",
+    prefix="sportsite",
+    title="Sport England Active Places: sports facilities in Trafford",
+    files=("trafford/community_assets/sport_facilities/sports_facilities.csv",),
+    last_verified="",  # each site's own site_last_updated_date
+    publisher_url="https://www.activeplacespower.com/opendata",
+    attribution="Contains Data © Sport England",
+    as_of="each site's last update, August 2024 to August 2025",
+    origin="Sport England Active Places, the Trafford extract made by Trafford Data Lab.",
+    publisher="Sport England",
+    verified_by="Sport England Active Places",
+    licence="Creative Commons Attribution 4.0 (https://creativecommons.org/licenses/by/4.0/), "
+    "as Sport England licenses Active Places data (Trafford Data Lab lists the extract under the "
+    "Open Government Licence v3.0); either way the attribution below is required",
+)
+ALLOTMENTS = Source(
+    slug="trafford_allotments_2019",
+    prefix="allotment",
+    title="Allotments in Trafford",
+    files=(
+        "trafford/community_assets/allotments/trafford_allotments.csv",
+        "trafford/community_assets/allotments/trafford_allotments.geojson",
+    ),
+    last_verified="2019-02-01",
+    publisher_url="https://www.trafford.gov.uk/residents/leisure-and-lifestyle/parks-and-open-"
+    "spaces/allotments/allotments-in-trafford.aspx",
+    attribution="Trafford Council; boundaries © OpenStreetMap contributors (ODbL)",
+    as_of="last updated February 2019",
+    origin="Trafford Council and OpenStreetMap.",
+    licence="Open Government Licence v3.0; the boundaries Open Database License (ODbL) 1.0 "
+    "(https://www.openstreetmap.org/copyright)",
+)
+CHILDRENS_CENTRES = Source(
+    slug="dfe_childrens_centres_2019",
+    prefix="childrens-centre",
+    title="Children's centres in Trafford",
+    files=(
+        "trafford/community_assets/childrens_centres/trafford_childrens_centres.csv",
+        "trafford/community_assets/childrens_centres/trafford_childrens_centres.geojson",
+    ),
+    last_verified="2019-08-01",
+    publisher_url="https://get-information-schools.service.gov.uk/",
+    attribution="Department for Education",
+    as_of="correct as of August 2019",
+    origin="Department for Education (Get Information about Schools), the Trafford extract made "
+    "by Trafford Data Lab.",
+    publisher="Department for Education",
+    verified_by="Department for Education open data",
+)
+PARKS = Source(
+    slug="os_open_greenspace_2023",
+    prefix="park",
+    title="Public parks and gardens in Trafford (OS Open Greenspace)",
+    files=(
+        "trafford/community_assets/greenspaces/trafford_greenspace_sites.geojson",
+        "trafford/community_assets/greenspaces/trafford_greenspace_access_points.geojson",
+    ),
+    last_verified="2023-10-01",
+    publisher_url="https://www.ordnancesurvey.co.uk/products/os-open-greenspace",
+    attribution="Contains Ordnance Survey data © Crown copyright and database right",
+    as_of="October 2023",
+    origin="Ordnance Survey Open Greenspace, the Trafford extract made by Trafford Data Lab.",
+    publisher="Ordnance Survey",
+    verified_by="Ordnance Survey Open Greenspace",
+)
+NATURE_RESERVES = Source(
+    slug="local_nature_reserves_2024",
+    prefix="nature-reserve",
+    title="Local nature reserves in Trafford",
+    files=(
+        "trafford/community_assets/local_nature_reserves/trafford_local_nature_reserves.geojson",
+    ),
+    last_verified="2024-06-18",
+    publisher_url="https://www.data.gov.uk/dataset/acdf4a9e-a115-41fb-bbe9-603c819aa7f7/"
+    "local-nature-reserves-england",
+    attribution="© Natural England copyright. Contains Ordnance Survey data © Crown copyright "
+    "and database right 2024",
+    as_of="18 June 2024",
+    origin="Natural England, the Trafford extract made by Trafford Data Lab.",
+    publisher="Natural England",
+    verified_by="Natural England open data",
+)
+PLACES_OF_WORSHIP = Source(
+    slug="os_openmap_places_of_worship_2018",
+    prefix="worship",
+    title="Places of worship in Trafford (OS OpenMap Local)",
+    files=("trafford/community_assets/places_of_worship/trafford_places_of_worship.geojson",),
+    last_verified="2018-01-01",
+    publisher_url="https://www.ordnancesurvey.co.uk/products/os-openmap-local",
+    attribution="Contains OS data © Crown copyright and database right 2018",
+    as_of="2018",
+    origin="Ordnance Survey OpenMap Local (religious buildings), the Trafford extract made by "
+    "Trafford Data Lab.",
+    publisher="Ordnance Survey",
+    verified_by="Ordnance Survey OpenMap Local",
+)
+SOURCES = (
+    LIBRARIES,
+    MENTAL_HEALTH,
+    SPORT_FACILITIES,
+    ALLOTMENTS,
+    CHILDRENS_CENTRES,
+    PARKS,
+    NATURE_RESERVES,
+    PLACES_OF_WORSHIP,
+)
 POSTCODE_FILE = "trafford/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv"
 
 # Typos in the source postcodes, each checked against the source's own point.
@@ -236,14 +397,36 @@ def read_points(path: Path) -> dict[tuple[str, str], tuple[float, float]]:
     return points
 
 
-def load_postcodes(path: Path) -> dict[str, tuple[float, float]]:
-    """Normalised postcode -> (lon, lat) from the ONS Postcode Directory extract."""
-    table = {}
-    for row in read_csv(path):
-        postcode = normalise_postcode(row["postcode"])
-        if postcode and row["lon"] and row["lat"]:
-            table[postcode] = (float(row["lon"]), float(row["lat"]))
-    return table
+@dataclass(frozen=True)
+class Postcode:
+    postcode: str
+    lon: float
+    lat: float
+    neighbourhood: str  # the House of Commons Library's name for its MSOA ("Sale Moor")
+
+
+class PostcodeTable:
+    """The ONS Postcode Directory extract: a postcode's point, and the postcode nearest a point."""
+
+    def __init__(self, path: Path):
+        self.by_postcode: dict[str, Postcode] = {}
+        for row in read_csv(path):
+            postcode = normalise_postcode(row["postcode"])
+            if postcode and row["lon"] and row["lat"]:
+                self.by_postcode[postcode] = Postcode(
+                    postcode, float(row["lon"]), float(row["lat"]), row["msoa_hcl_name"]
+                )
+        self._all = sorted(self.by_postcode.values(), key=lambda p: p.postcode)
+
+    def point(self, postcode: str) -> tuple[float, float] | None:
+        found = self.by_postcode.get(postcode)
+        return (found.lon, found.lat) if found else None
+
+    def nearest(self, lon: float, lat: float) -> Postcode:
+        """The postcode whose point is nearest (east-west degrees scaled by the latitude's
+        cosine, which at this size is as good as the great-circle distance); ties by postcode."""
+        scale = math.cos(math.radians(lat)) ** 2
+        return min(self._all, key=lambda p: (p.lon - lon) ** 2 * scale + (p.lat - lat) ** 2)
 
 
 def town(address: str) -> str:
@@ -274,7 +457,7 @@ def base_record(source: Source, name: str, source_id: str) -> dict:
         "name": name,
         "status": "active",
         "last_verified": source.last_verified,
-        "verified_by": VERIFIED_BY,
+        "verified_by": source.verified_by,
         "source": source.slug,
         "source_id": source_id,
     }
@@ -332,54 +515,6 @@ def library_records(opendata: Path) -> list[dict]:
             cost_details="Free to visit and to join.",
             lon=float(row["lon"]) if row["lon"] else None,
             lat=float(row["lat"]) if row["lat"] else None,
-        )
-        records.append(record)
-    return records
-
-
-# --- sports clubs --------------------------------------------------------------------------
-
-SPORT_CATEGORIES = {
-    "walking": ["walking"],
-    "rambling": ["walking"],
-    "dance": ["arts_creativity"],
-    "yoga": ["mental_wellbeing"],
-    "tai chi": ["mental_wellbeing"],
-}
-SPORT_NAME_AUDIENCES = [
-    (r"\b(junior|juniors|youth)\b", ["children", "young_people"]),
-    (r"\b(ladies|women)\b", ["women"]),
-    (r"\b(men|mens|men's)\b", ["men"]),
-    # In bowls and golf a "veterans" club is for older players, not ex-service people.
-    (r"\bveterans?'?\b", ["older_people"]),
-    (r"disabilit", ["disabled_people"]),
-]
-
-
-def sports_club_records(opendata: Path) -> list[dict]:
-    """Sports clubs: a group in pathways to participation, physical activity and more by sport."""
-    rows = read_csv(opendata / SPORTS_CLUBS.files[0])
-    points = read_points(opendata / SPORTS_CLUBS.files[1])
-    records = []
-    for row, source_id in zip(rows, source_ids(rows), strict=True):
-        sports = [s.strip() for s in row["category"].split(",") if s.strip()]
-        categories = ["physical_activity"]
-        for sport in sports:
-            extra = SPORT_CATEGORIES.get(sport.lower(), [])
-            categories += [c for c in extra if c not in categories]
-        point = points.get((row["name"], row["postcode"]))
-        record = base_record(SPORTS_CLUBS, row["name"], source_id)
-        record.update(
-            description=f"{' and '.join(sports)} club in {town(row['address'])}.",
-            kind="group",
-            strand="access_community_resources",
-            approach="pathways_to_participation",
-            categories=categories,
-            audiences=all_matches(SPORT_NAME_AUDIENCES, row["name"]),
-            address=row["address"],
-            postcode=row["postcode"],
-            lon=point[0] if point else None,
-            lat=point[1] if point else None,
         )
         records.append(record)
     return records
@@ -518,6 +653,464 @@ def schedule_from_text(text: str) -> dict:
     sentences = [s.strip() for s in re.split(r"(?<=[.;])\s+", text) if DAY_RE.search(s)]
     sessions = [session for sentence in sentences for session in sessions_from_text(sentence)]
     return {"sessions": sessions, "notes": " ".join(sentences)}
+
+
+# --- places given as shapes: where to put the point, and the outline kept ----------------
+
+# Outlines are simplified to within about 5 m (0.00005°) and their coordinates rounded to 6
+# places: a park keeps its shape on the map, and the demo file (kept in git) stays small.
+SIMPLIFY_DEGREES = 0.00005
+# An entrance counts as a site's when it lies within about 20 m of the site's outline.
+ENTRANCE_DEGREES = 0.0003
+
+
+def _rounded_coordinates(value):
+    if isinstance(value, (list, tuple)):
+        if value and isinstance(value[0], (int, float)):
+            return [round(float(v), 6) for v in value]
+        return [_rounded_coordinates(v) for v in value]
+    return value
+
+
+def service_area(geometry) -> dict:
+    """A site's outline as the record's service area: simplified, coordinates to 6 places."""
+    simple = geometry.simplify(SIMPLIFY_DEGREES, preserve_topology=True)
+    geojson = mapping(simple)
+    return {"type": geojson["type"], "coordinates": _rounded_coordinates(geojson["coordinates"])}
+
+
+def read_features(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return json.load(f)["features"]
+
+
+def entrance_or_inside(site, entrances: list) -> tuple[float, float]:
+    """Where a site is placed: its entrance nearest the middle of the site, so that distances
+    and walking times are to a way in; a point inside it when no entrance is listed."""
+    near = [p for p in entrances if site.distance(p) <= ENTRANCE_DEGREES]
+    if near:
+        middle = site.centroid
+        best = min(near, key=lambda p: (p.distance(middle), p.x, p.y))
+        return best.x, best.y
+    point = site.representative_point()
+    return point.x, point.y
+
+
+def nearest_area(postcodes: PostcodeTable, record: dict) -> None:
+    """A record with no postcode in its source gets the nearest one in the ONS directory, and
+    that postcode's neighbourhood as its address, so people can find it and search can place
+    it by name."""
+    nearest = postcodes.nearest(record["lon"], record["lat"])
+    record["postcode"] = nearest.postcode
+    record["address"] = nearest.neighbourhood
+
+
+# --- Sport England Active Places -----------------------------------------------------------
+
+# What each facility type is called in the description (Sport England's names, in everyday
+# words). "All-weather pitches" are artificial grass pitches: the everyday name, and one a
+# search for "art" does not find (keywords match the start of a word). A type not listed stops
+# the build, so that a new one in a later file is worded on purpose.
+FACILITY_WORDS = {
+    "Swimming pools": "swimming pool",
+    "Sports halls": "sports hall",
+    "Health and fitness gym stations": "gym",
+    "Studios": "activity studio",
+    "Grass pitches": "grass pitches",
+    "Artificial grass pitches": "all-weather pitches",
+    "Outdoor tennis courts": "outdoor tennis courts",
+    "Indoor tennis courts": "indoor tennis courts",
+    "Squash courts": "squash courts",
+    "Golf": "golf course",
+    "Athletics": "athletics track",
+    "Ski slopes": "ski slope",
+    "Ice rinks": "ice rink",
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    """What Sport England's access_type means for a resident."""
+
+    open_to_residents: bool
+    cost: str | None  # "free", "paid", or None when the source does not say
+    words: str  # how the description says it
+    short: str  # how the cost details say it, when a site's facilities differ
+
+
+SPORT_ACCESS = {
+    "Free Public Access": Access(True, "free", "free to use (no booking needed)", "free"),
+    "Pay and Play": Access(
+        True, "paid", "pay and play (pay when you go, no membership needed)", "pay as you go"
+    ),
+    "Registered Membership use": Access(True, "paid", "for members (join to use it)", "members"),
+    "Sports Club / Community Association": Access(
+        True,
+        None,
+        "used by sports clubs and community groups (ask about joining one)",
+        "through a club",
+    ),
+    "Private Use": Access(False, None, "private use", ""),
+}
+# Accessibility from the access fields: a term is given when every facility on the site
+# answers Yes to every field named. Sport England's entrance, doorway and reception
+# questions together are read as step-free access.
+SPORT_ACCESSIBILITY = [
+    (
+        (
+            "disability_finding_reaching_entrance",
+            "disability_doorways",
+            "disability_reception_area",
+        ),
+        "step_free",
+    ),
+    (("disability_toilets",), "accessible_toilet"),
+    (("car_park",), "parking"),
+]
+# Access fields with no term of their own, said in "Getting there" when every facility says Yes.
+SPORT_ACCESS_NOTES = [
+    ("disability_parking", "Disabled parking."),
+    ("disability_changing_facilities", "Accessible changing rooms."),
+]
+# Placeholders for "no phone number" in the source.
+NO_VALUE = {"", "NA", "00000 000000"}
+
+
+def sport_site_records(
+    opendata: Path, postcodes: PostcodeTable, parks: set[str]
+) -> tuple[list[dict], int]:
+    """One place per Sport England site open to residents, with its facilities, how each may be
+    used, contacts and access; (records, how many private-use sites were left out).
+
+    A site named as a park is is named by what it has there ("Davyhulme
+    Park: outdoor tennis courts"), so that a list holding both tells them apart.
+    """
+    rows = read_csv(opendata / SPORT_FACILITIES.files[0])
+    sites: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        if row["facility_type"] not in FACILITY_WORDS:
+            raise SystemExit(f"facility type {row['facility_type']!r}: add it to FACILITY_WORDS")
+        if row["access_type"] not in SPORT_ACCESS:
+            raise SystemExit(f"access type {row['access_type']!r}: add it to SPORT_ACCESS")
+        sites.setdefault(row["site_id"], []).append(row)
+    firsts = [facilities[0] for facilities in sites.values()]
+    names = Counter(slugify(r["site_name"]) for r in firsts)
+    records, private = [], 0
+    for site_id, facilities in sites.items():
+        open_rows = [r for r in facilities if SPORT_ACCESS[r["access_type"]].open_to_residents]
+        if not open_rows:
+            private += 1
+            continue
+        first = facilities[0]
+        slug = slugify(first["site_name"])
+        if names[slug] > 1:
+            slug = f"{slug}-{slugify(first['postcode'])}"
+        by_access: dict[str, list[str]] = {}
+        for row in open_rows:
+            words = FACILITY_WORDS[row["facility_type"]]
+            kinds = by_access.setdefault(row["access_type"], [])
+            if words not in kinds:
+                kinds.append(words)
+        everything = list(dict.fromkeys(w for kinds in by_access.values() for w in kinds))
+        uses = [
+            f"{and_list(kinds).capitalize()}: {SPORT_ACCESS[access].words}."
+            for access, kinds in by_access.items()
+        ]
+        costs = {SPORT_ACCESS[access].cost for access in by_access}
+        name = first["site_name"]
+        if name in parks:
+            name = f"{name}: {and_list(everything)}"
+        record = base_record(SPORT_FACILITIES, name, site_id)
+        record["id"] = f"{SPORT_FACILITIES.prefix}-{slug}"
+        at = postcodes.by_postcode.get(normalise_postcode(first["postcode"]) or "")
+        # The neighbourhood, as the source's town is often the post town ("Manchester").
+        what = f"{and_list(everything).capitalize()} in {at.neighbourhood if at else first['town']}"
+        if len(uses) == 1:  # "Swimming pool and gym in Sale: pay and play: ..."
+            (access,) = by_access
+            description = f"{what}, {SPORT_ACCESS[access].words}."
+        else:
+            description = f"{what}. " + " ".join(uses)
+        record.update(
+            description=description,
+            kind="place",
+            strand="access_community_resources",
+            approach="pathways_to_participation",
+            categories=["physical_activity"],
+            address=", ".join(v for v in (first["street"], first["town"]) if v not in NO_VALUE),
+            postcode=first["postcode"],
+            phone=_value(first["telephone"]),
+            email=_value(first["email"]),
+            website=_value(first["website"]),
+            cost=costs.pop() if len(costs) == 1 else None,
+            cost_details="; ".join(
+                f"{and_list(kinds)}: {SPORT_ACCESS[access].short}"
+                for access, kinds in by_access.items()
+            )
+            if len(uses) > 1
+            else "",
+            accessibility=[
+                term
+                for fields_needed, term in SPORT_ACCESSIBILITY
+                if all(r[name] == "Yes" for r in facilities for name in fields_needed)
+            ],
+            access_notes=" ".join(
+                [
+                    note
+                    for name, note in SPORT_ACCESS_NOTES
+                    if all(r[name] == "Yes" for r in facilities)
+                ]
+                + sorted({r["disability_notes"] for r in facilities} - NO_VALUE)
+            ),
+            last_verified=max(r["site_last_updated_date"] for r in facilities),
+            lon=float(first["lon"]),
+            lat=float(first["lat"]),
+        )
+        records.append(record)
+    return records, private
+
+
+def _value(text: str) -> str:
+    return "" if text in NO_VALUE else text
+
+
+def and_list(items: list[str]) -> str:
+    """["pool", "gym", "studio"] -> "pool, gym and studio"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+# --- allotments ----------------------------------------------------------------------------
+
+
+def allotment_records(opendata: Path, postcodes: PostcodeTable) -> list[dict]:
+    """Allotment sites: a place for gardening, with the site's outline (OpenStreetMap) as its
+    service area. Outlines of one name within SAME_PLACE_DEGREES are one site (OpenStreetMap
+    draws some sites in parts), placed at the source's centre point of its largest part."""
+    rows = read_csv(opendata / ALLOTMENTS.files[0])
+    outlines = {
+        f["properties"]["osm_id"]: shape(f["geometry"])
+        for f in read_features(opendata / ALLOTMENTS.files[1])
+    }
+    sites = same_places([(row["name"], outlines[row["osm_id"]], row) for row in rows])
+    records = []
+    for name, parts in sites:
+        _, largest = max(parts, key=lambda part: (part[0].area, part[1]["osm_id"]))
+        if "allotment" not in name.lower():
+            name = f"{name} Allotments"
+        record = base_record(ALLOTMENTS, name, largest["osm_id"])
+        record.update(lon=float(largest["lon"]), lat=float(largest["lat"]))
+        nearest_area(postcodes, record)
+        record.update(
+            description=f"Allotment site in {record['address']}: plots where gardeners grow "
+            "their own fruit, vegetables and flowers.",
+            kind="place",
+            strand="access_community_resources",
+            approach="pathways_to_participation",
+            categories=["gardening_nature"],
+            service_area=service_area(unary_union([outline for outline, _ in parts])),
+        )
+        records.append(record)
+    _ids_with_postcode_where_names_repeat(records, ALLOTMENTS)
+    return records
+
+
+# Shapes of one name within this distance (about 150 m) are one place: a church and its hall,
+# an allotment site drawn in two parts.
+SAME_PLACE_DEGREES = 0.002
+
+
+def same_places(named_shapes: list[tuple[str, object, object]]) -> list[tuple[str, list]]:
+    """(name, shape, item) triples grouped into places: [(name, [(shape, item), ...])], in the
+    order first seen. Shapes join a place when they have its name and lie within
+    SAME_PLACE_DEGREES of one of its shapes."""
+    places: list[tuple[str, list]] = []
+    for name, outline, item in named_shapes:
+        for place_name, parts in places:
+            if place_name == name and any(
+                outline.distance(other) <= SAME_PLACE_DEGREES for other, _ in parts
+            ):
+                parts.append((outline, item))
+                break
+        else:
+            places.append((name, [(outline, item)]))
+    return places
+
+
+def _ids_with_postcode_where_names_repeat(records: list[dict], source: Source) -> None:
+    """Ids from the name, with the postcode added where names repeat (two "Moor Nook")."""
+    names = Counter(slugify(r["name"]) for r in records)
+    for record in records:
+        slug = slugify(record["name"])
+        if names[slug] > 1:
+            slug = f"{slug}-{slugify(record['postcode'])}"
+        record["id"] = f"{source.prefix}-{slug}"
+
+
+# --- children's centres --------------------------------------------------------------------
+
+
+def childrens_centre_records(opendata: Path) -> list[dict]:
+    """Children's centres: a place for families with young children, with its phone."""
+    records = []
+    for row in read_csv(opendata / CHILDRENS_CENTRES.files[0]):
+        record = base_record(CHILDRENS_CENTRES, row["name"], row["unique_reference_number"])
+        where = re.sub(r"\s*children's centre$", "", row["name"], flags=re.I)
+        record["id"] = f"{CHILDRENS_CENTRES.prefix}-{slugify(where)}"
+        record.update(
+            description=f"Children's centre in {where}: "
+            "activities, advice and support for families with young children.",
+            kind="place",
+            strand="access_community_resources",
+            approach="community_hubs",
+            categories=["parenting_families"],
+            audiences=["families", "children"],
+            address=row["address"],
+            postcode=row["postcode"],
+            phone=row["telephone"],
+            lon=float(row["lon"]),
+            lat=float(row["lat"]),
+        )
+        records.append(record)
+    return records
+
+
+# --- parks (OS Open Greenspace) and local nature reserves ---------------------------------
+
+# Which Open Greenspace sites become assets. Only named public parks and gardens: the other
+# types are covered better by another source, or are not somewhere a resident goes to take
+# part (and almost none of them have names: 88 of 88 play spaces, 48 of 48 bowling greens).
+GREENSPACE_TYPES = {
+    "Public Park Or Garden": "kept when it has a name",
+    "Allotments Or Community Growing Spaces": "left out: the allotments file has them, named",
+    "Religious Grounds": "left out: the places of worship file has the buildings",
+    "Other Sports Facility": "left out: Sport England's sites have them, with contacts",
+    "Playing Field": "left out: Sport England's sites have the pitches open to residents",
+    "Tennis Court": "left out: Sport England's sites have them",
+    "Golf Course": "left out: Sport England's sites have them",
+    "Bowling Green": "left out: none has a name",
+    "Play Space": "left out: none has a name",
+    "Cemetery": "left out: not an activity",
+}
+
+
+# More categories for a park by words in its name.
+PARK_NAME_CATEGORIES = [(r"community garden", ["gardening_nature"])]
+
+
+def park_records(
+    opendata: Path, postcodes: PostcodeTable, reserves: set[str]
+) -> tuple[list[dict], Counter]:
+    """Named public parks and gardens, placed at an entrance; (records, how many sites of each
+    type were left out). A park that is also a local nature reserve is left to the reserve."""
+    entrances = [
+        shape(f["geometry"])
+        for f in read_features(opendata / PARKS.files[1])
+        if "Pedestrian" in f["properties"]["access_type"]
+    ]
+    records, left_out = [], Counter()
+    for feature in read_features(opendata / PARKS.files[0]):
+        props = feature["properties"]
+        site_type, name = props["site_type"], (props["site_name"] or "").strip()
+        if site_type not in GREENSPACE_TYPES:
+            raise SystemExit(f"greenspace type {site_type!r}: add it to GREENSPACE_TYPES")
+        if site_type != "Public Park Or Garden" or not name or name in reserves:
+            left_out[site_type] += 1
+            continue
+        site = shape(feature["geometry"])
+        record = base_record(PARKS, name, slugify(name))
+        record["lon"], record["lat"] = entrance_or_inside(site, entrances)
+        nearest_area(postcodes, record)
+        record.update(
+            description=f"Public park in {record['address']}, open to everyone: somewhere to "
+            "walk, play and sit outside.",
+            kind="place",
+            strand="access_community_resources",
+            approach="pathways_to_participation",
+            categories=["walking", "physical_activity"] + all_matches(PARK_NAME_CATEGORIES, name),
+            audiences=["everyone"],
+            cost="free",
+            cost_details="Free to visit.",
+            service_area=service_area(site),
+        )
+        records.append(record)
+    _ids_with_postcode_where_names_repeat(records, PARKS)
+    return records, left_out
+
+
+def nature_reserve_records(opendata: Path, postcodes: PostcodeTable) -> list[dict]:
+    """Local nature reserves: places for walking and nature, at the source's point."""
+    records = []
+    for feature in read_features(opendata / NATURE_RESERVES.files[0]):
+        props = feature["properties"]
+        record = base_record(NATURE_RESERVES, props["site_name"], str(props["natural_england_gid"]))
+        record["id"] = f"{NATURE_RESERVES.prefix}-{slugify(props['site_name'])}"
+        record.update(lon=props["lon"], lat=props["lat"])
+        nearest_area(postcodes, record)
+        record.update(
+            description=f"Local nature reserve in {record['address']} "
+            f"({props['site_area_hectares']:.1f} hectares): a place for people and wildlife, "
+            "to enjoy nature or learn about it.",
+            kind="place",
+            strand="access_community_resources",
+            approach="pathways_to_participation",
+            categories=["walking", "gardening_nature"],
+            audiences=["everyone"],
+            service_area=service_area(shape(feature["geometry"])),
+        )
+        records.append(record)
+    return records
+
+
+# --- places of worship ---------------------------------------------------------------------
+
+# Buildings left out by name: chapels of cemeteries and schools are not open community venues.
+WORSHIP_LEFT_OUT = r"cemetery|school"
+# The tradition, from words in the name, said in the description ("Methodist church in Sale").
+WORSHIP_TRADITIONS = [
+    (r"synagogue|hebrew congregation", "synagogue"),
+    (r"masjid|mosque", "mosque (masjid)"),
+    (r"kingdom hall", "Kingdom Hall of Jehovah's Witnesses"),
+    (r"methodist", "Methodist church"),
+    (r"roman catholic|catholic", "Catholic church"),
+    (r"baptist", "Baptist church"),
+    (r"united reformed", "United Reformed church"),
+    (r"unitarian", "Unitarian chapel"),
+    (r"spiritualist", "Spiritualist church"),
+    (r"salvation army", "Salvation Army church"),
+    (r"congregational", "Congregational church"),
+    (r"evangelical", "Evangelical church"),
+    (r"church|chapel", "church"),
+]
+
+
+def place_of_worship_records(opendata: Path, postcodes: PostcodeTable) -> tuple[list[dict], int]:
+    """Named places of worship, one per building or group of buildings of one name; (records,
+    how many buildings were left out by WORSHIP_LEFT_OUT). The building's outline is not kept:
+    it is the building, not the area it serves."""
+    buildings, left_out = [], 0
+    for feature in read_features(opendata / PLACES_OF_WORSHIP.files[0]):
+        name = feature["properties"]["DISTNAME"].strip()
+        if re.search(WORSHIP_LEFT_OUT, name, re.I):
+            left_out += 1
+            continue
+        buildings.append((name, shape(feature["geometry"]), feature["properties"]["ID"]))
+    records = []
+    for name, parts in same_places(buildings):
+        largest, _ = max(parts, key=lambda part: (part[0].area, part[1]))
+        point = largest.representative_point()
+        record = base_record(PLACES_OF_WORSHIP, name, min(os_id for _, os_id in parts))
+        record.update(lon=point.x, lat=point.y)
+        nearest_area(postcodes, record)
+        tradition = first_match(WORSHIP_TRADITIONS, name) or "place of worship"
+        record.update(
+            description=f"{tradition[0].upper()}{tradition[1:]} in {record['address']}.",
+            kind="place",
+            strand="access_community_resources",
+            approach="community_hubs",
+            categories=["faith"],
+        )
+        records.append(record)
+    _ids_with_postcode_where_names_repeat(records, PLACES_OF_WORSHIP)
+    return records, left_out
 
 
 # --- illustrative records ------------------------------------------------------------------
@@ -738,7 +1331,7 @@ def illustrative_records() -> list[dict]:
 # --- placing, validating and writing -------------------------------------------------------
 
 
-def place(records: list[dict], postcodes: dict[str, tuple[float, float]]):
+def place(records: list[dict], postcodes: PostcodeTable):
     """Fill lon/lat from the postcode where the source has no point; list the ones that fail."""
     placed, unplaced = [], []
     for record in records:
@@ -749,10 +1342,10 @@ def place(records: list[dict], postcodes: dict[str, tuple[float, float]]):
         postcode = normalise_postcode(record.get("postcode") or "")
         if postcode is None:
             reason = "no point in the source and no valid postcode"
-        elif postcode not in postcodes:
+        elif postcodes.point(postcode) is None:
             reason = f"no point in the source and {postcode} is not in the Trafford postcode file"
         else:
-            record["lon"], record["lat"] = postcodes[postcode]
+            record["lon"], record["lat"] = postcodes.point(postcode)
             record["position_source"] = "postcode"
             placed.append(record)
             continue
@@ -808,8 +1401,14 @@ def notice_text() -> str:
         "",
         "`assets.geojson` is built by `scripts/build_demo_data.py` from the files below,",
         "which are unchanged copies of public files published under the Open Government",
-        f"Licence v3.0 ({OGL_URL}).",
-        "The rules that turn each file into asset records are in the script's docstring.",
+        f"Licence v3.0 ({OGL_URL}),",
+        "except Sport England's (Creative Commons Attribution 4.0); the allotment boundaries are",
+        "also under the Open Database License, as OpenStreetMap data. The rules that turn each",
+        "file into asset records are in the script's docstring.",
+        "",
+        "Records made from files without postcodes (parks, nature reserves, allotments, places",
+        "of worship) carry the nearest postcode in the ONS Postcode Directory extract below, and",
+        "that postcode's neighbourhood as their address.",
         "",
         "Records whose `source` is `illustrative` (ids beginning `illustrative-`) are made up",
         "for illustration: they show features the open data lacks and describe no real group.",
@@ -819,11 +1418,15 @@ def notice_text() -> str:
         lines += [f"## {source.title} (`source: {source.slug}`)", ""]
         lines += [f"- File: `sources/{Path(name).name}`" for name in source.files]
         lines += [
-            f"- Source: {source.origin} Published by Trafford Council (Trafford Data Lab) at "
+            f"- Source: {source.origin} Published by {source.publisher} at "
             f"{source.publisher_url} ({source.as_of}).",
-            f"- Licence: {OGL}.",
-            f'- Attribution: "{source.attribution}". Contains public sector information '
-            f"licensed under the {OGL}.",
+            f"- Licence: {source.licence}.",
+            f'- Attribution: "{source.attribution}".'
+            + (
+                f" Contains public sector information licensed under the {OGL}."
+                if source.licence.startswith(OGL)
+                else ""
+            ),
             "",
         ]
     lines += [
@@ -842,13 +1445,30 @@ def notice_text() -> str:
 def build(opendata: Path, out: Path) -> int:
     """Build everything; return the number of records listed as left out."""
     data_dir = out.parent
-    postcodes = load_postcodes(opendata / POSTCODE_FILE)
+    postcodes = PostcodeTable(opendata / POSTCODE_FILE)
+    reserves = nature_reserve_records(opendata, postcodes)
+    parks, greenspace_left_out = park_records(opendata, postcodes, {r["name"] for r in reserves})
+    sport_sites, private_sites = sport_site_records(
+        opendata, postcodes, {r["name"] for r in parks + reserves}
+    )
+    worship, worship_left_out = place_of_worship_records(opendata, postcodes)
     by_source = {
         LIBRARIES.slug: library_records(opendata),
-        SPORTS_CLUBS.slug: sports_club_records(opendata),
         MENTAL_HEALTH.slug: mental_health_records(opendata),
+        SPORT_FACILITIES.slug: sport_sites,
+        ALLOTMENTS.slug: allotment_records(opendata, postcodes),
+        CHILDRENS_CENTRES.slug: childrens_centre_records(opendata),
+        PARKS.slug: parks,
+        NATURE_RESERVES.slug: reserves,
+        PLACES_OF_WORSHIP.slug: worship,
         ILLUSTRATIVE: illustrative_records(),
     }
+    print(f"left out by rule: {private_sites} Sport England sites for private use only;")
+    print(
+        f"  {worship_left_out} cemetery and school chapels; Open Greenspace sites: "
+        + ", ".join(f"{n} {kind}" for kind, n in sorted(greenspace_left_out.items()))
+        + " (see GREENSPACE_TYPES)"
+    )
     records = [r for rs in by_source.values() for r in rs]
     ids = Counter(r["id"] for r in records)
     if repeated := [i for i, n in ids.items() if n > 1]:

@@ -117,15 +117,43 @@ def set_password_command(email: str, ask: bool):
         click.echo(f"password: {password}")
 
 
+def address_to_open(host: str, port: int) -> str:
+    """The address a person types into a browser for a server listening on host:port.
+
+    A server listening on every address (0.0.0.0, ::) is opened at localhost on this machine;
+    an IPv6 address is written in brackets, as URLs need.
+    """
+    if host in ("", "0.0.0.0", "::"):
+        host = "localhost"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
 @users.command("demo")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-def demo_command(out: Path):
-    """Make one demo account per role with random passwords, write them to OUT, print them.
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address the server will listen on, for the address printed to open.",
+)
+@click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="The port the server will listen on, for the address printed to open.",
+)
+def demo_command(out: Path, host: str, port: int):
+    """Make one demo account per role with random passwords, write them to OUT, print them
+    with the address to open and the sign-in page.
 
-    Run by `make run`. When OUT exists and its accounts do too, it is only printed again;
-    otherwise the demo accounts get new random passwords. No password is fixed in code.
+    Run by `make run` (with its HOST and PORT). When OUT exists and its accounts do too, it is
+    only printed again; otherwise the demo accounts get new random passwords. No password is
+    fixed in code.
 
-    Example: assetmap users demo instance/demo-accounts.txt
+    Example: assetmap users demo instance/demo-accounts.txt --port 8080
     """
     with database() as db:
         have = {email for email, _ in DEMO_ACCOUNTS if store.get_user_by_email(db, email)}
@@ -151,6 +179,8 @@ def demo_command(out: Path):
         if not line.startswith("#"):
             role, email, password = line.split("\t")
             click.echo(f"  {role:<12} {email:<36} {password}")
+    address = address_to_open(host, port)
+    click.echo(f"Open {address} and sign in at {address}login with one of them.")
 
 
 COMMANDS = (users,)
