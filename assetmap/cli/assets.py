@@ -166,8 +166,9 @@ def gunicorn_arguments(
     default=300,
     show_default=True,
     type=click.IntRange(30, 3600),
-    help="Seconds a request may take: previewing and importing a file of the largest size "
-    "allowed (ASSETMAP_MAX_UPLOAD_MB, 20 MB) each take about a minute, within the request.",
+    help="Seconds a request may take before gunicorn restarts its worker. Large imports run "
+    "in the background (ASSETMAP_IMPORT_BACKGROUND_ROWS), so requests stay short; the limit "
+    "is a backstop, kept generous for a slow disk.",
 )
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int, timeout: int):
