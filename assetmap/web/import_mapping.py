@@ -31,7 +31,7 @@ from flask import (
 )
 from markupsafe import Markup, escape
 
-from assetmap.imports import ImportFileError, load_mapping, preview, storage
+from assetmap.imports import ImportFileError, load_mapping, storage
 from assetmap.imports import columns as cols
 from assetmap.imports.mapping import ANY_OTHER, Mapping, mapping_text, read_mapping_data
 from assetmap.imports.pending import Pending
@@ -270,19 +270,8 @@ def choose_columns(token: str):
     pending.save()
     if (job := import_jobs.preview_in_background(pending)) is not None:
         return job  # a large file: checked again by a background job, as on upload
-    views = _views()
     try:
-        with (
-            storage.one_at_a_time(views._archive_dir()),
-            pending.rejected_path.open("w", encoding="utf-8", newline="") as rejected,
-        ):
-            report = preview(
-                get_db(),
-                pending.path,
-                views._options(pending),
-                file_name=pending.file_name,
-                rejected=rejected,
-            )
+        _views().preview_now(pending)
     except storage.AnotherImport as e:
         page, status = _render(pending, sample, chosen, defaults, {}, 503, message=str(e))
         return page, status, {"Retry-After": "60"}
@@ -297,8 +286,6 @@ def choose_columns(token: str):
             message=f"{pending.file_name} {e}.",
             data=data,
         )
-    pending.report = report.to_json()
-    pending.save()
     return redirect(url_for("imports.show_preview", token=pending.token))
 
 

@@ -144,24 +144,14 @@ def upload():
     else:  # the mapping chosen on the page for this source before, if any
         import_mapping.use_saved_mapping(get_db(), pending)
     try:
-        import_options = _options(pending)
+        _options(pending)  # a mapping that does not read is said before the file is read
     except ImportFileError as e:  # the file is kept: choose the columns on the page instead
         named = pending.options["mapping_name"] or f"saved for {import_mapping.source_of(pending)}"
         return import_mapping.refused(pending, f"The mapping file {named} {e}.", bad_mapping=True)
     if (job := import_jobs.preview_in_background(pending)) is not None:
         return job  # a large file: previewed by a background job (web/import_jobs.py)
     try:
-        with (
-            storage.one_at_a_time(_archive_dir()),
-            pending.rejected_path.open("w", encoding="utf-8", newline="") as rejected,
-        ):
-            report = preview(
-                get_db(),
-                pending.path,
-                import_options,
-                file_name=pending.file_name,
-                rejected=rejected,
-            )
+        preview_now(pending)
     except ColumnsRefused as e:  # the file is kept: choose what its columns hold on the page
         return import_mapping.refused(pending, f"{pending.file_name} {e}.")
     except ImportFileError as e:
@@ -171,9 +161,26 @@ def upload():
         uploads.discard(pending.token)
         page, status = _index({"file": str(e)}, 503)
         return page, status, {"Retry-After": "60"}
+    return redirect(url_for("imports.show_preview", token=pending.token))
+
+
+def preview_now(pending: Pending) -> None:
+    """Preview an upload small enough to check within the request (larger ones go to a
+    background job), keeping its report and rejected rows beside it. Raises what the preview
+    raises: ImportFileError (ColumnsRefused among them) or storage.AnotherImport."""
+    with (
+        storage.one_at_a_time(_archive_dir()),
+        pending.rejected_path.open("w", encoding="utf-8", newline="") as rejected,
+    ):
+        report = preview(
+            get_db(),
+            pending.path,
+            _options(pending),
+            file_name=pending.file_name,
+            rejected=rejected,
+        )
     pending.report = report.to_json()
     pending.save()
-    return redirect(url_for("imports.show_preview", token=pending.token))
 
 
 @bp.get("/preview/<token>")
