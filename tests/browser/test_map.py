@@ -298,3 +298,18 @@ def test_the_map_after_go_has_no_serious_accessibility_problems(browser, live_se
         assert serious_violations(page) == []
     finally:
         page.context.close()
+
+
+def test_the_home_page_postcode_box_leads_to_what_is_near(page, live_server):
+    from tests.browser.conftest import LIVE_DB
+    from tests.test_imports_support import load_trafford_postcodes
+
+    load_trafford_postcodes(LIVE_DB["path"])
+    page.goto(page.base_url + "/")
+    box = page.get_by_label("Your postcode")
+    assert box.bounding_box()["height"] >= 44
+    box.fill("WA14 1AH")
+    page.get_by_role("button", name="Find what is near").click()
+    page.wait_for_url("**/search?postcode=WA14+1AH")
+    assert "Altrincham Library" in page.text_content("main")
+    assert page.watch.errors == []
