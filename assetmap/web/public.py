@@ -126,7 +126,8 @@ def asset_map():
 @requires("view_public")
 def asset_list():
     """The list under the map on its own, for the map's script to refresh after a filter
-    changes or "search this area"; also a plain page of its own."""
+    changes, "search this area", "Go" or "Use my location" (the last two send `near`, and the
+    list is then nearest first); also a plain page of its own."""
     listing, args = _map_filters()
     return render_template(
         "map_list.html", results=_list_page(listing), chosen=args, list_args=_list_args(args)
