@@ -124,7 +124,8 @@ def build_asset_map(
         )
         cluster.add_to(m)
         layers[strand.slug] = cluster.get_name()
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    control = folium.LayerControl(collapsed=False, position="topright")
+    control.add_to(m)
 
     config = {
         "map": m.get_name(),
@@ -134,8 +135,13 @@ def build_asset_map(
         "focus": focus,
         "strands": {s.slug: s.label for s in taxonomy.STRANDS},
         "kinds": {k.slug: k.label for k in taxonomy.KINDS},
+        "layerControl": control.get_name(),
     }
-    return _render(m, static_url, own_scripts=OWN_SCRIPTS, config=config)
+    rendered = _render(m, static_url, own_scripts=OWN_SCRIPTS, config=config)
+    # Folium declares the layer control with `let`, out of reach of asset-map.js, which folds
+    # it away on a phone (open, it covers a fifth of the map and the zoom buttons).
+    rendered.script += f"\nwindow.{control.get_name()} = {control.get_name()};\n"
+    return rendered
 
 
 def build_location_map(

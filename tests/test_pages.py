@@ -178,3 +178,79 @@ def test_a_list_page_number_past_any_list_is_not_a_server_error(client):
     for page in ("99999999999999999999999", "-5", "two"):
         answer = client.get(f"/map/list?page={page}")
         assert answer.status_code == 200, page
+
+
+# The list under the map, from a postcode or the person's location: nearest first.
+ALL_TRAFFORD = "-2.5,53.35,-2.2,53.5"
+NEAR_SALE = "53.4270,-2.3040"  # a few streets from Sale Walking Group
+
+
+def listed(page: str) -> list[tuple[str, str]]:
+    """(name, distance and walking words) of each place in a list page, in order."""
+    return re.findall(
+        r'<h3><a href="/assets/[^"]+">([^<]+)</a></h3>\s*<p class="result-meta">'
+        r'(?:<span class="result-distance">([^<]+)</span>)?',
+        page,
+    )
+
+
+def test_the_map_list_from_a_point_is_nearest_first_with_distance_and_walking_time(client):
+    page = client.get(
+        f"/map/list?bbox={ALL_TRAFFORD}&near={NEAR_SALE}&near_label=M33 7ZF"
+    ).get_data(as_text=True)
+    assert "6 places in the map area, nearest to M33 7ZF first" in page
+    places = listed(page)
+    assert [name for name, _ in places][:1] == ["Sale Walking Group"]
+    assert all(words for _, words in places), places  # every place says how far
+    assert places[-1][0] == "Partington Community Garden"  # the furthest west, last
+    # The same distance and walking time the nearby search gives (one place for each fact).
+    lat, lon = NEAR_SALE.split(",")
+    found = client.get(f"/api/v1/search?lat={lat}&lon={lon}&radius_km=20&limit=50").get_json()
+    from assetmap.record import describe
+
+    expected = [
+        (
+            f["properties"]["name"],
+            f"{describe.distance_in_words(f['properties']['distance_m'])} away, "
+            f"about {f['properties']['walking_minutes']} min walk",
+        )
+        for f in found["features"]
+    ]
+    # The search's values are rounded to 0.1 m; the words are whole tens of metres.
+    assert [(n, w) for n, w in places] == [
+        (n.replace("<", "&lt;").replace(">", "&gt;"), w) for n, w in expected
+    ]
+
+
+def test_the_map_list_keeps_to_the_view_and_the_filters_when_near_a_point(client):
+    small_view = "-2.33,53.42,-2.29,53.44"  # Sale, not Altrincham or Partington
+    page = client.get(
+        f"/map/list?bbox={small_view}&near={NEAR_SALE}&strand=access_community_resources"
+    ).get_data(as_text=True)
+    names = [name for name, _ in listed(page)]
+    assert "Altrincham Library" not in names and "Partington Community Garden" not in names
+    assert "nearest to 53.42700, -2.30400 first" in page  # no words given: the point itself
+
+
+def test_the_map_list_without_a_point_stays_by_name(client):
+    page = client.get(f"/map/list?bbox={ALL_TRAFFORD}").get_data(as_text=True)
+    names = [name for name, _ in listed(page)]
+    assert names == sorted(names, key=str.casefold)
+    assert "nearest" not in page and "min walk" not in page
+
+
+@pytest.mark.parametrize("near", ["53.4", "north,west", "95,-2.3", "nan,1"])
+def test_a_bad_point_for_the_map_list_is_a_400_that_names_it(client, near):
+    response = client.get(f"/map/list?bbox={ALL_TRAFFORD}&near={near}")
+    assert response.status_code == 400
+    assert "near:" in response.get_data(as_text=True)
+
+
+def test_a_view_too_full_to_sort_says_to_zoom_in(client, monkeypatch):
+    from assetmap.search import in_view
+
+    monkeypatch.setattr(in_view, "MAX_SORTED", 2)
+    page = client.get(f"/map/list?bbox={ALL_TRAFFORD}&near={NEAR_SALE}").get_data(as_text=True)
+    assert "too many places in the map area to put the nearest first: zoom in" in page
+    names = [name for name, _ in listed(page)]
+    assert names == sorted(names, key=str.casefold) and len(names) == 6

@@ -8,6 +8,7 @@ from flask_login import current_user
 from assetmap.maps import build_asset_map, build_location_map
 from assetmap.record import describe, schedules, taxonomy
 from assetmap.record.fields import APPROXIMATE_POSITIONS, POSITION_SOURCES, public_view
+from assetmap.search import in_view
 from assetmap.search.parameters import parse_asset_listing
 from assetmap.store import assets as store
 from assetmap.store import plans as plan_store
@@ -31,6 +32,8 @@ def home():
 LIST_PAGE_SIZE = 50
 # The filters the map and its list share; everything else in the query string is ignored.
 MAP_FILTERS = ("strand", "kind", "category", "accessible", "day", "free", "bbox")
+# Where the list is ordered from after "Go" with a postcode or "Use my location".
+LIST_PLACE = ("near", "near_label")
 
 
 def _map_filters():
@@ -44,25 +47,32 @@ MAX_LIST_PAGE = 100_000  # of LIST_PAGE_SIZE: far past any directory, well insid
 
 
 def _list_page(listing) -> dict:
-    """One page of the list under the map, in words."""
+    """One page of the list under the map, in words: by name, or nearest first from the
+    postcode or location the map was moved to (`in_view.list_page` decides which)."""
     try:  # a page past any list there could be is the last one there could be
         page = min(max(int(request.args.get("page", "1")), 1), MAX_LIST_PAGE)
     except ValueError:
         page = 1
-    records, total = store.list_assets(
-        get_db(), listing, limit=LIST_PAGE_SIZE, offset=(page - 1) * LIST_PAGE_SIZE
+    near = in_view.parse_near(request.args.get("near"), request.args.get("near_label"))
+    found = in_view.list_page(
+        get_db(), listing, near, limit=LIST_PAGE_SIZE, offset=(page - 1) * LIST_PAGE_SIZE
     )
     items = [
         {
-            "asset": record,
-            "kind": taxonomy.label(taxonomy.KINDS, record["kind"]),
-            "strand": taxonomy.label(taxonomy.STRANDS, record["strand"]),
-            "when": describe.schedule_in_words(record["schedule"]),
-            "cost": taxonomy.label(taxonomy.COSTS, record["cost"]),
-            "illustrative": describe.is_illustrative(record),
+            "asset": place.record,
+            "kind": taxonomy.label(taxonomy.KINDS, place.record["kind"]),
+            "strand": taxonomy.label(taxonomy.STRANDS, place.record["strand"]),
+            "when": describe.schedule_in_words(place.record["schedule"]),
+            "cost": taxonomy.label(taxonomy.COSTS, place.record["cost"]),
+            "illustrative": describe.is_illustrative(place.record),
+            "distance": None
+            if place.distance_m is None
+            else describe.distance_in_words(place.distance_m),
+            "walking": place.walking_minutes,
         }
-        for record in records
+        for place in found.places
     ]
+    total = found.total
     pages = max((total + LIST_PAGE_SIZE - 1) // LIST_PAGE_SIZE, 1)
     return {
         "items": items,
@@ -70,7 +80,15 @@ def _list_page(listing) -> dict:
         "page": page,
         "pages": pages,
         "in_area": listing.bbox is not None,
+        "near": found.near,
+        "too_many_to_sort": found.too_many_to_sort,
     }
+
+
+def _list_args(args: dict) -> dict:
+    """The query string the list's page links carry: the filters and the place it is from."""
+    place = {k: v for k, v in request.args.to_dict(flat=False).items() if k in LIST_PLACE}
+    return {**args, **place}
 
 
 @bp.get("/map")
@@ -99,6 +117,7 @@ def asset_map():
         chosen=args,
         vocab=taxonomy,
         results=_list_page(listing),
+        list_args=_list_args(args),
         counts=store.count_by_strand(get_db()),
     )
 
@@ -107,9 +126,12 @@ def asset_map():
 @requires("view_public")
 def asset_list():
     """The list under the map on its own, for the map's script to refresh after a filter
-    changes or "search this area"; also a plain page of its own."""
+    changes, "search this area", "Go" or "Use my location" (the last two send `near`, and the
+    list is then nearest first); also a plain page of its own."""
     listing, args = _map_filters()
-    return render_template("map_list.html", results=_list_page(listing), chosen=args)
+    return render_template(
+        "map_list.html", results=_list_page(listing), chosen=args, list_args=_list_args(args)
+    )
 
 
 @bp.get("/assets/<asset_id>")

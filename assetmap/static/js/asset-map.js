@@ -19,6 +19,15 @@
     layers[strand] = layer;
   });
   var markersById = {};
+  // Where the list is ordered from after "Go" with a postcode or "Use my location" (null until
+  // then): {lat, lon, label}. The list then holds what is in view, nearest to it first.
+  var here = null;
+  var SMALL_SCREEN = window.matchMedia("(max-width: 48rem)");
+
+  // Every place on the map is also in the list under it, so neither markers nor clusters are
+  // tab stops (a cluster of 60 was 60 presses of Tab): the list, and its "Show on the map"
+  // buttons, are the keyboard's way to them. Markers keep Leaflet's role and Enter key.
+  L.MarkerCluster.mergeOptions({ keyboard: false });
 
   function clusterIcon(strand) {
     return function (cluster) {
@@ -44,7 +53,8 @@
   function popupContent(feature) {
     var p = feature.properties;
     var box = el("div", null, "asset-popup");
-    box.appendChild(el("h2", p.name));
+    var heading = box.appendChild(el("h2", p.name));
+    heading.tabIndex = -1;  // focus moves here when the popup is opened from the keyboard
     var kind = config.kinds[p.kind] || p.kind;
     var strand = config.strands[p.strand] || p.strand;
     box.appendChild(el("p", kind + " · " + strand));
@@ -70,6 +80,7 @@
       keyboard: true,
     });
     marker.bindPopup(function () { return popupContent(feature); });
+    marker.on("add", function () { if (marker._icon) marker._icon.tabIndex = -1; });
     marker.assetId = feature.id;
     return marker;
   }
@@ -182,6 +193,7 @@
     if (!response.ok) throw new Error("the server answered " + response.status);
     // The server escapes every value in this fragment, as in any page it renders.
     results.innerHTML = await response.text();
+    offerShowOnMap();
   }
 
   function applyFilters() {
@@ -189,18 +201,34 @@
     history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
     map.getContainer().removeAttribute("data-assets-loaded");
     showStatus("Loading places on the map…");
-    Promise.all([loadAssets(query), refreshList(query)]).then(function (done) {
+    // Once the map is at a postcode or the person's location it stays there, and the list keeps
+    // to what is in view, nearest first.
+    var listQuery = here ? filterQuery(inView()) : query;
+    Promise.all([loadAssets(query), refreshList(listQuery)]).then(function (done) {
       var result = done[0];
-      if (result.bounds.isValid()) map.fitBounds(result.bounds, { padding: [20, 20], maxZoom: 15 });
+      if (!here && result.bounds.isValid()) {
+        map.fitBounds(result.bounds, { padding: [20, 20], maxZoom: 15 });
+      }
       showLoaded(result);
     }).catch(showFailure);
   }
 
-  function searchThisArea() {
+  /** The map's view, and the place the list is ordered from, as list parameters. */
+  function inView() {
     var b = map.getBounds();
-    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
-      .map(function (n) { return n.toFixed(5); }).join(",");
-    refreshList(filterQuery({ bbox: bbox })).then(function () {
+    var extra = {
+      bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+        .map(function (n) { return n.toFixed(5); }).join(","),
+    };
+    if (here) {
+      extra.near = here.lat.toFixed(6) + "," + here.lon.toFixed(6);
+      extra.near_label = here.label;
+    }
+    return extra;
+  }
+
+  function searchThisArea() {
+    refreshList(filterQuery(inView())).then(function () {
       var heading = document.getElementById("results-heading");
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
     }).catch(showFailure);
@@ -213,7 +241,11 @@
     }
     showStatus("Asking your browser for your location…");
     navigator.geolocation.getCurrentPosition(function (position) {
-      map.setView([position.coords.latitude, position.coords.longitude], 15);
+      here = {
+        lat: position.coords.latitude, lon: position.coords.longitude, label: "your location",
+      };
+      // Without animation, so the view the list is made from is the new one, not the old.
+      map.setView([here.lat, here.lon], 15, { animate: false });
       showStatus("The map is centred on your location.");
       searchThisArea();
     }, function () {
@@ -233,10 +265,98 @@
       showStatus(body.error.replace(/^postcode: /, ""));
       return;
     }
-    map.setView([body.centre.lat, body.centre.lon], 15);
+    here = { lat: body.centre.lat, lon: body.centre.lon, label: body.centre.label };
+    map.setView([here.lat, here.lon], 15, { animate: false });
     showStatus("The map is centred on " + body.centre.label + ".");
     searchThisArea();
   }
+
+  // The keyboard and the popups: a popup opened from the keyboard (Enter on a marker, or a
+  // list's "Show on the map") takes the focus, so its text is read and its link is next;
+  // Esc, or its close button, closes it and gives the focus back to where it came from.
+  var opener = null;
+
+  function fromKeyboardPath(element) {
+    return element && element !== document.body &&
+      (element.classList.contains("asset-marker") || element.classList.contains("show-on-map"));
+  }
+
+  map.on("popupopen", function (event) {
+    var active = document.activeElement;
+    if (!fromKeyboardPath(active)) { opener = null; return; }
+    opener = active;
+    var heading = event.popup.getElement().querySelector(".asset-popup h2");
+    if (heading) heading.focus();
+  });
+
+  /** Where the focus goes back to when a popup closes: where it came from, or its marker. */
+  function giveFocusBack(popup, back) {
+    if (!back) return;
+    if (!document.body.contains(back)) {
+      var source = popup._source;  // the marker, its icon made again if it was re-clustered
+      back = source && source._icon;
+    }
+    if (back) back.focus();
+  }
+
+  map.on("popupclose", function (event) {
+    var container = event.popup.getElement();
+    var active = document.activeElement;
+    var lost = !active || active === document.body || (container && container.contains(active));
+    var back = opener;
+    opener = null;
+    if (lost) giveFocusBack(event.popup, back);
+  });
+
+  map.getContainer().addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var popup = event.target.closest && event.target.closest(".leaflet-popup");
+    if (!popup) return;
+    event.preventDefault();
+    event.stopPropagation();
+    map.closePopup();  // popupclose gives the focus back
+  });
+
+  /** "Show on the map" beside each place in the list: zoom to its marker and open it. */
+  function showOnMap(button) {
+    var found = markersById[button.getAttribute("data-asset")];
+    if (!found) {
+      showStatus("That place is not on the map with these filters.");
+      return;
+    }
+    found.layer.zoomToShowLayer(found.marker, function () {
+      button.focus();  // the popup opens from this button, and Esc comes back to it
+      found.marker.openPopup();
+    });
+  }
+
+  function offerShowOnMap() {
+    if (!results) return;
+    results.querySelectorAll(".show-on-map").forEach(function (button) { button.hidden = false; });
+  }
+
+  if (results) {
+    results.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest(".show-on-map");
+      if (button) showOnMap(button);
+    });
+  }
+
+  /** On a phone the map's layer control starts folded, and so do the filters and the key. */
+  function fitSmallScreens() {
+    if (!SMALL_SCREEN.matches) return;
+    var control = config.layerControl && window[config.layerControl];
+    if (control) {
+      control.remove();
+      control.options.collapsed = true;
+      control.addTo(map);
+    }
+    document.querySelectorAll("details.collapse-on-phone").forEach(function (details) {
+      details.open = false;
+    });
+  }
+
+  fitSmallScreens();
 
   var jump = document.getElementById("postcode-jump");
   if (jump) {
@@ -254,6 +374,7 @@
     document.getElementById("use-location").addEventListener("click", useMyLocation);
   }
 
+  offerShowOnMap();
   loadAssets(filterQuery()).then(function (result) {
     var focus = config.focus && markersById[config.focus];
     if (focus) {
