@@ -89,9 +89,19 @@ def test_errors_show_beside_each_field_and_nothing_typed_is_lost(coordinator, db
     assert ">Kept as typed</textarea>" in page
     assert 'value="Stretford Singing for Health"' in page
     assert 'value="music_singing" checked' in page
+    # The refused values are shown as typed, beside their messages, not emptied.
+    assert 'value="javascript:alert(1)"' in page and 'value="91"' in page
+    assert 'name="schedule-0-end"' in page and 'value="12:00"' in page
     db = connect(db_path)
     assert store.list_assets(db, store.AssetFilter(name_contains="Singing"), limit=5)[1] == 0
     db.close()
+
+
+def test_a_mistyped_web_address_stays_in_its_box_with_the_fix_beside_it(coordinator):
+    data = form_data(coordinator, "/manage/assets/new", website="www,example.com")
+    page = coordinator.post("/manage/assets/new", data=data).get_data(as_text=True)
+    assert 'value="www,example.com"' in page
+    assert "https://www.example.com" in page  # the fix the message offers
 
 
 def test_editing_keeps_history_with_a_field_level_diff(coordinator, db_path):

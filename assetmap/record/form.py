@@ -100,8 +100,13 @@ def schedule_rows(schedule: Mapping | None) -> list[dict]:
     return sessions + [{} for _ in range(SCHEDULE_BLANK_ROWS)]
 
 
-def form_values(record: Mapping) -> dict:
-    """What each input shows for a record (a stored one, or one just submitted)."""
+def form_values(record: Mapping, refused: Mapping | None = None) -> dict:
+    """What each input shows for a record (a stored one, or one just submitted).
+
+    `refused` is the raw submitted value of each field that failed validation: the input shows
+    what was typed (validation left that field empty), so nothing typed is lost and the
+    message beside it can be acted on.
+    """
     values = {}
     for form_field in FORM_FIELDS:
         value = record.get(form_field.name)
@@ -109,5 +114,7 @@ def form_values(record: Mapping) -> dict:
             value = ", ".join(value or [])
         elif form_field.field.type == fields.GEOMETRY and isinstance(value, dict):
             value = json.dumps(value)
+        if refused and isinstance(refused.get(form_field.name), str):
+            value = refused[form_field.name]
         values[form_field.name] = value
     return values

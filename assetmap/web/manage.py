@@ -56,13 +56,22 @@ def asset_list():
     )
 
 
-def _render_form(record: dict, errors: dict, *, asset_id: str | None, status: int = 200):
+def _render_form(
+    record: dict,
+    errors: dict,
+    *,
+    asset_id: str | None,
+    status: int = 200,
+    raw: dict | None = None,
+):
+    refused = {name: raw.get(name) for name in errors} if raw else None
+    schedule = raw["schedule"] if raw and "schedule" in errors else record.get("schedule")
     return render_template(
         "manage/edit.html",
         form=CsrfOnlyForm(),
         form_fields=asset_form.FORM_FIELDS,
-        values=asset_form.form_values(record),
-        schedule_rows=asset_form.schedule_rows(record.get("schedule")),
+        values=asset_form.form_values(record, refused),
+        schedule_rows=asset_form.schedule_rows(schedule),
         errors=errors,
         asset_id=asset_id,
         reason=request.form.get("reason", ""),
@@ -71,14 +80,14 @@ def _render_form(record: dict, errors: dict, *, asset_id: str | None, status: in
 
 
 def _submitted(existing: dict | None):
-    """Validate the submitted form; returns (record, errors)."""
+    """Validate the submitted form; returns (record, errors, raw), raw being what was typed."""
     raw = asset_form.form_to_raw(request.form)
     result = validate_asset(raw, bounds=current_app.config["ASSETMAP_BOUNDS"])
     record = result.record
     if existing is not None:
         for name in asset_form.NOT_ON_FORM:
             record[name] = existing[name]
-    return record, result.errors
+    return record, result.errors, raw
 
 
 @bp.route("/assets/new", methods=["GET", "POST"])
@@ -90,9 +99,9 @@ def create_asset():
         return _render_form(validate_asset({}).record, {}, asset_id=None)
     if not form.validate_on_submit():
         abort(400)
-    record, errors = _submitted(None)
+    record, errors, raw = _submitted(None)
     if errors:
-        return _render_form(record, errors, asset_id=None, status=400)
+        return _render_form(record, errors, asset_id=None, status=400, raw=raw)
     record["source"] = "manual"
     db = get_db()
     record["id"] = asset_ids.unused_id(
@@ -115,9 +124,9 @@ def edit_asset(asset_id: str):
         return _render_form(existing, {}, asset_id=asset_id)
     if not form.validate_on_submit():
         abort(400)
-    record, errors = _submitted(existing)
+    record, errors, raw = _submitted(existing)
     if errors:
-        return _render_form(record, errors, asset_id=asset_id, status=400)
+        return _render_form(record, errors, asset_id=asset_id, status=400, raw=raw)
     outcome = store.save_asset(
         get_db(),
         record,
