@@ -422,6 +422,23 @@ def is_asked(args: Args) -> bool:
     return bool(args.get("postcode") or args.get("lat"))
 
 
+def asks_without_a_place(args: Args) -> bool:
+    """Whether a page's search parameters ask for something (keywords, a filter) with no
+    postcode or point to search around: the page then says a postcode is needed, rather than
+    showing the form again as if nothing had been asked."""
+    if is_asked(args):
+        return False
+    settled = {"radius_km", "order", "limit", "offset"}  # a form always sends these
+    return any(v.strip() for name, values in args.items() if name not in settled for v in values)
+
+
+def radius_choices(current: float) -> tuple[Term, ...]:
+    """The distances the page's form offers, with the one searched (12.5 km after "Search
+    within 12.5 km") among them, so that searching again keeps it."""
+    radii = sorted({*RADII_KM, current}) if 0 < current <= MAX_RADIUS_KM else RADII_KM
+    return tuple(Term(f"{r:g}", f"{r:g} km") for r in radii)
+
+
 def _centre(args: Args) -> dict:
     centre = parameters.read(CENTRE, args)
     postcode, lat, lon = centre["postcode"], centre["lat"], centre["lon"]
