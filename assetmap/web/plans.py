@@ -260,7 +260,7 @@ def delete(plan_id: int):
     return redirect(url_for("plans.my_plans"))
 
 
-def _client_page(plan: dict, *, preview: bool):
+def _client_page(plan: dict, *, preview: bool, print_now: bool = False):
     items = store.items(get_db(), plan["id"])
     entries = plans.entries(items, describe.today(), plans.walk_from_of(get_db(), plan))
     config = current_app.config
@@ -276,6 +276,7 @@ def _client_page(plan: dict, *, preview: bool):
         entries=entries,
         map=location,
         preview=preview,
+        print_now=print_now,
         directions=describe.directions_url,
     )
 
@@ -283,8 +284,9 @@ def _client_page(plan: dict, *, preview: bool):
 @bp.get("/plans/<int:plan_id>/preview")
 @requires("make_plans")
 def preview(plan_id: int):
-    """What the client sees, for checking before sharing or printing."""
-    return _client_page(_own_plan(plan_id), preview=True)
+    """What the client sees, for checking before sharing or printing; with print=1 (the
+    plan's "Print the client's page") the browser's Print opens once it has loaded."""
+    return _client_page(_own_plan(plan_id), preview=True, print_now=bool(request.args.get("print")))
 
 
 @bp.get("/p/<token>")
