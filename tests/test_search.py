@@ -718,3 +718,12 @@ def test_a_database_from_before_the_keyword_index_is_brought_forward(tmp_path):
     assert keyword_ids(db, 53.4263, -2.3034, "walks") == ["sale-walking-group"]
     assert nearby_index_is_sound(db)
     db.close()
+
+
+def test_more_words_than_the_search_asks_of_the_index_are_refused_by_name(db):
+    """Each word is one query of the index: a box of single letters is not 100 queries."""
+    find(db, postcode="M33 7ZF", q=" ".join(["walk"] * 40))  # the same word, once
+    find(db, postcode="M33 7ZF", q=" ".join(f"w{i}" for i in range(12)))
+    with pytest.raises(ParameterError) as refused:
+        find(db, postcode="M33 7ZF", q=" ".join("bcdefghijklmnopqrstuvwxyz"))
+    assert refused.value.parameter == "q" and "at most 12 words (this has 25)" in str(refused.value)

@@ -94,6 +94,7 @@ MAX_LIMIT = 200
 MAX_OFFSET = 10_000
 MAX_AGE = 120
 MAX_KEYWORD_CHARS = 200
+MAX_KEYWORDS = 12  # each word is one query of the index (see _search_all)
 ORDERS = (Term("distance", "Nearest first"), Term("relevance", "Best match first"))
 
 COORDINATES = "coordinates"  # how a centre given as lat and lon was placed
@@ -274,7 +275,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         TEXT,
         "Keywords: assets matching any of the words (at the start of a word, with stemming: "
         "walking, garden, choir), those matching more of them first; each feature's "
-        "properties.matched lists the words it matched. Spaces or commas part the words.",
+        f"properties.matched lists the words it matched. Spaces or commas part the words; "
+        f"at most {MAX_KEYWORDS} of them.",
         default="",
         max_length=MAX_KEYWORD_CHARS,
     ),
@@ -461,7 +463,15 @@ def parse_search(args: Args) -> SearchQuery:
     is not one (see the module docstring). Unknown parameters are ignored.
     """
     centre = _centre(args)
-    return SearchQuery(**centre, **parameters.read(PARAMETERS[len(CENTRE) :], args))
+    query = SearchQuery(**centre, **parameters.read(PARAMETERS[len(CENTRE) :], args))
+    typed = keywords(query.q)
+    if len(typed) > MAX_KEYWORDS:
+        raise ParameterError(
+            "q",
+            f"type at most {MAX_KEYWORDS} words (this has {len(typed)}): the interests that "
+            "matter most",
+        )
+    return query
 
 
 # ---------------------------------------------------------------------------------------------
