@@ -409,3 +409,69 @@ def test_after_a_reload_the_text_message_says_why_it_has_no_link_and_offers_one(
     assert "a link is shown only once, when it is made" in again
     assert "Make a new link and put it in the text" in again
     assert f'action="/plans/{plan_id}/share#sms-text"' in again
+
+
+# "Add to plan" from search, before any plan exists (issue 15, item 9) -----------------------
+
+
+def plan_rows(db_path):
+    db = connect(db_path)
+    try:
+        return db.conn.execute(
+            "SELECT p.client_ref, i.asset_id FROM plans p "
+            "LEFT JOIN plan_items i ON i.plan_id = p.id ORDER BY p.id, i.id"
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def test_search_offers_add_to_plan_before_any_plan_exists_and_starts_one(placed):
+    search = "/search?postcode=M33+7ZF&q=walking"
+    page = placed.get(search).get_data(as_text=True)
+    assert page.count('name="client_ref"') == page.count('class="result"') > 0
+    assert "New plan for client" in page and 'name="plan_id"' not in page
+    token = csrf_token(placed, search)
+    form = {"csrf_token": token, "asset_id": "sale-walking-group", "back": search}
+    response = placed.post("/plans/items", data={**form, "client_ref": "SP-0099"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(search[1:])
+    assert [tuple(r) for r in plan_rows(placed.db_path)] == [("SP-0099", "sale-walking-group")]
+    back = placed.get(search).get_data(as_text=True)
+    plan_id = placed.get("/plans").get_data(as_text=True).split('href="/plans/')[1].split('"')[0]
+    assert "Added Sale Walking Group to a new plan for SP-0099." in back
+    assert f'<a href="/plans/{plan_id}">Open the plan for SP-0099</a>' in back
+    # Now the results offer that plan (chosen already), and still a new one.
+    assert (
+        f'<option value="{plan_id}">SP-0099</option>' in back and "or new plan for client" in back
+    )
+    shown = re.findall(
+        r'name="asset_id" value="([^"]+)"', placed.get("/search?postcode=M33+7ZF").text
+    )
+    second = next(asset_id for asset_id in shown if asset_id != "sale-walking-group")
+    added = placed.post("/plans/items", data={**form, "asset_id": second, "plan_id": plan_id})
+    assert added.status_code == 302
+    assert [r[1] for r in plan_rows(placed.db_path)] == ["sale-walking-group", second]
+
+
+@pytest.mark.parametrize(
+    ("ref", "words"), [("", "Type your reference"), ("485 777 3456", "NHS number")]
+)
+def test_a_bad_or_missing_new_client_reference_changes_nothing_and_is_explained(placed, ref, words):
+    token = csrf_token(placed, "/search?postcode=M33+7ZF")
+    response = placed.post(
+        "/plans/items",
+        data={"csrf_token": token, "asset_id": "sale-walking-group", "client_ref": ref},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and words in page
+    assert f'value="{html.escape(ref)}"' in page or not ref  # what was typed is kept
+    assert 'name="asset_id" value="sale-walking-group"' in page  # and the activity
+    assert plan_rows(placed.db_path) == []
+
+
+def test_the_added_message_links_to_the_plan_without_becoming_markup(placed):
+    token = csrf_token(placed, "/search?postcode=M33+7ZF")
+    plan_id = start_plan(placed, ref="SP-1 #2")
+    form = {"csrf_token": token, "asset_id": "sale-walking-group", "back": "/plans"}
+    placed.post("/plans/items", data={**form, "plan_id": plan_id})
+    page = placed.get("/plans").get_data(as_text=True)
+    assert f'<a href="/plans/{plan_id}">Open the plan for SP-1 #2</a>' in page

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from assetmap.record import taxonomy
 from assetmap.record.schedules import parse_time_window
 from assetmap.record.validation import validate_asset
-from assetmap.search.nearby import SearchQuery, haversine_m, keywords_match, search
+from assetmap.search.nearby import SearchQuery, haversine_m, keywords, search
 from assetmap.store import assets as store
 from assetmap.store import connect, schema
+from assetmap.store.search import fts_phrase
 
 TODAY = date(2026, 11, 26)
 UK_CORNERS = [(49.8, -8.75), (49.8, 1.8), (60.95, -8.75), (60.95, 1.8)]
@@ -55,6 +56,7 @@ assets = st.fixed_dictionaries(
         "dlon": st.floats(-0.2, 0.2) | st.floats(-0.03, 0.03),
         "same_place_as": st.none() | st.integers(0, 59),  # ties, broken by id
         "name": st.sampled_from(WORDS),
+        "description": st.lists(st.sampled_from(WORDS), max_size=2),  # more words to match
         "strand": st.sampled_from(STRANDS),
         "kind": st.sampled_from(KINDS),
         "cost": st.sampled_from(["free", "low_cost", "paid", None]),
@@ -70,7 +72,8 @@ assets = st.fixed_dictionaries(
 )
 
 FILTERS = {
-    "q": st.sampled_from(WORDS) | st.sampled_from(["walking tea", "te", "gard", "lunch's"]),
+    "q": st.sampled_from(WORDS)
+    | st.sampled_from(["walking tea", "te", "gard", "lunch's", "tea, knit choir", "walking and"]),
     "strands": st.lists(st.sampled_from(STRANDS), min_size=1, max_size=2, unique=True),
     "kinds": st.lists(st.sampled_from(KINDS), min_size=1, max_size=2, unique=True),
     "categories": st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2, unique=True),
@@ -114,6 +117,7 @@ def build(centre, specs) -> list[dict]:
         raw = {
             "id": f"asset-{number:02d}",
             "name": f"{spec['name'].title()} group {number}",
+            "description": " and ".join(spec["description"]),
             "kind": spec["kind"],
             "strand": spec["strand"],
             "categories": spec["categories"],
@@ -136,15 +140,19 @@ def build(centre, specs) -> list[dict]:
 
 
 def brute_force(db, records, centre, query: SearchQuery) -> tuple[int, list[tuple[str, float]]]:
-    """Every asset's distance, and every filter, in plain Python."""
-    matching_keywords = None
-    if keywords_match(query.q):
+    """Every asset's distance, and every filter, in plain Python. Keywords: each word is
+    asked of the whole-text index on its own; an asset matching any word is found, and those
+    matching more words come first, then nearest."""
+    words = keywords(query.q)
+    matched_by: dict[str, int] = {}
+    for word in words:
         rows = db.conn.execute(
             "SELECT a.id FROM assets_fts JOIN assets a ON a.rid = assets_fts.rowid "
             "WHERE assets_fts MATCH ?",
-            [keywords_match(query.q)],
+            [fts_phrase(word) + "*"],
         )
-        matching_keywords = {row[0] for row in rows}
+        for (asset_id,) in rows:
+            matched_by[asset_id] = matched_by.get(asset_id, 0) + 1
     window = parse_time_window(query.time.name) if query.time else None
     hits = []
     for r in records:
@@ -171,7 +179,7 @@ def brute_force(db, records, centre, query: SearchQuery) -> tuple[int, list[tupl
             continue
         if query.self_referral and r["self_referral"] is not True:
             continue
-        if matching_keywords is not None and r["id"] not in matching_keywords:
+        if words and r["id"] not in matched_by:
             continue
         if (query.days or window) and not any(
             (not query.days or s["day"] in query.days)
@@ -186,10 +194,10 @@ def brute_force(db, records, centre, query: SearchQuery) -> tuple[int, list[tupl
             for s in r["schedule"]["sessions"]
         ):
             continue
-        hits.append((distance, r["id"]))
+        hits.append((-matched_by.get(r["id"], 0), distance, r["id"]))
     hits.sort()
     page = hits[query.offset : query.offset + query.limit]
-    return len(hits), [(asset_id, distance) for distance, asset_id in page]
+    return len(hits), [(asset_id, distance) for _, distance, asset_id in page]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -232,6 +240,35 @@ def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(centre, 
         db.close()
     event(f"total {'0' if not total else '1-4' if total < 5 else '5-19' if total < 20 else '20+'}")
     event("keywords" if query.q else "days or times" if query.days or query.time else "count")
+    assert results.total == total
+    assert [(hit.record["id"], hit.distance_m) for hit in results.hits] == page
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    centre=centres,
+    specs=st.lists(assets, min_size=5, max_size=40),
+    typed=st.lists(st.sampled_from(WORDS), min_size=2, max_size=4, unique=True),
+    limit=st.integers(1, 8),
+    offset=st.integers(0, 6),
+)
+def test_several_words_find_and_rank_what_a_brute_force_scan_does(
+    centre, specs, typed, limit, offset
+):
+    """Several interests at once: any word matches, more words matched first, then nearest."""
+    records = build(centre, specs)
+    query = SearchQuery(
+        lat=centre[0], lon=centre[1], radius_km=20, q=", ".join(typed), limit=limit, offset=offset
+    )
+    db = connect(":memory:")
+    try:
+        schema.migrate(db.conn)
+        store.save_assets(db, records, who="tests")
+        results = search(db, query, today=TODAY)
+        total, page = brute_force(db, records, centre, query)
+    finally:
+        db.close()
+    event(f"best match {max((len(h.matched) for h in results.hits), default=0)} words")
     assert results.total == total
     assert [(hit.record["id"], hit.distance_m) for hit in results.hits] == page
 

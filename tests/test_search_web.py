@@ -119,3 +119,71 @@ def test_search_agrees_with_a_brute_force_check_over_the_assets_api(demo, postco
     expected = [asset_id for distance, asset_id in expected if distance <= radius_km * 1000]
     assert body["total"] == len(expected)
     assert [f["id"] for f in body["features"]] == expected[:200]
+
+
+# Issue 15, items 7 and 9: the search page's words, places, limits and several interests ----
+
+
+def test_several_interests_find_any_of_them_and_say_which_each_matched(searchable):
+    text = searchable.get("/search?postcode=M33+7ZF&radius_km=20&q=walking,+gardening").text
+    assert "Places matching any of: walking, gardening." in text
+    names = re.findall(r'<a href="/assets/[^"]+">([^<]+)</a></h3>', text)
+    assert "Sale Walking Group" in names and "Partington Community Garden" in names
+    assert "Matches walking, gardening" in text and "Matches walking (1 of 2)" in text
+    body = searchable.get("/api/v1/search?postcode=M33+7ZF&radius_km=20&q=walking+gardening")
+    matched = {f["id"]: f["properties"]["matched"] for f in body.get_json()["features"]}
+    assert matched["sale-walking-group"] == ["walking"]
+    first = body.get_json()["features"][0]  # the garden's walks match both: it comes first
+    assert first["id"] == "partington-community-garden"
+    assert first["properties"]["matched"] == ["walking", "gardening"]
+
+
+def test_the_distance_searched_stays_chosen_after_a_wider_search(searchable):
+    text = searchable.get("/search?postcode=M33+7ZF&radius_km=12.5&category=heritage").text
+    assert '<option value="12.5" selected>12.5 km</option>' in text
+    radius = text.split('id="search-radius_km"')[1].split("</select>")[0]
+    assert radius.count(" selected>") == 1
+    assert '<option value="2" selected>' in searchable.get("/search?postcode=M33+7ZF").text
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["q=walking", "q=walking&radius_km=2&order=distance", "postcode=&q=walking", "day=tuesday"],
+)
+def test_a_search_without_a_postcode_says_one_is_needed(searchable, query):
+    response = searchable.get(f"/search?{query}")
+    text = response.text
+    assert response.status_code == 400
+    assert "Type a postcode to search near" in text
+    assert 'aria-invalid="true"' in text and "found within" not in text
+    if "q=walking" in query:
+        assert 'value="walking"' in text  # what was asked is kept
+
+
+def test_an_empty_form_is_still_just_the_form(searchable):
+    response = searchable.get("/search?radius_km=2&order=distance")
+    assert response.status_code == 200 and "Type a postcode" not in response.text
+
+
+def test_the_field_words_are_for_whoever_searches(searchable, app, sign_in):
+    public = searchable.get("/search").text
+    assert "What do you enjoy?" in public and "Your age" in public
+    assert "Client&#39;s age" not in public and "What they enjoy" not in public
+    worker = app.test_client()
+    sign_in(worker, "link_worker")
+    page = worker.get("/search").text
+    assert "What they enjoy" in page and "Client&#39;s age" in page and "Your age" not in page
+
+
+def test_the_keywords_field_is_capped_and_an_over_long_query_gets_the_apps_own_page(searchable):
+    assert 'maxlength="200"' in searchable.get("/search").text
+    long = searchable.get("/search?postcode=M33+7ZF&q=" + "walking+" * 600)  # 4,800 characters
+    assert long.status_code == 400 and "q" in long.text and "<html" in long.text.lower()
+    assert 'id="search-q"' in long.text  # the form, to shorten it
+    huge = searchable.get("/search?postcode=M33+7ZF&q=" + "w" * 9000)
+    assert huge.status_code == 414 and "The web address is too long" in huge.text
+
+
+def test_a_search_that_finds_nothing_has_no_map_script(searchable):
+    text = searchable.get("/search?postcode=M33+7ZF&radius_km=0.5&category=heritage").text
+    assert "0 found" in text and "L.map(" not in text and "search-map" not in text

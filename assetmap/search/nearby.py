@@ -21,8 +21,14 @@ Rules, documented once here:
 - Paused, closed and archived assets are never found: a search finds running assets only
   (assetmap/store/visibility.py), though the map also shows paused ones.
 - Keywords: each word is matched at the start of a word, with stemming ("garden" finds
-  "gardening", "walks" finds "walking"); every word must match, in the name, description,
-  categories or organisation. Any text is safe: words are quoted before they reach FTS5.
+  "gardening", "walks" finds "walking"), in the name, description, categories or
+  organisation. Several words ("walking, singing, gardening": commas and spaces both part
+  them) find assets matching ANY of them, and those matching more of the words come first
+  (then nearest, or best match); each hit says which of the words it matched. A link worker
+  types a client's several interests at once, and an asset need not offer all of them.
+  Little words ("and", "or", "the") are left out when other words are typed, or "walking
+  and gardening" would find everything. Any text is safe: words are quoted before they
+  reach FTS5.
 - Several strands, approaches, kinds or categories: any of them. Audience: any of them, and
   assets for everyone or with no audience stated. Accessibility: all of those asked.
   Age: within the asset's age range (an open end is no limit). Day and time: as
@@ -41,6 +47,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -87,6 +94,7 @@ MAX_LIMIT = 200
 MAX_OFFSET = 10_000
 MAX_AGE = 120
 MAX_KEYWORD_CHARS = 200
+MAX_KEYWORDS = 12  # each word is one query of the index (see _search_all)
 ORDERS = (Term("distance", "Nearest first"), Term("relevance", "Best match first"))
 
 COORDINATES = "coordinates"  # how a centre given as lat and lon was placed
@@ -179,20 +187,38 @@ def _inner_box(lat: float, lon: float, radius_m: float, delta: float) -> Box | N
 # ---------------------------------------------------------------------------------------------
 
 
+# Words that join interests rather than name one: left out when other words are typed.
+LITTLE_WORDS = frozenset(
+    ["a", "an", "and", "at", "for", "in", "of", "on", "or", "the", "to", "with"]
+)
+_WORD_BREAKS = re.compile(r"[\s,;/+|]+")
+
+
 def keywords(text: str) -> tuple[str, ...]:
-    """The words of what a person typed: split at spaces, unprintable characters removed,
-    and words without a letter or digit dropped (FTS5 would find nothing for them)."""
-    words = []
-    for word in text.split():
+    """The words of what a person typed, each once, in the order typed: split at spaces,
+    commas, semicolons, slashes and plus signs, unprintable characters removed, punctuation
+    around a word dropped (inside it stays: "men's", "tai-chi"), words without a letter or
+    digit dropped (FTS5 would find nothing for them), and little words (LITTLE_WORDS) left
+    out unless nothing else was typed."""
+    words: list[str] = []
+    seen: set[str] = set()
+    for word in _WORD_BREAKS.split(text):
         cleaned = "".join(c for c in word if c.isprintable())
-        if any(c.isalnum() for c in cleaned):
+        start = next((i for i, c in enumerate(cleaned) if c.isalnum()), None)
+        if start is None:
+            continue
+        end = max(i for i, c in enumerate(cleaned) if c.isalnum()) + 1
+        cleaned = cleaned[start:end]
+        if cleaned.casefold() not in seen:
+            seen.add(cleaned.casefold())
             words.append(cleaned)
-    return tuple(words)
+    meaningful = tuple(w for w in words if w.casefold() not in LITTLE_WORDS)
+    return meaningful or tuple(words)
 
 
 def keywords_match(text: str) -> str | None:
-    """The FTS5 query the store asks for what a person typed (see store.search.match_query),
-    or None when it holds no words."""
+    """The FTS5 query the store asks for what a person typed, matching any of its words (see
+    store.search.match_query), or None when it holds no words."""
     return store.match_query(keywords(text))
 
 
@@ -247,8 +273,10 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "q",
         TEXT,
-        "Keywords: every word must match, at the start of a word and with stemming (walking, "
-        "garden, choir).",
+        "Keywords: assets matching any of the words (at the start of a word, with stemming: "
+        "walking, garden, choir), those matching more of them first; each feature's "
+        f"properties.matched lists the words it matched. Spaces or commas part the words; "
+        f"at most {MAX_KEYWORDS} of them.",
         default="",
         max_length=MAX_KEYWORD_CHARS,
     ),
@@ -396,6 +424,23 @@ def is_asked(args: Args) -> bool:
     return bool(args.get("postcode") or args.get("lat"))
 
 
+def asks_without_a_place(args: Args) -> bool:
+    """Whether a page's search parameters ask for something (keywords, a filter) with no
+    postcode or point to search around: the page then says a postcode is needed, rather than
+    showing the form again as if nothing had been asked."""
+    if is_asked(args):
+        return False
+    settled = {"radius_km", "order", "limit", "offset"}  # a form always sends these
+    return any(v.strip() for name, values in args.items() if name not in settled for v in values)
+
+
+def radius_choices(current: float) -> tuple[Term, ...]:
+    """The distances the page's form offers, with the one searched (12.5 km after "Search
+    within 12.5 km") among them, so that searching again keeps it."""
+    radii = sorted({*RADII_KM, current}) if 0 < current <= MAX_RADIUS_KM else RADII_KM
+    return tuple(Term(f"{r:g}", f"{r:g} km") for r in radii)
+
+
 def _centre(args: Args) -> dict:
     centre = parameters.read(CENTRE, args)
     postcode, lat, lon = centre["postcode"], centre["lat"], centre["lon"]
@@ -418,7 +463,15 @@ def parse_search(args: Args) -> SearchQuery:
     is not one (see the module docstring). Unknown parameters are ignored.
     """
     centre = _centre(args)
-    return SearchQuery(**centre, **parameters.read(PARAMETERS[len(CENTRE) :], args))
+    query = SearchQuery(**centre, **parameters.read(PARAMETERS[len(CENTRE) :], args))
+    typed = keywords(query.q)
+    if len(typed) > MAX_KEYWORDS:
+        raise ParameterError(
+            "q",
+            f"type at most {MAX_KEYWORDS} words (this has {len(typed)}): the interests that "
+            "matter most",
+        )
+    return query
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,11 +510,13 @@ class Hit:
     distance_m: float
     walking_minutes: int
     next_session: NextSession | None
+    matched: tuple[str, ...] = ()  # the keywords it matched, as typed, in the order typed
 
     def extras(self) -> dict:
         """What a search adds to an asset, as the API sends it."""
         upcoming = self.next_session
         return {
+            "matched": list(self.matched),
             "distance_m": round(self.distance_m, 1),
             "walking_minutes": self.walking_minutes,
             "next_session": None
@@ -527,9 +582,10 @@ def search(db, query: SearchQuery, *, today: date | None = None) -> SearchResult
     conditions = conditions_for(query)
     circle = circle_around(centre.lat, centre.lon, query.radius_km * 1000)
     by_relevance = query.order == "relevance" and bool(conditions.words)
+    matched: dict[int, tuple[str, ...]] = {}
     with store.snapshot(db):
         if query.days or query.time or conditions.words:
-            total, page = _search_all(db, query, circle, conditions, by_relevance)
+            total, page, matched = _search_all(db, query, circle, conditions, by_relevance)
         else:
             total, page = _search_nearest(db, query, centre, circle, conditions)
         records = store.records(db, [hit[2] for hit in page])
@@ -539,7 +595,8 @@ def search(db, query: SearchQuery, *, today: date | None = None) -> SearchResult
         if rid in records:  # deleted since the count: the page is one shorter
             record = records[rid]
             upcoming = schedules.next_session(record["schedule"], today)
-            hits.append(Hit(record, distance, walking_minutes(distance), upcoming))
+            words = matched.get(rid, ())
+            hits.append(Hit(record, distance, walking_minutes(distance), upcoming, words))
     return SearchResults(query, centre, total, hits)
 
 
@@ -572,12 +629,22 @@ def _nearest(db, centre: Centre, circle: Circle, conditions: Conditions, wanted:
 
 def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool):
     """Every match within the circle at once, for keywords (see store.search.all_within) and
-    for days and times, which Python checks by the rules in assetmap.record.schedules."""
+    for days and times, which Python checks by the rules in assetmap.record.schedules.
+
+    Keywords are asked one word at a time, so each hit knows which words it matched (an
+    FTS5 OR would find the same assets but not say which word found each); an asset matching
+    any word is a hit, and those matching more words come first. Returns the total, the page
+    and the words each hit (by rid) matched."""
     timed = bool(query.days or query.time)
-    rows = store.all_within(db, circle, conditions, schedules=timed)
+    rows: dict[int, tuple] = {}
+    matched: dict[int, list[str]] = {}
+    for words in [(word,) for word in conditions.words] or [()]:
+        for row in store.all_within(db, circle, replace(conditions, words=words), schedules=timed):
+            rows.setdefault(row[2], row)
+            matched.setdefault(row[2], []).extend(words)
     found = [
         row[:3]
-        for row in rows
+        for row in sorted(rows.values(), key=lambda row: (row[1], row[0]))
         if not timed
         or schedules.matches(json.loads(row[3]) if row[3] else None, query.days, query.time)
     ]
@@ -585,4 +652,7 @@ def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool):
         keep = {hit[2] for hit in found}
         ranked = store.ranked_within(db, circle, conditions, len(rows))
         found = [hit for hit in ranked if hit[2] in keep]
-    return len(found), found[query.offset : query.offset + query.limit]
+    if len(conditions.words) > 1:
+        found.sort(key=lambda hit: -len(matched[hit[2]]))  # stable: the order within stays
+    page = found[query.offset : query.offset + query.limit]
+    return len(found), page, {hit[2]: tuple(matched[hit[2]]) for hit in page}

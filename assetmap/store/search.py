@@ -120,7 +120,9 @@ class Conditions:
     age: int | None = None
     free: bool = False
     self_referral: bool = False
-    words: tuple[str, ...] = ()  # keywords, all to be found (see assetmap.search.nearby.keywords)
+    # Keywords (see assetmap.search.nearby.keywords): any of them found. The nearby search
+    # asks one word at a time, to know which words each asset matched.
+    words: tuple[str, ...] = ()
 
 
 def fts_phrase(word: str) -> str:
@@ -130,13 +132,13 @@ def fts_phrase(word: str) -> str:
 
 
 def match_query(words: tuple[str, ...]) -> str | None:
-    """The FTS5 query for keywords, or None when there are none.
+    """The FTS5 query for keywords, matching any of them, or None when there are none.
 
     Each word becomes a quoted string with a prefix star ("men's"*, "tai-chi"*), so FTS5 reads
     it as text, never as syntax: quotes are doubled, and AND, OR, NOT, NEAR, brackets, colons
-    and stars are just characters inside a string.
+    and stars are just characters inside a string; the OR between them is the only syntax.
     """
-    return " ".join(fts_phrase(word) + "*" for word in words) or None
+    return " OR ".join(fts_phrase(word) + "*" for word in words) or None
 
 
 @contextmanager
@@ -210,7 +212,7 @@ def _nearby_match(cursor: sqlite3.Cursor, conditions: Conditions) -> str | None:
         terms = index_terms(word)
         alone = len(terms) == 1 and not _longer_term_exists(cursor, terms[0])
         phrases.append(fts_phrase(word) + ("" if alone else "*"))
-    return " ".join(phrases)
+    return " OR ".join(phrases)
 
 
 def _longer_term_exists(cursor: sqlite3.Cursor, term: str) -> bool:

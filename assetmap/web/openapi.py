@@ -145,6 +145,12 @@ def _schemas(public_properties: dict) -> dict:
         "attribution": {"type": "string"},
     }
     search_properties = {
+        "matched": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The keywords (q) this asset matched, as typed, in the order typed; "
+            "empty without q. Assets matching more of them come first.",
+        },
         "distance_m": {"type": "number", "description": "Great-circle distance, metres"},
         "walking_minutes": {"type": "integer"},
         "next_session": {
@@ -283,7 +289,9 @@ def openapi_document() -> dict:
             "/api/v1/search": {
                 "get": {
                     "summary": "Assets near a postcode or a point, nearest first (or best match)",
-                    "description": "Each feature's properties add distance_m (great-circle, "
+                    "description": "Each feature's properties add matched (the keywords it "
+                    "matched: several words find assets matching any of them, those matching "
+                    "more first), distance_m (great-circle, "
                     "metres), walking_minutes (distance x 1.3 for streets, at 4.8 km/h, rounded "
                     "up) and next_session ({date, words, certain} or null). The top level "
                     "gives the resolved centre (resolved_by: postcode, sector, district or "

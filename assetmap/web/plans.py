@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from assetmap.maps import build_plan_map
 from assetmap.people import plans, referrals
@@ -117,26 +118,65 @@ def plan(plan_id: int):
 @requires("make_plans")
 def add_item():
     """Add an activity to the plan chosen in the form (from the activity's page or from
-    search), with an optional note."""
-    plan_id = request.form.get("plan_id", type=int) or 0
-    found = _own_plan(plan_id)
+    search), with an optional note; or, when a client reference is typed, to a new plan for
+    that client, made in the same step (a link worker's first search need not start on the
+    plans page). The message says where it went, with a link to the plan."""
     asset = asset_store.get_asset(get_db(), request.form.get("asset_id", ""))
     if asset is None or asset["archived"]:
         abort(400, description="That activity is not in the directory; choose another.")
+    typed_ref = request.form.get("client_ref", "")
     try:
         note = plans.check_note(request.form.get("note", ""))
+        ref = plans.check_client_ref(typed_ref) if typed_ref.strip() else None
     except plans.PlanError as e:
+        if e.field == "client_ref":  # shown again on the plans page, with what was typed
+            return _new_plan_form({e.field: str(e)}, request.form)
+        found = _own_plan(request.form.get("plan_id", type=int) or 0)
         return _render_plan(found, errors={"note": str(e)}, status=400)
+    if ref is not None:
+        plan_id = store.create_plan(get_db(), current_user.id, ref, None)
+    elif not request.form.get("plan_id"):
+        return _new_plan_form(
+            {
+                "client_ref": "Type your reference for the client, such as SP-0042, to start "
+                "their plan."
+            },
+            request.form,
+        )
+    else:
+        plan_id = request.form.get("plan_id", type=int) or 0
+    found = _own_plan(plan_id)
     added = store.add_item(get_db(), plan_id, asset["id"], note)
     _walk_from_search(found, request.form.get("back"))
+    link = url_for("plans.plan", plan_id=plan_id)
+    if not added:
+        said = "{name} is already in the plan for {ref}."
+    else:
+        said = (
+            "Added {name} to a new plan for {ref}."
+            if ref
+            else "Added {name} to the plan for {ref}."
+        )
+    # Markup.format escapes each value: the names are the user's text, never markup.
     flash(
-        f"Added {asset['name']} to the plan for {found['client_ref']}."
-        if added
-        else f"{asset['name']} is already in the plan for {found['client_ref']}."
+        Markup(said + ' <a href="{link}">Open the plan for {ref}</a>').format(
+            name=asset["name"], ref=found["client_ref"], link=link
+        )
     )
-    return redirect(
-        same_site_path(request.form.get("back"), url_for("plans.plan", plan_id=plan_id))
-    )
+    return redirect(same_site_path(request.form.get("back"), link))
+
+
+def _new_plan_form(errors: dict, values) -> tuple[str, int]:
+    """The plans page's "Start a plan" form, with what was wrong and what was typed (and the
+    activity, which the plan starts with once the reference is right)."""
+    return render_template(
+        "plans/list.html",
+        plans=store.plans_of(get_db(), current_user.id),
+        errors=errors,
+        values=values,
+        allow_names=_allow_names(),
+        form=CsrfOnlyForm(),
+    ), 400
 
 
 def _walk_from_search(plan: dict, back: str | None) -> None:
@@ -220,7 +260,7 @@ def delete(plan_id: int):
     return redirect(url_for("plans.my_plans"))
 
 
-def _client_page(plan: dict, *, preview: bool):
+def _client_page(plan: dict, *, preview: bool, print_now: bool = False):
     items = store.items(get_db(), plan["id"])
     entries = plans.entries(items, describe.today(), plans.walk_from_of(get_db(), plan))
     config = current_app.config
@@ -236,6 +276,7 @@ def _client_page(plan: dict, *, preview: bool):
         entries=entries,
         map=location,
         preview=preview,
+        print_now=print_now,
         directions=describe.directions_url,
     )
 
@@ -243,8 +284,9 @@ def _client_page(plan: dict, *, preview: bool):
 @bp.get("/plans/<int:plan_id>/preview")
 @requires("make_plans")
 def preview(plan_id: int):
-    """What the client sees, for checking before sharing or printing."""
-    return _client_page(_own_plan(plan_id), preview=True)
+    """What the client sees, for checking before sharing or printing; with print=1 (the
+    plan's "Print the client's page") the browser's Print opens once it has loaded."""
+    return _client_page(_own_plan(plan_id), preview=True, print_now=bool(request.args.get("print")))
 
 
 @bp.get("/p/<token>")

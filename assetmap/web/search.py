@@ -53,6 +53,24 @@ def api_search():
     return response
 
 
+# What the form calls its fields, in the words of whoever is searching: a link worker
+# searches for a client, a resident (or anyone not signed in) for themselves.
+FOR_A_CLIENT = {"q": "What they enjoy", "age": "Client's age"}
+FOR_ONESELF = {"q": "What do you enjoy?", "age": "Your age"}
+FOR_STAFF = {"q": "Interests", "age": "Age"}
+
+NEEDS_A_PLACE = (
+    "Type a postcode to search near, such as M33 7ZF (or part of one: M33 7, or M33); "
+    "what you asked for is kept below."
+)
+
+
+def _field_words() -> dict[str, str]:
+    if can("make_plans"):
+        return FOR_A_CLIENT
+    return FOR_STAFF if can("view_professional") else FOR_ONESELF
+
+
 def _results_view(results: search.SearchResults) -> list[dict]:
     shown = []
     for number, hit in enumerate(results.hits, start=results.query.offset + 1):
@@ -60,6 +78,7 @@ def _results_view(results: search.SearchResults) -> list[dict]:
         shown.append(
             {
                 "number": number,
+                "matched": hit.matched,
                 "asset": record if can("view_professional") else public_view(record),
                 "distance": describe.distance_in_words(hit.distance_m),
                 "walking": hit.walking_minutes,
@@ -96,9 +115,21 @@ def search_page():
     """A form (postcode, distance, keywords, filters), the results as a list that works without
     JavaScript, and a map with the search circle and numbered markers that match the list."""
     args = search.page_args(request.args.to_dict(flat=False))
-    context = {"args": args, "form": FORM, "error": None, "results": None, "map": None}
+    context = {
+        "args": args,
+        "form": FORM,
+        "error": None,
+        "results": None,
+        "map": None,
+        "words": _field_words(),
+        "radii": search.radius_choices(_radius_asked(args)),
+        "my_plans": plan_store.plans_of(get_db(), current_user.id) if can("make_plans") else [],
+        "can_plan": can("make_plans"),
+    }
     status = 200
-    if search.is_asked(args):
+    if search.asks_without_a_place(args):
+        context["error"], status = ParameterError("postcode", NEEDS_A_PLACE), 400
+    elif search.is_asked(args):
         try:
             query = search.parse_search(args)
             results = search.search(get_db(), query)
@@ -111,7 +142,9 @@ def search_page():
             context.update(
                 results=results,
                 items=_results_view(results),
+                keywords=search.keywords(query.q),
                 suggestions=_suggestions(query) if not results.total else [],
+                # No map when nothing was found: the page has no place for one.
                 map=build_search_map(
                     static_url=lambda path: url_for("static", filename=path),
                     centre=(results.centre.lat, results.centre.lon),
@@ -120,13 +153,21 @@ def search_page():
                     first_number=query.offset + 1,
                     tile_url=config["ASSETMAP_TILE_URL"],
                     tile_attribution=config["ASSETMAP_TILE_ATTRIBUTION"],
-                ),
+                )
+                if results.hits
+                else None,
                 page_links=_page_links(results),
-                my_plans=plan_store.plans_of(get_db(), current_user.id)
-                if can("make_plans")
-                else [],
             )
     return render_template("search.html", **context), status
+
+
+def _radius_asked(args) -> float:
+    """The radius the page was asked for, to offer it again in the form (the search itself
+    checks it, and says what is wrong with a bad one)."""
+    try:
+        return float((args.get("radius_km") or [""])[-1])
+    except ValueError:
+        return search.DEFAULT_RADIUS_KM
 
 
 def _page_links(results: search.SearchResults) -> dict:
