@@ -238,7 +238,7 @@ def test_a_postcode_missing_from_an_extract_is_not_placed_at_a_guessed_centre(sa
     assert caught.value.reason == PostcodeError.NOT_FOUND
     message = str(caught.value)
     assert "M33 7XY is not in this directory's postcode table" in message
-    assert "holds only some of district M33's postcodes" in message
+    assert "not known to hold every postcode of district M33" in message
     assert "load the national ONS Postcode Directory" in message
     assert "check it" not in message
 

@@ -380,7 +380,7 @@ def test_a_filtered_search_pages_the_same_way(db):
 
 def test_a_new_postcode_is_searched_from_its_sector_and_the_answer_says_so(db):
     """Only where a loaded file holds the area in full: elsewhere the centre would be a guess."""
-    with pytest.raises(PostcodeError, match="holds only some of district M33"):
+    with pytest.raises(PostcodeError, match="not known to hold every postcode of district M33"):
         find(db, postcode="M33 7XX")
     with store.transaction(db):
         postcode_store.record_file(

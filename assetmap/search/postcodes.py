@@ -305,9 +305,9 @@ def _fallback_for_missing(db, query: PostcodeQuery) -> PostcodeLocation:
     held = store.area_centre(db, district) is not None
     if held:
         what = (
-            f"{postcode} is not in this directory's postcode table, which holds only some of "
-            f"district {district}'s postcodes, so it cannot say where {postcode} is. Search "
-            "from a neighbour's postcode"
+            f"{postcode} is not in this directory's postcode table, and the table is not known "
+            f"to hold every postcode of district {district}, so the middle of the ones it has "
+            f"could be far from {postcode}. Search from a neighbour's postcode"
         )
     else:
         what = (
