@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import signed_in_page, watched_page
+from tests.conftest import load_sample
 
 pytestmark = pytest.mark.browser
 
@@ -169,4 +170,39 @@ def test_a_postcode_outside_the_table_is_not_blamed_on_the_resident(browser, tra
         assert "load the national ONS Postcode Directory" in shown
         assert "check it" not in shown
         assert page.title().startswith("Error:")
+        page.context.close()
+
+
+def test_a_park_with_no_contact_says_just_go_along_on_the_first_screen(browser, tmp_path):
+    """Issue 15, item 8: a page with no phone, email, website or way to join says what a
+    resident can do instead, where a phone shows it first."""
+    from assetmap import create_app
+    from tests.browser.conftest import serving
+    from tests.conftest import make_asset, save_raw
+
+    db_path = tmp_path / "park.db"
+    load_sample(db_path)
+    park = make_asset(
+        id="abbotsfield-park",
+        name="Abbotsfield Park",
+        kind="place",
+        categories=["walking", "physical_activity"],
+        description="Public park in Urmston West, open to everyone.",
+        cost="free",
+        self_referral=False,
+        phone=None,
+        email=None,
+        website=None,
+        referral_details=None,
+    )
+    save_raw(db_path, [park])
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    with serving(app) as url:
+        page = watched_page(browser, url, viewport=SCREENS["phone"])
+        page.goto(url + "/assets/abbotsfield-park")
+        advice = page.locator("#what-to-do")
+        assert "Just go along: it is free to visit" in advice.text_content()
+        box = advice.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= SCREENS["phone"]["height"]
+        assert page.get_by_role("link", name="Ask to join").count() == 0
         page.context.close()
