@@ -33,7 +33,36 @@ def test_sign_in_never_redirects_to_another_site(client, db_path):
     response = sign_in_form(
         client, "coordinator@example.org", TEST_PASSWORD, "//evil.example/steal"
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/manage/assets"  # their own landing page instead
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [("link_worker", "/plans"), ("coordinator", "/manage/assets"), ("admin", "/admin/users")],
+)
+def test_each_role_lands_on_the_page_its_work_starts_from_after_signing_in(
+    client, db_path, role, landing
+):
+    user = add_user(db_path, role)
+    response = sign_in_form(client, user["email"], TEST_PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == landing
+    assert client.get(landing).status_code == 200
+
+
+def test_a_link_worker_who_asked_for_a_page_still_reaches_it(client, db_path):
+    add_user(db_path, "link_worker")
+    response = sign_in_form(client, "linkworker@example.org", TEST_PASSWORD, "/search?q=walk")
+    assert response.headers["Location"] == "/search?q=walk"
+
+
+def test_a_failed_sign_in_says_error_in_the_title_and_focuses_the_summary(client, db_path):
+    add_user(db_path, "coordinator")
+    page = sign_in_form(client, "coordinator@example.org", "wrong password here")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 401
+    assert "<title>Error: Sign in · assetmap</title>" in html
+    assert '<div class="error-summary" role="alert" tabindex="-1" autofocus>' in html
+    assert "<title>Sign in · assetmap</title>" in client.get("/login").get_data(as_text=True)
 
 
 def test_a_wrong_password_says_so_without_saying_which_part(client, db_path):

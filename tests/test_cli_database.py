@@ -30,6 +30,7 @@ OPENS_THE_DATABASE = {
     "join-requests purge": ["join-requests", "purge"],
     "join-requests export": ["join-requests", "export", "--email", "jo@example.org"],
     "postcodes find": ["postcodes", "find", "M33 7ZF"],
+    "postcodes status": ["postcodes", "status"],
 }
 # The commands that make the database, or bring it up to date, on purpose.
 MAKE_THE_DATABASE = {"init", "serve", "postcodes load"}

@@ -97,7 +97,7 @@ def test_nothing_found_says_so_without_a_table(cli):
         (["--postcode", "M33 7ZF", "--self-referral", "--time", "noon"], "--time"),
         (["--lat", "53.4"], "Invalid value for --lon: lon is needed with lat"),
         (["--postcode", "hello"], "Invalid value for --postcode: 'hello' is not a UK postcode"),
-        (["--postcode", "SW1A 1AA"], "nor is any postcode in district SW1A"),
+        (["--postcode", "SW1A 1AA"], "this directory's postcode table does not reach it"),
     ],
 )
 def test_a_bad_option_is_named_with_the_fix(cli, args, message):

@@ -64,6 +64,53 @@ def test_a_resident_asks_to_join_and_is_told_what_happens_next(client, db_path):
     assert request["consent"] == 1
 
 
+def with_contact(db_path, asset_id: str, **contact) -> None:
+    """Give an asset exactly the contact details in `contact` (the others emptied)."""
+    from assetmap.store import assets
+
+    db = connect(db_path)
+    try:
+        record = assets.get_asset(db, asset_id)
+        empty = {"phone": None, "email": None, "website": None}
+        assets.save_asset(db, {**record, **empty, **contact}, who="t")
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize(
+    ("contact", "last_step"),
+    [
+        (
+            {"phone": "0161 912 3456", "email": "walks@example.org"},
+            'If you have not heard within two weeks, call them on <a href="tel:01619123456">'
+            "0161 912 3456</a>.",
+        ),
+        (
+            {"email": "walks@example.org"},
+            "If you have not heard within two weeks, email them at "
+            '<a href="mailto:walks@example.org">walks@example.org</a>.',
+        ),
+        (
+            {"website": "https://walks.example.org/"},
+            "If you have not heard within two weeks, contact them through "
+            '<a href="https://walks.example.org/" rel="noopener nofollow">their website</a>.',
+        ),
+        (
+            {},
+            "If you have not heard within two weeks, "
+            '<a href="/assets/sale-walking-group/join">ask to join again</a>: your first '
+            "request may not have reached them.",
+        ),
+    ],
+)
+def test_the_last_step_says_what_to_do_if_nobody_has_been_in_touch(
+    client, db_path, contact, last_step
+):
+    with_contact(db_path, "sale-walking-group", **contact)
+    page = client.get("/assets/sale-walking-group/join/sent").get_data(as_text=True)
+    assert f"<li>{last_step}</li>" in page
+
+
 @pytest.mark.parametrize(
     "fields, field, words",
     [
@@ -83,6 +130,8 @@ def test_mistakes_are_explained_beside_the_field_and_nothing_is_sent(
     assert response.status_code == 400
     assert f'id="{field}-error"' in page and words in page
     assert "nothing has been sent yet" in page
+    assert "<title>Error: Ask to join" in page  # read first by a screen reader
+    assert "autofocus>" in page.split('class="error-summary"', 1)[1][:200]
     assert requests(db_path) == []
     if fields.get("name", "x"):
         assert 'value="Pat Resident"' in page  # what was typed is kept

@@ -191,21 +191,72 @@ def test_a_known_postcode_is_placed_at_its_own_point(sale_db):
     assert (place.lat, place.lon, place.match, place.area) == (53.42, -2.32, POSTCODE, "M33 7ZF")
 
 
-def test_a_new_postcode_falls_back_to_its_sector_centre_and_says_so(sale_db):
+def held_in_full(db, *areas: str) -> None:
+    """Record, as `assetmap postcodes load --complete-for` does, that a file holds `areas`."""
+    with transaction(db):
+        store.record_file(
+            db,
+            file_name="sale.csv",
+            layout=LAT_LON_CSV,
+            postcodes=5,
+            complete_areas=areas,
+            loaded_at="2026-12-06T12:00:00Z",
+        )
+
+
+def test_a_new_postcode_in_a_sector_held_in_full_falls_back_to_its_centre_and_says_so(sale_db):
+    held_in_full(sale_db, "M33 7")
     place = locate_postcode(sale_db, "M33 7XY")
     assert place.match == SECTOR and place.area == "M33 7"
     assert (place.lat, place.lon) == pytest.approx((53.43, -2.31))  # the mean of M33 7's three
-    assert (
-        place.words
-        == "the centre of postcode sector M33 7 (M33 7XY itself is not in our postcode list)"
+    assert place.words.startswith(
+        "the centre of postcode sector M33 7 (M33 7XY itself is not in our postcode list, "
+        "which holds that area in full"
     )
 
 
-def test_a_postcode_in_an_unknown_sector_falls_back_to_its_district(sale_db):
+def test_a_postcode_in_an_unknown_sector_of_a_district_held_in_full_falls_back_to_it(sale_db):
+    held_in_full(sale_db, "M")
     place = locate_postcode(sale_db, "M33 9AB")
     assert place.match == DISTRICT and place.area == "M33"
     assert (place.lat, place.lon) == pytest.approx((53.4475, -2.3325))  # all four in M33
     assert "district M33" in place.words
+
+
+def test_a_sector_held_in_full_does_not_stand_for_the_rest_of_its_district(sale_db):
+    held_in_full(sale_db, "M33 7")
+    with pytest.raises(PostcodeError) as caught:
+        locate_postcode(sale_db, "M33 9AB")
+    assert caught.value.reason == PostcodeError.NOT_FOUND
+
+
+def test_a_postcode_missing_from_an_extract_is_not_placed_at_a_guessed_centre(sale_db):
+    """The extract holds some of M33, recorded as holding nothing in full: the centre of the
+    four it has would be a guess, so the person is told why and what to do instead."""
+    with pytest.raises(PostcodeError) as caught:
+        locate_postcode(sale_db, "M33 7XY")
+    assert caught.value.reason == PostcodeError.NOT_FOUND
+    message = str(caught.value)
+    assert "M33 7XY is not in this directory's postcode table" in message
+    assert "not known to hold every postcode of district M33" in message
+    assert "load the national ONS Postcode Directory" in message
+    assert "check it" not in message
+
+
+def test_a_postcode_outside_the_table_says_what_the_table_covers_not_that_it_is_wrong(
+    fresh_db,
+):
+    """Central Manchester's M1 1AD against the Trafford table the demo loads."""
+    load(fresh_db, TRAFFORD)
+    with pytest.raises(PostcodeError) as caught:
+        locate_postcode(fresh_db, "M1 1AD")
+    assert caught.value.reason == PostcodeError.NOT_FOUND
+    assert caught.value.message == (
+        "M1 1AD may well be right, but this directory's postcode table does not reach it: it "
+        "covers districts M15, M16, M17, M21, M23, M31, M32, M33, M41, WA13, WA14 and WA15. "
+        "Search from a postcode there, or ask an administrator to load the national ONS "
+        "Postcode Directory to search from anywhere."
+    )
 
 
 def test_a_resident_may_give_only_the_first_half_of_their_postcode(sale_db):
@@ -214,12 +265,12 @@ def test_a_resident_may_give_only_the_first_half_of_their_postcode(sale_db):
 
 
 def test_district_m3_is_not_mistaken_for_m33(sale_db):
+    held_in_full(sale_db, "M")
     with pytest.raises(PostcodeError) as caught:
         locate_postcode(sale_db, "M3 4AB")
     assert caught.value.reason == PostcodeError.NOT_FOUND
-    assert "M3 4AB is not a postcode we know, and nor is any postcode in district M3" in str(
-        caught.value
-    )
+    with pytest.raises(PostcodeError, match="has no postcodes in M3: it covers districts M33"):
+        locate_postcode(sale_db, "M3")
 
 
 def test_with_no_postcodes_loaded_the_error_says_so(fresh_db):
@@ -271,7 +322,27 @@ def test_loading_a_file_in_no_known_layout_fails_and_names_the_file(cli, tmp_pat
 def test_finding_a_postcode_says_where_and_how(cli, tmp_path):
     cli("postcodes", "load", write(tmp_path / "onspd.csv", ONSPD_HEADER + ONSPD_ROWS))
     assert cli("postcodes", "find", "m33 7zf").output == "53.425111, -2.320000: M33 7ZF\n"
-    sector = cli("postcodes", "find", "M33 7AB").output
+    sector = cli("postcodes", "find", "M33 7AB").output  # the ONSPD holds area M in full
     assert sector.startswith("53.425111, -2.320000: the centre of postcode sector M33 7")
     missing = cli("postcodes", "find", "SW1A 1AA")
-    assert missing.exit_code == 1 and "nor is any postcode in district SW1A" in missing.output
+    assert missing.exit_code == 1
+    assert "does not reach it: it covers districts AB10, M1 and M33" in missing.output
+
+
+def test_status_shows_the_files_the_districts_and_what_is_held_in_full(cli, tmp_path):
+    cli("init")
+    assert "the postcode table is empty" in cli("postcodes", "status").output
+    cli("postcodes", "load", write(tmp_path / "onspd.csv", ONSPD_HEADER + ONSPD_ROWS))
+    cli("postcodes", "load", TRAFFORD)
+    status = cli("postcodes", "status")
+    assert status.exit_code == 0, status.output
+    lines = status.output.splitlines()
+    # M33 7ZF is in both files.
+    assert lines[0] == "the postcode table holds 11,129 postcodes in 14 districts"
+    assert lines[2].startswith("  onspd.csv: 3 postcodes, ONS Postcode Directory")
+    assert lines[2].endswith("held in full: AB, M")
+    assert lines[3].startswith("  trafford_postcodes_onspd_2022-06_lsoa11.csv: 11,127 postcodes")
+    assert lines[3].endswith("held in full: none (an extract)")
+    assert "  M1: 1 *" in lines  # area M is held in full, by the ONSPD file
+    assert "  WA15: 1,868" in lines  # the extract's districts are not
+    assert lines.index("  M1: 1 *") < lines.index("  M15: 170 *") < lines.index("  WA15: 1,868")

@@ -290,9 +290,10 @@ def test_a_path_on_this_site_is_kept_after_signing_in_and_adding_to_a_plan(site,
 
 
 def test_a_newline_in_next_is_a_plain_redirect_home_not_an_error(site):
+    """For a link worker, home is their plans, where they land after signing in."""
     app, _, _ = site
     response = sign_in_form(app.test_client(), next_url="/\n/evil.example")
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/plans"
 
 
 def test_a_hostile_back_after_recording_an_outcome_goes_to_the_referrals(site):

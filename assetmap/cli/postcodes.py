@@ -22,6 +22,7 @@ from assetmap.search.postcodes import (
     locate_postcode,
     parse_postcode_query,
     postcode_area,
+    postcode_coverage,
     read_postcode_file,
 )
 from assetmap.store import postcodes as store
@@ -147,6 +148,48 @@ def _summary(file: Path, report: LoadReport) -> str:
             f"  skipped {count:,}: {reason} (such as {'; '.join(report.examples[reason])})"
         )
     return "\n".join(lines)
+
+
+@postcodes_group.command("status")
+@with_appcontext
+def status_command():
+    """Show what the postcode table holds: the files loaded, how many postcodes, each district
+    with its count, and which areas are held in full (where a postcode missing from the table
+    may be placed at its sector's or district's centre; elsewhere it is refused).
+
+    Example: assetmap postcodes status
+    """
+    with database() as db:
+        files = store.loaded_files(db)
+        counts = store.district_counts(db)
+        coverage = postcode_coverage(db)
+    total = sum(count for _, count in counts)
+    if not total:
+        click.echo(
+            "the postcode table is empty: load a file with `assetmap postcodes load FILE` "
+            "(the ONS Postcode Directory, or data/postcodes/ for Trafford)"
+        )
+        return
+    click.echo(f"the postcode table holds {total:,} postcodes in {len(counts):,} districts")
+    click.echo("files loaded:")
+    for file in files:
+        held = ", ".join(file["complete_areas"]) or "none (an extract)"
+        click.echo(
+            f"  {file['file_name']}: {file['postcodes']:,} postcodes, {file['layout']}, "
+            f"loaded {file['loaded_at']}; held in full: {held}"
+        )
+    if not files:
+        click.echo("  none recorded (loaded before files were recorded; load them again)")
+    click.echo("districts (postcodes; * held in full):")
+    for district, count in counts:
+        mark = " *" if coverage.holds_district_in_full(district) else ""
+        click.echo(f"  {district}: {count:,}{mark}")
+    if not coverage.complete:
+        click.echo(
+            "no area is held in full, so a postcode missing from the table cannot be placed at "
+            "its district's centre; load the national ONS Postcode Directory to cover the "
+            "whole country"
+        )
 
 
 @postcodes_group.command("find")

@@ -13,8 +13,8 @@ postcodes it holds happen to be, kilometres out, so the row is refused instead, 
 the table covers and how an administrator loads more. Lookups are cached per import, because
 the same few hundred postcodes recur through a file of thousands of rows.
 
-(A search typed by a person falls back to a sector or district whatever the table holds:
-that is assetmap.search.postcodes.locate_postcode, and it says which it used.)
+(A search typed by a person follows the same rule, assetmap.search.postcodes.PostcodeCoverage:
+see locate_postcode.)
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from assetmap.record.fields import FROM_DISTRICT, FROM_POSTCODE, FROM_SECTOR
-from assetmap.search.postcodes import district_of, postcode_area, sector_of
+from assetmap.search.postcodes import (
+    PostcodeCoverage,
+    district_of,
+    postcode_area,
+    postcode_coverage,
+    sector_of,
+)
 
 CACHE_LIMIT = 100_000
 _DISTRICTS_NAMED = 12  # districts named in a refusal before "and N more"
@@ -52,7 +58,7 @@ class Geocoder:
         self.db = db
         self._cache: dict[str, Place | str] = {}
         self._has_postcodes: bool | None = None
-        self._complete: set[str] | None = None
+        self._coverage: PostcodeCoverage | None = None
         self._covers: str | None = None
 
     def has_postcodes(self) -> bool:
@@ -80,18 +86,10 @@ class Geocoder:
 
     def held_in_full(self, postcode: str) -> set[str]:
         """Of the postcode's area ("WA"), district ("WA15") and sector ("WA15 0"), those a
-        loaded file holds every postcode of."""
-        if self._complete is None:
-            from assetmap.store import postcodes as store
-
-            self._complete = {
-                area for file in store.loaded_files(self.db) for area in file["complete_areas"]
-            }
-        return {
-            postcode_area(postcode),
-            district_of(postcode),
-            sector_of(postcode),
-        } & self._complete
+        loaded file holds every postcode of (PostcodeCoverage decides, for searches too)."""
+        if self._coverage is None:
+            self._coverage = postcode_coverage(self.db)
+        return self._coverage.held_in_full(postcode)
 
     def _look_up(self, postcode: str) -> Place | str:
         from assetmap.store import postcodes as store

@@ -185,42 +185,140 @@ class PostcodeLocation:
 POSTCODE, SECTOR, DISTRICT = "postcode", "sector", "district"
 
 
+@dataclass(frozen=True)
+class PostcodeCoverage:
+    """What the postcode table holds: its districts, the areas that loaded files hold in full
+    (recorded by `assetmap postcodes load` in postcode_files), and those files' names.
+
+    The one place that answers "may a postcode missing from the table be placed at its sector's
+    or district's centre?", for a search and an import alike: only when a loaded file holds
+    that area in full. A centre worked out from the few postcodes a borough's extract happens
+    to hold of a district can be kilometres from the postcode asked about.
+    """
+
+    districts: tuple[str, ...]
+    complete: frozenset[str]
+    files: tuple[str, ...]
+
+    def held_in_full(self, postcode: str) -> set[str]:
+        """Of a canonical postcode's area ("WA"), district ("WA15") and sector ("WA15 0"),
+        those a loaded file holds every postcode of."""
+        return {postcode_area(postcode), district_of(postcode), sector_of(postcode)} & set(
+            self.complete
+        )
+
+    def holds_district_in_full(self, district: str) -> bool:
+        """Whether every postcode of a district ("M33") is held: its own or its area's."""
+        return bool({district, postcode_area(district)} & self.complete)
+
+    def districts_in_words(self, limit: int = 12) -> str:
+        """ "districts M15, M16 and M17", naming at most `limit` before "and N more"."""
+        named = list(self.districts[:limit])
+        more = len(self.districts) - len(named)
+        if more:
+            listed = f"{', '.join(named)} and {more:,} more"
+        elif len(named) > 1:
+            listed = f"{', '.join(named[:-1])} and {named[-1]}"
+        else:
+            listed = "".join(named)
+        return f"district{'s' if len(self.districts) != 1 else ''} {listed}"
+
+
+def postcode_coverage(db) -> PostcodeCoverage:
+    """What the postcode table covers, read from the table and the record of loaded files."""
+    from assetmap.store import postcodes as store
+
+    files = store.loaded_files(db)
+    return PostcodeCoverage(
+        districts=tuple(store.districts(db)),
+        complete=frozenset(area for file in files for area in file["complete_areas"]),
+        files=tuple(file["file_name"] for file in files),
+    )
+
+
+NATIONAL_FILE = "the national ONS Postcode Directory"
+
+
 def locate_postcode(db, text: str) -> PostcodeLocation:
     """Place a postcode, sector or district typed by a person, from the local postcode table.
 
-    A valid postcode missing from the table (new, or outside the loaded area's edge) falls back
-    to its sector's centre and then its district's. Raises PostcodeError when the text is not
-    a postcode (INVALID) or nothing in its district is known (NOT_FOUND).
+    A sector or district typed on purpose is placed at the centre of the postcodes the table
+    holds in it. A whole postcode missing from the table (new, or outside what was loaded) is
+    placed at its sector's or district's centre only when a loaded file holds that area in
+    full (PostcodeCoverage); otherwise the PostcodeError says what the table covers and how
+    more is loaded, rather than blaming a postcode that may well be right. Raises
+    PostcodeError: INVALID when the text is not a postcode, NOT_FOUND when it cannot be placed.
     """
     from assetmap.store import postcodes as store
 
     query = parse_postcode_query(text)
+    if not store.has_postcodes(db):
+        asked = query.postcode or query.sector or query.district
+        raise PostcodeError(
+            PostcodeError.NOT_FOUND,
+            f"{asked} cannot be looked up: no postcodes have been loaded yet (an administrator "
+            "can load them with `assetmap postcodes load`)",
+        )
     if query.postcode:
         found = store.find_postcode(db, query.postcode)
         if found:
             return PostcodeLocation(*found, POSTCODE, query.postcode, query.postcode)
-    missing = f" ({query.postcode} itself is not in our postcode list)" if query.postcode else ""
-    if query.sector:
-        found = store.area_centre(db, query.sector)
-        if found:
-            words = f"the centre of postcode sector {query.sector}{missing}"
-            return PostcodeLocation(*found, SECTOR, query.sector, words)
-    found = store.area_centre(db, query.district)
-    if found:
-        words = f"the centre of postcode district {query.district}{missing}"
-        return PostcodeLocation(*found, DISTRICT, query.district, words)
-    asked = query.postcode or query.sector or query.district
-    if not store.has_postcodes(db):
-        message = (
-            f"{asked} cannot be looked up: no postcodes have been loaded yet "
-            "(an administrator can load them with `assetmap postcodes load`)"
+        return _fallback_for_missing(db, query)
+    if query.sector and (found := store.area_centre(db, query.sector)):
+        return PostcodeLocation(
+            *found, SECTOR, query.sector, f"the centre of postcode sector {query.sector}"
+        )
+    if query.sector is None and (found := store.area_centre(db, query.district)):
+        return PostcodeLocation(
+            *found, DISTRICT, query.district, f"the centre of postcode district {query.district}"
+        )
+    asked = query.sector or query.district
+    coverage = postcode_coverage(db)
+    raise PostcodeError(
+        PostcodeError.NOT_FOUND,
+        f"This directory's postcode table has no postcodes in {asked}: it covers "
+        f"{coverage.districts_in_words()}. Search from a postcode there, or ask an "
+        f"administrator to load {NATIONAL_FILE} to search from anywhere.",
+    )
+
+
+def _fallback_for_missing(db, query: PostcodeQuery) -> PostcodeLocation:
+    """A whole postcode the table does not hold: its sector's or district's centre when a
+    loaded file holds that area in full, else a PostcodeError saying what the table covers."""
+    from assetmap.store import postcodes as store
+
+    postcode, sector, district = query.postcode, query.sector, query.district
+    coverage = postcode_coverage(db)
+    full = coverage.held_in_full(postcode)
+    missing = (
+        f" ({postcode} itself is not in our postcode list, which holds that area in full, so "
+        "it may be newer than the list)"
+    )
+    if full and (found := store.area_centre(db, sector)):
+        return PostcodeLocation(
+            *found, SECTOR, sector, f"the centre of postcode sector {sector}{missing}"
+        )
+    if full - {sector} and (found := store.area_centre(db, district)):
+        return PostcodeLocation(
+            *found, DISTRICT, district, f"the centre of postcode district {district}{missing}"
+        )
+    held = store.area_centre(db, district) is not None
+    if held:
+        what = (
+            f"{postcode} is not in this directory's postcode table, and the table is not known "
+            f"to hold every postcode of district {district}, so the middle of the ones it has "
+            f"could be far from {postcode}. Search from a neighbour's postcode"
         )
     else:
-        message = (
-            f"{asked} is not a postcode we know, and nor is any postcode in district "
-            f"{query.district}; check it, or try a nearby postcode"
+        what = (
+            f"{postcode} may well be right, but this directory's postcode table does not "
+            f"reach it: it covers {coverage.districts_in_words()}. Search from a postcode "
+            "there"
         )
-    raise PostcodeError(PostcodeError.NOT_FOUND, message)
+    raise PostcodeError(
+        PostcodeError.NOT_FOUND,
+        f"{what}, or ask an administrator to load {NATIONAL_FILE} to search from anywhere.",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

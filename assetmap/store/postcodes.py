@@ -109,6 +109,16 @@ def loaded_files(db: sqlite_utils.Database) -> list[dict]:
     ]
 
 
+def district_counts(db: sqlite_utils.Database) -> list[tuple[str, int]]:
+    """(district, how many postcodes) for every district the table holds, in order (M1, M2,
+    ..., M33): what `assetmap postcodes status` shows."""
+    rows = db.conn.execute(
+        "SELECT substr(postcode, 1, instr(postcode, ' ') - 1) AS district, count(*) "
+        "FROM postcodes GROUP BY district"
+    ).fetchall()
+    return sorted(((r[0], r[1]) for r in rows), key=lambda r: _district_order(r[0]))
+
+
 def districts(db: sqlite_utils.Database) -> list[str]:
     """The districts ("M33", "WA15") the table holds any postcode of, in order (one pass over
     the key: milliseconds for a borough's postcodes, about a second for the whole country)."""

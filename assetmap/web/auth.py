@@ -19,6 +19,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired
 
 from assetmap.people import accounts
+from assetmap.people.permissions import allows
 from assetmap.store import Busy
 from assetmap.web.db import get_db
 from assetmap.web.guard import LATE_SESSION_KEY, SignedInUser, requires
@@ -40,6 +41,23 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(
         "New password again", validators=[InputRequired("Enter the new password again.")]
     )
+
+
+# Where each role lands after signing in, when no `next` says otherwise: the page its work
+# starts from. The first permission the role holds decides; anyone else lands on the home page.
+LANDING_PAGES = (
+    ("make_plans", "plans.my_plans"),  # a link worker: their clients' plans
+    ("edit_assets", "manage.asset_list"),  # a coordinator: the assets they keep
+    ("manage_users", "admin.users"),  # an admin: the accounts
+)
+
+
+def landing_page(role: str) -> str:
+    """The endpoint someone with `role` is taken to after signing in."""
+    for permission, endpoint in LANDING_PAGES:
+        if allows(permission, role):
+            return endpoint
+    return "public.home"
 
 
 def _unrecorded() -> accounts.UnrecordedAttempts:
@@ -74,7 +92,8 @@ def login():
             login_user(SignedInUser(result.user, result.session_token))
             if result.late:
                 session[LATE_SESSION_KEY] = result.late
-            return redirect(same_site_path(request.args.get("next"), url_for("public.home")))
+            landing = url_for(landing_page(result.user["role"]))
+            return redirect(same_site_path(request.args.get("next"), landing))
     elif form.is_submitted():
         status = 400
     return render_template("login.html", form=form, error=error), status

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+import re
+
+from flask import Flask, current_app, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import (
     HTTPException,
@@ -13,6 +15,7 @@ from werkzeug.exceptions import (
 
 from assetmap.search.parameters import ParameterError
 from assetmap.search.postcodes import PostcodeError
+from assetmap.web.guard import requires
 
 # What a person is told for each status, when the error carries nothing more specific.
 MESSAGES = {
@@ -112,7 +115,52 @@ def _unexpected(error: Exception):
     return _http_error(InternalServerError())
 
 
+# The opening tag of a page's error summary, and of its <title>.
+_SUMMARY_TAG = re.compile(rb'<div class="error-summary"([^>]*)>')
+_TITLE_TAG = b"<title>"
+
+
+def mark_failed_submit(response):
+    """A page that answers a failed form with its error summary: "Error: " at the start of its
+    title, and the summary focused when the page opens (autofocus: no script needed).
+
+    A screen-reader user hears the title first, so the title is where a failed submit must
+    show, and a keyboard user should land on the summary, whose links lead to each field.
+    Done here, once, for every form's page (each template keeps its own summary's words), and
+    only for a page sent with a 4xx status, which is how every form answers a failed submit.
+    """
+    if (
+        not 400 <= response.status_code < 500
+        or response.mimetype != "text/html"
+        or response.direct_passthrough
+        or response.is_streamed
+    ):
+        return response
+    body = response.get_data()
+    summary = _SUMMARY_TAG.search(body)
+    if summary is None:
+        return response
+    attributes = summary.group(1)
+    if b"autofocus" not in attributes:
+        extra = b"" if b"tabindex" in attributes else b' tabindex="-1"'
+        opening = b'<div class="error-summary"' + attributes + extra + b" autofocus>"
+        body = body[: summary.start()] + opening + body[summary.end() :]
+    if _TITLE_TAG + b"Error: " not in body:
+        body = body.replace(_TITLE_TAG, _TITLE_TAG + b"Error: ", 1)
+    response.set_data(body)
+    return response
+
+
+@requires("view_public")
+def favicon():
+    """The site's icon where every browser asks for it, /favicon.ico, so that no page load
+    ends in a 404 (and its log line). Cached for a day, as the static files are."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86_400)
+
+
 def init_app(app: Flask) -> None:
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
+    app.after_request(mark_failed_submit)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)

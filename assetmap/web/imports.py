@@ -333,6 +333,7 @@ def template():
     """The import template: a CSV with the headings the import knows (docs/importing.md)."""
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(TEMPLATE_FIELDS)
-    response = Response(out.getvalue(), mimetype="text/csv; charset=utf-8")
+    # content_type, not mimetype: Flask adds "; charset=utf-8" to a text mimetype a second time.
+    response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="assetmap-import-template.csv"'
     return response

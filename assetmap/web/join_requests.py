@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from assetmap.people import join_requests, mail
+from assetmap.record.without_contact import what_to_do_instead
 from assetmap.store import assets as asset_store
 from assetmap.store import join_requests as store
 from assetmap.web.db import get_db
@@ -16,6 +17,8 @@ from assetmap.web.guard import requires
 from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("join_requests", __name__)
+# An asset's page tells a resident how to join it, or what to do when there is no way to.
+bp.add_app_template_global(what_to_do_instead, "what_to_do_instead")
 
 
 def _joinable(asset_id: str) -> dict:
