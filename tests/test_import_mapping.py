@@ -172,6 +172,7 @@ def test_the_mapping_chosen_downloads_as_a_file_the_command_line_reads(app, db_p
     preview = _mapped(client, source="community-audit")
     download = client.get(preview + "/mapping.toml")
     assert download.status_code == 200
+    assert download.headers["Content-Type"] == "application/toml; charset=utf-8"
     assert download.headers["Content-Disposition"] == (
         'attachment; filename="community-audit-mapping.toml"'
     )

@@ -142,8 +142,9 @@ def test_the_rejected_rows_download_neutralises_formulas(app):
     assert rows[0] == ["error", "source", "Ref", "Name", "Kind", "Strand", "Postcode", "Phone"]
     assert rows[1][1:4] == ["film", "W2", '\'=HYPERLINK("http://evil.example")']
     client.post(uploaded.headers["Location"] + "/confirm")
-    run_csv = client.get("/manage/imports/runs/1/rejected.csv").get_data(as_text=True)
-    assert list(csv.reader(io.StringIO(run_csv))) == rows
+    run_answer = client.get("/manage/imports/runs/1/rejected.csv")
+    assert run_answer.headers["Content-Type"] == "text/csv; charset=utf-8"  # named once
+    assert list(csv.reader(io.StringIO(run_answer.get_data(as_text=True)))) == rows
 
 
 def test_undo_from_the_run_page_puts_everything_back(app, db_path):

@@ -314,7 +314,7 @@ def download_saved():
 def _toml_download(data: dict, source: str) -> Response:
     # Only plain characters: the name goes into a header, and came from someone's upload.
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", source).strip("-.")[:60] or "import"
-    response = Response(mapping_text(data), mimetype="application/toml; charset=utf-8")
+    response = Response(mapping_text(data), content_type="application/toml; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}-mapping.toml"'
     return response
 

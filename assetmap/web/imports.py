@@ -253,7 +253,7 @@ def _csv_download(path_or_text, file_name: str) -> Response:
     name = f"{stem}-rejected-rows.csv"
     if isinstance(path_or_text, Path):
         return send_file(path_or_text, mimetype="text/csv", as_attachment=True, download_name=name)
-    response = Response(path_or_text, mimetype="text/csv; charset=utf-8")
+    response = Response(path_or_text, content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
