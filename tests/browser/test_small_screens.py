@@ -20,7 +20,17 @@ MORE = (
     "/search?postcode=&lat=53.43&lon=-2.31&radius_km=5",
     "/map?asset=hostile-example",
 )
-NOT_PAGES = ("/api/", "/static/", "/strands.css", "/logout", ".csv", ".json", ".geojson", ".toml")
+NOT_PAGES = (
+    "/api/",
+    "/static/",
+    "/strands.css",
+    "/logout",
+    ".csv",
+    ".json",
+    ".geojson",
+    ".toml",
+    ".ico",
+)
 
 
 def a_plan_with_long_names() -> int:
