@@ -391,6 +391,10 @@ class SearchQuery:
         """The same search, from another offset."""
         return replace(self, offset=offset)
 
+    def on_day(self, day: str | None) -> SearchQuery:
+        """The same search for one day of the week (None: any day), from its first page."""
+        return replace(self, days=(day,) if day else (), offset=0)
+
     def wider(self) -> SearchQuery | None:
         """The same search 2.5 times as far out (at most the largest radius), from its first
         page; None when it is already at the largest radius."""

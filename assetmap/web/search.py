@@ -157,6 +157,7 @@ def search_page():
                 if results.hits
                 else None,
                 page_links=_page_links(results),
+                day_links=_day_links(results.query),
             )
     return render_template("search.html", **context), status
 
@@ -168,6 +169,17 @@ def _radius_asked(args) -> float:
         return float((args.get("radius_km") or [""])[-1])
     except ValueError:
         return search.DEFAULT_RADIUS_KM
+
+
+def _day_links(query: search.SearchQuery) -> list[tuple[str, str, bool]]:
+    """(label, link, chosen) for "any day" and each day of the week: on a phone one tap picks
+    the day, rather than opening the filters, choosing and searching again."""
+    chosen = query.days[0] if len(query.days) == 1 else None
+    days = [(None, "Any day"), *((t.slug, t.label) for t in taxonomy.DAYS)]
+    return [
+        (label, url_for("search.search_page", **query.on_day(slug).as_args()), slug == chosen)
+        for slug, label in days
+    ]
 
 
 def _page_links(results: search.SearchResults) -> dict:
