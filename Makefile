@@ -20,8 +20,13 @@ run: setup $(DB)
 	$(BIN)/assetmap users demo instance/demo-accounts.txt --host "$(HOST)" --port "$(PORT)"
 	$(BIN)/assetmap serve --host "$(HOST)" --port "$(PORT)"
 
+# Compiled modules are kept even where PYTHONDONTWRITEBYTECODE is set: without them each test
+# process rewrites (for pytest's assertion messages) the tests and the whole of hypothesis and
+# schemathesis again, half of the time it takes to collect the tests.
+# --dist worksteal: a process that runs out of tests takes some from the other, so one slow
+# test near the end does not leave a core idle.
 test: setup
-	$(BIN)/pytest -n auto --durations=10
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal --durations=10
 
 lint: setup
 	$(BIN)/ruff check assetmap tests scripts

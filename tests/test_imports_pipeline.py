@@ -682,15 +682,36 @@ def test_worker_processes_end_when_the_importing_process_is_killed(db_path):
         line = started.stdout.readline()
         workers = [int(pid) for pid in line.split()]
         assert workers, "no worker processes were started"
+        # A worker opens the database only after it starts watching its parent, so once each
+        # has it open, each is fully started: starting (importing Python under load) can take
+        # many seconds, and is not what is tested; ending after the parent is killed is.
+        _wait_for(lambda: all(_has_open(pid, db_path) for pid in workers), 120)
         os.kill(started.pid, signal.SIGKILL)
         started.wait(10)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
-            time.sleep(0.1)
+        _wait_for(lambda: not any(_alive(pid) for pid in workers), 30)
         assert not any(_alive(pid) for pid in workers), "a worker outlived the import"
     finally:
         started.kill()
         started.stdout.close()
+
+
+def _wait_for(condition, seconds: float) -> None:
+    """Until `condition()` holds, or `seconds` have passed (the caller then checks it)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _has_open(pid: int, path) -> bool:
+    """Whether the process has the file open (or has ended, when waiting is pointless)."""
+    if not _alive(pid):
+        return True
+    wanted = os.path.realpath(path)
+    folder = f"/proc/{pid}/fd"
+    try:
+        return any(os.readlink(f"{folder}/{fd}") == wanted for fd in os.listdir(folder))
+    except (FileNotFoundError, ProcessLookupError):
+        return True
 
 
 def _alive(pid: int) -> bool:
