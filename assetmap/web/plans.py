@@ -71,15 +71,7 @@ def my_plans():
             if asset_id and asset_store.get_asset(get_db(), asset_id):
                 store.add_item(get_db(), plan_id, asset_id, None)
             return redirect(url_for("plans.plan", plan_id=plan_id))
-    status = 400 if errors else 200
-    return render_template(
-        "plans/list.html",
-        plans=store.plans_of(get_db(), current_user.id),
-        errors=errors,
-        values=values,
-        allow_names=_allow_names(),
-        form=CsrfOnlyForm(),
-    ), status
+    return _plans_page(errors, values)
 
 
 def _render_plan(
@@ -130,13 +122,13 @@ def add_item():
         ref = plans.check_client_ref(typed_ref) if typed_ref.strip() else None
     except plans.PlanError as e:
         if e.field == "client_ref":  # shown again on the plans page, with what was typed
-            return _new_plan_form({e.field: str(e)}, request.form)
+            return _plans_page({e.field: str(e)}, request.form)
         found = _own_plan(request.form.get("plan_id", type=int) or 0)
         return _render_plan(found, errors={"note": str(e)}, status=400)
     if ref is not None:
         plan_id = store.create_plan(get_db(), current_user.id, ref, None)
     elif not request.form.get("plan_id"):
-        return _new_plan_form(
+        return _plans_page(
             {
                 "client_ref": "Type your reference for the client, such as SP-0042, to start "
                 "their plan."
@@ -166,9 +158,9 @@ def add_item():
     return redirect(same_site_path(request.form.get("back"), link))
 
 
-def _new_plan_form(errors: dict, values) -> tuple[str, int]:
-    """The plans page's "Start a plan" form, with what was wrong and what was typed (and the
-    activity, which the plan starts with once the reference is right)."""
+def _plans_page(errors: dict, values) -> tuple[str, int]:
+    """The plans page with its "Start a plan" form: what was wrong and what was typed (and the
+    activity, which the plan starts with once the reference is right); a 400 when wrong."""
     return render_template(
         "plans/list.html",
         plans=store.plans_of(get_db(), current_user.id),
@@ -176,7 +168,7 @@ def _new_plan_form(errors: dict, values) -> tuple[str, int]:
         values=values,
         allow_names=_allow_names(),
         form=CsrfOnlyForm(),
-    ), 400
+    ), (400 if errors else 200)
 
 
 def _walk_from_search(plan: dict, back: str | None) -> None:
