@@ -85,6 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
         imports,
         join_requests,
         manage,
+        openreferral,
         plans,
         public,
         search,
@@ -106,6 +107,7 @@ def create_app(config: dict | None = None) -> Flask:
         search.bp,
         imports.bp,
         import_mapping.bp,
+        openreferral.bp,
     ):
         app.register_blueprint(blueprint)
     # Large imports run in a worker thread, started in each server process when it has a job

@@ -131,7 +131,9 @@ def test_openapi_describes_every_api_route(app, client):
     api_rules = {
         rule.rule.replace("<asset_id>", "{id}")
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/api/")
+        # The ORUK 3.0 API (/api/oruk/) is described by the standard's own openapi.json, not
+        # (yet) by this document: see tests/test_openreferral.py.
+        if rule.rule.startswith("/api/") and not rule.rule.startswith("/api/oruk/")
     }
     assert api_rules == set(document["paths"])
     properties = document["components"]["schemas"]["Asset"]["properties"]["properties"]
