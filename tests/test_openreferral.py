@@ -269,3 +269,52 @@ def test_the_root_names_the_version_and_profile(oruk_client):
     assert body["version"].startswith("HSDS-UK-3.0")
     assert body["profile"].startswith("https://")
     assert body["openapi_url"].endswith("/api/openapi.json")
+
+
+def test_hostile_strings_are_published_exactly_and_validate(tmp_path):
+    """Every hostile string, in every free-text field the mapping carries, reads back as the
+    value it must and every service still validates."""
+    from tests.hostile import corpus
+
+    db_path = tmp_path / "assetmap.db"
+    initialise(db_path)
+    raws = [
+        make_asset(
+            id=f"hostile-{n}",
+            name=entered,
+            description=entered,
+            organisation=entered,
+            address=entered,
+            access_notes=entered,
+            cost_details=entered,
+            languages=[entered],
+            schedule={"sessions": [], "notes": entered},
+        )
+        for n, (entered, _) in enumerate(corpus())
+    ]
+    save_raw(db_path, raws)
+    client = create_app(
+        {"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"}
+    ).test_client()
+    for n, (_, expected) in enumerate(corpus()):
+        response = client.get(f"/api/oruk/services/{mapping.service_id(f'hostile-{n}')}")
+        assert response.status_code == 200
+        service = response.get_json()
+        assert errors("service.json", service) == []
+        location = service["service_at_locations"][0]["location"]
+        assert {
+            service["name"],
+            service["description"],
+            service["organization"]["name"],
+            location["addresses"][0]["address_1"],
+            location["accessibility"][0]["details"],
+            service["cost_options"][0]["amount_description"],
+            service["languages"][0]["name"],
+            service["schedules"][0]["notes"],
+        } == {expected}, n
+
+
+def test_a_service_id_that_is_not_a_uuid_is_a_json_404(oruk_client):
+    response = oruk_client.get("/api/oruk/services/sale-walking-group")
+    assert response.status_code == 404
+    assert response.is_json

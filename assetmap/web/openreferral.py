@@ -11,7 +11,7 @@ import math
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from assetmap.openreferral import mapping
+from assetmap.openreferral import mapping, publish
 from assetmap.store import assets as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
@@ -22,10 +22,6 @@ VERSION = "HSDS-UK-3.0"
 PROFILE_URL = "https://github.com/OpenReferralUK/uk-profile"
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
-
-# Closed assets are published as "defunct" so a neighbour learns they stopped; archived ones
-# have left the directory and are not published at all.
-PUBLISHED = store.AssetFilter(include_closed=True)
 
 
 @bp.after_request
@@ -67,7 +63,7 @@ def list_services():
     page = _whole_number("page", 1)
     per_page = _whole_number("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     records, total = store.list_assets(
-        get_db(), PUBLISHED, limit=per_page, offset=(page - 1) * per_page
+        get_db(), publish.PUBLISHED, limit=per_page, offset=(page - 1) * per_page
     )
     total_pages = math.ceil(total / per_page)
     return jsonify(
@@ -88,7 +84,7 @@ def list_services():
 @requires("view_public")
 def get_service(service_id: str):
     """One full service by its UUID, or a JSON 404."""
-    for record in store.iter_assets(get_db()):
-        if not record["archived"] and mapping.service_id(record["id"]) == service_id:
-            return jsonify(mapping.to_service(record))
+    record = publish.find_asset(get_db(), service_id)
+    if record is not None:
+        return jsonify(mapping.to_service(record))
     abort(404, description=f"there is no service with id {service_id!r}")
