@@ -318,3 +318,17 @@ def test_a_service_id_that_is_not_a_uuid_is_a_json_404(oruk_client):
     response = oruk_client.get("/api/oruk/services/sale-walking-group")
     assert response.status_code == 404
     assert response.is_json
+
+
+def test_every_oruk_route_is_a_path_of_the_standard_with_its_paging_names(oruk_client):
+    standard = json.loads((STANDARD.parent / "openapi.json").read_text(encoding="utf-8"))
+    app = oruk_client.application
+    ours = {
+        rule.rule.removeprefix("/api/oruk").replace("<service_id>", "{id}") or "/"
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/oruk/")
+    }
+    assert ours == {"/", "/services", "/services/{id}"}
+    assert ours <= set(standard["paths"])
+    parameters = standard["components"]["parameters"]
+    assert {parameters["page"]["name"], parameters["per_page"]["name"]} == {"page", "per_page"}
