@@ -200,6 +200,18 @@ def brute_force(db, records, centre, query: SearchQuery) -> tuple[int, list[tupl
     return len(hits), [(asset_id, distance) for _, distance, asset_id in page]
 
 
+def searched_and_scanned(records: list[dict], centre, query: SearchQuery):
+    """The search's results, and the brute-force scan's total and page, on one fresh database
+    holding `records`."""
+    db = connect(":memory:")
+    try:
+        schema.migrate(db.conn)
+        store.save_assets(db, records, who="tests")
+        return (search(db, query, today=TODAY), *brute_force(db, records, centre, query))
+    finally:
+        db.close()
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     centre=centres,
@@ -230,14 +242,7 @@ def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(centre, 
         limit=asked["limit"],
         offset=asked["offset"],
     )
-    db = connect(":memory:")
-    try:
-        schema.migrate(db.conn)
-        store.save_assets(db, records, who="tests")
-        results = search(db, query, today=TODAY)
-        total, page = brute_force(db, records, centre, query)
-    finally:
-        db.close()
+    results, total, page = searched_and_scanned(records, centre, query)
     event(f"total {'0' if not total else '1-4' if total < 5 else '5-19' if total < 20 else '20+'}")
     event("keywords" if query.q else "days or times" if query.days or query.time else "count")
     assert results.total == total
@@ -260,14 +265,7 @@ def test_several_words_find_and_rank_what_a_brute_force_scan_does(
     query = SearchQuery(
         lat=centre[0], lon=centre[1], radius_km=20, q=", ".join(typed), limit=limit, offset=offset
     )
-    db = connect(":memory:")
-    try:
-        schema.migrate(db.conn)
-        store.save_assets(db, records, who="tests")
-        results = search(db, query, today=TODAY)
-        total, page = brute_force(db, records, centre, query)
-    finally:
-        db.close()
+    results, total, page = searched_and_scanned(records, centre, query)
     event(f"best match {max((len(h.matched) for h in results.hits), default=0)} words")
     assert results.total == total
     assert [(hit.record["id"], hit.distance_m) for hit in results.hits] == page
@@ -341,13 +339,6 @@ def test_many_assets_in_and_around_the_circle_and_on_its_edge(
     query = SearchQuery(
         lat=centre[0], lon=centre[1], radius_km=radius_km, limit=limit, offset=offset
     )
-    db = connect(":memory:")
-    try:
-        schema.migrate(db.conn)
-        store.save_assets(db, records, who="tests")
-        results = search(db, query, today=TODAY)
-        total, page = brute_force(db, records, centre, query)
-    finally:
-        db.close()
+    results, total, page = searched_and_scanned(records, centre, query)
     assert results.total == total
     assert [(hit.record["id"], hit.distance_m) for hit in results.hits] == page
