@@ -11,8 +11,9 @@ import csv
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from assetmap.search.parameters import ParameterError
@@ -196,9 +197,17 @@ class PostcodeCoverage:
     to hold of a district can be kilometres from the postcode asked about.
     """
 
-    districts: tuple[str, ...]
     complete: frozenset[str]
     files: tuple[str, ...]
+    # Reads the districts the table holds: one pass over the whole table (about a second for
+    # the national file), so it is run only when words about the coverage are wanted, not
+    # for every postcode placed at its sector's centre.
+    list_districts: Callable[[], Iterable[str]] = field(default=tuple, repr=False, compare=False)
+
+    @cached_property
+    def districts(self) -> tuple[str, ...]:
+        """The districts ("M33", "WA15") the table holds any postcode of, in order."""
+        return tuple(self.list_districts())
 
     def held_in_full(self, postcode: str) -> set[str]:
         """Of a canonical postcode's area ("WA"), district ("WA15") and sector ("WA15 0"),
@@ -230,7 +239,7 @@ def postcode_coverage(db) -> PostcodeCoverage:
 
     files = store.loaded_files(db)
     return PostcodeCoverage(
-        districts=tuple(store.districts(db)),
+        list_districts=lambda: store.districts(db),
         complete=frozenset(area for file in files for area in file["complete_areas"]),
         files=tuple(file["file_name"] for file in files),
     )
