@@ -389,6 +389,13 @@ SETTINGS: tuple[Setting, ...] = (
         "53.42,-2.35",
         "Where the maps open when there is nothing to fit (Trafford).",
     ),
+    Setting(
+        "ASSETMAP_COVERAGE_WALK_MINUTES",
+        Whole(minimum=1),
+        "15",
+        "Coverage counts the assets within this many minutes' walk of each postcode, by the "
+        "search's own walking formula (15 minutes is 923 m in a straight line).",
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -473,6 +473,29 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "areas (LSOA, MSOA, ward boundaries), their need and population, for coverage",
+        (
+            # geometry: GeoJSON in WGS84 (assetmap/store/areas.py).
+            """CREATE TABLE areas (
+                level TEXT NOT NULL,
+                code TEXT NOT NULL,
+                name TEXT NOT NULL,
+                geometry TEXT NOT NULL,
+                loaded_at TEXT NOT NULL,
+                PRIMARY KEY (level, code)
+            )""",
+            """CREATE TABLE area_need (
+                code TEXT PRIMARY KEY,
+                imd_rank INTEGER NOT NULL,
+                imd_decile INTEGER NOT NULL
+            )""",
+            """CREATE TABLE area_population (
+                code TEXT PRIMARY KEY,
+                persons INTEGER NOT NULL
+            )""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
