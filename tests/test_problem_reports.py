@@ -228,6 +228,7 @@ def test_open_reports_for_gives_each_assets_open_reports(client, db_path):
     assert [r["kind"] for r in found[ASSET]] == ["closed", "times"]
 
 
+SEARCH = "/search?lat=53.43&lon=-2.31&radius_km=5"
 NOTICE = "May have closed:</strong>\n    residents have told us; we are checking."
 
 
@@ -237,8 +238,14 @@ def test_three_reports_that_it_closed_warn_residents_until_resolved(client, app,
     report(client, kind="closed")
     report(client, kind="times", note="Not closed, just later")  # another kind does not count
     assert NOTICE not in client.get(PAGE).get_data(as_text=True)
+    assert "May have closed" not in client.get(SEARCH).get_data(as_text=True)
     report(client, kind="closed", note="The hall is boarded up")
     assert NOTICE in client.get(PAGE).get_data(as_text=True)
+    results = client.get(SEARCH).get_data(as_text=True)
+    assert results.count("May have closed") == 1 and "Sale Walking Group" in results
+    listed = results.split('class="results search-list"', 1)[1].split('<li class="result">')
+    (flagged,) = [item for item in listed if "May have closed" in item]
+    assert f'href="{PAGE}"' in flagged  # beside the right listing
     assert NOTICE not in client.get("/assets/altrincham-library").get_data(as_text=True)
 
     coordinator = app.test_client()

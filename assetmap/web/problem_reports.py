@@ -25,6 +25,12 @@ def may_have_closed(asset_id: str) -> bool:
 
 
 @bp.app_template_global()
+def reported_closed(asset_ids) -> set[str]:
+    """Of a page of results, the listings residents have told us may have closed (one query)."""
+    return reports.may_have_closed(get_db(), list(asset_ids))
+
+
+@bp.app_template_global()
 def open_report_count(asset_id: str) -> int:
     """How many open reports an asset has (shown to coordinators on its page)."""
     if not can("see_problem_reports"):
