@@ -26,10 +26,11 @@ CONTACT = {
 }
 
 
-def report(client, url: str = REPORT, **fields):
+def report(client, url: str = REPORT, address: str = "127.0.0.1", **fields):
+    """Send the report form as a resident at `address` would."""
     data = {"csrf_token": csrf_token(client, url), "kind": "closed", "note": "", "consent": ""}
     data.update(fields)
-    return client.post(url, data=data)
+    return client.post(url, data=data, environ_base={"REMOTE_ADDR": address})
 
 
 def open_reports(db_path) -> list[dict]:
@@ -186,6 +187,12 @@ def test_coordinators_resolve_reports_into_the_listings_history(client, app, sig
     assert refused.status_code == 400
     assert "Say what you found or did" in refused.get_data(as_text=True)
     assert history(db_path) == before and len(open_reports(db_path)) == 2
+    for bad in ("", "abc", "-1", "9" * 30):
+        bad_id = coordinator.post(
+            f"{QUEUE}/resolve",
+            data={"csrf_token": csrf_token(coordinator, QUEUE), "report_id": bad, "outcome": "x"},
+        )
+        assert bad_id.status_code == 400, bad
     no_token = coordinator.post(f"{QUEUE}/resolve", data={"report_id": times_id, "outcome": "x"})
     assert no_token.status_code == 400 and len(open_reports(db_path)) == 2
 
@@ -232,14 +239,16 @@ SEARCH = "/search?lat=53.43&lon=-2.31&radius_km=5"
 NOTICE = "May have closed:</strong>\n    residents have told us; we are checking."
 
 
-def test_three_reports_that_it_closed_warn_residents_until_resolved(client, app, sign_in, db_path):
+def test_three_people_reporting_it_closed_warn_residents_until_resolved(
+    client, app, sign_in, db_path
+):
     assert reports.MAY_HAVE_CLOSED_AFTER == 3
-    report(client, kind="closed")
-    report(client, kind="closed")
-    report(client, kind="times", note="Not closed, just later")  # another kind does not count
-    assert NOTICE not in client.get(PAGE).get_data(as_text=True)
+    report(client, kind="closed", address="192.0.2.1")
+    report(client, kind="closed", address="192.0.2.2")
+    report(client, kind="times", note="Not closed, just later", address="192.0.2.3")
+    assert NOTICE not in client.get(PAGE).get_data(as_text=True)  # another kind does not count
     assert "May have closed" not in client.get(SEARCH).get_data(as_text=True)
-    report(client, kind="closed", note="The hall is boarded up")
+    report(client, kind="closed", note="The hall is boarded up", address="192.0.2.3")
     assert NOTICE in client.get(PAGE).get_data(as_text=True)
     results = client.get(SEARCH).get_data(as_text=True)
     assert results.count("May have closed") == 1 and "Sale Walking Group" in results
@@ -253,11 +262,19 @@ def test_three_reports_that_it_closed_warn_residents_until_resolved(client, app,
     closed = [r["id"] for r in open_reports(db_path) if r["kind"] == "closed"]
     resolve(coordinator, closed[0], "Rang them: still running, new hall from January.")
     assert NOTICE not in client.get(PAGE).get_data(as_text=True)  # two left: below three
+    assert "May have closed" not in client.get(SEARCH).get_data(as_text=True)
+
+
+def test_one_person_reporting_it_closed_three_times_counts_once(client, db_path):
+    for _ in range(3):
+        assert report(client, kind="closed", address="192.0.2.9").status_code == 302
+    assert len(open_reports(db_path)) == 3  # all three wait in the queue
+    assert NOTICE not in client.get(PAGE).get_data(as_text=True)
 
 
 def test_a_check_after_the_reports_takes_the_notice_away(client, db_path):
-    for _ in range(3):
-        report(client, kind="closed")
+    for n in range(3):
+        report(client, kind="closed", address=f"192.0.2.{n + 1}")
     assert NOTICE in client.get(PAGE).get_data(as_text=True)
     db = connect(db_path)
     record = assets.get_asset(db, ASSET)

@@ -33,11 +33,12 @@ KINDS: tuple[Term, ...] = (
     Term("contact", "The contact details are wrong"),
     Term("other", "Something else"),
 )
-# How many open reports that a listing has closed, made since it was last checked, mark its
-# public page (and search results) "may have closed". Three, not one: one report may be a
-# mistake or mischief, and the spam limit lets one address send a few; three is when a
-# resident deserves to be warned before a wasted journey. The notice goes when a coordinator
-# checks the listing (its last-checked date moves past the reports) or resolves the reports.
+# How many people (told apart by their address) must have reported, since the listing was
+# last checked, that it has closed before its public page and search results say "may have
+# closed". Three, not one: one report may be a mistake or mischief, and one person sending it
+# three times still counts once; three is when a resident deserves to be warned before a
+# wasted journey. The notice goes when a coordinator checks the listing (its last-checked date
+# moves past the reports' day) or resolves the reports.
 MAY_HAVE_CLOSED_AFTER = 3
 MAX_NOTE = 1000
 MAX_NAME = 100

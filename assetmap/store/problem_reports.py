@@ -29,7 +29,8 @@ def add(db: sqlite_utils.Database, asset_id: str, report: dict, address_key: str
     with transaction(db):
         cursor = db.conn.execute(
             "INSERT INTO problem_reports (asset_id, kind, note, contact_name, contact_phone, "
-            "contact_email, consent, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "contact_email, consent, sender_key, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 asset_id,
                 report["kind"],
@@ -38,6 +39,7 @@ def add(db: sqlite_utils.Database, asset_id: str, report: dict, address_key: str
                 report["contact_phone"],
                 report["contact_email"],
                 int(report["consent"]),
+                address_key,
                 OPEN,
                 when,
             ],
@@ -93,9 +95,11 @@ def open_reports_for(db: sqlite_utils.Database, asset_ids: Iterable[str]) -> dic
 def assets_with_open_reports(
     db: sqlite_utils.Database, asset_ids: Iterable[str], kind: str, at_least: int
 ) -> set[str]:
-    """The assets among `asset_ids` with at least `at_least` open reports of `kind` made after
-    the day the asset was last checked (`last_verified`, a date): a check answers the reports
-    made before it, even while they wait in the queue to be resolved."""
+    """The assets among `asset_ids` with open reports of `kind` from at least `at_least`
+    different senders (by address), made after the day the asset was last checked
+    (`last_verified`, a date): a check answers the reports made before it, even while they
+    wait in the queue to be resolved. Senders, not reports: one person cannot mark a listing
+    alone by sending the same report three times."""
     found: set[str] = set()
     ids = list(dict.fromkeys(asset_ids))
     for start in range(0, len(ids), 500):
@@ -105,7 +109,7 @@ def assets_with_open_reports(
             "SELECT r.asset_id FROM problem_reports r JOIN assets a ON a.id = r.asset_id "
             f"WHERE r.status = ? AND r.kind = ? AND r.asset_id IN ({marks}) "
             "AND (a.last_verified IS NULL OR substr(r.created_at, 1, 10) > a.last_verified) "
-            "GROUP BY r.asset_id HAVING count(*) >= ?"
+            "GROUP BY r.asset_id HAVING count(DISTINCT r.sender_key) >= ?"
         )
         found.update(row[0] for row in db.conn.execute(sql, [OPEN, kind, *chunk, at_least]))
     return found

@@ -16,6 +16,8 @@ from assetmap.web.guard import can, requires
 from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("problem_reports", __name__)
+# The most open reports the queue shows at once; resolving them brings up the older ones.
+QUEUE_PAGE = 200
 
 
 @bp.app_template_global()
@@ -105,7 +107,8 @@ def _queue(errors: dict, typed: dict, status: int = 200):
     db = get_db()
     return render_template(
         "problem_reports/queue.html",
-        reports=store.open_reports(db, kind),
+        reports=store.open_reports(db, kind, limit=QUEUE_PAGE),
+        shown_at_most=QUEUE_PAGE,
         counts=store.open_counts_by_kind(db),
         kind=kind,
         kinds=reports.KINDS,
@@ -122,10 +125,10 @@ def resolve():
     """Resolve one report with an outcome note, which goes into the asset's history."""
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
-    try:
-        report_id = int(request.form.get("report_id", ""))
-    except ValueError:
+    report_id = request.form.get("report_id", "")
+    if not (report_id.isdigit() and len(report_id) <= 18):  # a number SQLite can hold
         abort(400, description="Choose a report to resolve from the list.")
+    report_id = int(report_id)
     outcome, error = reports.check_outcome(request.form.get("outcome"))
     if error:
         return _queue({report_id: error}, {report_id: request.form.get("outcome", "")}, 400)
