@@ -259,6 +259,8 @@ def test_three_people_reporting_it_closed_warn_residents_until_resolved(
 
     coordinator = app.test_client()
     sign_in(coordinator, "coordinator")
+    queue = coordinator.get(QUEUE).get_data(as_text=True)
+    assert queue.count("Its public page says “May have closed”") == 4  # each of its reports
     closed = [r["id"] for r in open_reports(db_path) if r["kind"] == "closed"]
     resolve(coordinator, closed[0], "Rang them: still running, new hall from January.")
     assert NOTICE not in client.get(PAGE).get_data(as_text=True)  # two left: below three

@@ -105,9 +105,11 @@ def _queue(errors: dict, typed: dict, status: int = 200):
     if kind not in {None, *(t.slug for t in reports.KINDS)}:
         kind = None
     db = get_db()
+    found = store.open_reports(db, kind, limit=QUEUE_PAGE)
     return render_template(
         "problem_reports/queue.html",
-        reports=store.open_reports(db, kind, limit=QUEUE_PAGE),
+        reports=found,
+        flagged=reports.may_have_closed(db, [r["asset_id"] for r in found]),
         shown_at_most=QUEUE_PAGE,
         counts=store.open_counts_by_kind(db),
         kind=kind,
