@@ -330,7 +330,8 @@ SETTINGS: tuple[Setting, ...] = (
         "ASSETMAP_REFERRALS_PER_HOUR",
         Whole(minimum=1),
         "5",
-        "Requests to join accepted from one address in an hour, against spam.",
+        "Requests to join and problem reports accepted from one address in an hour, "
+        "both forms together, against spam.",
     ),
     Setting(
         "ASSETMAP_SMTP_HOST",

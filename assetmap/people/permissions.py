@@ -55,6 +55,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "see_demand": frozenset({COORDINATOR}),
     "manage_users": frozenset({ADMIN}),
     "read_audit_log": frozenset({ADMIN}),
+    "report_problems": frozenset({EVERYONE}),
+    "see_problem_reports": frozenset({COORDINATOR}),
 }
 
 

@@ -496,6 +496,34 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "residents' reports of a problem with a listing, and how coordinators resolved them",
+        (
+            # kind: assetmap/freshness/reports.py KINDS. The contact columns are personal data,
+            # blanked when the report is resolved; sender_key is the keyed hash of the sender's
+            # address (assetmap/people/throttle.py), so that "may have closed" counts senders,
+            # not reports; version_id is the asset_history entry that records the resolution
+            # (NULL when the asset had been deleted).
+            """CREATE TABLE problem_reports (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('closed', 'times', 'contact', 'other')),
+                note TEXT,
+                contact_name TEXT,
+                contact_phone TEXT,
+                contact_email TEXT,
+                consent INTEGER NOT NULL DEFAULT 0,
+                sender_key TEXT,
+                status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+                created_at TEXT NOT NULL,
+                resolved_at TEXT,
+                resolved_by TEXT,
+                outcome TEXT,
+                version_id INTEGER
+            )""",
+            "CREATE INDEX problem_reports_open ON problem_reports (status, asset_id, kind)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
