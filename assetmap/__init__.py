@@ -85,7 +85,9 @@ def create_app(config: dict | None = None) -> Flask:
         imports,
         join_requests,
         manage,
+        moderation,
         openreferral,
+        organisers,
         plans,
         public,
         search,
@@ -108,6 +110,8 @@ def create_app(config: dict | None = None) -> Flask:
         imports.bp,
         import_mapping.bp,
         openreferral.bp,
+        organisers.bp,
+        moderation.bp,
     ):
         app.register_blueprint(blueprint)
     # Large imports run in a worker thread, started in each server process when it has a job

@@ -389,6 +389,19 @@ SETTINGS: tuple[Setting, ...] = (
         "53.42,-2.35",
         "Where the maps open when there is nothing to fit (Trafford).",
     ),
+    Setting(
+        "ASSETMAP_ORGANISER_LINK_DAYS",
+        Whole(minimum=1, maximum=365),
+        "30",
+        "Days the link in an organiser's reminder works (to confirm or change their listing).",
+    ),
+    Setting(
+        "ASSETMAP_SITE_URL",
+        Text(),
+        "http://localhost:5000",
+        "The address people reach the site at, for links in e-mails sent by commands "
+        "(organisers' reminders).",
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -473,6 +473,51 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "organisers keep their own listing: their e-mail, signed links, reminders, proposals",
+        (
+            "ALTER TABLE assets ADD COLUMN organiser_email TEXT",
+            # One row per link e-mailed to an organiser; the signed token carries its id. Only
+            # the newest link of an asset is honoured, and only until it is used or expires.
+            """CREATE TABLE organiser_links (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                email TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                used_at TEXT,
+                used_for TEXT
+            )""",
+            "CREATE INDEX organiser_links_asset ON organiser_links (asset_id, id)",
+            # stage 1: first reminder, 2: second reminder, 3: coordinators told.
+            """CREATE TABLE organiser_reminders (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                stage INTEGER NOT NULL,
+                sent_at TEXT NOT NULL,
+                sent_to TEXT NOT NULL,
+                link_id INTEGER REFERENCES organiser_links (id)
+            )""",
+            "CREATE INDEX organiser_reminders_asset ON organiser_reminders (asset_id, sent_at)",
+            # A change an organiser proposed: the listing as they saw it (base) and as they
+            # want it (proposed), both JSON records; pending until a coordinator decides.
+            """CREATE TABLE change_proposals (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                link_id INTEGER REFERENCES organiser_links (id),
+                organiser_email TEXT NOT NULL,
+                base TEXT NOT NULL,
+                proposed TEXT NOT NULL,
+                submitted_at TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending',
+                decided_by TEXT,
+                decided_at TEXT,
+                reason TEXT,
+                version_id INTEGER
+            )""",
+            "CREATE INDEX change_proposals_status ON change_proposals (status, submitted_at)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
