@@ -474,6 +474,42 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        "checks of assets (who, when, how), how often each strand or kind is checked, "
+        "and the ward of each postcode",
+        (
+            # One row a check (assetmap/freshness/checks.py): how is a slug of
+            # assetmap/freshness/checks.py HOW; version_id is the history entry it wrote.
+            """CREATE TABLE asset_checks (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                checked_at TEXT NOT NULL,
+                checked_by TEXT NOT NULL,
+                how TEXT NOT NULL,
+                note TEXT,
+                version_id INTEGER
+            )""",
+            "CREATE INDEX asset_checks_asset ON asset_checks (asset_id, checked_at)",
+            # A coordinator's "check every N months" for a strand or a kind
+            # (assetmap/freshness/schedule.py: the shortest that applies wins).
+            """CREATE TABLE check_intervals (
+                scope TEXT NOT NULL CHECK (scope IN ('strand', 'kind')),
+                value TEXT NOT NULL,
+                months INTEGER NOT NULL CHECK (months >= 1),
+                set_by TEXT,
+                set_at TEXT,
+                PRIMARY KEY (scope, value)
+            ) WITHOUT ROWID""",
+            # The electoral ward of a postcode, from an ONS Postcode Directory extract that
+            # carries one (the review queue's ward filter; "ward unknown" otherwise).
+            """CREATE TABLE postcode_wards (
+                postcode TEXT PRIMARY KEY,
+                ward_code TEXT NOT NULL,
+                ward_name TEXT NOT NULL
+            ) WITHOUT ROWID""",
+            "CREATE INDEX postcode_wards_name ON postcode_wards (ward_name)",
+        ),
+    ),
+    (
         "organisers keep their own listing: their e-mail, signed links, reminders, proposals",
         (
             "ALTER TABLE assets ADD COLUMN organiser_email TEXT",
