@@ -31,6 +31,7 @@ OPENS_THE_DATABASE = {
     "join-requests export": ["join-requests", "export", "--email", "jo@example.org"],
     "postcodes find": ["postcodes", "find", "M33 7ZF"],
     "postcodes status": ["postcodes", "status"],
+    "reminders send": ["reminders", "send", "--dry-run"],
 }
 # The commands that make the database, or bring it up to date, on purpose.
 MAKE_THE_DATABASE = {"init", "serve", "postcodes load"}

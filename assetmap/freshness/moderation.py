@@ -14,15 +14,14 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
-from assetmap.freshness import organisers
+from assetmap.freshness import checks, organisers
 from assetmap.record import fields, history
 from assetmap.record import form as asset_form
 from assetmap.record.fields import BY_HAND
 from assetmap.record.validation import Validated, validate_asset
 from assetmap.store import assets as asset_store
+from assetmap.store import checks as check_store
 from assetmap.store import proposals as store
-
-ORGANISER_CHECK = "organiser confirmed"  # how the check is recorded (freshness/checks.py)
 
 # The check itself is not the organiser's to type: the answer records it.
 _NOT_FOR_ORGANISERS = frozenset({"last_verified", "verified_by"})
@@ -42,28 +41,33 @@ def _stamp(now: datetime) -> str:
     return now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+# Who the public reads as having checked a listing its organiser answered for: their e-mail
+# never goes in a public field; the history and the checks, which coordinators read, name it.
+THE_ORGANISER = "the organiser"
+
+
 def _checked(record: dict, now: datetime) -> dict:
-    """The record as checked today by its organiser (their e-mail never goes in a public
-    field: it is named in the history, which only coordinators read)."""
+    """The record as checked today by its organiser."""
     today = now.astimezone(UTC).date().isoformat()
-    return {**record, "last_verified": today, "verified_by": "the organiser"}
+    return {**record, "last_verified": today, "verified_by": THE_ORGANISER}
 
 
 def confirm(db: sqlite_utils.Database, token: str, secret_key, *, now: datetime) -> dict:
-    """ "Yes, still right": the listing is recorded as checked by its organiser, and the link
-    is used up. Returns the asset; organisers.LinkRefused when the link opens nothing."""
+    """ "Yes, still right": the link is used up, and the listing recorded as checked by its
+    organiser (checks.record_check, how "organiser confirmed"). Returns the asset;
+    organisers.LinkRefused when the link opens nothing."""
     with asset_store.transaction(db):
         link, asset = organisers.open_link(db, token, secret_key, now=now)
         store.use_link(db, link["id"], organisers.CONFIRMED, _stamp(now))
-        record = _checked(asset, now)
-        asset_store.write_changes(
-            db,
-            [asset_store.Change(asset["id"], asset_store.UPDATE, asset, record)],
-            who=link["email"],
-            why=f"checked: {ORGANISER_CHECK}, from the link e-mailed to the organiser",
-            when=_stamp(now),
-        )
-    return record
+    checks.record_check(
+        db,
+        asset["id"],
+        by=THE_ORGANISER,
+        how=checks.ORGANISER_CONFIRMED,
+        note=f"answered the link e-mailed to {link['email']}",
+        when=_stamp(now),
+    )
+    return asset_store.get_asset(db, asset["id"])
 
 
 def proposed_record(asset: dict, form, *, bounds) -> Validated:
@@ -78,6 +82,10 @@ def proposed_record(asset: dict, form, *, bounds) -> Validated:
     for name in fields.FIELD_NAMES:
         if name not in ORGANISER_FIELD_NAMES:
             result.record[name] = asset[name]
+        elif fields.FIELDS_BY_NAME[name].type == fields.CHOICES and sorted(
+            result.record[name] or []
+        ) == sorted(asset[name] or []):
+            result.record[name] = asset[name]  # the form lists choices in its own order
     return result
 
 
@@ -168,6 +176,15 @@ def approve(
         )
         store.decide(
             db, proposal_id, store.APPROVED, by=coordinator, when=_stamp(now), version_id=version
+        )
+        check_store.insert_check(
+            db,
+            asset_id=current["id"],
+            checked_at=proposal["submitted_at"],
+            checked_by=THE_ORGANISER,
+            how=checks.ORGANISER_CONFIRMED,
+            note=f"proposed a change ({proposal['organiser_email']}), {how} by {coordinator}",
+            version_id=version,
         )
     return version
 

@@ -30,11 +30,11 @@ def _secret():
 
 
 def _private(response_and_status):
-    """No cache keeps the page, no search engine lists it, no other site sees its address."""
+    """No cache keeps the page and no search engine lists it (its templates also ask the
+    browser to send no referrer, so the address with its token stays here)."""
     response = current_app.make_response(response_and_status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
