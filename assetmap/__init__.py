@@ -88,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
         openreferral,
         plans,
         public,
+        review,
         search,
         security,
     )
@@ -108,6 +109,7 @@ def create_app(config: dict | None = None) -> Flask:
         imports.bp,
         import_mapping.bp,
         openreferral.bp,
+        review.bp,
     ):
         app.register_blueprint(blueprint)
     # Large imports run in a worker thread, started in each server process when it has a job

@@ -389,6 +389,13 @@ SETTINGS: tuple[Setting, ...] = (
         "53.42,-2.35",
         "Where the maps open when there is nothing to fit (Trafford).",
     ),
+    Setting(
+        "ASSETMAP_CHECK_EVERY_MONTHS",
+        Whole(minimum=1, maximum=120),
+        "6",
+        "Months between checks of a listing; a coordinator may set a shorter period for a "
+        "strand or a kind on the review queue's page.",
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
