@@ -90,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
         organisers,
         plans,
         public,
+        review,
         search,
         security,
     )
@@ -110,6 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
         imports.bp,
         import_mapping.bp,
         openreferral.bp,
+        review.bp,
         organisers.bp,
         moderation.bp,
     ):

@@ -390,6 +390,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Where the maps open when there is nothing to fit (Trafford).",
     ),
     Setting(
+        "ASSETMAP_CHECK_EVERY_MONTHS",
+        Whole(minimum=1, maximum=120),
+        "6",
+        "Months between checks of a listing; a coordinator may set a shorter period for a "
+        "strand or a kind on the review queue's page.",
+    ),
+    Setting(
         "ASSETMAP_ORGANISER_LINK_DAYS",
         Whole(minimum=1, maximum=365),
         "30",
