@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 import pytest
 
 from assetmap.freshness import moderation, organisers
+from assetmap.freshness.schedule import Schedule
 from assetmap.imports.columns import ALIAS_TABLE, normalise_header
 from assetmap.store import assets, connect
 from assetmap.store import proposals as store
@@ -157,9 +158,9 @@ def test_reminders_go_once_to_due_listings_with_an_organiser_and_a_dry_run_sends
 def test_a_listing_without_an_organiser_email_is_never_reminded(db):
     # Every sample listing is long overdue, and none has an organiser's e-mail.
     later = datetime.now(UTC) + timedelta(days=400)
-    assert organisers.plan_reminders(db, now=later, check_every_months=6) == []
+    assert organisers.plan_reminders(db, now=later, schedule=Schedule(6)) == []
     give_organiser(db, "sale-walking-group", "")
-    assert organisers.plan_reminders(db, now=later, check_every_months=6) == []
+    assert organisers.plan_reminders(db, now=later, schedule=Schedule(6)) == []
 
 
 def test_reminders_escalate_a_second_after_14_days_then_the_coordinators(app, db, mailbox):
@@ -169,7 +170,7 @@ def test_reminders_escalate_a_second_after_14_days_then_the_coordinators(app, db
 
     def run(days: int) -> list[int]:
         now = start + timedelta(days=days)
-        planned = organisers.plan_reminders(db, now=now, check_every_months=6)
+        planned = organisers.plan_reminders(db, now=now, schedule=Schedule(6))
         outcome = organisers.send_reminders(
             db,
             app.config,
@@ -210,7 +211,7 @@ def test_an_organiser_whose_change_waits_is_not_reminded_again(app, db):
     asset = assets.get_asset(db, "sale-walking-group")
     moderation.propose(db, token, SECRET, {**asset, "cost_details": "£1"}, now=now)
     later = now + timedelta(days=20)
-    assert organisers.plan_reminders(db, now=later, check_every_months=6) == []
+    assert organisers.plan_reminders(db, now=later, schedule=Schedule(6)) == []
 
 
 def test_reminders_without_mail_set_up_say_so_and_send_nothing(app, db, runner):

@@ -10,21 +10,19 @@ from flask.cli import AppGroup
 
 from assetmap.cli.db import database
 from assetmap.freshness import organisers
+from assetmap.freshness import schedule as checking
 from assetmap.people import mail
 
 reminders = AppGroup("reminders", help="Reminders to organisers to check their listings.")
-
-
-def _check_every_months(config) -> int:
-    return config.get("ASSETMAP_CHECK_EVERY_MONTHS") or 6
 
 
 @reminders.command("send")
 @click.option("--dry-run", is_flag=True, help="List what would be sent, and send nothing.")
 def send_command(dry_run: bool):
     """E-mail each organiser whose listing is due for its check a link to "Is this still
-    right?"; a second reminder after 14 days without an answer; after 14 more, tell the
-    coordinators. Listings without an organiser's e-mail are left alone.
+    right?" (due: ASSETMAP_CHECK_EVERY_MONTHS after its last check, or the shorter period set
+    for its strand or kind); a second reminder after 14 days without an answer; after 14 more,
+    tell the coordinators. Listings without an organiser's e-mail are left alone.
 
     Run it daily, for example from cron:
     `30 8 * * * cd /srv/assetmap && .venv/bin/assetmap reminders send`. Running it twice on a
@@ -35,9 +33,8 @@ def send_command(dry_run: bool):
     config = current_app.config
     now = datetime.now(UTC)
     with database() as db:
-        planned = organisers.plan_reminders(
-            db, now=now, check_every_months=_check_every_months(config)
-        )
+        schedule = checking.load(db, config[checking.SETTING])
+        planned = organisers.plan_reminders(db, now=now, schedule=schedule)
         if dry_run:
             for reminder in planned:
                 to = "the coordinators" if reminder.stage == 3 else reminder.to

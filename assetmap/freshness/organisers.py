@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlite_utils
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from assetmap.freshness import schedule as checking
 from assetmap.people import mail, permissions
 from assetmap.store import assets as asset_store
 from assetmap.store import proposals as store
@@ -152,26 +153,8 @@ class Reminder:
         }[self.stage]
 
 
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def due_date(asset: dict, check_every_months: int) -> date | None:
-    """When the listing is next due for its check; None when it was never checked (due now)."""
-    if not asset.get("last_verified"):
-        return None
-    return _add_months(date.fromisoformat(asset["last_verified"]), check_every_months)
-
-
 def plan_reminders(
-    db: sqlite_utils.Database, *, now: datetime, check_every_months: int
+    db: sqlite_utils.Database, *, now: datetime, schedule: checking.Schedule
 ) -> list[Reminder]:
     """What is due today: each listing with an organiser's e-mail that is due for its check,
     at the next stage of its round of reminders (none when that stage is not due yet).
@@ -183,7 +166,7 @@ def plan_reminders(
     today = now.astimezone(UTC).date()
     planned = []
     for asset in asset_store.get_assets(db, store.assets_with_organisers(db)).values():
-        due = due_date(asset, check_every_months)
+        due = checking.due_date(asset, schedule)
         if due is not None and due > today:
             continue
         if store.has_pending(db, asset["id"]):
