@@ -456,3 +456,24 @@ def test_only_coordinators_see_the_moderation_queue(client, sign_in, role):
     if role:
         sign_in(client, role)
     assert client.get("/manage/moderation/").status_code in (302, 403)
+
+
+def test_a_shorter_period_for_a_strand_brings_its_reminders_sooner(db):
+    today = datetime.now(UTC).date()
+    checked = (today - timedelta(days=100)).isoformat()  # over 3 months, under 6
+    give_organiser(db, "sale-walking-group", last_verified=checked)
+    now = datetime.now(UTC)
+    assert organisers.plan_reminders(db, now=now, schedule=Schedule(6)) == []
+    shorter = Schedule(6, {("strand", "access_community_resources"): 3})
+    (reminder,) = organisers.plan_reminders(db, now=now, schedule=shorter)
+    assert reminder.asset["id"] == "sale-walking-group" and reminder.stage == 1
+
+
+def test_hostile_text_in_a_proposed_change_shows_as_text_to_the_coordinator(client, db, sign_in):
+    hostile = "<script>alert(1)</script>${alert(2)}"
+    proposal = propose_change(client, db, description=hostile)
+    sign_in(client, "coordinator")
+    for url in ("/manage/moderation/", f"/manage/moderation/{proposal['id']}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

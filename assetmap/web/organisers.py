@@ -52,12 +52,14 @@ def _open(token: str):
 
 
 def _listing(asset: dict) -> list[tuple[str, str]]:
-    """The listing's public fields that hold something, as (label, words)."""
+    """The listing's public fields that hold something, as (label, words); the position is
+    left out, as the public sees it on a map rather than in numbers."""
     public = public_view(asset)
     return [
         (ff.field.label, history.shown(FIELDS_BY_NAME[ff.name], public.get(ff.name)))
         for ff in moderation.ORGANISER_FORM_FIELDS
-        if public.get(ff.name) not in (None, "", [], {"sessions": [], "notes": ""})
+        if ff.name not in ("lat", "lon")
+        and public.get(ff.name) not in (None, "", [], {"sessions": [], "notes": ""})
     ]
 
 
