@@ -275,8 +275,14 @@ def test_a_used_link_is_refused_and_says_the_answer_is_in(client, db):
     for again in (client.get(url), client.get(f"{url}/change")):
         assert again.status_code == 410
         assert "This link has already been used" in again.get_data(as_text=True)
-    again = client.post(f"{url}/confirm", data={"csrf_token": "x"})
-    assert again.status_code in (400, 410)
+    session_token = csrf_token(client, "/assets/sale-walking-group/join")  # any form's will do
+    again = client.post(f"{url}/confirm", data={"csrf_token": session_token})
+    assert again.status_code == 410
+    assert "This link has already been used" in again.get_data(as_text=True)
+    checks = [
+        h for h in assets.history(db, "sale-walking-group") if "checked" in (h["reason"] or "")
+    ]
+    assert len(checks) == 1  # the second answer recorded nothing
 
 
 def test_a_link_replaced_by_a_newer_one_is_refused(client, db):

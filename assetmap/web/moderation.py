@@ -36,8 +36,12 @@ def queue():
         "moderation/queue.html",
         waiting=[(p, moderation.diff(p)) for p in waiting],
         unanswered=organisers.unanswered(db),
-        decided=store.proposals(db, store.APPROVED, limit=20)
-        + store.proposals(db, store.REJECTED, limit=20),
+        decided=sorted(
+            store.proposals(db, store.APPROVED, limit=20)
+            + store.proposals(db, store.REJECTED, limit=20),
+            key=lambda p: (p["decided_at"], p["id"]),
+            reverse=True,
+        )[:20],
     )
 
 
