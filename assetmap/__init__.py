@@ -85,10 +85,13 @@ def create_app(config: dict | None = None) -> Flask:
         imports,
         join_requests,
         manage,
+        moderation,
         openreferral,
+        organisers,
         plans,
         problem_reports,
         public,
+        review,
         search,
         security,
     )
@@ -110,6 +113,9 @@ def create_app(config: dict | None = None) -> Flask:
         import_mapping.bp,
         openreferral.bp,
         problem_reports.bp,
+        review.bp,
+        organisers.bp,
+        moderation.bp,
     ):
         app.register_blueprint(blueprint)
     # Large imports run in a worker thread, started in each server process when it has a job

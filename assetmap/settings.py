@@ -397,6 +397,26 @@ SETTINGS: tuple[Setting, ...] = (
         "Coverage counts the assets within this many minutes' walk of each postcode, by the "
         "search's own walking formula (15 minutes is 923 m in a straight line).",
     ),
+    Setting(
+        "ASSETMAP_CHECK_EVERY_MONTHS",
+        Whole(minimum=1, maximum=120),
+        "6",
+        "Months between checks of a listing; a coordinator may set a shorter period for a "
+        "strand or a kind on the review queue's page.",
+    ),
+    Setting(
+        "ASSETMAP_ORGANISER_LINK_DAYS",
+        Whole(minimum=1, maximum=365),
+        "30",
+        "Days the link in an organiser's reminder works (to confirm or change their listing).",
+    ),
+    Setting(
+        "ASSETMAP_SITE_URL",
+        Text(),
+        "http://localhost:5000",
+        "The address people reach the site at, for links in e-mails sent by commands "
+        "(organisers' reminders).",
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -37,6 +37,7 @@ OPENS_THE_DATABASE = {
     "areas population": ["areas", "population", "{population}"],
     "areas list": ["areas", "list"],
     "coverage": ["coverage"],
+    "reminders send": ["reminders", "send", "--dry-run"],
 }
 # The commands that make the database, or bring it up to date, on purpose.
 MAKE_THE_DATABASE = {"init", "serve", "postcodes load"}

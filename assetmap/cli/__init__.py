@@ -17,12 +17,23 @@ from assetmap.cli import (
     imports,
     join_requests,
     postcodes,
+    reminders,
     search,
     settings,
     users,
 )
 
-MODULES = (assets, users, postcodes, join_requests, imports, search, settings, coverage)
+MODULES = (
+    assets,
+    users,
+    postcodes,
+    join_requests,
+    imports,
+    search,
+    settings,
+    coverage,
+    reminders,
+)
 
 
 def register(app) -> None:

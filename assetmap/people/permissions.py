@@ -57,6 +57,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "read_audit_log": frozenset({ADMIN}),
     "report_problems": frozenset({EVERYONE}),
     "see_problem_reports": frozenset({COORDINATOR}),
+    # An organiser answers "Is this still right?" from a signed link, with no account.
+    "answer_reminder": frozenset({EVERYONE}),
+    "moderate_changes": frozenset({COORDINATOR}),
 }
 
 
