@@ -30,6 +30,7 @@ HOW: tuple[Term, ...] = (
 )
 HOW_SLUGS = tuple(term.slug for term in HOW)
 
+MAX_NOTE = 1000  # a line or two for the history, not a report
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -111,6 +112,8 @@ def record_checks(
     if not by:
         raise CheckRefused("say who checked it")
     note = (note or "").strip() or None
+    if note and len(note) > MAX_NOTE:
+        raise CheckRefused(f"the note can be up to {MAX_NOTE} characters; it has {len(note)}")
     checked_at, day = _when(when)
     ids = list(dict.fromkeys(asset_ids))
     if not ids:
