@@ -117,9 +117,10 @@ def queue_candidates(
     wards: tuple[str, ...] = (),
     sources: tuple[str, ...] = (),
     unknown_ward: str = "unknown",
-) -> list[dict]:
+) -> list[tuple]:
     """The open assets (not closed, not archived) matching the filters, with what the queue
-    shows and the ward of their postcode (None when unknown). Which are due is decided by
+    shows and the ward of their postcode (None when unknown), as tuples in QUEUE_COLUMNS
+    order. Which are due is decided by
     the schedule (assetmap/freshness/schedule.py), in Python, so that it is said once.
 
     `wards` are ward codes; `unknown_ward` among them asks for assets with no ward known.
@@ -145,7 +146,9 @@ def queue_candidates(
         "LEFT JOIN postcode_wards AS w ON w.postcode = assets.postcode "
         f"WHERE {' AND '.join(clauses)}"
     )
-    return [dict(zip(QUEUE_COLUMNS, row, strict=True)) for row in db.conn.execute(sql, params)]
+    cursor = db.conn.cursor()
+    cursor.row_factory = None  # plain tuples: thousands of rows, read by position
+    return cursor.execute(sql, params).fetchall()
 
 
 def recent_history(
