@@ -102,13 +102,20 @@ def _months(scope: str, value: str, months: int | str | None, every_months: int)
                 f"{names[value]}: {months!r} is not a number of months; give a whole number "
                 "such as 3, or leave it empty to use the default"
             ) from None
-    if months is not None and not 1 <= months < every_months:
+    if months is None or 1 <= months < every_months:
+        return months
+    if every_months == 1:
         raise ScheduleRefused(
-            f"{names[value]}: {months} months is not shorter than the default of "
-            f"{every_months} months ({SETTING}); give 1 to {every_months - 1}, or leave it "
-            "empty to use the default"
+            f"{names[value]}: the default ({SETTING}) is already 1 month, the shortest "
+            "period; leave it empty"
         )
-    return months
+    fix = f"give 1 to {every_months - 1}, or leave it empty to use the default"
+    if months < 1:
+        raise ScheduleRefused(f"{names[value]}: {months} months is too short; {fix}")
+    raise ScheduleRefused(
+        f"{names[value]}: {months} months is not shorter than the default of "
+        f"{every_months} months ({SETTING}); {fix}"
+    )
 
 
 def set_overrides(
