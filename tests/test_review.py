@@ -56,6 +56,15 @@ def test_a_check_can_be_dated_when_it_was_made(db):
     assert reason == "checked, no change, organiser confirmed"
 
 
+def test_a_check_typed_in_late_never_moves_last_checked_back(db):
+    checks.record_check(db, "altrincham-library", by="Jo", how="visit", when="2024-03-01")
+    asset = store.get_asset(db, "altrincham-library")
+    assert (asset["last_verified"], asset["verified_by"]) == ("2025-06-01", None)
+    assert store.history(db, "altrincham-library")[0]["reason"] == "checked, no change, by a visit"
+    [check] = store_checks.checks_of(db, "altrincham-library")
+    assert (check["checked_at"], check["checked_by"]) == ("2024-03-01", "Jo")
+
+
 @pytest.mark.parametrize(
     ("asset_id", "kwargs", "error", "words"),
     [

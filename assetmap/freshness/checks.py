@@ -70,6 +70,14 @@ def _when(when: str | None) -> tuple[str, str]:
     return text, day.isoformat()
 
 
+def _checked(asset: dict, day: str, by: str) -> dict:
+    """The asset as the check leaves it. A check dated before the last one recorded (typed in
+    late) is kept in the checks and the history, but "Last checked" never moves back."""
+    if (asset.get("last_verified") or "") > day:
+        return asset
+    return {**asset, "last_verified": day, "verified_by": by}
+
+
 def reason(how: str, note: str | None = None) -> str:
     """The history entry's words for a check: "checked, no change, by phone: rang Sam"."""
     words = f"checked, no change, {how_label(how)}"
@@ -125,10 +133,7 @@ def record_checks(
             raise LookupError(f"there is no asset with id {missing[0]!r}")
         changes = [
             store.Change(
-                asset_id,
-                store.UPDATE,
-                found[asset_id],
-                {**found[asset_id], "last_verified": day, "verified_by": by},
+                asset_id, store.UPDATE, found[asset_id], _checked(found[asset_id], day, by)
             )
             for asset_id in ids
         ]
