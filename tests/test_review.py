@@ -56,6 +56,15 @@ def test_a_check_can_be_dated_when_it_was_made(db):
     assert reason == "checked, no change, organiser confirmed"
 
 
+def test_a_check_typed_in_late_never_moves_last_checked_back(db):
+    checks.record_check(db, "altrincham-library", by="Jo", how="visit", when="2024-03-01")
+    asset = store.get_asset(db, "altrincham-library")
+    assert (asset["last_verified"], asset["verified_by"]) == ("2025-06-01", None)
+    assert store.history(db, "altrincham-library")[0]["reason"] == "checked, no change, by a visit"
+    [check] = store_checks.checks_of(db, "altrincham-library")
+    assert (check["checked_at"], check["checked_by"]) == ("2024-03-01", "Jo")
+
+
 @pytest.mark.parametrize(
     ("asset_id", "kwargs", "error", "words"),
     [
@@ -63,6 +72,7 @@ def test_a_check_can_be_dated_when_it_was_made(db):
         ("sale-walking-group", {"how": "phone", "when": "last Tuesday"}, ValueError, "YYYY"),
         ("sale-walking-group", {"how": "phone", "when": "2999-01-01"}, ValueError, "future"),
         ("sale-walking-group", {"how": "phone", "by": "  "}, ValueError, "who checked"),
+        ("sale-walking-group", {"how": "phone", "note": "x" * 1001}, ValueError, "up to 1000"),
         ("no-such-asset", {"how": "phone"}, LookupError, "no-such-asset"),
     ],
 )
@@ -352,6 +362,7 @@ def test_a_bulk_check_records_every_ticked_listing_in_one_go(coordinator, demo_p
         ("coordinator", {"how": "pigeon"}, 400, "phone, email, visit, organiser_confirmed"),
         ("coordinator", {"asset_id": ["never-checked-club", "no-such-asset"]}, 404, "no-such"),
         ("coordinator", {"csrf_token": None}, 400, "nothing was saved"),
+        ("coordinator", {"note": "x" * 1001}, 400, "up to 1000 characters"),
         ("link_worker", {}, 403, "role does not allow"),
         (None, {}, 401, "Sign in"),
     ],
@@ -431,3 +442,27 @@ def test_loading_a_postcode_file_keeps_its_wards_for_the_queue(runner, client, s
     page = client.get(f"{QUEUE}?ward=E05000833").get_data(as_text=True)  # Priory, Sale
     assert TICKED.findall(page) == ["sale-walking-group"]
     assert "Priory (M33 7ZF)" in page
+
+
+def test_residents_open_reports_show_beside_the_listing_in_the_queue(coordinator, demo_path):
+    """The queue reads the residents' reports table (issue 17's third part) when it exists."""
+    database = connect(demo_path)
+    with store.transaction(database):
+        database.conn.execute(
+            "CREATE TABLE IF NOT EXISTS problem_reports (id INTEGER PRIMARY KEY, asset_id TEXT "
+            "NOT NULL, kind TEXT NOT NULL, note TEXT, status TEXT NOT NULL DEFAULT 'open', "
+            "created_at TEXT NOT NULL)"
+        )
+        database.conn.executemany(
+            "INSERT INTO problem_reports (asset_id, kind, note, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                ("never-checked-club", "closed", HOSTILE_NAME, "open", "2026-11-02T10:00:00Z"),
+                ("never-checked-club", "times", None, "resolved", "2026-10-02T10:00:00Z"),
+            ],
+        )
+    database.close()
+    page = coordinator.get(QUEUE).get_data(as_text=True)
+    entry = page[page.index('value="never-checked-club"') :][:3000]
+    assert "1 open report:</strong>" in entry and "closed on 2026-11-02" in entry
+    assert html.escape(HOSTILE_NAME, quote=False) in entry and "times on" not in entry

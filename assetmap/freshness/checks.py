@@ -30,6 +30,7 @@ HOW: tuple[Term, ...] = (
 )
 HOW_SLUGS = tuple(term.slug for term in HOW)
 
+MAX_NOTE = 1000  # a line or two for the history, not a report
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -67,6 +68,14 @@ def _when(when: str | None) -> tuple[str, str]:
     if day > describe.today():
         raise CheckRefused(f"{when!r} is in the future; give the date the check was made")
     return text, day.isoformat()
+
+
+def _checked(asset: dict, day: str, by: str) -> dict:
+    """The asset as the check leaves it. A check dated before the last one recorded (typed in
+    late) is kept in the checks and the history, but "Last checked" never moves back."""
+    if (asset.get("last_verified") or "") > day:
+        return asset
+    return {**asset, "last_verified": day, "verified_by": by}
 
 
 def reason(how: str, note: str | None = None) -> str:
@@ -111,6 +120,8 @@ def record_checks(
     if not by:
         raise CheckRefused("say who checked it")
     note = (note or "").strip() or None
+    if note and len(note) > MAX_NOTE:
+        raise CheckRefused(f"the note can be up to {MAX_NOTE} characters; it has {len(note)}")
     checked_at, day = _when(when)
     ids = list(dict.fromkeys(asset_ids))
     if not ids:
@@ -122,10 +133,7 @@ def record_checks(
             raise LookupError(f"there is no asset with id {missing[0]!r}")
         changes = [
             store.Change(
-                asset_id,
-                store.UPDATE,
-                found[asset_id],
-                {**found[asset_id], "last_verified": day, "verified_by": by},
+                asset_id, store.UPDATE, found[asset_id], _checked(found[asset_id], day, by)
             )
             for asset_id in ids
         ]

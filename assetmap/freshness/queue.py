@@ -12,16 +12,21 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 import sqlite_utils
 
 from assetmap.freshness import wards
-from assetmap.freshness.schedule import Schedule, due_date
+from assetmap.freshness.schedule import Schedule, due_after
 from assetmap.record import taxonomy
 from assetmap.store import checks as store_checks
 
 PER_PAGE = 50
 FILTERS = ("strand", "kind", "ward", "source")
+_ID, _NAME, _STRAND, _KIND, _LAST_VERIFIED, _WARD_CODE, _WARD_NAME = (
+    store_checks.QUEUE_COLUMNS.index(name)
+    for name in ("id", "name", "strand", "kind", "last_verified", "ward_code", "ward_name")
+)
 
 
 @dataclass(frozen=True)
@@ -55,19 +60,12 @@ class Entry:
         return None if self.due is None else (today - self.due).days
 
 
-def _order(entry: Entry) -> tuple:
-    return (
-        entry.due is not None,
-        entry.due or date.min,
-        entry.asset["name"].casefold(),
-        entry.asset["id"],
-    )
-
-
-def due_entries(
+def _due_rows(
     db: sqlite_utils.Database, schedule: Schedule, today: date, filter: QueueFilter
-) -> list[Entry]:
-    """Every open asset matching the filter that is due a check on `today`, in queue order."""
+) -> list[tuple]:
+    """(key, row, due, months) for every asset due, sorted by key: never checked first, then
+    the earliest due date, then by name. Plain tuples, since a queue may hold thousands and
+    only a page of them is shown."""
     rows = store_checks.queue_candidates(
         db,
         strands=(filter.strand,) if filter.strand else (),
@@ -76,13 +74,31 @@ def due_entries(
         sources=(filter.source,) if filter.source else (),
         unknown_ward=wards.UNKNOWN,
     )
-    entries = []
+    periods: dict[tuple[str, str], int] = {}  # worked out once for each strand and kind
+    due_rows = []
     for row in rows:
-        due = due_date(row, schedule)
+        strand, kind, last_verified = row[_STRAND], row[_KIND], row[_LAST_VERIFIED]
+        months = periods.get((strand, kind))
+        if months is None:
+            months = periods[(strand, kind)] = schedule.months_for({"strand": strand, "kind": kind})
+        due = due_after(last_verified[:10], months) if last_verified else None
         if due is None or due <= today:
-            entries.append(Entry(row, due, schedule.months_for(row)))
-    entries.sort(key=_order)
-    return entries
+            key = (due is not None, due or date.min, row[_NAME].casefold(), row[_ID])
+            due_rows.append((key, row, due, months))
+    due_rows.sort(key=itemgetter(0))
+    return due_rows
+
+
+def _entry(due_row: tuple) -> Entry:
+    _, row, due, months = due_row
+    return Entry(dict(zip(store_checks.QUEUE_COLUMNS, row, strict=True)), due, months)
+
+
+def due_entries(
+    db: sqlite_utils.Database, schedule: Schedule, today: date, filter: QueueFilter
+) -> list[Entry]:
+    """Every open asset matching the filter that is due a check on `today`, in queue order."""
+    return [_entry(due_row) for due_row in _due_rows(db, schedule, today, filter)]
 
 
 @dataclass(frozen=True)
@@ -104,14 +120,14 @@ def queue_page(
     per_page: int = PER_PAGE,
 ) -> QueuePage:
     """One page of the queue, with each asset's recent history and open reports."""
-    entries = due_entries(db, schedule, today, filter)
-    pages = max((len(entries) + per_page - 1) // per_page, 1)
+    due_rows = _due_rows(db, schedule, today, filter)
+    pages = max((len(due_rows) + per_page - 1) // per_page, 1)
     page = min(max(page, 1), pages)
-    shown = entries[(page - 1) * per_page : page * per_page]
+    shown = [_entry(due_row) for due_row in due_rows[(page - 1) * per_page : page * per_page]]
     ids = [entry.asset["id"] for entry in shown]
     return QueuePage(
         entries=shown,
-        total=len(entries),
+        total=len(due_rows),
         page=page,
         pages=pages,
         history=store_checks.recent_history(db, ids),
@@ -138,16 +154,16 @@ class Summary:
 def summary(db: sqlite_utils.Database, schedule: Schedule, today: date) -> Summary:
     """The queue's counts per strand (every strand, in the taxonomy's order) and per ward
     (those with assets due, most first, "ward unknown" last)."""
-    entries = due_entries(db, schedule, today, QueueFilter())
-    strands = Counter(entry.asset["strand"] for entry in entries)
-    by_ward = Counter(entry.asset["ward_code"] or wards.UNKNOWN for entry in entries)
-    names = {entry.asset["ward_code"]: entry.asset["ward_name"] for entry in entries}
+    rows = [row for _, row, _, _ in _due_rows(db, schedule, today, QueueFilter())]
+    strands = Counter(row[_STRAND] for row in rows)
+    by_ward = Counter(row[_WARD_CODE] or wards.UNKNOWN for row in rows)
+    names = {row[_WARD_CODE]: row[_WARD_NAME] for row in rows}
     ward_counts = sorted(
         (Count(code, names.get(code) or wards.UNKNOWN_LABEL, n) for code, n in by_ward.items()),
         key=lambda c: (c.value == wards.UNKNOWN, -c.count, c.label),
     )
     return Summary(
-        total=len(entries),
+        total=len(rows),
         by_strand=[
             Count(strand.slug, strand.label, strands.get(strand.slug, 0))
             for strand in taxonomy.STRANDS

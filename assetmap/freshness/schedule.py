@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import sqlite_utils
 from dateutil.relativedelta import relativedelta
@@ -50,14 +51,20 @@ class Schedule:
 
 
 def due_date(asset: dict, schedule: Schedule | None = None) -> date | None:
-    """When `asset` is next due a check: its last check plus its period (a month after
-    31 August is 30 September, the month's last day). None when it was never checked, which
-    means it is due now, before every dated one."""
+    """When `asset` is next due a check: its last check plus its period (6 months after
+    31 August is the last day of February). None when it was never checked, which means it
+    is due now, before every dated one."""
     schedule = schedule or Schedule()
     if not asset.get("last_verified"):
         return None
-    checked = date.fromisoformat(asset["last_verified"][:10])
-    return checked + relativedelta(months=schedule.months_for(asset))
+    return due_after(asset["last_verified"][:10], schedule.months_for(asset))
+
+
+@lru_cache(maxsize=8192)
+def due_after(last_verified: str, months: int) -> date:
+    """The day `months` after the ISO date `last_verified`, the month's last day when it is
+    shorter. (Cached: a queue of thousands holds far fewer dates, checked in rounds.)"""
+    return date.fromisoformat(last_verified) + relativedelta(months=months)
 
 
 def is_due(asset: dict, schedule: Schedule, today: date) -> bool:
@@ -95,13 +102,20 @@ def _months(scope: str, value: str, months: int | str | None, every_months: int)
                 f"{names[value]}: {months!r} is not a number of months; give a whole number "
                 "such as 3, or leave it empty to use the default"
             ) from None
-    if months is not None and not 1 <= months < every_months:
+    if months is None or 1 <= months < every_months:
+        return months
+    if every_months == 1:
         raise ScheduleRefused(
-            f"{names[value]}: {months} months is not shorter than the default of "
-            f"{every_months} months ({SETTING}); give 1 to {every_months - 1}, or leave it "
-            "empty to use the default"
+            f"{names[value]}: the default ({SETTING}) is already 1 month, the shortest "
+            "period; leave it empty"
         )
-    return months
+    fix = f"give 1 to {every_months - 1}, or leave it empty to use the default"
+    if months < 1:
+        raise ScheduleRefused(f"{names[value]}: {months} months is too short; {fix}")
+    raise ScheduleRefused(
+        f"{names[value]}: {months} months is not shorter than the default of "
+        f"{every_months} months ({SETTING}); {fix}"
+    )
 
 
 def set_overrides(

@@ -117,9 +117,10 @@ def queue_candidates(
     wards: tuple[str, ...] = (),
     sources: tuple[str, ...] = (),
     unknown_ward: str = "unknown",
-) -> list[dict]:
+) -> list[tuple]:
     """The open assets (not closed, not archived) matching the filters, with what the queue
-    shows and the ward of their postcode (None when unknown). Which are due is decided by
+    shows and the ward of their postcode (None when unknown), as tuples in QUEUE_COLUMNS
+    order. Which are due is decided by
     the schedule (assetmap/freshness/schedule.py), in Python, so that it is said once.
 
     `wards` are ward codes; `unknown_ward` among them asks for assets with no ward known.
@@ -145,7 +146,9 @@ def queue_candidates(
         "LEFT JOIN postcode_wards AS w ON w.postcode = assets.postcode "
         f"WHERE {' AND '.join(clauses)}"
     )
-    return [dict(zip(QUEUE_COLUMNS, row, strict=True)) for row in db.conn.execute(sql, params)]
+    cursor = db.conn.cursor()
+    cursor.row_factory = None  # plain tuples: thousands of rows, read by position
+    return cursor.execute(sql, params).fetchall()
 
 
 def recent_history(
@@ -168,22 +171,22 @@ def recent_history(
 
 
 def open_reports_for(db: sqlite_utils.Database, asset_ids: list[str]) -> dict[str, list[dict]]:
-    """Residents' open reports of a problem with each asset, oldest first: the hook the
-    review queue shows beside each asset.
+    """Residents' open reports of a problem with each asset, oldest first: what the review
+    queue shows beside each asset; assets without any are missing.
 
-    The reports are issue 17's third part (helper H): until its table exists this finds
-    none. It reads `asset_reports` (asset_id, what, note, reported_at, resolved_at), which
-    that part is to create; the integrator points this at its own store function if the
-    names differ.
+    The reports are issue 17's third part (its own branch): this reads its `problem_reports`
+    table (asset_id, kind, note, status, created_at) when the table exists, and finds none
+    before. Once both are merged, `assetmap.store.problem_reports.open_reports_for` answers
+    the same question with the same signature and should replace this one.
     """
     exists = db.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'asset_reports'"
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'problem_reports'"
     ).fetchone()
     if not exists or not asset_ids:
         return {}
     sql = (
-        "SELECT * FROM asset_reports WHERE resolved_at IS NULL "
-        f"AND asset_id IN ({', '.join('?' for _ in asset_ids)}) ORDER BY reported_at"
+        "SELECT id, asset_id, kind, note, created_at FROM problem_reports WHERE status = 'open' "
+        f"AND asset_id IN ({', '.join('?' for _ in asset_ids)}) ORDER BY id"
     )
     found: dict[str, list[dict]] = {}
     for row in db.conn.execute(sql, asset_ids):

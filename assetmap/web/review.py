@@ -79,7 +79,7 @@ def record_check():
             ids,
             by=current_user.email,
             how=request.form.get("how", ""),
-            note=request.form.get("note", "")[:1000],
+            note=request.form.get("note", ""),
         )
     except checks.CheckRefused as refused:
         abort(400, description=f"Nothing was recorded: {refused}.")
