@@ -1,0 +1,428 @@
+"""What an Open Referral UK request asks for, and the published assets that answer it.
+
+The parameters are the standard's (../shared/openreferral-uk/schema/openapi.json, its
+components/parameters), declared once in PARAMETERS: the reader below, the OpenAPI document
+(assetmap.web.openapi) and the tests walk that list. A bad value is a ParameterError naming
+the parameter and what it takes (a JSON 400), as everywhere in the API.
+
+How each filter reads, where the standard's one line leaves room:
+
+- search: the app's keyword search (assetmap.search.nearby.keywords): any of the words, at
+  the start of a word, with stemming, in the name, description, categories or organiser.
+- taxonomy_term_id: services carrying that term (assetmap.openreferral.taxonomy);
+  taxonomy_id: services carrying any term of that taxonomy. An id that is a UUID but no
+  term's or taxonomy's finds nothing (a 200 with an empty page), as an unknown word would.
+- organization_id: services whose organiser is that organization (mapping.organization_id).
+- modified_after: services whose asset last changed at or after that time (ISO 8601; a time
+  without an offset is UTC).
+- minimum_age: services whose minimum age is at least that (no stated minimum counts as 0);
+  maximum_age: services whose maximum age is at most that (no stated maximum is no limit,
+  so such a service is left out).
+- day, start_time, end_time: one session meets all that are given: on that day (Monday or
+  MO, any case), starting at or after start_time, ending at or before end_time (HH:MM).
+  Services without sessions, or without times when a time is asked, are left out.
+- postcode, proximity: the services within `proximity` metres of the postcode (within the
+  search's default radius when only a postcode is given), nearest first, found by the same
+  code as /api/v1/search (assetmap.search.nearby), so only running services are found.
+  Without a postcode the order is by name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlite_utils
+
+from assetmap.openreferral import mapping
+from assetmap.openreferral import taxonomy as oruk_taxonomy
+from assetmap.record import schedules, taxonomy
+from assetmap.search import nearby, parameters
+from assetmap.search.parameters import Args, ParameterError
+from assetmap.search.postcodes import parse_postcode_query
+from assetmap.store import assets as asset_store
+from assetmap.store import published as store
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # far past any directory's last page, and within SQLite's numbers
+MAX_PROXIMITY_M = int(nearby.MAX_RADIUS_KM * 1000)
+# Every match is read before paging when Python must check sessions or a place is searched.
+_ALL = 10**9
+
+_HOUR = "([01][0-9]|2[0-3]):[0-5][0-9]"
+_CLOCK = re.compile(_HOUR)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
+
+ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # as the standard's byday writes them
+# The day names a request may use: Monday (any case) or iCalendar's MO, as byday writes them.
+DAYS: dict[str, str] = {
+    **{d.label.casefold(): d.slug for d in taxonomy.DAYS},
+    **{code.casefold(): d.slug for code, d in zip(ICAL_DAYS, taxonomy.DAYS, strict=True)},
+}
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" for c in word)
+
+
+DAY_PATTERN = "^(" + "|".join(_any_case(name) for name in DAYS) + ")$"
+
+
+@dataclass(frozen=True)
+class OrukParameter:
+    """One query parameter: its name (the standard's), what it takes as a JSON schema (for
+    the OpenAPI document) and its help."""
+
+    name: str
+    schema: dict
+    help: str
+
+
+_PAGE = OrukParameter(
+    "page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page number, from 1."
+)
+_PER_PAGE = OrukParameter(
+    "per_page",
+    {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+    f"Items on a page, at most {MAX_PER_PAGE}.",
+)
+_UUID_SCHEMA = {"type": "string", "format": "uuid"}
+PAGING = (_PAGE, _PER_PAGE)
+
+PARAMETERS: tuple[OrukParameter, ...] = (
+    OrukParameter(
+        "search",
+        {"type": "string", "maxLength": nearby.MAX_KEYWORD_CHARS},
+        "Keywords: services matching any of the words (at the start of a word, with "
+        f"stemming), at most {nearby.MAX_KEYWORDS} words.",
+    ),
+    *PAGING,
+    OrukParameter("taxonomy_term_id", _UUID_SCHEMA, "Only services carrying this term."),
+    OrukParameter("taxonomy_id", _UUID_SCHEMA, "Only services carrying any term of this taxonomy."),
+    OrukParameter("organization_id", _UUID_SCHEMA, "Only services this organization runs."),
+    OrukParameter(
+        "modified_after",
+        {"type": "string", "format": "date-time"},
+        "Only services changed at or after this time (ISO 8601; UTC when no offset is given).",
+    ),
+    OrukParameter(
+        "minimum_age",
+        {"type": "integer", "minimum": 0, "maximum": nearby.MAX_AGE},
+        "Only services whose minimum age is at least this (none stated counts as 0).",
+    ),
+    OrukParameter(
+        "maximum_age",
+        {"type": "integer", "minimum": 0, "maximum": nearby.MAX_AGE},
+        "Only services whose maximum age is at most this (none stated is no limit).",
+    ),
+    OrukParameter(
+        "day",
+        {"type": "string", "pattern": DAY_PATTERN},
+        "Only services with a session on this day: Monday to Sunday, or MO to SU (any case).",
+    ),
+    OrukParameter(
+        "start_time",
+        {"type": "string", "pattern": f"^{_HOUR}$"},
+        "Only services with a session starting at or after this time (HH:MM, 24-hour).",
+    ),
+    OrukParameter(
+        "end_time",
+        {"type": "string", "pattern": f"^{_HOUR}$"},
+        "Only services with a session ending at or before this time (HH:MM, 24-hour); with "
+        "day and start_time, one session must meet them all.",
+    ),
+    OrukParameter(
+        "postcode",
+        {"type": "string", "maxLength": 16},
+        "A UK postcode (or sector or district): services near it, nearest first, within "
+        f"proximity metres (or {nearby.DEFAULT_RADIUS_KM:g} km); running services only. A "
+        "postcode the local table cannot place is a 422.",
+    ),
+    OrukParameter(
+        "proximity",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PROXIMITY_M},
+        f"Metres from the postcode, at most {MAX_PROXIMITY_M}; needs postcode.",
+    ),
+)
+
+TERM_PARAMETERS: tuple[OrukParameter, ...] = (
+    OrukParameter("taxonomy_id", _UUID_SCHEMA, "Only terms of this taxonomy."),
+    OrukParameter(
+        "top_only", {"type": "boolean"}, "Only top-level terms (those without a parent)."
+    ),
+    OrukParameter("parent_id", _UUID_SCHEMA, "Only the child terms of this term."),
+    OrukParameter(
+        "search",
+        {"type": "string", "maxLength": nearby.MAX_KEYWORD_CHARS},
+        "Only terms whose name or code holds this text (any case).",
+    ),
+    *PAGING,
+)
+
+
+@dataclass(frozen=True)
+class Paging:
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+@dataclass(frozen=True)
+class OrukQuery:
+    """A parsed /services or /service_at_locations request."""
+
+    paging: Paging = field(default_factory=Paging)
+    search: str = ""
+    taxonomy_term_id: str | None = None
+    taxonomy_id: str | None = None
+    organization_id: str | None = None
+    modified_after: str | None = None  # as updated_at is stored: YYYY-MM-DDTHH:MM:SSZ
+    minimum_age: int | None = None
+    maximum_age: int | None = None
+    day: str | None = None  # our slug: monday ...
+    start_time: str | None = None
+    end_time: str | None = None
+    postcode: str | None = None
+    proximity: int | None = None
+
+
+@dataclass(frozen=True)
+class TermQuery:
+    """A parsed /taxonomy_terms request."""
+
+    paging: Paging = field(default_factory=Paging)
+    taxonomy_id: str | None = None
+    top_only: bool = False
+    parent_id: str | None = None
+    search: str = ""
+
+
+def parse_paging(args: Args) -> Paging:
+    page = parameters.parse_integer(args, "page", 1, 1, MAX_PAGE)
+    per_page = parameters.parse_integer(args, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    return Paging(page, per_page)  # type: ignore[arg-type]
+
+
+def _uuid(args: Args, name: str, what: str) -> str | None:
+    text = parameters.last_value(args, name)
+    if not text:
+        return None
+    if not _UUID.fullmatch(text):
+        raise ParameterError(name, f"{parameters.shown(text)} is not {what} (a UUID)")
+    return text.lower()
+
+
+def _text(args: Args, name: str) -> str:
+    text = parameters.last_value(args, name)
+    if len(text) > nearby.MAX_KEYWORD_CHARS:
+        raise ParameterError(name, f"use at most {nearby.MAX_KEYWORD_CHARS} characters")
+    return text
+
+
+def _clock(args: Args, name: str) -> str | None:
+    text = parameters.last_value(args, name)
+    if text and not _CLOCK.fullmatch(text):
+        raise ParameterError(
+            name, f"{parameters.shown(text)} is not a time; use HH:MM on the 24-hour clock, "
+            "such as 09:30"
+        )  # fmt: skip
+    return text or None
+
+
+def parse_modified_after(text: str) -> str | None:
+    """An ISO 8601 date and time as updated_at is stored (UTC, whole seconds, a fraction
+    rounded up so that "at or after" still holds); ParameterError naming modified_after."""
+    text = text.strip()
+    if not text:
+        return None
+    match = _DATETIME.fullmatch(text)
+    problem = (
+        f"{parameters.shown(text)} is not a date and time; use ISO 8601, such as "
+        "2025-06-01T09:00:00Z"
+    )
+    if match is None:
+        raise ParameterError("modified_after", problem)
+    day, clock, fraction, offset = match.groups()
+    zone = "+00:00" if offset in (None, "Z", "z") else offset
+    try:
+        when = datetime.fromisoformat(f"{day}T{clock}{zone}").astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ParameterError("modified_after", problem) from None
+    if fraction and int(fraction[1:]):
+        when += timedelta(seconds=1)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_query(args: Args) -> OrukQuery:
+    """Read a /services or /service_at_locations request; ParameterError names a bad value."""
+    paging = parse_paging(args)
+    search = _text(args, "search")
+    if len(nearby.keywords(search)) > nearby.MAX_KEYWORDS:
+        raise ParameterError("search", f"type at most {nearby.MAX_KEYWORDS} words")
+    day_text = parameters.last_value(args, "day")
+    if day_text and day_text.casefold() not in DAYS:
+        raise ParameterError(
+            "day",
+            f"{parameters.shown(day_text)} is not a day; use Monday to Sunday, or MO to SU",
+        )
+    ages = {
+        name: parameters.parse_integer(args, name, None, 0, nearby.MAX_AGE)
+        for name in ("minimum_age", "maximum_age")
+    }
+    proximity = parameters.parse_integer(args, "proximity", None, 1, MAX_PROXIMITY_M)
+    postcode = parameters.last_value(args, "postcode") or None
+    if proximity is not None and postcode is None:
+        raise ParameterError(
+            "proximity", "needs a postcode to measure from, such as postcode=M33 7ZF"
+        )
+    if postcode is not None:
+        if len(postcode) > 16:
+            raise ParameterError("postcode", "is too long for a postcode; use one such as M33 7ZF")
+        parse_postcode_query(postcode)  # PostcodeError (422) when it is not a postcode
+    return OrukQuery(
+        paging=paging,
+        search=search,
+        taxonomy_term_id=_uuid(args, "taxonomy_term_id", "a taxonomy term's id"),
+        taxonomy_id=_uuid(args, "taxonomy_id", "a taxonomy's id"),
+        organization_id=_uuid(args, "organization_id", "an organization's id"),
+        modified_after=parse_modified_after(parameters.last_value(args, "modified_after")),
+        minimum_age=ages["minimum_age"],
+        maximum_age=ages["maximum_age"],
+        day=DAYS[day_text.casefold()] if day_text else None,
+        start_time=_clock(args, "start_time"),
+        end_time=_clock(args, "end_time"),
+        postcode=postcode,
+        proximity=proximity,
+    )
+
+
+def parse_term_query(args: Args) -> TermQuery:
+    """Read a /taxonomy_terms request; ParameterError names a bad value."""
+    return TermQuery(
+        paging=parse_paging(args),
+        taxonomy_id=_uuid(args, "taxonomy_id", "a taxonomy's id"),
+        top_only=parameters.parse_flag(args, "top_only"),
+        parent_id=_uuid(args, "parent_id", "a taxonomy term's id"),
+        search=_text(args, "search"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of published assets (full records: the mapping keeps only public fields), when
+    each last changed, and each one's distance from the postcode when one was given."""
+
+    total: int
+    records: list[dict]
+    modified: dict[str, str]
+    distances: dict[str, float]
+
+
+def _filter(db: sqlite_utils.Database, query: OrukQuery) -> store.PublishedFilter:
+    groups = []
+    if query.taxonomy_term_id is not None:
+        term = oruk_taxonomy.TERMS_BY_ID.get(query.taxonomy_term_id)
+        groups.append(((term.field, term.slug),) if term else ())
+    if query.taxonomy_id is not None:
+        found = oruk_taxonomy.TAXONOMIES_BY_ID.get(query.taxonomy_id)
+        groups.append(tuple((t.field, t.slug) for t in found.terms) if found else ())
+    organisations = None
+    if query.organization_id is not None:
+        organisations = tuple(
+            name
+            for name in store.organisations(db)
+            if name.strip() and mapping.organization_id(name.strip()) == query.organization_id
+        )
+    return store.PublishedFilter(
+        term_groups=tuple(groups),
+        organisations=organisations,
+        modified_after=query.modified_after,
+        minimum_age=query.minimum_age,
+        maximum_age=query.maximum_age,
+        words=nearby.keywords_match(query.search) if query.postcode is None else None,
+    )
+
+
+def _asks_sessions(query: OrukQuery) -> bool:
+    return bool(query.day or query.start_time or query.end_time)
+
+
+def session_fits(schedule: dict | None, query: OrukQuery) -> bool:
+    """Whether one session meets the day, start_time and end_time asked (see the module)."""
+    for session in schedules.sessions(schedule):
+        start, end = session.get("start"), session.get("end")
+        if query.day and session.get("day") != query.day:
+            continue
+        if query.start_time and (not start or start < query.start_time):
+            continue
+        if query.end_time and (not end or end > query.end_time):
+            continue
+        return True
+    return False
+
+
+def find(db: sqlite_utils.Database, query: OrukQuery) -> Found:
+    """The page of published assets the request asks for, and how many there are in all.
+
+    PostcodeError (a 422) when the postcode cannot be placed."""
+    f = _filter(db, query)
+    paging = query.paging
+    distances: dict[str, float] = {}
+    if query.postcode is not None:
+        radius_km = (query.proximity or nearby.DEFAULT_RADIUS_KM * 1000) / 1000
+        near = nearby.search(
+            db,
+            nearby.SearchQuery(postcode=query.postcode, radius_km=radius_km, q=query.search,
+                               limit=_ALL),
+        )  # fmt: skip
+        distances = {hit.record["id"]: hit.distance_m for hit in near.hits}
+        f = store.PublishedFilter(**{**vars(f), "ids": tuple(distances)})
+        schedule_of = {hit.record["id"]: hit.record["schedule"] for hit in near.hits}
+        kept = {asset_id for asset_id, _ in store.every(db, f)}
+        ids = [
+            asset_id
+            for asset_id in distances  # nearest first, as the search ordered them
+            if asset_id in kept
+            and (not _asks_sessions(query) or session_fits(schedule_of[asset_id], query))
+        ]
+        total, ids = len(ids), ids[paging.offset : paging.offset + paging.per_page]
+    elif _asks_sessions(query):
+        ids = [
+            asset_id
+            for asset_id, schedule in store.every(db, f)
+            if session_fits(json.loads(schedule) if schedule else None, query)
+        ]
+        total, ids = len(ids), ids[paging.offset : paging.offset + paging.per_page]
+    else:
+        ids, total = store.page(db, f, limit=paging.per_page, offset=paging.offset)
+    found = asset_store.get_assets(db, ids)
+    records = [found[asset_id] for asset_id in ids if asset_id in found]
+    return Found(total, records, store.modified_times(db, ids), distances)
+
+
+def envelope(items: list[dict], total: int, paging: Paging) -> dict:
+    """A page in the standard's envelope (total_items, total_pages, page_number, ...)."""
+    total_pages = math.ceil(total / paging.per_page)
+    return {
+        "total_items": total,
+        "total_pages": total_pages,
+        "page_number": paging.page,
+        "size": len(items),
+        "first_page": paging.page == 1,
+        "last_page": paging.page >= total_pages,
+        "empty": not items,
+        "contents": items,
+    }
