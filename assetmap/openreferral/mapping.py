@@ -46,6 +46,8 @@ Archived assets are not services at all: callers leave them out.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from assetmap.openreferral import taxonomy as oruk_taxonomy
 from assetmap.openreferral.ids import NAMESPACE, stable_id
 from assetmap.record import schedules, taxonomy
@@ -68,6 +70,8 @@ STATUSES = {"active": "active", "paused": "temporarily closed", "closed": "defun
 COUNTRY = "GB"
 
 
+# Cached: finding a service by its id hashes every published asset id (publish.find_asset).
+@lru_cache(maxsize=200_000)
 def service_id(asset_id: str) -> str:
     return stable_id("service", asset_id)
 
@@ -78,6 +82,7 @@ def organization_id(name: str) -> str:
     return stable_id("organization", " ".join(name.split()).casefold())
 
 
+@lru_cache(maxsize=200_000)
 def service_at_location_id(asset_id: str) -> str:
     """The id of the asset's one service_at_location (the asset at its place)."""
     return stable_id("service_at_location", asset_id)
