@@ -313,6 +313,19 @@ def test_hostile_strings_are_published_exactly_and_validate(tmp_path):
             service["languages"][0]["name"],
             service["schedules"][0]["notes"],
         } == {expected}, n
+        sid = mapping.service_at_location_id(f"hostile-{n}")
+        at = client.get(f"/api/oruk/service_at_locations/{sid}").get_json()
+        assert errors("service_at_location.json", at) == []
+        assert (at["service"]["name"], at["location"]["name"]) == (expected, expected)
+    # And as the text of a request: answered (a 200, or a 400 naming it), never a 500.
+    # (/service_at_locations reads its parameters with the same code as /services.)
+    asked = [("services", "search"), ("services", "day"), ("services", "modified_after"),
+             ("services", "taxonomy_id"), ("taxonomy_terms", "search")]  # fmt: skip
+    for entered, _ in corpus():
+        for path, name in asked:
+            response = client.get(f"/api/oruk/{path}", query_string={name: entered})
+            assert response.status_code in (200, 400), (path, name, entered)
+            assert response.is_json
 
 
 def test_a_service_id_that_is_not_a_uuid_is_a_json_404(oruk_client):

@@ -33,7 +33,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
@@ -49,6 +49,7 @@ from assetmap.store import published as store
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000  # far past any directory's last page, and within SQLite's numbers
+MAX_POSTCODE_CHARS = 16
 MAX_PROXIMITY_M = int(nearby.MAX_RADIUS_KM * 1000)
 # Every match is read before paging when Python must check sessions or a place is searched.
 _ALL = 10**9
@@ -56,7 +57,11 @@ _ALL = 10**9
 _HOUR = "([01][0-9]|2[0-3]):[0-5][0-9]"
 _CLOCK = re.compile(_HOUR)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
+# RFC 3339 (an offset may carry seconds, as Python writes some); no offset is read as UTC.
+_DATETIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?"
+    r"([Zz]|[+-]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
 
 ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # as the standard's byday writes them
 # The day names a request may use: Monday (any case) or iCalendar's MO, as byday writes them.
@@ -138,7 +143,7 @@ PARAMETERS: tuple[OrukParameter, ...] = (
     ),
     OrukParameter(
         "postcode",
-        {"type": "string", "maxLength": 16},
+        {"type": "string", "maxLength": MAX_POSTCODE_CHARS},
         "A UK postcode (or sector or district): services near it, nearest first, within "
         f"proximity metres (or {nearby.DEFAULT_RADIUS_KM:g} km); running services only. A "
         "postcode the local table cannot place is a 422.",
@@ -222,7 +227,7 @@ def _uuid(args: Args, name: str, what: str) -> str | None:
 
 def _text(args: Args, name: str) -> str:
     text = parameters.last_value(args, name)
-    if len(text) > nearby.MAX_KEYWORD_CHARS:
+    if _raw_length(args, name) > nearby.MAX_KEYWORD_CHARS:
         raise ParameterError(name, f"use at most {nearby.MAX_KEYWORD_CHARS} characters")
     return text
 
@@ -239,7 +244,9 @@ def _clock(args: Args, name: str) -> str | None:
 
 def parse_modified_after(text: str) -> str | None:
     """An ISO 8601 date and time as updated_at is stored (UTC, whole seconds, a fraction
-    rounded up so that "at or after" still holds); ParameterError naming modified_after."""
+    rounded up so that "at or after" still holds); ParameterError naming modified_after.
+
+    A time before the year 1 or after 9999 once moved to UTC is the first or last time."""
     text = text.strip()
     if not text:
         return None
@@ -251,14 +258,30 @@ def parse_modified_after(text: str) -> str | None:
     if match is None:
         raise ParameterError("modified_after", problem)
     day, clock, fraction, offset = match.groups()
-    zone = "+00:00" if offset in (None, "Z", "z") else offset
     try:
-        when = datetime.fromisoformat(f"{day}T{clock}{zone}").astimezone(UTC)
-    except (ValueError, OverflowError):
+        when = datetime.fromisoformat(f"{day}T{clock}")
+    except ValueError:
         raise ParameterError("modified_after", problem) from None
-    if fraction and int(fraction[1:]):
-        when += timedelta(seconds=1)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ahead = timedelta(0)
+    if offset and offset not in ("Z", "z"):
+        sign = -1 if offset[0] == "-" else 1
+        hours, minutes, *seconds = (float(part) for part in offset[1:].split(":"))
+        ahead = sign * timedelta(hours=hours, minutes=minutes, seconds=sum(seconds))
+        if abs(ahead) >= timedelta(days=1):
+            raise ParameterError("modified_after", problem)
+    try:
+        when -= ahead
+        if fraction and int(fraction[1:]):
+            when += timedelta(seconds=1)
+    except OverflowError:
+        when = datetime.min if ahead > timedelta(0) else datetime.max
+    return f"{when.year:04d}-{when:%m-%dT%H:%M:%S}Z"
+
+
+def _raw_length(args: Args, name: str) -> int:
+    """The length of a parameter's last value as sent (before spaces are stripped)."""
+    values = args.get(name) or []
+    return len(values[-1]) if values else 0
 
 
 def parse_query(args: Args) -> OrukQuery:
@@ -284,7 +307,7 @@ def parse_query(args: Args) -> OrukQuery:
             "proximity", "needs a postcode to measure from, such as postcode=M33 7ZF"
         )
     if postcode is not None:
-        if len(postcode) > 16:
+        if _raw_length(args, "postcode") > MAX_POSTCODE_CHARS:
             raise ParameterError("postcode", "is too long for a postcode; use one such as M33 7ZF")
         parse_postcode_query(postcode)  # PostcodeError (422) when it is not a postcode
     return OrukQuery(

@@ -94,16 +94,14 @@ def list_service_at_locations():
     return jsonify(query.envelope(items, found.total, asked.paging))
 
 
-@bp.get("/service_at_locations/<service_at_location_id>")
+@bp.get("/service_at_locations/<oruk_id>")
 @requires("view_public")
-def get_service_at_location(service_at_location_id: str):
+def get_service_at_location(oruk_id: str):
     """One service at its location by the UUID of the pair, or a JSON 404."""
     db = get_db()
-    record = publish.find_asset(db, service_at_location_id, mapping.service_at_location_id)
+    record = publish.find_asset(db, oruk_id, mapping.service_at_location_id)
     if record is None:
-        abort(
-            404, description=f"there is no service_at_location with id {service_at_location_id!r}"
-        )
+        abort(404, description=f"there is no service_at_location with id {oruk_id!r}")
     modified = publish.modified_time(db, record["id"])
     return jsonify(mapping.to_service_at_location(record, base_url=_base_url(), modified=modified))
 
@@ -118,12 +116,12 @@ def list_taxonomies():
     return jsonify(query.envelope(items, len(oruk_taxonomy.TAXONOMIES), paging))
 
 
-@bp.get("/taxonomies/<taxonomy_id>")
+@bp.get("/taxonomies/<oruk_id>")
 @requires("view_public")
-def get_taxonomy(taxonomy_id: str):
-    found = oruk_taxonomy.TAXONOMIES_BY_ID.get(taxonomy_id.lower())
+def get_taxonomy(oruk_id: str):
+    found = oruk_taxonomy.TAXONOMIES_BY_ID.get(oruk_id.lower())
     if found is None:
-        abort(404, description=f"there is no taxonomy with id {taxonomy_id!r}")
+        abort(404, description=f"there is no taxonomy with id {oruk_id!r}")
     return jsonify(oruk_taxonomy.taxonomy_json(found, _base_url()))
 
 
@@ -145,10 +143,10 @@ def list_taxonomy_terms():
     return jsonify(query.envelope(items, len(terms), paging))
 
 
-@bp.get("/taxonomy_terms/<term_id>")
+@bp.get("/taxonomy_terms/<oruk_id>")
 @requires("view_public")
-def get_taxonomy_term(term_id: str):
-    found = oruk_taxonomy.TERMS_BY_ID.get(term_id.lower())
+def get_taxonomy_term(oruk_id: str):
+    found = oruk_taxonomy.TERMS_BY_ID.get(oruk_id.lower())
     if found is None:
-        abort(404, description=f"there is no taxonomy term with id {term_id!r}")
+        abort(404, description=f"there is no taxonomy term with id {oruk_id!r}")
     return jsonify(oruk_taxonomy.term_json(found, _base_url()))
