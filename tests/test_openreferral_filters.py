@@ -272,23 +272,26 @@ def test_organization_filter_matches_brute_force(oruk, published):
                 r["organisation"].strip()) == oid
         )  # fmt: skip
         assert _ids(client, f"/api/oruk/services?organization_id={oid}") == expected, name
+    # Spelt with other case and spacing, an organiser is still the one organization.
     council = mapping.organization_id("Trafford Council")
-    assert len(_ids(client, f"/api/oruk/services?organization_id={council}")) > 11
+    found = _ids(client, f"/api/oruk/services?organization_id={council}")
+    assert {mapping.service_id("extra-0"), mapping.service_id("extra-1")} <= set(found)
 
 
 def test_modified_after_matches_brute_force(oruk, published):
     client, _ = oruk
     records, times = published
     for asked, since in (
-        ("2030-03-13T03:30:00Z", "2030-03-13T03:30:00Z"),
-        ("2030-03-13T03:30:00.5Z", "2030-03-13T03:30:01Z"),
-        ("2030-03-13T04:30:00+01:00", "2030-03-13T03:30:00Z"),
+        ("2030-04-13T03:30:00Z", "2030-04-13T03:30:00Z"),
+        ("2030-04-13T03:30:00.5Z", "2030-04-13T03:30:01Z"),
+        ("2030-04-13T04:30:00+01:00", "2030-04-13T03:30:00Z"),
         ("2030-05-01T00:00:00", "2030-05-01T00:00:00Z"),
     ):
         url = "/api/oruk/services?modified_after=" + asked.replace("+", "%2B")
         expected = _expected(records, lambda r, since=since: times[r["id"]] >= since)
         assert 0 < len(expected) < 12
         assert _ids(client, url) == expected, asked
+    assert TIMES[3] == "2030-04-13T03:30:00Z"  # the edge the first two times test
     service = _get(client, f"/api/oruk/services/{mapping.service_id('extra-3')}")
     assert service["last_modified"] == TIMES[3]
 

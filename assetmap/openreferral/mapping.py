@@ -28,12 +28,17 @@ Where each field goes:
 | cost, cost_details | service.cost_options[0]: option (Free, Low cost, Paid), amount_description |
 | languages | service.languages[].name |
 | phone | service.phones[].number (HSDS 3.0 phone; the UK profile's schema allows it) |
+| strand, approach, kind, | service.attributes[]: one per term, link_type strand, approach, |
+|   categories, audiences | kind, category or audience, with its taxonomy_term inside |
+|   | (assetmap.openreferral.taxonomy: ids from slugs, approaches children of strands) |
+| (last change, updated_at) | service.last_modified |
+| (the asset at its place) | service_at_location id = uuid5("service_at_location/<id>") |
 
 What is lost going out (and could not be read back from the service alone):
-- the strand, approach, kind, categories and audiences (to be published as taxonomies and
-  attributes: not done yet), capacity, how to join (self_referral, link_worker_referral,
-  referral_details), the service area polygon, source, source_id, position_source and
-  verified_by (a name, where the standard's assurer_email wants an address);
+- capacity, how to join (self_referral, link_worker_referral, referral_details), the service
+  area polygon, source, source_id, position_source and verified_by (a name, where the
+  standard's assurer_email wants an address); a term's slug survives (taxonomy_term.term)
+  but a neighbour reads it only if it knows our taxonomies;
 - the address is one free-text line here, so it goes whole into address_1 and city is left
   empty rather than guessed; the cost's amount is not parsed out of cost_details (except that
   Free is an amount of 0); languages have no ISO code;
