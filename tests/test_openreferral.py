@@ -345,3 +345,18 @@ def test_every_oruk_route_is_a_path_of_the_standard_with_its_paging_names(oruk_c
     assert ours == set(standard["paths"])
     parameters = standard["components"]["parameters"]
     assert {parameters["page"]["name"], parameters["per_page"]["name"]} == {"page", "per_page"}
+
+
+def test_service_at_location_pages_validate_in_the_standards_envelope(oruk_client):
+    response = oruk_client.get("/api/oruk/service_at_locations?per_page=3&page=2")
+    page = response.get_json()
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert tuple(page) == ENVELOPE and page["size"] == 3 and page["page_number"] == 2
+    first = page["contents"][0]
+    # The list schema's envelope, without the item fields it wrongly requires (README).
+    envelope = {**page, "id": first["id"]}
+    assert errors("service_at_location_list.json", envelope) == []
+    for item in page["contents"]:
+        assert errors("service_at_location.json", item) == []
+        assert item["service"]["id"] == item["service_id"]
+        assert "service_at_locations" not in item["service"]
