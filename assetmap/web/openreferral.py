@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from assetmap.openreferral import mapping, publish, query
+from assetmap.openreferral import finding, mapping, publish, query
 from assetmap.openreferral import taxonomy as oruk_taxonomy
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
@@ -59,13 +59,13 @@ def list_services():
     """A page of services in the standard's envelope: by name, or nearest first from a
     postcode."""
     asked = query.parse_query(_args())
-    found = query.find(get_db(), asked)
+    found = finding.find(get_db(), asked)
     base = _base_url()
     items = [
         mapping.to_service(r, base_url=base, modified=found.modified.get(r["id"]))
         for r in found.records
     ]
-    return jsonify(query.envelope(items, found.total, asked.paging))
+    return jsonify(finding.envelope(items, found.total, asked.paging))
 
 
 @bp.get("/services/<service_id>")
@@ -85,13 +85,13 @@ def get_service(service_id: str):
 def list_service_at_locations():
     """A page of services at their locations: by name, or nearest first from a postcode."""
     asked = query.parse_query(_args())
-    found = query.find(get_db(), asked)
+    found = finding.find(get_db(), asked)
     base = _base_url()
     items = [
         mapping.to_service_at_location(r, base_url=base, modified=found.modified.get(r["id"]))
         for r in found.records
     ]
-    return jsonify(query.envelope(items, found.total, asked.paging))
+    return jsonify(finding.envelope(items, found.total, asked.paging))
 
 
 @bp.get("/service_at_locations/<oruk_id>")
@@ -113,7 +113,7 @@ def list_taxonomies():
     paging = query.parse_paging(_args())
     chosen = oruk_taxonomy.TAXONOMIES[paging.offset : paging.offset + paging.per_page]
     items = [oruk_taxonomy.taxonomy_json(t, _base_url()) for t in chosen]
-    return jsonify(query.envelope(items, len(oruk_taxonomy.TAXONOMIES), paging))
+    return jsonify(finding.envelope(items, len(oruk_taxonomy.TAXONOMIES), paging))
 
 
 @bp.get("/taxonomies/<oruk_id>")
@@ -140,7 +140,7 @@ def list_taxonomy_terms():
     paging = asked.paging
     chosen = terms[paging.offset : paging.offset + paging.per_page]
     items = [oruk_taxonomy.term_json(t, _base_url()) for t in chosen]
-    return jsonify(query.envelope(items, len(terms), paging))
+    return jsonify(finding.envelope(items, len(terms), paging))
 
 
 @bp.get("/taxonomy_terms/<oruk_id>")
