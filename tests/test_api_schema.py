@@ -43,6 +43,17 @@ UNSTATED_RULES = (
     ("GET /api/v1/search", 400, "time", "ends before it starts"),
     # A bounding box's latitudes are -90..90, and each minimum is at most its maximum.
     ("GET /api/v1/assets", 400, "bbox", "must not exceed"),
+    # Open Referral UK: a proximity is measured from a postcode, which must be one the local
+    # table can place; keywords are at most a dozen words.
+    *(
+        rule
+        for path in ("/api/oruk/services", "/api/oruk/service_at_locations")
+        for rule in (
+            (f"GET {path}", 400, "proximity", "needs a postcode"),
+            (f"GET {path}", 422, "postcode", ""),
+            (f"GET {path}", 400, "search", "at most"),
+        )
+    ),
 )
 
 

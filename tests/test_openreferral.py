@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from functools import cache
 from pathlib import Path
@@ -312,6 +313,19 @@ def test_hostile_strings_are_published_exactly_and_validate(tmp_path):
             service["languages"][0]["name"],
             service["schedules"][0]["notes"],
         } == {expected}, n
+        sid = mapping.service_at_location_id(f"hostile-{n}")
+        at = client.get(f"/api/oruk/service_at_locations/{sid}").get_json()
+        assert errors("service_at_location.json", at) == []
+        assert (at["service"]["name"], at["location"]["name"]) == (expected, expected)
+    # And as the text of a request: answered (a 200, or a 400 naming it), never a 500.
+    # (/service_at_locations reads its parameters with the same code as /services.)
+    asked = [("services", "search"), ("services", "day"), ("services", "modified_after"),
+             ("services", "taxonomy_id"), ("taxonomy_terms", "search")]  # fmt: skip
+    for entered, _ in corpus():
+        for path, name in asked:
+            response = client.get(f"/api/oruk/{path}", query_string={name: entered})
+            assert response.status_code in (200, 400), (path, name, entered)
+            assert response.is_json
 
 
 def test_a_service_id_that_is_not_a_uuid_is_a_json_404(oruk_client):
@@ -324,11 +338,25 @@ def test_every_oruk_route_is_a_path_of_the_standard_with_its_paging_names(oruk_c
     standard = json.loads((STANDARD.parent / "openapi.json").read_text(encoding="utf-8"))
     app = oruk_client.application
     ours = {
-        rule.rule.removeprefix("/api/oruk").replace("<service_id>", "{id}") or "/"
+        re.sub(r"<[^>]+>", "{id}", rule.rule.removeprefix("/api/oruk")) or "/"
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/oruk/")
     }
-    assert ours == {"/", "/services", "/services/{id}"}
-    assert ours <= set(standard["paths"])
+    assert ours == set(standard["paths"])
     parameters = standard["components"]["parameters"]
     assert {parameters["page"]["name"], parameters["per_page"]["name"]} == {"page", "per_page"}
+
+
+def test_service_at_location_pages_validate_in_the_standards_envelope(oruk_client):
+    response = oruk_client.get("/api/oruk/service_at_locations?per_page=3&page=2")
+    page = response.get_json()
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert tuple(page) == ENVELOPE and page["size"] == 3 and page["page_number"] == 2
+    first = page["contents"][0]
+    # The list schema's envelope, without the item fields it wrongly requires (README).
+    envelope = {**page, "id": first["id"]}
+    assert errors("service_at_location_list.json", envelope) == []
+    for item in page["contents"]:
+        assert errors("service_at_location.json", item) == []
+        assert item["service"]["id"] == item["service_id"]
+        assert "service_at_locations" not in item["service"]

@@ -22,6 +22,7 @@ SAMPLE_ARGUMENTS = {
     "filename": "css/app.css",
     "service_id": "3f105064-0241-598e-8ab4-be8b2c9bd1b1",  # sale-walking-group
     "proposal_id": 1,
+    "oruk_id": "3db17ed5-0b5a-5c24-812a-ad1bccf4e7cf",  # its ORUK service_at_location
 }
 ROLES = (None, permissions.ADMIN, permissions.COORDINATOR, permissions.LINK_WORKER)
 SELF_CHANGING = ("admin.set_active", "admin.change_role", "admin.reset_password")

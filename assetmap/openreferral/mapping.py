@@ -28,12 +28,17 @@ Where each field goes:
 | cost, cost_details | service.cost_options[0]: option (Free, Low cost, Paid), amount_description |
 | languages | service.languages[].name |
 | phone | service.phones[].number (HSDS 3.0 phone; the UK profile's schema allows it) |
+| strand, approach, kind, | service.attributes[]: one per term, link_type strand, approach, |
+|   categories, audiences | kind, category or audience, with its taxonomy_term inside |
+|   | (assetmap.openreferral.taxonomy: ids from slugs, approaches children of strands) |
+| (last change, updated_at) | service.last_modified |
+| (the asset at its place) | service_at_location id = uuid5("service_at_location/<id>") |
 
 What is lost going out (and could not be read back from the service alone):
-- the strand, approach, kind, categories and audiences (to be published as taxonomies and
-  attributes: not done yet), capacity, how to join (self_referral, link_worker_referral,
-  referral_details), the service area polygon, source, source_id, position_source and
-  verified_by (a name, where the standard's assurer_email wants an address);
+- capacity, how to join (self_referral, link_worker_referral, referral_details), the service
+  area polygon, source, source_id, position_source and verified_by (a name, where the
+  standard's assurer_email wants an address); a term's slug survives (taxonomy_term.term)
+  but a neighbour reads it only if it knows our taxonomies;
 - the address is one free-text line here, so it goes whole into address_1 and city is left
   empty rather than guessed; the cost's amount is not parsed out of cost_details (except that
   Free is an amount of 0); languages have no ISO code;
@@ -46,14 +51,23 @@ Archived assets are not services at all: callers leave them out.
 
 from __future__ import annotations
 
-import uuid
+from functools import lru_cache
 
+from assetmap.openreferral import taxonomy as oruk_taxonomy
+from assetmap.openreferral.ids import NAMESPACE, stable_id
 from assetmap.record import schedules, taxonomy
 from assetmap.record.describe import session_in_words
 from assetmap.record.fields import public_view
 
-# The namespace of every id this directory publishes. Never change it: every id would change.
-NAMESPACE = uuid.UUID("6f1d3c2e-5b0a-5e7f-9c1d-2a4b6e8f0a13")
+__all__ = [
+    "NAMESPACE",
+    "stable_id",
+    "service_id",
+    "organization_id",
+    "service_at_location_id",
+    "to_service",
+    "to_service_at_location",
+]
 
 # The standard's four service statuses, from ours.
 STATUSES = {"active": "active", "paused": "temporarily closed", "closed": "defunct"}
@@ -61,11 +75,8 @@ STATUSES = {"active": "active", "paused": "temporarily closed", "closed": "defun
 COUNTRY = "GB"
 
 
-def stable_id(*parts: str) -> str:
-    """A UUID that is the same every time for the same parts ("service", asset id, ...)."""
-    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
-
-
+# Cached: finding a service by its id hashes every published asset id (publish.find_asset).
+@lru_cache(maxsize=200_000)
 def service_id(asset_id: str) -> str:
     return stable_id("service", asset_id)
 
@@ -76,8 +87,18 @@ def organization_id(name: str) -> str:
     return stable_id("organization", " ".join(name.split()).casefold())
 
 
-def to_service(asset: dict) -> dict:
-    """The asset as a full ORUK 3.0 service object (public fields only)."""
+@lru_cache(maxsize=200_000)
+def service_at_location_id(asset_id: str) -> str:
+    """The id of the asset's one service_at_location (the asset at its place)."""
+    return stable_id("service_at_location", asset_id)
+
+
+def to_service(asset: dict, *, base_url: str | None = None, modified: str | None = None) -> dict:
+    """The asset as a full ORUK 3.0 service object (public fields only).
+
+    `base_url` (the site's address, without a trailing slash) gives the taxonomy terms their
+    `term_uri`; `modified` (when the asset last changed, ISO 8601 UTC) is its last_modified.
+    """
     record = public_view(asset)
     sid = service_id(record["id"])
     service: dict = {"id": sid, "name": record["name"], "status": STATUSES[record["status"]]}
@@ -87,6 +108,7 @@ def to_service(asset: dict) -> dict:
     _put(service, "minimum_age", record.get("min_age"))
     _put(service, "maximum_age", record.get("max_age"))
     _put(service, "assured_date", record.get("last_verified"))
+    _put(service, "last_modified", modified)
     organiser = (record.get("organisation") or "").strip()
     if organiser:
         oid = organization_id(organiser)
@@ -106,7 +128,24 @@ def to_service(asset: dict) -> dict:
         else []
     )
     service["contacts"] = []
+    service["attributes"] = oruk_taxonomy.attributes(record, sid, base_url)
     return service
+
+
+def to_service_at_location(
+    asset: dict, *, base_url: str | None = None, modified: str | None = None
+) -> dict:
+    """The asset at its place as the standard's service_at_location: its location, and the
+    service (without its service_at_locations, which would only repeat this one)."""
+    service = to_service(asset, base_url=base_url, modified=modified)
+    here = service.pop("service_at_locations")[0]
+    return {
+        "id": here["id"],
+        "service_id": here["service_id"],
+        "location_id": here["location_id"],
+        "location": here["location"],
+        "service": service,
+    }
 
 
 def _put(target: dict, key: str, value) -> None:
@@ -158,7 +197,7 @@ def _service_at_location(record: dict, sid: str) -> dict:
             }
         )
     return {
-        "id": stable_id("service_at_location", record["id"]),
+        "id": service_at_location_id(record["id"]),
         "service_id": sid,
         "location_id": lid,
         "location": location,

@@ -11,6 +11,7 @@ descriptions here, and that test lists them.
 
 from __future__ import annotations
 
+from assetmap.openreferral import query as oruk
 from assetmap.record import fields, taxonomy
 from assetmap.search import nearby as search
 from assetmap.search import parameters
@@ -330,6 +331,7 @@ def openapi_document() -> dict:
                     ),
                 }
             },
+            **_oruk_paths(),
             "/api/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -342,5 +344,168 @@ def openapi_document() -> dict:
                 }
             },
         },
-        "components": {"schemas": _schemas(public_properties)},
+        "components": {"schemas": _schemas(public_properties) | _ORUK_SCHEMAS},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The Open Referral UK 3.0 API (/api/oruk/): its objects are the standard's own, described in
+# full by its schemas; here they are named with the fields every answer carries.
+# ---------------------------------------------------------------------------------------------
+
+_STANDARD = "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/"
+_UUID = {"type": "string", "format": "uuid"}
+
+
+def _oruk_object(required: tuple[str, ...], standard: str, extra: dict | None = None) -> dict:
+    properties = {name: {"type": "string"} for name in required} | {"id": _UUID}
+    return {
+        "type": "object",
+        "description": f"As the standard's {_STANDARD}{standard} describes it",
+        "required": list(required),
+        "properties": properties | (extra or {}),
+    }
+
+
+_ORUK_SCHEMAS = {
+    "OrukService": _oruk_object(
+        ("id", "name", "status"),
+        "compiled/service.json",
+        {
+            "status": {
+                "type": "string",
+                "enum": ["active", "inactive", "defunct", "temporarily closed"],
+            }
+        },
+    ),  # fmt: skip
+    "OrukServiceAtLocation": _oruk_object(
+        ("id", "service", "location"),
+        "compiled/service_at_location.json",
+        {
+            "service": {"$ref": "#/components/schemas/OrukService"},
+            "location": {"type": "object"},
+        },
+    ),
+    "OrukTaxonomy": _oruk_object(("id", "name", "description"), "taxonomy.json"),
+    "OrukTaxonomyTerm": _oruk_object(("id", "name", "description"), "taxonomy_term.json"),
+}
+
+
+def _oruk_query(p: oruk.OrukParameter) -> dict:
+    """An ORUK parameter; sent empty, it is the same as left out, as everywhere in /api."""
+    return {
+        "name": p.name,
+        "in": "query",
+        "schema": p.schema,
+        "allowEmptyValue": True,
+        "description": p.help,
+    }
+
+
+def _oruk_page(item: str) -> dict:
+    envelope = {
+        "total_items": {"type": "integer"},
+        "total_pages": {"type": "integer"},
+        "page_number": {"type": "integer"},
+        "size": {"type": "integer"},
+        "first_page": {"type": "boolean"},
+        "last_page": {"type": "boolean"},
+        "empty": {"type": "boolean"},
+        "contents": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+    }
+    schema = {"type": "object", "required": list(envelope), "properties": envelope}
+    return {"description": "A page, in the standard's envelope",
+            "content": {"application/json": {"schema": schema}}}  # fmt: skip
+
+
+def _oruk_one(item: str, description: str) -> dict:
+    schema = {"$ref": f"#/components/schemas/{item}"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _oruk_get(summary: str, ok: dict, parameters=(), errors: dict | None = None) -> dict:
+    operation = {"summary": summary, "responses": _responses(ok, errors)}
+    if parameters:
+        operation["parameters"] = [_oruk_query(p) for p in parameters]
+    return {"get": operation}
+
+
+def _oruk_by_id(summary: str, item: str, what: str) -> dict:
+    path_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    found = _oruk_get(
+        summary, _oruk_one(item, f"The {what}"), (), {"404": _error(f"No such {what}")}
+    )
+    found["get"]["parameters"] = [path_id]
+    return found
+
+
+def _oruk_paths() -> dict:
+    """The ORUK 3.0 routes (assetmap/web/openreferral.py), with the parameters each reads
+    (assetmap.openreferral.query)."""
+    filtered = {
+        "400": _bad_parameter(),
+        "422": _error("A postcode that is not one, or cannot be placed (details.reason)"),
+    }
+    rules = (
+        " Every answer may be read from any site (CORS *). A proximity needs a postcode; with a "
+        "postcode, services are nearest first and only running ones are found."
+    )
+    return {
+        "/api/oruk/": _oruk_get(
+            "Open Referral UK 3.0: this API's version, profile and OpenAPI address",
+            {
+                "description": "version, profile and openapi_url",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["version", "profile", "openapi_url"],
+                            "properties": {
+                                "version": {"type": "string"},
+                                "profile": {"type": "string"},
+                                "openapi_url": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            },
+        ),  # fmt: skip
+        "/api/oruk/services": _oruk_get(
+            "Services (Open Referral UK 3.0), by name or nearest first." + rules,
+            _oruk_page("OrukService"),
+            oruk.PARAMETERS,
+            filtered,
+        ),
+        "/api/oruk/services/{id}": _oruk_by_id(
+            "One full service by its UUID", "OrukService", "service"
+        ),
+        "/api/oruk/service_at_locations": _oruk_get(
+            "Services at their locations (Open Referral UK 3.0)." + rules,
+            _oruk_page("OrukServiceAtLocation"),
+            oruk.PARAMETERS,
+            filtered,
+        ),
+        "/api/oruk/service_at_locations/{id}": _oruk_by_id(
+            "One service at its location by its UUID",
+            "OrukServiceAtLocation",
+            "service_at_location",
+        ),  # fmt: skip
+        "/api/oruk/taxonomies": _oruk_get(
+            "The taxonomies: community-centred approaches, kinds, categories, audiences",
+            _oruk_page("OrukTaxonomy"),
+            oruk.PAGING,
+            {"400": _bad_parameter()},
+        ),
+        "/api/oruk/taxonomies/{id}": _oruk_by_id(
+            "One taxonomy by its UUID", "OrukTaxonomy", "taxonomy"
+        ),
+        "/api/oruk/taxonomy_terms": _oruk_get(
+            "Taxonomy terms, with their taxonomy and parent",
+            _oruk_page("OrukTaxonomyTerm"),
+            oruk.TERM_PARAMETERS,
+            {"400": _bad_parameter()},
+        ),
+        "/api/oruk/taxonomy_terms/{id}": _oruk_by_id(
+            "One taxonomy term by its UUID", "OrukTaxonomyTerm", "taxonomy term"
+        ),
     }

@@ -1,5 +1,6 @@
 """The Open Referral UK 3.0 API under /api/oruk/: the directory, public and read-only, in the
-shape other UK directories read (see assetmap.openreferral.mapping for what goes where).
+shape other UK directories read (see assetmap.openreferral.mapping for what goes where, and
+assetmap.openreferral.query for how each filter reads).
 
 Every response may be fetched from any site (CORS `*`): the data is public, nothing here reads
 a session, and a neighbouring directory's browser page should be able to read it directly.
@@ -7,12 +8,10 @@ a session, and a neighbouring directory's browser page should be able to read it
 
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from assetmap.openreferral import mapping, publish
-from assetmap.store import assets as store
+from assetmap.openreferral import finding, mapping, publish, query
+from assetmap.openreferral import taxonomy as oruk_taxonomy
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
 
@@ -20,8 +19,9 @@ bp = Blueprint("oruk", __name__, url_prefix="/api/oruk")
 
 VERSION = "HSDS-UK-3.0"
 PROFILE_URL = "https://github.com/OpenReferralUK/uk-profile"
-DEFAULT_PER_PAGE = 50
-MAX_PER_PAGE = 200
+# Kept for callers of the first step; the paging rules live in assetmap.openreferral.query.
+DEFAULT_PER_PAGE = query.DEFAULT_PER_PAGE
+MAX_PER_PAGE = query.MAX_PER_PAGE
 
 
 @bp.after_request
@@ -31,16 +31,13 @@ def _allow_any_origin(response):
     return response
 
 
-def _whole_number(name: str, default: int, most: int | None = None) -> int:
-    """A page argument, or a 400 saying what it must be."""
-    text = request.args.get(name, "").strip()
-    if not text:
-        return default
-    if not text.isdigit() or int(text) < 1:
-        abort(400, description=f"{name} must be a whole number from 1, such as {name}=2")
-    if most is not None and int(text) > most:
-        abort(400, description=f"{name} must be at most {most}")
-    return int(text)
+def _args() -> dict[str, list[str]]:
+    return request.args.to_dict(flat=False)
+
+
+def _base_url() -> str:
+    """This site's address, for the taxonomy terms' URIs."""
+    return request.url_root.rstrip("/")
 
 
 @bp.get("/")
@@ -59,32 +56,97 @@ def about():
 @bp.get("/services")
 @requires("view_public")
 def list_services():
-    """A page of services in the standard's envelope, ordered by name."""
-    page = _whole_number("page", 1)
-    per_page = _whole_number("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
-    records, total = store.list_assets(
-        get_db(), publish.PUBLISHED, limit=per_page, offset=(page - 1) * per_page
-    )
-    total_pages = math.ceil(total / per_page)
-    return jsonify(
-        {
-            "total_items": total,
-            "total_pages": total_pages,
-            "page_number": page,
-            "size": len(records),
-            "first_page": page == 1,
-            "last_page": page >= total_pages,
-            "empty": not records,
-            "contents": [mapping.to_service(r) for r in records],
-        }
-    )
+    """A page of services in the standard's envelope: by name, or nearest first from a
+    postcode."""
+    asked = query.parse_query(_args())
+    found = finding.find(get_db(), asked)
+    base = _base_url()
+    items = [
+        mapping.to_service(r, base_url=base, modified=found.modified.get(r["id"]))
+        for r in found.records
+    ]
+    return jsonify(finding.envelope(items, found.total, asked.paging))
 
 
 @bp.get("/services/<service_id>")
 @requires("view_public")
 def get_service(service_id: str):
     """One full service by its UUID, or a JSON 404."""
-    record = publish.find_asset(get_db(), service_id)
-    if record is not None:
-        return jsonify(mapping.to_service(record))
-    abort(404, description=f"there is no service with id {service_id!r}")
+    db = get_db()
+    record = publish.find_asset(db, service_id)
+    if record is None:
+        abort(404, description=f"there is no service with id {service_id!r}")
+    modified = publish.modified_time(db, record["id"])
+    return jsonify(mapping.to_service(record, base_url=_base_url(), modified=modified))
+
+
+@bp.get("/service_at_locations")
+@requires("view_public")
+def list_service_at_locations():
+    """A page of services at their locations: by name, or nearest first from a postcode."""
+    asked = query.parse_query(_args())
+    found = finding.find(get_db(), asked)
+    base = _base_url()
+    items = [
+        mapping.to_service_at_location(r, base_url=base, modified=found.modified.get(r["id"]))
+        for r in found.records
+    ]
+    return jsonify(finding.envelope(items, found.total, asked.paging))
+
+
+@bp.get("/service_at_locations/<oruk_id>")
+@requires("view_public")
+def get_service_at_location(oruk_id: str):
+    """One service at its location by the UUID of the pair, or a JSON 404."""
+    db = get_db()
+    record = publish.find_asset(db, oruk_id, mapping.service_at_location_id)
+    if record is None:
+        abort(404, description=f"there is no service_at_location with id {oruk_id!r}")
+    modified = publish.modified_time(db, record["id"])
+    return jsonify(mapping.to_service_at_location(record, base_url=_base_url(), modified=modified))
+
+
+@bp.get("/taxonomies")
+@requires("view_public")
+def list_taxonomies():
+    """The directory's taxonomies (strands and approaches, kinds, categories, audiences)."""
+    paging = query.parse_paging(_args())
+    chosen = oruk_taxonomy.TAXONOMIES[paging.offset : paging.offset + paging.per_page]
+    items = [oruk_taxonomy.taxonomy_json(t, _base_url()) for t in chosen]
+    return jsonify(finding.envelope(items, len(oruk_taxonomy.TAXONOMIES), paging))
+
+
+@bp.get("/taxonomies/<oruk_id>")
+@requires("view_public")
+def get_taxonomy(oruk_id: str):
+    found = oruk_taxonomy.TAXONOMIES_BY_ID.get(oruk_id.lower())
+    if found is None:
+        abort(404, description=f"there is no taxonomy with id {oruk_id!r}")
+    return jsonify(oruk_taxonomy.taxonomy_json(found, _base_url()))
+
+
+@bp.get("/taxonomy_terms")
+@requires("view_public")
+def list_taxonomy_terms():
+    """A page of taxonomy terms: of one taxonomy, top-level only, the children of one term,
+    or those whose name holds some text."""
+    asked = query.parse_term_query(_args())
+    terms = oruk_taxonomy.find_terms(
+        taxonomy=asked.taxonomy_id,
+        parent=asked.parent_id,
+        top_only=asked.top_only,
+        search=asked.search,
+    )
+    paging = asked.paging
+    chosen = terms[paging.offset : paging.offset + paging.per_page]
+    items = [oruk_taxonomy.term_json(t, _base_url()) for t in chosen]
+    return jsonify(finding.envelope(items, len(terms), paging))
+
+
+@bp.get("/taxonomy_terms/<oruk_id>")
+@requires("view_public")
+def get_taxonomy_term(oruk_id: str):
+    found = oruk_taxonomy.TERMS_BY_ID.get(oruk_id.lower())
+    if found is None:
+        abort(404, description=f"there is no taxonomy term with id {oruk_id!r}")
+    return jsonify(oruk_taxonomy.term_json(found, _base_url()))
