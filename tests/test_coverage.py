@@ -246,8 +246,9 @@ _ORIGIN = (-2.40, 53.40)
 
 
 def _brute_force(areas, postcodes, assets, minutes, strands):
-    """Every postcode against every asset, in BNG metres, with shapely's point-in-polygon
-    (in BNG too, so that a postcode on an edge falls where the real computation puts it)."""
+    """Every postcode against every asset with the search's own great-circle distance, and
+    shapely's point-in-polygon in BNG (as the real computation places postcodes, so that one
+    on an edge falls in the same area)."""
     import shapely
     from shapely.geometry import Point, shape
 
@@ -256,18 +257,15 @@ def _brute_force(areas, postcodes, assets, minutes, strands):
 
     limit = walk_metres(minutes)
     shapes = [shapely.transform(shape(a["geometry"]), to_grid) for a in areas]
-    places = [TO_BNG.transform(lon, lat) for lon, lat in zip(*postcodes, strict=True)]
-    found = [
-        (*TO_BNG.transform(lon, lat), strand) for lon, lat, strand in zip(*assets, strict=True)
-    ]
     expected = {a["code"]: [] for a in areas}
-    for x, y in places:
+    for lon, lat in zip(*postcodes, strict=True):
+        x, y = TO_BNG.transform(lon, lat)
         owner = next((i for i, p in enumerate(shapes) if p.intersects(Point(x, y))), None)
         if owner is None:
             continue
         row = dict.fromkeys(strands, 0)
-        for ax, ay, strand in found:
-            if strand in row and math.hypot(ax - x, ay - y) <= limit:
+        for a_lon, a_lat, strand in zip(*assets, strict=True):
+            if strand in row and haversine_m(lat, lon, a_lat, a_lon) <= limit:
                 row[strand] += 1
         expected[areas[owner]["code"]].append(row)
     return expected
@@ -325,6 +323,26 @@ def test_bng_distances_agree_with_the_searchs_within_half_a_percent():
         x2, y2 = TO_BNG.transform(lon + d_lon, lat + d_lat)
         grid = math.hypot(x2 - x1, y2 - y1)
         assert grid == pytest.approx(haversine_m(lat, lon, lat + d_lat, lon + d_lon), rel=5e-3)
+
+
+def test_an_asset_the_search_finds_within_the_walk_is_counted_whatever_the_grid_says():
+    """At the edge of the walk, grid metres and the search's great-circle metres disagree by a
+    few metres; the count follows the search."""
+    lat, lon = 53.41, -2.39
+    limit = walk_metres(15)
+    east = (limit - 1.0) / (haversine_m(lat, lon, lat, lon + 0.01) / 0.01)  # 1 m inside
+    x1, y1 = TO_BNG.transform(lon, lat)
+    x2, y2 = TO_BNG.transform(lon + east, lat)
+    assert math.hypot(x2 - x1, y2 - y1) > limit  # outside by grid metres
+    assert haversine_m(lat, lon, lat, lon + east) <= limit  # inside by the search's
+    areas = [{"code": "E01000001", "name": "x", "imd_decile": 1, **_square(-2.40, 53.40, 0.02)}]
+    [result] = compute_reach(
+        areas,
+        (np.array([lon]), np.array([lat])),
+        (np.array([lon + east]), np.array([lat]), ["a"]),
+        strands=["a"],
+    )
+    assert result.share["a"] == 1.0
 
 
 def test_ranking_breaks_ties_by_the_lower_mean_and_puts_unscored_areas_last():

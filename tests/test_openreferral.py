@@ -245,7 +245,7 @@ def test_no_professional_field_is_ever_published(oruk_client):
     text = json.dumps(_all_pages(oruk_client, per_page=200))
     sid = mapping.service_id("sale-walking-group")
     text += oruk_client.get(f"/api/oruk/services/{sid}").get_data(as_text=True)
-    for secret in ("Sam Example", "07700 900123", "Sam prefers calls"):
+    for secret in ("Sam Example", "07700 900123", "Sam prefers calls", "sam.organiser@"):
         assert secret not in text
     for name in PROFESSIONAL_FIELD_NAMES:
         assert f'"{name}"' not in text

@@ -6,8 +6,11 @@ the ONS Postcode Directory places it at the centre of its addresses). For each p
 strand we count the running assets within a walk of `minutes` (default 15) by the search's
 own formula (`assetmap.search.nearby.walking_minutes`: straight-line distance x 1.3 for the
 streets, at 4.8 km/h, rounded up), so "within 15 minutes" means within 923 m in a straight
-line. Distances are measured in British National Grid metres (EPSG:27700), which differ from
-the search's great-circle metres (a sphere) by less than 0.5% in Great Britain: 4 m in 923.
+line. The walk is the search's own great-circle distance, so a postcode's count is exactly
+what the nearby search would find from it: the candidates come from a spatial index in British
+National Grid metres (EPSG:27700), which differ from great-circle metres by less than 0.5% in
+Great Britain, asked with a 1% margin; only the candidates in that margin are measured again as
+the search measures (`_great_circle_m`, the expression of `assetmap.search.nearby.haversine_m`).
 
 For each area and strand:
 
@@ -33,12 +36,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from assetmap.record.taxonomy import STRANDS
-from assetmap.search.nearby import WALKING_DETOUR, WALKING_METRES_PER_MINUTE
+from assetmap.search.nearby import (
+    _DIAMETER,
+    _HALF_RAD,
+    _RAD,
+    WALKING_DETOUR,
+    WALKING_METRES_PER_MINUTE,
+)
 
 BRITISH_NATIONAL_GRID = "EPSG:27700"
 DEFAULT_WALK_MINUTES = 15
 # Postcodes asked about at once: bounds the memory of the (postcode, asset) pairs found.
 _BLOCK = 100_000
+# Grid metres are within 0.5% of great-circle metres in Great Britain; twice that is the
+# band in which a candidate is measured again as the search measures it.
+_MARGIN = 0.01
 
 
 def walk_metres(minutes: int) -> float:
@@ -113,19 +125,27 @@ def compute_reach(
         [shape(a["geometry"]) for a in areas], crs="EPSG:4326"
     ).to_crs(BRITISH_NATIONAL_GRID)
 
-    pc_lons, pc_lats = postcodes
+    pc_lons, pc_lats = np.asarray(postcodes[0], float), np.asarray(postcodes[1], float)
     pc_points = _points(pc_lons, pc_lats)
     owner = _owners(area_shapes, pc_points)
     inside = owner >= 0
     pc_points, owner = pc_points[inside], owner[inside]
+    pc_lonlat = (pc_lons[inside], pc_lats[inside])
 
     a_lons, a_lats, a_strands = assets
+    a_lons, a_lats = np.asarray(a_lons, float), np.asarray(a_lats, float)
     codes = np.array([strand_index.get(s, -1) for s in a_strands], dtype=np.int64)
     keep = codes >= 0
-    asset_points = _points(np.asarray(a_lons)[keep], np.asarray(a_lats)[keep])
+    asset_points = _points(a_lons[keep], a_lats[keep])
     codes = codes[keep]
 
-    counts = _counts_within(pc_points.values, asset_points.values, codes, n_strands, minutes)
+    counts = _counts_within(
+        (pc_points.values, *pc_lonlat),
+        (asset_points.values, a_lons[keep], a_lats[keep]),
+        codes,
+        n_strands,
+        minutes,
+    )
 
     n_areas = len(areas)
     postcodes_in = np.bincount(owner, minlength=n_areas)
@@ -175,21 +195,55 @@ def _owners(area_shapes, points) -> np.ndarray:
     return owner
 
 
-def _counts_within(pc_points, asset_points, codes, n_strands: int, minutes: int) -> np.ndarray:
-    """counts[p, s]: the assets of strand s within the walk of postcode p."""
+def _counts_within(postcodes, assets, codes, n_strands: int, minutes: int) -> np.ndarray:
+    """counts[p, s]: the assets of strand s within the walk of postcode p.
+
+    `postcodes` and `assets` are (BNG points, lons, lats). Candidates are the assets within
+    the walk plus 1% in grid metres; of those, the ones within 1% of the edge either way are
+    measured again by great circle, as the search measures them."""
+    import shapely
     from shapely import STRtree
 
+    pc_points, pc_lons, pc_lats = postcodes
+    asset_points, a_lons, a_lats = assets
     counts = np.zeros((len(pc_points), n_strands), dtype=np.int64)
     if len(pc_points) == 0 or len(asset_points) == 0:
         return counts
     tree = STRtree(asset_points)
-    distance = walk_metres(minutes)
+    limit = walk_metres(minutes)
+    pc_xy = shapely.get_coordinates(pc_points)
+    a_xy = shapely.get_coordinates(asset_points)
     for start in range(0, len(pc_points), _BLOCK):
-        block = pc_points[start : start + _BLOCK]
-        pc_at, asset_at = tree.query(block, predicate="dwithin", distance=distance)
-        flat = np.bincount(pc_at * n_strands + codes[asset_at], minlength=len(block) * n_strands)
-        counts[start : start + len(block)] = flat.reshape(len(block), n_strands)
+        block = slice(start, start + _BLOCK)
+        size = len(pc_points[block])
+        pc_at, asset_at = tree.query(
+            pc_points[block], predicate="dwithin", distance=limit * (1 + _MARGIN)
+        )
+        grid = np.hypot(*(pc_xy[block][pc_at] - a_xy[asset_at]).T)
+        near_edge = np.abs(grid - limit) <= limit * _MARGIN
+        within = grid <= limit
+        edge_at = np.flatnonzero(near_edge)
+        within[edge_at] = (
+            _great_circle_m(
+                pc_lats[block][pc_at[edge_at]],
+                pc_lons[block][pc_at[edge_at]],
+                a_lats[asset_at[edge_at]],
+                a_lons[asset_at[edge_at]],
+            )
+            <= limit
+        )
+        pc_at, asset_at = pc_at[within], asset_at[within]
+        flat = np.bincount(pc_at * n_strands + codes[asset_at], minlength=size * n_strands)
+        counts[block] = flat.reshape(size, n_strands)
     return counts
+
+
+def _great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """`assetmap.search.nearby.haversine_m` over arrays, operation for operation."""
+    s_lat = np.sin((lat2 - lat1) * _HALF_RAD)
+    s_lon = np.sin((lon2 - lon1) * _HALF_RAD)
+    h = s_lat * s_lat + np.cos(lat1 * _RAD) * np.cos(lat2 * _RAD) * s_lon * s_lon
+    return _DIAMETER * np.arcsin(np.sqrt(np.minimum(1.0, h)))
 
 
 def _assets_inside(area_shapes, asset_points, n_areas: int) -> np.ndarray:
