@@ -53,7 +53,6 @@ def make_asset(**overrides) -> dict:
         "contact_name": "Sam Example",
         "contact_phone": "07700 900123",
         "internal_notes": "Sam prefers calls after 2pm.",
-        "organiser_email": "sam.organiser@example.org",
         "self_referral": True,
         "source": "tests",
         "last_verified": "2025-06-01",

@@ -239,9 +239,17 @@ def test_an_unknown_service_is_a_json_404(oruk_client):
     assert "no service" in response.get_json()["error"]
 
 
-def test_no_professional_field_is_ever_published(oruk_client):
-    """SAMPLE assets all have a named contact, a direct line and internal notes set."""
-    assert all(SAMPLE[0][name] for name in PROFESSIONAL_FIELD_NAMES)
+def test_no_professional_field_is_ever_published(tmp_path):
+    """An asset with every professional-only field set: a named contact, a direct line,
+    internal notes and the organiser's e-mail."""
+    db_path = tmp_path / "assetmap.db"
+    initialise(db_path)
+    secretive = {**SAMPLE[0], "organiser_email": "sam.organiser@example.org"}
+    assert all(secretive[name] for name in PROFESSIONAL_FIELD_NAMES)
+    save_raw(db_path, [secretive, *SAMPLE[1:]])
+    oruk_client = create_app(
+        {"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"}
+    ).test_client()
     text = json.dumps(_all_pages(oruk_client, per_page=200))
     sid = mapping.service_id("sale-walking-group")
     text += oruk_client.get(f"/api/oruk/services/{sid}").get_data(as_text=True)
