@@ -326,3 +326,181 @@ def test_one_organization_used_by_many_services_is_one_row():
     assert set(organization_ids) == used
     assert len(used) < sum(1 for s in services if "organization_id" in s)
     assert len(tables["services"]) == len(services)
+
+
+def test_one_id_with_two_spellings_is_the_first_spelling():
+    """The mapping gives "Sale Trust" and "sale  trust" one organization id; a table holds
+    one row an id, so the first spelling met stands for both."""
+    first = mapping.to_service(validate_asset(make_asset(organisation="Sale Trust")).record)
+    second = mapping.to_service(
+        validate_asset(make_asset(id="other", organisation="sale  trust")).record
+    )
+    assert first["organization_id"] == second["organization_id"]
+    (row,) = services_to_tables([first, second])["organizations"]
+    assert row["name"] == "Sale Trust"
+
+
+# ---- the package is valid under Frictionless -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_package(tmp_path_factory):
+    """Every demo asset and every hostile string, written once as a package folder."""
+    out = tmp_path_factory.mktemp("hsds") / "package"
+    write_package([*demo_services(), *hostile_services()], out)
+    return out
+
+
+def _frictionless_errors(descriptor: Path) -> list:
+    from frictionless import validate
+
+    report = validate(descriptor)
+    return report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+def test_the_package_is_a_valid_frictionless_data_package(demo_package):
+    assert _frictionless_errors(demo_package / "datapackage.json") == []
+    descriptor = json.loads((demo_package / "datapackage.json").read_text("utf-8"))
+    declared = {
+        (r["name"], k["fields"][0], k["reference"]["resource"])
+        for r in descriptor["resources"]
+        for k in r["schema"].get("foreignKeys", [])
+    }
+    assert {
+        ("services", "organization_id", "organizations"),
+        ("service_at_location", "service_id", "services"),
+        ("service_at_location", "location_id", "locations"),
+        ("address", "location_id", "locations"),
+        ("accessibility", "location_id", "locations"),
+        ("schedule", "service_id", "services"),
+        ("phones", "service_id", "services"),
+        ("languages", "service_id", "services"),
+        ("cost_options", "service_id", "services"),
+    } <= declared
+    names = {r["name"]: r for r in descriptor["resources"]}
+    assert set(names) == {t.name for t in hsds.TABLES}
+    assert names["services"]["schema"]["primaryKey"] == ["id"]
+
+
+def test_frictionless_finds_a_foreign_key_that_does_not_resolve(demo_package, tmp_path):
+    """The validation above can fail: a location id changed in address.csv is reported."""
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(demo_package, broken)
+    path = broken / "address.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][1] == "location_id"
+    rows[1][1] = "00000000-0000-4000-8000-000000000000"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    found = _frictionless_errors(broken / "datapackage.json")
+    assert [(e[0], e[2]) for e in found] == [(2, "foreign-key")]
+    assert "location_id" in found[0][3]
+
+
+# ---- assetmap export hsds ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def export_app(tmp_path):
+    from assetmap import create_app
+    from assetmap.store import initialise
+    from tests.conftest import save_raw
+
+    db_path = tmp_path / "assetmap.db"
+    initialise(db_path)
+    save_raw(
+        db_path,
+        [
+            make_asset(),
+            make_asset(id="gone", name="Gone", archived=True),
+            make_asset(id="shut", name="Shut Cafe", status="closed", organisation="Sale Trust"),
+            make_asset(id="open", name="Open Cafe", organisation="Sale Trust"),
+        ],
+    )
+    return create_app({"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
+
+
+@pytest.mark.parametrize("name", ["out.zip", "out-folder"])
+def test_export_hsds_writes_the_published_services_as_the_api_gives_them(
+    export_app, tmp_path, name
+):
+    out = tmp_path / name
+    result = export_app.test_cli_runner().invoke(args=["export", "hsds", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "exported 3 services" in result.output
+    published = export_app.test_client().get("/api/oruk/services").get_json()["contents"]
+    services, accounting = read_package(out)
+    assert services == [linked(s) for s in published]
+    assert {s["status"] for s in services} == {"active", "defunct"}
+    assert accounting.unused() == []
+    if out.suffix == ".zip":
+        with zipfile.ZipFile(out) as archive:
+            text = "".join(archive.read(n).decode("utf-8") for n in archive.namelist())
+    else:
+        text = "".join(p.read_text("utf-8") for p in out.iterdir())
+    for private in ("Sam Example", "07700 900123", "Sam prefers calls", "Gone"):
+        assert private not in text
+    assert len([r for r in text.splitlines() if "Sale Trust" in r]) == 1  # one organization
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_export_hsds_never_overwrites_files_or_writes_to_standard_output(export_app, tmp_path):
+    runner = export_app.test_cli_runner()
+    mine = tmp_path / "mine"
+    mine.write_text("keep me")
+    result = runner.invoke(args=["export", "hsds", str(mine)])
+    assert result.exit_code == 1
+    assert "Nothing was written" in result.output and "not an empty folder" in result.output
+    assert mine.read_text() == "keep me"
+    result = runner.invoke(args=["export", "hsds", "-"])
+    assert result.exit_code != 0 and "a .zip file or a new folder" in result.output
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me too")
+    with pytest.raises(FileExistsError):
+        write_package(list(demo_services()[:3]), folder)
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+    write_package(list(demo_services()[:3]), tmp_path / "empty")  # a new folder is made
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_geojson_and_csv_exports_still_work(export_app, tmp_path):
+    runner = export_app.test_cli_runner()
+    for fmt in ("geojson", "csv"):
+        result = runner.invoke(args=["export", fmt, str(tmp_path / f"out.{fmt}")])
+        assert result.exit_code == 0 and "exported 4 assets" in result.output
+
+
+def test_check_says_what_of_a_package_a_service_uses(export_app):
+    result = export_app.test_cli_runner().invoke(args=["openreferral", "check", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "csv: 1 services; 23 rows in 23 tables: 18 used by a service, 5 not used" in (
+        result.output
+    )
+    assert "attribute.csv row 3 (not used): its link_id f28dd44b" in result.output
+
+
+def test_an_export_that_fails_half_way_leaves_nothing(tmp_path, monkeypatch):
+    """A disk that fills up after four files, in a zip or a folder: no half package."""
+    calls = []
+
+    def fail_on_the_fifth(real):
+        def write(self, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 5:
+                raise OSError(28, "No space left on device")
+            return real(self, *args, **kwargs)
+
+        return write
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", fail_on_the_fifth(zipfile.ZipFile.writestr))
+    monkeypatch.setattr(Path, "write_text", fail_on_the_fifth(Path.write_text))
+    for name in ("out.zip", "out"):
+        calls.clear()
+        with pytest.raises(OSError, match="No space"):
+            write_package(list(demo_services()[:5]), tmp_path / name)
+        assert len(calls) == 5
+    assert list(tmp_path.iterdir()) == []

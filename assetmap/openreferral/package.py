@@ -61,13 +61,13 @@ def published_services(db: sqlite_utils.Database, page: int = 500) -> Iterator[d
 
 def write_package(services: list[dict], out: str | Path) -> dict[str, int]:
     """Write the services as an HSDS tabular package to `out`: a .zip, or else a folder (new,
-    or empty). Returns each file's number of rows.
+    or empty). Returns each CSV's number of rows.
 
     Everything is written beside the target first and then renamed, so a failed export leaves
     no half package; an existing folder with files in it is never written into.
     """
     target = Path(out)
-    files = package_files(services)
+    files, rows = _package(services)
     partial = target.with_name(target.name + ".partial")
     _remove(partial)
     try:
@@ -91,10 +91,7 @@ def write_package(services: list[dict], out: str | Path) -> dict[str, int]:
     except BaseException:
         _remove(partial)
         raise
-    return {
-        name: max(text.count("\n") - 1, 0) if name.endswith(".csv") else 0
-        for name, text in files.items()
-    }
+    return rows
 
 
 def _remove(path: Path) -> None:
@@ -106,6 +103,11 @@ def _remove(path: Path) -> None:
 
 def package_files(services: list[dict]) -> dict[str, str]:
     """The package's files, name -> text: a CSV per table and datapackage.json."""
+    return _package(services)[0]
+
+
+def _package(services: list[dict]) -> tuple[dict[str, str], dict[str, int]]:
+    """The package's files, and each CSV's number of rows."""
     tables = services_to_tables(services)
     names = [t.name for t in hsds.TABLES] + sorted(set(tables) - set(hsds.TABLES_BY_NAME))
     files, resources = {}, []
@@ -123,7 +125,7 @@ def package_files(services: list[dict]) -> dict[str, str]:
         "resources": resources,
     }
     files[DESCRIPTOR] = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
-    return files
+    return files, {f"{name}.csv": len(tables.get(name, [])) for name in names}
 
 
 def _columns(table: str, rows: list[dict]) -> list[hsds.Column]:
