@@ -504,3 +504,38 @@ def test_an_export_that_fails_half_way_leaves_nothing(tmp_path, monkeypatch):
             write_package(list(demo_services()[:5]), tmp_path / name)
         assert len(calls) == 5
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_hostile_package_is_read_with_every_row_accounted_for(tmp_path):
+    """Rows that point at each other in a loop, a second service with the first's id, cells
+    under no heading, text in a number column, hostile strings: nothing is lost unsaid."""
+    a, b = "aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002"
+    contact, phone = "cccccccc-0000-4000-8000-000000000003", "dddddddd-0000-4000-8000-000000000004"
+    folder = _folder(
+        tmp_path,
+        {
+            "services.csv": "id,name,status,minimum_age\n"
+            f'{SERVICE},"<script>alert(1)</script>, ""quoted""\nline",active,twelve\n'
+            f"{SERVICE},Impostor,active,5,extra cell\n",
+            "attributes.csv": f"id,link_id,link_entity\n{a},{b},attribute\n{b},{a},attribute\n",
+            "contacts.csv": f"id,service_id,name\n{contact},{SERVICE},=HYPERLINK(1)\n",
+            "phones.csv": f"id,contact_id,service_id,number\n{phone},{contact},{SERVICE},+44 1\n",
+            "languages.csv": f"id,phone_id,name\neeeeeeee-0000-4000-8000-000000000005,{phone},cy\n",
+        },
+    )
+    (service,), accounting = read_package(folder)
+    assert service["name"] == '<script>alert(1)</script>, "quoted"\nline'
+    assert service["minimum_age"] == "twelve"  # kept as entered, for the import to question
+    (phone_object,) = service["contacts"][0]["phones"]
+    assert phone_object["number"] == "+44 1" and phone_object["languages"][0]["name"] == "cy"
+    assert service["contacts"][0]["name"] == "=HYPERLINK(1)"
+    assert len(accounting.rows) == 7
+    unused = {(r.file, r.number): r.reason for r in accounting.unused()}
+    assert unused[("services.csv", 3)].startswith("has the id of services.csv row 2")
+    assert "in a loop" in unused[("attributes.csv", 2)]
+    assert "in a loop" in unused[("attributes.csv", 3)]
+    assert len(unused) == 3
+    assert accounting.problems == [
+        "services.csv row 3: 1 cells under no heading were not read; give their column a "
+        "heading, or delete them"
+    ]

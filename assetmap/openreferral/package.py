@@ -248,12 +248,12 @@ def read_package(
             "has no services table: an HSDS package needs services.csv, with a row for each "
             f"service (it holds {held}). Add services.csv, or import the file as a table"
         )
-    files = [
-        _rows(name, tables[name], data, types.get(name, ("", {}))[1], limits)
-        for name, data in found.items()
-    ]
+    files, dropped = [], []
+    for name, data in found.items():
+        files.append(_rows(name, tables[name], data, types.get(name, ("", {}))[1], limits, dropped))
     services, accounting = tables_to_services(files)
     accounting.files_not_read = not_read
+    accounting.problems[:0] = dropped
     return services, accounting
 
 
@@ -344,9 +344,15 @@ def _descriptor_types(data: bytes | None) -> dict[str, tuple[str, dict[str, str]
 
 
 def _rows(
-    name: str, table: str, data: bytes, types: dict[str, str], limits: ImportLimits
+    name: str,
+    table: str,
+    data: bytes,
+    types: dict[str, str],
+    limits: ImportLimits,
+    dropped: list[str],
 ) -> list[Row]:
-    """One table's rows, checked against the limits as they are read."""
+    """One table's rows, checked against the limits as they are read; a row's cells with no
+    heading are not read, and said so in `dropped`."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -371,6 +377,16 @@ def _rows(
             if not any(c.strip() for c in cells):
                 continue  # a blank line is not a row
             values = {}
+            unheaded = sum(
+                1
+                for n, c in enumerate(cells)
+                if c.strip() and (n >= len(headers) or not headers[n])
+            )
+            if unheaded:
+                dropped.append(
+                    f"{name} row {number}: {unheaded} cells under no heading were not read; "
+                    "give their column a heading, or delete them"
+                )
             for heading, cell in zip(headers, cells, strict=False):
                 if not heading:
                     continue
