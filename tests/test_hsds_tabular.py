@@ -539,3 +539,15 @@ def test_a_hostile_package_is_read_with_every_row_accounted_for(tmp_path):
         "services.csv row 3: 1 cells under no heading were not read; give their column a "
         "heading, or delete them"
     ]
+
+
+def test_objects_without_ids_get_ids_of_their_own_the_same_every_time():
+    services = [
+        {"id": f"s{n}", "name": "A", "status": "active", "schedules": [{"byday": "MO"}]}
+        for n in range(2)
+    ]
+    tables = services_to_tables(services)
+    ids = [r["id"] for r in tables["schedule"]]
+    assert len(set(ids)) == 2
+    assert [r["id"] for r in services_to_tables(services)["schedule"]] == ids
+    assert [r["service_id"] for r in tables["schedule"]] == ["s0", "s1"]

@@ -17,6 +17,7 @@ The files themselves (CSV, datapackage.json, folders and zips) are assetmap.open
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 
 from assetmap.imports.problems import shown_value
@@ -53,7 +54,9 @@ def linked(service: dict) -> dict:
     apart from nothing left out (None, an empty list, "" except in a column the standard
     requires)."""
     service = copy.deepcopy(service)
-    _link(service, "services", None, (), 0)
+    # Ids made for objects without one are the same each time for the same service.
+    root = str(service.get("id") or json.dumps(service, sort_keys=True, default=str))
+    _link(service, "services", None, (root,), 0)
     return service
 
 
