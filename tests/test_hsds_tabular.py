@@ -382,12 +382,11 @@ def test_the_package_is_a_valid_frictionless_data_package(demo_package):
     assert names["services"]["schema"]["primaryKey"] == ["id"]
 
 
-def test_frictionless_finds_a_foreign_key_that_does_not_resolve(demo_package, tmp_path):
+def test_frictionless_finds_a_foreign_key_that_does_not_resolve(tmp_path):
     """The validation above can fail: a location id changed in address.csv is reported."""
-    import shutil
-
     broken = tmp_path / "broken"
-    shutil.copytree(demo_package, broken)
+    write_package(list(demo_services()[:5]), broken)
+    assert _frictionless_errors(broken / "datapackage.json") == []
     path = broken / "address.csv"
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
