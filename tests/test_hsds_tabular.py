@@ -551,3 +551,10 @@ def test_objects_without_ids_get_ids_of_their_own_the_same_every_time():
     assert len(set(ids)) == 2
     assert [r["id"] for r in services_to_tables(services)["schedule"]] == ids
     assert [r["service_id"] for r in tables["schedule"]] == ["s0", "s1"]
+
+
+def test_export_hsds_into_a_folder_that_does_not_exist_says_so(export_app, tmp_path):
+    out = tmp_path / "nowhere" / "out.zip"
+    result = export_app.test_cli_runner().invoke(args=["export", "hsds", str(out)])
+    assert result.exit_code == 1
+    assert f"Nothing was written: there is no such folder ({out.parent})" in result.output

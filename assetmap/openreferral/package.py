@@ -18,6 +18,7 @@ one heading) is an ImportFileError whose message follows the package's name.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -67,6 +68,8 @@ def write_package(services: list[dict], out: str | Path) -> dict[str, int]:
     no half package; an existing folder with files in it is never written into.
     """
     target = Path(out)
+    if not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "there is no such folder", str(target.parent))
     files, rows = _package(services)
     partial = target.with_name(target.name + ".partial")
     _remove(partial)
