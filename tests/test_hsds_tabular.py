@@ -558,3 +558,63 @@ def test_export_hsds_into_a_folder_that_does_not_exist_says_so(export_app, tmp_p
     result = export_app.test_cli_runner().invoke(args=["export", "hsds", str(out)])
     assert result.exit_code == 1
     assert f"Nothing was written: there is no such folder ({out.parent})" in result.output
+
+
+def _with_attributes(service: dict) -> dict:
+    """The service with taxonomy attributes on it and on its location, shaped as HSDS 3.0
+    publishes them (a term nested in each attribute, its taxonomy nested in the term)."""
+    taxonomy = {
+        "id": mapping.stable_id("taxonomy", "strands"),
+        "name": "PHE strands",
+        "description": "The three strands of community-centred approaches",
+    }
+
+    def attribute(owner: str, term: str) -> dict:
+        return {
+            "id": mapping.stable_id("attribute", owner, term),
+            "link_type": "strand",
+            "taxonomy_term": {
+                "id": mapping.stable_id("taxonomy_term", term),
+                "name": term,
+                "description": f"The {term} strand",
+                "taxonomy_id": taxonomy["id"],
+                "taxonomy_detail": dict(taxonomy),
+            },
+        }
+
+    service = json.loads(json.dumps(service))
+    service["attributes"] = [attribute(service["id"], "walking"), attribute(service["id"], "arts")]
+    location = service["service_at_locations"][0]["location"]
+    location["attributes"] = [attribute(location["id"], "walking")]
+    return service
+
+
+def test_taxonomy_attributes_round_trip_and_their_terms_are_shared_rows(tmp_path):
+    services = [_with_attributes(s) for s in demo_services()[:10]]
+    out = tmp_path / "package.zip"
+    write_package(services, out)
+    read, accounting = read_package(out)
+    assert read == [linked(s) for s in services]
+    assert accounting.unused() == []
+    tables = services_to_tables(services)
+    assert len(tables["attribute"]) == 30
+    assert {r["link_entity"] for r in tables["attribute"]} == {"service", "location"}
+    assert len(tables["taxonomy_terms"]) == 2 and len(tables["taxonomies"]) == 1
+    assert _frictionless_errors(out) == []
+    descriptor = json.loads(zipfile.ZipFile(out).read("datapackage.json"))
+    keys = {
+        (r["name"], k["fields"][0], k["reference"]["resource"])
+        for r in descriptor["resources"]
+        for k in r["schema"].get("foreignKeys", [])
+    }
+    assert ("attribute", "taxonomy_term_id", "taxonomy_terms") in keys
+    assert ("taxonomy_terms", "taxonomy_id", "taxonomies") in keys
+
+
+def test_the_standards_json_example_service_round_trips(tmp_path):
+    example = json.loads((STANDARD / "examples" / "service_full.json").read_text("utf-8"))
+    write_package([example], tmp_path / "package")
+    (read,), accounting = read_package(tmp_path / "package")
+    assert read == linked(example)
+    assert errors("service.json", read) == []
+    assert accounting.unused() == []
