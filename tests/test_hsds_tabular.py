@@ -560,26 +560,36 @@ def test_export_hsds_into_a_folder_that_does_not_exist_says_so(export_app, tmp_p
     assert f"Nothing was written: there is no such folder ({out.parent})" in result.output
 
 
-def _with_attributes(service: dict) -> dict:
-    """The service with taxonomy attributes on it and on its location, shaped as HSDS 3.0
-    publishes them (a term nested in each attribute, its taxonomy nested in the term)."""
-    taxonomy = {
-        "id": mapping.stable_id("taxonomy", "strands"),
-        "name": "PHE strands",
-        "description": "The three strands of community-centred approaches",
+TAXONOMY = {
+    "id": mapping.stable_id("taxonomy", "strands"),
+    "name": "PHE strands",
+    "description": "The three strands of community-centred approaches",
+}
+
+
+def _term(slug: str) -> dict:
+    return {
+        "id": mapping.stable_id("taxonomy_term", slug),
+        "name": slug.title(),
+        "description": f"The {slug} strand",
+        "taxonomy": TAXONOMY["name"],
+        "taxonomy_id": TAXONOMY["id"],
+        "term": slug,
     }
 
-    def attribute(owner: str, term: str) -> dict:
+
+def _with_attributes(service: dict) -> dict:
+    """The service with taxonomy attributes on it and on its location, in the UK profile's
+    shape (a term nested in each attribute, naming its taxonomy by taxonomy_id)."""
+
+    def attribute(owner: str, slug: str) -> dict:
+        term = _term(slug)
         return {
-            "id": mapping.stable_id("attribute", owner, term),
+            "id": mapping.stable_id("attribute", owner, slug),
+            "link_id": owner,
             "link_type": "strand",
-            "taxonomy_term": {
-                "id": mapping.stable_id("taxonomy_term", term),
-                "name": term,
-                "description": f"The {term} strand",
-                "taxonomy_id": taxonomy["id"],
-                "taxonomy_detail": dict(taxonomy),
-            },
+            "taxonomy_term_id": term["id"],
+            "taxonomy_term": term,
         }
 
     service = json.loads(json.dumps(service))
@@ -589,17 +599,21 @@ def _with_attributes(service: dict) -> dict:
     return service
 
 
-def test_taxonomy_attributes_round_trip_and_their_terms_are_shared_rows(tmp_path):
+def test_taxonomy_attributes_round_trip_with_their_taxonomies_as_shared_rows(tmp_path):
     services = [_with_attributes(s) for s in demo_services()[:10]]
+    vocabulary = [{**TAXONOMY, "taxonomy_terms": [_term("walking"), _term("gardening")]}]
     out = tmp_path / "package.zip"
-    write_package(services, out)
+    rows = write_package(services, out, vocabulary)
+    assert rows["attribute.csv"] == 30
+    assert rows["taxonomy_terms.csv"] == 3 and rows["taxonomies.csv"] == 1
     read, accounting = read_package(out)
     assert read == [linked(s) for s in services]
-    assert accounting.unused() == []
-    tables = services_to_tables(services)
-    assert len(tables["attribute"]) == 30
-    assert {r["link_entity"] for r in tables["attribute"]} == {"service", "location"}
-    assert len(tables["taxonomy_terms"]) == 2 and len(tables["taxonomies"]) == 1
+    assert accounting.problems == []
+    (unused,) = accounting.unused()
+    assert (unused.file, unused.number) == ("taxonomy_terms.csv", 4)  # gardening
+    assert unused.reason == "no attribute of a service names this taxonomy term"
+    (taxonomy,) = accounting.in_file("taxonomies.csv")
+    assert len(taxonomy.services) == 10
     assert _frictionless_errors(out) == []
     descriptor = json.loads(zipfile.ZipFile(out).read("datapackage.json"))
     keys = {
@@ -609,6 +623,27 @@ def test_taxonomy_attributes_round_trip_and_their_terms_are_shared_rows(tmp_path
     }
     assert ("attribute", "taxonomy_term_id", "taxonomy_terms") in keys
     assert ("taxonomy_terms", "taxonomy_id", "taxonomies") in keys
+    tables = services_to_tables(services)
+    assert {r["link_entity"] for r in tables["attribute"]} == {"service", "location"}
+
+
+def test_terms_of_a_taxonomy_left_out_of_the_package_are_reported_once(tmp_path):
+    services = [_with_attributes(s) for s in demo_services()[:3]]
+    write_package(services, tmp_path / "package")
+    read, accounting = read_package(tmp_path / "package")
+    assert read == [linked(s) for s in services]
+    assert accounting.problems == [
+        "taxonomy_terms.csv rows 2, 3: their taxonomy_id names no row of taxonomies.csv"
+    ]
+
+
+def test_a_term_with_its_taxonomy_nested_in_it_reads_back_as_it_was(tmp_path):
+    """HSDS 3.0's taxonomy_detail (the UK profile has none) is kept, as a JSON cell."""
+    service = _with_attributes(demo_services()[0])
+    arts = service["attributes"][1]["taxonomy_term"]  # used once: one row, this one
+    arts["taxonomy_detail"] = dict(TAXONOMY)
+    write_package([service], tmp_path / "package")
+    assert read_package(tmp_path / "package")[0] == [linked(service)]
 
 
 def test_the_standards_json_example_service_round_trips(tmp_path):
