@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from assetmap.imports.limits import ImportLimits
 from assetmap.imports.problems import ImportFileError
 from assetmap.openreferral import hsds_tables as hsds
-from assetmap.openreferral import mapping
+from assetmap.openreferral import mapping, publish
 from assetmap.openreferral.tabular import (
     linked,
     read_package,
@@ -26,6 +27,7 @@ from assetmap.openreferral.tabular import (
     write_package,
 )
 from assetmap.record.validation import validate_asset
+from assetmap.store import assets as store
 from tests.conftest import make_asset
 from tests.test_demo_data import as_record, features
 from tests.test_openreferral import errors
@@ -291,30 +293,61 @@ def test_a_damaged_zip_or_a_plain_file_is_refused(tmp_path):
 # ---- round trip -----------------------------------------------------------------------------
 
 
+def taxonomies_named_in(services: list[dict]) -> list[dict]:
+    """A taxonomy for each taxonomy_id the services' terms name (none until the mapping
+    publishes attributes), so that the package holds every row its terms point at."""
+    found = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("taxonomy_id") and "term" in node:
+                found.setdefault(
+                    node["taxonomy_id"],
+                    {
+                        "id": node["taxonomy_id"],
+                        "name": node.get("taxonomy") or "?",
+                        "description": "",
+                    },
+                )
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(services)
+    return list(found.values())
+
+
 @pytest.mark.parametrize("suffix", [".zip", ""])
 def test_every_demo_and_hostile_service_reads_back_the_same(tmp_path, suffix):
     services = [*demo_services(), *hostile_services()]
     out = tmp_path / f"package{suffix}"
-    write_package(services, out)
+    write_package(services, out, taxonomies_named_in(services))
     read, accounting = read_package(out)
     assert read == [linked(s) for s in services]
     assert accounting.unused() == [] and accounting.problems == []
 
 
 def test_a_published_service_already_carries_every_link_the_tables_need():
-    """`linked` adds nothing to the mapping's services, and drops only their empty lists (no
-    rows in a table cannot say "an empty list" from "no list"); so the tables read back give
-    what the API publishes, less its empty lists."""
+    """`linked` adds to the mapping's services at most an attribute's link_entity (what it
+    describes: the UK profile's tables require it, its JSON has no place for it), and drops
+    only their empty lists (no rows cannot say "an empty list" from "no list"); so the tables
+    read back give what the API publishes, less its empty lists."""
 
-    def without_empty_lists(node):
+    def comparable(node, drop_empty: bool):
         if isinstance(node, dict):
-            return {k: without_empty_lists(v) for k, v in node.items() if v != []}
+            return {
+                k: comparable(v, drop_empty)
+                for k, v in node.items()
+                if k != "link_entity" and not (drop_empty and v == [])
+            }
         if isinstance(node, list):
-            return [without_empty_lists(v) for v in node]
+            return [comparable(v, drop_empty) for v in node]
         return node
 
     for service in [*demo_services(), *hostile_services()]:
-        assert linked(service) == without_empty_lists(service)
+        assert comparable(linked(service), False) == comparable(service, True)
 
 
 def test_one_organization_used_by_many_services_is_one_row():
@@ -422,6 +455,17 @@ def export_app(tmp_path):
     return create_app({"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
 
 
+@contextmanager
+def database_of(app):
+    from assetmap.store import connect
+
+    db = connect(app.config["ASSETMAP_DB"])
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 @pytest.mark.parametrize("name", ["out.zip", "out-folder"])
 def test_export_hsds_writes_the_published_services_as_the_api_gives_them(
     export_app, tmp_path, name
@@ -432,7 +476,12 @@ def test_export_hsds_writes_the_published_services_as_the_api_gives_them(
     assert "exported 3 services" in result.output
     published = export_app.test_client().get("/api/oruk/services").get_json()["contents"]
     services, accounting = read_package(out)
-    assert services == [linked(s) for s in published]
+    # The API's services, in its order (it may add what only a request knows: the site's
+    # address in term URIs, say), are the package's: each as the mapping makes it.
+    assert [s["id"] for s in services] == [s["id"] for s in published]
+    with database_of(export_app) as db:
+        records = store.list_assets(db, publish.PUBLISHED, limit=100)[0]
+    assert services == [linked(mapping.to_service(r)) for r in records]
     assert {s["status"] for s in services} == {"active", "defunct"}
     assert accounting.unused() == []
     if out.suffix == ".zip":
