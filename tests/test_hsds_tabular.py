@@ -702,3 +702,67 @@ def test_the_standards_json_example_service_round_trips(tmp_path):
     assert read == linked(example)
     assert errors("service.json", read) == []
     assert accounting.unused() == []
+
+
+def test_any_tangle_of_rows_joins_with_every_row_accounted_for():
+    """Rows of any tables pointing at any ids (themselves, each other, nothing), duplicates
+    and rows without ids: the join ends, and every row is used by a service or says why."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from assetmap.openreferral.tabular import Row, tables_to_services
+
+    ids = st.sampled_from(["", "a", "b", "c", "d"])
+    tables = st.sampled_from(
+        [
+            "services",
+            "service",
+            "locations",
+            "service_at_location",
+            "address",
+            "addresses",
+            "contacts",
+            "phones",
+            "languages",
+            "attribute",
+            "organizations",
+            "taxonomy_terms",
+            "taxonomies",
+            "schedule",
+            "things",
+        ]  # fmt: skip
+    )
+    columns = st.sampled_from(
+        [
+            "service_id",
+            "location_id",
+            "organization_id",
+            "contact_id",
+            "phone_id",
+            "service_at_location_id",
+            "link_id",
+            "taxonomy_term_id",
+            "taxonomy_id",
+            "name",
+        ]  # fmt: skip
+    )
+    rows = st.lists(st.tuples(tables, ids, st.dictionaries(columns, ids, max_size=4)), max_size=25)
+
+    @given(rows)
+    def check(drawn):
+        files: dict[str, list[Row]] = {}
+        for stem, row_id, values in drawn:
+            file_rows = files.setdefault(f"{stem}.csv", [])
+            values = {**values, "id": row_id} if row_id else values
+            file_rows.append(
+                Row(f"{stem}.csv", len(file_rows) + 2, hsds.table_for_file(stem), values)
+            )
+        services, accounting = tables_to_services(list(files.values()))
+        assert len(accounting.rows) == len(drawn)
+        for use in accounting.rows:
+            assert use.used or use.reason
+        used_services = {s for use in accounting.rows for s in use.services}
+        assert used_services == {s["id"] for s in services}
+        json.dumps(services)  # a tree, not a loop
+
+    check()

@@ -335,4 +335,5 @@ def entity_of(table: str) -> str:
 def parent_columns(table: str) -> list[tuple[str, str]]:
     """(column, parent table) a row of this table may belong to, in order of preference."""
     order = PARENT_ORDER_OF.get(table, PARENT_ORDER)
-    return [(f"{entity}_id", TABLE_OF_ENTITY[entity]) for entity in order]
+    # (A row's own kind is never its parent: a contact's contact_id names no other contact.)
+    return [(f"{e}_id", TABLE_OF_ENTITY[e]) for e in order if TABLE_OF_ENTITY[e] != table]
