@@ -16,6 +16,7 @@ from assetmap.cli import (
     coverage,
     imports,
     join_requests,
+    openreferral,
     postcodes,
     reminders,
     search,
@@ -33,6 +34,7 @@ MODULES = (
     settings,
     coverage,
     reminders,
+    openreferral,
 )
 
 
