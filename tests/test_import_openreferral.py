@@ -9,7 +9,9 @@ services come from the app's /api/oruk/services pages over the demo data, and a 
 from __future__ import annotations
 
 import copy
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -401,3 +403,115 @@ def test_hostile_strings_in_a_service_stay_text_on_the_preview(app):
     ]
     assert sorted(a["name"] for a in found) == sorted(f"{k} {n}" for n, k in enumerate(kept))
     assert {a["organisation"] for a in found} == set(kept)
+
+
+# -- HSDS packages --------------------------------------------------------------------------
+
+
+PACKAGE = EXAMPLES / "csv"
+
+
+def rows_in(path: Path) -> int:
+    """The data rows of one CSV, counted by the csv module apart from the import."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return sum(1 for row in csv.reader(f) if any(cell.strip() for cell in row)) - 1
+
+
+def test_the_uk_example_package_accounts_for_every_row_of_every_table(cli, db_path):
+    before = fingerprint(db_path)
+    result = cli("import", PACKAGE, "--dry-run", *DEFAULTS)
+    assert result.exit_code == 1  # its one service is placed at latitude 100
+    lines = result.output.splitlines()
+    assert lines[0] == "csv.zip: HSDS package of Open Referral UK tables, 1 service; source 'csv'"
+    tables = sorted(PACKAGE.glob("*.csv"))
+    total = sum(rows_in(t) for t in tables)
+    assert lines[1].startswith(
+        f"note: Every row of every table of the package is accounted for: {total} rows in "
+        f"{len(tables)} tables: "
+    )
+    for table in tables:
+        line = next(x for x in lines if x.startswith(f"note: {table.name}: "))
+        rows = rows_in(table)
+        assert line.startswith(f"note: {table.name}: {rows} row{'s' if rows != 1 else ''}, ")
+        if "not used" in line:
+            assert re.search(r": row \d+ \(.+\)", line), line  # each one with why
+    assert "note: services.csv: 1 row, all used." in lines
+    assert (
+        "note: taxonomy_terms.csv: 1 row, not used: row 3 (no attribute of a service names this "
+        "taxonomy term)."
+    ) in lines
+    assert "rejected: service 1, column postcode: 'ABC 1234' is not a UK postcode" in result.output
+    assert fingerprint(db_path) == before
+
+
+def test_a_folder_without_csv_files_is_refused(cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = cli("import", tmp_path / "empty", "--dry-run")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: empty is a folder without CSV files; give the folder that holds the package's "
+        "tables (services.csv and the others), or a file to import\n"
+    )
+
+
+def test_the_demo_datas_hsds_package_imports_into_an_empty_database_as_the_same_assets(
+    demo_pages, tmp_path
+):
+    from assetmap.openreferral.tabular import write_package
+
+    pages, published = demo_pages
+    package = tmp_path / "trafford-hsds.zip"
+    write_package([s for page in pages for s in page["contents"]], package)
+    empty = tmp_path / "empty.db"
+    initialise(empty)
+    runner = create_app({"ASSETMAP_DB": str(empty), "SECRET_KEY": "test-only"}).test_cli_runner()
+    tagged_already = any(s.get("attributes") for p in pages for s in p["contents"])
+    args = ["import", str(package), "--yes", "--json"] + ([] if tagged_already else list(DEFAULTS))
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["format"] == f"HSDS package of Open Referral UK tables, {len(published)} services"
+    assert (report["counts"]["new"], report["counts"]["rejected"]) == (len(published), 0)
+    assert report["notes"][0].endswith(
+        " not used. Services are numbered in the order of the services table, from 1; what a "
+        f"used row holds that no field keeps is kept with its service (“{NOT_KEPT}”)."
+    )
+    assert ", 0 not used." in report["notes"][0]
+    db = connect(empty)
+    imported, _ = list_assets(db, AssetFilter(include_closed=True), limit=10_000)
+    db.close()
+    by_service = {a["source_id"]: a for a in imported}
+    compared = LOST | (set() if tagged_already else TAXONOMY_FIELDS)
+    for original in published:
+        copy_ = by_service[mapping.service_id(original["id"])]
+        differs = {
+            k: (original[k], copy_[k])
+            for k in original
+            if k not in compared and original[k] != copy_[k]
+        }
+        assert differs == {}, original["id"]
+
+
+def test_a_coordinator_uploads_the_example_package_as_a_zip_and_sees_every_table(app, tmp_path):
+    import zipfile
+
+    package = tmp_path / "neighbour.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        for table in PACKAGE.glob("*.csv"):
+            archive.write(table, f"neighbour/{table.name}")
+    client = signed_in(app)
+    defaults = b'[defaults]\nkind = "service"\nstrand = "access_community_resources"\n'
+    uploaded = upload(
+        client,
+        "neighbour.zip",
+        package.read_bytes(),
+        mapping=(io.BytesIO(defaults), "defaults.toml"),
+    )
+    assert uploaded.status_code == 302
+    page = text_of(client.get(uploaded.headers["Location"]))
+    assert "HSDS package of Open Referral UK tables, 1 service" in page
+    assert "Every row of every table of the package is accounted for: 23 rows in 23 tables" in page
+    assert "funding.csv: 1 row, all used." in page
+    assert "Rejected services 1" in page

@@ -17,7 +17,10 @@ keeps goes in one more column, kept with each row as extra information.
 
 from __future__ import annotations
 
+import posixpath
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 from assetmap.imports.limits import ImportLimits
 from assetmap.imports.problems import ImportFileError
@@ -77,6 +80,83 @@ def services_table(
     """The services of a parsed ORUK JSON document (see is_services) as a table."""
     items, shape, notes = _services(document)
     return table_of(items, f"Open Referral UK services (JSON{shape})", limits, notes)
+
+
+def is_package(names: list[str]) -> bool:
+    """Whether a zip's members are an HSDS package: a services table among CSVs, or the
+    Frictionless descriptor that names its tables."""
+    bases = {posixpath.basename(n).lower() for n in names if not n.startswith("__MACOSX")}
+    return "services.csv" in bases or "datapackage.json" in bases
+
+
+def package_table(
+    path: Path,
+    limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
+) -> Table:
+    """The services of an HSDS package (a .zip or folder of the standard's CSVs) as a table,
+    with what became of every row of every table as the file's notes."""
+    from assetmap.openreferral.tabular import read_package
+
+    services, accounting = read_package(path, limits)
+    return table_of(services, "HSDS package of Open Referral UK tables", limits,
+                    accounting_notes(accounting))  # fmt: skip
+
+
+# A table's rows not used are named one by one up to this many; the rest are counted.
+NAMED_ROWS = 10
+
+
+def accounting_notes(accounting) -> list[str]:
+    """Every row of every table in words, table by table (tabular.Accounting): how many rows,
+    how many a service used, and each one not used with why."""
+    notes = [
+        f"Every row of every table of the package is accounted for: {accounting.summary()}. "
+        "Services are numbered in the order of the services table, from 1; what a used row "
+        f"holds that no field keeps is kept with its service (“{NOT_KEPT}”)."
+    ]
+    for file in dict.fromkeys(r.file for r in accounting.rows):
+        rows = accounting.in_file(file)
+        used = sum(1 for r in rows if r.used)
+        words = f"{file}: {_rows_count(len(rows))}, " + (
+            "all used"
+            if used == len(rows)
+            else "not used"
+            if not used
+            else f"{used:,} used, {len(rows) - used:,} not used"
+        )
+        unused = [r for r in rows if not r.used]
+        if unused:
+            named = "; ".join(f"row {r.number} ({r.reason})" for r in unused[:NAMED_ROWS])
+            more = len(unused) - NAMED_ROWS
+            words += f": {named}" + (f"; and {more:,} more rows" if more > 0 else "")
+        notes.append(words + ".")
+    if accounting.files_not_read:
+        notes.append(
+            "Not read, as they are not tables: " + ", ".join(accounting.files_not_read) + "."
+        )
+    notes += [f"{problem}." for problem in accounting.problems]
+    return notes
+
+
+def folder_as_zip(folder: Path, into: Path) -> Path:
+    """A folder of HSDS CSVs zipped (into the folder `into`), so that the one import pipeline,
+    which keeps the file it imported, keeps the package as one file. Only the folder's own
+    .csv files and datapackage.json are taken; ImportFileError when there are none."""
+    chosen = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and (p.suffix.lower() == ".csv" or p.name == "datapackage.json")
+    )
+    if not chosen:
+        raise ImportFileError(
+            "is a folder without CSV files; give the folder that holds the package's tables "
+            "(services.csv and the others), or a file to import"
+        )
+    target = into / f"{folder.name or 'package'}.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in chosen:
+            archive.write(path, path.name)
+    return target
 
 
 def table_of(
@@ -160,6 +240,10 @@ def _rows(read: list, headers: list[str]) -> Iterator[SourceRow]:
             )
             continue
         yield SourceRow(number, _cells(found, headers))
+
+
+def _rows_count(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 def _count(n: int) -> str:
