@@ -274,6 +274,32 @@ def test_a_file_over_the_row_limit_is_refused_before_any_service_is_read(tmp_pat
         open_table(write(tmp_path / "many.json", services), limits=ImportLimits(max_rows=2))
 
 
+def test_a_service_nested_too_deep_is_refused_before_it_is_read(tmp_path):
+    service = in_trafford(example("service_full.json"))
+    service["alert"] = "DEEP"
+    text = json.dumps([service]).replace('"DEEP"', "[" * 200 + "]" * 200)
+    path = tmp_path / "deep.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"nested more than 12 levels deep \(service 1\)"):
+        open_table(path)
+
+
+def test_our_own_taxonomy_terms_are_known_by_their_ids_alone():
+    """A neighbour that kept our term ids (and not our words) still gives the same terms."""
+    pytest.importorskip("assetmap.openreferral.taxonomy", reason="published with the ORUK API")
+    for feature in features():
+        record = validate_asset(as_record(feature)).record
+        service = mapping.to_service(record)
+        for attribute in service.get("attributes", []):
+            term = attribute["taxonomy_term"]
+            attribute["taxonomy_term"] = {"id": term["id"], "name": "Their own words"}
+        back, notes = record_from_service(service)
+        for name in TAXONOMY_FIELDS:
+            empty = [] if name in ("categories", "audiences") else None
+            assert back.get(name, empty) == record[name], (record["id"], name)
+        assert notes == []
+
+
 # -- export, then import into an empty database -------------------------------------------------
 
 

@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from assetmap.imports.limits import ImportLimits
+from assetmap.imports.limits import MAX_JSON_DEPTH, ImportLimits
 from assetmap.imports.problems import ImportFileError
 from assetmap.imports.tables import SourceRow, Table
 from assetmap.openreferral.reading import record_from_service
@@ -166,6 +166,9 @@ def table_of(
     before the first is used; ImportFileError when none of them has a place."""
     if len(items) > limits.max_rows:
         raise limits.too_many_rows(UNIT, len(items))
+    for number, item in enumerate(items, start=1):
+        if _depth(item) > MAX_JSON_DEPTH:
+            raise limits.nested_too_deep(number, UNIT)
     read: list[tuple[dict, list[str]] | None] = [
         record_from_service(item) if isinstance(item, dict) else None for item in items
     ]
@@ -240,6 +243,22 @@ def _rows(read: list, headers: list[str]) -> Iterator[SourceRow]:
             )
             continue
         yield SourceRow(number, _cells(found, headers))
+
+
+def _depth(value: object) -> int:
+    """How deep objects and lists nest in a value (a service nests five or six levels), found
+    without recursion, so that no nesting is too deep to measure."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_JSON_DEPTH:
+                break
+            stack.extend(
+                (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
+            )
+    return deepest
 
 
 def _rows_count(n: int) -> str:
