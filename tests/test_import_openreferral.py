@@ -266,6 +266,13 @@ def test_saved_pages_say_which_pages_were_missing_and_odd_items_are_rejected(tmp
     assert rows[0].cells[table.headers.index("approach")] == "social_prescribing"
 
 
+def test_a_saved_page_of_other_records_is_refused_saying_which_pages_to_save(tmp_path):
+    page = {"total_items": 1, "total_pages": 1, "page_number": 1, "contents": [
+        example("service_at_location_full.json")]}  # fmt: skip
+    with pytest.raises(ImportFileError, match="is a saved page of Open Referral records that"):
+        open_table(write(tmp_path / "places.json", page))
+
+
 def test_a_file_over_the_row_limit_is_refused_before_any_service_is_read(tmp_path):
     from assetmap.imports.limits import ImportLimits
 
