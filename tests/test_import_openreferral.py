@@ -155,6 +155,21 @@ def test_rrule_schedules_become_sessions_and_a_description_alone_is_read_as_word
     assert words["schedule"] == "Tuesdays 10am-12pm"  # read as days and times, like a cell
 
 
+@pytest.mark.parametrize(
+    ("option", "cost", "details"),
+    [
+        ({"option": "Free", "amount": 0}, "free", None),
+        ({"option": "Low cost", "amount_description": "£2 a session"}, "low_cost", "£2 a session"),
+        ({"option": "Adults", "amount": "2.50", "amount_description": "a session"}, "paid",
+         "Adults £2.50 a session"),
+        ({"option": "Donations", "amount": "what you can"}, None, "Donations what you can"),
+    ],
+)  # fmt: skip
+def test_cost_options_become_a_cost_and_its_details_in_words(option, cost, details):
+    record, _ = record_from_service({"id": "c", "name": "Cafe", "cost_options": [option]})
+    assert (record.get("cost"), record.get("cost_details")) == (cost, details)
+
+
 def test_statuses_and_taxonomy_terms_come_back_as_ours():
     for theirs, ours in (("active", "active"), ("temporarily closed", "paused"),
                          ("inactive", "paused"), ("defunct", "closed")):  # fmt: skip
@@ -198,6 +213,12 @@ def test_a_service_without_kind_or_strand_is_refused_until_they_are_given(cli, d
     assert refused.exit_code == 1
     assert refused.output.startswith(
         "Error: counselling.json has no column for the kind or the strand, which every asset needs."
+    )
+    assert refused.output.rstrip().endswith(
+        "No service names one of our kinds or strands among its taxonomy terms (another "
+        "directory's services seldom do), so each asset takes the kind and strand chosen for "
+        "the import: on the import page, in the step that chooses what the columns hold, or "
+        "with --default kind=... --default strand=... on the command line."
     )
     assert fingerprint(db_path) == before
     imported = cli("import", path, "--yes", *DEFAULTS)

@@ -187,13 +187,24 @@ def table_of(
     for number, found in enumerate(read, start=1):
         if found:
             limits.check_row(number, _cells(found, headers), UNIT, headers)
+    notes = list(notes or [])
+    if missing := [name for name in ("kind", "strand") if name not in headers]:
+        which = " and ".join(missing)
+        plurals = " or ".join(f"{name}s" for name in missing)
+        flags = " ".join(f"--default {name}=..." for name in missing)
+        notes.append(
+            f"No service names one of our {plurals} among its taxonomy terms (another "
+            f"directory's services seldom do), so each asset takes the {which} chosen for the "
+            "import: on the import page, in the step that chooses what the columns hold, or "
+            f"with {flags} on the command line."
+        )
     plural = "service" if len(items) == 1 else "services"
     return Table(
         f"{description}, {len(items):,} {plural}",
         headers,
         _rows(read, headers),
         unit=UNIT,
-        notes=list(notes or []),
+        notes=notes,
     )
 
 
