@@ -22,7 +22,7 @@ from assetmap.imports.cleaning import _ODD_SPACES
 from assetmap.imports.openreferral import NOT_KEPT
 from assetmap.imports.readers import open_table
 from assetmap.openreferral import mapping
-from assetmap.openreferral.reading import record_from_service
+from assetmap.openreferral.reading import STRUCTURE, record_from_service
 from assetmap.record.validation import validate_asset
 from assetmap.store import connect, initialise
 from assetmap.store.assets import AssetFilter, list_assets
@@ -131,6 +131,30 @@ def test_the_standards_full_example_keeps_each_part_in_a_field_or_names_it():
         "taxonomy term (taxonomy): name",
     ):
         assert any(note.startswith(part) for note in notes), part
+
+
+def test_nothing_in_the_standards_examples_is_dropped_silently():
+    """Every value of each example service is in the record or in the notes (ids and foreign
+    keys aside, and the location_type "physical" that every place of ours is)."""
+    services = [example("service_full.json"), example("service_list.json")["contents"][0]]
+    place = example("service_at_location_full.json")
+    services.append({**place.pop("service"), "service_at_locations": [place]})
+
+    def leaves(value, key=None):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k not in STRUCTURE:
+                    yield from leaves(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                yield from leaves(v, key)
+        elif (key, value) != ("location_type", "physical"):
+            yield key, value
+
+    for service in services:
+        record, notes = record_from_service(service)
+        kept = json.dumps(record, ensure_ascii=False) + "\n".join(notes)
+        assert [(k, v) for k, v in leaves(service) if str(v).strip() not in kept] == []
 
 
 def test_rrule_schedules_become_sessions_and_a_description_alone_is_read_as_words():

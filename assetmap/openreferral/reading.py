@@ -113,6 +113,16 @@ class _Reader:
         if shown:
             self.notes.append(f"{where}: {shown}")
 
+    def objects(self, item: dict, key: str, where: str) -> list[dict]:
+        """The objects listed under `key`; anything else found there is noted, not dropped."""
+        value = item.get(key)
+        if isinstance(value, list):
+            for other in (v for v in value if not isinstance(v, dict)):
+                self.note(f"{where} {key} (not an object)", other)
+            return [v for v in value if isinstance(v, dict)]
+        self.note(f"{where} {key} (not a list)", value)
+        return []
+
     def rest(self, item: dict, used: set[str], where: str) -> None:
         """Note every key of `item` not read and not structure."""
         for key, value in item.items():
@@ -140,19 +150,19 @@ class _Reader:
         self.put("verified_by", service.get("assurer_email"))
         self.put("referral_details", service.get("application_process"))
         self.organization(service.get("organization"))
-        places = _objects(service.get("service_at_locations"))
-        found = list(_objects(service.get("schedules")))
+        places = self.objects(service, "service_at_locations", "service")
+        found = self.objects(service, "schedules", "service")
         if places:
             found += self.place(places[0])
             for number, other in enumerate(places[1:], start=2):
                 self.note(f"place {number} (only the first is kept)", _place_words(other))
         self.schedules(found)
-        self.costs(_objects(service.get("cost_options")), service.get("fees"))
-        self.languages(_objects(service.get("languages")))
-        self.phones(_objects(service.get("phones")), "phone", "phone")
-        self.contacts(_objects(service.get("contacts")))
-        self.areas(_objects(service.get("service_areas")))
-        self.attributes(_objects(service.get("attributes")))
+        self.costs(self.objects(service, "cost_options", "service"), service.get("fees"))
+        self.languages(self.objects(service, "languages", "service"))
+        self.phones(self.objects(service, "phones", "service"), "phone", "phone")
+        self.contacts(self.objects(service, "contacts", "service"))
+        self.areas(self.objects(service, "service_areas", "service"))
+        self.attributes(self.objects(service, "attributes", "service"))
         self.rest(service, used, "service")
 
     def status(self, value) -> None:
@@ -166,6 +176,9 @@ class _Reader:
 
     def organization(self, organization) -> None:
         if not isinstance(organization, dict):
+            self.put("organisation", organization if isinstance(organization, str) else None)
+            if not isinstance(organization, str):
+                self.note("service organization (not an object)", organization)
             return
         self.put("organisation", organization.get("name"))
         self.rest(organization, {"name"}, "organization")
@@ -177,32 +190,36 @@ class _Reader:
         self.rest(place, {"location", "schedules"}, "place")
         location = place.get("location")
         if not isinstance(location, dict):
-            return list(_objects(place.get("schedules")))
+            self.note("place location (not an object)", location)
+            return self.objects(place, "schedules", "place")
         used = {"latitude", "longitude", "name", "addresses", "accessibility", "transportation",
                 "location_type", "schedules"}  # fmt: skip
         self.put("lat", location.get("latitude"))
         self.put("lon", location.get("longitude"))
-        addresses = _objects(location.get("addresses"))
+        addresses = self.objects(location, "addresses", "location")
         if addresses:
             physical = [a for a in addresses if str(a.get("address_type", "")).lower() in
                         ("physical", "")]  # fmt: skip
             chosen = (physical or addresses)[0]
             self.address(chosen, location.get("name"))
+            if not physical:
+                self.note("address address_type (the only address given, so used)",
+                          chosen.get("address_type"))  # fmt: skip
             for other in addresses:
                 if other is not chosen:
                     self.note("another address", _address_words(other))
         access_notes = []
-        for item in _objects(location.get("accessibility")):
+        for item in self.objects(location, "accessibility", "location"):
             access_notes += self.access(item)
         if _text(location.get("transportation")):
             access_notes.append(_text(location["transportation"]))
         self.put("access_notes", "\n".join(access_notes))
         if (_text(location.get("location_type")) or "physical").lower() != "physical":
             self.note("location location_type", location["location_type"])
-        for schedule in _objects(location.get("schedules")):
+        for schedule in self.objects(location, "schedules", "location"):
             self.note("the place's own opening times", _schedule_words(schedule))
         self.rest(location, used, "location")
-        return list(_objects(place.get("schedules")))
+        return self.objects(place, "schedules", "place")
 
     def address(self, address: dict, place_name) -> None:
         parts: list[str] = []
@@ -352,7 +369,9 @@ class _Reader:
             name = ", ".join(t for t in (_text(contact.get("name")), _text(contact.get("title")))
                              if t)  # fmt: skip
             self.put("contact_name", name)
-            self.phones(_objects(contact.get("phones")), "contact_phone", "contact phone")
+            self.phones(
+                self.objects(contact, "phones", "contact"), "contact_phone", "contact phone"
+            )
             self.rest(contact, {"name", "title", "phones"}, "contact")
 
     def areas(self, areas: list[dict]) -> None:
