@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from assetmap.imports.limits import ImportLimits
 from assetmap.imports.problems import ImportFileError
 from assetmap.openreferral import hsds_tables as hsds
-from assetmap.openreferral import mapping
+from assetmap.openreferral import mapping, publish
 from assetmap.openreferral.tabular import (
     linked,
     read_package,
@@ -26,6 +27,7 @@ from assetmap.openreferral.tabular import (
     write_package,
 )
 from assetmap.record.validation import validate_asset
+from assetmap.store import assets as store
 from tests.conftest import make_asset
 from tests.test_demo_data import as_record, features
 from tests.test_openreferral import errors
@@ -291,30 +293,61 @@ def test_a_damaged_zip_or_a_plain_file_is_refused(tmp_path):
 # ---- round trip -----------------------------------------------------------------------------
 
 
+def taxonomies_named_in(services: list[dict]) -> list[dict]:
+    """A taxonomy for each taxonomy_id the services' terms name (none until the mapping
+    publishes attributes), so that the package holds every row its terms point at."""
+    found = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("taxonomy_id") and "term" in node:
+                found.setdefault(
+                    node["taxonomy_id"],
+                    {
+                        "id": node["taxonomy_id"],
+                        "name": node.get("taxonomy") or "?",
+                        "description": "",
+                    },
+                )
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(services)
+    return list(found.values())
+
+
 @pytest.mark.parametrize("suffix", [".zip", ""])
 def test_every_demo_and_hostile_service_reads_back_the_same(tmp_path, suffix):
     services = [*demo_services(), *hostile_services()]
     out = tmp_path / f"package{suffix}"
-    write_package(services, out)
+    write_package(services, out, taxonomies_named_in(services))
     read, accounting = read_package(out)
     assert read == [linked(s) for s in services]
     assert accounting.unused() == [] and accounting.problems == []
 
 
 def test_a_published_service_already_carries_every_link_the_tables_need():
-    """`linked` adds nothing to the mapping's services, and drops only their empty lists (no
-    rows in a table cannot say "an empty list" from "no list"); so the tables read back give
-    what the API publishes, less its empty lists."""
+    """`linked` adds to the mapping's services at most an attribute's link_entity (what it
+    describes: the UK profile's tables require it, its JSON has no place for it), and drops
+    only their empty lists (no rows cannot say "an empty list" from "no list"); so the tables
+    read back give what the API publishes, less its empty lists."""
 
-    def without_empty_lists(node):
+    def comparable(node, drop_empty: bool):
         if isinstance(node, dict):
-            return {k: without_empty_lists(v) for k, v in node.items() if v != []}
+            return {
+                k: comparable(v, drop_empty)
+                for k, v in node.items()
+                if k != "link_entity" and not (drop_empty and v == [])
+            }
         if isinstance(node, list):
-            return [without_empty_lists(v) for v in node]
+            return [comparable(v, drop_empty) for v in node]
         return node
 
     for service in [*demo_services(), *hostile_services()]:
-        assert linked(service) == without_empty_lists(service)
+        assert comparable(linked(service), False) == comparable(service, True)
 
 
 def test_one_organization_used_by_many_services_is_one_row():
@@ -422,6 +455,17 @@ def export_app(tmp_path):
     return create_app({"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
 
 
+@contextmanager
+def database_of(app):
+    from assetmap.store import connect
+
+    db = connect(app.config["ASSETMAP_DB"])
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 @pytest.mark.parametrize("name", ["out.zip", "out-folder"])
 def test_export_hsds_writes_the_published_services_as_the_api_gives_them(
     export_app, tmp_path, name
@@ -432,7 +476,12 @@ def test_export_hsds_writes_the_published_services_as_the_api_gives_them(
     assert "exported 3 services" in result.output
     published = export_app.test_client().get("/api/oruk/services").get_json()["contents"]
     services, accounting = read_package(out)
-    assert services == [linked(s) for s in published]
+    # The API's services, in its order (it may add what only a request knows: the site's
+    # address in term URIs, say), are the package's: each as the mapping makes it.
+    assert [s["id"] for s in services] == [s["id"] for s in published]
+    with database_of(export_app) as db:
+        records = store.list_assets(db, publish.PUBLISHED, limit=100)[0]
+    assert services == [linked(mapping.to_service(r)) for r in records]
     assert {s["status"] for s in services} == {"active", "defunct"}
     assert accounting.unused() == []
     if out.suffix == ".zip":
@@ -560,26 +609,36 @@ def test_export_hsds_into_a_folder_that_does_not_exist_says_so(export_app, tmp_p
     assert f"Nothing was written: there is no such folder ({out.parent})" in result.output
 
 
-def _with_attributes(service: dict) -> dict:
-    """The service with taxonomy attributes on it and on its location, shaped as HSDS 3.0
-    publishes them (a term nested in each attribute, its taxonomy nested in the term)."""
-    taxonomy = {
-        "id": mapping.stable_id("taxonomy", "strands"),
-        "name": "PHE strands",
-        "description": "The three strands of community-centred approaches",
+TAXONOMY = {
+    "id": mapping.stable_id("taxonomy", "strands"),
+    "name": "PHE strands",
+    "description": "The three strands of community-centred approaches",
+}
+
+
+def _term(slug: str) -> dict:
+    return {
+        "id": mapping.stable_id("taxonomy_term", slug),
+        "name": slug.title(),
+        "description": f"The {slug} strand",
+        "taxonomy": TAXONOMY["name"],
+        "taxonomy_id": TAXONOMY["id"],
+        "term": slug,
     }
 
-    def attribute(owner: str, term: str) -> dict:
+
+def _with_attributes(service: dict) -> dict:
+    """The service with taxonomy attributes on it and on its location, in the UK profile's
+    shape (a term nested in each attribute, naming its taxonomy by taxonomy_id)."""
+
+    def attribute(owner: str, slug: str) -> dict:
+        term = _term(slug)
         return {
-            "id": mapping.stable_id("attribute", owner, term),
+            "id": mapping.stable_id("attribute", owner, slug),
+            "link_id": owner,
             "link_type": "strand",
-            "taxonomy_term": {
-                "id": mapping.stable_id("taxonomy_term", term),
-                "name": term,
-                "description": f"The {term} strand",
-                "taxonomy_id": taxonomy["id"],
-                "taxonomy_detail": dict(taxonomy),
-            },
+            "taxonomy_term_id": term["id"],
+            "taxonomy_term": term,
         }
 
     service = json.loads(json.dumps(service))
@@ -589,17 +648,21 @@ def _with_attributes(service: dict) -> dict:
     return service
 
 
-def test_taxonomy_attributes_round_trip_and_their_terms_are_shared_rows(tmp_path):
+def test_taxonomy_attributes_round_trip_with_their_taxonomies_as_shared_rows(tmp_path):
     services = [_with_attributes(s) for s in demo_services()[:10]]
+    vocabulary = [{**TAXONOMY, "taxonomy_terms": [_term("walking"), _term("gardening")]}]
     out = tmp_path / "package.zip"
-    write_package(services, out)
+    rows = write_package(services, out, vocabulary)
+    assert rows["attribute.csv"] == 30
+    assert rows["taxonomy_terms.csv"] == 3 and rows["taxonomies.csv"] == 1
     read, accounting = read_package(out)
     assert read == [linked(s) for s in services]
-    assert accounting.unused() == []
-    tables = services_to_tables(services)
-    assert len(tables["attribute"]) == 30
-    assert {r["link_entity"] for r in tables["attribute"]} == {"service", "location"}
-    assert len(tables["taxonomy_terms"]) == 2 and len(tables["taxonomies"]) == 1
+    assert accounting.problems == []
+    (unused,) = accounting.unused()
+    assert (unused.file, unused.number) == ("taxonomy_terms.csv", 4)  # gardening
+    assert unused.reason == "no attribute of a service names this taxonomy term"
+    (taxonomy,) = accounting.in_file("taxonomies.csv")
+    assert len(taxonomy.services) == 10
     assert _frictionless_errors(out) == []
     descriptor = json.loads(zipfile.ZipFile(out).read("datapackage.json"))
     keys = {
@@ -609,6 +672,27 @@ def test_taxonomy_attributes_round_trip_and_their_terms_are_shared_rows(tmp_path
     }
     assert ("attribute", "taxonomy_term_id", "taxonomy_terms") in keys
     assert ("taxonomy_terms", "taxonomy_id", "taxonomies") in keys
+    tables = services_to_tables(services)
+    assert {r["link_entity"] for r in tables["attribute"]} == {"service", "location"}
+
+
+def test_terms_of_a_taxonomy_left_out_of_the_package_are_reported_once(tmp_path):
+    services = [_with_attributes(s) for s in demo_services()[:3]]
+    write_package(services, tmp_path / "package")
+    read, accounting = read_package(tmp_path / "package")
+    assert read == [linked(s) for s in services]
+    assert accounting.problems == [
+        "taxonomy_terms.csv rows 2, 3: their taxonomy_id names no row of taxonomies.csv"
+    ]
+
+
+def test_a_term_with_its_taxonomy_nested_in_it_reads_back_as_it_was(tmp_path):
+    """HSDS 3.0's taxonomy_detail (the UK profile has none) is kept, as a JSON cell."""
+    service = _with_attributes(demo_services()[0])
+    arts = service["attributes"][1]["taxonomy_term"]  # used once: one row, this one
+    arts["taxonomy_detail"] = dict(TAXONOMY)
+    write_package([service], tmp_path / "package")
+    assert read_package(tmp_path / "package")[0] == [linked(service)]
 
 
 def test_the_standards_json_example_service_round_trips(tmp_path):
@@ -618,3 +702,67 @@ def test_the_standards_json_example_service_round_trips(tmp_path):
     assert read == linked(example)
     assert errors("service.json", read) == []
     assert accounting.unused() == []
+
+
+def test_any_tangle_of_rows_joins_with_every_row_accounted_for():
+    """Rows of any tables pointing at any ids (themselves, each other, nothing), duplicates
+    and rows without ids: the join ends, and every row is used by a service or says why."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from assetmap.openreferral.tabular import Row, tables_to_services
+
+    ids = st.sampled_from(["", "a", "b", "c", "d"])
+    tables = st.sampled_from(
+        [
+            "services",
+            "service",
+            "locations",
+            "service_at_location",
+            "address",
+            "addresses",
+            "contacts",
+            "phones",
+            "languages",
+            "attribute",
+            "organizations",
+            "taxonomy_terms",
+            "taxonomies",
+            "schedule",
+            "things",
+        ]  # fmt: skip
+    )
+    columns = st.sampled_from(
+        [
+            "service_id",
+            "location_id",
+            "organization_id",
+            "contact_id",
+            "phone_id",
+            "service_at_location_id",
+            "link_id",
+            "taxonomy_term_id",
+            "taxonomy_id",
+            "name",
+        ]  # fmt: skip
+    )
+    rows = st.lists(st.tuples(tables, ids, st.dictionaries(columns, ids, max_size=4)), max_size=25)
+
+    @given(rows)
+    def check(drawn):
+        files: dict[str, list[Row]] = {}
+        for stem, row_id, values in drawn:
+            file_rows = files.setdefault(f"{stem}.csv", [])
+            values = {**values, "id": row_id} if row_id else values
+            file_rows.append(
+                Row(f"{stem}.csv", len(file_rows) + 2, hsds.table_for_file(stem), values)
+            )
+        services, accounting = tables_to_services(list(files.values()))
+        assert len(accounting.rows) == len(drawn)
+        for use in accounting.rows:
+            assert use.used or use.reason
+        used_services = {s for use in accounting.rows for s in use.services}
+        assert used_services == {s["id"] for s in services}
+        json.dumps(services)  # a tree, not a loop
+
+    check()

@@ -269,23 +269,25 @@ ALIASES = {
 }
 
 # Objects held once and pointed at (a service's organization, a service_at_location's
-# location, an attribute's taxonomy term, a term's taxonomy): nested key -> (table, the
-# pointing column in the object that holds it). Shared ones are one row, however many use them.
+# location, an attribute's taxonomy term): nested key -> (table, the pointing column in the
+# object that holds it). Shared ones are one row, however many use them.
 ONE = {
     "organization": ("organizations", "organization_id"),
     "location": ("locations", "location_id"),
     "taxonomy_term": ("taxonomy_terms", "taxonomy_term_id"),
-    "taxonomy_detail": ("taxonomies", "taxonomy_id"),
 }
-ONE_TARGETS = frozenset(table for table, _ in ONE.values())
-# Where a package's rows are joined back that way: table -> the keys it holds objects under.
-# (Elsewhere a column such as a location's organization_id is a plain reference.)
+# Where they are nested, both ways: table -> the keys it holds objects under. (Elsewhere a
+# column such as a location's organization_id is a plain reference.)
 ONE_IN = {
     "services": ("organization",),
     "service_at_location": ("location",),
     "attribute": ("taxonomy_term",),
-    "taxonomy_terms": ("taxonomy_detail",),
 }
+# Rows pointed at but not nested, since the UK profile's JSON has no place for them: a term
+# names its taxonomy by taxonomy_id alone. (table, column) -> the table pointed into; the row
+# pointed at is used by every service whose row points at it.
+REFERENCED = {("taxonomy_terms", "taxonomy_id"): "taxonomies"}
+ONE_TARGETS = frozenset([table for table, _ in ONE.values()] + list(REFERENCED.values()))
 
 # The nested list key of each table that is not its name; any other list is its table's name.
 LIST_KEY = {
@@ -333,4 +335,5 @@ def entity_of(table: str) -> str:
 def parent_columns(table: str) -> list[tuple[str, str]]:
     """(column, parent table) a row of this table may belong to, in order of preference."""
     order = PARENT_ORDER_OF.get(table, PARENT_ORDER)
-    return [(f"{entity}_id", TABLE_OF_ENTITY[entity]) for entity in order]
+    # (A row's own kind is never its parent: a contact's contact_id names no other contact.)
+    return [(f"{e}_id", TABLE_OF_ENTITY[e]) for e in order if TABLE_OF_ENTITY[e] != table]

@@ -60,9 +60,12 @@ def published_services(db: sqlite_utils.Database, page: int = 500) -> Iterator[d
         offset += page
 
 
-def write_package(services: list[dict], out: str | Path) -> dict[str, int]:
+def write_package(
+    services: list[dict], out: str | Path, taxonomies: list[dict] = ()
+) -> dict[str, int]:
     """Write the services as an HSDS tabular package to `out`: a .zip, or else a folder (new,
-    or empty). Returns each CSV's number of rows.
+    or empty), with `taxonomies` as well (see tabular.services_to_tables). Returns each CSV's
+    number of rows.
 
     Everything is written beside the target first and then renamed, so a failed export leaves
     no half package; an existing folder with files in it is never written into.
@@ -70,7 +73,7 @@ def write_package(services: list[dict], out: str | Path) -> dict[str, int]:
     target = Path(out)
     if not target.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "there is no such folder", str(target.parent))
-    files, rows = _package(services)
+    files, rows = _package(services, taxonomies)
     partial = target.with_name(target.name + ".partial")
     _remove(partial)
     try:
@@ -104,14 +107,14 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def package_files(services: list[dict]) -> dict[str, str]:
+def package_files(services: list[dict], taxonomies: list[dict] = ()) -> dict[str, str]:
     """The package's files, name -> text: a CSV per table and datapackage.json."""
-    return _package(services)[0]
+    return _package(services, taxonomies)[0]
 
 
-def _package(services: list[dict]) -> tuple[dict[str, str], dict[str, int]]:
+def _package(services: list[dict], taxonomies: list[dict]) -> tuple[dict, dict[str, int]]:
     """The package's files, and each CSV's number of rows."""
-    tables = services_to_tables(services)
+    tables = services_to_tables(services, taxonomies)
     names = [t.name for t in hsds.TABLES] + sorted(set(tables) - set(hsds.TABLES_BY_NAME))
     files, resources = {}, []
     ids = {name: {str(r["id"]) for r in tables.get(name, [])} for name in names}

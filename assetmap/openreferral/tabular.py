@@ -37,11 +37,11 @@ def read_package(path, limits=None):
     return package.read_package(path, limits)
 
 
-def write_package(services: list[dict], out) -> dict[str, int]:
+def write_package(services: list[dict], out, taxonomies: list[dict] = ()) -> dict[str, int]:
     """Services as an HSDS package (a folder or .zip): see assetmap.openreferral.package."""
     from assetmap.openreferral import package
 
-    return package.write_package(services, out)
+    return package.write_package(services, out, taxonomies)
 
 
 # ---- nested to tables ------------------------------------------------------------------------
@@ -95,14 +95,22 @@ def _is_rows(value) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
-def services_to_tables(services: list[dict]) -> dict[str, list[dict]]:
+def services_to_tables(services: list[dict], taxonomies: list[dict] = ()) -> dict[str, list[dict]]:
     """The HSDS tables of these services: table name -> rows (flat dicts, the standard's
     column names), each shared object (one organization used by many services) once, the
-    first time it is met."""
+    first time it is met.
+
+    `taxonomies` (the standard's taxonomy objects, each with its `taxonomy_terms` listed in
+    it or not) fill taxonomies.csv, and taxonomy_terms.csv beside the terms services use:
+    a service's attribute names its term's taxonomy only by taxonomy_id."""
     tables: dict[str, list[dict]] = {}
     seen: set[tuple[str, str]] = set()
     for service in services:
         _flatten(linked(service), "services", tables, seen)
+    for taxonomy in taxonomies:
+        taxonomy = copy.deepcopy(taxonomy)
+        _link(taxonomy, "taxonomies", None, (str(taxonomy.get("id") or taxonomy.get("name")),), 0)
+        _flatten(taxonomy, "taxonomies", tables, seen)
     return tables
 
 
@@ -212,9 +220,9 @@ def tables_to_services(files: list[list[Row]]) -> tuple[list[dict], Accounting]:
         row.parent = _parent(row, index, by_id)
         if row.parent is not None:
             children.setdefault(id(row.parent), []).append(row)
-    problems: dict[str, None] = {}  # in the order found, each once
+    dangling: dict = {}  # (file, column, table) -> {row number: value}, in the order found
     services = [
-        _build(row, index, children, row.id, frozenset(), problems)
+        _build(row, index, children, row.id, frozenset(), dangling)
         for row in firsts
         if row.table == "services"
     ]
@@ -231,7 +239,7 @@ def tables_to_services(files: list[list[Row]]) -> tuple[list[dict], Accounting]:
         for file_rows in files
         for r in file_rows
     ]
-    return services, Accounting(uses, problems=list(problems))
+    return services, Accounting(uses, problems=_dangling_words(dangling))
 
 
 def _file_order(file_rows: list[Row]) -> tuple:
@@ -314,7 +322,7 @@ def _parent(row: Row, index: dict, by_id: dict) -> Row | None:
 
 
 def _build(
-    row: Row, index: dict, children: dict, service: str, path: frozenset, problems: dict
+    row: Row, index: dict, children: dict, service: str, path: frozenset, dangling: dict
 ) -> dict:
     """The nested object of a row, for this service (marking every row it uses)."""
     row.services.add(service)
@@ -322,22 +330,41 @@ def _build(
     obj = dict(row.values)
     if len(path) > MAX_DEPTH:
         return obj
-    for key in hsds.ONE_IN.get(row.table, ()):
-        table, column = hsds.ONE[key]
+    pointers = [(key, *hsds.ONE[key]) for key in hsds.ONE_IN.get(row.table, ())]
+    pointers += [(None, t, c) for (table, c), t in hsds.REFERENCED.items() if table == row.table]
+    for key, table, column in pointers:
         value = obj.get(column)
         if value is None or value == "":
             continue
         target = index.get((table, str(value)))
         if target is None:
-            words = f"{row.where}: its {column} {shown_value(value)} names no row of {table}.csv"
-            problems[words] = None
+            dangling.setdefault((row.file, column, table), {}).setdefault(row.number, value)
+        elif key is None:
+            target.services.add(service)
         elif id(target) not in path:
-            obj[key] = _build(target, index, children, service, path, problems)
+            obj[key] = _build(target, index, children, service, path, dangling)
     for child in children.get(id(row), []):
         if id(child) not in path:
-            built = _build(child, index, children, service, path, problems)
+            built = _build(child, index, children, service, path, dangling)
             obj.setdefault(hsds.list_key(child.table), []).append(built)
     return obj
+
+
+def _dangling_words(dangling: dict) -> list[str]:
+    """References in used rows to rows the package does not have, one line a column."""
+    found = []
+    for (file, column, table), rows in dangling.items():
+        numbers = list(rows)
+        if len(numbers) == 1:
+            value = shown_value(rows[numbers[0]])
+            found.append(
+                f"{file} row {numbers[0]}: its {column} {value} names no row of {table}.csv"
+            )
+            continue
+        shown = ", ".join(str(n) for n in numbers[:5])
+        more = f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
+        found.append(f"{file} rows {shown}{more}: their {column} names no row of {table}.csv")
+    return found
 
 
 def _why_unused(row: Row, chain: frozenset = frozenset()) -> str:
@@ -353,10 +380,11 @@ def _why_unused(row: Row, chain: frozenset = frozenset()) -> str:
         row.reason = f"belongs to the {parent.entity} of {parent.where}, which is not used: {why}"
         return row.reason
     row.reason = "not used"
-    for table, keys in hsds.ONE_IN.items():
-        for key in keys:
-            if hsds.ONE[key][0] == row.table:
-                pointer = hsds.entity_of(table).replace("_", " ")
-                who = "no service" if table == "services" else f"no {pointer} of a service"
-                row.reason = f"{who} names this {row.entity}"
+    pointers = [(t, hsds.ONE[k][0]) for t, keys in hsds.ONE_IN.items() for k in keys]
+    pointers += [(t, target) for (t, _), target in hsds.REFERENCED.items()]
+    for table, target in pointers:
+        if target == row.table:
+            pointer = hsds.entity_of(table).replace("_", " ")
+            who = "no service" if table == "services" else f"no {pointer} of a service"
+            row.reason = f"{who} names this {row.entity}"
     return row.reason
