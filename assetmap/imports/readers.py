@@ -5,7 +5,8 @@ files that are really workbooks, and as ".xlsx" files that are really CSV. Files
 read (an old .xls, a PDF, random bytes) are refused with what to do instead. Rows are read one
 at a time, so a large CSV or workbook never sits in memory whole; GIS files are read whole by
 GDAL, which is fine at the sizes asset layers come in, and JSON whole by the json module: as
-GeoJSON (assetmap.imports.gis) or, when it is a list of records, as a table
+GeoJSON (assetmap.imports.gis), as Open Referral UK services (assetmap.imports.openreferral,
+which also reads a zip of HSDS tables) or, when it is a list of records, as a table
 (assetmap.imports.json_records).
 
 A CSV row whose cells are out of line with the headings (cut in two by a line break that is
@@ -35,7 +36,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from assetmap.imports import gis, json_records, text
+from assetmap.imports import gis, json_records, openreferral, text
 from assetmap.imports.columns import is_known_heading
 from assetmap.imports.limits import DAMAGED_ZIP, ZIP_READ_ERRORS, ImportLimits
 from assetmap.imports.problems import ImportFileError, column_letter, shown_value
@@ -107,6 +108,8 @@ def open_table(
         document = gis.load_json(path, limits)
         if gis.is_geojson(document):
             return gis.geojson_table(document, limits)
+        if openreferral.is_services(document):
+            return openreferral.services_table(document, limits)
         return json_records.records_table(document, limits)
     return read_csv(path, headings, limits)
 
@@ -115,6 +118,8 @@ def _open_zip(
     path: Path, sheet: str | None, headings: frozenset[str], limits: ImportLimits
 ) -> Table:
     names = [info.filename for info in limits.check_archive(path)]
+    if openreferral.is_package(names):
+        return openreferral.package_table(path, limits)
     if "xl/workbook.xml" in names:
         return read_xlsx(path, sheet, headings, limits)
     shapefiles = [n for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
