@@ -31,6 +31,9 @@ OPENS_THE_DATABASE = {
     "join-requests export": ["join-requests", "export", "--email", "jo@example.org"],
     "postcodes find": ["postcodes", "find", "M33 7ZF"],
     "postcodes status": ["postcodes", "status"],
+    "feeds add": ["feeds", "add", "http://127.0.0.1:9/api/oruk/", "--source", "nowhere"],
+    "feeds list": ["feeds", "list"],
+    "feeds sync": ["feeds", "sync", "--preview"],
 }
 # The commands that make the database, or bring it up to date, on purpose.
 MAKE_THE_DATABASE = {"init", "serve", "postcodes load"}

@@ -1,0 +1,169 @@
+"""Syncing from another publisher: its ORUK services imported as a run of the feed's source.
+
+A sync is an import like any other, so it has the import's preview, problems and undo: the
+services read (assetmap.openreferral.feeds) are written to one JSON file in the standard's
+page envelope and handed to the import pipeline (assetmap.imports.pipeline) with the feed's
+name as the source. The command line previews or applies it here; the page keeps the file as
+a pending upload and shows the import's own preview, and the run its confirm makes is found
+afterwards by the file's SHA-256 (`settle`).
+
+After the first sync only what changed is asked for (modified_after: when the last imported
+sync began reading, so nothing edited while it read is missed). If that sync's run was
+undone, the next one reads everything again: importing the same services twice changes
+nothing, and what the undo took away comes back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from assetmap.imports import ImportFileError, ImportOptions, ImportReport, apply, preview
+from assetmap.openreferral import feeds
+from assetmap.openreferral.feeds import FeedError, Fetched
+from assetmap.store import feeds as store
+from assetmap.store.assets import now
+
+# A feed's name is the source of its assets: a short slug, as sources are.
+NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?")
+
+
+@dataclass
+class Read:
+    """One sync's services, read and written as an import file."""
+
+    feed: dict
+    began_at: str
+    modified_after: str | None
+    fetched: Fetched
+    data: bytes
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.feed['name']}-{self.began_at.replace(':', '')}.json"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class Synced:
+    """What a sync did: what it read and its import's report (None when nothing changed)."""
+
+    read: Read
+    report: ImportReport | None
+
+
+def add_feed(db, url: str, name: str, *, who: str, timeout: float = 10.0) -> tuple[dict, str]:
+    """Keep a feed after checking that its address answers as an ORUK API. The feed and what
+    the API said it is ("HSDS-UK-3.0, 212 services"); FeedError saying what is wrong."""
+    if not NAME.fullmatch(name or ""):
+        raise FeedError(
+            f"{name!r} cannot be a feed's name: use lower-case letters, digits and hyphens "
+            "(up to 60), such as salford-directory; it becomes the source of its assets"
+        )
+    if store.get(db, name) is not None:
+        raise FeedError(f"there is already a feed named {name}; choose another name")
+    base = feeds.services_url(url).removesuffix("/services") + "/"
+    words = feeds.about(base, timeout=timeout)
+    try:
+        return store.add(db, name=name, url=base, added_by=who), words
+    except store.FeedExists:
+        raise FeedError(f"there is already a feed named {name}; choose another name") from None
+
+
+def get_feed(db, name: str) -> dict:
+    """The feed of this name, with any sync confirmed on the page settled; FeedError if none."""
+    feed = store.get(db, name)
+    if feed is None:
+        known = ", ".join(f["name"] for f in store.list_all(db)) or "none yet"
+        raise FeedError(f"there is no feed named {name!r} (feeds: {known})")
+    return settle(db, feed)
+
+
+def list_feeds(db) -> list[dict]:
+    """Every feed, settled."""
+    return [settle(db, feed) for feed in store.list_all(db)]
+
+
+def settle(db, feed: dict) -> dict:
+    """A sync fetched on the page counts as synced once its preview was confirmed: when an
+    import run of its file (by SHA-256) under the feed's source exists and was not undone."""
+    if not feed["pending_sha256"]:
+        return feed
+    run = store.run_of(db, source=feed["name"], sha256=feed["pending_sha256"])
+    if run is None or run["undone_at"] or (feed["last_run_id"] or 0) >= run["id"]:
+        return feed
+    store.synced(db, feed["name"], began_at=feed["pending_fetched_at"], run_id=run["id"])
+    return store.get(db, feed["name"])
+
+
+def changed_since(db, feed: dict) -> str | None:
+    """What to ask for as modified_after: when the last imported sync began reading, unless
+    there was none or its run was undone (then everything is read again)."""
+    if not feed["last_synced_at"] or feed["last_run_id"] is None:
+        return None
+    if store.run_undone(db, feed["last_run_id"]):
+        return None
+    return feed["last_synced_at"]
+
+
+def read(db, feed: dict, *, everything: bool = False, **fetch_options) -> Read:
+    """Read the feed's services (changed ones only after the first sync, unless
+    `everything`); FeedError, kept as the feed's last error, when they cannot be read."""
+    began_at = now()
+    since = None if everything else changed_since(db, feed)
+    try:
+        fetched = feeds.fetch_services(feed["url"], since, **fetch_options)
+    except FeedError as error:
+        store.failed(db, feed["name"], str(error))
+        raise
+    return Read(feed, began_at, since, fetched, feeds.as_file(fetched))
+
+
+def sync(
+    db,
+    name: str,
+    options: ImportOptions,
+    *,
+    who: str,
+    preview_only: bool = False,
+    archive_dir: Path | None = None,
+    everything: bool = False,
+    **fetch_options,
+) -> Synced:
+    """Read a feed and import what it holds as one import run of its source (or only
+    preview it). FeedError, kept as the feed's last error, when it cannot be read or its
+    file is refused by the import; rows the import rejects are in the report, as ever."""
+    feed = get_feed(db, name)
+    got = read(db, feed, everything=everything, **fetch_options)
+    if not got.fetched.services:  # the pipeline refuses a file without rows, rightly
+        if not preview_only:
+            store.synced(db, name, began_at=got.began_at, run_id=None)
+        return Synced(got, None)
+    options = dataclasses.replace(options, source=name)
+    with tempfile.TemporaryDirectory(prefix="assetmap-feed-") as folder:
+        path = Path(folder) / got.file_name
+        path.write_bytes(got.data)
+        try:
+            if preview_only:
+                report = preview(db, path, options, file_name=got.file_name)
+            else:
+                report = apply(
+                    db, path, options, who=who, archive_dir=archive_dir, file_name=got.file_name
+                )
+        except ImportFileError as error:
+            message = (
+                f"the services read from {feed['url']} could not be imported: "
+                f"{got.file_name} {error}"
+            )
+            store.failed(db, name, message)
+            raise FeedError(message) from None
+    if not preview_only:
+        store.synced(db, name, began_at=got.began_at, run_id=report.run_id)
+    return Synced(got, report)
