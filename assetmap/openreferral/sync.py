@@ -32,6 +32,10 @@ from assetmap.store.assets import now
 NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?")
 
 
+class FeedNameError(FeedError):
+    """The name given for a feed cannot be one (or is taken)."""
+
+
 @dataclass
 class Read:
     """One sync's services, read and written as an import file."""
@@ -63,18 +67,18 @@ def add_feed(db, url: str, name: str, *, who: str, timeout: float = 10.0) -> tup
     """Keep a feed after checking that its address answers as an ORUK API. The feed and what
     the API said it is ("HSDS-UK-3.0, 212 services"); FeedError saying what is wrong."""
     if not NAME.fullmatch(name or ""):
-        raise FeedError(
+        raise FeedNameError(
             f"{name!r} cannot be a feed's name: use lower-case letters, digits and hyphens "
             "(up to 60), such as salford-directory; it becomes the source of its assets"
         )
     if store.get(db, name) is not None:
-        raise FeedError(f"there is already a feed named {name}; choose another name")
+        raise FeedNameError(f"there is already a feed named {name}; choose another name")
     base = feeds.services_url(url).removesuffix("/services") + "/"
     words = feeds.about(base, timeout=timeout)
     try:
         return store.add(db, name=name, url=base, added_by=who), words
     except store.FeedExists:
-        raise FeedError(f"there is already a feed named {name}; choose another name") from None
+        raise FeedNameError(f"there is already a feed named {name}; choose another name") from None
 
 
 def get_feed(db, name: str) -> dict:
@@ -126,6 +130,25 @@ def read(db, feed: dict, *, everything: bool = False, **fetch_options) -> Read:
     return Read(feed, began_at, since, fetched, feeds.as_file(fetched))
 
 
+def nothing_changed(db, got: Read) -> None:
+    """A sync that read no service (none changed) counts as synced, with no run."""
+    store.synced(db, got.feed["name"], began_at=got.began_at, run_id=None)
+
+
+def waiting_for_confirm(db, got: Read) -> None:
+    """A sync read on the page waits for its preview to be confirmed (see `settle`)."""
+    store.fetched_for_preview(db, got.feed["name"], sha256=got.sha256, began_at=got.began_at)
+
+
+def refused(db, got: Read, error: Exception) -> str:
+    """The import refused a sync's file: the words, kept as the feed's last error."""
+    message = (
+        f"the services read from {got.feed['url']} could not be imported: {got.file_name} {error}"
+    )
+    store.failed(db, got.feed["name"], message)
+    return message
+
+
 def sync(
     db,
     name: str,
@@ -144,7 +167,7 @@ def sync(
     got = read(db, feed, everything=everything, **fetch_options)
     if not got.fetched.services:  # the pipeline refuses a file without rows, rightly
         if not preview_only:
-            store.synced(db, name, began_at=got.began_at, run_id=None)
+            nothing_changed(db, got)
         return Synced(got, None)
     options = dataclasses.replace(options, source=name)
     with tempfile.TemporaryDirectory(prefix="assetmap-feed-") as folder:
@@ -158,12 +181,7 @@ def sync(
                     db, path, options, who=who, archive_dir=archive_dir, file_name=got.file_name
                 )
         except ImportFileError as error:
-            message = (
-                f"the services read from {feed['url']} could not be imported: "
-                f"{got.file_name} {error}"
-            )
-            store.failed(db, name, message)
-            raise FeedError(message) from None
+            raise FeedError(refused(db, got, error)) from None
     if not preview_only:
         store.synced(db, name, began_at=got.began_at, run_id=report.run_id)
     return Synced(got, report)
