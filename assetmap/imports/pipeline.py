@@ -312,7 +312,12 @@ def _check(
             if not table.notes:
                 raise
             # "The workbook has 3 sheets ...": the table may be on one that was not read.
-            raise ImportFileError(f"{refused} {' '.join(table.notes)}") from None
+            message = f"{refused} {' '.join(table.notes)}"
+            if isinstance(refused, cols.ColumnsRefused):  # still kept, to choose its columns
+                raise cols.ColumnsRefused(
+                    message, missing=refused.missing, places=refused.places
+                ) from None
+            raise ImportFileError(message) from None
         _check_postcodes_loaded(plan, table, Geocoder(db))
         report = ImportReport(
             file_name,

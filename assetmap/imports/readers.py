@@ -35,7 +35,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from assetmap.imports import gis, json_records, text
+from assetmap.imports import gis, json_records, openreferral, text
 from assetmap.imports.columns import is_known_heading
 from assetmap.imports.limits import DAMAGED_ZIP, ZIP_READ_ERRORS, ImportLimits
 from assetmap.imports.problems import ImportFileError, column_letter, shown_value
@@ -107,6 +107,8 @@ def open_table(
         document = gis.load_json(path, limits)
         if gis.is_geojson(document):
             return gis.geojson_table(document, limits)
+        if openreferral.is_services(document):
+            return openreferral.services_table(document, limits)
         return json_records.records_table(document, limits)
     return read_csv(path, headings, limits)
 

@@ -1,0 +1,166 @@
+"""Open Referral UK 3.0 files read as a table: each service one row, through the same preview,
+mapping, problems and undo as a spreadsheet.
+
+Two shapes arrive. JSON, as another directory's API answers (or as ours does at
+/api/oruk/services): one service, a list of services, a saved /services page (the standard's
+envelope, with the services under `contents`), or a list of such pages. And an HSDS tabular
+package: a .zip (or, from the command line, a folder) of the standard's CSVs, one a table,
+joined back into services by assetmap.openreferral.tabular.
+
+Each service becomes a record (assetmap.openreferral.reading) whose fields are the table's
+columns, named as our fields are, so the usual steps read them: a service without a place is
+rejected with the row's other problems, a file with no kind or strand goes to the step where
+the coordinator chooses them, and the service's id is the row's own id (`source_id`), so
+importing the same services again updates the same assets. What a service holds that no field
+keeps goes in one more column, kept with each row as extra information.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from assetmap.imports.limits import ImportLimits
+from assetmap.imports.problems import ImportFileError
+from assetmap.imports.tables import SourceRow, Table
+from assetmap.openreferral.reading import record_from_service
+from assetmap.record.fields import FIELD_NAMES
+
+UNIT = "service"
+NOT_KEPT = "Open Referral parts with no field here"
+# Parts only a service has (a plain list of records may well have an id, a name and a status).
+_SERVICE_KEYS = frozenset(
+    {
+        "service_at_locations",
+        "organization",
+        "organization_id",
+        "cost_options",
+        "assured_date",
+        "assurer_email",
+        "schedules",
+        "attributes",
+        "service_areas",
+        "program_id",
+    }
+)
+_PAGE_KEYS = frozenset({"total_items", "total_pages", "page_number"})
+_PLACED_BY = ("lat", "lon", "postcode", "address")
+
+
+def is_service(item: object) -> bool:
+    return isinstance(item, dict) and "name" in item and bool(_SERVICE_KEYS & item.keys())
+
+
+def is_page(item: object) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("contents"), list)
+        and bool(_PAGE_KEYS & item.keys())
+    )
+
+
+def is_services(document: object) -> bool:
+    """Whether a parsed JSON file is Open Referral services (a service, a list of them, a saved
+    /services page, or a list of pages), rather than some other list of records."""
+    if is_page(document) or is_service(document):
+        return True
+    if not isinstance(document, list) or not document:
+        return False
+    if all(is_page(item) for item in document):
+        return True
+    return sum(is_service(item) for item in document) * 2 >= len(document)
+
+
+def services_table(
+    document: object,
+    limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
+) -> Table:
+    """The services of a parsed ORUK JSON document (see is_services) as a table."""
+    items, shape, notes = _services(document)
+    return table_of(items, f"Open Referral UK services (JSON{shape})", limits, notes)
+
+
+def table_of(
+    items: list, description: str, limits: ImportLimits, notes: list[str] | None = None
+) -> Table:
+    """Services (parsed JSON objects) as a table of one row each, checked against the limits
+    before the first is used; ImportFileError when none of them has a place."""
+    if len(items) > limits.max_rows:
+        raise limits.too_many_rows(UNIT, len(items))
+    read: list[tuple[dict, list[str]] | None] = [
+        record_from_service(item) if isinstance(item, dict) else None for item in items
+    ]
+    present = {name for found in read if found for name in found[0]}
+    headers = [name for name in dict.fromkeys(("source_id", *FIELD_NAMES)) if name in present]
+    if any(found and found[1] for found in read):
+        headers.append(NOT_KEPT)
+    if read and not present & set(_PLACED_BY):
+        raise ImportFileError(
+            f"holds {_count(len(items))} and none has a place: an asset on the map needs a "
+            "service_at_locations entry whose location has a latitude and longitude, or an "
+            "address with a postcode. A /services list often leaves places out; save each "
+            "service in full (/services/ and its id), or the publisher's HSDS package, and "
+            "import that"
+        )
+    for number, found in enumerate(read, start=1):
+        if found:
+            limits.check_row(number, _cells(found, headers), UNIT, headers)
+    plural = "service" if len(items) == 1 else "services"
+    return Table(
+        f"{description}, {len(items):,} {plural}",
+        headers,
+        _rows(read, headers),
+        unit=UNIT,
+        notes=list(notes or []),
+    )
+
+
+def _services(document: object) -> tuple[list, str, list[str]]:
+    """The service objects of a document, words for its shape, and notes."""
+    if is_service(document):
+        return [document], "", []
+    pages = [document] if isinstance(document, dict) else document
+    if not all(is_page(page) for page in pages):
+        return list(document), "", []
+    items = [item for page in pages for item in page["contents"]]
+    if not items:
+        raise ImportFileError(
+            "is a saved page of Open Referral services with no services in it (its contents "
+            "are empty); save a page that lists services, such as /services?page=1"
+        )
+    notes = []
+    numbers = sorted({p.get("page_number") for p in pages if isinstance(p.get("page_number"), int)})
+    totals = {p.get("total_pages") for p in pages if isinstance(p.get("total_pages"), int)}
+    if numbers and len(totals) == 1 and (total := totals.pop()) > len(numbers):
+        missing = sorted(set(range(1, total + 1)) - set(numbers))
+        shown = ", ".join(map(str, missing[:10])) + (" and more" if len(missing) > 10 else "")
+        notes.append(
+            f"The file holds {len(numbers)} of the {total} pages of services the publisher "
+            f"listed; pages {shown} were not in it, so their services were not imported. Save "
+            "every page (or ask with a larger per_page) to import them all."
+        )
+    saved = "1 saved /services page" if len(pages) == 1 else f"{len(pages)} saved /services pages"
+    return items, f", {saved}", notes
+
+
+def _cells(found: tuple[dict, list[str]], headers: list[str]) -> list:
+    record, not_kept = found
+    return [
+        "\n".join(not_kept) or None if name == NOT_KEPT else record.get(name) for name in headers
+    ]
+
+
+def _rows(read: list, headers: list[str]) -> Iterator[SourceRow]:
+    for number, found in enumerate(read, start=1):
+        if found is None:
+            yield SourceRow(
+                number,
+                [],
+                problem="is not a service (an object with a name and its parts); export the "
+                "services again",
+            )
+            continue
+        yield SourceRow(number, _cells(found, headers))
+
+
+def _count(n: int) -> str:
+    return f"{n:,} Open Referral service" + ("" if n == 1 else "s")
