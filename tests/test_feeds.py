@@ -23,12 +23,15 @@ from assetmap import create_app
 from assetmap.openreferral import feeds, mapping, sync
 from assetmap.openreferral.feeds import FeedError
 from assetmap.record.loading import load_file
+from assetmap.store import assets as asset_store
 from assetmap.store import feeds as feed_store
 from assetmap.store import initialise
+from assetmap.store import mappings as saved_mappings
 from assetmap.store.connection import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = {"timeout": 2.0, "retries": 2, "backoff": 0.0}
+PUBLISHED = 120
 
 
 @contextmanager
@@ -44,21 +47,47 @@ def serving(wsgi_app):
         thread.join(timeout=5)
 
 
+class Publisher:
+    """Another directory: an assetmap app serving the Trafford demo data from a database of
+    its own on loopback; `seen` keeps the path and query of each request it answers."""
+
+    def __init__(self, db_path: Path, url: str, published: list[str], seen: list[str]):
+        self.db_path, self.url, self.published, self.seen = db_path, url, published, seen
+
+    def rename(self, asset_id: str, name: str) -> None:
+        """A coordinator of the other directory renames one of its assets."""
+        db = connect(self.db_path)
+        try:
+            record = {**asset_store.get_asset(db, asset_id), "name": name}
+            asset_store.save_assets(db, [record], who="publisher")
+        finally:
+            db.close()
+
+
 @pytest.fixture(scope="module")
 def publisher(tmp_path_factory):
-    """Another directory: an assetmap app serving the Trafford demo data from its own
-    database. Yields (its ORUK API address, its published asset ids)."""
-    db_path = tmp_path_factory.mktemp("publisher") / "assetmap.db"
+    folder = tmp_path_factory.mktemp("publisher")
+    db_path = folder / "assetmap.db"
+    # The first of the demo's real Trafford assets: several pages, and quick to import.
+    demo = json.loads((ROOT / "data" / "assets.geojson").read_text(encoding="utf-8"))
+    part = folder / "assets.geojson"
+    part.write_text(json.dumps({**demo, "features": demo["features"][:PUBLISHED]}))
     initialise(db_path)
     db = connect(db_path)
-    load_file(db, ROOT / "data" / "assets.geojson", who="publisher")
+    load_file(db, part, who="publisher")
     published = [
         row[0] for row in db.conn.execute("SELECT id FROM assets WHERE archived = 0 ORDER BY id")
     ]
     db.close()
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "publisher-only"})
-    with serving(app) as url:
-        yield f"{url}/api/oruk/", published
+    seen: list[str] = []
+
+    def recorded(environ, start_response):
+        seen.append(f"{environ['PATH_INFO']}?{environ['QUERY_STRING']}")
+        return app(environ, start_response)
+
+    with serving(recorded) as url:
+        yield Publisher(db_path, f"{url}/api/oruk/", published, seen)
 
 
 class Scripted:
@@ -114,7 +143,7 @@ ERROR_500 = ("500 INTERNAL SERVER ERROR", [("Content-Type", "text/html")], b"<h1
 
 
 def test_every_page_of_another_directory_is_read_following_total_pages(publisher):
-    url, published = publisher
+    url, published = publisher.url, publisher.published
     fetched = feeds.fetch_services(url, per_page=50, **QUICK)
     assert fetched.pages == math.ceil(len(published) / 50) > 1
     assert sorted(s["id"] for s in fetched.services) == sorted(
@@ -127,7 +156,7 @@ def test_every_page_of_another_directory_is_read_following_total_pages(publisher
 
 
 def test_the_address_may_be_the_apis_or_its_services(publisher):
-    url, published = publisher
+    url, published = publisher.url, publisher.published
     assert feeds.services_url(url) == feeds.services_url(url + "services")
     assert feeds.services_url(url).endswith("/api/oruk/services")
     assert feeds.about(url) == f"HSDS-UK-3.0, {len(published)} services"
@@ -261,7 +290,7 @@ def test_an_answer_too_big_without_a_length_is_cut_off_while_read():
 
 
 def test_pages_together_over_the_limit_are_refused(publisher):
-    url, _ = publisher
+    url = publisher.url
     with pytest.raises(FeedError, match="a sync may still read"):
         feeds.fetch_services(url, per_page=50, max_bytes=100_000, **QUICK)
     with pytest.raises(FeedError, match="more than the 2 pages a sync reads"):
@@ -309,7 +338,7 @@ def _feed(db_path, name):
 
 def test_a_coordinator_adds_a_feed_after_its_address_is_checked(local, publisher):
     runner, db_path = local
-    url, published = publisher
+    url, published = publisher.url, publisher.published
     result = runner.invoke(args=["feeds", "add", url + "services", "--source", "trafford-demo"])
     assert result.exit_code == 0, result.output
     assert f"Added feed trafford-demo: {url} (HSDS-UK-3.0, {len(published)} services)" in (
@@ -342,7 +371,7 @@ def test_an_address_that_is_not_an_oruk_api_is_not_added(local, answer, words):
 @pytest.mark.parametrize("name", ["Trafford Demo", "-x", "", "a" * 61, "<script>"])
 def test_a_feed_name_must_be_a_plain_source_name(local, publisher, name):
     runner, db_path = local
-    result = runner.invoke(args=["feeds", "add", publisher[0], "--source", name])
+    result = runner.invoke(args=["feeds", "add", publisher.url, "--source", name])
     assert result.exit_code == 1 and "cannot be a feed's name" in result.output
 
 
@@ -365,7 +394,7 @@ def test_a_sync_that_cannot_read_keeps_the_error_and_changes_nothing(local):
 
 def test_syncing_an_unknown_feed_names_the_known_ones(local, publisher):
     runner, _ = local
-    runner.invoke(args=["feeds", "add", publisher[0], "--source", "trafford-demo"])
+    runner.invoke(args=["feeds", "add", publisher.url, "--source", "trafford-demo"])
     result = runner.invoke(args=["feeds", "sync", "salford"])
     assert result.exit_code == 1
     assert "there is no feed named 'salford' (feeds: trafford-demo)" in result.output
@@ -377,7 +406,7 @@ def test_a_sync_with_nothing_changed_imports_nothing_and_counts_as_synced(local)
         runner.invoke(args=["feeds", "add", url, "--source", "quiet"])
         result = runner.invoke(args=["feeds", "sync", "quiet"])
     assert result.exit_code == 0, result.output
-    assert "quiet: nothing changed; nothing to import." in result.output
+    assert "quiet: nothing new or changed; nothing to import." in result.output
     feed = _feed(db_path, "quiet")
     assert feed["last_synced_at"] and feed["last_run_id"] is None and not feed["last_error"]
 
@@ -398,3 +427,83 @@ def test_changed_since_is_the_last_imported_sync_unless_its_run_was_undone(local
     db.conn.commit()
     assert sync.changed_since(db, feed_store.get(db, "n")) is None
     db.close()
+
+
+# --- end to end: another assetmap's services imported, kept up to date, undone -------------
+
+CHOSEN = ["--default", "kind=service", "--default", "strand=access_community_resources"]
+
+
+def _sources(db_path) -> dict[str, str]:
+    db = connect(db_path)
+    try:
+        rows = db.conn.execute(
+            "SELECT source_id, name FROM assets WHERE source = 'trafford-demo' AND archived = 0"
+        )
+        return dict(rows.fetchall())
+    finally:
+        db.close()
+
+
+def _runs(db_path) -> int:
+    db = connect(db_path)
+    try:
+        return db.conn.execute("SELECT count(*) FROM import_runs").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_coordinator_syncs_another_directory_keeps_it_current_and_can_undo(local, publisher):
+    runner, db_path = local
+    published = publisher.published
+    assert runner.invoke(args=["feeds", "add", publisher.url, "--source", "trafford-demo"])
+
+    # The first sync needs our kind and strand chosen: it says so, and imports nothing.
+    refused = runner.invoke(args=["feeds", "sync", "trafford-demo"])
+    assert refused.exit_code == 1
+    assert "has no column for the kind or the strand" in refused.output
+    assert "--default kind=service" in refused.output and _runs(db_path) == 0
+
+    # A preview changes nothing; the sync imports every service as one run of the source.
+    preview = runner.invoke(args=["feeds", "sync", "trafford-demo", "--preview", *CHOSEN])
+    assert preview.exit_code == 0, preview.output
+    assert f"Preview, nothing changed: {len(published)} new" in preview.output
+    assert _runs(db_path) == 0 and _sources(db_path) == {}
+    first = runner.invoke(args=["feeds", "sync", "trafford-demo", *CHOSEN])
+    assert first.exit_code == 0, first.output
+    assert f"Imported as run 1: {len(published)} new, 0 changed" in first.output
+    imported = _sources(db_path)
+    assert set(imported) == {mapping.service_id(a) for a in published}
+    db = connect(db_path)
+    feed = feed_store.get(db, "trafford-demo")
+    assert feed["last_run_id"] == 1 and feed["last_synced_at"] and not feed["last_error"]
+    assert saved_mappings.newest(db, "trafford-demo")["mapping"]["defaults"]["kind"] == "service"
+    db.close()
+
+    # The other directory renames a service; the next sync (from cron: no options) asks for
+    # what changed since the first and brings the new name, as run 2.
+    renamed = published[0]
+    publisher.rename(renamed, "Renamed by the other directory")
+    publisher.seen.clear()
+    second = runner.invoke(args=["feeds", "sync"])
+    assert second.exit_code == 0, second.output
+    assert "Imported as run 2: 0 new, 1 changed" in second.output
+    assert f"modified_after={feed['last_synced_at'].replace(':', '%3A')}" in publisher.seen[0]
+    assert _sources(db_path)[mapping.service_id(renamed)] == "Renamed by the other directory"
+
+    # Nothing changed since: no run is added.
+    third = runner.invoke(args=["feeds", "sync", "trafford-demo"])
+    assert "nothing new or changed; nothing to import." in third.output and _runs(db_path) == 2
+
+    # Undoing run 2 brings the old name back; the next sync reads everything again (its run
+    # was undone, so "changed since" would miss the rename) and brings the new name back.
+    undo = runner.invoke(args=["imports", "undo", "2", "--yes"])
+    assert undo.exit_code == 0, undo.output
+    assert _sources(db_path)[mapping.service_id(renamed)] == imported[mapping.service_id(renamed)]
+    publisher.seen.clear()
+    again = runner.invoke(args=["feeds", "sync", "trafford-demo"])
+    assert "Imported as run 3: 0 new, 1 changed" in again.output, again.output
+    assert not any("modified_after" in request for request in publisher.seen)
+    assert runner.invoke(args=["feeds", "list"]).output.startswith(
+        f"trafford-demo: {publisher.url} (last synced "
+    )

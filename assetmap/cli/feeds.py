@@ -8,6 +8,7 @@ the feed's name (so `assetmap imports undo RUN` undoes it).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -15,7 +16,8 @@ from flask.cli import with_appcontext
 
 from assetmap.cli.db import database
 from assetmap.cli.imports import _print, _who, archive_dir
-from assetmap.imports import ImportOptions
+from assetmap.imports import ImportFileError, ImportOptions
+from assetmap.imports.mapping import parse_defaults, read_mapping_data
 from assetmap.openreferral import feeds as client
 from assetmap.openreferral import sync as feeds
 from assetmap.openreferral.feeds import FeedError
@@ -101,6 +103,20 @@ def list_command():
     show_default=True,
     help="Seconds to wait before trying a page again; doubled for each try after.",
 )
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A mapping file (see docs/importing.md); kept as the feed's mapping once imported.",
+)
+@click.option(
+    "--default",
+    "defaults",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="A value for every service that does not give its own, such as --default "
+    "kind=service --default strand=access_community_resources (repeatable; kept as the "
+    "feed's mapping once imported, so later syncs use it unasked).",
+)
 @click.option("--who", help="Name recorded in history (default: cli:<your user name>).")
 @with_appcontext
 def sync_command(
@@ -110,6 +126,8 @@ def sync_command(
     timeout: float,
     retries: int,
     backoff: float,
+    mapping: Path | None,
+    defaults: tuple[str, ...],
     who: str | None,
 ):
     """Import the services of feed NAME (or of every feed) as an import run of its source.
@@ -118,12 +136,17 @@ def sync_command(
     import run: `assetmap imports undo RUN` undoes it. Exits with status 1 when a feed could
     not be read or imported, or rows were rejected; the other feeds are still synced.
 
-    Example: assetmap feeds sync example-directory --preview
+    Another directory's services seldom say our kind and strand: give them once with
+    --default (or --mapping, or choose them on the feeds page); later syncs use them.
+
+    Example: assetmap feeds sync example-directory --preview --default kind=service
+    --default strand=access_community_resources
 
     Example (cron, every night at 2): 0 2 * * * assetmap feeds sync
     """
     limits = current_app.config["ASSETMAP_IMPORT_LIMITS"]
     options = ImportOptions(bounds=current_app.config["ASSETMAP_BOUNDS"], limits=limits)
+    given = _given_mapping(mapping, defaults)
     failed = False
     with database() as db:
         names = [name] if name else [f["name"] for f in feeds.list_feeds(db)]
@@ -139,6 +162,7 @@ def sync_command(
                     preview_only=preview,
                     archive_dir=archive_dir(),
                     everything=everything,
+                    mapping=given,
                     timeout=timeout,
                     retries=retries,
                     backoff=backoff,
@@ -153,16 +177,35 @@ def sync_command(
         sys.exit(1)
 
 
+def _given_mapping(mapping: Path | None, defaults: tuple[str, ...]) -> dict | None:
+    """The sections of --mapping with --default over them, or None when neither is given."""
+    if mapping is None and not defaults:
+        return None
+    data: dict = {}
+    if mapping is not None:
+        try:
+            data = read_mapping_data(mapping)
+        except ImportFileError as e:
+            raise click.BadParameter(f"{mapping.name} {e}", param_hint="--mapping") from None
+    if defaults:
+        try:
+            data["defaults"] = {**data.get("defaults", {}), **parse_defaults(defaults)}
+        except ImportFileError as e:
+            message = str(e).removeprefix("--default: ")
+            raise click.BadParameter(message, param_hint="--default") from None
+    return data
+
+
 def _show(done: feeds.Synced, preview: bool) -> bool:
     """Print what a sync did; whether any row was rejected."""
     read, report = done.read, done.report
-    since = f" changed since {read.modified_after}" if read.modified_after else ""
+    since = f" (asked for those changed since {read.modified_after})" if read.modified_after else ""
     click.echo(
         f"{read.feed['name']}: read {len(read.fetched.services)} services{since} from "
         f"{read.feed['url']} in {read.fetched.pages} pages"
     )
-    if report is None:
-        click.echo(f"{read.feed['name']}: nothing changed; nothing to import.")
+    if report is None or (not preview and not report.applied):
+        click.echo(f"{read.feed['name']}: nothing new or changed; nothing to import.")
         return False
     _print(report, as_json=False)
     if preview:

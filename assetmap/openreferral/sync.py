@@ -7,6 +7,11 @@ name as the source. The command line previews or applies it here; the page keeps
 a pending upload and shows the import's own preview, and the run its confirm makes is found
 afterwards by the file's SHA-256 (`settle`).
 
+Another directory's services seldom say our kind and strand, so the first sync usually needs
+them chosen, once: on the import page's mapping step, or with --default on the command line.
+Either way the choice is saved as the mapping of the feed's source (store.mappings), which
+every later sync uses, from cron or from the page.
+
 After the first sync only what changed is asked for (modified_after: when the last imported
 sync began reading, so nothing edited while it read is missed). If that sync's run was
 undone, the next one reads everything again: importing the same services twice changes
@@ -23,9 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assetmap.imports import ImportFileError, ImportOptions, ImportReport, apply, preview
+from assetmap.imports.columns import ColumnsRefused
+from assetmap.imports.mapping import parse_mapping
 from assetmap.openreferral import feeds
 from assetmap.openreferral.feeds import FeedError, Fetched
 from assetmap.store import feeds as store
+from assetmap.store import mappings as saved_mappings
 from assetmap.store.assets import now
 
 # A feed's name is the source of its assets: a short slug, as sources are.
@@ -57,7 +65,8 @@ class Read:
 
 @dataclass
 class Synced:
-    """What a sync did: what it read and its import's report (None when nothing changed)."""
+    """What a sync did: what it read and its import's report (None when no service was
+    read; a preview's report, with no run, when none was new or changed)."""
 
     read: Read
     report: ImportReport | None
@@ -149,6 +158,20 @@ def refused(db, got: Read, error: Exception) -> str:
     return message
 
 
+def mapping_for(db, name: str, given: dict | None) -> tuple[dict, bool]:
+    """The mapping (a mapping file's sections) a sync of this feed uses: the one saved for
+    its source, with `given` (from --mapping or --default) over it; and whether it is new,
+    to be saved once a sync with it is imported."""
+    saved = saved_mappings.newest(db, name)
+    data = dict(saved["mapping"]) if saved else {}
+    for key, value in (given or {}).items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return data, bool(given) and data != (saved["mapping"] if saved else {})
+
+
 def sync(
     db,
     name: str,
@@ -158,30 +181,54 @@ def sync(
     preview_only: bool = False,
     archive_dir: Path | None = None,
     everything: bool = False,
+    mapping: dict | None = None,
     **fetch_options,
 ) -> Synced:
     """Read a feed and import what it holds as one import run of its source (or only
-    preview it). FeedError, kept as the feed's last error, when it cannot be read or its
-    file is refused by the import; rows the import rejects are in the report, as ever."""
+    preview it), with the source's saved mapping and `mapping` over it (see `mapping_for`).
+    FeedError, kept as the feed's last error, when it cannot be read or its file is refused
+    by the import; rows the import rejects are in the report, as ever."""
     feed = get_feed(db, name)
+    data, new_mapping = mapping_for(db, name, mapping)
+    try:
+        options = dataclasses.replace(options, source=name, mapping=parse_mapping(data))
+    except ImportFileError as error:
+        raise FeedError(f"the mapping for {name} {error}") from None
     got = read(db, feed, everything=everything, **fetch_options)
     if not got.fetched.services:  # the pipeline refuses a file without rows, rightly
         if not preview_only:
             nothing_changed(db, got)
         return Synced(got, None)
-    options = dataclasses.replace(options, source=name)
     with tempfile.TemporaryDirectory(prefix="assetmap-feed-") as folder:
         path = Path(folder) / got.file_name
         path.write_bytes(got.data)
         try:
+            report = preview(db, path, options, file_name=got.file_name)
             if preview_only:
-                report = preview(db, path, options, file_name=got.file_name)
-            else:
-                report = apply(
-                    db, path, options, who=who, archive_dir=archive_dir, file_name=got.file_name
-                )
+                return Synced(got, report)
+            if not report.to_write and not report.rejected:
+                # Nothing new, changed or wrong (a publisher that ignores modified_after sends
+                # everything): no run, so a nightly sync does not fill the imports list.
+                nothing_changed(db, got)
+                return Synced(got, report)
+            report = apply(
+                db,
+                path,
+                options,
+                who=who,
+                archive_dir=archive_dir,
+                file_name=got.file_name,
+                expected_sha256=report.sha256,
+            )
+        except ColumnsRefused as error:
+            raise FeedError(
+                f"{refused(db, got, error)} Choose them once for this feed: with Sync now on "
+                f"the feeds page, or with assetmap feeds sync {name} --default kind=service "
+                "--default strand=access_community_resources (kept for every later sync)"
+            ) from None
         except ImportFileError as error:
             raise FeedError(refused(db, got, error)) from None
-    if not preview_only:
-        store.synced(db, name, began_at=got.began_at, run_id=report.run_id)
+    store.synced(db, name, began_at=got.began_at, run_id=report.run_id)
+    if new_mapping:
+        saved_mappings.save(db, name, data, saved_by=who)
     return Synced(got, report)
