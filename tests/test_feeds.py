@@ -28,6 +28,8 @@ from assetmap.store import feeds as feed_store
 from assetmap.store import initialise
 from assetmap.store import mappings as saved_mappings
 from assetmap.store.connection import connect
+from assetmap.web import feeds as web_feeds
+from tests.conftest import add_user, csrf_token, give_session
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = {"timeout": 2.0, "retries": 2, "backoff": 0.0}
@@ -507,3 +509,103 @@ def test_a_coordinator_syncs_another_directory_keeps_it_current_and_can_undo(loc
     assert runner.invoke(args=["feeds", "list"]).output.startswith(
         f"trafford-demo: {publisher.url} (last synced "
     )
+
+
+# --- the coordinators' page -----------------------------------------------------------------
+
+
+@pytest.fixture
+def coordinator(local):
+    """A coordinator signed in to our own directory's pages (CSRF on, as in production)."""
+    _, db_path = local
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
+    client = app.test_client()
+    give_session(client, db_path, add_user(db_path, "coordinator"))
+    return client, db_path
+
+
+def _post(client, url: str, data: dict):
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, "/manage/feeds/")})
+
+
+def test_a_coordinator_adds_a_feed_on_the_page_and_bad_ones_are_refused_as_text(
+    coordinator, publisher
+):
+    client, db_path = coordinator
+    assert "No feeds yet." in client.get("/manage/feeds/").get_data(as_text=True)
+    hostile = "<script>alert(1)</script>"
+    bad = _post(client, "/manage/feeds/", {"url": publisher.url, "name": hostile})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "cannot be a feed&#39;s name" in page
+    assert hostile not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    with scripted(("200 OK", [], b"<html>a council page</html>")) as (_, url):
+        not_oruk = _post(client, "/manage/feeds/", {"url": url, "name": "council"})
+    assert not_oruk.status_code == 400
+    assert "answered something that is not JSON" in not_oruk.get_data(as_text=True)
+    empty = _post(client, "/manage/feeds/", {"url": "", "name": ""})
+    assert empty.status_code == 400 and "Enter the address" in empty.get_data(as_text=True)
+    no_token = client.post("/manage/feeds/", data={"url": publisher.url, "name": "x"})
+    assert no_token.status_code == 400
+    db = connect(db_path)
+    assert feed_store.list_all(db) == []
+    db.close()
+
+    added = _post(client, "/manage/feeds/", {"url": publisher.url, "name": "trafford-demo"})
+    assert added.status_code == 302
+    page = client.get("/manage/feeds/").get_data(as_text=True)
+    assert f"Added the feed trafford-demo (HSDS-UK-3.0, {PUBLISHED} services)" in page
+    assert publisher.url in page and "Sync trafford-demo now" in page
+
+
+def test_sync_now_shows_the_imports_preview_and_its_confirm_counts_as_the_sync(
+    coordinator, publisher
+):
+    client, db_path = coordinator
+    _post(client, "/manage/feeds/", {"url": publisher.url, "name": "trafford-demo"})
+    # The first sync: our kind and strand are to be chosen, on the import's mapping step.
+    first = _post(client, "/manage/feeds/sync", {"feed": "trafford-demo"})
+    assert first.status_code == 302 and first.headers["Location"].endswith("/columns")
+    assert "kind" in client.get(first.headers["Location"]).get_data(as_text=True)
+    # Chosen once (saved for the source, as confirming that step does), every sync uses it.
+    db = connect(db_path)
+    saved_mappings.save(
+        db,
+        "trafford-demo",
+        {"defaults": {"kind": "service", "strand": "access_community_resources"}},
+        saved_by="coordinator@example.org",
+    )
+    db.close()
+    synced = _post(client, "/manage/feeds/sync", {"feed": "trafford-demo"})
+    assert synced.status_code == 302 and "/manage/imports/preview/" in synced.headers["Location"]
+    preview = client.get(synced.headers["Location"]).get_data(as_text=True)
+    assert f"Import now: {PUBLISHED} new, 0 changed" in preview
+    assert "waiting for its preview to be confirmed" in client.get("/manage/feeds/").get_data(
+        as_text=True
+    )
+    token = synced.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    confirmed = _post(client, f"/manage/imports/preview/{token}/confirm", {})
+    assert confirmed.status_code == 302
+    assert len(_sources(db_path)) == PUBLISHED
+    page = client.get("/manage/feeds/").get_data(as_text=True)
+    assert 'href="/manage/imports/runs/1"' in page and "waiting for its preview" not in page
+    db = connect(db_path)
+    feed = feed_store.get(db, "trafford-demo")
+    assert feed["last_run_id"] == 1 and feed["last_synced_at"] and feed["pending_sha256"] is None
+    db.close()
+
+
+def test_a_feed_that_fails_on_the_page_says_why_and_keeps_it(coordinator, monkeypatch):
+    client, db_path = coordinator
+    monkeypatch.setattr(web_feeds, "WEB_FETCH", {"timeout": 2.0, "retries": 1, "backoff": 0})
+    with scripted(page([SERVICE]), page([SERVICE]), ERROR_500) as (_, url):
+        _post(client, "/manage/feeds/", {"url": url, "name": "flaky"})
+        failed = _post(client, "/manage/feeds/sync", {"feed": "flaky"})
+    assert failed.status_code == 302
+    shown = client.get("/manage/feeds/").get_data(as_text=True)
+    assert "flaky was not synced: " in shown and "answered 500" in shown
+    assert "(tried 2 times)" in shown and "Never" in shown
+    unknown = _post(client, "/manage/feeds/sync", {"feed": "<b>nope</b>"})
+    assert unknown.status_code == 302
+    assert "there is no feed named &#39;&lt;b&gt;nope&lt;/b&gt;&#39;" in client.get(
+        "/manage/feeds/"
+    ).get_data(as_text=True)
