@@ -1,7 +1,8 @@
 """A coordinator syncs from another directory in a real browser: the feeds page (checked with
 axe-core, with and without errors), Sync now, the import's preview (checked with axe by
-test_imports.py), Import now, and the feed's last import shown. Our directory and the other one are two apps, each with its own database
-(not the shared live server's: a sync adds assets)."""
+test_imports.py), Import now, and the feed's last import shown. Our directory and the other
+one are two apps, each with its own database (not the shared live server's: a sync adds
+assets)."""
 
 from __future__ import annotations
 
