@@ -248,7 +248,11 @@ def test_a_server_that_trickles_its_answer_is_cut_off_at_the_timeout():
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        (b"<!doctype html><h1>Our directory</h1>", "answered something that is not JSON"),
+        (
+            b"<!doctype html><h1>Our directory</h1>",
+            r"answered something that is not JSON \(a web page\)",
+        ),
+        (b"secret=hunter2", r"not JSON \(text\); is this"),
         (b'{"services": []}', "answered JSON that is not a page of Open Referral UK services"),
         (b"[1, 2, 3]", "answered JSON that is not a page"),
         (b"[" * 100_000, "not JSON"),
@@ -267,6 +271,7 @@ def test_an_answer_that_is_not_a_page_of_services_is_a_clear_error(body, words):
     with scripted(answer) as (server, url), pytest.raises(FeedError, match=words) as caught:
         feeds.fetch_services(url, **QUICK)
     assert str(caught.value).startswith(url)
+    assert "hunter2" not in str(caught.value)  # what an address answers is not repeated
     assert len(server.seen) == 1  # not asked again: it will not change
 
 

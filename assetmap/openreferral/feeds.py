@@ -266,10 +266,12 @@ def _page(url: str, body: bytes) -> dict:
     try:
         answer = json.loads(body)
     except (ValueError, RecursionError):
-        start = body[:60].decode("utf-8", "replace").strip()
+        # What it is, not what it says: the answer of an address on the server's network is
+        # not shown to whoever typed the address.
+        what = "a web page" if body.lstrip()[:1] == b"<" else "text" if body.strip() else "nothing"
         raise FeedError(
-            f"{url} answered something that is not JSON (it begins {start!r}); is this the "
-            "address of an Open Referral UK API?"
+            f"{url} answered something that is not JSON ({what}); is this the address of an "
+            "Open Referral UK API?"
         ) from None
     if not isinstance(answer, dict) or not all(k in answer for k in ENVELOPE):
         has = ", ".join(list(answer)[:8]) if isinstance(answer, dict) else type(answer).__name__
