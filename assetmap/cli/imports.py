@@ -11,6 +11,7 @@ import csv
 import getpass
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -29,6 +30,7 @@ from assetmap.imports import (
 )
 from assetmap.imports.columns import TEMPLATE_FIELDS
 from assetmap.imports.mapping import parse_defaults
+from assetmap.imports.openreferral import folder_as_zip
 from assetmap.imports.pipeline import Progress
 from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import imports as store
@@ -74,7 +76,7 @@ def progress_line(counts: Progress) -> str:
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
 @click.option("--source", help="Source recorded on the assets (default: the file's name).")
 @click.option(
     "--mapping",
@@ -126,19 +128,23 @@ def import_command(
 ):
     """Import assets from a spreadsheet or GIS file, after showing what would change.
 
-    Reads CSV (any common encoding and delimiter), Excel .xlsx, GeoJSON, GeoPackage and zipped
-    shapefiles. Headings are matched to fields by the aliases in docs/importing.md, or by a
-    mapping file. Rows are matched to assets by the file's id column (with the source), or by
-    name and postcode, so importing a file again changes nothing. Every problem is listed with
-    its row, column, value and fix; rows with errors are rejected one by one and the rest can
-    be imported in one transaction. Possible duplicates are imported and flagged for review.
-    Each import is recorded and can be undone with `assetmap imports undo RUN`.
+    Reads CSV (any common encoding and delimiter), Excel .xlsx, GeoJSON, GeoPackage, zipped
+    shapefiles, and Open Referral UK services: JSON (one service, a list, or saved /services
+    pages) or an HSDS package (a .zip or folder of its CSVs). Headings are matched to fields by
+    the aliases in docs/importing.md, or by a mapping file. Rows are matched to assets by the
+    file's id column (with the source), or by name and postcode, so importing a file again
+    changes nothing. Every problem is listed with its row, column, value and fix; rows with
+    errors are rejected one by one and the rest can be imported in one transaction. Possible
+    duplicates are imported and flagged for review. Each import is recorded and can be undone
+    with `assetmap imports undo RUN`.
 
     Exits with status 1 when the file is refused or any row is rejected.
 
     Example: assetmap import audit.xlsx --source trafford-audit-2024 --rejected fix-these.csv
 
     Example: assetmap import food-banks.csv --default kind=service --default categories=food_support
+
+    Example: assetmap import hsds/ --default kind=service --default strand=volunteer_peer_roles
     """
     options = ImportOptions(
         source=source,
@@ -159,8 +165,10 @@ def import_command(
         except ImportFileError as e:
             message = str(e).removeprefix("--default: ")
             raise click.BadParameter(message, param_hint="--default") from None
-    with database() as db:
+    with database() as db, tempfile.TemporaryDirectory() as folder:
         try:
+            if file.is_dir():  # an HSDS package's folder: imported (and kept) as one .zip
+                file = folder_as_zip(file, Path(folder))
             report = _run(db, file, options, dry_run, yes, as_json, rejected, _who(who))
         except ImportFileError as e:
             _refuse(f"{file.name} {e}", file, as_json)

@@ -17,9 +17,12 @@ keeps goes in one more column, kept with each row as extra information.
 
 from __future__ import annotations
 
+import posixpath
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
-from assetmap.imports.limits import ImportLimits
+from assetmap.imports.limits import MAX_JSON_DEPTH, ImportLimits
 from assetmap.imports.problems import ImportFileError
 from assetmap.imports.tables import SourceRow, Table
 from assetmap.openreferral.reading import record_from_service
@@ -79,6 +82,83 @@ def services_table(
     return table_of(items, f"Open Referral UK services (JSON{shape})", limits, notes)
 
 
+def is_package(names: list[str]) -> bool:
+    """Whether a zip's members are an HSDS package: a services table among CSVs, or the
+    Frictionless descriptor that names its tables."""
+    bases = {posixpath.basename(n).lower() for n in names if not n.startswith("__MACOSX")}
+    return "services.csv" in bases or "datapackage.json" in bases
+
+
+def package_table(
+    path: Path,
+    limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
+) -> Table:
+    """The services of an HSDS package (a .zip or folder of the standard's CSVs) as a table,
+    with what became of every row of every table as the file's notes."""
+    from assetmap.openreferral.tabular import read_package
+
+    services, accounting = read_package(path, limits)
+    return table_of(services, "HSDS package of Open Referral UK tables", limits,
+                    accounting_notes(accounting))  # fmt: skip
+
+
+# A table's rows not used are named one by one up to this many; the rest are counted.
+NAMED_ROWS = 10
+
+
+def accounting_notes(accounting) -> list[str]:
+    """Every row of every table in words, table by table (tabular.Accounting): how many rows,
+    how many a service used, and each one not used with why."""
+    notes = [
+        f"Every row of every table of the package is accounted for: {accounting.summary()}. "
+        "Services are numbered in the order of the services table, from 1; what a used row "
+        f"holds that no field keeps is kept with its service (“{NOT_KEPT}”)."
+    ]
+    for file in dict.fromkeys(r.file for r in accounting.rows):
+        rows = accounting.in_file(file)
+        used = sum(1 for r in rows if r.used)
+        words = f"{file}: {_rows_count(len(rows))}, " + (
+            "all used"
+            if used == len(rows)
+            else "not used"
+            if not used
+            else f"{used:,} used, {len(rows) - used:,} not used"
+        )
+        unused = [r for r in rows if not r.used]
+        if unused:
+            named = "; ".join(f"row {r.number} ({r.reason})" for r in unused[:NAMED_ROWS])
+            more = len(unused) - NAMED_ROWS
+            words += f": {named}" + (f"; and {more:,} more rows" if more > 0 else "")
+        notes.append(words + ".")
+    if accounting.files_not_read:
+        notes.append(
+            "Not read, as they are not tables: " + ", ".join(accounting.files_not_read) + "."
+        )
+    notes += [f"{problem}." for problem in accounting.problems]
+    return notes
+
+
+def folder_as_zip(folder: Path, into: Path) -> Path:
+    """A folder of HSDS CSVs zipped (into the folder `into`), so that the one import pipeline,
+    which keeps the file it imported, keeps the package as one file. Only the folder's own
+    .csv files and datapackage.json are taken; ImportFileError when there are none."""
+    chosen = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and (p.suffix.lower() == ".csv" or p.name == "datapackage.json")
+    )
+    if not chosen:
+        raise ImportFileError(
+            "is a folder without CSV files; give the folder that holds the package's tables "
+            "(services.csv and the others), or a file to import"
+        )
+    target = into / f"{folder.name or 'package'}.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in chosen:
+            archive.write(path, path.name)
+    return target
+
+
 def table_of(
     items: list, description: str, limits: ImportLimits, notes: list[str] | None = None
 ) -> Table:
@@ -86,6 +166,9 @@ def table_of(
     before the first is used; ImportFileError when none of them has a place."""
     if len(items) > limits.max_rows:
         raise limits.too_many_rows(UNIT, len(items))
+    for number, item in enumerate(items, start=1):
+        if _depth(item) > MAX_JSON_DEPTH:
+            raise limits.nested_too_deep(number, UNIT)
     read: list[tuple[dict, list[str]] | None] = [
         record_from_service(item) if isinstance(item, dict) else None for item in items
     ]
@@ -160,6 +243,26 @@ def _rows(read: list, headers: list[str]) -> Iterator[SourceRow]:
             )
             continue
         yield SourceRow(number, _cells(found, headers))
+
+
+def _depth(value: object) -> int:
+    """How deep objects and lists nest in a value (a service nests five or six levels), found
+    without recursion, so that no nesting is too deep to measure."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_JSON_DEPTH:
+                break
+            stack.extend(
+                (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
+            )
+    return deepest
+
+
+def _rows_count(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 def _count(n: int) -> str:

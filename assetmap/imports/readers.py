@@ -117,6 +117,8 @@ def _open_zip(
     path: Path, sheet: str | None, headings: frozenset[str], limits: ImportLimits
 ) -> Table:
     names = [info.filename for info in limits.check_archive(path)]
+    if openreferral.is_package(names):
+        return openreferral.package_table(path, limits)
     if "xl/workbook.xml" in names:
         return read_xlsx(path, sheet, headings, limits)
     shapefiles = [n for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]

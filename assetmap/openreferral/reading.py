@@ -385,11 +385,21 @@ class _Reader:
 
     def term(self, term: dict) -> bool:
         """Put a term where it names one of ours; False when it names none."""
+        ours = _published_term(term.get("id"))
+        if ours is not None:
+            field, slug = ours
+            if field in ("categories", "audiences"):
+                if slug not in self.record.setdefault(field, []):
+                    self.record[field].append(slug)
+                return True
+            if field == "approach":
+                self.one("strand", taxonomy.APPROACH_STRAND[slug], slug)
+            return self.one(field, slug, slug)
         named = (_taxonomy_name(term) or "").casefold()
         texts = [t for t in (_text(term.get(k)) for k in ("code", "name", "term")) if t]
         for text in texts:
             strand = _named(taxonomy.STRANDS, text)
-            if strand and "approach" not in named:
+            if strand:
                 return self.one("strand", strand, text)
             approach = _named([a for s in taxonomy.STRANDS for a in s.approaches], text)
             if approach:
@@ -483,6 +493,17 @@ def _schedule_words(schedule: dict) -> str:
 def _term_words(term: dict) -> str:
     texts = dict.fromkeys(t for t in (_text(term.get(k)) for k in ("code", "name", "term")) if t)
     return " / ".join(texts) or _object_words(term)
+
+
+def _published_term(term_id) -> tuple[str, str] | None:
+    """(field, slug) of one of the terms this directory publishes, by its id: a term of our
+    own taxonomies, from our export or a neighbour that kept our ids, is known for certain."""
+    try:
+        from assetmap.openreferral.taxonomy import TERMS_BY_ID
+    except ImportError:  # the published taxonomies came with the ORUK API (issue 16, item 2)
+        return None
+    found = TERMS_BY_ID.get(str(term_id)) if term_id else None
+    return (found.field, found.slug) if found is not None else None
 
 
 def _named(terms, text: str) -> str | None:
