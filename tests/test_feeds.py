@@ -465,12 +465,6 @@ def test_a_coordinator_syncs_another_directory_keeps_it_current_and_can_undo(loc
     published = publisher.published
     assert runner.invoke(args=["feeds", "add", publisher.url, "--source", "trafford-demo"])
 
-    # The first sync needs our kind and strand chosen: it says so, and imports nothing.
-    refused = runner.invoke(args=["feeds", "sync", "trafford-demo"])
-    assert refused.exit_code == 1
-    assert "has no column for the kind or the strand" in refused.output
-    assert "--default kind=service" in refused.output and _runs(db_path) == 0
-
     # A preview changes nothing; the sync imports every service as one run of the source.
     preview = runner.invoke(args=["feeds", "sync", "trafford-demo", "--preview", *CHOSEN])
     assert preview.exit_code == 0, preview.output
@@ -514,6 +508,39 @@ def test_a_coordinator_syncs_another_directory_keeps_it_current_and_can_undo(loc
     assert runner.invoke(args=["feeds", "list"]).output.startswith(
         f"trafford-demo: {publisher.url} (last synced "
     )
+
+
+STANDARD_EXAMPLE = ROOT.parent / "shared" / "openreferral-uk" / "examples" / "service_full.json"
+
+
+def test_another_publishers_services_need_our_kind_and_strand_chosen_once(local):
+    """The standard's own example service (another publisher's taxonomy, not ours): the first
+    sync says how to choose our kind and strand and imports nothing; with them, it imports,
+    and they are kept for the syncs after."""
+    runner, db_path = local
+    example = json.loads(STANDARD_EXAMPLE.read_text(encoding="utf-8"))
+    # Its place is made up (latitude 100, postcode ABC 1234); put it in Sale, Trafford.
+    location = example["service_at_locations"][0]["location"]
+    location.update(latitude=53.4263, longitude=-2.3034)
+    location["addresses"][0].update(postal_code="M33 7ZF", country="GB")
+    with scripted(page([example])) as (_, url):
+        runner.invoke(args=["feeds", "add", url, "--source", "example"])
+        refused = runner.invoke(args=["feeds", "sync", "example"])
+        assert refused.exit_code == 1
+        assert "has no column for the kind or the strand" in refused.output
+        assert "assetmap feeds sync example --default kind=service" in refused.output
+        assert _runs(db_path) == 0
+        chosen = runner.invoke(args=["feeds", "sync", "example", *CHOSEN])
+        assert "Imported as run 1: 1 new" in chosen.output, chosen.output
+        later = runner.invoke(args=["feeds", "sync", "example"])  # from cron: no options
+        assert "nothing new or changed" in later.output, later.output
+    db = connect(db_path)
+    asset = db.conn.execute(
+        "SELECT name, kind, strand FROM assets WHERE source = 'example' AND source_id = ?",
+        [example["id"]],
+    ).fetchone()
+    db.close()
+    assert tuple(asset) == (example["name"], "service", "access_community_resources")
 
 
 # --- the coordinators' page -----------------------------------------------------------------
@@ -567,11 +594,8 @@ def test_sync_now_shows_the_imports_preview_and_its_confirm_counts_as_the_sync(
 ):
     client, db_path = coordinator
     _post(client, "/manage/feeds/", {"url": publisher.url, "name": "trafford-demo"})
-    # The first sync: our kind and strand are to be chosen, on the import's mapping step.
-    first = _post(client, "/manage/feeds/sync", {"feed": "trafford-demo"})
-    assert first.status_code == 302 and first.headers["Location"].endswith("/columns")
-    assert "kind" in client.get(first.headers["Location"]).get_data(as_text=True)
-    # Chosen once (saved for the source, as confirming that step does), every sync uses it.
+    # Our kind and strand, chosen once for the source (as confirming the import's mapping
+    # step saves them): every sync uses them.
     db = connect(db_path)
     saved_mappings.save(
         db,
@@ -597,6 +621,16 @@ def test_sync_now_shows_the_imports_preview_and_its_confirm_counts_as_the_sync(
     feed = feed_store.get(db, "trafford-demo")
     assert feed["last_run_id"] == 1 and feed["last_synced_at"] and feed["pending_sha256"] is None
     db.close()
+
+
+def test_a_first_sync_on_the_page_goes_to_the_imports_step_for_choosing_columns(coordinator):
+    client, _ = coordinator
+    example = json.loads(STANDARD_EXAMPLE.read_text(encoding="utf-8"))
+    with scripted(page([example])) as (_, url):
+        _post(client, "/manage/feeds/", {"url": url, "name": "example"})
+        first = _post(client, "/manage/feeds/sync", {"feed": "example"})
+    assert first.status_code == 302 and first.headers["Location"].endswith("/columns")
+    assert "kind" in client.get(first.headers["Location"]).get_data(as_text=True)
 
 
 def test_a_feed_that_fails_on_the_page_says_why_and_keeps_it(coordinator, monkeypatch):
