@@ -37,7 +37,7 @@ OPENS_THE_DATABASE = {
 }
 # The commands that make the database, or bring it up to date, on purpose.
 MAKE_THE_DATABASE = {"init", "serve", "postcodes load"}
-NEED_NO_DATABASE = {"settings", "imports template"}
+NEED_NO_DATABASE = {"settings", "imports template", "openreferral check"}
 # Not yet through cli/db.py: cli/search.py is being reworked with the search parameters
 # (issue 13, item 4), and opens the database with store.connect.
 NOT_YET = {"search"}

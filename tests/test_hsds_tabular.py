@@ -326,3 +326,295 @@ def test_one_organization_used_by_many_services_is_one_row():
     assert set(organization_ids) == used
     assert len(used) < sum(1 for s in services if "organization_id" in s)
     assert len(tables["services"]) == len(services)
+
+
+def test_one_id_with_two_spellings_is_the_first_spelling():
+    """The mapping gives "Sale Trust" and "sale  trust" one organization id; a table holds
+    one row an id, so the first spelling met stands for both."""
+    first = mapping.to_service(validate_asset(make_asset(organisation="Sale Trust")).record)
+    second = mapping.to_service(
+        validate_asset(make_asset(id="other", organisation="sale  trust")).record
+    )
+    assert first["organization_id"] == second["organization_id"]
+    (row,) = services_to_tables([first, second])["organizations"]
+    assert row["name"] == "Sale Trust"
+
+
+# ---- the package is valid under Frictionless -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_package(tmp_path_factory):
+    """Every demo asset and every hostile string, written once as a package folder."""
+    out = tmp_path_factory.mktemp("hsds") / "package"
+    write_package([*demo_services(), *hostile_services()], out)
+    return out
+
+
+def _frictionless_errors(descriptor: Path) -> list:
+    from frictionless import validate
+
+    report = validate(descriptor)
+    return report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+def test_the_package_is_a_valid_frictionless_data_package(demo_package):
+    assert _frictionless_errors(demo_package / "datapackage.json") == []
+    descriptor = json.loads((demo_package / "datapackage.json").read_text("utf-8"))
+    declared = {
+        (r["name"], k["fields"][0], k["reference"]["resource"])
+        for r in descriptor["resources"]
+        for k in r["schema"].get("foreignKeys", [])
+    }
+    assert {
+        ("services", "organization_id", "organizations"),
+        ("service_at_location", "service_id", "services"),
+        ("service_at_location", "location_id", "locations"),
+        ("address", "location_id", "locations"),
+        ("accessibility", "location_id", "locations"),
+        ("schedule", "service_id", "services"),
+        ("phones", "service_id", "services"),
+        ("languages", "service_id", "services"),
+        ("cost_options", "service_id", "services"),
+    } <= declared
+    names = {r["name"]: r for r in descriptor["resources"]}
+    assert set(names) == {t.name for t in hsds.TABLES}
+    assert names["services"]["schema"]["primaryKey"] == ["id"]
+
+
+def test_frictionless_finds_a_foreign_key_that_does_not_resolve(tmp_path):
+    """The validation above can fail: a location id changed in address.csv is reported."""
+    broken = tmp_path / "broken"
+    write_package(list(demo_services()[:5]), broken)
+    assert _frictionless_errors(broken / "datapackage.json") == []
+    path = broken / "address.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][1] == "location_id"
+    rows[1][1] = "00000000-0000-4000-8000-000000000000"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    found = _frictionless_errors(broken / "datapackage.json")
+    assert [(e[0], e[2]) for e in found] == [(2, "foreign-key")]
+    assert "location_id" in found[0][3]
+
+
+# ---- assetmap export hsds ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def export_app(tmp_path):
+    from assetmap import create_app
+    from assetmap.store import initialise
+    from tests.conftest import save_raw
+
+    db_path = tmp_path / "assetmap.db"
+    initialise(db_path)
+    save_raw(
+        db_path,
+        [
+            make_asset(),
+            make_asset(id="gone", name="Gone", archived=True),
+            make_asset(id="shut", name="Shut Cafe", status="closed", organisation="Sale Trust"),
+            make_asset(id="open", name="Open Cafe", organisation="Sale Trust"),
+        ],
+    )
+    return create_app({"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
+
+
+@pytest.mark.parametrize("name", ["out.zip", "out-folder"])
+def test_export_hsds_writes_the_published_services_as_the_api_gives_them(
+    export_app, tmp_path, name
+):
+    out = tmp_path / name
+    result = export_app.test_cli_runner().invoke(args=["export", "hsds", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "exported 3 services" in result.output
+    published = export_app.test_client().get("/api/oruk/services").get_json()["contents"]
+    services, accounting = read_package(out)
+    assert services == [linked(s) for s in published]
+    assert {s["status"] for s in services} == {"active", "defunct"}
+    assert accounting.unused() == []
+    if out.suffix == ".zip":
+        assert _frictionless_errors(out) == []  # frictionless reads the zip as it is
+        with zipfile.ZipFile(out) as archive:
+            text = "".join(archive.read(n).decode("utf-8") for n in archive.namelist())
+    else:
+        text = "".join(p.read_text("utf-8") for p in out.iterdir())
+    for private in ("Sam Example", "07700 900123", "Sam prefers calls", "Gone"):
+        assert private not in text
+    assert len([r for r in text.splitlines() if "Sale Trust" in r]) == 1  # one organization
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_export_hsds_never_overwrites_files_or_writes_to_standard_output(export_app, tmp_path):
+    runner = export_app.test_cli_runner()
+    mine = tmp_path / "mine"
+    mine.write_text("keep me")
+    result = runner.invoke(args=["export", "hsds", str(mine)])
+    assert result.exit_code == 1
+    assert "Nothing was written" in result.output and "not an empty folder" in result.output
+    assert mine.read_text() == "keep me"
+    result = runner.invoke(args=["export", "hsds", "-"])
+    assert result.exit_code != 0 and "a .zip file or a new folder" in result.output
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me too")
+    with pytest.raises(FileExistsError):
+        write_package(list(demo_services()[:3]), folder)
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+    write_package(list(demo_services()[:3]), tmp_path / "empty")  # a new folder is made
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_geojson_and_csv_exports_still_work(export_app, tmp_path):
+    runner = export_app.test_cli_runner()
+    for fmt in ("geojson", "csv"):
+        result = runner.invoke(args=["export", fmt, str(tmp_path / f"out.{fmt}")])
+        assert result.exit_code == 0 and "exported 4 assets" in result.output
+
+
+def test_check_says_what_of_a_package_a_service_uses(export_app):
+    result = export_app.test_cli_runner().invoke(args=["openreferral", "check", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "csv: 1 services; 23 rows in 23 tables: 18 used by a service, 5 not used" in (
+        result.output
+    )
+    assert "attribute.csv row 3 (not used): its link_id f28dd44b" in result.output
+
+
+def test_an_export_that_fails_half_way_leaves_nothing(tmp_path, monkeypatch):
+    """A disk that fills up after four files, in a zip or a folder: no half package."""
+    calls = []
+
+    def fail_on_the_fifth(real):
+        def write(self, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 5:
+                raise OSError(28, "No space left on device")
+            return real(self, *args, **kwargs)
+
+        return write
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", fail_on_the_fifth(zipfile.ZipFile.writestr))
+    monkeypatch.setattr(Path, "write_text", fail_on_the_fifth(Path.write_text))
+    for name in ("out.zip", "out"):
+        calls.clear()
+        with pytest.raises(OSError, match="No space"):
+            write_package(list(demo_services()[:5]), tmp_path / name)
+        assert len(calls) == 5
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_hostile_package_is_read_with_every_row_accounted_for(tmp_path):
+    """Rows that point at each other in a loop, a second service with the first's id, cells
+    under no heading, text in a number column, hostile strings: nothing is lost unsaid."""
+    a, b = "aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002"
+    contact, phone = "cccccccc-0000-4000-8000-000000000003", "dddddddd-0000-4000-8000-000000000004"
+    folder = _folder(
+        tmp_path,
+        {
+            "services.csv": "id,name,status,minimum_age\n"
+            f'{SERVICE},"<script>alert(1)</script>, ""quoted""\nline",active,twelve\n'
+            f"{SERVICE},Impostor,active,5,extra cell\n",
+            "attributes.csv": f"id,link_id,link_entity\n{a},{b},attribute\n{b},{a},attribute\n",
+            "contacts.csv": f"id,service_id,name\n{contact},{SERVICE},=HYPERLINK(1)\n",
+            "phones.csv": f"id,contact_id,service_id,number\n{phone},{contact},{SERVICE},+44 1\n",
+            "languages.csv": f"id,phone_id,name\neeeeeeee-0000-4000-8000-000000000005,{phone},cy\n",
+        },
+    )
+    (service,), accounting = read_package(folder)
+    assert service["name"] == '<script>alert(1)</script>, "quoted"\nline'
+    assert service["minimum_age"] == "twelve"  # kept as entered, for the import to question
+    (phone_object,) = service["contacts"][0]["phones"]
+    assert phone_object["number"] == "+44 1" and phone_object["languages"][0]["name"] == "cy"
+    assert service["contacts"][0]["name"] == "=HYPERLINK(1)"
+    assert len(accounting.rows) == 7
+    unused = {(r.file, r.number): r.reason for r in accounting.unused()}
+    assert unused[("services.csv", 3)].startswith("has the id of services.csv row 2")
+    assert "in a loop" in unused[("attributes.csv", 2)]
+    assert "in a loop" in unused[("attributes.csv", 3)]
+    assert len(unused) == 3
+    assert accounting.problems == [
+        "services.csv row 3: 1 cells under no heading were not read; give their column a "
+        "heading, or delete them"
+    ]
+
+
+def test_objects_without_ids_get_ids_of_their_own_the_same_every_time():
+    services = [
+        {"id": f"s{n}", "name": "A", "status": "active", "schedules": [{"byday": "MO"}]}
+        for n in range(2)
+    ]
+    tables = services_to_tables(services)
+    ids = [r["id"] for r in tables["schedule"]]
+    assert len(set(ids)) == 2
+    assert [r["id"] for r in services_to_tables(services)["schedule"]] == ids
+    assert [r["service_id"] for r in tables["schedule"]] == ["s0", "s1"]
+
+
+def test_export_hsds_into_a_folder_that_does_not_exist_says_so(export_app, tmp_path):
+    out = tmp_path / "nowhere" / "out.zip"
+    result = export_app.test_cli_runner().invoke(args=["export", "hsds", str(out)])
+    assert result.exit_code == 1
+    assert f"Nothing was written: there is no such folder ({out.parent})" in result.output
+
+
+def _with_attributes(service: dict) -> dict:
+    """The service with taxonomy attributes on it and on its location, shaped as HSDS 3.0
+    publishes them (a term nested in each attribute, its taxonomy nested in the term)."""
+    taxonomy = {
+        "id": mapping.stable_id("taxonomy", "strands"),
+        "name": "PHE strands",
+        "description": "The three strands of community-centred approaches",
+    }
+
+    def attribute(owner: str, term: str) -> dict:
+        return {
+            "id": mapping.stable_id("attribute", owner, term),
+            "link_type": "strand",
+            "taxonomy_term": {
+                "id": mapping.stable_id("taxonomy_term", term),
+                "name": term,
+                "description": f"The {term} strand",
+                "taxonomy_id": taxonomy["id"],
+                "taxonomy_detail": dict(taxonomy),
+            },
+        }
+
+    service = json.loads(json.dumps(service))
+    service["attributes"] = [attribute(service["id"], "walking"), attribute(service["id"], "arts")]
+    location = service["service_at_locations"][0]["location"]
+    location["attributes"] = [attribute(location["id"], "walking")]
+    return service
+
+
+def test_taxonomy_attributes_round_trip_and_their_terms_are_shared_rows(tmp_path):
+    services = [_with_attributes(s) for s in demo_services()[:10]]
+    out = tmp_path / "package.zip"
+    write_package(services, out)
+    read, accounting = read_package(out)
+    assert read == [linked(s) for s in services]
+    assert accounting.unused() == []
+    tables = services_to_tables(services)
+    assert len(tables["attribute"]) == 30
+    assert {r["link_entity"] for r in tables["attribute"]} == {"service", "location"}
+    assert len(tables["taxonomy_terms"]) == 2 and len(tables["taxonomies"]) == 1
+    assert _frictionless_errors(out) == []
+    descriptor = json.loads(zipfile.ZipFile(out).read("datapackage.json"))
+    keys = {
+        (r["name"], k["fields"][0], k["reference"]["resource"])
+        for r in descriptor["resources"]
+        for k in r["schema"].get("foreignKeys", [])
+    }
+    assert ("attribute", "taxonomy_term_id", "taxonomy_terms") in keys
+    assert ("taxonomy_terms", "taxonomy_id", "taxonomies") in keys
+
+
+def test_the_standards_json_example_service_round_trips(tmp_path):
+    example = json.loads((STANDARD / "examples" / "service_full.json").read_text("utf-8"))
+    write_package([example], tmp_path / "package")
+    (read,), accounting = read_package(tmp_path / "package")
+    assert read == linked(example)
+    assert errors("service.json", read) == []
+    assert accounting.unused() == []

@@ -29,6 +29,7 @@ from assetmap.store.assets import AssetFilter, list_assets
 from tests.conftest import SAMPLE
 from tests.hostile import corpus
 from tests.test_demo_data import as_record, features
+from tests.test_import_mapping import choices_on
 from tests.test_imports_support import asset_named, build_import_db, fingerprint
 from tests.test_imports_web import make_app, signed_in, text_of, upload
 
@@ -266,6 +267,13 @@ def test_saved_pages_say_which_pages_were_missing_and_odd_items_are_rejected(tmp
     assert rows[0].cells[table.headers.index("approach")] == "social_prescribing"
 
 
+def test_a_saved_page_of_other_records_is_refused_saying_which_pages_to_save(tmp_path):
+    page = {"total_items": 1, "total_pages": 1, "page_number": 1, "contents": [
+        example("service_at_location_full.json")]}  # fmt: skip
+    with pytest.raises(ImportFileError, match="is a saved page of Open Referral records that"):
+        open_table(write(tmp_path / "places.json", page))
+
+
 def test_a_file_over_the_row_limit_is_refused_before_any_service_is_read(tmp_path):
     from assetmap.imports.limits import ImportLimits
 
@@ -400,6 +408,22 @@ def test_services_without_kind_or_strand_go_to_the_step_where_they_are_chosen(ap
     page = client.get(uploaded.headers["Location"])
     assert page.status_code == 200
     assert "counselling.json has no column for the kind or the strand" in text_of(page)
+    sent = {**choices_on(page.get_data(as_text=True)), "kind": "service"}
+    sent["strand"] = "access_community_resources"
+    used = client.post(uploaded.headers["Location"], data={**sent, "action": "use"})
+    assert used.status_code == 302 and "/columns" not in used.headers["Location"]
+    preview = text_of(client.get(used.headers["Location"]))
+    assert "New assets 1 Changed assets 0 Unchanged 0 Rejected services 0" in preview
+    confirmed = client.post(used.headers["Location"] + "/confirm")
+    assert "Imported counselling.json: 1 new" in text_of(client.get(confirmed.headers["Location"]))
+    db = connect(db_path)
+    asset = asset_named(db, "Community Counselling")
+    db.close()
+    assert (asset["kind"], asset["strand"], asset["organisation"]) == (
+        "service",
+        "access_community_resources",
+        "Example Organization Inc.",
+    )
 
 
 def test_hostile_strings_in_a_service_stay_text_on_the_preview(app):

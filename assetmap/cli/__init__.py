@@ -11,9 +11,19 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup, ScriptInfo
 
-from assetmap.cli import assets, feeds, imports, join_requests, postcodes, search, settings, users
+from assetmap.cli import (
+    assets,
+    feeds,
+    imports,
+    join_requests,
+    openreferral,
+    postcodes,
+    search,
+    settings,
+    users,
+)
 
-MODULES = (assets, users, postcodes, join_requests, imports, search, settings, feeds)
+MODULES = (assets, users, postcodes, join_requests, imports, search, settings, openreferral, feeds)
 
 
 def register(app) -> None:

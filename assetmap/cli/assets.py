@@ -77,7 +77,7 @@ def load_command(file: Path, dry_run: bool, who: str | None):
 
 
 @click.command("export")
-@click.argument("format", type=click.Choice(["geojson", "csv"]))
+@click.argument("format", type=click.Choice(["geojson", "csv", "hsds"]))
 @click.argument("out", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--public", is_flag=True, help="Leave out professional-only fields.")
 @with_appcontext
@@ -85,9 +85,15 @@ def export_command(format: str, out: str, public: bool):
     """Write every asset (closed ones included) to OUT ("-" for standard output).
 
     What `assetmap load` reads back from the export gives the same database.
+    hsds: the published assets' public fields as an Open Referral UK package (HSDS tables),
+    OUT a .zip or a new folder (see `assetmap openreferral --help`).
 
     Example: assetmap export geojson assets-backup.geojson
     """
+    if format == "hsds":
+        from assetmap.cli.openreferral import export_hsds
+
+        return export_hsds(out)
     writer = write_geojson if format == "geojson" else write_csv
     with database() as db:
         if out == "-":

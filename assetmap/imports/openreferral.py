@@ -170,7 +170,7 @@ def table_of(
         if _depth(item) > MAX_JSON_DEPTH:
             raise limits.nested_too_deep(number, UNIT)
     read: list[tuple[dict, list[str]] | None] = [
-        record_from_service(item) if isinstance(item, dict) else None for item in items
+        record_from_service(item) if _could_be_service(item) else None for item in items
     ]
     present = {name for found in read if found for name in found[0]}
     headers = [name for name in dict.fromkeys(("source_id", *FIELD_NAMES)) if name in present]
@@ -210,6 +210,12 @@ def _services(document: object) -> tuple[list, str, list[str]]:
             "is a saved page of Open Referral services with no services in it (its contents "
             "are empty); save a page that lists services, such as /services?page=1"
         )
+    if not any(_could_be_service(item) for item in items):
+        raise ImportFileError(
+            "is a saved page of Open Referral records that are not services (none has a name), "
+            "such as a /service_at_locations or /taxonomies page; save the /services pages, "
+            "or each service in full, and import those"
+        )
     notes = []
     numbers = sorted({p.get("page_number") for p in pages if isinstance(p.get("page_number"), int)})
     totals = {p.get("total_pages") for p in pages if isinstance(p.get("total_pages"), int)}
@@ -225,6 +231,11 @@ def _services(document: object) -> tuple[list, str, list[str]]:
     return items, f", {saved}", notes
 
 
+def _could_be_service(item: object) -> bool:
+    """A service, or at least an object with a name where services are listed."""
+    return isinstance(item, dict) and ("name" in item or is_service(item))
+
+
 def _cells(found: tuple[dict, list[str]], headers: list[str]) -> list:
     record, not_kept = found
     return [
@@ -238,8 +249,8 @@ def _rows(read: list, headers: list[str]) -> Iterator[SourceRow]:
             yield SourceRow(
                 number,
                 [],
-                problem="is not a service (an object with a name and its parts); export the "
-                "services again",
+                problem="is not a service (an object with a name and the parts of a service); "
+                "export the services again",
             )
             continue
         yield SourceRow(number, _cells(found, headers))

@@ -5,7 +5,8 @@ files that are really workbooks, and as ".xlsx" files that are really CSV. Files
 read (an old .xls, a PDF, random bytes) are refused with what to do instead. Rows are read one
 at a time, so a large CSV or workbook never sits in memory whole; GIS files are read whole by
 GDAL, which is fine at the sizes asset layers come in, and JSON whole by the json module: as
-GeoJSON (assetmap.imports.gis) or, when it is a list of records, as a table
+GeoJSON (assetmap.imports.gis), as Open Referral UK services (assetmap.imports.openreferral,
+which also reads a zip of HSDS tables) or, when it is a list of records, as a table
 (assetmap.imports.json_records).
 
 A CSV row whose cells are out of line with the headings (cut in two by a line break that is

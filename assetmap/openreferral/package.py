@@ -18,6 +18,7 @@ one heading) is an ImportFileError whose message follows the package's name.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -61,13 +62,15 @@ def published_services(db: sqlite_utils.Database, page: int = 500) -> Iterator[d
 
 def write_package(services: list[dict], out: str | Path) -> dict[str, int]:
     """Write the services as an HSDS tabular package to `out`: a .zip, or else a folder (new,
-    or empty). Returns each file's number of rows.
+    or empty). Returns each CSV's number of rows.
 
     Everything is written beside the target first and then renamed, so a failed export leaves
     no half package; an existing folder with files in it is never written into.
     """
     target = Path(out)
-    files = package_files(services)
+    if not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "there is no such folder", str(target.parent))
+    files, rows = _package(services)
     partial = target.with_name(target.name + ".partial")
     _remove(partial)
     try:
@@ -91,10 +94,7 @@ def write_package(services: list[dict], out: str | Path) -> dict[str, int]:
     except BaseException:
         _remove(partial)
         raise
-    return {
-        name: max(text.count("\n") - 1, 0) if name.endswith(".csv") else 0
-        for name, text in files.items()
-    }
+    return rows
 
 
 def _remove(path: Path) -> None:
@@ -106,6 +106,11 @@ def _remove(path: Path) -> None:
 
 def package_files(services: list[dict]) -> dict[str, str]:
     """The package's files, name -> text: a CSV per table and datapackage.json."""
+    return _package(services)[0]
+
+
+def _package(services: list[dict]) -> tuple[dict[str, str], dict[str, int]]:
+    """The package's files, and each CSV's number of rows."""
     tables = services_to_tables(services)
     names = [t.name for t in hsds.TABLES] + sorted(set(tables) - set(hsds.TABLES_BY_NAME))
     files, resources = {}, []
@@ -123,7 +128,7 @@ def package_files(services: list[dict]) -> dict[str, str]:
         "resources": resources,
     }
     files[DESCRIPTOR] = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
-    return files
+    return files, {f"{name}.csv": len(tables.get(name, [])) for name in names}
 
 
 def _columns(table: str, rows: list[dict]) -> list[hsds.Column]:
@@ -246,12 +251,12 @@ def read_package(
             "has no services table: an HSDS package needs services.csv, with a row for each "
             f"service (it holds {held}). Add services.csv, or import the file as a table"
         )
-    files = [
-        _rows(name, tables[name], data, types.get(name, ("", {}))[1], limits)
-        for name, data in found.items()
-    ]
+    files, dropped = [], []
+    for name, data in found.items():
+        files.append(_rows(name, tables[name], data, types.get(name, ("", {}))[1], limits, dropped))
     services, accounting = tables_to_services(files)
     accounting.files_not_read = not_read
+    accounting.problems[:0] = dropped
     return services, accounting
 
 
@@ -342,9 +347,15 @@ def _descriptor_types(data: bytes | None) -> dict[str, tuple[str, dict[str, str]
 
 
 def _rows(
-    name: str, table: str, data: bytes, types: dict[str, str], limits: ImportLimits
+    name: str,
+    table: str,
+    data: bytes,
+    types: dict[str, str],
+    limits: ImportLimits,
+    dropped: list[str],
 ) -> list[Row]:
-    """One table's rows, checked against the limits as they are read."""
+    """One table's rows, checked against the limits as they are read; a row's cells with no
+    heading are not read, and said so in `dropped`."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -369,6 +380,16 @@ def _rows(
             if not any(c.strip() for c in cells):
                 continue  # a blank line is not a row
             values = {}
+            unheaded = sum(
+                1
+                for n, c in enumerate(cells)
+                if c.strip() and (n >= len(headers) or not headers[n])
+            )
+            if unheaded:
+                dropped.append(
+                    f"{name} row {number}: {unheaded} cells under no heading were not read; "
+                    "give their column a heading, or delete them"
+                )
             for heading, cell in zip(headers, cells, strict=False):
                 if not heading:
                     continue

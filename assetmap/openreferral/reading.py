@@ -299,15 +299,16 @@ class _Reader:
         for option in options:
             named = _text(option.get("option"))
             slug = term_named(taxonomy.COSTS, named) if named else None
-            amount = option.get("amount")
-            if slug is None and isinstance(amount, (int, float)) and not isinstance(amount, bool):
+            amount = _amount(option.get("amount"))
+            words = [] if slug else [named]
+            if slug is None and amount is not None:
                 slug = "free" if amount == 0 else "paid"
             costs.append(slug)
-            words = [] if slug and named and term_named(taxonomy.COSTS, named) else [named]
             description = _text(option.get("amount_description"))
-            if isinstance(amount, (int, float)) and amount and str(amount) not in (description
-                                                                               or ""):  # fmt: skip
+            if amount and f"{amount:g}" not in (description or ""):
                 words.append(_money(amount, option.get("currency")))
+            elif amount is None and _text(option.get("amount")):
+                words.append(_text(option["amount"]))  # not a number: kept as written
             words.append(description)
             text = " ".join(w for w in words if w)
             if text:
@@ -528,6 +529,18 @@ def _clock(value) -> str | None:
         return None
     match = _CLOCK.match(text)
     return f"{int(match.group(1)):02d}:{match.group(2)}" if match else text
+
+
+def _amount(value) -> float | None:
+    """A cost option's amount as a number (a CSV package gives it as text), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value).strip().lstrip("£")) if _text(value) else None
+    except ValueError:
+        return None
 
 
 def _money(amount: float, currency) -> str:

@@ -17,6 +17,7 @@ The files themselves (CSV, datapackage.json, folders and zips) are assetmap.open
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 
 from assetmap.imports.problems import shown_value
@@ -53,7 +54,9 @@ def linked(service: dict) -> dict:
     apart from nothing left out (None, an empty list, "" except in a column the standard
     requires)."""
     service = copy.deepcopy(service)
-    _link(service, "services", None, (), 0)
+    # Ids made for objects without one are the same each time for the same service.
+    root = str(service.get("id") or json.dumps(service, sort_keys=True, default=str))
+    _link(service, "services", None, (root,), 0)
     return service
 
 
@@ -135,7 +138,7 @@ class Row:
     services: set[str] = field(default_factory=set)  # ids of the services that used it
     reason: str = ""  # why no service used it
     parent: Row | None = None
-    copy_of: Row | None = None  # the first row with its table and id
+    copy_of: Row | None = None  # the first row of its table and id, which this one repeats
 
     @property
     def id(self) -> str:
@@ -203,7 +206,7 @@ def tables_to_services(files: list[list[Row]]) -> tuple[list[dict], Accounting]:
     for file_rows in sorted(files, key=_file_order):
         for row in file_rows:
             _index(row, index, by_id)
-    firsts = [r for file_rows in files for r in file_rows if r.copy_of is None and r.id]
+    firsts = [r for file_rows in files for r in file_rows if r.id and not r.reason]
     children: dict[int, list[Row]] = {}
     for row in firsts:
         row.parent = _parent(row, index, by_id)
@@ -216,7 +219,7 @@ def tables_to_services(files: list[list[Row]]) -> tuple[list[dict], Accounting]:
         if row.table == "services"
     ]
     for row in firsts:
-        _why_unused(row, 0)
+        _why_unused(row)
     for file_rows in files:
         for row in file_rows:
             if row.copy_of is not None:
@@ -249,8 +252,8 @@ def _index(row: Row, index: dict, by_id: dict) -> None:
         index[key] = row
         by_id.setdefault(row.id, []).append(row)
         return
-    row.copy_of = first
     if _merge(first, row):
+        row.copy_of = first  # used wherever the first is
         row.reason = f"the same {row.entity} as {first.where}"
     else:
         row.reason = (
@@ -337,13 +340,16 @@ def _build(
     return obj
 
 
-def _why_unused(row: Row, depth: int) -> str:
+def _why_unused(row: Row, chain: frozenset = frozenset()) -> str:
     """Why no service used the row (kept in row.reason), its parent's reason first."""
     if row.services or row.reason:
         return row.reason
     if row.parent is not None:
         parent = row.parent
-        why = _why_unused(parent, depth + 1) if depth < MAX_DEPTH else "it belongs to a loop"
+        if id(parent) in chain or len(chain) > MAX_DEPTH:
+            why = "the rows it belongs to point at each other in a loop, not at a service"
+        else:
+            why = _why_unused(parent, chain | {id(row)})
         row.reason = f"belongs to the {parent.entity} of {parent.where}, which is not used: {why}"
         return row.reason
     row.reason = "not used"
