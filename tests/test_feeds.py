@@ -429,7 +429,7 @@ def test_changed_since_is_the_last_imported_sync_unless_its_run_was_undone(local
     )
     db.conn.commit()
     feed_store.synced(db, "n", began_at="2026-12-06T09:59:00Z", run_id=7)
-    assert sync.changed_since(db, feed_store.get(db, "n")) == "2026-12-06T09:59:00Z"
+    assert sync.changed_since(db, feed_store.get(db, "n")) == "2026-12-06T09:44:00Z"
     db.conn.execute("UPDATE import_runs SET undone_at = 'x', undone_by = 't' WHERE id = 7")
     db.conn.commit()
     assert sync.changed_since(db, feed_store.get(db, "n")) is None
@@ -489,7 +489,11 @@ def test_a_coordinator_syncs_another_directory_keeps_it_current_and_can_undo(loc
     second = runner.invoke(args=["feeds", "sync"])
     assert second.exit_code == 0, second.output
     assert "Imported as run 2: 0 new, 1 changed" in second.output
-    assert f"modified_after={feed['last_synced_at'].replace(':', '%3A')}" in publisher.seen[0]
+    db = connect(db_path)
+    asked = sync.changed_since(db, feed)  # when the first sync began, less a margin
+    db.close()
+    assert asked < feed["last_synced_at"]
+    assert f"modified_after={asked.replace(':', '%3A')}" in publisher.seen[0]
     assert _sources(db_path)[mapping.service_id(renamed)] == "Renamed by the other directory"
 
     # Nothing changed since: no run is added.
