@@ -79,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
         auth,
         db,
         errors,
+        feeds,
         guard,
         import_jobs,
         import_mapping,
@@ -116,6 +117,7 @@ def create_app(config: dict | None = None) -> Flask:
         review.bp,
         organisers.bp,
         moderation.bp,
+        feeds.bp,
     ):
         app.register_blueprint(blueprint)
     # Large imports run in a worker thread, started in each server process when it has a job

@@ -38,6 +38,9 @@ OPENS_THE_DATABASE = {
     "areas list": ["areas", "list"],
     "coverage": ["coverage"],
     "reminders send": ["reminders", "send", "--dry-run"],
+    "feeds add": ["feeds", "add", "http://127.0.0.1:9/api/oruk/", "--source", "nowhere"],
+    "feeds list": ["feeds", "list"],
+    "feeds sync": ["feeds", "sync", "--preview"],
 }
 # The commands that make the database, or bring it up to date, on purpose.
 MAKE_THE_DATABASE = {"init", "serve", "postcodes load"}

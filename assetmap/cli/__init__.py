@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, ScriptInfo
 from assetmap.cli import (
     assets,
     coverage,
+    feeds,
     imports,
     join_requests,
     openreferral,
@@ -35,6 +36,7 @@ MODULES = (
     coverage,
     reminders,
     openreferral,
+    feeds,
 )
 
 

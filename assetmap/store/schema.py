@@ -605,6 +605,27 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX change_proposals_status ON change_proposals (status, submitted_at)",
         ),
     ),
+    (
+        "feeds: other publishers' Open Referral UK APIs that the directory syncs from",
+        (
+            # name is the source of the assets a sync imports. last_synced_at is when the last
+            # imported sync began reading (the next asks for services modified after it);
+            # pending_* is a sync fetched on the page and waiting for its preview's confirm
+            # (assetmap/openreferral/sync.py settles it once its import run exists).
+            """CREATE TABLE feeds (
+                name TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                added_by TEXT NOT NULL,
+                added_at TEXT NOT NULL,
+                last_tried_at TEXT,
+                last_synced_at TEXT,
+                last_run_id INTEGER REFERENCES import_runs (id),
+                last_error TEXT,
+                pending_sha256 TEXT,
+                pending_fetched_at TEXT
+            )""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
