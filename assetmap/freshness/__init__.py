@@ -1,0 +1,1 @@
+"""Listings that stay true: when each asset was last checked, and what follows from it."""
