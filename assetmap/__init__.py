@@ -79,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
         auth,
         db,
         errors,
+        freshness,
         guard,
         import_jobs,
         import_mapping,
@@ -108,6 +109,7 @@ def create_app(config: dict | None = None) -> Flask:
         imports.bp,
         import_mapping.bp,
         openreferral.bp,
+        freshness.bp,
     ):
         app.register_blueprint(blueprint)
     # Large imports run in a worker thread, started in each server process when it has a job

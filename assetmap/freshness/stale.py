@@ -119,7 +119,7 @@ def last_checked(
     in words, and whether that makes it stale. The one function every page, plan and the API
     use for it."""
     if not last_verified:
-        return LastChecked(None, None, True, "Never checked: these details may be out of date")
+        return LastChecked(None, None, True, "Never checked")
     checked = (
         last_verified if isinstance(last_verified, date) else date.fromisoformat(last_verified)
     )
