@@ -8,11 +8,16 @@ deployment's settings, without each view passing it along.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+import io
 
+from flask import Blueprint, current_app, render_template
+
+from assetmap.freshness import report
 from assetmap.freshness.stale import Freshness, LastChecked
 from assetmap.freshness.stale import last_checked as checked_in_words
 from assetmap.record import describe
+from assetmap.web.db import get_db
+from assetmap.web.guard import requires
 
 bp = Blueprint("freshness", __name__)
 
@@ -26,3 +31,32 @@ def rules() -> Freshness:
 def last_checked(last_verified) -> LastChecked:
     """When an asset was last checked, in words, by this app's rule for stale listings."""
     return checked_in_words(last_verified, describe.today(), rules().stale_after_months)
+
+
+@bp.get("/manage/freshness")
+@requires("see_demand")
+def report_page():
+    """How much of the directory was checked in the last 6 and 12 months, by strand, kind,
+    ward and source, and month by month: for coordinators and the commissioners they report
+    to (the same people who see demand)."""
+    found = report.freshness_report(get_db(), describe.today())
+    return render_template(
+        "freshness/report.html",
+        report=found,
+        dimensions=report.DIMENSIONS,
+        stale_months=rules().stale_after_months,
+    )
+
+
+@bp.get("/manage/freshness.csv")
+@requires("see_demand")
+def report_csv():
+    """The freshness report as CSV: the same figures as the page, one row per group."""
+    found = report.freshness_report(get_db(), describe.today())
+    buffer = io.StringIO()
+    report.write_csv(found, buffer)
+    return current_app.response_class(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="freshness-{found.today}.csv"'},
+    )
