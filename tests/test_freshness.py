@@ -384,3 +384,24 @@ def test_the_report_is_for_coordinators(client, sign_in):
     assert client.get("/manage/freshness.csv").status_code == 403
     sign_in(client, "coordinator")
     assert client.get("/manage/freshness").status_code == 200
+
+
+def test_hostile_sources_come_out_as_text_on_the_report_and_in_the_csv(
+    client, db_path, db, sign_in
+):
+    from markupsafe import escape
+
+    from tests.hostile import EXACT
+
+    record = store.get_asset(db, "sale-walking-group")
+    hostile = EXACT[0]  # <script>alert(1)</script>
+    formula = '=HYPERLINK("http://x")'
+    store.save_asset(db, {**record, "source": hostile}, who="t")
+    other = store.get_asset(db, "altrincham-library")
+    store.save_asset(db, {**other, "source": formula}, who="t")
+    sign_in(client, "coordinator")
+    page = client.get("/manage/freshness").get_data(as_text=True)
+    assert hostile not in page and str(escape(hostile)) in page
+    rows = list(csv.reader(io.StringIO(client.get("/manage/freshness.csv").get_data(as_text=True))))
+    sources = {row[1] for row in rows if row[0] == "source"}
+    assert hostile in sources and "'" + formula in sources
