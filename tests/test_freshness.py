@@ -150,10 +150,11 @@ def test_stale_listings_come_after_fresh_ones_in_the_same_band_and_never_past_it
     assert _ids(placed_db, q="walking") == EXPECTED
 
 
+@pytest.mark.parametrize("q", ["", "walking"])  # by the place index, and by keyword
 @pytest.mark.parametrize(("limit", "offset"), [(1, 0), (2, 1), (3, 2), (1, 4), (2, 6)])
-def test_each_page_is_its_slice_of_the_fresh_first_order(placed_db, limit, offset):
+def test_each_page_is_its_slice_of_the_fresh_first_order(placed_db, limit, offset, q):
     # The nearest listing (stale, 100 m) is not first: a fresh one in its band is fetched.
-    assert _ids(placed_db, limit=limit, offset=offset) == EXPECTED[offset : offset + limit]
+    assert _ids(placed_db, limit=limit, offset=offset, q=q) == EXPECTED[offset : offset + limit]
 
 
 def test_best_match_first_is_not_reordered_by_freshness(placed_db):

@@ -50,6 +50,7 @@ Rules, documented once here:
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -642,13 +643,24 @@ class _Ranking:
     def last_checked(self, last_verified: str | None) -> LastChecked:
         return last_checked(last_verified, self.today, self.freshness.stale_after_months)
 
-    def fresh_first(self, db, hits: list[tuple]) -> list[tuple]:
-        """Hits (id, distance, rid, ...) in the order of the module's rule: by band of
-        distance, fresh before stale, then nearest, then id."""
+    def fresh_first(self, db, hits: list[tuple], wanted: int | None = None) -> list[tuple]:
+        """Hits (id, distance, rid, ...), nearest first, in the order of the module's rule: by
+        band of distance, fresh before stale, then nearest, then id.
+
+        With `wanted`, only the first `wanted` need be in that order (the rest stay nearest
+        first): only the hits up to the end of the wanted-th one's band are reordered, since
+        no hit beyond it can move before it. A keyword common in a town finds thousands."""
+        if wanted is not None and wanted < len(hits):
+            band_end = (distance_band(hits[wanted - 1][1]) + 1) * DISTANCE_BAND_M
+            cut = bisect.bisect_left(hits, band_end, key=lambda hit: hit[1])
+            return self.fresh_first(db, hits[:cut]) + hits[cut:]
         dates = store.checked_dates(db, [hit[2] for hit in hits])
+        # The stale rule (freshness.stale.over_months) as one comparison of ISO dates.
+        stale_before = self.freshness.stale_before(self.today).isoformat()
 
         def key(hit: tuple) -> tuple:
-            stale = self.last_checked(dates.get(hit[2])).stale
+            checked = dates.get(hit[2])
+            stale = not checked or checked < stale_before
             return distance_band(hit[1]), stale, hit[1], hit[0]
 
         return sorted(hits, key=key)
@@ -718,7 +730,9 @@ def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool, 
         best = store.ranked_within(db, circle, conditions, len(rows))
         found = [hit for hit in best if hit[2] in keep]
     elif found:
-        found = ranked.fresh_first(db, found)
+        # Several words: those matching more come first, so every hit's place matters.
+        wanted = None if len(conditions.words) > 1 else query.offset + query.limit
+        found = ranked.fresh_first(db, found, wanted)
     if len(conditions.words) > 1:
         found.sort(key=lambda hit: -len(matched[hit[2]]))  # stable: the order within stays
     page = found[query.offset : query.offset + query.limit]
