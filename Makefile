@@ -56,6 +56,10 @@ $(DB): | $(STAMP)
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap init
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap load data/assets.geojson --who "make run (demo data)"
 	ASSETMAP_DB=$(DB).building $(BIN)/assetmap postcodes load data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv
+	ASSETMAP_DB=$(DB).building $(BIN)/assetmap areas load data/areas/lsoa_2011_trafford_lsoa_generalised.geojson --level lsoa
+	ASSETMAP_DB=$(DB).building $(BIN)/assetmap areas load data/areas/ward_2023_trafford_ward_generalised.geojson --level ward
+	ASSETMAP_DB=$(DB).building $(BIN)/assetmap areas need data/areas/imd2019_trafford_lsoa11.csv
+	ASSETMAP_DB=$(DB).building $(BIN)/assetmap areas population data/areas/mid-year_population_estimates_all_geographies.csv
 	rm -f $(DB)-wal $(DB)-shm
 	mv $(DB).building $(DB)
 

@@ -86,9 +86,13 @@ def create_app(config: dict | None = None) -> Flask:
         imports,
         join_requests,
         manage,
+        moderation,
         openreferral,
+        organisers,
         plans,
+        problem_reports,
         public,
+        review,
         search,
         security,
     )
@@ -109,6 +113,10 @@ def create_app(config: dict | None = None) -> Flask:
         imports.bp,
         import_mapping.bp,
         openreferral.bp,
+        problem_reports.bp,
+        review.bp,
+        organisers.bp,
+        moderation.bp,
         freshness.bp,
     ):
         app.register_blueprint(blueprint)

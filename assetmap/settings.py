@@ -330,7 +330,8 @@ SETTINGS: tuple[Setting, ...] = (
         "ASSETMAP_REFERRALS_PER_HOUR",
         Whole(minimum=1),
         "5",
-        "Requests to join accepted from one address in an hour, against spam.",
+        "Requests to join and problem reports accepted from one address in an hour, "
+        "both forms together, against spam.",
     ),
     Setting(
         "ASSETMAP_SMTP_HOST",
@@ -388,6 +389,33 @@ SETTINGS: tuple[Setting, ...] = (
         Centre(),
         "53.42,-2.35",
         "Where the maps open when there is nothing to fit (Trafford).",
+    ),
+    Setting(
+        "ASSETMAP_COVERAGE_WALK_MINUTES",
+        Whole(minimum=1),
+        "15",
+        "Coverage counts the assets within this many minutes' walk of each postcode, by the "
+        "search's own walking formula (15 minutes is 923 m in a straight line).",
+    ),
+    Setting(
+        "ASSETMAP_CHECK_EVERY_MONTHS",
+        Whole(minimum=1, maximum=120),
+        "6",
+        "Months between checks of a listing; a coordinator may set a shorter period for a "
+        "strand or a kind on the review queue's page.",
+    ),
+    Setting(
+        "ASSETMAP_ORGANISER_LINK_DAYS",
+        Whole(minimum=1, maximum=365),
+        "30",
+        "Days the link in an organiser's reminder works (to confirm or change their listing).",
+    ),
+    Setting(
+        "ASSETMAP_SITE_URL",
+        Text(),
+        "http://localhost:5000",
+        "The address people reach the site at, for links in e-mails sent by commands "
+        "(organisers' reminders).",
     ),
     Setting(
         "ASSETMAP_STALE_AFTER_MONTHS",

@@ -5,7 +5,8 @@
 `--opendata` is the shared open-data folder (default `<repo>/../shared/opendata`); `--out` is
 the GeoJSON file to write (default `<repo>/data/assets.geojson`). Next to it the script also
 writes `sources/` (unchanged copies of the open-data files it reads), `postcodes/` (the Trafford
-extract of the ONS Postcode Directory, for postcode lookups) and `NOTICE.md` (sources,
+extract of the ONS Postcode Directory, for postcode lookups), `areas/` (LSOA and ward
+boundaries, deprivation and population, for the coverage figures) and `NOTICE.md` (sources,
 licences and attribution). Running it twice gives byte-identical files.
 
 Every record is validated with `assetmap.record.validation.validate_asset`; a record that cannot be
@@ -363,6 +364,13 @@ SOURCES = (
     PLACES_OF_WORSHIP,
 )
 POSTCODE_FILE = "trafford/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv"
+# Copied unchanged for the coverage figures (`make run` loads them with `assetmap areas`).
+AREA_FILES = (
+    "trafford/boundaries/lsoa_2011_trafford_lsoa_generalised.geojson",
+    "trafford/boundaries/ward_2023_trafford_ward_generalised.geojson",
+    "trafford/deprivation/imd2019_trafford_lsoa11.csv",
+    "trafford/population/mid-year_population_estimates_all_geographies.csv",
+)
 
 # Typos in the source postcodes, each checked against the source's own point.
 POSTCODE_CORRECTIONS = {"WA154 1HF": "WA14 1HF"}
@@ -1385,9 +1393,13 @@ def write_geojson(records: list[dict], out: Path) -> None:
 
 
 def copy_sources(opendata: Path, data_dir: Path) -> None:
-    """Unchanged copies of the files the data set comes from, and the postcode table."""
+    """Unchanged copies of the files the data set comes from, the postcode table, and the
+    areas, deprivation and population for coverage."""
     (data_dir / "sources").mkdir(parents=True, exist_ok=True)
     (data_dir / "postcodes").mkdir(parents=True, exist_ok=True)
+    (data_dir / "areas").mkdir(parents=True, exist_ok=True)
+    for name in AREA_FILES:
+        shutil.copyfile(opendata / name, data_dir / "areas" / Path(name).name)
     for source in SOURCES:
         for name in source.files:
             shutil.copyfile(opendata / name, data_dir / "sources" / Path(name).name)
@@ -1437,6 +1449,19 @@ def notice_text() -> str:
         "Trafford Data Lab; used to place records at their postcode.",
         f"- Licence: {OGL}.",
         f'- Attribution: "{ONS_ATTRIBUTION}".',
+        "",
+        "## Areas, deprivation and population, for the coverage figures",
+        "",
+        *(f"- File: `areas/{Path(name).name}`" for name in AREA_FILES),
+        "- Source: LSOA 2011 and ward 2023 boundaries (generalised) from the ONS Open Geography "
+        "Portal; the English Indices of Deprivation 2019, File 1 (MHCLG), Trafford's 138 rows "
+        "with the national file's header and format; ONS mid-2020 population estimates by "
+        "local authority, ward, MSOA, LSOA and output area. Republished by Trafford Data Lab "
+        "(traffordDataLab/spatial_data and open_data).",
+        f"- Licence: {OGL}.",
+        '- Attribution: "Contains National Statistics and OS data © Crown copyright and '
+        'database right" (boundaries); "Contains public sector information licensed under the '
+        f'{OGL}" (deprivation, population).',
         "",
     ]
     return "\n".join(lines)

@@ -5,6 +5,7 @@ error, and a missing one is not made as an empty file."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 import pytest
@@ -31,6 +32,12 @@ OPENS_THE_DATABASE = {
     "join-requests export": ["join-requests", "export", "--email", "jo@example.org"],
     "postcodes find": ["postcodes", "find", "M33 7ZF"],
     "postcodes status": ["postcodes", "status"],
+    "areas load": ["areas", "load", "{lsoa}", "--level", "lsoa"],
+    "areas need": ["areas", "need", "{imd}"],
+    "areas population": ["areas", "population", "{population}"],
+    "areas list": ["areas", "list"],
+    "coverage": ["coverage"],
+    "reminders send": ["reminders", "send", "--dry-run"],
 }
 # The commands that make the database, or bring it up to date, on purpose.
 MAKE_THE_DATABASE = {"init", "serve", "postcodes load"}
@@ -64,7 +71,15 @@ def files(tmp_path):
     geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     csv = tmp_path / "audit.csv"
     csv.write_text("name,postcode\nSale Walking Group,M33 7ZF\n")
-    return {"geojson": geojson, "csv": csv, "out": tmp_path / "out" / "written.txt"}
+    areas = Path(__file__).resolve().parent.parent / "data" / "areas"
+    return {
+        "geojson": geojson,
+        "csv": csv,
+        "out": tmp_path / "out" / "written.txt",
+        "lsoa": areas / "lsoa_2011_trafford_lsoa_generalised.geojson",
+        "imd": areas / "imd2019_trafford_lsoa11.csv",
+        "population": areas / "mid-year_population_estimates_all_geographies.csv",
+    }
 
 
 def run(db_path, args, files):

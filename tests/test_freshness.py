@@ -251,7 +251,7 @@ def _brute_force(day: date) -> dict:
         keys = [
             ("all", "All listings"),
             ("source", listing.get("source") or "Source not recorded"),
-            ("ward", wards.get(listing.get("postcode"), "Ward unknown")),
+            ("ward", wards.get(listing.get("postcode"), "ward unknown")),
             ("strand_slug", listing["strand"]),
             ("kind_slug", listing["kind"]),
         ]

@@ -21,6 +21,7 @@ SAMPLE_ARGUMENTS = {
     "job_id": 1,
     "filename": "css/app.css",
     "service_id": "3f105064-0241-598e-8ab4-be8b2c9bd1b1",  # sale-walking-group
+    "proposal_id": 1,
 }
 ROLES = (None, permissions.ADMIN, permissions.COORDINATOR, permissions.LINK_WORKER)
 SELF_CHANGING = ("admin.set_active", "admin.change_role", "admin.reset_password")

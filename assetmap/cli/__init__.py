@@ -11,9 +11,29 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup, ScriptInfo
 
-from assetmap.cli import assets, imports, join_requests, postcodes, search, settings, users
+from assetmap.cli import (
+    assets,
+    coverage,
+    imports,
+    join_requests,
+    postcodes,
+    reminders,
+    search,
+    settings,
+    users,
+)
 
-MODULES = (assets, users, postcodes, join_requests, imports, search, settings)
+MODULES = (
+    assets,
+    users,
+    postcodes,
+    join_requests,
+    imports,
+    search,
+    settings,
+    coverage,
+    reminders,
+)
 
 
 def register(app) -> None:

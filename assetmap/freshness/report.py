@@ -6,9 +6,9 @@ and commissioners (/manage/freshness and its CSV, assetmap/web/freshness.py).
   months before today, by the rule of assetmap.freshness.stale (`over_months`). A listing
   never checked is not.
 - **Groups**: by strand, by kind, by ward and by source. The ward is that of the listing's
-  postcode in the ward table (WARD_FILES: the ONS Postcode Directory extract the demo
-  loads, which names each postcode's ward); "Ward unknown" when the postcode is missing or
-  not in it. A listing with no source recorded is under "Source not recorded".
+  postcode (assetmap/freshness/wards.py: kept from the ONS Postcode Directory when postcodes
+  are loaded); "ward unknown" when the postcode is missing or has no ward. A listing with
+  no source recorded is under "Source not recorded".
 - **Month by month**: at the end of each month (today, for this month) the listings open
   then, each with its last check as it was then, replayed from asset_history (every change
   keeps the whole record as it became). A listing checked in March counts from the end of
@@ -18,14 +18,13 @@ and commissioners (/manage/freshness and its CSV, assetmap/web/freshness.py).
 from __future__ import annotations
 
 import csv
-import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import IO
 
+from assetmap.freshness import wards
 from assetmap.freshness.stale import add_months
 from assetmap.imports.export import neutralise
 from assetmap.record import taxonomy
@@ -33,8 +32,6 @@ from assetmap.store import freshness as store
 
 PERIODS = (6, 12)  # months
 MAX_MONTHS = 36  # the chart shows at most the last three years
-WARD_FILES = Path(__file__).resolve().parents[2] / "data" / "postcodes"
-WARD_UNKNOWN = "Ward unknown"
 NO_SOURCE = "Source not recorded"
 DIMENSIONS = (("strand", "Strand"), ("kind", "Kind"), ("ward", "Ward"), ("source", "Source"))
 
@@ -69,22 +66,6 @@ class FreshnessReport:
     months: list[Share]  # group: "2026-03", oldest first
 
 
-@functools.lru_cache(maxsize=4)
-def ward_names(folder: Path = WARD_FILES) -> dict[str, str]:
-    """Postcode -> ward name, from the CSV files in `folder` with `postcode` and `ward_name`
-    columns (the demo's ONSPD extract); empty when there are none."""
-    wards: dict[str, str] = {}
-    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            if not {"postcode", "ward_name"} <= set(reader.fieldnames or ()):
-                continue
-            for row in reader:
-                if row["ward_name"]:
-                    wards[row["postcode"].strip().upper()] = row["ward_name"].strip()
-    return wards
-
-
 def _checked_within(last_verified: str | None, day: date, months: int) -> bool:
     """Whether a last check (ISO date) is within `months` months of `day`."""
     return bool(last_verified) and str(last_verified) >= add_months(day, -months).isoformat()
@@ -96,24 +77,22 @@ def _share(group: str, checks: Iterable[str | None], day: date) -> Share:
     return Share(group, len(checks), *counts)
 
 
-def group_label(dimension: str, listing: dict, wards: dict[str, str]) -> str:
+def group_label(dimension: str, listing: dict) -> str:
     """What a listing is grouped under for a dimension, in users' words."""
     if dimension == "strand":
         return taxonomy.label(taxonomy.STRANDS, listing["strand"]) or listing["strand"]
     if dimension == "kind":
         return taxonomy.label(taxonomy.KINDS, listing["kind"]) or listing["kind"]
     if dimension == "ward":
-        return wards.get((listing["postcode"] or "").strip().upper(), WARD_UNKNOWN)
+        return listing["ward"] or wards.UNKNOWN_LABEL
     return listing["source"] or NO_SOURCE
 
 
-def by_group(
-    listings: list[dict], dimension: str, today: date, wards: dict[str, str]
-) -> list[Share]:
+def by_group(listings: list[dict], dimension: str, today: date) -> list[Share]:
     """The shares for each group of one dimension, by label."""
     grouped: dict[str, list] = defaultdict(list)
     for listing in listings:
-        grouped[group_label(dimension, listing, wards)].append(listing["last_verified"])
+        grouped[group_label(dimension, listing)].append(listing["last_verified"])
     return [_share(label, grouped[label], today) for label in sorted(grouped, key=str.casefold)]
 
 
@@ -149,11 +128,10 @@ def by_month(history: Iterable[tuple], today: date) -> list[Share]:
     return shares
 
 
-def freshness_report(db, today: date, wards: dict[str, str] | None = None) -> FreshnessReport:
+def freshness_report(db, today: date) -> FreshnessReport:
     """The whole report, as of `today`."""
-    wards = ward_names() if wards is None else wards
     listings = store.listings(db)
-    groups = {name: by_group(listings, name, today, wards) for name, _ in DIMENSIONS}
+    groups = {name: by_group(listings, name, today) for name, _ in DIMENSIONS}
     overall = _share("All listings", (x["last_verified"] for x in listings), today)
     return FreshnessReport(today, overall, groups, by_month(store.check_history(db), today))
 

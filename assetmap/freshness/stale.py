@@ -21,11 +21,12 @@ One place for each of these facts, used by every page, the API, plans and the pr
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from dateutil.relativedelta import relativedelta
 
 DEFAULT_STALE_AFTER_MONTHS = 12
 DISTANCE_BAND_M = 500
@@ -33,11 +34,9 @@ DISTANCE_BAND_M = 500
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` calendar months later (earlier when negative), clamped to the
-    last day of a shorter month: 31 January + 1 month is 28 (or 29) February."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    last day of a shorter month: 31 January + 1 month is 28 (or 29) February (dateutil's
+    relativedelta, as the checking schedule counts months)."""
+    return day + relativedelta(months=months)
 
 
 def months_between(earlier: date, later: date) -> int:

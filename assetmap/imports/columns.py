@@ -96,6 +96,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "internal notes", "staff notes", "private notes", "professional notes",
         "notes for link workers",
     ),
+    "organiser_email": ("organiser email", "organizer email", "leader email", "organiser contact"),
     "schedule": (
         "schedule", "when", "times", "day and time", "days and times", "opening times",
         "opening hours", "timetable", "session times", "meeting times",

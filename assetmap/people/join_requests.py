@@ -12,13 +12,21 @@ to look after.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+# The spam limit is shared with every form anyone may send (assetmap.people.throttle); its
+# names are kept here too, where the requests-to-join page has always found them.
+from assetmap.people.throttle import (  # noqa: F401
+    HONEYPOT,
+    address_key,
+    discard,
+    is_robot,
+    over_limit,
+)
+from assetmap.people.throttle import stamp as _stamp
 from assetmap.record import fields
 from assetmap.record.html_text import html_to_text
 from assetmap.record.taxonomy import Term
@@ -39,8 +47,6 @@ BEST_TIMES: tuple[Term, ...] = (
 )
 MAX_NAME = 100
 MAX_MESSAGE = 1000
-# A hidden field that people never see or fill in, but form-filling robots do.
-HONEYPOT = "website"
 
 
 @dataclass
@@ -94,32 +100,10 @@ def check_request(form) -> JoinRequest:
     return JoinRequest(values, errors)
 
 
-def is_robot(form) -> bool:
-    return bool((form.get(HONEYPOT) or "").strip())
-
-
-def address_key(address: str, secret: str) -> str:
-    """A keyed hash of the sender's address: enough to count requests, not to find anyone."""
-    return hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def over_limit(db: sqlite_utils.Database, key: str, per_hour: int, now: datetime) -> bool:
-    return store.count_from_address(db, key, _stamp(now - timedelta(hours=1))) >= per_hour
-
-
 def submit(
     db: sqlite_utils.Database, asset_id: str, request: JoinRequest, key: str, now: datetime
 ) -> int:
     return store.add(db, asset_id, request.values, key, _stamp(now))
-
-
-def discard(db: sqlite_utils.Database, key: str, now: datetime) -> None:
-    """Drop a robot's request, but count it against its address."""
-    store.record_attempt(db, key, _stamp(now))
 
 
 def purge(db: sqlite_utils.Database, retention_days: int, now: datetime | None = None) -> int:

@@ -55,6 +55,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "see_demand": frozenset({COORDINATOR}),
     "manage_users": frozenset({ADMIN}),
     "read_audit_log": frozenset({ADMIN}),
+    "report_problems": frozenset({EVERYONE}),
+    "see_problem_reports": frozenset({COORDINATOR}),
+    # An organiser answers "Is this still right?" from a signed link, with no account.
+    "answer_reminder": frozenset({EVERYONE}),
+    "moderate_changes": frozenset({COORDINATOR}),
 }
 
 

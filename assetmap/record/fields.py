@@ -109,6 +109,13 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "internal_notes", MULTILINE, "Internal notes", "For professionals only.", professional=True
     ),
+    Field(
+        "organiser_email",
+        EMAIL,
+        "Organiser's e-mail",
+        "For professionals only: where reminders to check the listing go; never shown publicly.",
+        professional=True,
+    ),
     Field("schedule", SCHEDULE, "When", "Regular sessions and notes."),
     Field("cost", CHOICE, "Cost", "Free, low cost or paid.", vocabulary=taxonomy.COSTS),
     Field("cost_details", TEXT, "Cost details", "For example: £2 a session, first one free."),

@@ -43,7 +43,7 @@ Rules, documented once here:
   into it wins over that point (`page_args`).
 - Listings not checked for a long time (assetmap.freshness.stale says when a listing is stale
   and defines the distance bands): nearest first means by band of distance first, then fresh
-  before stale, then nearest, then id (`_fresh_first`). Best match first is left as it is.
+  before stale, then nearest, then id (`_Ranking.fresh_first`). Best match first is left as it is.
   Listings unchecked for longer than the hide setting are not found at all (a SQL condition,
   so the total counts without them).
 """

@@ -11,12 +11,14 @@ from assetmap.store.visibility import OPEN
 
 
 def listings(db: sqlite_utils.Database) -> list[dict]:
-    """Every open listing (not closed, not archived) with what the report groups it by."""
+    """Every open listing (not closed, not archived) with what the report groups it by: the
+    ward is its postcode's (postcode_wards, kept by `assetmap postcodes load`), or None."""
     rows = db.conn.execute(
-        "SELECT id, strand, kind, postcode, source, last_verified FROM assets"
+        "SELECT id, strand, kind, w.ward_name, source, last_verified FROM assets"
+        " LEFT JOIN postcode_wards AS w ON w.postcode = assets.postcode"
         f" WHERE {OPEN} ORDER BY id"
     )
-    names = ("id", "strand", "kind", "postcode", "source", "last_verified")
+    names = ("id", "strand", "kind", "ward", "source", "last_verified")
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 

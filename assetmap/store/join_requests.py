@@ -40,10 +40,7 @@ def add(
                 when,
             ],
         )
-        db.conn.execute(
-            "INSERT INTO self_referral_attempts (address_key, at) VALUES (?, ?)",
-            [address_key, when],
-        )
+        note_attempt(db, address_key, when)
     return cursor.lastrowid
 
 
@@ -55,10 +52,16 @@ def count_from_address(db: sqlite_utils.Database, address_key: str, since: str) 
 def record_attempt(db: sqlite_utils.Database, address_key: str, when: str) -> None:
     """Count a refused or discarded attempt towards the address's limit too."""
     with transaction(db):
-        db.conn.execute(
-            "INSERT INTO self_referral_attempts (address_key, at) VALUES (?, ?)",
-            [address_key, when],
-        )
+        note_attempt(db, address_key, when)
+
+
+def note_attempt(db: sqlite_utils.Database, address_key: str, when: str) -> None:
+    """Count one form from this address, inside the caller's transaction. Every form anyone
+    may send counts here (assetmap.people.throttle), so the table's name is older than its use.
+    """
+    db.conn.execute(
+        "INSERT INTO self_referral_attempts (address_key, at) VALUES (?, ?)", [address_key, when]
+    )
 
 
 def mark_organiser_emailed(db: sqlite_utils.Database, request_id: int, when: str) -> None:

@@ -473,6 +473,138 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "areas (LSOA, MSOA, ward boundaries), their need and population, for coverage",
+        (
+            # geometry: GeoJSON in WGS84 (assetmap/store/areas.py).
+            """CREATE TABLE areas (
+                level TEXT NOT NULL,
+                code TEXT NOT NULL,
+                name TEXT NOT NULL,
+                geometry TEXT NOT NULL,
+                loaded_at TEXT NOT NULL,
+                PRIMARY KEY (level, code)
+            )""",
+            """CREATE TABLE area_need (
+                code TEXT PRIMARY KEY,
+                imd_rank INTEGER NOT NULL,
+                imd_decile INTEGER NOT NULL
+            )""",
+            """CREATE TABLE area_population (
+                code TEXT PRIMARY KEY,
+                persons INTEGER NOT NULL
+            )""",
+        ),
+    ),
+    (
+        "residents' reports of a problem with a listing, and how coordinators resolved them",
+        (
+            # kind: assetmap/freshness/reports.py KINDS. The contact columns are personal data,
+            # blanked when the report is resolved; sender_key is the keyed hash of the sender's
+            # address (assetmap/people/throttle.py), so that "may have closed" counts senders,
+            # not reports; version_id is the asset_history entry that records the resolution
+            # (NULL when the asset had been deleted).
+            """CREATE TABLE problem_reports (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('closed', 'times', 'contact', 'other')),
+                note TEXT,
+                contact_name TEXT,
+                contact_phone TEXT,
+                contact_email TEXT,
+                consent INTEGER NOT NULL DEFAULT 0,
+                sender_key TEXT,
+                status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+                created_at TEXT NOT NULL,
+                resolved_at TEXT,
+                resolved_by TEXT,
+                outcome TEXT,
+                version_id INTEGER
+            )""",
+            "CREATE INDEX problem_reports_open ON problem_reports (status, asset_id, kind)",
+        ),
+    ),
+    (
+        "checks of assets (who, when, how), how often each strand or kind is checked, "
+        "and the ward of each postcode",
+        (
+            # One row a check (assetmap/freshness/checks.py): how is a slug of
+            # assetmap/freshness/checks.py HOW; version_id is the history entry it wrote.
+            """CREATE TABLE asset_checks (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                checked_at TEXT NOT NULL,
+                checked_by TEXT NOT NULL,
+                how TEXT NOT NULL,
+                note TEXT,
+                version_id INTEGER
+            )""",
+            "CREATE INDEX asset_checks_asset ON asset_checks (asset_id, checked_at)",
+            # A coordinator's "check every N months" for a strand or a kind
+            # (assetmap/freshness/schedule.py: the shortest that applies wins).
+            """CREATE TABLE check_intervals (
+                scope TEXT NOT NULL CHECK (scope IN ('strand', 'kind')),
+                value TEXT NOT NULL,
+                months INTEGER NOT NULL CHECK (months >= 1),
+                set_by TEXT,
+                set_at TEXT,
+                PRIMARY KEY (scope, value)
+            ) WITHOUT ROWID""",
+            # The electoral ward of a postcode, from an ONS Postcode Directory extract that
+            # carries one (the review queue's ward filter; "ward unknown" otherwise).
+            """CREATE TABLE postcode_wards (
+                postcode TEXT PRIMARY KEY,
+                ward_code TEXT NOT NULL,
+                ward_name TEXT NOT NULL
+            ) WITHOUT ROWID""",
+            "CREATE INDEX postcode_wards_name ON postcode_wards (ward_name)",
+        ),
+    ),
+    (
+        "organisers keep their own listing: their e-mail, signed links, reminders, proposals",
+        (
+            "ALTER TABLE assets ADD COLUMN organiser_email TEXT",
+            # One row per link e-mailed to an organiser; the signed token carries its id. Only
+            # the newest link of an asset is honoured, and only until it is used or expires.
+            """CREATE TABLE organiser_links (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                email TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                used_at TEXT,
+                used_for TEXT
+            )""",
+            "CREATE INDEX organiser_links_asset ON organiser_links (asset_id, id)",
+            # stage 1: first reminder, 2: second reminder, 3: coordinators told.
+            """CREATE TABLE organiser_reminders (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                stage INTEGER NOT NULL,
+                sent_at TEXT NOT NULL,
+                sent_to TEXT NOT NULL,
+                link_id INTEGER REFERENCES organiser_links (id)
+            )""",
+            "CREATE INDEX organiser_reminders_asset ON organiser_reminders (asset_id, sent_at)",
+            # A change an organiser proposed: the listing as they saw it (base) and as they
+            # want it (proposed), both JSON records; pending until a coordinator decides.
+            """CREATE TABLE change_proposals (
+                id INTEGER PRIMARY KEY,
+                asset_id TEXT NOT NULL,
+                link_id INTEGER REFERENCES organiser_links (id),
+                organiser_email TEXT NOT NULL,
+                base TEXT NOT NULL,
+                proposed TEXT NOT NULL,
+                submitted_at TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending',
+                decided_by TEXT,
+                decided_at TEXT,
+                reason TEXT,
+                version_id INTEGER
+            )""",
+            "CREATE INDEX change_proposals_status ON change_proposals (status, submitted_at)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,7 @@ import base64
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -169,3 +170,18 @@ def signed_in_page(browser, base_url: str, role: str, next_path: str):
     page.click("form.stacked-form button[type=submit]")
     page.wait_for_url(f"**{next_path}")
     return page
+
+
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Wait until a JavaScript expression is true in the page, asking again every 50 ms.
+
+    Playwright's `wait_for_function` polls by evaluating its string inside the page, which our
+    Content Security Policy (no 'unsafe-eval') refuses as soon as the first answer is "not
+    yet"; `page.evaluate` goes through the browser's debugging protocol and is not refused.
+    Focus moved by `autofocus` or a script lands a frame or more after the element appears.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:g} s: {expression}")
+        page.wait_for_timeout(50)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assetmap.record import taxonomy
+from tests.browser.conftest import wait_until
 from tests.conftest import HOSTILE_DESCRIPTION, HOSTILE_NAME
 
 pytestmark = pytest.mark.browser
@@ -227,7 +228,7 @@ def test_show_on_the_map_opens_the_popup_and_esc_returns_to_the_list(page):
     button.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".leaflet-popup .asset-popup")
-    page.wait_for_function("document.activeElement.closest('.leaflet-popup') !== null")
+    wait_until(page, "document.activeElement.closest('.leaflet-popup') !== null")
     assert "Stretford Peer Support" in page.text_content(".leaflet-popup")
     page.keyboard.press("Escape")
     page.locator(".leaflet-popup").wait_for(state="detached")  # after its fade

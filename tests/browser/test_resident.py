@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import signed_in_page, watched_page
+from tests.browser.conftest import signed_in_page, wait_until, watched_page
 from tests.conftest import load_sample
 
 pytestmark = pytest.mark.browser
@@ -123,10 +123,7 @@ def test_on_a_phone_ask_to_join_is_on_the_first_screen(browser, live_server):
 def _wait_for_focus_on_the_error_summary(page):
     """Autofocus is applied at the browser's next rendering step, not when the element is
     parsed, so on a busy machine it can land a moment after the summary is in the page."""
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.classList.contains('error-summary')",
-        timeout=10_000,
-    )
+    wait_until(page, "document.activeElement.classList.contains('error-summary')")
 
 
 def test_a_failed_submit_moves_focus_to_the_error_summary_and_says_error_in_the_title(page):

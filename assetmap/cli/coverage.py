@@ -1,0 +1,197 @@
+"""Commands for coverage: `assetmap areas load|need|population|list` and `assetmap coverage`.
+
+Boundaries, deprivation and population are open data published for every English area; a
+coordinator loads their borough's once, and `assetmap coverage` then says, area by area and
+strand by strand, how many assets are within a walk of where people live.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from assetmap.cli.db import database
+from assetmap.coverage.areas import LEVELS, AreaFileError, read_areas
+from assetmap.coverage.figures import read_need, read_population
+from assetmap.coverage.reach import compute_reach, estimate_population, ranked_by_gap
+from assetmap.record.taxonomy import STRANDS, STRANDS_BY_SLUG
+from assetmap.store import areas as store
+from assetmap.store.assets import now, transaction
+
+_FILE = click.Path(exists=True, path_type=Path)
+_LEVEL = click.Choice(list(LEVELS))
+
+
+@click.group("areas")
+def areas_group():
+    """Areas (LSOA, MSOA, ward), their deprivation and population, for the coverage figures."""
+
+
+@areas_group.command("load")
+@click.argument("file", type=_FILE)
+@click.option("--level", type=_LEVEL, required=True, help="The level of the file's areas.")
+@click.option("--code-column", help="The column of ONS area codes, if not recognised.")
+@click.option("--name-column", help="The column of area names, if not recognised.")
+@with_appcontext
+def load_areas_command(file: Path, level: str, code_column: str | None, name_column: str | None):
+    """Load the boundaries in FILE (GeoJSON, GeoPackage or zipped shapefile) as the areas of
+    LEVEL, replacing that level's areas. Loading the same file again changes nothing.
+
+    Example: assetmap areas load lsoa_2011_trafford.geojson --level lsoa
+    """
+    try:
+        read = read_areas(file, level, code_column=code_column, name_column=name_column)
+    except AreaFileError as error:
+        raise click.ClickException(f"{file} {error}; nothing was loaded") from None
+    for note in read.notes:
+        click.echo(f"note: {note}")
+    with database() as db, transaction(db):
+        before, after = store.replace_areas(
+            db, level, ((a.code, a.name, a.geometry) for a in read.areas), now()
+        )
+    click.echo(f"{file.name}: {after:,} {level} areas loaded (there were {before:,})")
+
+
+@areas_group.command("need")
+@click.argument("file", type=_FILE)
+@click.option("--sheet", help="The workbook's sheet, if not the first (IMD2019 in File 1).")
+@with_appcontext
+def load_need_command(file: Path, sheet: str | None):
+    """Load the Index of Multiple Deprivation 2019 (rank and decile by LSOA) from FILE: File 1
+    or File 7 as CSV or workbook, or the long layout of the Open Data Communities download.
+
+    Example: assetmap areas need File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv
+    """
+    try:
+        figures = read_need(file, sheet=sheet)
+    except AreaFileError as error:
+        raise click.ClickException(f"{file} {error}; nothing was loaded") from None
+    with database() as db, transaction(db):
+        new, changed = store.save_need(db, figures.values)
+    click.echo(
+        f"{file.name}: deprivation for {len(figures.values):,} LSOAs "
+        f"({new:,} new, {changed:,} changed)"
+    )
+
+
+@areas_group.command("population")
+@click.argument("file", type=_FILE)
+@click.option("--sheet", help="The workbook's sheet of persons, if not the first.")
+@with_appcontext
+def load_population_command(file: Path, sheet: str | None):
+    """Load the ONS mid-year population estimates (persons of all ages by area code) from
+    FILE, for every level the file holds.
+
+    Example: assetmap areas population mid-year_population_estimates_all_geographies.csv
+    """
+    try:
+        figures = read_population(file, sheet=sheet)
+    except AreaFileError as error:
+        raise click.ClickException(f"{file} {error}; nothing was loaded") from None
+    with database() as db, transaction(db):
+        new, changed = store.save_population(db, figures.values)
+    click.echo(
+        f"{file.name}: population for {len(figures.values):,} areas "
+        f"({new:,} new, {changed:,} changed)"
+    )
+
+
+@areas_group.command("list")
+@with_appcontext
+def list_areas_command():
+    """Say which levels of areas are loaded and how many areas each has.
+
+    Example: assetmap areas list
+    """
+    with database() as db:
+        loaded = store.levels(db)
+    if not loaded:
+        click.echo("no areas loaded: assetmap areas load FILE --level lsoa")
+    for level, count in loaded.items():
+        click.echo(f"{level}: {count:,} areas")
+
+
+@click.command("coverage")
+@click.option("--level", type=_LEVEL, default="lsoa", show_default=True)
+@click.option(
+    "--strand",
+    type=click.Choice([s.slug for s in STRANDS]),
+    help="Rank by this strand's gap (default: the first strand).",
+)
+@click.option("--kind", "kinds", multiple=True, help="Count only assets of this kind. Repeat.")
+@click.option("--minutes", type=click.IntRange(1, 120), help="The walk, in minutes.")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+@with_appcontext
+def coverage_command(level, strand, kinds, minutes, out):
+    """Write each area's reach by strand, highest gap first, as CSV (to OUT, or the screen).
+
+    For each area: its postcodes, population, IMD rank and decile, the assets inside it per
+    1,000 residents, and for each strand the share of its postcodes with an asset within the
+    walk, the mean number within the walk, and the gap score (need x (1 - share)).
+
+    Example: assetmap coverage --level lsoa --strand volunteer_peer_roles --out gaps.csv
+    """
+    strand = strand or STRANDS[0].slug
+    minutes = minutes or current_app.config["ASSETMAP_COVERAGE_WALK_MINUTES"]
+    with database() as db:
+        areas = store.areas_with_figures(db, level)
+        if not areas:
+            raise click.ClickException(
+                f"no {level} areas are loaded: run assetmap areas load FILE --level {level}"
+            )
+        postcodes = store.postcode_positions(db)
+        assets = store.running_asset_positions(db, kinds)
+        lsoas = store.areas_with_figures(db, "lsoa") if level != "lsoa" else []
+    estimated = estimate_population(areas, lsoas, postcodes)
+    for area in areas:
+        if area["code"] in estimated:
+            area["population"] = estimated[area["code"]]
+    if estimated:
+        click.echo(
+            f"note: {len(estimated):,} {level} areas have no published population; theirs is "
+            "estimated from their LSOAs' (each LSOA's persons shared among its postcodes)",
+            err=True,
+        )
+    results = ranked_by_gap(compute_reach(areas, postcodes, assets, minutes=minutes), strand)
+    if out == "-":
+        write_coverage_csv(results, sys.stdout)
+    else:
+        target = Path(out)
+        partial = target.with_name(target.name + ".partial")
+        with partial.open("w", encoding="utf-8", newline="") as f:
+            write_coverage_csv(results, f)
+        partial.replace(target)
+        click.echo(
+            f"{len(results):,} {level} areas, ranked by the gap for "
+            f"{STRANDS_BY_SLUG[strand].label}, written to {target}",
+            err=True,
+        )
+
+
+def write_coverage_csv(results, f) -> None:
+    """The coverage table as CSV, one row an area, a column set per strand."""
+    strands = [s.slug for s in STRANDS]
+    writer = csv.writer(f)
+    writer.writerow(
+        ["area_code", "area_name", "postcodes", "population", "imd_rank", "imd_decile"]
+        + ["assets_inside", "assets_per_1000"]
+        + [f"{s}_{what}" for s in strands for what in ("share", "mean", "gap")]
+    )
+    for r in results:
+        writer.writerow(
+            [r.code, r.name, r.postcodes, r.population, r.imd_rank, r.imd_decile]
+            + [r.assets_inside, r.assets_per_1000]
+            + [_cell(v) for s in strands for v in (r.share[s], r.mean[s], r.gap[s])]
+        )
+
+
+def _cell(value):
+    return "" if value is None else value
+
+
+COMMANDS = (areas_group, coverage_command)
