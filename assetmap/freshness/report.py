@@ -17,6 +17,7 @@ and commissioners (/manage/freshness and its CSV, assetmap/web/freshness.py).
 
 from __future__ import annotations
 
+import bisect
 import csv
 from collections import defaultdict
 from collections.abc import Iterable
@@ -66,14 +67,12 @@ class FreshnessReport:
     months: list[Share]  # group: "2026-03", oldest first
 
 
-def _checked_within(last_verified: str | None, day: date, months: int) -> bool:
-    """Whether a last check (ISO date) is within `months` months of `day`."""
-    return bool(last_verified) and str(last_verified) >= add_months(day, -months).isoformat()
-
-
-def _share(group: str, checks: Iterable[str | None], day: date) -> Share:
-    checks = list(checks)
-    counts = [sum(_checked_within(c, day, m) for c in checks) for m in PERIODS]
+def _share(group: str, checks: list[str | None], day: date) -> Share:
+    """How many of `checks` (last checks, ISO dates or None) fall within each period of
+    `day`: on or after the day that many months before it (freshness.stale.over_months)."""
+    dated = sorted(str(c) for c in checks if c)
+    since = [add_months(day, -months).isoformat() for months in PERIODS]
+    counts = [len(dated) - bisect.bisect_left(dated, start) for start in since]
     return Share(group, len(checks), *counts)
 
 
@@ -124,7 +123,7 @@ def by_month(history: Iterable[tuple], today: date) -> list[Share]:
             else:
                 state.pop(asset_id, None)
             position += 1
-        shares.append(_share(end.strftime("%Y-%m"), state.values(), end))
+        shares.append(_share(end.strftime("%Y-%m"), list(state.values()), end))
     return shares
 
 
@@ -132,7 +131,7 @@ def freshness_report(db, today: date) -> FreshnessReport:
     """The whole report, as of `today`."""
     listings = store.listings(db)
     groups = {name: by_group(listings, name, today) for name, _ in DIMENSIONS}
-    overall = _share("All listings", (x["last_verified"] for x in listings), today)
+    overall = _share("All listings", [x["last_verified"] for x in listings], today)
     return FreshnessReport(today, overall, groups, by_month(store.check_history(db), today))
 
 
