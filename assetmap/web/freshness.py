@@ -13,7 +13,7 @@ import io
 from flask import Blueprint, current_app, render_template
 
 from assetmap.freshness import report
-from assetmap.freshness.stale import Freshness, LastChecked
+from assetmap.freshness.stale import Freshness, LastChecked, period_in_words
 from assetmap.freshness.stale import last_checked as checked_in_words
 from assetmap.record import describe
 from assetmap.web.db import get_db
@@ -44,7 +44,7 @@ def report_page():
         "freshness/report.html",
         report=found,
         dimensions=report.DIMENSIONS,
-        stale_months=rules().stale_after_months,
+        stale_period=period_in_words(rules().stale_after_months),
     )
 
 
