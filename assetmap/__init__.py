@@ -80,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
         db,
         errors,
         feeds,
+        freshness,
         guard,
         import_jobs,
         import_mapping,
@@ -118,6 +119,7 @@ def create_app(config: dict | None = None) -> Flask:
         organisers.bp,
         moderation.bp,
         feeds.bp,
+        freshness.bp,
     ):
         app.register_blueprint(blueprint)
     # Large imports run in a worker thread, started in each server process when it has a job

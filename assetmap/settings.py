@@ -417,6 +417,20 @@ SETTINGS: tuple[Setting, ...] = (
         "The address people reach the site at, for links in e-mails sent by commands "
         "(organisers' reminders).",
     ),
+    Setting(
+        "ASSETMAP_STALE_AFTER_MONTHS",
+        Whole(minimum=1),
+        "12",
+        "Months after its last check that a listing says 'Not checked for over a year' (or "
+        "that many months) and comes after fresh ones at a similar distance in search.",
+    ),
+    Setting(
+        "ASSETMAP_HIDE_UNCHECKED_AFTER_MONTHS",
+        Whole(minimum=0),
+        "0",
+        "Search leaves out listings not checked for longer than this many months, and those "
+        "never checked; 0 (the default) hides none.",
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

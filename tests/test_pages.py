@@ -160,9 +160,11 @@ def test_asset_page_flags_details_checked_over_a_year_ago(client, db_path):
     assets.save_asset(db, {**walking, "last_verified": recent}, who="t")
     db.close()
     page = client.get("/assets/altrincham-library").get_data(as_text=True)
-    assert "1 July 2018: over" in page and "may be out of date" in page
+    assert "Over 8 years ago (1 July 2018)" in page and "may be out of date" in page
+    assert "<strong>Not checked for over a year.</strong>" in page  # in words, not colour alone
     fresh = client.get("/assets/sale-walking-group").get_data(as_text=True)
-    assert "may be out of date" not in fresh
+    assert "may be out of date" not in fresh and "Not checked for over" not in fresh
+    assert "Today (" in fresh
 
 
 def test_asset_page_has_a_small_map_and_walking_directions(client):

@@ -534,6 +534,8 @@ def test_a_hit_and_a_centre_as_the_api_sends_them(db):
     results = find(db, postcode="M33 7ZF", q="walking", free="true")
     assert results.hits[0].extras() == {
         "matched": ["walking"],
+        "last_checked_words": "Last checked over a year ago",
+        "stale": True,
         "distance_m": round(results.hits[0].distance_m, 1),
         "walking_minutes": 19,
         "next_session": {

@@ -25,6 +25,12 @@ from assetmap.store import connect, schema
 from assetmap.store.search import fts_phrase
 
 TODAY = date(2026, 11, 26)
+# Stale (assetmap/freshness/stale.py): checked before this day, 12 months before TODAY, or never.
+STALE_BEFORE = "2025-11-26"
+# Last checks: never, recently, a day either side of the 12 months, long ago.
+CHECKED = [None, "2026-10-01", "2025-11-26", "2025-11-25", "2019-01-01"]
+# Nearest first is by band of 500 m, then fresh listings before stale ones, then nearest.
+BAND_M = 500
 UK_CORNERS = [(49.8, -8.75), (49.8, 1.8), (60.95, -8.75), (60.95, 1.8)]
 WORDS = ["walking", "garden", "choir", "lunch", "tea", "teapot", "knit"]
 TIMES = ["morning", "afternoon", "evening", "10:00-12:00", "13:30-17:00"]
@@ -68,6 +74,7 @@ assets = st.fixed_dictionaries(
         "sessions": st.lists(sessions, max_size=2),
         "status": st.sampled_from(["active"] * 5 + ["paused", "closed"]),
         "archived": st.sampled_from([False] * 6 + [True]),
+        "last_verified": st.sampled_from(CHECKED),
     }
 )
 
@@ -130,6 +137,7 @@ def build(centre, specs) -> list[dict]:
             "schedule": {"sessions": spec["sessions"], "notes": ""},
             "status": spec["status"],
             "archived": spec["archived"],
+            "last_verified": spec["last_verified"],
             "lat": lat,
             "lon": lon,
         }
@@ -142,7 +150,8 @@ def build(centre, specs) -> list[dict]:
 def brute_force(db, records, centre, query: SearchQuery) -> tuple[int, list[tuple[str, float]]]:
     """Every asset's distance, and every filter, in plain Python. Keywords: each word is
     asked of the whole-text index on its own; an asset matching any word is found, and those
-    matching more words come first, then nearest."""
+    matching more words come first, then by band of distance (500 m), fresh before stale
+    (not checked for over 12 months, or never), then nearest."""
     words = keywords(query.q)
     matched_by: dict[str, int] = {}
     for word in words:
@@ -194,10 +203,13 @@ def brute_force(db, records, centre, query: SearchQuery) -> tuple[int, list[tupl
             for s in r["schedule"]["sessions"]
         ):
             continue
-        hits.append((-matched_by.get(r["id"], 0), distance, r["id"]))
+        checked = r["last_verified"]
+        stale = checked is None or str(checked) < STALE_BEFORE
+        band = math.floor(distance / BAND_M)
+        hits.append((-matched_by.get(r["id"], 0), band, stale, distance, r["id"]))
     hits.sort()
     page = hits[query.offset : query.offset + query.limit]
-    return len(hits), [(asset_id, distance) for _, distance, asset_id in page]
+    return len(hits), [(asset_id, distance) for *_, distance, asset_id in page]
 
 
 def searched_and_scanned(records: list[dict], centre, query: SearchQuery):
@@ -335,7 +347,10 @@ def test_many_assets_in_and_around_the_circle_and_on_its_edge(
             share = rng.uniform(0, 1.3) ** 0.5  # spread evenly over a slightly larger disc
         lat, lon = destination(*centre, rng.uniform(0, 2 * math.pi), share * radius_km * 1000)
         lat, lon = round(lat, 6), round(lon, 6)  # as stored: within 0.1 m of the circle
-        records.append({**template, "id": f"a{number:03d}", "lat": lat, "lon": lon})
+        checked = rng.choice(CHECKED)
+        records.append(
+            {**template, "id": f"a{number:03d}", "lat": lat, "lon": lon, "last_verified": checked}
+        )
     query = SearchQuery(
         lat=centre[0], lon=centre[1], radius_km=radius_km, limit=limit, offset=offset
     )

@@ -8,9 +8,11 @@ a search gives the same answer (and the same errors) in both.
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database
+from assetmap.freshness.stale import Freshness
 from assetmap.record import taxonomy
 from assetmap.search.nearby import PARAMETERS, SearchResults, parse_search, search
 from assetmap.search.parameters import (
@@ -103,7 +105,7 @@ def search_command(**options):
     try:
         query = parse_search(args)
         with database() as db:
-            results = search(db, query)
+            results = search(db, query, freshness=Freshness.from_settings(current_app.config))
     except ParameterError as e:  # PostcodeError too, from either
         option = _OPTIONS.get(e.parameter, f"--{e.parameter}")
         raise click.BadParameter(e.message, param_hint=option) from None

@@ -9,24 +9,10 @@ from assetmap.record import taxonomy
 
 # Dates people read ("next: Tuesday 1 December") are in the directory's own time zone.
 LOCAL_TIMEZONE = ZoneInfo("Europe/London")
-STALE_AFTER_DAYS = 365
 
 
 def today() -> date:
     return datetime.now(LOCAL_TIMEZONE).date()
-
-
-def checked_in_words(last_verified: str | None, today: date) -> tuple[str, bool]:
-    """When the details were last checked, and whether that is over a year ago (stale)."""
-    if not last_verified:
-        return "Not recorded", True
-    checked = date.fromisoformat(last_verified)
-    days = (today - checked).days
-    words = f"{checked.day} {checked.strftime('%B %Y')}"
-    if days > STALE_AFTER_DAYS:
-        years = days // 365
-        return f"{words}: over {'a year' if years == 1 else f'{years} years'} ago", True
-    return words, False
 
 
 def directions_url(lat: float, lon: float) -> str:

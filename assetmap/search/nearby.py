@@ -41,16 +41,30 @@ Rules, documented once here:
   it. The centre is a postcode, or lat and lon: one of the two, not both.
 - A page's form carries the point of a search from the map in hidden inputs: a postcode typed
   into it wins over that point (`page_args`).
+- Listings not checked for a long time (assetmap.freshness.stale says when a listing is stale
+  and defines the distance bands): nearest first means by band of distance first, then fresh
+  before stale, then nearest, then id (`_Ranking.fresh_first`). Best match first is left as it is.
+  Listings unchecked for longer than the hide setting are not found at all (a SQL condition,
+  so the total counts without them).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from assetmap.freshness.stale import (
+    DEFAULT_FRESHNESS,
+    DISTANCE_BAND_M,
+    Freshness,
+    LastChecked,
+    distance_band,
+    last_checked,
+)
 from assetmap.record import describe, schedules, taxonomy
 from assetmap.record.schedules import NextSession, TimeWindow
 from assetmap.record.taxonomy import Term
@@ -515,12 +529,15 @@ class Hit:
     walking_minutes: int
     next_session: NextSession | None
     matched: tuple[str, ...] = ()  # the keywords it matched, as typed, in the order typed
+    checked: LastChecked | None = None  # when it was last checked, in words
 
     def extras(self) -> dict:
         """What a search adds to an asset, as the API sends it."""
         upcoming = self.next_session
         return {
             "matched": list(self.matched),
+            "last_checked_words": self.checked.words if self.checked else None,
+            "stale": self.checked.stale if self.checked else None,
             "distance_m": round(self.distance_m, 1),
             "walking_minutes": self.walking_minutes,
             "next_session": None
@@ -535,6 +552,12 @@ class SearchResults:
     centre: Centre
     total: int
     hits: list[Hit] = field(default_factory=list)
+    freshness: Freshness = DEFAULT_FRESHNESS
+
+    @property
+    def ranking_notice(self) -> str | None:
+        """What the results say about stale listings' place in them (nearest first only)."""
+        return None if self.query.order == "relevance" else self.freshness.ranking_notice()
 
     @property
     def radius_m(self) -> float:
@@ -561,7 +584,7 @@ def locate(db, query: SearchQuery) -> Centre:
     return Centre(place.lat, place.lon, place.match, place.area, place.words)
 
 
-def conditions_for(query: SearchQuery) -> Conditions:
+def conditions_for(query: SearchQuery, hidden_before: date | None = None) -> Conditions:
     return Conditions(
         strands=query.strands,
         approaches=query.approaches,
@@ -573,42 +596,92 @@ def conditions_for(query: SearchQuery) -> Conditions:
         free=query.free,
         self_referral=query.self_referral,
         words=keywords(query.q),
+        checked_since=hidden_before.isoformat() if hidden_before else None,
     )
 
 
-def search(db, query: SearchQuery, *, today: date | None = None) -> SearchResults:
+def search(
+    db, query: SearchQuery, *, today: date | None = None, freshness: Freshness = DEFAULT_FRESHNESS
+) -> SearchResults:
     """The total found and one page of hits, nearest first (or most relevant first).
 
-    `today` is the date next sessions are counted from (default: today in the UK). The total
+    `today` is the date next sessions and last checks are counted from (default: today in
+    the UK); `freshness` the rules for stale and hidden listings (the settings'). The total
     and the page are read from one snapshot of the database, so they always agree.
     """
+    today = today or describe.today()
     centre = locate(db, query)
-    conditions = conditions_for(query)
+    conditions = conditions_for(query, freshness.hidden_before(today))
     circle = circle_around(centre.lat, centre.lon, query.radius_km * 1000)
     by_relevance = query.order == "relevance" and bool(conditions.words)
+    ranked = _Ranking(freshness, today)
     matched: dict[int, tuple[str, ...]] = {}
     with store.snapshot(db):
         if query.days or query.time or conditions.words:
-            total, page, matched = _search_all(db, query, circle, conditions, by_relevance)
+            total, page, matched = _search_all(db, query, circle, conditions, by_relevance, ranked)
         else:
-            total, page = _search_nearest(db, query, centre, circle, conditions)
+            total, page = _search_nearest(db, query, centre, circle, conditions, ranked)
         records = store.records(db, [hit[2] for hit in page])
-    today = today or describe.today()
     hits = []
     for _, distance, rid in page:
         if rid in records:  # deleted since the count: the page is one shorter
             record = records[rid]
             upcoming = schedules.next_session(record["schedule"], today)
             words = matched.get(rid, ())
-            hits.append(Hit(record, distance, walking_minutes(distance), upcoming, words))
-    return SearchResults(query, centre, total, hits)
+            checked = ranked.last_checked(record["last_verified"])
+            hits.append(Hit(record, distance, walking_minutes(distance), upcoming, words, checked))
+    return SearchResults(query, centre, total, hits, freshness)
 
 
-def _search_nearest(db, query: SearchQuery, centre: Centre, circle: Circle, conditions):
-    """The total (counted in SQL, without fetching a row), then the page by distance."""
+@dataclass(frozen=True)
+class _Ranking:
+    """The freshness rules on the day of a search."""
+
+    freshness: Freshness
+    today: date
+
+    def last_checked(self, last_verified: str | None) -> LastChecked:
+        return last_checked(last_verified, self.today, self.freshness.stale_after_months)
+
+    def fresh_first(self, db, hits: list[tuple], wanted: int | None = None) -> list[tuple]:
+        """Hits (id, distance, rid, ...), nearest first, in the order of the module's rule: by
+        band of distance, fresh before stale, then nearest, then id.
+
+        With `wanted`, only the first `wanted` need be in that order (the rest stay nearest
+        first): only the hits up to the end of the wanted-th one's band are reordered, since
+        no hit beyond it can move before it. A keyword common in a town finds thousands."""
+        if wanted is not None and wanted < len(hits):
+            band_end = (distance_band(hits[wanted - 1][1]) + 1) * DISTANCE_BAND_M
+            cut = bisect.bisect_left(hits, band_end, key=lambda hit: hit[1])
+            return self.fresh_first(db, hits[:cut]) + hits[cut:]
+        dates = store.checked_dates(db, [hit[2] for hit in hits])
+        # The stale rule (freshness.stale.over_months) as one comparison of ISO dates.
+        stale_before = self.freshness.stale_before(self.today).isoformat()
+
+        def key(hit: tuple) -> tuple:
+            checked = dates.get(hit[2])
+            stale = not checked or checked < stale_before
+            return distance_band(hit[1]), stale, hit[1], hit[0]
+
+        return sorted(hits, key=key)
+
+
+def _search_nearest(db, query: SearchQuery, centre: Centre, circle: Circle, conditions, ranked):
+    """The total (counted in SQL, without fetching a row), then the page: the nearest, and
+    then every other asset in the last one's band of distance, so that a fresh listing in
+    that band can come before a stale one (see `_Ranking.fresh_first`)."""
     total = store.count_within(db, circle, conditions)
     wanted = min(query.offset + query.limit, total)
     found = _nearest(db, centre, circle, conditions, wanted, total) if wanted else []
+    if found and len(found) < total:
+        band_end = (distance_band(found[-1][1]) + 1) * DISTANCE_BAND_M
+        if band_end < circle.radius_m:
+            found = store.all_within(
+                db, circle_around(centre.lat, centre.lon, band_end), conditions
+            )
+        else:
+            found = store.all_within(db, circle, conditions)
+    found = ranked.fresh_first(db, found)[:wanted]
     return total, found[query.offset :]
 
 
@@ -631,7 +704,7 @@ def _nearest(db, centre: Centre, circle: Circle, conditions: Conditions, wanted:
     return store.nearest_within(db, circle, conditions, wanted)
 
 
-def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool):
+def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool, ranked):
     """Every match within the circle at once, for keywords (see store.search.all_within) and
     for days and times, which Python checks by the rules in assetmap.record.schedules.
 
@@ -654,8 +727,12 @@ def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool):
     ]
     if by_relevance and found:
         keep = {hit[2] for hit in found}
-        ranked = store.ranked_within(db, circle, conditions, len(rows))
-        found = [hit for hit in ranked if hit[2] in keep]
+        best = store.ranked_within(db, circle, conditions, len(rows))
+        found = [hit for hit in best if hit[2] in keep]
+    elif found:
+        # Several words: those matching more come first, so every hit's place matters.
+        wanted = None if len(conditions.words) > 1 else query.offset + query.limit
+        found = ranked.fresh_first(db, found, wanted)
     if len(conditions.words) > 1:
         found.sort(key=lambda hit: -len(matched[hit[2]]))  # stable: the order within stays
     page = found[query.offset : query.offset + query.limit]

@@ -123,6 +123,9 @@ class Conditions:
     # Keywords (see assetmap.search.nearby.keywords): any of them found. The nearby search
     # asks one word at a time, to know which words each asset matched.
     words: tuple[str, ...] = ()
+    # Only assets checked on or after this ISO date (never checked ones are left out too):
+    # ASSETMAP_HIDE_UNCHECKED_AFTER_MONTHS (assetmap.freshness.stale). None: any.
+    checked_since: str | None = None
 
 
 def fts_phrase(word: str) -> str:
@@ -277,7 +280,25 @@ def _where(conditions: Conditions, params: dict) -> str:
         params["age"] = c.age
         clauses.append("(a.min_age IS NULL OR a.min_age <= :age)")
         clauses.append("(a.max_age IS NULL OR a.max_age >= :age)")
+    if c.checked_since is not None:
+        params["checked_since"] = c.checked_since
+        clauses.append("a.last_verified >= :checked_since")
     return "".join(f" AND {clause}" for clause in clauses)
+
+
+def checked_dates(db: sqlite_utils.Database, rids: list[int]) -> dict[int, str | None]:
+    """Each asset's last_verified by rid, for ranking stale listings after fresh ones
+    (assetmap.freshness.stale)."""
+    found: dict[int, str | None] = {}
+    cursor = _cursor(db)
+    for start in range(0, len(rids), 500):  # within SQLite's limit on parameters
+        chunk = rids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        rows = cursor.execute(
+            f"SELECT rid, last_verified FROM assets WHERE rid IN ({marks})", chunk
+        )
+        found.update(rows)
+    return found
 
 
 def _in_box(box: Box, conditions: Conditions, params: dict, match: str | None = None) -> str:

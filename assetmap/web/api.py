@@ -9,6 +9,7 @@ from assetmap.record.formats import ATTRIBUTION, to_feature
 from assetmap.search.parameters import parse_asset_listing, parse_fields
 from assetmap.store import assets as store
 from assetmap.web.db import get_db
+from assetmap.web.freshness import last_checked
 from assetmap.web.guard import requires
 from assetmap.web.openapi import openapi_document
 
@@ -57,7 +58,10 @@ def get_asset(asset_id: str):
     record = store.get_asset(get_db(), asset_id)
     if record is None or record["archived"]:
         abort(404, description=f"there is no asset with id {asset_id!r}")
-    return _geojson(to_feature(record, public=True))
+    feature = to_feature(record, public=True)
+    checked = last_checked(record["last_verified"])
+    feature["properties"].update(last_checked_words=checked.words, stale=checked.stale)
+    return _geojson(feature)
 
 
 @bp.get("/v1/taxonomy")

@@ -136,6 +136,24 @@ def _geojson(description: str, schema: str) -> dict:
     }
 
 
+# When an asset was last checked, in words (assetmap/freshness/stale.py): sent with one asset
+# (/api/v1/assets/{id}) and with each search result; last_verified is the date itself.
+_CHECKED = {
+    "last_checked_words": {
+        "type": "string",
+        "description": 'When the details were last checked, in words: "Last checked 3 months '
+        'ago", "Last checked over a year ago", or "Never checked".',
+        "example": "Last checked 3 months ago",
+    },
+    "stale": {
+        "type": "boolean",
+        "description": "True when the details were not checked for over "
+        "ASSETMAP_STALE_AFTER_MONTHS months (12 by default), or never: pages say 'Not checked "
+        "for over a year', and search puts these after others at a similar distance.",
+    },
+}
+
+
 def _schemas(public_properties: dict) -> dict:
     feature_collection = {
         "type": {"type": "string", "enum": ["FeatureCollection"]},
@@ -146,6 +164,7 @@ def _schemas(public_properties: dict) -> dict:
         "attribution": {"type": "string"},
     }
     search_properties = {
+        **_CHECKED,
         "matched": {
             "type": "array",
             "items": {"type": "string"},
@@ -207,7 +226,7 @@ def _schemas(public_properties: dict) -> dict:
                     "type": "object",
                     "description": "GeoJSON Point [longitude, latitude]",
                 },
-                "properties": {"type": "object", "properties": public_properties},
+                "properties": {"type": "object", "properties": public_properties | _CHECKED},
             },
         },
         "AssetCollection": {
@@ -294,7 +313,11 @@ def openapi_document() -> dict:
                     "matched: several words find assets matching any of them, those matching "
                     "more first), distance_m (great-circle, "
                     "metres), walking_minutes (distance x 1.3 for streets, at 4.8 km/h, rounded "
-                    "up) and next_session ({date, words, certain} or null). The top level "
+                    "up), next_session ({date, words, certain} or null), last_checked_words and "
+                    "stale. Nearest first is by band of 500 m, listings not checked for over "
+                    "ASSETMAP_STALE_AFTER_MONTHS (12) months after fresh ones in the same band; "
+                    "ASSETMAP_HIDE_UNCHECKED_AFTER_MONTHS leaves long-unchecked ones out. "
+                    "The top level "
                     "gives the resolved centre (resolved_by: postcode, sector, district or "
                     "coordinates), total, limit, offset and next. Paused, closed and archived "
                     "assets are left out. The centre is a postcode, or lat and lon: one of the "

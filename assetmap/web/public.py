@@ -13,6 +13,7 @@ from assetmap.search.parameters import parse_asset_listing
 from assetmap.store import assets as store
 from assetmap.store import plans as plan_store
 from assetmap.web.db import get_db
+from assetmap.web.freshness import last_checked
 from assetmap.web.guard import can, requires
 from assetmap.web.security import CsrfOnlyForm
 
@@ -148,7 +149,6 @@ def asset_page(asset_id: str):
     professional = can("view_professional")
     today = describe.today()
     upcoming = schedules.next_session(record["schedule"], today)
-    checked, stale = describe.checked_in_words(record["last_verified"], today)
     config = current_app.config
     location = build_location_map(
         static_url=lambda path: url_for("static", filename=path),
@@ -175,8 +175,7 @@ def asset_page(asset_id: str):
         ages=describe.age_range(record["min_age"], record["max_age"]),
         illustrative=describe.is_illustrative(record),
         next_session=upcoming.words if upcoming else None,
-        checked=checked,
-        stale=stale,
+        checked=last_checked(record["last_verified"]),
         directions=describe.directions_url(record["lat"], record["lon"]),
         location=location,
         capacity=taxonomy.label(taxonomy.CAPACITY, record["capacity"]),

@@ -13,6 +13,7 @@ from assetmap.search import nearby as search
 from assetmap.search.parameters import ParameterError
 from assetmap.search.postcodes import PostcodeError
 from assetmap.store import plans as plan_store
+from assetmap.web import freshness
 from assetmap.web.db import get_db
 from assetmap.web.guard import can, requires
 
@@ -27,7 +28,7 @@ FORM = {p.name: p for p in search.PARAMETERS}
 def api_search():
     """Assets near a postcode or a point, nearest first, as GeoJSON with distances."""
     query = search.parse_search(request.args.to_dict(flat=False))
-    results = search.search(get_db(), query)
+    results = search.search(get_db(), query, freshness=freshness.rules())
     next_url = None
     if results.next_offset is not None:
         next_url = url_for("search.api_search", **query.page(results.next_offset).as_args())
@@ -90,6 +91,7 @@ def _results_view(results: search.SearchResults) -> list[dict]:
                 "access": describe.labels(taxonomy.ACCESSIBILITY, record["accessibility"]),
                 "capacity": taxonomy.label(taxonomy.CAPACITY, record["capacity"]),
                 "illustrative": describe.is_illustrative(record),
+                "checked": hit.checked,
             }
         )
     return shown
@@ -132,7 +134,7 @@ def search_page():
     elif search.is_asked(args):
         try:
             query = search.parse_search(args)
-            results = search.search(get_db(), query)
+            results = search.search(get_db(), query, freshness=freshness.rules())
         except PostcodeError as e:
             context["error"], status = e, 422
         except ParameterError as e:
