@@ -77,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin,
         api,
         auth,
+        coverage,
         db,
         errors,
         guard,
@@ -110,6 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
         import_mapping.bp,
         openreferral.bp,
         problem_reports.bp,
+        coverage.bp,
     ):
         app.register_blueprint(blueprint)
     # Large imports run in a worker thread, started in each server process when it has a job
