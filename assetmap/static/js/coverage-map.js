@@ -46,8 +46,9 @@
     return box;
   }
 
-  function areaLayer(data, fill, label) {
+  function areaLayer(data, fill, label, name) {
     return L.geoJSON(data, {
+      className: "coverage-area coverage-" + name,
       style: function (feature) {
         return { color: "#0b0c0c", weight: 1, fillColor: fill(feature), fillOpacity: 0.7 };
       },
@@ -67,10 +68,10 @@
     var data = await fetchJson(config.api);
     var reach = areaLayer(data, function (f) {
       return colourOf((f.properties.strands[config.strand] || {}).share, config.reachClasses);
-    }, function (f) { return areaLabel(f.properties); });
+    }, function (f) { return areaLabel(f.properties); }, "reach");
     var need = areaLayer(data, function (f) {
       return colourOf(f.properties.imd_decile, config.imdClasses);
-    }, function (f) { return areaLabel(f.properties); });
+    }, function (f) { return areaLabel(f.properties); }, "need");
     layers.reach.addLayer(reach);
     layers.need.addLayer(need);
     if (layers.demand && config.demand) {
@@ -80,7 +81,7 @@
       }, function (f) {
         var d = config.demand[f.properties.code];
         return areaLabel(f.properties, "Searches that found little: " + (d ? d.words : "none"));
-      });
+      }, "demand");
       layers.demand.addLayer(demand);
     }
     if (reach.getBounds().isValid()) map.fitBounds(reach.getBounds(), { padding: [10, 10] });
@@ -98,7 +99,7 @@
         var c = feature.geometry.coordinates;
         var marker = L.circleMarker([c[1], c[0]], {
           radius: 4, color: "#0b0c0c", weight: 1, fillColor: "#ffdd00", fillOpacity: 1,
-          keyboard: false,
+          keyboard: false, className: "coverage-asset",
         });
         marker.bindTooltip(function () { return el("span", feature.properties.name); });
         layers.assets.addLayer(marker);
@@ -111,7 +112,8 @@
   }
 
   Promise.all([loadAreas(), loadAssets()]).then(function (done) {
-    showStatus("Showing " + done[0] + " areas and " + done[1] + " assets. The table below has every figure.");
+    var assets = done[1] === 1 ? "1 asset" : done[1] + " assets";
+    showStatus("Showing " + done[0] + " areas and " + assets + ". The table below has every figure.");
     map.getContainer().setAttribute("data-areas-loaded", String(done[0]));
   }).catch(function (error) {
     showStatus("The map could not be loaded (" + error.message + "). The table below has every figure.");
