@@ -350,3 +350,67 @@ def test_without_lsoas_nothing_is_counted(app, db):
     client = app.test_client()
     assert client.get("/api/v1/search?postcode=M33 7ZF").status_code in (200, 422)
     assert search_counts.all_counts(db) == []
+
+
+def test_hostile_area_names_come_out_as_text(app, tmp_path):
+    from markupsafe import escape
+
+    from tests.hostile import EXACT
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"LSOA11CD": f"E0100{6000 + i:04d}", "LSOA11NM": name},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [-2.40 + i * 0.01, 53.40],
+                        [-2.39 + i * 0.01, 53.40],
+                        [-2.39 + i * 0.01, 53.41],
+                        [-2.40 + i * 0.01, 53.40],
+                    ]
+                ],
+            },
+        }
+        for i, name in enumerate(EXACT)
+    ]
+    path = tmp_path / "hostile.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    result = app.test_cli_runner().invoke(args=["areas", "load", str(path), "--level", "lsoa"])
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    page = client.get("/coverage").get_data(as_text=True)
+    for name in EXACT:
+        assert str(escape(name)) in page
+        if "<" in name:
+            assert name not in page
+    names = {f["properties"]["name"] for f in client.get("/api/v1/coverage").get_json()["features"]}
+    assert names == set(EXACT)
+    rows = list(csv.DictReader(io.StringIO(client.get("/coverage.csv").get_data(as_text=True))))
+    assert {r["area_name"] for r in rows} == set(EXACT)
+
+
+def test_a_busy_database_skips_the_count_and_not_the_search(coverage_app, clean_counts):
+    import time
+
+    other = connect(coverage_app.config["ASSETMAP_DB"])
+    other.conn.execute("BEGIN IMMEDIATE")  # an import holding the write lock
+    try:
+        started = time.monotonic()
+        answer = coverage_app.test_client().get("/api/v1/search", query_string=SALE)
+        assert answer.status_code == 200 and answer.get_json()["total"] >= 1
+        assert time.monotonic() - started < 2  # the write lock waits 5 s: it did not wait
+    finally:
+        other.conn.execute("ROLLBACK")
+        other.close()
+    assert search_counts.all_counts(clean_counts) == []
+    assert coverage_app.test_client().get("/api/v1/search", query_string=SALE).status_code == 200
+    assert len(search_counts.all_counts(clean_counts)) == 1
+
+
+def test_wards_are_shown_with_their_estimated_population_and_no_gap(coverage_app):
+    page = coverage_app.test_client().get("/coverage?level=ward").get_data(as_text=True)
+    assert len(_table_codes(page)) == 21
+    assert "estimated from their LSOAs'" in page and "no score" in page
+    assert '<th scope="col">Ward</th>' not in page

@@ -12,7 +12,7 @@ import json
 
 import sqlite_utils
 
-from assetmap.store.connection import is_busy
+from assetmap.store.connection import BUSY_TIMEOUT_MS, is_busy
 
 # How long a count waits for another writer (an import) before it is skipped: a search must
 # not wait on a count.
@@ -42,10 +42,14 @@ def count_search(
     a count is worth a try, not a wait."""
     conn = db.conn
     conn.execute(f"PRAGMA busy_timeout = {COUNT_WAIT_MS:d}")
+    # Without waiting for the disk (synchronous=NORMAL, safe in WAL mode): a power cut may lose
+    # the last counts, never corrupt the database; the next FULL commit makes them durable.
+    # Waiting for the disk was 4 to 8 ms a search, more than the search itself.
+    conn.execute("PRAGMA synchronous = NORMAL")
     try:
         conn.execute("BEGIN IMMEDIATE")
     except Exception as error:
-        _restore_timeout(conn)
+        _restore(conn)
         if is_busy(error):
             return False
         raise
@@ -64,14 +68,14 @@ def count_search(
             return False
         raise
     finally:
-        _restore_timeout(conn)
+        _restore(conn)
     return True
 
 
-def _restore_timeout(conn) -> None:
-    from assetmap.store.connection import BUSY_TIMEOUT_MS
-
+def _restore(conn) -> None:
+    """The connection's own settings again (store/connection.py `connect`)."""
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+    conn.execute("PRAGMA synchronous = FULL")
 
 
 def counts_by_lsoa(db: sqlite_utils.Database, oldest_kept: str) -> dict[str, tuple[int, int]]:
