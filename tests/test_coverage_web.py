@@ -414,3 +414,28 @@ def test_wards_are_shown_with_their_estimated_population_and_no_gap(coverage_app
     assert len(_table_codes(page)) == 21
     assert "estimated from their LSOAs'" in page and "no score" in page
     assert '<th scope="col">Ward</th>' not in page
+
+
+def _json_schema(schema):
+    """An OpenAPI 3.0 schema as JSON Schema: `nullable` becomes a null type."""
+    if isinstance(schema, list):
+        return [_json_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {k: _json_schema(v) for k, v in schema.items() if k != "nullable"}
+    if schema.get("nullable") and "type" in converted:
+        converted["type"] = [converted["type"], "null"]
+    return converted
+
+
+def test_the_answer_with_areas_matches_the_openapi_document(coverage_app):
+    # tests/test_api_schema.py runs the API on a database without areas; this is with them.
+    import jsonschema
+
+    client = coverage_app.test_client()
+    document = client.get("/api/openapi.json").get_json()
+    schema = _json_schema(document["components"]["schemas"]["CoverageAreas"])
+    names = {p["name"] for p in document["paths"]["/api/v1/coverage"]["get"]["parameters"]}
+    assert names == {"level", "strand", "kind"}
+    for query in ("", "?level=ward&strand=volunteer_peer_roles&kind=group,place"):
+        jsonschema.validate(client.get(f"/api/v1/coverage{query}").get_json(), schema)
