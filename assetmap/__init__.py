@@ -77,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin,
         api,
         auth,
+        coverage,
         db,
         errors,
         feeds,
@@ -120,6 +121,7 @@ def create_app(config: dict | None = None) -> Flask:
         moderation.bp,
         feeds.bp,
         freshness.bp,
+        coverage.bp,
     ):
         app.register_blueprint(blueprint)
     # Large imports run in a worker thread, started in each server process when it has a job

@@ -7,7 +7,6 @@ strand by strand, how many assets are within a walk of where people live.
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from flask.cli import with_appcontext
 from assetmap.cli.db import database
 from assetmap.coverage.areas import LEVELS, AreaFileError, read_areas
 from assetmap.coverage.figures import read_need, read_population
-from assetmap.coverage.reach import compute_reach, estimate_population, ranked_by_gap
+from assetmap.coverage.report import compute_coverage, write_coverage_csv
 from assetmap.record.taxonomy import STRANDS, STRANDS_BY_SLUG
 from assetmap.store import areas as store
 from assetmap.store.assets import now, transaction
@@ -139,25 +138,18 @@ def coverage_command(level, strand, kinds, minutes, out):
     strand = strand or STRANDS[0].slug
     minutes = minutes or current_app.config["ASSETMAP_COVERAGE_WALK_MINUTES"]
     with database() as db:
-        areas = store.areas_with_figures(db, level)
-        if not areas:
-            raise click.ClickException(
-                f"no {level} areas are loaded: run assetmap areas load FILE --level {level}"
-            )
-        postcodes = store.postcode_positions(db)
-        assets = store.running_asset_positions(db, kinds)
-        lsoas = store.areas_with_figures(db, "lsoa") if level != "lsoa" else []
-    estimated = estimate_population(areas, lsoas, postcodes)
-    for area in areas:
-        if area["code"] in estimated:
-            area["population"] = estimated[area["code"]]
-    if estimated:
+        coverage = compute_coverage(db, level, kinds, minutes)
+    if coverage is None:
+        raise click.ClickException(
+            f"no {level} areas are loaded: run assetmap areas load FILE --level {level}"
+        )
+    if coverage.estimated:
         click.echo(
-            f"note: {len(estimated):,} {level} areas have no published population; theirs is "
-            "estimated from their LSOAs' (each LSOA's persons shared among its postcodes)",
+            f"note: {coverage.estimated:,} {level} areas have no published population; theirs "
+            "is estimated from their LSOAs' (each LSOA's persons shared among its postcodes)",
             err=True,
         )
-    results = ranked_by_gap(compute_reach(areas, postcodes, assets, minutes=minutes), strand)
+    results = coverage.ranked(strand)
     if out == "-":
         write_coverage_csv(results, sys.stdout)
     else:
@@ -171,27 +163,6 @@ def coverage_command(level, strand, kinds, minutes, out):
             f"{STRANDS_BY_SLUG[strand].label}, written to {target}",
             err=True,
         )
-
-
-def write_coverage_csv(results, f) -> None:
-    """The coverage table as CSV, one row an area, a column set per strand."""
-    strands = [s.slug for s in STRANDS]
-    writer = csv.writer(f)
-    writer.writerow(
-        ["area_code", "area_name", "postcodes", "population", "imd_rank", "imd_decile"]
-        + ["assets_inside", "assets_per_1000"]
-        + [f"{s}_{what}" for s in strands for what in ("share", "mean", "gap")]
-    )
-    for r in results:
-        writer.writerow(
-            [r.code, r.name, r.postcodes, r.population, r.imd_rank, r.imd_decile]
-            + [r.assets_inside, r.assets_per_1000]
-            + [_cell(v) for s in strands for v in (r.share[s], r.mean[s], r.gap[s])]
-        )
-
-
-def _cell(value):
-    return "" if value is None else value
 
 
 COMMANDS = (areas_group, coverage_command)

@@ -122,3 +122,18 @@ def running_asset_positions(
     lons = np.array([r[0] for r in rows], dtype=float)
     lats = np.array([r[1] for r in rows], dtype=float)
     return lons, lats, [r[2] for r in rows]
+
+
+def coverage_version(db: sqlite_utils.Database) -> tuple:
+    """What the coverage figures are computed from, in a few numbers: the newest change to an
+    asset, the areas loaded, need, population and postcodes. Equal versions, equal figures."""
+    return tuple(
+        db.conn.execute(
+            """SELECT (SELECT max(version_id) FROM asset_history),
+            (SELECT count(*) || ' ' || ifnull(max(loaded_at), '') FROM areas),
+            (SELECT count(*) || ' ' || total(imd_rank) || ' ' || total(imd_decile)
+                FROM area_need),
+            (SELECT count(*) || ' ' || total(persons) FROM area_population),
+            (SELECT count(*) FROM postcodes)"""
+        ).fetchone()
+    )

@@ -626,6 +626,20 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "searches counted by month and LSOA of their centre, for coverage's unmet demand",
+        (
+            # Counts only (assetmap/coverage/demand.py): no query text, no time finer than
+            # the month; found_little is 1 when the search found fewer than 3 assets.
+            """CREATE TABLE search_counts (
+                month TEXT NOT NULL,
+                lsoa TEXT NOT NULL,
+                found_little INTEGER NOT NULL CHECK (found_little IN (0, 1)),
+                searches INTEGER NOT NULL,
+                PRIMARY KEY (month, lsoa, found_little)
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

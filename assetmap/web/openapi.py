@@ -12,6 +12,7 @@ descriptions here, and that test lists them.
 from __future__ import annotations
 
 from assetmap.openreferral import query as oruk
+from assetmap.coverage import report as coverage_report
 from assetmap.record import fields, taxonomy
 from assetmap.search import nearby as search
 from assetmap.search import parameters
@@ -185,6 +186,7 @@ def _schemas(public_properties: dict) -> dict:
         },
     }
     return {
+        "CoverageAreas": _coverage_schema(),
         "Error": {
             "type": "object",
             "required": ["error"],
@@ -332,6 +334,22 @@ def openapi_document() -> dict:
                                 "(details.reason: invalid or not_found)"
                             ),
                         },
+                    ),
+                }
+            },
+            "/api/v1/coverage": {
+                "get": {
+                    "summary": "Areas with their deprivation, population and reach by strand",
+                    "description": "A GeoJSON FeatureCollection of the areas of a level "
+                    "(polygons, WGS84), highest gap for the strand first. For each area and "
+                    "strand: share (of its postcodes with at least one running asset within "
+                    "the walk), mean (assets within the walk of its postcodes) and gap "
+                    f"({coverage_report.GAP_FORMULA}); null where the area has no postcodes "
+                    "or no IMD decile. No features when no areas of the level are loaded.",
+                    "parameters": [_query(p) for p in coverage_report.PARAMETERS],
+                    "responses": _responses(
+                        _geojson("The areas and their figures", "CoverageAreas"),
+                        {"400": _bad_parameter()},
                     ),
                 }
             },
@@ -531,4 +549,64 @@ def _oruk_paths() -> dict:
         "/api/oruk/taxonomy_terms/{id}": _oruk_by_id(
             "One taxonomy term by its UUID", "OrukTaxonomyTerm", "taxonomy term"
         ),
+    }
+
+
+def _coverage_schema() -> dict:
+    """GET /api/v1/coverage's answer (assetmap/coverage/report.py `feature_collection`)."""
+    number = {"type": "number", "nullable": True}
+    whole = {"type": "integer", "nullable": True}
+    strand = {
+        "type": "object",
+        "required": ["share", "mean", "gap"],
+        "properties": {
+            "share": number | {"minimum": 0, "maximum": 1},
+            "mean": number | {"minimum": 0},
+            "gap": number | {"minimum": 0, "maximum": 1},
+        },
+    }
+    area = {
+        "code": {"type": "string", "description": "ONS area code"},
+        "name": {"type": "string"},
+        "ward": {"type": "string", "nullable": True, "description": "An LSOA's ward, if loaded"},
+        "postcodes": {"type": "integer"},
+        "population": whole,
+        "imd_rank": whole | {"minimum": 1},
+        "imd_decile": whole | {"minimum": 1, "maximum": 10},
+        "assets_inside": {"type": "integer"},
+        "assets_per_1000": number,
+        "strands": {
+            "type": "object",
+            "required": [s.slug for s in taxonomy.STRANDS],
+            "properties": {s.slug: strand for s in taxonomy.STRANDS},
+        },
+    }
+    return {
+        "type": "object",
+        "required": ["type", "level", "strand", "kinds", "walk_minutes", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "level": {"type": "string"},
+            "strand": {"type": "string"},
+            "kinds": {"type": "array", "items": {"type": "string"}},
+            "walk_minutes": {"type": "integer"},
+            "gap_formula": {"type": "string"},
+            "features": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "id", "geometry", "properties"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Feature"]},
+                        "id": {"type": "string"},
+                        "geometry": {"type": "object", "description": "Polygon or MultiPolygon"},
+                        "properties": {
+                            "type": "object",
+                            "required": list(area),
+                            "properties": area,
+                        },
+                    },
+                },
+            },
+        },
     }

@@ -14,6 +14,7 @@ from assetmap.search.parameters import ParameterError
 from assetmap.search.postcodes import PostcodeError
 from assetmap.store import plans as plan_store
 from assetmap.web import freshness
+from assetmap.web.coverage import count_search
 from assetmap.web.db import get_db
 from assetmap.web.guard import can, requires
 
@@ -29,6 +30,7 @@ def api_search():
     """Assets near a postcode or a point, nearest first, as GeoJSON with distances."""
     query = search.parse_search(request.args.to_dict(flat=False))
     results = search.search(get_db(), query, freshness=freshness.rules())
+    count_search(query, results)
     next_url = None
     if results.next_offset is not None:
         next_url = url_for("search.api_search", **query.page(results.next_offset).as_args())
@@ -135,6 +137,7 @@ def search_page():
         try:
             query = search.parse_search(args)
             results = search.search(get_db(), query, freshness=freshness.rules())
+            count_search(query, results)
         except PostcodeError as e:
             context["error"], status = e, 422
         except ParameterError as e:
