@@ -22,7 +22,7 @@ MAPPING = {
     },
     "columns": {"Organisation": "name", "Notes": "description", "Type": "extra"},
 }
-UNREAD = " as days and times (no day is given for these times), so no sessions were taken from this cell and search will not find it by day or time; the words are kept as the schedule's notes. Write each day with its times after it, such as \"Tue 11am-2pm, Fri 11.30am-1.30pm; 1st Saturday of the month 10-12\", and import again"
+UNREAD = ' as days and times (no day is given for these times), so no sessions were taken from this cell and search will not find it by day or time; the words are kept as the schedule\'s notes. Write each day with its times after it, such as "Tue 11am-2pm, Fri 11.30am-1.30pm; 1st Saturday of the month 10-12", and import again'
 
 
 def weekly(day, start, end, frequency="weekly"):

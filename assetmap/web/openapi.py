@@ -11,8 +11,8 @@ descriptions here, and that test lists them.
 
 from __future__ import annotations
 
-from assetmap.openreferral import query as oruk
 from assetmap.coverage import report as coverage_report
+from assetmap.openreferral import query as oruk
 from assetmap.record import fields, taxonomy
 from assetmap.search import nearby as search
 from assetmap.search import parameters
