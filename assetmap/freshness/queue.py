@@ -16,7 +16,7 @@ from operator import itemgetter
 
 import sqlite_utils
 
-from assetmap.freshness import wards
+from assetmap.freshness import reports, wards
 from assetmap.freshness.schedule import Schedule, due_after
 from assetmap.record import taxonomy
 from assetmap.store import checks as store_checks
@@ -131,8 +131,17 @@ def queue_page(
         page=page,
         pages=pages,
         history=store_checks.recent_history(db, ids),
-        reports=store_checks.open_reports_for(db, ids),
+        reports=_open_reports(db, ids),
     )
+
+
+def _open_reports(db: sqlite_utils.Database, ids: list[str]) -> dict[str, list[dict]]:
+    """Residents' open reports beside each asset, each with its kind in words."""
+    found = reports.open_reports_for(db, ids)
+    for listed in found.values():
+        for report in listed:
+            report["kind_words"] = reports.kind_label(report["kind"])
+    return found
 
 
 @dataclass(frozen=True)

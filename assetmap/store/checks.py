@@ -168,27 +168,3 @@ def recent_history(
     for row in db.conn.execute(sql, [*asset_ids, per_asset]):
         found[row["asset_id"]].append(dict(row))
     return found
-
-
-def open_reports_for(db: sqlite_utils.Database, asset_ids: list[str]) -> dict[str, list[dict]]:
-    """Residents' open reports of a problem with each asset, oldest first: what the review
-    queue shows beside each asset; assets without any are missing.
-
-    The reports are issue 17's third part (its own branch): this reads its `problem_reports`
-    table (asset_id, kind, note, status, created_at) when the table exists, and finds none
-    before. Once both are merged, `assetmap.store.problem_reports.open_reports_for` answers
-    the same question with the same signature and should replace this one.
-    """
-    exists = db.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'problem_reports'"
-    ).fetchone()
-    if not exists or not asset_ids:
-        return {}
-    sql = (
-        "SELECT id, asset_id, kind, note, created_at FROM problem_reports WHERE status = 'open' "
-        f"AND asset_id IN ({', '.join('?' for _ in asset_ids)}) ORDER BY id"
-    )
-    found: dict[str, list[dict]] = {}
-    for row in db.conn.execute(sql, asset_ids):
-        found.setdefault(row["asset_id"], []).append(dict(row))
-    return found
