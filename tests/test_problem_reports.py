@@ -4,6 +4,8 @@ history; three reports that it has closed warn other residents until someone che
 from __future__ import annotations
 
 import html
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from markupsafe import escape
@@ -311,3 +313,32 @@ def test_hostile_note_text_is_shown_as_text(client, app, sign_in, db_path, text)
     page = coordinator.get(f"/manage/assets/{ASSET}/history").get_data(as_text=True)
     for markup in ("<script>alert", "<img src=x", "<svg onload", "<iframe", "<svg><script>"):
         assert markup not in page
+
+
+def test_reporters_contacts_are_purged_with_requests_to_join_and_found_for_subject_access(
+    client, db_path, runner, tmp_path
+):
+    """A report left with contact details is personal data: `join-requests export` finds it for
+    the person who asks, and `join-requests purge` blanks it after the retention period, open
+    or not, keeping what was wrong with the listing."""
+    assert report(client, kind="times", note="Moved to Thursdays", consent="yes", **CONTACT)
+    assert report(client, kind="closed", address="127.0.0.2").status_code == 302
+    out = tmp_path / "sar.json"
+    exported = runner.invoke(args=["join-requests", "export", "--phone", "07700900789", str(out)])
+    assert exported.exit_code == 0, exported.output
+    found = json.loads(out.read_text())["problem_reports"]
+    assert [r["contact_email"] for r in found] == ["robin@example.org"]
+    purged = runner.invoke(args=["join-requests", "purge"])
+    assert "removed contact details from 0 problem report(s)" in purged.output
+    within = {r["kind"]: r for r in open_reports(db_path)}  # within the period: kept
+    assert within["times"]["contact_email"] == "robin@example.org"
+    db = connect(db_path)
+    try:  # a day after the end of a 30-day period
+        assert reports.purge(db, 30, now=datetime.now(UTC) + timedelta(days=31)) == 1
+    finally:
+        db.close()
+    kept = {r["kind"]: r for r in open_reports(db_path)}
+    assert all(kept["times"][column] is None for column in store.CONTACT)
+    assert kept["times"]["note"] == "Moved to Thursdays" and kept["times"]["consent"] == 0
+    again = runner.invoke(args=["join-requests", "export", "--email", "robin@example.org"])
+    assert json.loads(again.output)["problem_reports"] == []

@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from assetmap.cli.db import database
+from assetmap.freshness import reports
 from assetmap.people.join_requests import purge, subject_access
 
 join_requests = AppGroup("join-requests", help="Residents' requests to join.")
@@ -29,17 +30,21 @@ join_requests = AppGroup("join-requests", help="Residents' requests to join.")
     help="Keep personal data this many days (default ASSETMAP_REFERRAL_RETENTION_DAYS).",
 )
 def purge_command(days: int | None):
-    """Remove names and contact details from requests older than the retention period.
+    """Remove names and contact details from requests to join, and from residents' reports of
+    a problem with a listing, older than the retention period.
 
     Run it daily (for example from cron: `0 3 * * * cd /srv/assetmap && .venv/bin/assetmap
-    join-requests purge`). The requests stay, without personal data, so demand can be counted.
+    join-requests purge`). The requests stay, without personal data, so demand can be counted;
+    the reports keep what was wrong with the listing.
 
     Example: assetmap join-requests purge
     """
     days = days if days is not None else current_app.config["ASSETMAP_REFERRAL_RETENTION_DAYS"]
     with database() as db:
         count = purge(db, days)
+        reported = reports.purge(db, days)
     click.echo(f"removed personal data from {count} request(s) older than {days} days")
+    click.echo(f"removed contact details from {reported} problem report(s) older than {days} days")
 
 
 @join_requests.command("export")
@@ -47,7 +52,8 @@ def purge_command(days: int | None):
 @click.option("--phone", help="The person's phone number (any spacing).")
 @click.argument("out", type=click.Path(dir_okay=False, allow_dash=True), default="-")
 def export_command(email: str | None, phone: str | None, out: str):
-    """Everything held about one person, as JSON, for a subject-access request.
+    """Everything held about one person, as JSON, for a subject-access request: their requests
+    to join and the problem reports they left the same e-mail or phone number with.
 
     Example: assetmap join-requests export --email jo@example.org jo-sar.json
     """
@@ -55,13 +61,19 @@ def export_command(email: str | None, phone: str | None, out: str):
         raise click.UsageError("give --email or --phone (or both) to find the person's requests")
     with database() as db:
         found = subject_access(db, email=email, phone=phone)
-    text = json.dumps({"requests_to_join": found}, indent=2, ensure_ascii=False)
+        reported = reports.subject_access(db, email=email, phone=phone)
+    text = json.dumps(
+        {"requests_to_join": found, "problem_reports": reported}, indent=2, ensure_ascii=False
+    )
     if out == "-":
         sys.stdout.write(text + "\n")
     else:
         with open(out, "w", encoding="utf-8") as f:
             f.write(text + "\n")
-        click.echo(f"{len(found)} request(s) written to {out}", err=True)
+        click.echo(
+            f"{len(found)} request(s) and {len(reported)} problem report(s) written to {out}",
+            err=True,
+        )
 
 
 # The group's old name, kept working for scripts and cron lines that use it.

@@ -14,7 +14,7 @@ hour per sender's address across both forms, and a hidden field that only robots
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -143,3 +143,18 @@ def may_have_closed(db: sqlite_utils.Database, asset_ids) -> set[str]:
 def open_reports_for(db: sqlite_utils.Database, asset_ids) -> dict[str, list]:
     """Each asset's open reports (for the review queue); see store.problem_reports."""
     return store.open_reports_for(db, asset_ids)
+
+
+def purge(db: sqlite_utils.Database, retention_days: int, now: datetime | None = None) -> int:
+    """Remove the contact details of reports older than the retention period (the same period
+    as requests to join, run by `assetmap join-requests purge`); returns how many."""
+    now = now or datetime.now(UTC)
+    return store.purge_contacts(db, stamp(now - timedelta(days=retention_days)))
+
+
+def subject_access(
+    db: sqlite_utils.Database, email: str | None = None, phone: str | None = None
+) -> list[dict]:
+    """Every report a person left their e-mail or phone number with."""
+    digits = "".join(c for c in phone or "" if c.isdigit()) or None
+    return store.find_by_contact(db, email, digits)

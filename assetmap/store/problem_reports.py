@@ -139,3 +139,37 @@ def resolve(
             [RESOLVED, when, by, outcome, version, report_id],
         )
     return version
+
+
+def purge_contacts(db: sqlite_utils.Database, before: str) -> int:
+    """Blank the contact details of reports made before `before`, open or resolved; returns
+    how many. The report itself (what is wrong, the note) stays, since it is about the
+    listing, not the person; so does the keyed hash of the sender's address, which cannot be
+    turned back into the address and is what counts people, not reports, for "may have
+    closed"."""
+    sets = ", ".join(f"{column} = NULL" for column in CONTACT)
+    with transaction(db):
+        cursor = db.conn.execute(
+            f"UPDATE problem_reports SET {sets}, consent = 0 WHERE created_at < ? AND ("
+            + " OR ".join(f"{column} IS NOT NULL" for column in CONTACT)
+            + ")",
+            [before],
+        )
+    return cursor.rowcount
+
+
+def find_by_contact(
+    db: sqlite_utils.Database, email: str | None, phone_digits: str | None
+) -> list[dict]:
+    """Every report whose contact is this e-mail or phone number (for a subject-access request)."""
+    rows = db.conn.execute(
+        f"SELECT {_COLUMNS} FROM problem_reports r "
+        "WHERE r.contact_email IS NOT NULL OR r.contact_phone IS NOT NULL ORDER BY r.id"
+    )
+    found = []
+    for row in rows:
+        by_email = email and (row["contact_email"] or "").casefold() == email.casefold()
+        digits = "".join(c for c in row["contact_phone"] or "" if c.isdigit())
+        if by_email or (phone_digits and digits == phone_digits):
+            found.append(dict(row))
+    return found
