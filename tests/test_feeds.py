@@ -304,6 +304,20 @@ def test_pages_together_over_the_limit_are_refused(publisher):
         feeds.fetch_services(url, per_page=10, max_pages=2, **QUICK)
 
 
+def test_a_sync_on_the_page_stops_when_the_pages_would_hold_the_request_for_minutes(publisher):
+    """A web page's sync has a minute in all (web/feeds.py WEB_FETCH); a publisher whose pages
+    take longer is refused, saying to sync it from the command line."""
+    ticks = iter(range(0, 10_000, 25))  # each page seems to take 25 s
+
+    def clock():
+        return float(next(ticks))
+
+    with pytest.raises(FeedError, match="more than a page can read in 60 seconds") as refused:
+        feeds.fetch_services(publisher.url, per_page=10, max_seconds=60, clock=clock, **QUICK)
+    assert "assetmap feeds sync NAME" in str(refused.value)
+    assert len(feeds.fetch_services(publisher.url, per_page=10, **QUICK).services) == PUBLISHED
+
+
 def test_a_server_that_never_stops_paging_is_stopped_by_an_empty_page():
     with scripted(page([SERVICE], 1, 10**6), page([], 2, 10**6)) as (server, url):
         fetched = feeds.fetch_services(url, **QUICK)

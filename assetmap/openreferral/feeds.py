@@ -89,14 +89,25 @@ def fetch_services(
     max_bytes: int = DEFAULT_MAX_BYTES,
     per_page: int = PER_PAGE,
     sleep: Callable[[float], None] = time.sleep,
+    max_seconds: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Fetched:
     """Every service on every page of the API's /services (changed after `modified_after`,
     an ISO 8601 time, when given), following total_pages. FeedError when a page cannot be
     had after `retries` more tries, is not the standard's page, or the pages together would
-    pass `max_pages` or `max_bytes`."""
+    pass `max_pages` or `max_bytes`, or reading them all would take longer than
+    `max_seconds` (a web page's sync: no request may be held for minutes)."""
     fetched = Fetched()
     page, total_pages = 1, 1
+    started = clock()
     while page <= total_pages:
+        if max_seconds is not None and page > 1 and clock() - started > max_seconds:
+            raise FeedError(
+                f"{services_url(base_url)} has {total_pages} pages of {per_page} services, more "
+                f"than a page can read in {max_seconds:g} seconds (it read {page - 1}); "
+                "nothing was imported. Sync it from the command line, "
+                "`assetmap feeds sync NAME`, or nightly from cron"
+            )
         if page > max_pages:
             raise FeedError(
                 f"{services_url(base_url)} has {total_pages} pages of {per_page} services, more "

@@ -27,7 +27,9 @@ bp = Blueprint("feeds", __name__, url_prefix="/manage/feeds")
 
 # A page is read while the coordinator waits: a shorter wait and fewer tries than the
 # command's (a slow publisher is better synced from cron with `assetmap feeds sync`).
-WEB_FETCH = {"timeout": 10.0, "retries": 1, "backoff": 1.0}
+# A sync on the page reads within the request, so it is held to a minute in all; a bigger
+# publisher is synced from the command line or cron.
+WEB_FETCH = {"timeout": 10.0, "retries": 1, "backoff": 1.0, "max_seconds": 60.0}
 
 
 def _index(errors: dict | None = None, status: int = 200):
