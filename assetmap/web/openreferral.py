@@ -53,57 +53,58 @@ def about():
     )
 
 
+def _published_page(shape):
+    """A page of published assets, each as `shape` makes it (a service, or a service at its
+    location), in the standard's envelope: by name, or nearest first from a postcode."""
+    asked = query.parse_query(_args())
+    found = finding.find(get_db(), asked)
+    base = _base_url()
+    items = [shape(r, base_url=base, modified=found.modified.get(r["id"])) for r in found.records]
+    return jsonify(finding.envelope(items, found.total, asked.paging))
+
+
+def _published_one(oruk_id: str, shape, id_of, what: str):
+    """One published asset by the UUID `id_of` gives it, as `shape` makes it; a JSON 404."""
+    db = get_db()
+    record = publish.find_asset(db, oruk_id, id_of)
+    if record is None:
+        abort(404, description=f"there is no {what} with id {oruk_id!r}")
+    modified = publish.modified_time(db, record["id"])
+    return jsonify(shape(record, base_url=_base_url(), modified=modified))
+
+
 @bp.get("/services")
 @requires("view_public")
 def list_services():
     """A page of services in the standard's envelope: by name, or nearest first from a
     postcode."""
-    asked = query.parse_query(_args())
-    found = finding.find(get_db(), asked)
-    base = _base_url()
-    items = [
-        mapping.to_service(r, base_url=base, modified=found.modified.get(r["id"]))
-        for r in found.records
-    ]
-    return jsonify(finding.envelope(items, found.total, asked.paging))
+    return _published_page(mapping.to_service)
 
 
 @bp.get("/services/<service_id>")
 @requires("view_public")
 def get_service(service_id: str):
     """One full service by its UUID, or a JSON 404."""
-    db = get_db()
-    record = publish.find_asset(db, service_id)
-    if record is None:
-        abort(404, description=f"there is no service with id {service_id!r}")
-    modified = publish.modified_time(db, record["id"])
-    return jsonify(mapping.to_service(record, base_url=_base_url(), modified=modified))
+    return _published_one(service_id, mapping.to_service, mapping.service_id, "service")
 
 
 @bp.get("/service_at_locations")
 @requires("view_public")
 def list_service_at_locations():
     """A page of services at their locations: by name, or nearest first from a postcode."""
-    asked = query.parse_query(_args())
-    found = finding.find(get_db(), asked)
-    base = _base_url()
-    items = [
-        mapping.to_service_at_location(r, base_url=base, modified=found.modified.get(r["id"]))
-        for r in found.records
-    ]
-    return jsonify(finding.envelope(items, found.total, asked.paging))
+    return _published_page(mapping.to_service_at_location)
 
 
 @bp.get("/service_at_locations/<oruk_id>")
 @requires("view_public")
 def get_service_at_location(oruk_id: str):
     """One service at its location by the UUID of the pair, or a JSON 404."""
-    db = get_db()
-    record = publish.find_asset(db, oruk_id, mapping.service_at_location_id)
-    if record is None:
-        abort(404, description=f"there is no service_at_location with id {oruk_id!r}")
-    modified = publish.modified_time(db, record["id"])
-    return jsonify(mapping.to_service_at_location(record, base_url=_base_url(), modified=modified))
+    return _published_one(
+        oruk_id,
+        mapping.to_service_at_location,
+        mapping.service_at_location_id,
+        "service_at_location",
+    )
 
 
 @bp.get("/taxonomies")
