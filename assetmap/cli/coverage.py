@@ -66,16 +66,7 @@ def load_need_command(file: Path, sheet: str | None):
 
     Example: assetmap areas need File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv
     """
-    try:
-        figures = read_need(file, sheet=sheet)
-    except AreaFileError as error:
-        raise click.ClickException(f"{file} {error}; nothing was loaded") from None
-    with database() as db, transaction(db):
-        new, changed = store.save_need(db, figures.values)
-    click.echo(
-        f"{file.name}: deprivation for {len(figures.values):,} LSOAs "
-        f"({new:,} new, {changed:,} changed)"
-    )
+    _load_figures(file, sheet, read_need, store.save_need, "deprivation", "LSOAs")
 
 
 @areas_group.command("population")
@@ -88,15 +79,19 @@ def load_population_command(file: Path, sheet: str | None):
 
     Example: assetmap areas population mid-year_population_estimates_all_geographies.csv
     """
+    _load_figures(file, sheet, read_population, store.save_population, "population", "areas")
+
+
+def _load_figures(file: Path, sheet: str | None, read, save, what: str, unit: str) -> None:
+    """Read figures by area code from FILE and save them in one transaction, or nothing."""
     try:
-        figures = read_population(file, sheet=sheet)
+        figures = read(file, sheet=sheet)
     except AreaFileError as error:
         raise click.ClickException(f"{file} {error}; nothing was loaded") from None
     with database() as db, transaction(db):
-        new, changed = store.save_population(db, figures.values)
+        new, changed = save(db, figures.values)
     click.echo(
-        f"{file.name}: population for {len(figures.values):,} areas "
-        f"({new:,} new, {changed:,} changed)"
+        f"{file.name}: {what} for {len(figures.values):,} {unit} ({new:,} new, {changed:,} changed)"
     )
 
 
