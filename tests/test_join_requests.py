@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -217,6 +218,8 @@ def test_the_organiser_is_emailed_when_mail_is_set_up(app, client, db_path):
     assert envelope.rcpt_tos == ["organiser@example.org"]
     body = envelope.content.decode()
     assert "Subject: Request to join Sale Walking Group" in body
+    assert re.search(r"^Date: \w{3}, \d{1,2} \w{3} \d{4} [\d:]{8} (GMT|\+0000)\r?$", body, re.M)
+    assert re.search(r"^Message-ID: <[^>]+@example\.org>\r?$", body, re.M)
     assert "Pat Resident" in body and "07700 900456" in body
     assert requests(db_path)[0]["organiser_emailed_at"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 
 def smtp_configured(config) -> bool:
@@ -16,9 +17,14 @@ def send(config, to: str, subject: str, body: str) -> None:
     `config` is the app's, holding the settings' typed values (a port number, yes as True).
     """
     message = EmailMessage()
-    message["From"] = config["ASSETMAP_MAIL_FROM"]
+    sender = config["ASSETMAP_MAIL_FROM"]
+    message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
+    # RFC 5322 asks for both; mail without them is often marked as spam, and a reminder that
+    # lands in a spam folder is a listing nobody checks.
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(body)
     host, port = config["ASSETMAP_SMTP_HOST"], config["ASSETMAP_SMTP_PORT"]
     with smtplib.SMTP(host, port, timeout=10) as smtp:
