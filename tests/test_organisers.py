@@ -439,7 +439,7 @@ def test_a_coordinator_edits_a_change_then_approves_it(client, db, sign_in):
 
 
 def test_a_rejected_change_leaves_the_listing_and_emails_the_reason(client, db, sign_in, mailbox):
-    proposal = propose_change(client, db, cost_details="£9")
+    proposal = propose_change(client, db, cost_details="£9", name="Sale Striders")
     before = assets.get_asset(db, "sale-walking-group")
     sign_in(client, "coordinator")
     url = f"/manage/moderation/{proposal['id']}"
@@ -456,6 +456,7 @@ def test_a_rejected_change_leaves_the_listing_and_emails_the_reason(client, db, 
     assert envelope.rcpt_tos == [ORGANISER]
     subject, body = read(envelope)
     assert "Sale Walking Group" in subject and "The walk is still free." in body
+    assert "Sale Striders" not in subject + body  # the listing's name, not the one proposed
 
 
 @pytest.mark.parametrize("role", [None, "link_worker", "admin"])

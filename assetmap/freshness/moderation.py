@@ -204,7 +204,8 @@ def reject(
 
 def rejection_email(proposal: dict, asset_url: str) -> tuple[str, str]:
     """What the organiser reads when their change is turned down."""
-    name = proposal["proposed"].get("name") or proposal["base"].get("name")
+    # The listing as it is (and was when the organiser saw it), not the name they proposed.
+    name = proposal["base"].get("name") or proposal["proposed"].get("name")
     body = "\n".join(
         [
             "Hello,",
