@@ -142,6 +142,9 @@ def test_reminders_go_once_to_due_listings_with_an_organiser_and_a_dry_run_sends
     assert "Sale Walking Group, to walks.organiser@example.org" in dry.output
     assert "Stretford Peer Support" in dry.output and "Altrincham Library" not in dry.output
     assert "2 to send; nothing was sent" in dry.output
+    # Why: of the listings due, two have an organiser's e-mail, and none was reminded yet.
+    assert re.search(r"\d+ listing\(s\) are due a check; 2 of them have an organiser", dry.output)
+    assert "; 0 of those were reminded already" in dry.output
     assert mailbox == [] and store.reminders_since(db, "sale-walking-group", None) == []
 
     sent = runner.invoke(args=["reminders", "send"])
@@ -153,6 +156,7 @@ def test_reminders_go_once_to_due_listings_with_an_organiser_and_a_dry_run_sends
 
     again = runner.invoke(args=["reminders", "send"])
     assert again.exit_code == 0 and "0 sent" in again.output
+    assert "; 2 of those were reminded already" in again.output
     assert len(mailbox) == 2
 
 

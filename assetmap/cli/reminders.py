@@ -9,7 +9,7 @@ from flask import current_app, url_for
 from flask.cli import AppGroup
 
 from assetmap.cli.db import database
-from assetmap.freshness import organisers
+from assetmap.freshness import organisers, queue
 from assetmap.freshness import schedule as checking
 from assetmap.people import mail
 
@@ -40,6 +40,7 @@ def send_command(dry_run: bool):
                 to = "the coordinators" if reminder.stage == 3 else reminder.to
                 click.echo(f"would send: {reminder.what}, {reminder.asset['name']}, to {to}")
             click.echo(f"{len(planned)} to send; nothing was sent (dry run)")
+            click.echo(_why(db, schedule, now, planned))
             return
         if planned and not mail.smtp_configured(config):
             raise click.ClickException(
@@ -63,8 +64,25 @@ def send_command(dry_run: bool):
     for reminder, reason in outcome.failed:
         click.echo(f"not sent ({reason}): {reminder.what}, {reminder.asset['name']}", err=True)
     click.echo(f"{len(outcome.sent)} sent, {len(outcome.failed)} not sent")
+    with database() as db:
+        click.echo(_why(db, schedule, now, planned))
     if outcome.failed:
         raise click.exceptions.Exit(1)
 
 
 COMMANDS = (reminders,)
+
+
+def _why(db, schedule, now: datetime, planned: list) -> str:
+    """Why the count is what it is: how many listings are due, how many of those have an
+    organiser's e-mail (reminders go only to those), and how many of those wait for their
+    next stage, so that "0 to send" on a directory full of due listings explains itself."""
+    due = queue.summary(db, schedule, now.astimezone(UTC).date()).total
+    with_email = len(organisers.due_with_organiser(db, now=now, schedule=schedule))
+    waiting = with_email - len(planned)
+    return (
+        f"{due:,} listing(s) are due a check; {with_email:,} of them have an organiser's "
+        f"e-mail (reminders go only to those: add one on the listing's form or in an "
+        f"import); {max(waiting, 0):,} of those were reminded already and wait for the next "
+        "stage or a coordinator"
+    )

@@ -153,6 +153,20 @@ class Reminder:
         }[self.stage]
 
 
+def due_with_organiser(
+    db: sqlite_utils.Database, *, now: datetime, schedule: checking.Schedule
+) -> list[tuple[dict, date | None]]:
+    """The open listings due for their check that hold an organiser's e-mail, with the day
+    each fell due (None: never checked)."""
+    today = now.astimezone(UTC).date()
+    found = []
+    for asset in asset_store.get_assets(db, store.assets_with_organisers(db)).values():
+        due = checking.due_date(asset, schedule)
+        if due is None or due <= today:
+            found.append((asset, due))
+    return found
+
+
 def plan_reminders(
     db: sqlite_utils.Database, *, now: datetime, schedule: checking.Schedule
 ) -> list[Reminder]:
@@ -163,12 +177,8 @@ def plan_reminders(
     no longer due). Running this twice in a day finds nothing new the second time, because
     each stage waits for the one before it by days.
     """
-    today = now.astimezone(UTC).date()
     planned = []
-    for asset in asset_store.get_assets(db, store.assets_with_organisers(db)).values():
-        due = checking.due_date(asset, schedule)
-        if due is not None and due > today:
-            continue
+    for asset, due in due_with_organiser(db, now=now, schedule=schedule):
         if store.has_pending(db, asset["id"]):
             continue  # they answered; a coordinator has their change
         sent = store.reminders_since(db, asset["id"], due.isoformat() if due else None)
