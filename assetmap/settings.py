@@ -415,7 +415,8 @@ SETTINGS: tuple[Setting, ...] = (
         Text(),
         "http://localhost:5000",
         "The address people reach the site at, for links in e-mails sent by commands "
-        "(organisers' reminders).",
+        "(organisers' reminders) and the stable URIs of the Open Referral taxonomy terms "
+        "(the same however the site is reached).",
     ),
     Setting(
         "ASSETMAP_STALE_AFTER_MONTHS",

@@ -19,7 +19,7 @@ import pytest
 from assetmap.imports.limits import ImportLimits
 from assetmap.imports.problems import ImportFileError
 from assetmap.openreferral import hsds_tables as hsds
-from assetmap.openreferral import mapping, publish
+from assetmap.openreferral import mapping
 from assetmap.openreferral.tabular import (
     linked,
     read_package,
@@ -27,7 +27,6 @@ from assetmap.openreferral.tabular import (
     write_package,
 )
 from assetmap.record.validation import validate_asset
-from assetmap.store import assets as store
 from tests.conftest import make_asset
 from tests.test_demo_data import as_record, features
 from tests.test_openreferral import errors
@@ -479,11 +478,15 @@ def test_export_hsds_writes_the_published_services_as_the_api_gives_them(
     # The API's services, in its order (it may add what only a request knows: the site's
     # address in term URIs, say), are the package's: each as the mapping makes it.
     assert [s["id"] for s in services] == [s["id"] for s in published]
-    with database_of(export_app) as db:
-        records = store.list_assets(db, publish.PUBLISHED, limit=100)[0]
-    assert services == [linked(mapping.to_service(r)) for r in records]
+    assert services == [linked(s) for s in published]  # term URIs, last_modified and all
     assert {s["status"] for s in services} == {"active", "defunct"}
-    assert accounting.unused() == []
+    # Every row is used, but for the vocabulary's terms no service carries: the package has
+    # every taxonomy with all its terms, as /api/oruk/taxonomy_terms lists them.
+    assert {r.table for r in accounting.unused()} <= {"taxonomy_terms"}
+    vocabulary = export_app.test_client().get("/api/oruk/taxonomies").get_json()["contents"]
+    assert {t["id"] for t in vocabulary} == {
+        r.id for r in accounting.in_file("taxonomies.csv")
+    }
     if out.suffix == ".zip":
         assert _frictionless_errors(out) == []  # frictionless reads the zip as it is
         with zipfile.ZipFile(out) as archive:

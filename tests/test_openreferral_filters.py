@@ -159,13 +159,24 @@ def test_every_taxonomy_and_term_validates_and_is_found_by_its_id(oruk):
     for found in taxonomies:
         assert _object_errors("taxonomy.json", found) == []
         assert _get(client, f"/api/oruk/taxonomies/{found['id']}") == found
-        assert found["uri"] == f"http://localhost/api/oruk/taxonomies/{found['id']}"
+        # Under ASSETMAP_SITE_URL (its default here), however the API was reached.
+        assert found["uri"] == f"http://localhost:5000/api/oruk/taxonomies/{found['id']}"
     terms = _every_page(client, "/api/oruk/taxonomy_terms")
     assert len(terms) == len(oruk_taxonomy.TERMS) == len({t["id"] for t in terms})
     for term in terms:
         assert _object_errors("taxonomy_term.json", term) == []
         assert _get(client, f"/api/oruk/taxonomy_terms/{term['id']}") == term
         assert term["term_uri"].endswith(f"/api/oruk/taxonomy_terms/{term['id']}")
+
+
+def test_uris_do_not_follow_the_host_a_request_names(oruk):
+    """A URI is stable: a request naming another host (or reaching the site another way)
+    gets the same one, under ASSETMAP_SITE_URL."""
+    client, _ = oruk
+    plain = client.get("/api/oruk/taxonomy_terms").get_json()["contents"][0]["term_uri"]
+    other = client.get("/api/oruk/taxonomy_terms", headers={"Host": "evil.example"})
+    assert other.get_json()["contents"][0]["term_uri"] == plain
+    assert plain.startswith("http://localhost:5000/api/oruk/taxonomy_terms/")
 
 
 def test_term_ids_come_from_slugs_alone_and_never_change():

@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 
 from assetmap.cli.db import database
 from assetmap.imports.problems import ImportFileError
+from assetmap.openreferral import taxonomy
 from assetmap.openreferral.package import published_services, read_package, write_package
 
 
@@ -25,10 +26,11 @@ def export_hsds(out: str) -> None:
         raise click.UsageError(
             "hsds writes several files: give OUT as a .zip file or a new folder, not -"
         )
+    base_url = current_app.config["ASSETMAP_SITE_URL"].rstrip("/")
     with database() as db:
-        services = list(published_services(db))
+        services = list(published_services(db, base_url=base_url))
     try:
-        rows = write_package(services, out)
+        rows = write_package(services, out, taxonomy.vocabulary(base_url))
     except FileExistsError as error:
         raise click.ClickException(f"Nothing was written: {error}.") from None
     except OSError as error:

@@ -37,6 +37,7 @@ from assetmap.openreferral import hsds_tables as hsds
 from assetmap.openreferral import mapping, publish
 from assetmap.openreferral.tabular import Accounting, Row, services_to_tables, tables_to_services
 from assetmap.store import assets as store
+from assetmap.store import published
 
 DESCRIPTOR = "datapackage.json"
 PACKAGE_NAME = "assetmap-open-referral-uk"
@@ -48,13 +49,20 @@ _TRUE, _FALSE = ("true", "True", "TRUE", "1"), ("false", "False", "FALSE", "0")
 # ---- writing -------------------------------------------------------------------------------
 
 
-def published_services(db: sqlite_utils.Database, page: int = 500) -> Iterator[dict]:
-    """Every asset the ORUK API publishes, as a service (public fields only), in the API's
-    order (by name, then id)."""
+def published_services(
+    db: sqlite_utils.Database, page: int = 500, base_url: str | None = None
+) -> Iterator[dict]:
+    """Every asset the ORUK API publishes, as a service (public fields only, with when it
+    last changed and its taxonomy terms' URIs under `base_url`), in the API's order (by
+    name, then id)."""
     offset = 0
     while True:
         records, _ = store.list_assets(db, publish.PUBLISHED, limit=page, offset=offset)
-        yield from (mapping.to_service(r) for r in records)
+        modified = published.modified_times(db, [r["id"] for r in records])
+        yield from (
+            mapping.to_service(r, base_url=base_url, modified=modified.get(r["id"]))
+            for r in records
+        )
         if len(records) < page:
             return
         offset += page

@@ -212,3 +212,12 @@ def find_terms(
         and (not top_only or t.parent is None)
         and (not wanted or wanted in t.label.casefold() or wanted in t.slug.casefold())
     ]
+
+
+def vocabulary(base_url: str | None = None) -> list[dict]:
+    """Every taxonomy with all its terms, as the standard's objects (for an HSDS package's
+    taxonomies.csv and taxonomy_terms.csv, which must hold the terms services point at)."""
+    return [
+        {**taxonomy_json(t, base_url), "taxonomy_terms": [term_json(x, base_url) for x in t.terms]}
+        for t in TAXONOMIES
+    ]

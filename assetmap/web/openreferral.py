@@ -8,7 +8,7 @@ a session, and a neighbouring directory's browser page should be able to read it
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from assetmap.openreferral import finding, mapping, publish, query
 from assetmap.openreferral import taxonomy as oruk_taxonomy
@@ -36,8 +36,9 @@ def _args() -> dict[str, list[str]]:
 
 
 def _base_url() -> str:
-    """This site's address, for the taxonomy terms' URIs."""
-    return request.url_root.rstrip("/")
+    """This site's address, for the taxonomy terms' URIs: ASSETMAP_SITE_URL, so that a URI
+    is the same however the API is reached (never the request's Host header)."""
+    return current_app.config["ASSETMAP_SITE_URL"].rstrip("/")
 
 
 @bp.get("/")
