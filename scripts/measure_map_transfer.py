@@ -124,6 +124,7 @@ class Visit:
     from_cache: list[str] = field(default_factory=list)
     server_paths: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    assets_on_map: int = 0
 
     def bytes_of(self, kind: str) -> int:
         return sum(n for url, n in self.transferred.items() if kind_of(url) == kind)
@@ -177,6 +178,8 @@ def visit_map(context, base_url: str, recorder: Recorder) -> Visit:
     loaded = page.get_attribute(".folium-map", "data-assets-loaded")
     if loaded in (None, "error"):
         visit.errors.append(f"the map did not load its assets: {page.text_content('#map-status')}")
+    else:
+        visit.assets_on_map = int(loaded)
     page.wait_for_load_state("networkidle")
     visit.server_paths = recorder.take()
     cdp.detach()
@@ -205,9 +208,11 @@ def report(first: Visit, second: Visit) -> tuple[str, bool]:
         f"  total   {first.app_bytes / kb:7.1f} KB"
         f"   target < {FIRST_VISIT_TARGET_BYTES / kb:.0f} KB"
         f"   ({first.bytes_of('tiles') / kb:.1f} KB of stub tiles not counted)",
+        f"  assets on the map: {first.assets_on_map}",
         "second visit, same browser context:",
         f"  total   {second.app_bytes / kb:7.1f} KB",
-        f"  static files requested from the server: {len(second.static_paths)}   target 0",
+        f"  static files requested from the server: {len(second.static_paths)}   target 0"
+        f"   ({len(second.from_cache)} requests answered from Chromium's cache)",
         f"  requests that reached the server: {', '.join(sorted(set(second.server_paths)))}",
     ]
     for url, n in sorted(first.transferred.items(), key=lambda item: kind_of(item[0])):
