@@ -166,6 +166,21 @@ def test_every_static_file_on_the_map_page_is_hashed_and_cached_for_a_year(clien
         assert "public" in cache and YEAR in cache and "immutable" in cache, cache
 
 
+def test_a_static_file_is_the_same_for_everyone_signed_in_or_not(app, sign_in):
+    """No Vary: Cookie and no cookie on it: a browser must not fetch every file again after
+    signing in, nor a shared cache keep one per visitor."""
+    link_worker = app.test_client()
+    sign_in(link_worker, "link_worker")
+    with app.test_request_context():
+        url = url_for("static", filename="css/app.css")
+    for client in (app.test_client(), link_worker):
+        response = client.get(url, headers=BR)
+        assert response.status_code == 200
+        assert vary(response) == {"accept-encoding"}
+        assert "Set-Cookie" not in response.headers and "Expires" not in response.headers
+    assert "cookie" in vary(link_worker.get("/map"))  # pages still vary by who asks
+
+
 def test_a_plain_static_url_still_works_without_the_long_cache(client):
     response = client.get("/static/js/asset-map.js")
     assert response.status_code == 200

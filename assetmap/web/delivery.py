@@ -132,7 +132,7 @@ def serve_static(filename: str):
     )
     if current:
         response.cache_control.immutable = True
-        response.expires = None  # max-age says it; Expires would only repeat it in a date
+        del response.headers["Expires"]  # max-age says it; Expires would only repeat it
     opened = response.response  # the open file, read whole and closed here
     try:
         data = b"".join(opened)
