@@ -117,11 +117,10 @@ def the_app(db_path: Path):
 
 @dataclass
 class Visit:
-    """One visit's requests as Chromium saw them (url: bytes on the wire, 0 from its cache)
-    and the paths that reached the server."""
+    """One visit: the bytes each URL took on the wire as Chromium saw them, and the paths
+    that reached the server (the proof that a cached file was not even asked for)."""
 
     transferred: dict[str, int] = field(default_factory=dict)
-    from_cache: list[str] = field(default_factory=list)
     server_paths: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     assets_on_map: int = 0
@@ -165,10 +164,6 @@ def visit_map(context, base_url: str, recorder: Recorder) -> Visit:
 
     cdp.on("Network.requestWillBeSent", sent)
     cdp.on("Network.loadingFinished", finished)
-    cdp.on(
-        "Network.requestServedFromCache",
-        lambda e: visit.from_cache.append(urls.get(e["requestId"], "")),
-    )
     cdp.send("Network.enable")
     page.on("console", lambda m: m.type == "error" and visit.errors.append(m.text))
     page.on("pageerror", lambda error: visit.errors.append(str(error)))
@@ -211,8 +206,7 @@ def report(first: Visit, second: Visit) -> tuple[str, bool]:
         f"  assets on the map: {first.assets_on_map}",
         "second visit, same browser context:",
         f"  total   {second.app_bytes / kb:7.1f} KB",
-        f"  static files requested from the server: {len(second.static_paths)}   target 0"
-        f"   ({len(second.from_cache)} requests answered from Chromium's cache)",
+        f"  static files requested from the server: {len(second.static_paths)}   target 0",
         f"  requests that reached the server: {', '.join(sorted(set(second.server_paths)))}",
     ]
     for url, n in sorted(first.transferred.items(), key=lambda item: kind_of(item[0])):
