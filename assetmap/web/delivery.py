@@ -132,7 +132,7 @@ def serve_static(filename: str):
     )
     if current:
         response.cache_control.immutable = True
-        del response.headers["Expires"]  # max-age says it; Expires would only repeat it
+        response.headers.pop("Expires", None)  # max-age says it; Expires only repeats it
     opened = response.response  # the open file, read whole and closed here
     try:
         data = b"".join(opened)
