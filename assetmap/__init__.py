@@ -79,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
         auth,
         coverage,
         db,
+        delivery,
         errors,
         feeds,
         freshness,
@@ -99,6 +100,8 @@ def create_app(config: dict | None = None) -> Flask:
         security,
     )
 
+    # First, so that its after_request runs last: it compresses the body the others made.
+    delivery.init_app(app)
     db.init_app(app)
     security.init_app(app)
     guard.init_app(app)

@@ -122,6 +122,14 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
+    def save_session(self, app, session, response) -> None:
+        """Not on a static file, which is the same for everyone and cached for a year
+        (assetmap.web.delivery): no cookie on it, and no `Vary: Cookie`, which would make a
+        browser fetch every file again after signing in."""
+        if request.endpoint == "static":
+            return
+        super().save_session(app, session, response)
+
 
 def init_app(app: Flask) -> None:
     app.config.update(
