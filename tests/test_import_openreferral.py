@@ -203,7 +203,9 @@ def test_statuses_and_taxonomy_terms_come_back_as_ours():
     )
     assert (record["kind"], record["strand"]) == ("group", "volunteer_peer_roles")
     assert (record["categories"], record["audiences"]) == (["mental_wellbeing"], ["young_people"])
-    assert not any(note.startswith("taxonomy term (LGA") for note in notes)
+    # Which of another publisher's terms were read as ours is kept with the asset.
+    assert "taxonomy term (LGA service types, read as one of ours): Mental wellbeing" in notes
+    assert "taxonomy term (Who it is for, read as one of ours): Young people" in notes
 
 
 def test_every_demo_sample_and_hostile_asset_reads_back_as_it_was_published():

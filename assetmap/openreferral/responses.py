@@ -333,7 +333,7 @@ def _shape_note(kind: str, pages: list, items: list, found: Services) -> str:
     if kind == PLACE:
         words = (
             f"{start}: its service at its location."
-            if len(items) == 1
+            if len(items) == 1 and not pages
             else f"{start}, each a service at one location: {held} in all."
         )
         several = [s for s in services if len(s["service_at_locations"]) > 1]
