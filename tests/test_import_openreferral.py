@@ -315,7 +315,7 @@ def test_saved_pages_say_which_pages_were_missing_and_odd_items_are_rejected(tmp
         "“contents”): 1 service.",
         "The file holds 1 of the 3 pages of services the publisher listed; pages 1, 3 were not "
         "in it, so their services were not imported. Save every page (or ask with a larger "
-        "per_page) to import them all."
+        "per_page) to import them all.",
     ]
     rows = list(table.rows)
     assert rows[1].problem.startswith("is not a service")
