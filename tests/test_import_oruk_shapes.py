@@ -417,3 +417,53 @@ def test_three_saved_pages_with_one_missing_say_which(tmp_path):
         "it, so their services were not imported. Save every page (or ask with a larger "
         "per_page) to import them all."
     )
+
+
+def test_plain_json_records_with_such_keys_are_still_read_as_records(tmp_path):
+    """Words under "services", a location object, a "term": a spreadsheet-like JSON export,
+    not the standard's, so it is read as a list of records as before."""
+    records = [
+        {"name": "Chess club", "services": ["Chess", "Tea"], "term": "Autumn",
+         "location": {"latitude": 53.4242, "longitude": -2.3226}, "postcode": "M33 7ZF"},
+        {"name": "Knit and natter", "services": [], "term": "Spring",
+         "location": {"latitude": 53.45, "longitude": -2.35}, "postcode": "M33 7ZF"},
+    ]  # fmt: skip
+    table = open_table(write(tmp_path / "records.json", records))
+    assert not table.description.startswith("Open Referral")
+    assert len(list(table.rows)) == 2
+
+
+def test_a_coordinator_uploads_service_at_locations_and_reads_the_shape(db_path):
+    from tests.hostile import corpus
+    from tests.test_imports_web import make_app, signed_in, text_of, upload
+
+    app = make_app(db_path, WTF_CSRF_ENABLED=False)
+    client = signed_in(app)
+    before = fingerprint(db_path)
+    hostile = next(entered for entered, _ in corpus() if "<" in entered)
+    service = tagged_service(placed("ORUK Counselling", "s-1"))
+    service["organization"] = {"name": hostile, "description": hostile}
+    body = json.dumps({"total_items": 1, "total_pages": 1, "page_number": 1,
+                       "contents": [at_location(service)]})  # fmt: skip
+    uploaded = upload(client, "places.json", body)
+    assert uploaded.status_code == 302
+    response = client.get(uploaded.headers["Location"])
+    preview = text_of(response)
+    assert (
+        "Open Referral UK services (JSON, 1 saved /service_at_locations page), 1 service" in preview
+    )
+    assert "Read as 1 saved /service_at_locations page" in preview
+    assert "New assets 1 Changed assets 0 Unchanged 0 Rejected services 0" in preview
+    assert hostile not in response.get_data(as_text=True)  # text, never markup
+    assert fingerprint(db_path) == before
+    confirmed = client.post(uploaded.headers["Location"] + "/confirm")
+    assert "Imported places.json: 1 new" in text_of(client.get(confirmed.headers["Location"]))
+    db = connect(db_path)
+    assert asset_named(db, "ORUK Counselling")["organisation"] == hostile.strip()
+    db.close()
+
+
+def tagged_service(service: dict) -> dict:
+    from tests.test_import_openreferral import tagged
+
+    return tagged(service, "service", "Social prescribing")

@@ -51,7 +51,9 @@ SERVICE_KEYS = frozenset(
 _ORGANIZATION_KEYS = frozenset({"services", "organization_identifiers",
                                 "parent_organization_id", "legal_status", "year_incorporated",
                                 "tax_status", "tax_id"})  # fmt: skip
-_TERM_KEYS = frozenset({"term_uri", "term", "taxonomy_detail", "taxonomy_id"})
+# A term names itself and its taxonomy.
+_TERM_WORDS = frozenset({"name", "code", "term"})
+_TERM_TAXONOMY = frozenset({"taxonomy", "taxonomy_id", "taxonomy_detail", "term_uri"})
 # The standard's page envelope: how the publisher paged its answer, not what it holds.
 PAGE_KEYS = frozenset(
     {"total_items", "total_pages", "page_number", "size", "first_page", "last_page", "empty"}
@@ -86,23 +88,29 @@ class Services:
 def kind_of(item: object, *, in_page: bool = False) -> str | None:
     """Which ORUK object an item is (SERVICE, PLACE, ORGANIZATION, TAXONOMY, TERM), or None.
 
-    An organization is told by its services or its registration; a service by the parts only a
-    service has; a service_at_location by the service (or location) inside it. In a saved page
-    (`in_page`), where everything is the standard's, a taxonomy is also told by its version."""
+    Told by parts a plain record of another kind would not have, so that a spreadsheet-like
+    JSON file whose records happen to have "services" (a list of words), a "location" object
+    or a "term" is still read as records: an organization by its registration or a list of
+    named service objects; a service by the parts only a service has; a service_at_location by
+    the service inside it (or a location with the standard's ids); a taxonomy by its terms; a
+    term by its taxonomy. In a saved page (`in_page`), where everything is the standard's, a
+    taxonomy is also told by its version and uri."""
     if not isinstance(item, dict):
         return None
     keys = item.keys()
-    if "name" in keys and (isinstance(item.get("services"), list) or _ORGANIZATION_KEYS & keys):
+    services = item.get("services")
+    listed = isinstance(services, list) and bool(services) and all(_named(s) for s in services)
+    if "name" in keys and (listed or (_ORGANIZATION_KEYS - {"services"}) & keys):
         return ORGANIZATION
     if "name" in keys and SERVICE_KEYS & keys:
         return SERVICE
     if isinstance(item.get("service"), dict) or (
-        isinstance(item.get("location"), dict) and "name" not in keys
+        isinstance(item.get("location"), dict) and {"service_id", "location_id"} & keys
     ):
         return PLACE
     if isinstance(item.get("taxonomy_terms"), list):
         return TAXONOMY
-    if _TERM_KEYS & keys or {"parent_id", "taxonomy"} <= keys:
+    if _TERM_WORDS & keys and _TERM_TAXONOMY & keys:
         return TERM
     if in_page and "name" in keys and {"version", "uri"} <= keys:
         return TAXONOMY
