@@ -55,18 +55,18 @@ def cli(db_path):
 def leaves(value, path=(), repeated=None):
     """Every value in a JSON document, with the keys that lead to it, except under the keys
     deliberately not kept and the values that say only what every asset is. A value given
-    twice in one object (a term's name and term, both "Yoga") counts once, and so does a
-    record given whole again (the same service in two service_at_location entries)."""
-    repeated = set() if repeated is None else repeated
+    twice in one object (a term's name and term, both "Yoga") counts once, and a record given
+    again (the same service, by its id, in two service_at_location entries) counts only for
+    what it says differently."""
+    repeated = {} if repeated is None else repeated
     if isinstance(value, dict):
+        first = None
         if value.get("id") not in (None, ""):
-            whole = json.dumps(value, sort_keys=True)
-            if whole in repeated:
-                return
-            repeated.add(whole)
+            first = repeated.setdefault(str(value["id"]), value)
+            first = None if first is value else first
         seen = []
         for key, item in value.items():
-            if key in responses.NOT_KEPT_KEYS:
+            if key in responses.NOT_KEPT_KEYS or (first is not None and first.get(key) == item):
                 continue
             for found in leaves(item, (*path, key), repeated):
                 if len(found[0]) == len(path) + 1 and found[1] in seen:
@@ -179,7 +179,7 @@ def test_each_shape_is_said_in_the_preview_notes():
         "service at its location.",
         "service_at_location_list.json": "Read as 1 saved /service_at_locations page (the "
         "standard's envelope, with the service_at_locations under “contents”), each a service "
-        "at one location: 1 service in all.",
+        "at one location: 1 service in all, numbered in the order each first appears.",
     }
     for name, note in said.items():
         table = open_table(EXAMPLES / name)
@@ -311,7 +311,8 @@ def test_one_service_at_several_locations_is_one_asset_at_the_first(cli, db_path
         "Open Referral UK services (JSON, 1 saved /service_at_locations page), 2 services"
     )
     assert table.notes[0].endswith(
-        "each a service at one location: 2 services in all. 1 service is listed at more than "
+        "each a service at one location: 2 services in all, numbered in the order each first "
+        "appears. 1 service is listed at more than "
         "one location: the first location gives the position, address and postcode, and the "
         "others are kept with the service as extra information (“place 2” and so on)."
     )
@@ -369,8 +370,10 @@ def test_a_service_without_places_gets_the_usual_no_position_handling(cli, db_pa
     path = write(tmp_path / "s.json", [placed("ORUK Counselling", "s-1"), unplaced])
     result = cli("import", path, "--dry-run", *DEFAULTS)
     assert "1 new, 0 changed, 0 unchanged, 1 rejected" in result.output, result.output
-    assert re.search(r"rejected: service 2, .*(no position|cannot be placed|postcode)",
-                     result.output), result.output  # fmt: skip
+    assert (
+        "rejected: service 2, column lat (WGS84): has no position; give lat and lon, or a "
+        "postcode to place it from"
+    ) in result.output
     with pytest.raises(ImportFileError, match="none has a place"):
         open_table(write(tmp_path / "none.json", [unplaced]))
 
@@ -467,3 +470,21 @@ def tagged_service(service: dict) -> dict:
     from tests.test_import_openreferral import tagged
 
     return tagged(service, "service", "Social prescribing")
+
+
+def test_a_service_listed_differently_at_its_second_place_keeps_what_differs(tmp_path):
+    service = placed("ORUK Counselling", "s-1")
+    second = copy.deepcopy(service)
+    second["service_at_locations"][0]["id"] = "sal-2"
+    second["service_at_locations"][0]["location"]["id"] = "loc-2"
+    second["description"] = "Evening sessions at the library"
+    entries = [at_location(service), at_location(second)]
+    path = write(tmp_path / "places.json", entries)
+    table = open_table(path)
+    (row,) = list(table.rows)
+    extra = row.cells[table.headers.index(NOT_KEPT)]
+    assert (
+        "service service_at_location differences: the service as listed with place 2 differs "
+        "from the first: description: Evening sessions at the library"
+    ) in extra
+    assert unaccounted(entries, kept_by_table(path)) == []

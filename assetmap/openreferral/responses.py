@@ -342,7 +342,8 @@ def _shape_note(kind: str, pages: list, items: list, found: Services) -> str:
         words = (
             f"{start}: its service at its location."
             if len(items) == 1 and not pages
-            else f"{start}, each a service at one location: {held} in all."
+            else f"{start}, each a service at one location: {held} in all, numbered in the "
+            "order each first appears."
         )
         several = [s for s in services if len(s["service_at_locations"]) > 1]
         if several:
@@ -355,6 +356,8 @@ def _shape_note(kind: str, pages: list, items: list, found: Services) -> str:
         return words
     if len(items) == 1 and not pages:
         return f"{start}, as /services/ and its id gives it."
+    if len(services) == len(items) and not pages:
+        return f"{start}."
     return f"{start}: {held}."
 
 
