@@ -488,3 +488,16 @@ def test_a_service_listed_differently_at_its_second_place_keeps_what_differs(tmp
         "from the first: description: Evening sessions at the library"
     ) in extra
     assert unaccounted(entries, kept_by_table(path)) == []
+
+
+def test_a_service_naming_another_organization_keeps_the_one_it_was_listed_under(tmp_path):
+    service = placed("ORUK Counselling", "s-1")
+    service["organization"] = {"id": "o-2", "name": "Sale Wellbeing Partnership"}
+    document = organization(service)
+    path = write(tmp_path / "org.json", document)
+    table = open_table(path)
+    (row,) = list(table.rows)
+    assert row.cells[table.headers.index("organisation")] == "Sale Wellbeing Partnership"
+    extra = row.cells[table.headers.index(NOT_KEPT)]
+    assert 'service listed under organization: {"id": "d9d5e0f5' in extra
+    assert unaccounted(document, kept_by_table(path)) == []

@@ -23,6 +23,7 @@ envelope's counts. Everything else ends up in an asset's fields or its extra inf
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -219,10 +220,14 @@ def _from_organizations(items: list) -> Services:
                 found.items.append(NOT_A_SERVICE)
                 continue
             own = service.get("organization")
-            # The service takes the organization it is listed under (unless it names its own).
-            found.items.append(
-                service if isinstance(own, dict) else {**service, "organization": organization}
-            )
+            # The service takes the organization it is listed under, unless it names its own;
+            # then the one it is listed under is kept as extra information when it differs.
+            if not isinstance(own, dict):
+                found.items.append({**service, "organization": organization})
+            elif own.get("name") != item.get("name"):
+                found.items.append({**service, "listed under organization": organization})
+            else:
+                found.items.append(service)
     if not found.items:
         many = len(items) != 1
         raise ImportFileError(
@@ -293,7 +298,8 @@ def _differences(first: dict, other: dict) -> str:
         if key in NOT_KEPT_KEYS or key == "service_at_locations":
             continue
         if first.get(key) != value:
-            parts.append(f"{key}: {value}")
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            parts.append(f"{key}: {shown}")
     return ", ".join(parts)
 
 
