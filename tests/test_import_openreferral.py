@@ -203,7 +203,9 @@ def test_statuses_and_taxonomy_terms_come_back_as_ours():
     )
     assert (record["kind"], record["strand"]) == ("group", "volunteer_peer_roles")
     assert (record["categories"], record["audiences"]) == (["mental_wellbeing"], ["young_people"])
-    assert not any(note.startswith("taxonomy term (LGA") for note in notes)
+    # Which of another publisher's terms were read as ours is kept with the asset.
+    assert "taxonomy term (LGA service types, read as one of ours): Mental wellbeing" in notes
+    assert "taxonomy term (Who it is for, read as one of ours): Young people" in notes
 
 
 def test_every_demo_sample_and_hostile_asset_reads_back_as_it_was_published():
@@ -276,7 +278,14 @@ def test_the_standards_example_at_latitude_100_is_rejected_naming_the_place(cli,
     before = fingerprint(db_path)
     result = cli("import", EXAMPLES / "service_full.json", "--dry-run", *DEFAULTS)
     assert result.exit_code == 1
-    assert "rejected: service 1, column lat:" in result.output
+    # The standard's coordinates are WGS84: latitude 100 is out of range, never taken for a
+    # British National Grid easting and northing and "converted".
+    assert (
+        "rejected: service 1, column lat (WGS84): 100 is out of range; enter a latitude in "
+        "decimal degrees from -90 to 90" in result.output
+    )
+    assert "rejected: service 1, column postcode: 'ABC 1234' is not a UK postcode" in result.output
+    assert "British National Grid" not in result.output
     assert "0 new, 0 changed, 0 unchanged, 1 rejected" in result.output
     assert fingerprint(db_path) == before
 
@@ -302,9 +311,11 @@ def test_saved_pages_say_which_pages_were_missing_and_odd_items_are_rejected(tmp
         "Open Referral UK services (JSON, 1 saved /services page), 2 services"
     )
     assert table.notes == [
+        "Read as 1 saved /services page (the standard's envelope, with the services under "
+        "“contents”): 1 service.",
         "The file holds 1 of the 3 pages of services the publisher listed; pages 1, 3 were not "
         "in it, so their services were not imported. Save every page (or ask with a larger "
-        "per_page) to import them all."
+        "per_page) to import them all.",
     ]
     rows = list(table.rows)
     assert rows[1].problem.startswith("is not a service")
@@ -314,7 +325,7 @@ def test_saved_pages_say_which_pages_were_missing_and_odd_items_are_rejected(tmp
 
 def test_a_saved_page_of_other_records_is_refused_saying_which_pages_to_save(tmp_path):
     page = {"total_items": 1, "total_pages": 1, "page_number": 1, "contents": [
-        example("service_at_location_full.json")]}  # fmt: skip
+        {"id": "x", "label": "Not an ORUK record"}]}  # fmt: skip
     with pytest.raises(ImportFileError, match="is a saved page of Open Referral records that"):
         open_table(write(tmp_path / "places.json", page))
 

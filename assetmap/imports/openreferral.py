@@ -2,13 +2,16 @@
 mapping, problems and undo as a spreadsheet.
 
 Two shapes arrive. JSON, as another directory's API answers (or as ours does at
-/api/oruk/services): one service, a list of services, a saved /services page (the standard's
-envelope, with the services under `contents`), or a list of such pages. And an HSDS tabular
+/api/oruk/services): one service, an organization with its services, one service_at_location,
+a list of any of them, or saved pages of them (the standard's envelope, with the records under
+`contents`); assetmap.openreferral.responses says which and gives their services. And an HSDS
+tabular
 package: a .zip (or, from the command line, a folder) of the standard's CSVs, one a table,
 joined back into services by assetmap.openreferral.tabular.
 
 Each service becomes a record (assetmap.openreferral.reading) whose fields are the table's
-columns, named as our fields are, so the usual steps read them: a service without a place is
+columns, named as our fields are (lat and lon headed as WGS84, as the standard's are), so the
+usual steps read them: a service without a place is
 rejected with the row's other problems, a file with no kind or strand goes to the step where
 the coordinator chooses them, and the service's id is the row's own id (`source_id`), so
 importing the same services again updates the same assets. What a service holds that no field
@@ -25,61 +28,38 @@ from pathlib import Path
 from assetmap.imports.limits import MAX_JSON_DEPTH, ImportLimits
 from assetmap.imports.problems import ImportFileError
 from assetmap.imports.tables import SourceRow, Table
+from assetmap.openreferral import responses
 from assetmap.openreferral.reading import record_from_service
 from assetmap.record.fields import FIELD_NAMES
 
 UNIT = "service"
 NOT_KEPT = "Open Referral parts with no field here"
-# Parts only a service has (a plain list of records may well have an id, a name and a status).
-_SERVICE_KEYS = frozenset(
-    {
-        "service_at_locations",
-        "organization",
-        "organization_id",
-        "cost_options",
-        "assured_date",
-        "assurer_email",
-        "schedules",
-        "attributes",
-        "service_areas",
-        "program_id",
-    }
-)
-_PAGE_KEYS = frozenset({"total_items", "total_pages", "page_number"})
 _PLACED_BY = ("lat", "lon", "postcode", "address")
-
-
-def is_service(item: object) -> bool:
-    return isinstance(item, dict) and "name" in item and bool(_SERVICE_KEYS & item.keys())
-
-
-def is_page(item: object) -> bool:
-    return (
-        isinstance(item, dict)
-        and isinstance(item.get("contents"), list)
-        and bool(_PAGE_KEYS & item.keys())
-    )
+# The standard's coordinates are WGS84 (so 100 is a latitude out of range, never an easting):
+# the headings say so, and placing reads them so (placing._headed_wgs84).
+_HEADINGS = {"lat": "lat (WGS84)", "lon": "lon (WGS84)"}
 
 
 def is_services(document: object) -> bool:
-    """Whether a parsed JSON file is Open Referral services (a service, a list of them, a saved
-    /services page, or a list of pages), rather than some other list of records."""
-    if is_page(document) or is_service(document):
-        return True
-    if not isinstance(document, list) or not document:
-        return False
-    if all(is_page(item) for item in document):
-        return True
-    return sum(is_service(item) for item in document) * 2 >= len(document)
+    """Whether a parsed JSON file is the standard's (assetmap.openreferral.responses: services,
+    organizations, service_at_locations, taxonomies, one or a list or saved pages), rather
+    than some other list of records. Those that hold no services are refused when read."""
+    return responses.is_paged(document) or responses.kind_of_document(document) is not None
+
+
+def is_service(item: object) -> bool:
+    return responses.kind_of(item) == responses.SERVICE
 
 
 def services_table(
     document: object,
     limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
 ) -> Table:
-    """The services of a parsed ORUK JSON document (see is_services) as a table."""
-    items, shape, notes = _services(document)
-    return table_of(items, f"Open Referral UK services (JSON{shape})", limits, notes)
+    """The services of a parsed ORUK JSON document (see is_services) as a table, with which
+    shape was read in its notes."""
+    found = responses.read(document)
+    return table_of(found.items, f"Open Referral UK services (JSON{found.shape})", limits,
+                    found.notes)  # fmt: skip
 
 
 def is_package(names: list[str]) -> bool:
@@ -169,14 +149,21 @@ def table_of(
     for number, item in enumerate(items, start=1):
         if _depth(item) > MAX_JSON_DEPTH:
             raise limits.nested_too_deep(number, UNIT)
-    read: list[tuple[dict, list[str]] | None] = [
-        record_from_service(item) if _could_be_service(item) else None for item in items
-    ]
-    present = {name for found in read if found for name in found[0]}
-    headers = [name for name in dict.fromkeys(("source_id", *FIELD_NAMES)) if name in present]
-    if any(found and found[1] for found in read):
-        headers.append(NOT_KEPT)
-    if read and not present & set(_PLACED_BY):
+    # A service read, or why the entry is not one (its row is rejected with that).
+    read: list[tuple[dict, list[str]] | str] = [
+        record_from_service(item) if _could_be_service(item)
+        else item if isinstance(item, str) else responses.NOT_A_SERVICE
+        for item in items
+    ]  # fmt: skip
+    services = [found for found in read if not isinstance(found, str)]
+    if read and not services:
+        raise ImportFileError(f"has no services in it: its first entry {read[0]}")
+    present = {name for found in services for name in found[0]}
+    names = [name for name in dict.fromkeys(("source_id", *FIELD_NAMES)) if name in present]
+    if any(found[1] for found in services):
+        names.append(NOT_KEPT)
+    headers = [_HEADINGS.get(name, name) for name in names]
+    if services and not present & set(_PLACED_BY):
         raise ImportFileError(
             f"holds {_count(len(items))} and none has a place: an asset on the map needs a "
             "service_at_locations entry whose location has a latitude and longitude, or an "
@@ -185,10 +172,10 @@ def table_of(
             "import that"
         )
     for number, found in enumerate(read, start=1):
-        if found:
-            limits.check_row(number, _cells(found, headers), UNIT, headers)
+        if not isinstance(found, str):
+            limits.check_row(number, _cells(found, names), UNIT, headers)
     notes = list(notes or [])
-    if missing := [name for name in ("kind", "strand") if name not in headers]:
+    if missing := [name for name in ("kind", "strand") if name not in names]:
         which = " and ".join(missing)
         plurals = " or ".join(f"{name}s" for name in missing)
         flags = " ".join(f"--default {name}=..." for name in missing)
@@ -202,69 +189,28 @@ def table_of(
     return Table(
         f"{description}, {len(items):,} {plural}",
         headers,
-        _rows(read, headers),
+        _rows(read, names),
         unit=UNIT,
         notes=notes,
     )
 
 
-def _services(document: object) -> tuple[list, str, list[str]]:
-    """The service objects of a document, words for its shape, and notes."""
-    if is_service(document):
-        return [document], "", []
-    pages = [document] if isinstance(document, dict) else document
-    if not all(is_page(page) for page in pages):
-        return list(document), "", []
-    items = [item for page in pages for item in page["contents"]]
-    if not items:
-        raise ImportFileError(
-            "is a saved page of Open Referral services with no services in it (its contents "
-            "are empty); save a page that lists services, such as /services?page=1"
-        )
-    if not any(_could_be_service(item) for item in items):
-        raise ImportFileError(
-            "is a saved page of Open Referral records that are not services (none has a name), "
-            "such as a /service_at_locations or /taxonomies page; save the /services pages, "
-            "or each service in full, and import those"
-        )
-    notes = []
-    numbers = sorted({p.get("page_number") for p in pages if isinstance(p.get("page_number"), int)})
-    totals = {p.get("total_pages") for p in pages if isinstance(p.get("total_pages"), int)}
-    if numbers and len(totals) == 1 and (total := totals.pop()) > len(numbers):
-        missing = sorted(set(range(1, total + 1)) - set(numbers))
-        shown = ", ".join(map(str, missing[:10])) + (" and more" if len(missing) > 10 else "")
-        notes.append(
-            f"The file holds {len(numbers)} of the {total} pages of services the publisher "
-            f"listed; pages {shown} were not in it, so their services were not imported. Save "
-            "every page (or ask with a larger per_page) to import them all."
-        )
-    saved = "1 saved /services page" if len(pages) == 1 else f"{len(pages)} saved /services pages"
-    return items, f", {saved}", notes
-
-
 def _could_be_service(item: object) -> bool:
     """A service, or at least an object with a name where services are listed."""
-    return isinstance(item, dict) and ("name" in item or is_service(item))
+    return isinstance(item, dict) and "name" in item
 
 
-def _cells(found: tuple[dict, list[str]], headers: list[str]) -> list:
+def _cells(found: tuple[dict, list[str]], names: list[str]) -> list:
     record, not_kept = found
-    return [
-        "\n".join(not_kept) or None if name == NOT_KEPT else record.get(name) for name in headers
-    ]
+    return ["\n".join(not_kept) or None if name == NOT_KEPT else record.get(name) for name in names]
 
 
-def _rows(read: list, headers: list[str]) -> Iterator[SourceRow]:
+def _rows(read: list, names: list[str]) -> Iterator[SourceRow]:
     for number, found in enumerate(read, start=1):
-        if found is None:
-            yield SourceRow(
-                number,
-                [],
-                problem="is not a service (an object with a name and the parts of a service); "
-                "export the services again",
-            )
+        if isinstance(found, str):
+            yield SourceRow(number, [], problem=found)
             continue
-        yield SourceRow(number, _cells(found, headers))
+        yield SourceRow(number, _cells(found, names))
 
 
 def _depth(value: object) -> int:

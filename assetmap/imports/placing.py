@@ -172,7 +172,7 @@ class RowPlacer:
             del data["lat"], data["lon"]
             self._from_postcode(data, origin, provided, zero=True)
             return
-        if looks_like_grid(lon_n, lat_n):
+        if looks_like_grid(lon_n, lat_n) and not _headed_wgs84(origin):
             lat_n, lon_n = from_grid(lon_n, lat_n)
             self._row.facts += (CONVERTED_FROM_GRID,)
         elif self._swapped(lat_n, lon_n):
@@ -361,6 +361,14 @@ class RowPlacer:
             return (54.0, -2.0)
         min_lon, min_lat, max_lon, max_lat = self.bounds
         return ((min_lat + max_lat) / 2, (min_lon + max_lon) / 2)
+
+
+def _headed_wgs84(origin) -> bool:
+    """Whether the lat column's heading says its numbers are WGS84 ("lat (WGS84)", as the Open
+    Referral reader heads them, since the standard's are): then 100 is a latitude out of range,
+    never a British National Grid easting guessed at."""
+    column = origin.get("lat", (None, None))[0]
+    return column is not None and "wgs84" in re.sub(r"[^0-9a-z]", "", column.header.casefold())
 
 
 def _not_a_number(value: object) -> bool:

@@ -38,7 +38,9 @@ schedule's valid_from, a term of another publisher's taxonomy that is none of ou
 is never dropped silently: each is a line of the notes returned beside the record, which the
 import keeps with the row as extra information. Ids, foreign keys (service_id, location_id...),
 last_modified and metadata say how the publisher stores the service, not what it is: they are
-read, not noted.
+read, not noted; so is location_type or address_type "physical" (IMPLIED), which every place
+of ours is. A second or later place is noted whole: its name, addresses and coordinates in
+words, the rest of it (schedules, access, phones) as written.
 """
 
 from __future__ import annotations
@@ -75,11 +77,22 @@ STRUCTURE = frozenset(
         "metadata",
     }
 )
+# Values that say what every place of ours is (a physical place, at a physical address), so
+# keeping them would say nothing: read, not noted.
+IMPLIED = frozenset({("location_type", "physical"), ("address_type", "physical")})
 # Countries an address here may be in without saying so.
 _HOME = frozenset({"", "gb", "uk", "gbr", "united kingdom", "england", "scotland", "wales",
                    "northern ireland", "great britain"})  # fmt: skip
 _RULE_PARTS = ("bymonthday", "byweekno", "byyearday", "until", "count", "wkst")
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*$")
+
+
+def is_implied(key: str | None, value) -> bool:
+    """Whether a value says only what every asset here is: a physical place (IMPLIED), in the
+    UK (an address's country given as GB, UK, England...). Read, not kept."""
+    if (key, value) in IMPLIED:
+        return True
+    return key == "country" and isinstance(value, str) and value.strip().casefold() in _HOME
 
 
 def record_from_service(service: dict) -> tuple[dict, list[str]]:
@@ -156,6 +169,7 @@ class _Reader:
             found += self.place(places[0])
             for number, other in enumerate(places[1:], start=2):
                 self.note(f"place {number} (only the first is kept)", _place_words(other))
+                self.note(f"place {number} details", _place_details(other))
         self.schedules(found)
         self.costs(self.objects(service, "cost_options", "service"), service.get("fees"))
         self.languages(self.objects(service, "languages", "service"))
@@ -197,6 +211,8 @@ class _Reader:
         self.put("lat", location.get("latitude"))
         self.put("lon", location.get("longitude"))
         addresses = self.objects(location, "addresses", "location")
+        if not addresses:
+            self.address({}, location.get("name"))  # the place's name, when that is all
         if addresses:
             physical = [a for a in addresses if str(a.get("address_type", "")).lower() in
                         ("physical", "")]  # fmt: skip
@@ -208,6 +224,7 @@ class _Reader:
             for other in addresses:
                 if other is not chosen:
                     self.note("another address", _address_words(other))
+                    self.rest(other, set(_ADDRESS_WORDS), "another address")
         access_notes = []
         for item in self.objects(location, "accessibility", "location"):
             access_notes += self.access(item)
@@ -398,10 +415,18 @@ class _Reader:
             if not isinstance(term, dict):
                 self.note("taxonomy term (no name given)", attribute.get("taxonomy_term_id"))
                 continue
-            if not self.term(term):
-                self.note(f"taxonomy term ({_taxonomy_name(term) or 'no taxonomy named'})",
+            taxonomy_name = _taxonomy_name(term) or "no taxonomy named"
+            if _published_term(term.get("id")) is not None:
+                self.term(term)  # one of ours, known by its id: nothing more to keep
+            elif self.term(term):
+                # Another publisher's term that names one of ours: which it was is kept.
+                self.note(f"taxonomy term ({taxonomy_name}, read as one of ours)",
                           _term_words(term))  # fmt: skip
-            self.rest(attribute, {"taxonomy_term", "value", "label"}, "attribute")
+            else:
+                self.note(f"taxonomy term ({taxonomy_name})", _term_words(term))
+            if _published_term(term.get("id")) is None:
+                self.note("taxonomy term details", _term_details(term))
+            self.rest(attribute, {"taxonomy_term"}, "attribute")
 
     def term(self, term: dict) -> bool:
         """Put a term where it names one of ours; False when it names none."""
@@ -489,10 +514,12 @@ def _object_words(item: dict) -> str:
     )
 
 
+_ADDRESS_WORDS = ("address_1", "address_2", "address_3", "address_4", "city", "region",
+                  "state_province", "postal_code", "country")  # fmt: skip
+
+
 def _address_words(address: dict) -> str:
-    keys = ("address_1", "address_2", "city", "region", "state_province", "postal_code",
-            "country")  # fmt: skip
-    return ", ".join(t for t in (_text(address.get(k)) for k in keys) if t)
+    return ", ".join(t for t in (_text(address.get(k)) for k in _ADDRESS_WORDS) if t)
 
 
 def _place_words(place: dict) -> str:
@@ -504,6 +531,34 @@ def _place_words(place: dict) -> str:
     return "; ".join(p for p in parts if p) or _object_words(place)
 
 
+def _place_details(place: dict) -> dict:
+    """What a place other than the first holds beyond _place_words (its name, addresses and
+    coordinates): its schedules, access, phones, description and so on, ids left out."""
+    location = place.get("location") if isinstance(place.get("location"), dict) else {}
+    told = {"name", "latitude", "longitude"}
+    rest = {k: v for k, v in location.items() if k not in told and k != "addresses"}
+    addresses = [
+        {k: v for k, v in a.items() if k not in _ADDRESS_WORDS} for a in
+        _objects(location.get("addresses"))
+    ]  # fmt: skip
+    if any(addresses):
+        rest["addresses"] = addresses
+    details = {k: v for k, v in place.items() if k != "location"} | (
+        {"location": rest} if rest else {}
+    )
+    return _without_structure(details)
+
+
+def _without_structure(value):
+    """A value with the keys that only say how a publisher stores it (STRUCTURE) left out."""
+    if isinstance(value, dict):
+        kept = {k: _without_structure(v) for k, v in value.items() if k not in STRUCTURE}
+        return {k: v for k, v in kept.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [v for v in (_without_structure(v) for v in value) if v not in (None, "", [], {})]
+    return value
+
+
 def _schedule_words(schedule: dict) -> str:
     """A schedule's rule and times (its other parts are noted, or kept, on their own)."""
     keys = ("freq", "interval", "byday", *_RULE_PARTS, "opens_at", "closes_at")
@@ -513,6 +568,15 @@ def _schedule_words(schedule: dict) -> str:
 def _term_words(term: dict) -> str:
     texts = dict.fromkeys(t for t in (_text(term.get(k)) for k in ("code", "name", "term")) if t)
     return " / ".join(texts) or _object_words(term)
+
+
+def _term_details(term: dict) -> dict:
+    """A term's parts beyond its words and its taxonomy's name (description, term_uri...)."""
+    details = {k: v for k, v in term.items() if k not in ("code", "name", "term", "taxonomy")}
+    detail = details.get("taxonomy_detail")
+    if isinstance(detail, dict):
+        details["taxonomy_detail"] = {k: v for k, v in detail.items() if k != "name"}
+    return _without_structure(details)
 
 
 def _published_term(term_id) -> tuple[str, str] | None:
