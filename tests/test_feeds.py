@@ -56,6 +56,14 @@ class Publisher:
     def __init__(self, db_path: Path, url: str, published: list[str], seen: list[str]):
         self.db_path, self.url, self.published, self.seen = db_path, url, published, seen
 
+    def archive(self, asset_id: str, archived: bool = True) -> None:
+        """A coordinator of the other directory archives one of its assets (or brings it back)."""
+        db = connect(self.db_path)
+        try:
+            asset_store.set_archived(db, asset_id, archived, who="publisher")
+        finally:
+            db.close()
+
     def rename(self, asset_id: str, name: str) -> None:
         """A coordinator of the other directory renames one of its assets."""
         db = connect(self.db_path)
@@ -526,6 +534,22 @@ def test_a_coordinator_syncs_another_directory_keeps_it_current_and_can_undo(loc
     assert runner.invoke(args=["feeds", "list"]).output.startswith(
         f"trafford-demo: {publisher.url} (last synced "
     )
+
+    # The other directory archives a service: the next sync learns it was withdrawn (it is
+    # published as defunct to a sync asking what changed) and closes our copy.
+    withdrawn = published[1]
+    publisher.archive(withdrawn)
+    try:
+        closing = runner.invoke(args=["feeds", "sync", "trafford-demo"])
+        assert "Imported as run 4: 0 new, 1 changed" in closing.output, closing.output
+        db = connect(db_path)
+        status = db.conn.execute(
+            "SELECT status FROM assets WHERE source_id = ?", [mapping.service_id(withdrawn)]
+        ).fetchone()[0]
+        db.close()
+        assert status == "closed"
+    finally:
+        publisher.archive(withdrawn, archived=False)
 
 
 STANDARD_EXAMPLE = ROOT.parent / "shared" / "openreferral-uk" / "examples" / "service_full.json"

@@ -19,7 +19,8 @@ from assetmap import create_app
 from assetmap.openreferral import mapping
 from assetmap.record.fields import PROFESSIONAL_FIELD_NAMES
 from assetmap.record.validation import validate_asset
-from assetmap.store import initialise
+from assetmap.store import assets as asset_store
+from assetmap.store import connect, initialise
 from tests.conftest import SAMPLE, make_asset, save_raw
 from tests.test_demo_data import as_record, features
 
@@ -268,6 +269,26 @@ def test_archived_assets_are_not_published(tmp_path):
     ).test_client()
     page = client.get("/api/oruk/services").get_json()
     assert [s["name"] for s in page["contents"]] == ["Sale Walking Group"]
+    assert client.get(f"/api/oruk/services/{mapping.service_id('gone')}").status_code == 404
+
+
+def test_an_archived_asset_reaches_a_sync_as_defunct_and_nobody_else(tmp_path):
+    """A neighbour copying us asks what changed since its last sync: an asset archived since
+    then comes back as a defunct service, so its copy closes; a plain listing leaves it out."""
+    db_path = tmp_path / "assetmap.db"
+    initialise(db_path)
+    save_raw(db_path, [make_asset(), make_asset(id="gone", name="Gone")])
+    db = connect(db_path)
+    before = db.conn.execute("SELECT max(updated_at) FROM assets").fetchone()[0]
+    asset_store.set_archived(db, "gone", True, who="coordinator")
+    db.close()
+    client = create_app(
+        {"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"}
+    ).test_client()
+    plain = client.get("/api/oruk/services").get_json()["contents"]
+    assert [s["name"] for s in plain] == ["Sale Walking Group"]
+    synced = client.get(f"/api/oruk/services?modified_after={before}").get_json()["contents"]
+    assert {s["name"]: s["status"] for s in synced}["Gone"] == "defunct"
     assert client.get(f"/api/oruk/services/{mapping.service_id('gone')}").status_code == 404
 
 

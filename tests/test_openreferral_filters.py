@@ -290,8 +290,13 @@ def test_organization_filter_matches_brute_force(oruk, published):
 
 
 def test_modified_after_matches_brute_force(oruk, published):
-    client, _ = oruk
-    records, times = published
+    """What changed since a time, archived assets included (as defunct: a sync learns they
+    were withdrawn)."""
+    client, path = oruk
+    _, times = published
+    db = connect(path)
+    records = list(asset_store.iter_assets(db))  # archived too
+    db.close()
     for asked, since in (
         ("2030-04-13T03:30:00Z", "2030-04-13T03:30:00Z"),
         ("2030-04-13T03:30:00.5Z", "2030-04-13T03:30:01Z"),

@@ -101,7 +101,10 @@ def to_service(asset: dict, *, base_url: str | None = None, modified: str | None
     """
     record = public_view(asset)
     sid = service_id(record["id"])
-    service: dict = {"id": sid, "name": record["name"], "status": STATUSES[record["status"]]}
+    # An archived asset is published only to a sync that asks what changed (modified_after),
+    # as defunct, so that a neighbour copying us learns it was withdrawn.
+    status = "defunct" if record.get("archived") else STATUSES[record["status"]]
+    service: dict = {"id": sid, "name": record["name"], "status": status}
     _put(service, "description", record.get("description"))
     _put(service, "url", record.get("website"))
     _put(service, "email", record.get("email"))

@@ -2,7 +2,9 @@
 last changed.
 
 Published means not archived (closed assets are published, as "defunct"; see
-assetmap.openreferral.publish). The rules of each filter are the standard's, as
+assetmap.openreferral.publish). A request that asks what changed since a time
+(`modified_after`, as a sync does) also gets the assets archived since then, as "defunct", so
+that a directory copying ours learns that they were withdrawn. The rules of each filter are the standard's, as
 assetmap.openreferral.query reads them; this module only states them in SQL.
 """
 
@@ -59,7 +61,7 @@ def _term_group(group: tuple[tuple[str, str], ...], params: list) -> str:
 
 
 def _where(f: PublishedFilter) -> tuple[str, list]:
-    clauses, params = [PUBLISHED], []
+    clauses, params = ([PUBLISHED] if f.modified_after is None else []), []
     for group in f.term_groups:
         clauses.append(_term_group(group, params))
     if f.organisations is not None:
@@ -80,7 +82,7 @@ def _where(f: PublishedFilter) -> tuple[str, list]:
     if f.ids is not None:
         clauses.append("id IN (SELECT value FROM json_each(?))")
         params.append(_json_list(f.ids))
-    return " WHERE " + " AND ".join(clauses), params
+    return " WHERE " + (" AND ".join(clauses) or "1"), params
 
 
 def _json_list(values: Iterable[str]) -> str:
