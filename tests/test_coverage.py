@@ -28,7 +28,7 @@ from assetmap.coverage.reach import (
     walk_metres,
 )
 from assetmap.search.nearby import haversine_m, walking_minutes
-from assetmap.store import initialise
+from assetmap.store import connect, initialise
 
 AREAS = Path(__file__).resolve().parent.parent / "data" / "areas"
 LSOA_FILE = AREAS / "lsoa_2011_trafford_lsoa_generalised.geojson"
@@ -449,3 +449,37 @@ def test_coverage_without_areas_says_how_to_load_them(tmp_path):
     result = app.test_cli_runner().invoke(args=["coverage", "--level", "msoa"])
     assert result.exit_code == 1
     assert "assetmap areas load FILE --level msoa" in result.output
+
+
+def test_the_review_queue_and_coverage_mean_the_same_wards(tmp_path, trafford_template):
+    """Loaded ward boundaries decide every postcode's ward, for the review queue and the
+    freshness report as for coverage: Trafford's 2023 wards, not the postcode file's 2022
+    ones, whichever is loaded first."""
+    from assetmap.freshness.queue import choices
+
+    db_path = shutil.copyfile(trafford_template, tmp_path / "assetmap.db")
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
+    runner = app.test_cli_runner()
+    postcodes = AREAS.parent / "postcodes" / "trafford_postcodes_onspd_2022-06_lsoa11.csv"
+
+    def wards() -> set[str]:
+        db = connect(db_path)
+        try:
+            return {label for _, label in choices(db)["ward"]}
+        finally:
+            db.close()
+
+    assert runner.invoke(args=["postcodes", "load", str(postcodes)]).exit_code == 0
+    assert "Priory" in wards()  # a 2022 ward of the postcode file (Sale), gone in 2023
+    loaded = runner.invoke(args=["areas", "load", str(WARD_FILE), "--level", "ward"])
+    assert "11,127 postcodes placed in these wards" in loaded.output, loaded.output
+    db = connect(db_path)
+    names = {row[0] for row in db.conn.execute("SELECT DISTINCT ward_name FROM postcode_wards")}
+    db.close()
+    ward_names = {a.name for a in read_areas(WARD_FILE, "ward").areas}
+    assert names == ward_names
+    assert wards() - {"ward unknown"} <= ward_names and "Priory" not in wards()
+    # Postcodes loaded again later keep the boundaries' wards.
+    again = runner.invoke(args=["postcodes", "load", str(postcodes)])
+    assert "in the loaded ward boundaries" in again.output
+    assert wards() - {"ward unknown"} <= ward_names

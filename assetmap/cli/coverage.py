@@ -18,6 +18,7 @@ from assetmap.cli.db import database
 from assetmap.coverage.areas import LEVELS, AreaFileError, read_areas
 from assetmap.coverage.figures import read_need, read_population
 from assetmap.coverage.report import compute_coverage, write_coverage_csv
+from assetmap.freshness.wards import wards_from_boundaries
 from assetmap.record.taxonomy import STRANDS, STRANDS_BY_SLUG
 from assetmap.store import areas as store
 from assetmap.store.assets import now, transaction
@@ -53,7 +54,11 @@ def load_areas_command(file: Path, level: str, code_column: str | None, name_col
         before, after = store.replace_areas(
             db, level, ((a.code, a.name, a.geometry) for a in read.areas), now()
         )
+        # The review queue and the freshness report then use these wards too.
+        placed = wards_from_boundaries(db) if level == "ward" else None
     click.echo(f"{file.name}: {after:,} {level} areas loaded (there were {before:,})")
+    if placed is not None:
+        click.echo(f"  {placed:,} postcodes placed in these wards (for the review queue)")
 
 
 @areas_group.command("need")

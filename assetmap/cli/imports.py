@@ -130,8 +130,9 @@ def import_command(
 
     Reads CSV (any common encoding and delimiter), Excel .xlsx, GeoJSON, GeoPackage, zipped
     shapefiles, and Open Referral UK services: JSON (services, organizations or
-    service_at_locations: one, a list, or saved pages) or an HSDS package (a .zip or folder of its CSVs). Headings are matched to fields by
-    the aliases in docs/importing.md, or by a mapping file. Rows are matched to assets by the
+    service_at_locations: one, a list, or saved pages) or an HSDS package (a .zip or folder
+    of its CSVs). Headings are matched to fields by the aliases in docs/importing.md, or by a
+    mapping file. Rows are matched to assets by the
     file's id column (with the source), or by name and postcode, so importing a file again
     changes nothing. Every problem is listed with its row, column, value and fix; rows with
     errors are rejected one by one and the rest can be imported in one transaction. Possible

@@ -13,7 +13,7 @@ import click
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database, initialise_database
-from assetmap.freshness.wards import load_wards
+from assetmap.freshness.wards import load_wards, wards_from_boundaries
 from assetmap.search.postcodes import (
     CODE_POINT,
     ONSPD,
@@ -81,7 +81,9 @@ def load_command(files: tuple[Path, ...], complete_for: tuple[str, ...], partial
             held = ", ".join(complete) if complete else "none (an extract)"
             click.echo(f"  areas held in full: {held}")
             with transaction(db):  # the ward of each postcode, for the review queue
-                if wards := load_wards(db, file):
+                if (placed := wards_from_boundaries(db)) is not None:
+                    click.echo(f"  wards: {placed:,} postcodes in the loaded ward boundaries")
+                elif wards := load_wards(db, file):
                     click.echo(f"  wards: {wards:,} postcodes' wards kept")
         click.echo(f"the postcode table holds {store.count_postcodes(db):,} postcodes")
 

@@ -181,6 +181,18 @@ def compute_reach(
     return results
 
 
+def area_of_each(geometries: list[dict], lons, lats) -> np.ndarray:
+    """For each point, the index of the GeoJSON area (WGS84) it lies in, or -1: the same rule
+    coverage places postcodes by."""
+    import geopandas
+    from shapely.geometry import shape
+
+    shapes = geopandas.GeoSeries([shape(g) for g in geometries], crs="EPSG:4326").to_crs(
+        BRITISH_NATIONAL_GRID
+    )
+    return _owners(shapes, _points(np.asarray(lons, float), np.asarray(lats, float)))
+
+
 def _owners(area_shapes, points) -> np.ndarray:
     """The index of the area each point lies in (on an edge two areas share, the one listed
     first), or -1."""

@@ -1,10 +1,14 @@
-"""Which electoral ward each postcode is in, from the ONS Postcode Directory.
+"""Which electoral ward each postcode is in: from the ward boundaries when they are loaded,
+else from the ONS Postcode Directory.
 
 The review queue and the freshness figures are read by ward, the unit councillors and
-commissioners plan by. The ONS Postcode Directory gives each postcode's ward: its Trafford
-extract (data/postcodes/) has ward_code and ward_name, the national file osward (a code
-only, which then stands for the name). `assetmap postcodes load` keeps them beside the
-postcodes; an asset whose postcode has no ward is in "ward unknown".
+commissioners plan by, and so is coverage; all of them must mean the same wards. When ward
+boundaries are loaded (`assetmap areas load FILE --level ward`, which `make run` does with
+Trafford's 2023 wards), each postcode's ward is the boundary it lies in, as coverage places
+postcodes: the current wards, whatever year the postcode file's ward columns are from. Until
+then, the ONS Postcode Directory's own columns give it: its Trafford extract (data/postcodes/)
+has ward_code and ward_name (2022 wards), the national file osward (a code only, which then
+stands for the name). An asset whose postcode has no ward is in "ward unknown".
 """
 
 from __future__ import annotations
@@ -67,3 +71,24 @@ def load_wards(db: sqlite_utils.Database, path: str | Path) -> int:
         store_checks.save_wards(db, batch)
         count += len(batch)
     return count
+
+
+def wards_from_boundaries(db: sqlite_utils.Database) -> int | None:
+    """Give every postcode the ward whose boundary it lies in, when ward boundaries are
+    loaded; how many postcodes have one (None: no ward boundaries, nothing changed). Call
+    inside a transaction."""
+    from assetmap.coverage.reach import area_of_each
+    from assetmap.store import areas as store_areas
+
+    wards = store_areas.areas_with_figures(db, "ward")
+    if not wards:
+        return None
+    postcodes, lons, lats = store_areas.postcodes_with_positions(db)
+    owner = area_of_each([w["geometry"] for w in wards], lons, lats)
+    rows = [
+        (postcode, wards[i]["code"], wards[i]["name"])
+        for postcode, i in zip(postcodes, owner.tolist(), strict=True)
+        if i >= 0
+    ]
+    store_checks.replace_wards(db, rows)
+    return len(rows)

@@ -108,6 +108,16 @@ def postcode_positions(db: sqlite_utils.Database) -> tuple[np.ndarray, np.ndarra
     return data[:, 0], data[:, 1]
 
 
+def postcodes_with_positions(db: sqlite_utils.Database) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(postcodes, lons, lats) of every postcode in the table."""
+    rows = db.conn.execute("SELECT postcode, lon, lat FROM postcodes").fetchall()
+    return (
+        [r[0] for r in rows],
+        np.array([r[1] for r in rows], dtype=float),
+        np.array([r[2] for r in rows], dtype=float),
+    )
+
+
 def running_asset_positions(
     db: sqlite_utils.Database, kinds: Iterable[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -76,6 +76,13 @@ def save_wards(db: sqlite_utils.Database, rows: list[tuple[str, str, str]]) -> N
     )
 
 
+def replace_wards(db: sqlite_utils.Database, rows: list[tuple[str, str, str]]) -> None:
+    """Replace every postcode's ward with (postcode, ward code, ward name) rows; a postcode
+    not among them has no ward. Call inside a transaction."""
+    db.conn.execute("DELETE FROM postcode_wards")
+    save_wards(db, rows)
+
+
 def wards_in_use(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     """(code, name) of every ward an open asset's postcode is in, by name."""
     sql = (

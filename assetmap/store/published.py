@@ -4,8 +4,9 @@ last changed.
 Published means not archived (closed assets are published, as "defunct"; see
 assetmap.openreferral.publish). A request that asks what changed since a time
 (`modified_after`, as a sync does) also gets the assets archived since then, as "defunct", so
-that a directory copying ours learns that they were withdrawn. The rules of each filter are the standard's, as
-assetmap.openreferral.query reads them; this module only states them in SQL.
+that a directory copying ours learns that they were withdrawn. The rules of each filter are
+the standard's, as assetmap.openreferral.query reads them; this module only states them in
+SQL.
 """
 
 from __future__ import annotations
