@@ -432,6 +432,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Search leaves out listings not checked for longer than this many months, and those "
         "never checked; 0 (the default) hides none.",
     ),
+    Setting(
+        "ASSETMAP_SQL_TIME_LIMIT_MS",
+        Whole(minimum=0),
+        "2000",
+        "Milliseconds one SQL statement of a web page or API request may run before it is "
+        "stopped and the visitor told it took too long (a 503, nothing saved), so that no "
+        "request holds a worker; 0 means no limit. Imports (the import and feed pages, and "
+        "background import jobs), commands and `assetmap serve`'s start-up have none.",
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -1,5 +1,11 @@
 """One database connection per request, kept on `g` and closed when the request ends.
 
+Each statement of a request's SQL may run for ASSETMAP_SQL_TIME_LIMIT_MS at most (see
+store.connection.StatementTimeLimit): one that runs longer is stopped and the request answered
+503 "this took too long" (errors.too_slow), so no query holds a worker. Imports run from a page
+have no limit, as imports elsewhere (the CLI, the background job thread) have none: they open
+their connections without get_db.
+
 A write that finds the database locked by another writer for longer than writes wait (see
 store.connection.begin_immediate) is answered 503 "busy, nothing saved, try again": the
 transaction was rolled back, so that is exactly what happened.
@@ -10,10 +16,15 @@ from __future__ import annotations
 import sqlite3
 
 import sqlite_utils
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, has_request_context, request
 
 from assetmap.store import Busy, is_busy
-from assetmap.store.connection import NotReady, connect_ready
+from assetmap.store.connection import NotReady, StatementTimeLimit, connect_ready
+
+# The blueprints whose pages run imports in the request (a small file's preview and import, an
+# undo, a feed's sync): imports take as long as they take, so their SQL has no time limit. How
+# big an import a request may run is ASSETMAP_IMPORT_BACKGROUND_ROWS's business instead.
+UNLIMITED_BLUEPRINTS = frozenset({"imports", "import_mapping", "feeds"})
 
 
 def get_db() -> sqlite_utils.Database:
@@ -28,7 +39,16 @@ def get_db() -> sqlite_utils.Database:
         except NotReady as e:
             message = str(e)
             abort(503, description=message[0].upper() + message[1:] + ".")
+        _limit_time(g.db)
     return g.db
+
+
+def _limit_time(db: sqlite_utils.Database) -> None:
+    """Put ASSETMAP_SQL_TIME_LIMIT_MS on a request's connection (not on one opened outside a
+    request, nor for an import's pages; 0 is no limit)."""
+    limit_ms = current_app.config["ASSETMAP_SQL_TIME_LIMIT_MS"]
+    if limit_ms and has_request_context() and request.blueprint not in UNLIMITED_BLUEPRINTS:
+        g.sql_time_limit = StatementTimeLimit(db.conn, limit_ms)
 
 
 def close_db(exception: BaseException | None = None) -> None:
@@ -58,7 +78,23 @@ def _busy(error: Exception):
     return response
 
 
+def _database_error(error: sqlite3.OperationalError):
+    """A statement stopped by the time limit: 503 "this took too long"; else as _busy."""
+    limit = g.get("sql_time_limit")
+    if limit is None or not limit.cut_off(error):
+        return _busy(error)
+    from assetmap.web.errors import too_slow
+
+    current_app.logger.warning(
+        "SQL stopped after %d ms (ASSETMAP_SQL_TIME_LIMIT_MS) on %s %s",
+        limit.limit_ms,
+        request.method,
+        request.path,
+    )
+    return too_slow(limit.limit_ms)
+
+
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_db)
     app.register_error_handler(Busy, _busy)
-    app.register_error_handler(sqlite3.OperationalError, _busy)
+    app.register_error_handler(sqlite3.OperationalError, _database_error)

@@ -88,6 +88,32 @@ def _too_large(error: RequestEntityTooLarge):
     )
 
 
+def too_slow(limit_ms: int):
+    """A request whose SQL ran over ASSETMAP_SQL_TIME_LIMIT_MS and was stopped (web/db.py).
+
+    503: the server declined to finish it, and nothing was saved (the write, if any, was
+    rolled back). It says what happened and what to try, and, for the API and the operator,
+    which limit and which setting.
+    """
+    limit = f"{limit_ms / 1000:g} s"
+    if wants_json():
+        return api_error(
+            503,
+            f"This took too long: the request's database work ran over the {limit} limit "
+            "(ASSETMAP_SQL_TIME_LIMIT_MS) and was stopped, so nothing was saved. Narrow the "
+            "request (fewer keywords, a smaller area or page) or try again later.",
+            {"limit_ms": limit_ms, "setting": "ASSETMAP_SQL_TIME_LIMIT_MS"},
+        )
+    message = (
+        f"This took more than {limit}, so it was stopped and nothing was saved. Try again "
+        "with a narrower search (fewer words, or a smaller area). If it keeps happening, tell "
+        f"the directory's administrators: the limit is ASSETMAP_SQL_TIME_LIMIT_MS ({limit_ms})."
+    )
+    return render_template(
+        "error.html", title="This took too long", message=message, status=503
+    ), 503
+
+
 def _csrf_error(error: CSRFError):
     return error_page(
         400,
