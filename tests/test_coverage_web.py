@@ -442,3 +442,18 @@ def test_the_answer_with_areas_matches_the_openapi_document(coverage_app):
     assert names == {"level", "strand", "kind"}
     for query in ("", "?level=ward&strand=volunteer_peer_roles&kind=group,place"):
         jsonschema.validate(client.get(f"/api/v1/coverage{query}").get_json(), schema)
+
+
+@pytest.mark.parametrize(
+    "searches, little, total_words",
+    [
+        (9, 6, "6 or a few more"),  # "6 of 9" would tell that 3 found enough
+        (11, 6, "11"),  # 5 found enough: shown
+        (6, 6, "6"),  # none found enough: nothing to give away
+        (3, 1, "fewer than 5"),
+        (7, 3, "fewer than 5 or a few more"),
+    ],
+)
+def test_no_small_count_can_be_worked_out_by_subtraction(searches, little, total_words):
+    counted = demand.AreaDemand(searches=searches, found_little=little)
+    assert counted.searches_shown == total_words

@@ -151,12 +151,12 @@ def coverage_command(level, strand, kinds, minutes, out):
         )
     results = coverage.ranked(strand)
     if out == "-":
-        write_coverage_csv(results, sys.stdout)
+        write_coverage_csv(results, sys.stdout, coverage.wards)
     else:
         target = Path(out)
         partial = target.with_name(target.name + ".partial")
         with partial.open("w", encoding="utf-8", newline="") as f:
-            write_coverage_csv(results, f)
+            write_coverage_csv(results, f, coverage.wards)
         partial.replace(target)
         click.echo(
             f"{len(results):,} {level} areas, ranked by the gap for "

@@ -114,6 +114,11 @@ class AreaDemand:
 
     @property
     def searches_shown(self) -> str:
+        """The total, unless it would give away a small count by subtraction: "6 of 9" tells
+        that 3 searches found enough, so the total of such a row is "6 or a few more"."""
+        found_enough = self.searches - self.found_little
+        if self.searches >= SMALLEST_SHOWN and 0 < found_enough < SMALLEST_SHOWN:
+            return f"{self.found_little_shown} or a few more"
         return shown(self.searches)
 
     @property

@@ -221,15 +221,15 @@ def sorted_rows(coverage: Coverage, strand: str, sort: str) -> list[AreaReach]:
 # --- the answers ----------------------------------------------------------------------------
 
 CSV_COLUMNS = (
-    ["area_code", "area_name", "postcodes", "population", "imd_rank", "imd_decile"]
+    ["area_code", "area_name", "ward", "postcodes", "population", "imd_rank", "imd_decile"]
     + ["assets_inside", "assets_per_1000"]
     + [f"{s.slug}_{what}" for s in STRANDS for what in ("share", "mean", "gap")]
 )
 
 
-def _row(r: AreaReach) -> list:
+def _row(r: AreaReach, ward: str | None = None) -> list:
     return (
-        [r.code, r.name, r.postcodes, r.population, r.imd_rank, r.imd_decile]
+        [r.code, r.name, ward, r.postcodes, r.population, r.imd_rank, r.imd_decile]
         + [
             r.assets_inside,
             r.assets_per_1000,
@@ -238,12 +238,16 @@ def _row(r: AreaReach) -> list:
     )
 
 
-def write_coverage_csv(results: Sequence[AreaReach], f) -> None:
-    """The coverage table as CSV, one row an area, a column set per strand."""
+def write_coverage_csv(
+    results: Sequence[AreaReach], f, wards: dict[str, str] | None = None
+) -> None:
+    """The coverage table as CSV, one row an area (with its ward, for an LSOA), a column set
+    per strand."""
+    wards = wards or {}
     writer = csv.writer(f)
     writer.writerow(CSV_COLUMNS)
     for r in results:
-        writer.writerow(["" if v is None else v for v in _row(r)])
+        writer.writerow(["" if v is None else v for v in _row(r, wards.get(r.code))])
 
 
 def area_properties(coverage: Coverage, r: AreaReach) -> dict:
@@ -291,9 +295,9 @@ def write_geopackage(coverage: Coverage, results: Sequence[AreaReach], path) -> 
     import geopandas
     from shapely.geometry import shape
 
-    rows = [dict(zip(CSV_COLUMNS, _row(r), strict=True)) for r in results]
-    for row in rows:
-        row["ward"] = coverage.wards.get(row["area_code"])
+    rows = [
+        dict(zip(CSV_COLUMNS, _row(r, coverage.wards.get(r.code)), strict=True)) for r in results
+    ]
     frame = geopandas.GeoDataFrame(
         rows,
         geometry=[shape(coverage.geometry[r.code]) for r in results],

@@ -173,9 +173,9 @@ def _ranked_or_404(query: CoverageQuery):
 def coverage_csv():
     """The ranked table as CSV, with the same columns as `assetmap coverage`."""
     query = _query()
-    _, results = _ranked_or_404(query)
+    coverage, results = _ranked_or_404(query)
     buffer = io.StringIO()
-    write_coverage_csv(results, buffer)
+    write_coverage_csv(results, buffer, coverage.wards)
     return current_app.response_class(
         buffer.getvalue(),
         mimetype="text/csv",
