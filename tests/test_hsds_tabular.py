@@ -484,9 +484,7 @@ def test_export_hsds_writes_the_published_services_as_the_api_gives_them(
     # every taxonomy with all its terms, as /api/oruk/taxonomy_terms lists them.
     assert {r.table for r in accounting.unused()} <= {"taxonomy_terms"}
     vocabulary = export_app.test_client().get("/api/oruk/taxonomies").get_json()["contents"]
-    assert {t["id"] for t in vocabulary} == {
-        r.id for r in accounting.in_file("taxonomies.csv")
-    }
+    assert {t["id"] for t in vocabulary} == {r.id for r in accounting.in_file("taxonomies.csv")}
     if out.suffix == ".zip":
         assert _frictionless_errors(out) == []  # frictionless reads the zip as it is
         with zipfile.ZipFile(out) as archive:

@@ -36,9 +36,11 @@ from tests.test_imports_web import make_app, signed_in, text_of, upload
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT.parent / "shared" / "openreferral-uk" / "examples"
 # What a service cannot carry back (mapping.py says why): these differ after a round trip.
-LOST = {"id", "source", "source_id", "verified_by", "capacity", "self_referral",
-        "link_worker_referral", "referral_details", "service_area", "contact_name",
-        "contact_phone", "internal_notes", "position_source"}  # fmt: skip
+# Not carried by a service: ids and where the asset came from, who checked it when that is a
+# name rather than an e-mail address (the standard has assurer_email only), and the
+# professional-only fields, never published.
+LOST = {"id", "source", "source_id", "verified_by", "capacity", "contact_name",
+        "contact_phone", "internal_notes", "organiser_email", "position_source"}  # fmt: skip
 TAXONOMY_FIELDS = {"kind", "strand", "approach", "categories", "audiences"}
 DEFAULTS = ("--default", "kind=service", "--default", "strand=access_community_resources")
 

@@ -204,6 +204,7 @@ def test_attributes_carry_each_of_the_assets_terms(oruk, published):
         ("category", "physical_activity"),
         ("audience", "adults"),
         ("audience", "older_people"),
+        ("taking_part", "residents-can-ask-to-join"),  # self_referral: yes (no: not known)
     }
     for attribute in service["attributes"]:
         assert attribute["taxonomy_term_id"] == attribute["taxonomy_term"]["id"]
@@ -248,6 +249,8 @@ def _expected(records, keep) -> list[str]:
 
 def _carries(record: dict, term: oruk_taxonomy.OrukTerm) -> bool:
     value = record.get(term.field)
+    if term.field in oruk_taxonomy.YES_NO_FIELDS:  # a yes term, or a no term, or neither
+        return value is not None and value == (term.slug in oruk_taxonomy.YES_SLUGS)
     return term.slug in value if isinstance(value, list) else value == term.slug
 
 

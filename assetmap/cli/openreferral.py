@@ -30,7 +30,7 @@ def export_hsds(out: str) -> None:
     with database() as db:
         services = list(published_services(db, base_url=base_url))
     try:
-        rows = write_package(services, out, taxonomy.vocabulary(base_url))
+        rows = write_package(services, out, taxonomy.every_taxonomy(base_url))
     except FileExistsError as error:
         raise click.ClickException(f"Nothing was written: {error}.") from None
     except OSError as error:

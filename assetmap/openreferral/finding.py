@@ -58,10 +58,10 @@ def _filter(db: sqlite_utils.Database, query: OrukQuery) -> store.PublishedFilte
     groups = []
     if query.taxonomy_term_id is not None:
         term = oruk_taxonomy.TERMS_BY_ID.get(query.taxonomy_term_id)
-        groups.append(((term.field, term.slug),) if term else ())
+        groups.append(((term.field, _term_value(term)),) if term else ())
     if query.taxonomy_id is not None:
         found = oruk_taxonomy.TAXONOMIES_BY_ID.get(query.taxonomy_id)
-        groups.append(tuple((t.field, t.slug) for t in found.terms) if found else ())
+        groups.append(tuple((t.field, _term_value(t)) for t in found.terms) if found else ())
     organisations = None
     if query.organization_id is not None:
         organisations = tuple(
@@ -149,3 +149,10 @@ def envelope(items: list[dict], total: int, paging: Paging) -> dict:
         "empty": not items,
         "contents": items,
     }
+
+
+def _term_value(term) -> str | bool:
+    """What the asset field holds for a term: its slug, or for a yes-or-no term, yes or no."""
+    if term.field in oruk_taxonomy.YES_NO_FIELDS:
+        return term.slug in oruk_taxonomy.YES_SLUGS
+    return term.slug

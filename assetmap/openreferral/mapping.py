@@ -51,6 +51,8 @@ Archived assets are not services at all: callers leave them out.
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
 
 from assetmap.openreferral import taxonomy as oruk_taxonomy
@@ -71,6 +73,7 @@ __all__ = [
 
 # The standard's four service statuses, from ours.
 STATUSES = {"active": "active", "paused": "temporarily closed", "closed": "defunct"}
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 COUNTRY = "GB"
 
@@ -111,6 +114,9 @@ def to_service(asset: dict, *, base_url: str | None = None, modified: str | None
     _put(service, "minimum_age", record.get("min_age"))
     _put(service, "maximum_age", record.get("max_age"))
     _put(service, "assured_date", record.get("last_verified"))
+    checker = (record.get("verified_by") or "").strip()
+    if _EMAIL.fullmatch(checker):  # the standard keeps who checked as an e-mail address only
+        service["assurer_email"] = checker
     _put(service, "last_modified", modified)
     organiser = (record.get("organisation") or "").strip()
     if organiser:
@@ -132,6 +138,21 @@ def to_service(asset: dict, *, base_url: str | None = None, modified: str | None
     )
     service["contacts"] = []
     service["attributes"] = oruk_taxonomy.attributes(record, sid, base_url)
+    # How to join: HSDS 3.0's own field, which the UK profile leaves out but allows.
+    _put(service, "application_process", record.get("referral_details"))
+    area = record.get("service_area")
+    service["service_areas"] = (
+        [
+            {
+                "id": stable_id("service_area", record["id"]),
+                "service_id": sid,
+                "extent": json.dumps(area, separators=(",", ":")),
+                "extent_type": "geojson",
+            }
+        ]
+        if area
+        else []
+    )
     return service
 
 

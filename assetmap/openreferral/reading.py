@@ -433,6 +433,11 @@ class _Reader:
         ours = _published_term(term.get("id"))
         if ours is not None:
             field, slug = ours
+            if field in ("self_referral", "link_worker_referral"):
+                from assetmap.openreferral.taxonomy import YES_SLUGS
+
+                self.record[field] = slug in YES_SLUGS
+                return True
             if field in ("categories", "audiences"):
                 if slug not in self.record.setdefault(field, []):
                     self.record[field].append(slug)

@@ -124,6 +124,39 @@ TAXONOMIES: tuple[OrukTaxonomy, ...] = (
         vocabulary.AUDIENCES,
     ),
 )
+# Yes-or-no fields of an asset, published as one of two terms (none when not known), so that
+# a directory reading ours, or our own export read back, keeps them.
+_YES_NO: dict[str, tuple[str, str, str, str]] = {
+    # field: (slug when true, label when true, slug when false, label when false)
+    "self_referral": (
+        "residents-can-ask-to-join",
+        "Residents can ask to join without a referral",
+        "residents-cannot-ask-to-join",
+        "Residents cannot ask to join without a referral",
+    ),
+    "link_worker_referral": (
+        "link-workers-can-refer",
+        "Link workers can refer",
+        "link-workers-cannot-refer",
+        "Link workers cannot refer",
+    ),
+}
+TAXONOMIES = (
+    *TAXONOMIES,
+    OrukTaxonomy(
+        "taking-part",
+        "Taking part",
+        "Whether residents can ask to join without a referral, and whether link workers can "
+        "refer to it (no term: not known).",
+        tuple(
+            OrukTerm("taking-part", slug, label, f"{label}.", field)
+            for field, (yes, yes_label, no, no_label) in _YES_NO.items()
+            for slug, label in ((yes, yes_label), (no, no_label))
+        ),
+    ),
+)
+YES_SLUGS = frozenset(yes for yes, _, _, _ in _YES_NO.values())
+YES_NO_FIELDS = frozenset(_YES_NO)
 TAXONOMIES_BY_ID: dict[str, OrukTaxonomy] = {t.id: t for t in TAXONOMIES}
 TERMS: tuple[OrukTerm, ...] = tuple(term for t in TAXONOMIES for term in t.terms)
 TERMS_BY_ID: dict[str, OrukTerm] = {t.id: t for t in TERMS}
@@ -131,6 +164,8 @@ _BY_FIELD: dict[tuple[str, str], OrukTerm] = {(t.field, t.slug): t for t in TERM
 # Where each asset field's terms are published; a list field holds several slugs.
 FIELDS = ("strand", "approach", "kind", "categories", "audiences")
 LINK_TYPES = {
+    "self_referral": "taking_part",
+    "link_worker_referral": "taking_part",
     "strand": "strand",
     "approach": "approach",
     "kind": "kind",
@@ -148,6 +183,10 @@ def terms_of(record: dict) -> list[OrukTerm]:
             term = _BY_FIELD.get((field, slug))
             if term is not None:
                 found.append(term)
+    for field, (yes, _, no, _) in _YES_NO.items():
+        value = record.get(field)
+        if value is not None:
+            found.append(_BY_FIELD[(field, yes if value else no)])
     return found
 
 
@@ -214,7 +253,7 @@ def find_terms(
     ]
 
 
-def vocabulary(base_url: str | None = None) -> list[dict]:
+def every_taxonomy(base_url: str | None = None) -> list[dict]:
     """Every taxonomy with all its terms, as the standard's objects (for an HSDS package's
     taxonomies.csv and taxonomy_terms.csv, which must hold the terms services point at)."""
     return [

@@ -19,6 +19,8 @@ import sqlite_utils
 
 _LIST_FIELDS = frozenset({"categories", "audiences"})
 _SCALAR_FIELDS = frozenset({"strand", "approach", "kind"})
+# Yes-or-no fields, whose terms the filter is given as True or False.
+_YES_NO_FIELDS = frozenset({"self_referral", "link_worker_referral"})
 PUBLISHED = "archived = 0"
 
 
@@ -54,6 +56,9 @@ def _term_group(group: tuple[tuple[str, str], ...], params: list) -> str:
                 f"EXISTS (SELECT 1 FROM json_each({field}) WHERE value IN ({_marks(slugs)}))"
             )
         elif field in _SCALAR_FIELDS:
+            parts.append(f"{field} IN ({_marks(slugs)})")
+        elif field in _YES_NO_FIELDS:
+            slugs = [int(bool(value)) for value in slugs]
             parts.append(f"{field} IN ({_marks(slugs)})")
         else:
             raise ValueError(f"{field} is not a field a term is published from")
