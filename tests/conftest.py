@@ -326,3 +326,28 @@ def csrf_token(client, url: str) -> str:
     )
     assert match, f"no CSRF token on {url}"
     return match.group(1)
+
+
+# The tests that take longest, run first: a long test started last keeps one process busy while
+# the other has finished (make test's --dist worksteal hands out the rest as processes free up).
+# Only the order changes; every test still runs. Each entry is the start of test ids.
+LONGEST_FIRST = (
+    "tests/test_api_schema.py::test_every_api_answer_matches_the_openapi_document",
+    "tests/test_load_script.py::",
+    "tests/test_import_limits.py::test_a_hostile_file_is_refused_within_seconds_in_little_",
+    "tests/test_oruk_fuzz.py::",
+    "tests/test_imports_pipeline.py::test_worker_processes_",
+    "tests/test_imports_pipeline.py::test_cleaning_workers_",
+    "tests/browser/test_injection.py::",
+    "tests/test_permissions.py::",
+    "tests/browser/test_import_jobs.py::",
+    "tests/browser/test_small_screens.py::",
+)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    def rank(item) -> int:
+        starts = [n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)]
+        return starts[0] if starts else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # a stable sort: the rest keep their order
