@@ -8,6 +8,7 @@ test), and a way to see that a database is exactly as it was.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 from assetmap.search.postcodes import LoadReport, read_postcode_file
@@ -51,15 +52,28 @@ def load_trafford_postcodes(path: Path) -> None:
 
 
 def fingerprint(path: Path) -> str:
-    """A hash of every row of every table (assets, history, indexes, import runs)."""
-    db = connect(path)
+    """A hash of the schema and of every row of every table (assets, history, indexes, import
+    runs): what `iterdump` writes, read a table at a time (a tenth of the time, with Trafford's
+    11,000 postcodes). As iterdump does, a virtual table's rows are its shadow tables' and
+    SQLite's own tables other than sqlite_sequence are left out."""
+    conn = sqlite3.connect(path)
     try:
         digest = hashlib.sha256()
-        for line in db.conn.iterdump():
-            digest.update(line.encode())
+        schema = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+            " ORDER BY type, name"
+        ).fetchall()
+        for kind, name, _, sql in schema:
+            digest.update(repr((kind, name, sql)).encode())
+            if kind != "table" or sql.upper().startswith("CREATE VIRTUAL"):
+                continue
+            if name.startswith("sqlite_") and name != "sqlite_sequence":
+                continue
+            rows = conn.execute(f'SELECT * FROM "{name}"').fetchall()
+            digest.update(repr((name, rows)).encode())
         return digest.hexdigest()
     finally:
-        db.close()
+        conn.close()
 
 
 def asset_named(db, name: str) -> dict | None:
