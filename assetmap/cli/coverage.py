@@ -16,11 +16,7 @@ from flask.cli import with_appcontext
 
 from assetmap.cli.db import database
 from assetmap.coverage.areas import LEVELS, AreaFileError, read_areas
-from assetmap.coverage.figures import read_need, read_population
-from assetmap.coverage.report import compute_coverage, write_coverage_csv
 from assetmap.record.taxonomy import STRANDS, STRANDS_BY_SLUG
-from assetmap.store import areas as store
-from assetmap.store.assets import now, transaction
 
 _FILE = click.Path(exists=True, path_type=Path)
 _LEVEL = click.Choice(list(LEVELS))
@@ -43,6 +39,9 @@ def load_areas_command(file: Path, level: str, code_column: str | None, name_col
 
     Example: assetmap areas load lsoa_2011_trafford.geojson --level lsoa
     """
+    from assetmap.store import areas as store
+    from assetmap.store.assets import now, transaction
+
     try:
         read = read_areas(file, level, code_column=code_column, name_column=name_column)
     except AreaFileError as error:
@@ -66,6 +65,10 @@ def load_need_command(file: Path, sheet: str | None):
 
     Example: assetmap areas need File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv
     """
+    from assetmap.coverage.figures import read_need
+    from assetmap.store import areas as store
+    from assetmap.store.assets import transaction
+
     try:
         figures = read_need(file, sheet=sheet)
     except AreaFileError as error:
@@ -88,6 +91,10 @@ def load_population_command(file: Path, sheet: str | None):
 
     Example: assetmap areas population mid-year_population_estimates_all_geographies.csv
     """
+    from assetmap.coverage.figures import read_population
+    from assetmap.store import areas as store
+    from assetmap.store.assets import transaction
+
     try:
         figures = read_population(file, sheet=sheet)
     except AreaFileError as error:
@@ -107,6 +114,8 @@ def list_areas_command():
 
     Example: assetmap areas list
     """
+    from assetmap.store import areas as store
+
     with database() as db:
         loaded = store.levels(db)
     if not loaded:
@@ -135,6 +144,8 @@ def coverage_command(level, strand, kinds, minutes, out):
 
     Example: assetmap coverage --level lsoa --strand volunteer_peer_roles --out gaps.csv
     """
+    from assetmap.coverage.report import compute_coverage, write_coverage_csv
+
     strand = strand or STRANDS[0].slug
     minutes = minutes or current_app.config["ASSETMAP_COVERAGE_WALK_MINUTES"]
     with database() as db:

@@ -9,9 +9,6 @@ from flask import current_app, url_for
 from flask.cli import AppGroup
 
 from assetmap.cli.db import database
-from assetmap.freshness import organisers
-from assetmap.freshness import schedule as checking
-from assetmap.people import mail
 
 reminders = AppGroup("reminders", help="Reminders to organisers to check their listings.")
 
@@ -30,6 +27,11 @@ def send_command(dry_run: bool):
 
     Example: assetmap reminders send --dry-run
     """
+    from assetmap import add_pages
+    from assetmap.freshness import organisers
+    from assetmap.freshness import schedule as checking
+    from assetmap.people import mail
+
     config = current_app.config
     now = datetime.now(UTC)
     with database() as db:
@@ -46,6 +48,7 @@ def send_command(dry_run: bool):
                 f"{len(planned)} reminder(s) are due, but e-mail is not set up: set "
                 "ASSETMAP_SMTP_HOST (and ASSETMAP_MAIL_FROM). Nothing was sent."
             )
+        add_pages(current_app._get_current_object())  # for url_for: a command's app has none
         with current_app.test_request_context(base_url=config["ASSETMAP_SITE_URL"]):
             outcome = organisers.send_reminders(
                 db,

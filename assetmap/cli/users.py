@@ -10,8 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from assetmap.cli.db import database
-from assetmap.people import accounts, permissions
-from assetmap.store import users as store
+from assetmap.people import permissions
 
 users = AppGroup("users", help="Manage user accounts (admin, coordinator, link_worker).")
 
@@ -28,6 +27,8 @@ def _actor() -> str:
 
 def _password(ask: bool, email: str) -> tuple[str, bool]:
     """A password typed twice at the prompt, or a generated one (and whether it was)."""
+    from assetmap.people import accounts
+
     if not ask:
         return accounts.generate_password(), True
     while True:
@@ -39,6 +40,8 @@ def _password(ask: bool, email: str) -> tuple[str, bool]:
 
 
 def _user_or_fail(db, email: str) -> dict:
+    from assetmap.store import users as store
+
     user = store.get_user_by_email(db, email.strip())
     if user is None:
         raise click.ClickException(f"there is no account for {email}; see `assetmap users list`")
@@ -54,6 +57,8 @@ def create_command(email: str, role: str, ask: bool):
 
     Example: assetmap users create sam@council.example --role coordinator
     """
+    from assetmap.people import accounts
+
     password, generated = _password(ask, email)
     with database() as db:
         try:
@@ -71,6 +76,8 @@ def list_command():
 
     Example: assetmap users list
     """
+    from assetmap.store import users as store
+
     with database() as db:
         rows = store.list_users(db)
     if not rows:
@@ -91,6 +98,8 @@ def disable_command(email: str, enable: bool):
 
     Example: assetmap users disable sam@council.example
     """
+    from assetmap.store import users as store
+
     with database() as db:
         user = _user_or_fail(db, email)
         store.set_active(db, user["id"], enable, actor=_actor())
@@ -105,6 +114,8 @@ def set_password_command(email: str, ask: bool):
 
     Example: assetmap users set-password sam@council.example --ask
     """
+    from assetmap.people import accounts
+
     with database() as db:
         user = _user_or_fail(db, email)
         password, generated = _password(ask, user["email"])
@@ -155,6 +166,9 @@ def demo_command(out: Path, host: str, port: int):
 
     Example: assetmap users demo instance/demo-accounts.txt --port 8080
     """
+    from assetmap.people import accounts
+    from assetmap.store import users as store
+
     with database() as db:
         have = {email for email, _ in DEMO_ACCOUNTS if store.get_user_by_email(db, email)}
         if not (out.exists() and have == {email for email, _ in DEMO_ACCOUNTS}):

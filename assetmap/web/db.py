@@ -8,12 +8,15 @@ transaction was rolled back, so that is exactly what happened.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
-import sqlite_utils
 from flask import Flask, abort, current_app, g, request
 
 from assetmap.store import Busy, is_busy
 from assetmap.store.connection import NotReady, connect_ready
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def get_db() -> sqlite_utils.Database:
