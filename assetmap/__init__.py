@@ -8,6 +8,7 @@ typed values.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import flask
@@ -16,6 +17,8 @@ from flask import Flask
 from assetmap import settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# Loaded by create_app for the site, not for a command (see create_app).
+PAGE_LIBRARIES = ("folium", "folium.plugins", "shapely", "rapidfuzz", "sqlite_utils")
 
 
 def _templates_folder() -> str:
@@ -92,6 +95,10 @@ def create_app(config: dict | None = None, *, pages: bool = True) -> Flask:
     register(app)
     if pages:
         add_pages(app)
+        # The pages' libraries, which their modules import where they are used (so that a
+        # command need not): a server loads them as it starts, so that no visitor waits.
+        for library in PAGE_LIBRARIES:
+            importlib.import_module(library)
     return app
 
 

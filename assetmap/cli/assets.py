@@ -13,6 +13,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database, initialise_database
+from assetmap.store import assets as store
+from assetmap.store import schema
 
 
 def _who(who: str | None) -> str:
@@ -26,8 +28,6 @@ def init_command():
 
     Example: assetmap init
     """
-    from assetmap.store import schema
-
     path = current_app.config["ASSETMAP_DB"]
     applied = initialise_database()
     for description in applied:
@@ -92,7 +92,6 @@ def export_command(format: str, out: str, public: bool):
     Example: assetmap export geojson assets-backup.geojson
     """
     from assetmap.record.formats import write_csv, write_geojson
-    from assetmap.store import assets as store
 
     if format == "hsds":
         from assetmap.cli.openreferral import export_hsds

@@ -17,6 +17,8 @@ from flask.cli import with_appcontext
 from assetmap.cli.db import database
 from assetmap.coverage.areas import LEVELS, AreaFileError, read_areas
 from assetmap.record.taxonomy import STRANDS, STRANDS_BY_SLUG
+from assetmap.store import areas as store
+from assetmap.store.assets import now, transaction
 
 _FILE = click.Path(exists=True, path_type=Path)
 _LEVEL = click.Choice(list(LEVELS))
@@ -39,9 +41,6 @@ def load_areas_command(file: Path, level: str, code_column: str | None, name_col
 
     Example: assetmap areas load lsoa_2011_trafford.geojson --level lsoa
     """
-    from assetmap.store import areas as store
-    from assetmap.store.assets import now, transaction
-
     try:
         read = read_areas(file, level, code_column=code_column, name_column=name_column)
     except AreaFileError as error:
@@ -66,8 +65,6 @@ def load_need_command(file: Path, sheet: str | None):
     Example: assetmap areas need File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv
     """
     from assetmap.coverage.figures import read_need
-    from assetmap.store import areas as store
-    from assetmap.store.assets import transaction
 
     try:
         figures = read_need(file, sheet=sheet)
@@ -92,8 +89,6 @@ def load_population_command(file: Path, sheet: str | None):
     Example: assetmap areas population mid-year_population_estimates_all_geographies.csv
     """
     from assetmap.coverage.figures import read_population
-    from assetmap.store import areas as store
-    from assetmap.store.assets import transaction
 
     try:
         figures = read_population(file, sheet=sheet)
@@ -114,8 +109,6 @@ def list_areas_command():
 
     Example: assetmap areas list
     """
-    from assetmap.store import areas as store
-
     with database() as db:
         loaded = store.levels(db)
     if not loaded:

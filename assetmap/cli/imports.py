@@ -20,14 +20,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database
+from assetmap.store import imports as store
 
 if TYPE_CHECKING:
+    from assetmap.imports import ImportReport
     from assetmap.imports.pipeline import Progress
-
-if TYPE_CHECKING:
-    from assetmap.imports import (
-        ImportReport,
-    )
 
 CLI_DETAIL_LIMIT = 10_000
 CHANGES_SHOWN = 50
@@ -36,9 +33,7 @@ CHANGES_SHOWN = 50
 def default_workers() -> int:
     """Worker processes for large files: only on a machine with cores to spare (see
     assetmap.imports.parallel.default_workers, which says what was measured)."""
-    from assetmap.imports import (
-        parallel,
-    )
+    from assetmap.imports import parallel
 
     return parallel.default_workers()
 
@@ -144,11 +139,7 @@ def import_command(
 
     Example: assetmap import hsds/ --default kind=service --default strand=volunteer_peer_roles
     """
-    from assetmap.imports import (
-        ImportFileError,
-        ImportOptions,
-        load_mapping,
-    )
+    from assetmap.imports import ImportFileError, ImportOptions, load_mapping
     from assetmap.imports.mapping import parse_defaults
     from assetmap.imports.openreferral import folder_as_zip
 
@@ -183,10 +174,7 @@ def import_command(
 
 
 def _run(db, file, options, dry_run, yes, as_json, rejected_path, who) -> ImportReport:
-    from assetmap.imports import (
-        apply,
-        preview,
-    )
+    from assetmap.imports import apply, preview
 
     progress = _progress()
     rejected = rejected_path.open("w", encoding="utf-8", newline="") if rejected_path else None
@@ -294,8 +282,6 @@ def list_command(limit: int):
 
     Example: assetmap imports list
     """
-    from assetmap.store import imports as store
-
     with database() as db:
         runs = store.list_runs(db, limit=limit)
     if not runs:
@@ -325,7 +311,6 @@ def show_command(run_id: int, rejected: Path | None):
     """
     from assetmap.imports.export import RejectedRowsWriter, source_to_write
     from assetmap.imports.problems import Problem
-    from assetmap.store import imports as store
 
     with database() as db:
         run = store.get_run(db, run_id)
@@ -377,7 +362,6 @@ def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
     Example: assetmap imports undo 3
     """
     from assetmap.imports.undo import UndoRefused, undo_run
-    from assetmap.store import imports as store
 
     with database() as db:
         run = store.get_run(db, run_id)
@@ -450,8 +434,6 @@ EXTRA_SHOWN = 20
 
 def _echo_extra(db, run: dict) -> None:
     """The first rows' extra information (columns that feed no field), which the run keeps."""
-    from assetmap.store import imports as store
-
     unit = run["details"].get("unit", "row")
     kept = [
         row

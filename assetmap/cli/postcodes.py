@@ -25,6 +25,8 @@ from assetmap.search.postcodes import (
     postcode_coverage,
     read_postcode_file,
 )
+from assetmap.store import postcodes as store
+from assetmap.store.assets import now, transaction
 
 
 @click.group("postcodes")
@@ -70,8 +72,6 @@ def load_command(files: tuple[Path, ...], complete_for: tuple[str, ...], partial
     Example: assetmap postcodes load data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv
     """
     from assetmap.freshness.wards import load_wards
-    from assetmap.store import postcodes as store
-    from assetmap.store.assets import transaction
 
     areas = [_area(text) for text in complete_for]
     initialise_database()
@@ -110,9 +110,6 @@ _PUBLISHED_WHOLE = (ONSPD, CODE_POINT)
 
 def _load_file(db, file: Path, areas: list[str], *, partial: bool) -> tuple[LoadReport, list]:
     """Load one file in one transaction, recording which areas it holds in full."""
-    from assetmap.store import postcodes as store
-    from assetmap.store.assets import now, transaction
-
     report = LoadReport()
     size = file.stat().st_size
     bar = click.progressbar(
@@ -167,8 +164,6 @@ def status_command():
 
     Example: assetmap postcodes status
     """
-    from assetmap.store import postcodes as store
-
     with database() as db:
         files = store.loaded_files(db)
         counts = store.district_counts(db)

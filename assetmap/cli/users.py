@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from assetmap.cli.db import database
 from assetmap.people import permissions
+from assetmap.store import users as store
 
 users = AppGroup("users", help="Manage user accounts (admin, coordinator, link_worker).")
 
@@ -40,8 +41,6 @@ def _password(ask: bool, email: str) -> tuple[str, bool]:
 
 
 def _user_or_fail(db, email: str) -> dict:
-    from assetmap.store import users as store
-
     user = store.get_user_by_email(db, email.strip())
     if user is None:
         raise click.ClickException(f"there is no account for {email}; see `assetmap users list`")
@@ -76,8 +75,6 @@ def list_command():
 
     Example: assetmap users list
     """
-    from assetmap.store import users as store
-
     with database() as db:
         rows = store.list_users(db)
     if not rows:
@@ -98,8 +95,6 @@ def disable_command(email: str, enable: bool):
 
     Example: assetmap users disable sam@council.example
     """
-    from assetmap.store import users as store
-
     with database() as db:
         user = _user_or_fail(db, email)
         store.set_active(db, user["id"], enable, actor=_actor())
@@ -167,7 +162,6 @@ def demo_command(out: Path, host: str, port: int):
     Example: assetmap users demo instance/demo-accounts.txt --port 8080
     """
     from assetmap.people import accounts
-    from assetmap.store import users as store
 
     with database() as db:
         have = {email for email, _ in DEMO_ACCOUNTS if store.get_user_by_email(db, email)}

@@ -17,8 +17,6 @@ from assetmap.store.visibility import RUNNING
 
 if TYPE_CHECKING:
     import numpy as np
-
-if TYPE_CHECKING:
     import sqlite_utils
 
 
