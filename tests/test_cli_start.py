@@ -8,6 +8,7 @@ check runs a fresh interpreter, since this test session has imported them all lo
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import statistics
@@ -77,10 +78,13 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[float, float, subprocess
 
 
 def _loaded_after(code: str, env: dict[str, str], names=HEAVY) -> list[str]:
-    check = f"{code}\nimport sys\nprint(sorted(m for m in {names!r} if m in sys.modules))"
+    check = (
+        f"{code}\nimport json, sys\n"
+        f"print(json.dumps(sorted(m for m in {names!r} if m in sys.modules)))"
+    )
     done = _python(check, env)
     assert done.returncode == 0, done.stderr
-    return eval(done.stdout.strip().splitlines()[-1])  # a list of names printed by repr
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_importing_the_command_loads_none_of_the_heavy_libraries(env):
@@ -103,6 +107,55 @@ def test_a_command_that_draws_a_map_still_loads_what_it_needs(env):
         " tile_url='https://tile.example/{z}/{x}/{y}.png', tile_attribution='OSM')"
     )
     assert "folium" in _loaded_after(code, env)
+
+
+def test_sqlite_utils_is_the_same_wherever_pandas_was_loaded_first(env):
+    # Without pandas loaded, a command's sqlite_utils does without it, and pandas still loads
+    # afterwards for whoever needs it; with pandas loaded, sqlite_utils uses it as always.
+    code = (
+        "from assetmap.store.connection import connect\n"
+        "db = connect(':memory:')\n"
+        "import sqlite_utils.db\n"
+        "assert sqlite_utils.db.pd is None and db.conn.execute('select 1').fetchone()[0] == 1\n"
+        "import pandas\n"
+        "db['t'].insert({'a': 1})\n"
+        "assert db.conn.execute('select a from t').fetchone()[0] == 1"
+    )
+    assert _loaded_after(code, env, ("pandas",)) == ["pandas"]
+    code = (
+        "import pandas\n"
+        "from assetmap.store.connection import connect\n"
+        "connect(':memory:')\n"
+        "import sqlite_utils.db\n"
+        "assert sqlite_utils.db.pd is pandas"
+    )
+    assert _loaded_after(code, env, ("numpy",)) == ["numpy"]
+
+
+def test_the_site_still_loads_its_pages_libraries_as_it_starts(env):
+    code = "from assetmap import create_app\ncreate_app()"
+    assert _loaded_after(code, env, ("folium", "shapely", "sqlite_utils")) == [
+        "folium",
+        "shapely",
+        "sqlite_utils",
+    ]
+
+
+def test_a_commands_app_gets_the_pages_when_a_command_links_to_them(tmp_path):
+    from flask import url_for
+
+    from assetmap import add_pages, create_app
+
+    config = {"ASSETMAP_DB": str(tmp_path / "a.db"), "SECRET_KEY": "t"}
+    app = create_app(config, pages=False)
+    assert not app.blueprints and "users" in app.cli.commands
+    add_pages(app)
+    add_pages(app)  # a second time changes nothing
+    with app.test_request_context(base_url="https://assets.example"):
+        assert url_for("moderation.queue", _external=True).startswith("https://assets.example/")
+    assert set(app.blueprints) == set(
+        create_app({"ASSETMAP_DB": str(tmp_path / "a.db")}).blueprints
+    )
 
 
 @pytest.mark.parametrize("name", LIGHT_COMMANDS)
