@@ -8,6 +8,7 @@ typed values.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import flask
@@ -16,6 +17,8 @@ from flask import Flask
 from assetmap import settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# Loaded by create_app for the site, not for a command (see create_app).
+PAGE_LIBRARIES = ("folium", "folium.plugins", "shapely", "rapidfuzz", "sqlite_utils")
 
 
 def _templates_folder() -> str:
@@ -46,8 +49,28 @@ class App(Flask):
     config_class = Config
 
 
-def create_app(config: dict | None = None) -> Flask:
+def configuration(config: dict | None = None) -> dict:
+    """The settings the app is made with: each parsed, from the environment, then `config`.
+
+    settings.SettingError names each bad one, and a SECRET_KEY missing in production. Also
+    what `assetmap --help` checks, so that it stops on a bad setting without making the app.
+    """
+    overrides = dict(config or {})
+    values = {**overrides, **settings.parse_all(settings.from_environment() | overrides)}
+    if not values.get("SECRET_KEY") and values["ASSETMAP_ENV"] == "production":
+        raise settings.SettingError(
+            "SECRET_KEY: not set, and it must be when ASSETMAP_ENV is production"
+        )
+    return values
+
+
+def create_app(config: dict | None = None, *, pages: bool = True) -> Flask:
     """Build the app: settings, security, the blueprints and the CLI commands.
+
+    `pages=False` is the app the `assetmap` command runs its commands in: the same settings
+    and commands, without the site's pages and all they import (maps, forms, the API), so
+    that a command starts at once (issue 19). A command that links to pages (`reminders
+    send`) adds them with `add_pages`.
 
     Every setting is parsed here, once: from the environment, then `config` (whose values may
     be text, as in the environment, or typed). A bad value stops the app with
@@ -57,14 +80,8 @@ def create_app(config: dict | None = None) -> Flask:
     gunicorn workers never race to migrate and `assetmap --help` writes nothing.
     """
     app = App(__name__, template_folder=_templates_folder())
-    overrides = dict(config or {})
-    typed = settings.parse_all(settings.from_environment() | overrides)
-    app.config.from_mapping({**overrides, **typed})
+    app.config.from_mapping(configuration(config))
     if not app.config["SECRET_KEY"]:
-        if app.config["ASSETMAP_ENV"] == "production":
-            raise settings.SettingError(
-                "SECRET_KEY: not set, and it must be when ASSETMAP_ENV is production"
-            )
         db_path = Path(app.config["ASSETMAP_DB"])
         app.config["SECRET_KEY"] = settings.instance_secret_key(db_path.parent)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["ASSETMAP_MAX_UPLOAD_MB"] * 1024**2)
@@ -72,6 +89,25 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.config["ASSETMAP_IMPORT_LIMITS"] = ImportLimits.from_settings(app.config)
     app.json.sort_keys = False
+
+    from assetmap.cli import register
+
+    register(app)
+    if pages:
+        add_pages(app)
+        # The pages' libraries, which their modules import where they are used (so that a
+        # command need not): a server loads them as it starts, so that no visitor waits.
+        for library in PAGE_LIBRARIES:
+            importlib.import_module(library)
+    return app
+
+
+def add_pages(app: Flask) -> None:
+    """The site: security, the sign-in guard, error pages, every blueprint and the import
+    worker. create_app adds them; a command's app (pages=False) only when it needs them. A
+    second call changes nothing."""
+    if app.blueprints:
+        return
 
     from assetmap.web import (
         admin,
@@ -130,8 +166,3 @@ def create_app(config: dict | None = None) -> Flask:
     # Large imports run in a worker thread, started in each server process when it has a job
     # (not here: gunicorn forks after loading the app, and threads do not survive a fork).
     import_jobs.init_app(app)
-
-    from assetmap.cli import register
-
-    register(app)
-    return app

@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import folium
-from branca.element import Element
-from folium.plugins import MarkerCluster
+from typing import TYPE_CHECKING
 
 from assetmap.record import taxonomy
+
+if TYPE_CHECKING:
+    from branca.element import Element
 
 # Folium's resources by the names folium gives them, and the vendored file serving each.
 # A resource missing here makes `build_asset_map` fail loudly rather than reach for a CDN.
@@ -112,6 +112,9 @@ def build_asset_map(
     `api_url` is the GeoJSON listing the browser pages through; `asset_url` is the asset
     page's URL with ASSET_ID where the id goes; `focus` is an asset id to zoom to and open.
     """
+    import folium
+    from folium.plugins import MarkerCluster
+
     m = folium.Map(location=list(centre), zoom_start=zoom, tiles=None, control_scale=True)
     folium.TileLayer(
         tile_url, attr=tile_attribution, name="Street map", max_zoom=19, control=False
@@ -153,6 +156,8 @@ def build_location_map(
     tile_attribution: str,
 ) -> RenderedMap:
     """A small map of one place: a circle at the point and nothing else (no text, no popup)."""
+    import folium
+
     m = folium.Map(location=[lat, lon], zoom_start=16, tiles=None, control_scale=True)
     folium.TileLayer(tile_url, attr=tile_attribution, name="Street map", max_zoom=19).add_to(m)
     folium.CircleMarker(
@@ -196,6 +201,8 @@ def build_plan_map(
     tile_attribution: str,
 ) -> RenderedMap:
     """A map of a plan's activities, numbered 1, 2, 3 as in the list beside it."""
+    import folium
+
     m = folium.Map(
         location=list(points[0]) if points else [53.42, -2.35],
         zoom_start=14,
@@ -220,6 +227,8 @@ def build_search_map(
     tile_attribution: str,
 ) -> RenderedMap:
     """The search circle around its centre, and the results numbered as in the list."""
+    import folium
+
     m = folium.Map(location=list(centre), zoom_start=14, tiles=None, control_scale=True)
     folium.TileLayer(tile_url, attr=tile_attribution, name="Street map", max_zoom=19).add_to(m)
     folium.Circle(
@@ -243,6 +252,8 @@ def build_search_map(
 
 def _numbered_markers(m, points: list[tuple[float, float]], first: int = 1) -> None:
     """Markers carrying only their numbers (integers made here), never an asset's text."""
+    import folium
+
     for number, (lat, lon) in enumerate(points, start=first):
         icon = folium.DivIcon(
             html=f'<span class="plan-marker">{int(number)}</span>',

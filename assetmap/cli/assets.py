@@ -13,8 +13,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database, initialise_database
-from assetmap.record.formats import FormatError, write_csv, write_geojson
-from assetmap.record.loading import load_file
 from assetmap.store import assets as store
 from assetmap.store import schema
 
@@ -51,6 +49,9 @@ def load_command(file: Path, dry_run: bool, who: str | None):
 
     Example: assetmap load data/assets.geojson
     """
+    from assetmap.record.formats import FormatError
+    from assetmap.record.loading import load_file
+
     with database() as db:
         try:
             report = load_file(
@@ -90,6 +91,8 @@ def export_command(format: str, out: str, public: bool):
 
     Example: assetmap export geojson assets-backup.geojson
     """
+    from assetmap.record.formats import write_csv, write_geojson
+
     if format == "hsds":
         from assetmap.cli.openreferral import export_hsds
 

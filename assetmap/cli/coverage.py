@@ -16,9 +16,6 @@ from flask.cli import with_appcontext
 
 from assetmap.cli.db import database
 from assetmap.coverage.areas import LEVELS, AreaFileError, read_areas
-from assetmap.coverage.figures import read_need, read_population
-from assetmap.coverage.report import compute_coverage, write_coverage_csv
-from assetmap.freshness.wards import wards_from_boundaries
 from assetmap.record.taxonomy import STRANDS, STRANDS_BY_SLUG
 from assetmap.store import areas as store
 from assetmap.store.assets import now, transaction
@@ -55,6 +52,8 @@ def load_areas_command(file: Path, level: str, code_column: str | None, name_col
             db, level, ((a.code, a.name, a.geometry) for a in read.areas), now()
         )
         # The review queue and the freshness report then use these wards too.
+        from assetmap.freshness.wards import wards_from_boundaries
+
         placed = wards_from_boundaries(db) if level == "ward" else None
     click.echo(f"{file.name}: {after:,} {level} areas loaded (there were {before:,})")
     if placed is not None:
@@ -71,6 +70,8 @@ def load_need_command(file: Path, sheet: str | None):
 
     Example: assetmap areas need File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv
     """
+    from assetmap.coverage.figures import read_need
+
     _load_figures(file, sheet, read_need, store.save_need, "deprivation", "LSOAs")
 
 
@@ -84,6 +85,8 @@ def load_population_command(file: Path, sheet: str | None):
 
     Example: assetmap areas population mid-year_population_estimates_all_geographies.csv
     """
+    from assetmap.coverage.figures import read_population
+
     _load_figures(file, sheet, read_population, store.save_population, "population", "areas")
 
 
@@ -135,6 +138,8 @@ def coverage_command(level, strand, kinds, minutes, out):
 
     Example: assetmap coverage --level lsoa --strand volunteer_peer_roles --out gaps.csv
     """
+    from assetmap.coverage.report import compute_coverage, write_coverage_csv
+
     strand = strand or STRANDS[0].slug
     minutes = minutes or current_app.config["ASSETMAP_COVERAGE_WALK_MINUTES"]
     with database() as db:

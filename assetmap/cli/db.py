@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
-import sqlite_utils
 from flask import current_app
 
 from assetmap.store.connection import NotReady, connect_ready, initialise
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 @contextmanager

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database
-from assetmap.cli.imports import _print, _who, archive_dir
-from assetmap.imports import ImportFileError, ImportOptions
-from assetmap.imports.mapping import parse_defaults, read_mapping_data
 from assetmap.openreferral import feeds as client
-from assetmap.openreferral import sync as feeds
-from assetmap.openreferral.feeds import FeedError
+
+if TYPE_CHECKING:
+    from assetmap.openreferral import sync as feeds
 
 
 @click.group("feeds")
@@ -46,6 +45,10 @@ def add_command(url: str, name: str, who: str | None):
 
     Example: assetmap feeds add https://directory.example.org/api/oruk/ --source example-directory
     """
+    from assetmap.cli.imports import _who
+    from assetmap.openreferral import sync as feeds
+    from assetmap.openreferral.feeds import FeedError
+
     with database() as db:
         try:
             feed, words = feeds.add_feed(db, url, name, who=_who(who))
@@ -62,6 +65,8 @@ def list_command():
 
     Example: assetmap feeds list
     """
+    from assetmap.openreferral import sync as feeds
+
     with database() as db:
         found = feeds.list_feeds(db)
     if not found:
@@ -144,6 +149,11 @@ def sync_command(
 
     Example (cron, every night at 2): 0 2 * * * assetmap feeds sync
     """
+    from assetmap.cli.imports import _who, archive_dir
+    from assetmap.imports import ImportOptions
+    from assetmap.openreferral import sync as feeds
+    from assetmap.openreferral.feeds import FeedError
+
     limits = current_app.config["ASSETMAP_IMPORT_LIMITS"]
     options = ImportOptions(bounds=current_app.config["ASSETMAP_BOUNDS"], limits=limits)
     given = _given_mapping(mapping, defaults)
@@ -179,6 +189,9 @@ def sync_command(
 
 def _given_mapping(mapping: Path | None, defaults: tuple[str, ...]) -> dict | None:
     """The sections of --mapping with --default over them, or None when neither is given."""
+    from assetmap.imports import ImportFileError
+    from assetmap.imports.mapping import parse_defaults, read_mapping_data
+
     if mapping is None and not defaults:
         return None
     data: dict = {}
@@ -198,6 +211,8 @@ def _given_mapping(mapping: Path | None, defaults: tuple[str, ...]) -> dict | No
 
 def _show(done: feeds.Synced, preview: bool) -> bool:
     """Print what a sync did; whether any row was rejected."""
+    from assetmap.cli.imports import _print
+
     read, report = done.read, done.report
     since = f" (asked for those changed since {read.modified_after})" if read.modified_after else ""
     click.echo(

@@ -13,27 +13,18 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database
-from assetmap.imports import (
-    ImportFileError,
-    ImportOptions,
-    ImportReport,
-    apply,
-    load_mapping,
-    parallel,
-    preview,
-)
-from assetmap.imports.columns import TEMPLATE_FIELDS
-from assetmap.imports.mapping import parse_defaults
-from assetmap.imports.openreferral import folder_as_zip
-from assetmap.imports.pipeline import Progress
-from assetmap.imports.undo import UndoRefused, undo_run
 from assetmap.store import imports as store
+
+if TYPE_CHECKING:
+    from assetmap.imports import ImportReport
+    from assetmap.imports.pipeline import Progress
 
 CLI_DETAIL_LIMIT = 10_000
 CHANGES_SHOWN = 50
@@ -42,6 +33,8 @@ CHANGES_SHOWN = 50
 def default_workers() -> int:
     """Worker processes for large files: only on a machine with cores to spare (see
     assetmap.imports.parallel.default_workers, which says what was measured)."""
+    from assetmap.imports import parallel
+
     return parallel.default_workers()
 
 
@@ -147,6 +140,10 @@ def import_command(
 
     Example: assetmap import hsds/ --default kind=service --default strand=volunteer_peer_roles
     """
+    from assetmap.imports import ImportFileError, ImportOptions, load_mapping
+    from assetmap.imports.mapping import parse_defaults
+    from assetmap.imports.openreferral import folder_as_zip
+
     options = ImportOptions(
         source=source,
         sheet=sheet,
@@ -178,6 +175,8 @@ def import_command(
 
 
 def _run(db, file, options, dry_run, yes, as_json, rejected_path, who) -> ImportReport:
+    from assetmap.imports import apply, preview
+
     progress = _progress()
     rejected = rejected_path.open("w", encoding="utf-8", newline="") if rejected_path else None
     try:
@@ -363,6 +362,8 @@ def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
 
     Example: assetmap imports undo 3
     """
+    from assetmap.imports.undo import UndoRefused, undo_run
+
     with database() as db:
         run = store.get_run(db, run_id)
         if run is None:
@@ -416,6 +417,8 @@ def template_command(out: str):
 
     Example: assetmap imports template audit-template.csv
     """
+    from assetmap.imports.columns import TEMPLATE_FIELDS
+
     stream = sys.stdout if out == "-" else open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115
     try:
         csv.writer(stream, lineterminator="\r\n").writerow(TEMPLATE_FIELDS)

@@ -16,8 +16,6 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from assetmap.cli.db import database
-from assetmap.freshness import reports
-from assetmap.people.join_requests import purge, subject_access
 
 join_requests = AppGroup("join-requests", help="Residents' requests to join.")
 
@@ -39,6 +37,9 @@ def purge_command(days: int | None):
 
     Example: assetmap join-requests purge
     """
+    from assetmap.freshness import reports
+    from assetmap.people.join_requests import purge
+
     days = days if days is not None else current_app.config["ASSETMAP_REFERRAL_RETENTION_DAYS"]
     with database() as db:
         count = purge(db, days)
@@ -57,6 +58,9 @@ def export_command(email: str | None, phone: str | None, out: str):
 
     Example: assetmap join-requests export --email jo@example.org jo-sar.json
     """
+    from assetmap.freshness import reports
+    from assetmap.people.join_requests import subject_access
+
     if not (email or phone):
         raise click.UsageError("give --email or --phone (or both) to find the person's requests")
     with database() as db:

@@ -14,14 +14,14 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database
-from assetmap.imports.problems import ImportFileError
-from assetmap.openreferral import taxonomy
-from assetmap.openreferral.package import published_services, read_package, write_package
 
 
 def export_hsds(out: str) -> None:
     """Write the published assets (closed ones as defunct services, archived ones not at all),
     public fields only, as an Open Referral UK package: OUT a .zip or a new folder."""
+    from assetmap.openreferral import taxonomy
+    from assetmap.openreferral.package import published_services, write_package
+
     if out == "-":
         raise click.UsageError(
             "hsds writes several files: give OUT as a .zip file or a new folder, not -"
@@ -61,6 +61,9 @@ def check_command(package: Path, all_rows: bool):
 
     Example: assetmap openreferral check neighbours-hsds.zip
     """
+    from assetmap.imports.problems import ImportFileError
+    from assetmap.openreferral.package import read_package
+
     try:
         services, accounting = read_package(package, current_app.config["ASSETMAP_IMPORT_LIMITS"])
     except ImportFileError as error:

@@ -13,7 +13,6 @@ import click
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database, initialise_database
-from assetmap.freshness.wards import load_wards, wards_from_boundaries
 from assetmap.search.postcodes import (
     CODE_POINT,
     ONSPD,
@@ -72,6 +71,8 @@ def load_command(files: tuple[Path, ...], complete_for: tuple[str, ...], partial
 
     Example: assetmap postcodes load data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv
     """
+    from assetmap.freshness.wards import load_wards, wards_from_boundaries
+
     areas = [_area(text) for text in complete_for]
     initialise_database()
     with database() as db:

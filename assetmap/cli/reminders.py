@@ -9,9 +9,6 @@ from flask import current_app, url_for
 from flask.cli import AppGroup
 
 from assetmap.cli.db import database
-from assetmap.freshness import organisers, queue
-from assetmap.freshness import schedule as checking
-from assetmap.people import mail
 
 reminders = AppGroup("reminders", help="Reminders to organisers to check their listings.")
 
@@ -30,6 +27,11 @@ def send_command(dry_run: bool):
 
     Example: assetmap reminders send --dry-run
     """
+    from assetmap import add_pages
+    from assetmap.freshness import organisers
+    from assetmap.freshness import schedule as checking
+    from assetmap.people import mail
+
     config = current_app.config
     now = datetime.now(UTC)
     with database() as db:
@@ -47,6 +49,7 @@ def send_command(dry_run: bool):
                 f"{len(planned)} reminder(s) are due, but e-mail is not set up: set "
                 "ASSETMAP_SMTP_HOST (and ASSETMAP_MAIL_FROM). Nothing was sent."
             )
+        add_pages(current_app._get_current_object())  # for url_for: a command's app has none
         with current_app.test_request_context(base_url=config["ASSETMAP_SITE_URL"]):
             outcome = organisers.send_reminders(
                 db,
@@ -77,6 +80,8 @@ def _why(db, schedule, now: datetime, planned: list) -> str:
     """Why the count is what it is: how many listings are due, how many of those have an
     organiser's e-mail (reminders go only to those), and how many of those wait for their
     next stage, so that "0 to send" on a directory full of due listings explains itself."""
+    from assetmap.freshness import organisers, queue
+
     due = queue.summary(db, schedule, now.astimezone(UTC).date()).total
     with_email = len(organisers.due_with_organiser(db, now=now, schedule=schedule))
     waiting = with_email - len(planned)

@@ -12,8 +12,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap.cli.db import database
-from assetmap.freshness.stale import Freshness
-from assetmap.record import taxonomy
 from assetmap.search.nearby import PARAMETERS, SearchResults, parse_search, search
 from assetmap.search.parameters import (
     NUMBER,
@@ -58,6 +56,8 @@ def search_options(command):
 
 
 def _table(results: SearchResults) -> list[str]:
+    from assetmap.record import taxonomy
+
     rows = [("#", "distance", "walk", "name", "strand", "cost", "next session")]
     for number, hit in enumerate(results.hits, start=results.query.offset + 1):
         record = hit.record
@@ -92,6 +92,8 @@ def search_command(**options):
 
     Example: assetmap search --postcode "M33 7ZF" --radius 3 --q walking --free
     """
+    from assetmap.freshness.stale import Freshness
+
     args: dict[str, list[str]] = {}
     for name, value in options.items():
         if value is None or value == () or value is False:

@@ -9,12 +9,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from assetmap import settings
-
 
 def describe(config) -> list[str]:
     """The lines `assetmap settings` prints for the app's `config`: for each setting its name
     and value, its help, and its type and default. Secrets show only whether they are set."""
+    from assetmap import settings
+
     lines = []
     for setting in settings.SETTINGS:
         value = setting.text(config.get(setting.name))

@@ -10,7 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from assetmap.cli.db import database
-from assetmap.people import accounts, permissions
+from assetmap.people import permissions
 from assetmap.store import users as store
 
 users = AppGroup("users", help="Manage user accounts (admin, coordinator, link_worker).")
@@ -28,6 +28,8 @@ def _actor() -> str:
 
 def _password(ask: bool, email: str) -> tuple[str, bool]:
     """A password typed twice at the prompt, or a generated one (and whether it was)."""
+    from assetmap.people import accounts
+
     if not ask:
         return accounts.generate_password(), True
     while True:
@@ -54,6 +56,8 @@ def create_command(email: str, role: str, ask: bool):
 
     Example: assetmap users create sam@council.example --role coordinator
     """
+    from assetmap.people import accounts
+
     password, generated = _password(ask, email)
     with database() as db:
         try:
@@ -105,6 +109,8 @@ def set_password_command(email: str, ask: bool):
 
     Example: assetmap users set-password sam@council.example --ask
     """
+    from assetmap.people import accounts
+
     with database() as db:
         user = _user_or_fail(db, email)
         password, generated = _password(ask, user["email"])
@@ -155,6 +161,8 @@ def demo_command(out: Path, host: str, port: int):
 
     Example: assetmap users demo instance/demo-accounts.txt --port 8080
     """
+    from assetmap.people import accounts
+
     with database() as db:
         have = {email for email, _ in DEMO_ACCOUNTS if store.get_user_by_email(db, email)}
         if not (out.exists() and have == {email for email, _ in DEMO_ACCOUNTS}):

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assetmap.imports.limits import ImportLimits
-from assetmap.imports.problems import ImportFileError
-from assetmap.imports.readers import open_table
 
 # The levels, their names in words (with their article), and the first three characters of
 # their ONS codes.
@@ -114,6 +112,9 @@ def read_areas(
     limits: ImportLimits = ImportLimits(),  # noqa: B008 (frozen)
 ) -> AreasFile:
     """The areas of a GeoJSON, GeoPackage or zipped-shapefile boundary file at `level`."""
+    from assetmap.imports.problems import ImportFileError
+    from assetmap.imports.readers import open_table
+
     if level not in LEVELS:
         raise AreaFileError(f"cannot be read at the level “{level}”: use {', '.join(LEVELS)}")
     try:

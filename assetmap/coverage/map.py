@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import folium
-
 from assetmap.maps import RenderedMap, _render
 from assetmap.record.taxonomy import Strand
 
@@ -83,6 +81,8 @@ def build_coverage_map(
     centre: tuple[float, float],
     with_demand: bool,
 ) -> RenderedMap:
+    import folium
+
     m = folium.Map(location=list(centre), zoom_start=12, tiles=None, control_scale=True)
     folium.TileLayer(
         tile_url, attr=tile_attribution, name="Street map", max_zoom=19, control=False

@@ -32,8 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from assetmap.record.taxonomy import STRANDS
 from assetmap.search.nearby import (
@@ -43,6 +42,9 @@ from assetmap.search.nearby import (
     WALKING_DETOUR,
     WALKING_METRES_PER_MINUTE,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BRITISH_NATIONAL_GRID = "EPSG:27700"
 DEFAULT_WALK_MINUTES = 15
@@ -116,6 +118,7 @@ def compute_reach(
     the running assets to count. `strands`: the strands reported (all four by default).
     """
     import geopandas
+    import numpy as np
     from shapely.geometry import shape
 
     strands = list(strands or [s.slug for s in STRANDS])
@@ -196,6 +199,8 @@ def area_of_each(geometries: list[dict], lons, lats) -> np.ndarray:
 def _owners(area_shapes, points) -> np.ndarray:
     """The index of the area each point lies in (on an edge two areas share, the one listed
     first), or -1."""
+    import numpy as np
+
     owner = np.full(len(points), -1, dtype=np.int64)
     if len(points) == 0 or len(area_shapes) == 0:
         return owner
@@ -213,6 +218,7 @@ def _counts_within(postcodes, assets, codes, n_strands: int, minutes: int) -> np
     `postcodes` and `assets` are (BNG points, lons, lats). Candidates are the assets within
     the walk plus 1% in grid metres; of those, the ones within 1% of the edge either way are
     measured again by great circle, as the search measures them."""
+    import numpy as np
     import shapely
     from shapely import STRtree
 
@@ -252,6 +258,8 @@ def _counts_within(postcodes, assets, codes, n_strands: int, minutes: int) -> np
 
 def _great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     """`assetmap.search.nearby.haversine_m` over arrays, operation for operation."""
+    import numpy as np
+
     s_lat = np.sin((lat2 - lat1) * _HALF_RAD)
     s_lon = np.sin((lon2 - lon1) * _HALF_RAD)
     h = s_lat * s_lat + np.cos(lat1 * _RAD) * np.cos(lat2 * _RAD) * s_lon * s_lon
@@ -259,6 +267,8 @@ def _great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
 
 
 def _assets_inside(area_shapes, asset_points, n_areas: int) -> np.ndarray:
+    import numpy as np
+
     if len(asset_points) == 0:
         return np.zeros(n_areas, dtype=np.int64)
     owner = _owners(area_shapes, asset_points)
@@ -277,6 +287,7 @@ def estimate_population(
     have a population, and LSOAs without one, are left out.
     """
     import geopandas
+    import numpy as np
     from shapely.geometry import shape
 
     wanted = [i for i, a in enumerate(areas) if a.get("population") is None]

@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.record import describe
 from assetmap.record.taxonomy import Term
 from assetmap.store import assets as store
 from assetmap.store import checks as store_checks
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # How a check was made, in one place: the forms, the validation and the history's words.
 PHONE, EMAIL, VISIT, ORGANISER_CONFIRMED = "phone", "email", "visit", "organiser_confirmed"

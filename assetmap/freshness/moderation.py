@@ -11,8 +11,7 @@ listing as it was and gives the reason to e-mail back.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.freshness import checks, organisers
 from assetmap.record import fields, history
@@ -22,6 +21,9 @@ from assetmap.record.validation import Validated, validate_asset
 from assetmap.store import assets as asset_store
 from assetmap.store import checks as check_store
 from assetmap.store import proposals as store
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # The check itself is not the organiser's to type: the answer records it.
 _NOT_FOR_ORGANISERS = frozenset({"last_verified", "verified_by"})

@@ -18,8 +18,8 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import sqlite_utils
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from assetmap.freshness import schedule as checking
@@ -27,6 +27,9 @@ from assetmap.people import mail, permissions
 from assetmap.store import assets as asset_store
 from assetmap.store import proposals as store
 from assetmap.store import users as user_store
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 SALT = "assetmap.organiser-link"
 SECOND_AFTER_DAYS = 14  # a second reminder this long after the first without an answer

@@ -13,13 +13,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.freshness import reports, wards
 from assetmap.freshness.schedule import Schedule, due_after
 from assetmap.record import taxonomy
 from assetmap.store import checks as store_checks
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 PER_PAGE = 50
 FILTERS = ("strand", "kind", "ward", "source")

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.people.throttle import stamp
 from assetmap.record import fields
@@ -25,6 +24,9 @@ from assetmap.record.taxonomy import Term
 from assetmap.record.validation import clean_value
 from assetmap.store import assets as asset_store
 from assetmap.store import problem_reports as store
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 CLOSED = "closed"
 KINDS: tuple[Term, ...] = (

@@ -13,13 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import sqlite_utils
 from dateutil.relativedelta import relativedelta
 
 from assetmap.record import taxonomy
 from assetmap.store import assets as store
 from assetmap.store import checks as store_checks
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 SETTING = "ASSETMAP_CHECK_EVERY_MONTHS"
 STRAND, KIND = "strand", "kind"

@@ -16,11 +16,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.search.postcodes import normalise_postcode
 from assetmap.store import checks as store_checks
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 UNKNOWN = "unknown"  # the queue's filter value for assets with no ward known
 UNKNOWN_LABEL = "ward unknown"

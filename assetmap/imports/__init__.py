@@ -21,10 +21,36 @@ the same code. The steps, one module each:
 The SQL is in assetmap.store.imports.
 """
 
-from assetmap.imports.mapping import Mapping, load_mapping
-from assetmap.imports.pipeline import ImportOptions, apply, preview
-from assetmap.imports.problems import ImportFileError, Problem
-from assetmap.imports.report import ImportReport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assetmap.imports.mapping import Mapping, load_mapping
+    from assetmap.imports.pipeline import ImportOptions, apply, preview
+    from assetmap.imports.problems import ImportFileError, Problem
+    from assetmap.imports.report import ImportReport
+
+# Each name's module, imported when the name is first used (PEP 562): every app and command
+# reads assetmap.imports.limits, which should not load the whole pipeline with it (issue 19).
+_MODULES = {
+    "Mapping": "mapping",
+    "load_mapping": "mapping",
+    "ImportOptions": "pipeline",
+    "apply": "pipeline",
+    "preview": "pipeline",
+    "ImportFileError": "problems",
+    "Problem": "problems",
+    "ImportReport": "report",
+}
+
+
+def __getattr__(name: str):
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+
 
 __all__ = [
     "ImportFileError",

@@ -23,8 +23,6 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
-
 from assetmap.imports.cleaning import PreparedRow
 from assetmap.imports.problems import DUPLICATE, ERROR, WARNING, Problem, shown_value
 from assetmap.record import ids as asset_ids
@@ -116,6 +114,8 @@ def similar(a: str, b: str) -> bool:
 
 def similar_among(name: str, others: list[str]) -> list[int]:
     """The positions in `others` of names similar to `name` (see `similar`), compared in C."""
+    from rapidfuzz import fuzz, process
+
     if not others:
         return []
     if len(others) <= _ONE_BY_ONE:
@@ -138,6 +138,8 @@ _BATCH_BOX_AT_MOST = 2_000
 
 
 def _similar_pair(name: str, other: str) -> bool:
+    from rapidfuzz import fuzz
+
     return bool(
         fuzz.token_sort_ratio(name, other, score_cutoff=SIMILAR_NAMES)
         or (

@@ -28,8 +28,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.openreferral import mapping
 from assetmap.openreferral import taxonomy as oruk_taxonomy
@@ -38,6 +37,9 @@ from assetmap.record import schedules
 from assetmap.search import nearby
 from assetmap.store import assets as asset_store
 from assetmap.store import published as store
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # Every match is read before paging when Python must check sessions or a place is searched.
 _ALL = 10**9

@@ -28,8 +28,7 @@ import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.imports.limits import DAMAGED_ZIP, ZIP_READ_ERRORS, ImportLimits
 from assetmap.imports.problems import ImportFileError, shown_value
@@ -38,6 +37,9 @@ from assetmap.openreferral import mapping, publish
 from assetmap.openreferral.tabular import Accounting, Row, services_to_tables, tables_to_services
 from assetmap.store import assets as store
 from assetmap.store import published
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 DESCRIPTOR = "datapackage.json"
 PACKAGE_NAME = "assetmap-open-referral-uk"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.openreferral import mapping
 from assetmap.store import assets as store
 from assetmap.store import published
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # Closed assets are published as "defunct" so a neighbour learns they stopped; archived ones
 # have left the directory and are not published at all.

@@ -34,14 +34,17 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
-import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from assetmap.people.permissions import ROLE_SLUGS
 from assetmap.store import Busy
 from assetmap.store import users as store
 from assetmap.store.assets import transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 # The spam limit is shared with every form anyone may send (assetmap.people.throttle); its
 # names are kept here too, where the requests-to-join page has always found them.
@@ -32,6 +31,9 @@ from assetmap.record.html_text import html_to_text
 from assetmap.record.taxonomy import Term
 from assetmap.record.validation import clean_value
 from assetmap.store import join_requests as store
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 STATUSES: tuple[Term, ...] = (
     Term("new", "New"),

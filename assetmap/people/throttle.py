@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store import join_requests as store
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # A hidden field that people never see or fill in, but form-filling robots do.
 HONEYPOT = "website"

@@ -9,13 +9,15 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.record import ids as asset_ids
 from assetmap.record.formats import FormatError, from_csv_row, from_feature, read_geojson
 from assetmap.record.validation import UK_BOUNDS, validate_asset
 from assetmap.store import assets as store
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 @dataclass

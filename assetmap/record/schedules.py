@@ -33,13 +33,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-
-from dateutil import rrule
+from typing import TYPE_CHECKING
 
 from assetmap.record import taxonomy
 from assetmap.record.describe import session_in_words
-from assetmap.record.opening_times import TimesRead, read_opening_times
 from assetmap.record.values import is_empty, quoted, slug_list, spelling_key, term_named
+
+if TYPE_CHECKING:
+    from assetmap.record.opening_times import TimesRead
 
 WEEKDAYS: tuple[str, ...] = tuple(t.slug for t in taxonomy.DAYS)  # monday first, as date.weekday
 _NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
@@ -160,6 +161,8 @@ def next_date(session: dict, today: date) -> date | None:
 @lru_cache(maxsize=1024)
 def _next_date(day: str, frequency: str, today: date) -> date:
     # Seven days and seven frequencies: a search page asks the same few questions many times.
+    from dateutil import rrule
+
     monthly, _interval, nth, weekday = _rule({"day": day, "frequency": frequency})
     start = datetime.combine(today, time())
     found = rrule.rrule(
@@ -301,6 +304,8 @@ def sessions_from_text(text: str, *, times_column: bool = False) -> list[dict]:
 
 def times_read(text: str, *, times_column: bool = True) -> TimesRead:
     """Sessions, recognised notes and the part not read, from words about when."""
+    from assetmap.record.opening_times import read_opening_times
+
     return read_opening_times(text, times_column=times_column)
 
 

@@ -24,11 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
-import shapely
-from shapely.errors import ShapelyError
-from shapely.geometry import mapping, shape
-from shapely.validation import explain_validity
-
 from assetmap.record import fields, schedules, taxonomy
 from assetmap.record.fields import Field
 from assetmap.record.html_text import html_to_text
@@ -567,6 +562,11 @@ _GEOMETRY_EXAMPLE = (
 
 def _clean_geometry(fld: Field, value: object, ctx: _Context) -> dict:
     """A polygon that map and spatial queries can use as it is (shapely checks the rings)."""
+    import shapely
+    from shapely.errors import ShapelyError
+    from shapely.geometry import mapping, shape
+    from shapely.validation import explain_validity
+
     geojson = _json_object(fld, value, _GEOMETRY_EXAMPLE)
     if isinstance(geojson, dict) and geojson.get("type") == "Feature":
         geojson = geojson.get("geometry")

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.search.nearby import haversine_m, walking_minutes
 from assetmap.search.parameters import ParameterError, shown
 from assetmap.store import assets as store
 from assetmap.store.assets import AssetFilter
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # Past this many places in view the list is not sorted by distance (every one would have to
 # be read to sort them); the list says to zoom in instead. A view of a few streets, where a

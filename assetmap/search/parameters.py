@@ -23,12 +23,15 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assetmap.record import schedules, taxonomy
+from assetmap.record import taxonomy
 from assetmap.record.fields import PUBLIC_FIELD_NAMES
 from assetmap.record.taxonomy import Strand, Term
 from assetmap.store.assets import AssetFilter
+
+if TYPE_CHECKING:
+    from assetmap.record import schedules
 
 Args = Mapping[str, Sequence[str]]
 
@@ -306,6 +309,8 @@ def _read_one_of(p: Parameter, args: Args) -> str:
 
 
 def _read_time_of_day(p: Parameter, args: Args) -> schedules.TimeWindow | None:
+    from assetmap.record import schedules
+
     text = last_value(args, p.name)
     try:
         return schedules.parse_time_window(text) if text else None

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-
-import numpy as np
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store.visibility import RUNNING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import sqlite_utils
 
 
 def replace_areas(
@@ -103,13 +105,19 @@ def areas_with_figures(db: sqlite_utils.Database, level: str) -> list[dict]:
 
 def postcode_positions(db: sqlite_utils.Database) -> tuple[np.ndarray, np.ndarray]:
     """(lons, lats) of every postcode in the table."""
+    import numpy as np
+
     rows = db.conn.execute("SELECT lon, lat FROM postcodes").fetchall()
     data = np.array(rows, dtype=float).reshape(-1, 2)
     return data[:, 0], data[:, 1]
 
 
-def postcodes_with_positions(db: sqlite_utils.Database) -> tuple[list[str], np.ndarray, np.ndarray]:
+def postcodes_with_positions(
+    db: sqlite_utils.Database,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(postcodes, lons, lats) of every postcode in the table."""
+    import numpy as np
+
     rows = db.conn.execute("SELECT postcode, lon, lat FROM postcodes").fetchall()
     return (
         [r[0] for r in rows],
@@ -122,6 +130,8 @@ def running_asset_positions(
     db: sqlite_utils.Database, kinds: Iterable[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(lons, lats, strands) of the running assets that have a position, of `kinds` if given."""
+    import numpy as np
+
     sql = f"SELECT lon, lat, strand FROM assets WHERE {RUNNING} AND lat IS NOT NULL"
     params: list = []
     kinds = list(kinds or [])

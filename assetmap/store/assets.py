@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import groupby
-from typing import NamedTuple
-
-import sqlite_utils
+from typing import TYPE_CHECKING, NamedTuple
 
 from assetmap.record.fields import BOOLEAN, FIELD_NAMES, FIELDS, GIVEN, JSON_TYPES
 from assetmap.store.connection import begin_immediate
 from assetmap.store.visibility import OPEN
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 _JSON_FIELDS = frozenset(f.name for f in FIELDS if f.type in JSON_TYPES)
 _BOOLEAN_FIELDS = frozenset(f.name for f in FIELDS if f.type == BOOLEAN)

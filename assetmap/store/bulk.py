@@ -16,10 +16,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store import schema
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def _schema_statement(prefix: str) -> str | None:

@@ -8,9 +8,12 @@ months" for a strand or a kind (assetmap/freshness/schedule.py).
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store.visibility import OPEN
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def insert_check(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store import schema
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_MS = 5000
 # After a busy timeout, a write tries again after each of these pauses before giving up. With
@@ -121,6 +123,9 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     survives a power cut, which matters more here than write speed. Transactions are
     managed explicitly (isolation_level=None) so that a write either happens whole or not.
     """
+    # Here, not above: a command that never opens the database skips it (issue 19).
+    from assetmap.store.sqlite_utils_without_pandas import sqlite_utils
+
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)

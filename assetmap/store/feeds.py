@@ -9,10 +9,12 @@ and a sync fetched on the page that waits for its preview to be confirmed.
 from __future__ import annotations
 
 import sqlite3
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store.assets import now, transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 _COLUMNS = (
     "name, url, added_by, added_at, last_tried_at, last_synced_at, last_run_id, last_error, "

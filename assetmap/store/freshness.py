@@ -4,10 +4,12 @@ last checks (assetmap/freshness/report.py works out the shares)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store.visibility import OPEN
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def listings(db: sqlite_utils.Database) -> list[dict]:

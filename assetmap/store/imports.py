@@ -22,9 +22,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NamedTuple
-
-import sqlite_utils
+from typing import TYPE_CHECKING, NamedTuple
 
 from assetmap.record.fields import FIELD_NAMES
 from assetmap.store import bulk as bulk_writes
@@ -43,6 +41,9 @@ from assetmap.store.assets import (
     write_changes,
 )
 from assetmap.store.connection import begin_immediate, connect
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 REJECTED = "rejected"  # beside store.assets' NEW, CHANGED and UNCHANGED
 

@@ -12,10 +12,12 @@ transaction, so a job that failed or was cancelled wrote nothing.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store.assets import now, transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)

@@ -9,9 +9,12 @@ and status stay, so demand can still be counted.
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store.assets import transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 PERSONAL = ("name", "phone", "email", "best_time", "message")
 _COLUMNS = (

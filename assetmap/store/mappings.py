@@ -7,10 +7,12 @@ mapping saved for it, so the coordinator does not choose the columns again.
 from __future__ import annotations
 
 import json
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store.assets import now, transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def save(db: sqlite_utils.Database, source: str, mapping: dict, *, saved_by: str) -> dict:

@@ -5,9 +5,12 @@ A link worker's referral records (made from a plan) are in assetmap.store.referr
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store.assets import get_assets, now, transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 _PLAN = (
     "id, client_ref, client_name, intro, created_by, created_at, updated_at, "

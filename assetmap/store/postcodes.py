@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 _UPSERT = (
     "INSERT INTO postcodes (postcode, lat, lon) VALUES (?, ?, ?) "

@@ -9,12 +9,14 @@ path), in the same transaction that marks the report resolved.
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store import assets
 from assetmap.store.assets import transaction
 from assetmap.store.join_requests import note_attempt
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 CONTACT = ("contact_name", "contact_phone", "contact_email")
 OPEN, RESOLVED = "open", "resolved"

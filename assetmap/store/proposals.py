@@ -10,10 +10,12 @@ the listing as the organiser saw it and as they want it, until a coordinator dec
 from __future__ import annotations
 
 import json
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store.visibility import OPEN
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 _json = json.JSONEncoder(ensure_ascii=False, default=str).encode

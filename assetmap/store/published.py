@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 _LIST_FIELDS = frozenset({"categories", "audiences"})
 _SCALAR_FIELDS = frozenset({"strand", "approach", "kind"})

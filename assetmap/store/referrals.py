@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.people.referrals import WENT, DemandRow
 from assetmap.store.assets import now, transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 _COLUMNS = (
     "r.id, r.asset_id, r.plan_id, r.client_ref, r.route, r.referred_on, r.outcome, "

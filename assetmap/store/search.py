@@ -50,13 +50,15 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.record.fields import FIELD_NAMES
 from assetmap.store.assets import from_row
 from assetmap.store.schema import FTS_TOKENIZER, NEARBY_CELLS, NEARBY_MAX_RID, NEARBY_RID_BITS
 from assetmap.store.visibility import RUNNING
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 Box = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat), as GeoJSON
 

@@ -9,10 +9,12 @@ search is counted, so the table never holds more than a year.
 from __future__ import annotations
 
 import json
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from assetmap.store.connection import BUSY_TIMEOUT_MS, is_busy
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # How long a count waits for another writer (an import) before it is skipped: a search must
 # not wait on a count.

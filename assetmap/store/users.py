@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from typing import TypeVar
-
-import sqlite_utils
+from typing import TYPE_CHECKING, TypeVar
 
 from assetmap.store.assets import now, transaction
 from assetmap.store.connection import Busy, is_busy
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 T = TypeVar("T")
 

@@ -14,8 +14,8 @@ transaction was rolled back, so that is exactly what happened.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
-import sqlite_utils
 from flask import Flask, abort, current_app, g, has_request_context, request
 
 from assetmap.store import Busy, is_busy
@@ -25,6 +25,9 @@ from assetmap.store.connection import NotReady, StatementTimeLimit, connect_read
 # undo, a feed's sync): imports take as long as they take, so their SQL has no time limit. How
 # big an import a request may run is ASSETMAP_IMPORT_BACKGROUND_ROWS's business instead.
 UNLIMITED_BLUEPRINTS = frozenset({"imports", "import_mapping", "feeds"})
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def get_db() -> sqlite_utils.Database:
