@@ -188,6 +188,7 @@ def area_of_each(geometries: list[dict], lons, lats) -> np.ndarray:
     """For each point, the index of the GeoJSON area (WGS84) it lies in, or -1: the same rule
     coverage places postcodes by."""
     import geopandas
+    import numpy as np
     from shapely.geometry import shape
 
     shapes = geopandas.GeoSeries([shape(g) for g in geometries], crs="EPSG:4326").to_crs(
