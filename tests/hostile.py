@@ -85,3 +85,25 @@ def load_file_features(prefix: str = "hostile-load") -> list[dict]:
             }
         )
     return features
+
+
+def hostile_assets(prefix: str = "hostile") -> list[dict]:
+    """One raw asset per hostile string, in every free-text field an Open Referral service
+    carries (name, description, organiser, address, access notes, cost, language, schedule
+    notes); ids are prefix-N."""
+    from tests.conftest import make_asset
+
+    return [
+        make_asset(
+            id=f"{prefix}-{n}",
+            name=entered,
+            description=entered,
+            organisation=entered,
+            address=entered,
+            access_notes=entered,
+            cost_details=entered,
+            languages=[entered],
+            schedule={"sessions": [], "notes": entered},
+        )
+        for n, (entered, _) in enumerate(corpus())
+    ]

@@ -387,8 +387,14 @@ def test_a_wards_population_is_estimated_from_its_lsoas_postcodes():
 def trafford_coverage(tmp_path_factory, trafford_template):
     """The sample assets, Trafford's postcodes and its areas, need and population."""
     db_path = tmp_path_factory.mktemp("coverage") / "assetmap.db"
-    shutil.copyfile(trafford_template, db_path)
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
+    return with_trafford_areas(trafford_template, db_path).test_cli_runner()
+
+
+def with_trafford_areas(template, db_path, secret: str = "test-only"):
+    """An app on a copy of `template` with Trafford's LSOAs and wards, their deprivation and
+    population loaded as `make run` loads them (for the coverage tests)."""
+    shutil.copyfile(template, db_path)
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": secret})
     runner = app.test_cli_runner()
     for args in (
         ["areas", "load", str(LSOA_FILE), "--level", "lsoa"],
@@ -398,7 +404,7 @@ def trafford_coverage(tmp_path_factory, trafford_template):
     ):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
-    return runner
+    return app
 
 
 def test_loading_again_changes_nothing(trafford_coverage):

@@ -7,20 +7,18 @@ import csv
 import io
 import json
 import re
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from assetmap import create_app
 from assetmap.coverage import demand
 from assetmap.coverage.report import compute_coverage
 from assetmap.record.taxonomy import STRANDS
 from assetmap.store import connect, search_counts
 from assetmap.store.assets import transaction
 from tests.conftest import add_user, give_session, make_asset, save_raw
-from tests.test_coverage import IMD_FILE, LSOA_FILE, POPULATION_FILE, WARD_FILE
+from tests.test_coverage import with_trafford_areas
 
 # A point in Sale, beside the sample's walking group; its LSOA is found by the locator.
 SALE = {"lat": "53.4263", "lon": "-2.3034"}
@@ -33,17 +31,7 @@ SALE_WIDE = {**SALE, "radius_km": "20"}
 def coverage_app(tmp_path_factory, trafford_template):
     """The sample assets, Trafford's postcodes, LSOAs, wards, need and population."""
     db_path = tmp_path_factory.mktemp("coverage_web") / "assetmap.db"
-    shutil.copyfile(trafford_template, db_path)
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
-    runner = app.test_cli_runner()
-    for args in (
-        ["areas", "load", str(LSOA_FILE), "--level", "lsoa"],
-        ["areas", "load", str(WARD_FILE), "--level", "ward"],
-        ["areas", "need", str(IMD_FILE)],
-        ["areas", "population", str(POPULATION_FILE)],
-    ):
-        result = runner.invoke(args=args)
-        assert result.exit_code == 0, result.output
+    app = with_trafford_areas(trafford_template, db_path)
     add_user(db_path, "coordinator")
     add_user(db_path, "link_worker")
     return app

@@ -57,23 +57,11 @@ def demo_services() -> tuple[dict, ...]:
 
 def hostile_services() -> list[dict]:
     """A service for each hostile string, in every free-text field the mapping carries."""
-    from tests.hostile import corpus
+    from tests.hostile import hostile_assets
 
     found = []
-    for n, (entered, _) in enumerate(corpus()):
-        result = validate_asset(
-            make_asset(
-                id=f"hostile-{n}",
-                name=entered,
-                description=entered,
-                organisation=entered,
-                address=entered,
-                access_notes=entered,
-                cost_details=entered,
-                languages=[entered],
-                schedule={"sessions": [], "notes": entered},
-            )
-        )
+    for raw in hostile_assets():
+        result = validate_asset(raw)
         assert result.ok, result.errors
         found.append(mapping.to_service(result.record))
     return found

@@ -304,24 +304,11 @@ def test_the_root_names_the_version_and_profile(oruk_client):
 def test_hostile_strings_are_published_exactly_and_validate(tmp_path):
     """Every hostile string, in every free-text field the mapping carries, reads back as the
     value it must and every service still validates."""
-    from tests.hostile import corpus
+    from tests.hostile import corpus, hostile_assets
 
     db_path = tmp_path / "assetmap.db"
     initialise(db_path)
-    raws = [
-        make_asset(
-            id=f"hostile-{n}",
-            name=entered,
-            description=entered,
-            organisation=entered,
-            address=entered,
-            access_notes=entered,
-            cost_details=entered,
-            languages=[entered],
-            schedule={"sessions": [], "notes": entered},
-        )
-        for n, (entered, _) in enumerate(corpus())
-    ]
+    raws = hostile_assets()
     save_raw(db_path, raws)
     client = create_app(
         {"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"}

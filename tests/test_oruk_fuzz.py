@@ -31,8 +31,8 @@ from schemathesis.config import CacheConfig, SchemathesisConfig  # noqa: E402
 from schemathesis.engine import StopReason, events, from_schema  # noqa: E402
 
 from assetmap import create_app  # noqa: E402
-from tests.conftest import SAMPLE, make_asset, save_raw  # noqa: E402
-from tests.hostile import corpus  # noqa: E402
+from tests.conftest import SAMPLE, save_raw  # noqa: E402
+from tests.hostile import corpus, hostile_assets  # noqa: E402
 from tests.test_openreferral import _clean  # noqa: E402
 
 STANDARD = Path(__file__).resolve().parents[2] / "shared" / "openreferral-uk" / "schema"
@@ -91,23 +91,7 @@ def oruk_app(tmp_path_factory, sample_template):
     carries), so that what is published from them is fuzzed too."""
     db_path = tmp_path_factory.mktemp("oruk-fuzz") / "assetmap.db"
     db_path.write_bytes(sample_template.read_bytes())
-    save_raw(
-        db_path,
-        [
-            make_asset(
-                id=f"hostile-{n}",
-                name=entered,
-                description=entered,
-                organisation=entered,
-                address=entered,
-                access_notes=entered,
-                cost_details=entered,
-                languages=[entered],
-                schedule={"sessions": [], "notes": entered},
-            )
-            for n, (entered, _) in enumerate(corpus())
-        ],
-    )
+    save_raw(db_path, hostile_assets())
     return create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
 
 

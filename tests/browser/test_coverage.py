@@ -3,14 +3,11 @@ problems, and choosing a strand re-ranks the table."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from assetmap import create_app
 from tests.browser.conftest import serving, watched_page
 from tests.browser.test_resident import serious_violations
-from tests.test_coverage import IMD_FILE, LSOA_FILE, POPULATION_FILE, WARD_FILE
+from tests.test_coverage import with_trafford_areas
 
 pytestmark = pytest.mark.browser
 
@@ -18,16 +15,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def coverage_server(tmp_path_factory, trafford_template):
     db_path = tmp_path_factory.mktemp("coverage_browser") / "assetmap.db"
-    shutil.copyfile(trafford_template, db_path)
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
-    runner = app.test_cli_runner()
-    for args in (
-        ["areas", "load", str(LSOA_FILE), "--level", "lsoa"],
-        ["areas", "load", str(WARD_FILE), "--level", "ward"],
-        ["areas", "need", str(IMD_FILE)],
-        ["areas", "population", str(POPULATION_FILE)],
-    ):
-        assert runner.invoke(args=args).exit_code == 0
+    app = with_trafford_areas(trafford_template, db_path, secret="browser-tests-only")
     with serving(app) as url:
         yield url
 
