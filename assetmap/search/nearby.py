@@ -610,17 +610,9 @@ def search(
     and the page are read from one snapshot of the database, so they always agree.
     """
     today = today or describe.today()
-    centre = locate(db, query)
-    conditions = conditions_for(query, freshness.hidden_before(today))
-    circle = circle_around(centre.lat, centre.lon, query.radius_km * 1000)
-    by_relevance = query.order == "relevance" and bool(conditions.words)
     ranked = _Ranking(freshness, today)
-    matched: dict[int, tuple[str, ...]] = {}
     with store.snapshot(db):
-        if query.days or query.time or conditions.words:
-            total, page, matched = _search_all(db, query, circle, conditions, by_relevance, ranked)
-        else:
-            total, page = _search_nearest(db, query, centre, circle, conditions, ranked)
+        centre, total, page, matched = _find(db, query, ranked)
         records = store.records(db, [hit[2] for hit in page])
     hits = []
     for _, distance, rid in page:
@@ -631,6 +623,32 @@ def search(
             checked = ranked.last_checked(record["last_verified"])
             hits.append(Hit(record, distance, walking_minutes(distance), upcoming, words, checked))
     return SearchResults(query, centre, total, hits, freshness)
+
+
+def search_ids(
+    db, query: SearchQuery, *, today: date | None = None, freshness: Freshness = DEFAULT_FRESHNESS
+) -> tuple[int, list[str]]:
+    """The total and the ids of one page, in the order `search` gives its hits, without
+    fetching the records: what scripts/bench_search.py sets against engines that return ids."""
+    ranked = _Ranking(freshness, today or describe.today())
+    with store.snapshot(db):
+        _, total, page, _ = _find(db, query, ranked)
+    return total, [hit[0] for hit in page]
+
+
+def _find(db, query: SearchQuery, ranked: _Ranking):
+    """The centre, the total and one page of hits (id, distance, rid), and the words each
+    hit matched by rid: everything of a search but the records."""
+    centre = locate(db, query)
+    conditions = conditions_for(query, ranked.freshness.hidden_before(ranked.today))
+    circle = circle_around(centre.lat, centre.lon, query.radius_km * 1000)
+    by_relevance = query.order == "relevance" and bool(conditions.words)
+    matched: dict[int, tuple[str, ...]] = {}
+    if query.days or query.time or conditions.words:
+        total, page, matched = _search_all(db, query, circle, conditions, by_relevance, ranked)
+    else:
+        total, page = _search_nearest(db, query, centre, circle, conditions, ranked)
+    return centre, total, page, matched
 
 
 @dataclass(frozen=True)
