@@ -534,15 +534,20 @@ class FullScanEngine:
         self.open = np.array([bool(r[5]) for r in rows])
         self.by_strand = {s: self.open & (strands == s) for s in STRANDS}
         self.by_keywords = {}
+        self.words_matched = {}  # for several words: how many each asset matched
         for keywords in {q.keywords for q in queries if q.keywords}:
-            matched = [
-                r[0]
-                for r in db.conn.execute(
-                    "SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?",
-                    [keywords_match(keywords)],
-                )
-            ]
-            self.by_keywords[keywords] = self.open & np.isin(self.rids, matched)
+            counts = np.zeros(len(rows), dtype=np.int64)
+            for word in keywords.split():
+                matched = [
+                    r[0]
+                    for r in db.conn.execute(
+                        "SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?",
+                        [keywords_match(word)],
+                    )
+                ]
+                counts += np.isin(self.rids, matched)
+            self.by_keywords[keywords] = self.open & (counts > 0)
+            self.words_matched[keywords] = counts
         db.close()
 
     def run(self, q: BenchQuery) -> Answer:
@@ -553,6 +558,10 @@ class FullScanEngine:
         distance = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(1.0, h)))
         wanted = self.by_keywords[q.keywords] if q.keywords else self.by_strand[q.strand]
         inside = np.flatnonzero(wanted & (distance <= q.radius_km * 1000))
+        if q.keywords and len(q.keywords.split()) > 1:  # more words matched first, as assetmap
+            score = -self.words_matched[q.keywords][inside]
+            ranked = sorted(zip(score, distance[inside], self.ids[inside], strict=True))
+            return Answer(len(inside), [i for *_, i in ranked[:NEAREST]])
         if len(inside) > NEAREST:
             nearest = np.argpartition(distance[inside], NEAREST)[: NEAREST + 1]
             cut = distance[inside][nearest].max()
@@ -564,6 +573,21 @@ class FullScanEngine:
 
     def close(self):
         pass
+
+
+def postgis_keywords(keywords: str, params: dict) -> tuple[str, str]:
+    """The condition for keywords as assetmap reads them (any of the words, each at the start
+    of a word: `word:*`), and, for several words, the ORDER BY term that puts assets matching
+    more of them first, as assetmap does (an empty string for one word)."""
+    words = keywords.split()
+    params["tsquery"] = " | ".join(f"{word}:*" for word in words)
+    if len(words) == 1:
+        return "doc @@ to_tsquery('english', %(tsquery)s)", ""
+    matched = []
+    for i, word in enumerate(words):
+        params[f"word{i}"] = f"{word}:*"
+        matched.append(f"(doc @@ to_tsquery('english', %(word{i})s))::int")
+    return "doc @@ to_tsquery('english', %(tsquery)s)", f"{' + '.join(matched)} DESC, "
 
 
 class PostgisEngine:
@@ -583,9 +607,10 @@ class PostgisEngine:
             f"ST_DWithin(geog, {centre}, %(radius)s, false) AND status = 'active' AND NOT archived"
         )
         params = {"lon": q.lon, "lat": q.lat, "radius": q.radius_km * 1000}
+        first = ""
         if q.keywords:
-            where += " AND doc @@ to_tsquery('english', %(tsquery)s)"
-            params["tsquery"] = " & ".join(f"{word}:*" for word in q.keywords.split())
+            condition, first = postgis_keywords(q.keywords, params)
+            where += f" AND {condition}"
         else:
             where += " AND strand = %(strand)s"
             params["strand"] = q.strand
@@ -593,7 +618,7 @@ class PostgisEngine:
         total = total.fetchone()[0]
         rows = self.conn.execute(
             f"SELECT id FROM {self.table} WHERE {where}"
-            f" ORDER BY ST_Distance(geog, {centre}, false), id LIMIT {NEAREST}",
+            f" ORDER BY {first}ST_Distance(geog, {centre}, false), id LIMIT {NEAREST}",
             params,
         ).fetchall()
         return Answer(total, [r[0] for r in rows])
@@ -651,19 +676,23 @@ class TunedPostgisEngine:
     def run(self, q: BenchQuery) -> Answer:
         centre = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
         params = {"lon": q.lon, "lat": q.lat, "radius": q.radius_km * 1000}
+        first = matched = ""
         if q.keywords:
-            condition = "doc @@ to_tsquery('english', %(tsquery)s)"
-            params["tsquery"] = " & ".join(f"{word}:*" for word in q.keywords.split())
+            condition, first = postgis_keywords(q.keywords, params)
+            if first:  # several words: how many each asset matched, to order by
+                matched = f", {first.removesuffix(' DESC, ')} AS matched"
+                first = "matched DESC, "
         else:
             condition = "strand = %(strand)s"
             params["strand"] = q.strand
         rows = self.conn.execute(
             f"""WITH near AS MATERIALIZED (
-                    SELECT id, ST_Distance(geog, {centre}, false) AS distance FROM {self.table}
+                    SELECT id, ST_Distance(geog, {centre}, false) AS distance{matched}
+                    FROM {self.table}
                     WHERE status = 'active' AND NOT archived
                       AND ST_DWithin(geog, {centre}, %(radius)s, false) AND {condition})
                 SELECT (SELECT count(*) FROM near), id FROM near
-                ORDER BY distance, id LIMIT {NEAREST}""",
+                ORDER BY {first}distance, id LIMIT {NEAREST}""",
             params,
         ).fetchall()
         return Answer(rows[0][0] if rows else 0, [r[1] for r in rows])

@@ -392,17 +392,25 @@ def nearest_within(
 
 
 def all_within(
-    db: sqlite_utils.Database, circle: Circle, conditions: Conditions, *, schedules: bool = False
+    db: sqlite_utils.Database,
+    circle: Circle,
+    conditions: Conditions,
+    *,
+    schedules: bool = False,
+    checked: bool = False,
 ) -> list[tuple]:
     """Every hit within the circle, with the schedule's JSON as a fourth item when `schedules`
-    is true (for the day and time filters, which Python applies: assetmap.record.schedules).
+    is true (for the day and time filters, which Python applies: assetmap.record.schedules),
+    and last_verified as the last item when `checked` is true (for ranking stale listings:
+    free for keywords, whose hits are looked up in `assets` anyway, and one query fewer
+    than `checked_dates`; without keywords the place index answers without that lookup).
 
     For keyword searches this one pass is quicker than a count and then the nearest: the
     slow part is reading the keyword's matches from the FTS index, and this reads them once.
     """
     cursor = _cursor(db)
     match = _nearby_match(cursor, conditions)
-    extra = ", a.schedule" if schedules else ""
+    extra = (", a.schedule" if schedules else "") + (", a.last_verified" if checked else "")
     found: list[tuple] = []
     for box in circle.boxes:
         params = _parameters(circle)
