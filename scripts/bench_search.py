@@ -16,28 +16,43 @@ with the total count; half with a keyword (a topic word such as "gardening"), ha
 strand filter. The engines take turns query by query after 50 untimed warm-up queries each,
 so that whatever else the machine does slows them alike:
 
-- `assetmap`: `assetmap.search.nearby.search` on the SQLite database (candidates from the
-  `assets_nearby` index, or for keywords from the place-keyed `assets_nearby_fts`; exact
-  great-circle distance; see assetmap/store/search.py), in process on one open connection,
-  fetching the 50 full records and their next sessions as the API does.
+- `assetmap full`: `assetmap.search.nearby.search` on the SQLite database (candidates from
+  the `assets_nearby` index, or for keywords from the place-keyed `assets_nearby_fts`;
+  exact great-circle distance; see assetmap/store/search.py), in process on one open
+  connection, fetching the 50 full records and their next sessions as the API does.
+- `assetmap ids`: like for like with the baselines, which return ids and the total only:
+  `assetmap.search.nearby.search_ids`, the same code path as the API's search without the
+  fetch of the page's records. The ratios printed are each engine's time over this one's.
 - `full scan`: great-circle distance to every asset with numpy, over arrays held in memory
   (positions, strand and the ids matching each keyword, precomputed from the same database;
   no SQL at query time), then the same filters, count and nearest 50. This is the honest
   "no index at all" baseline; building its arrays is not timed.
-- `postgis`: the same assets in PostgreSQL with a `geography(Point)` column and a GiST index;
-  `ST_DWithin` ordered by `ST_Distance`, LIMIT 50, plus a `count(*)` with the same conditions,
-  keywords by a `to_tsvector('english', ...)` GIN index with prefix matching (`word:*`). Both
-  are asked for sphere distances (`use_spheroid => false`), the model assetmap uses, so that
-  the answers compare (it is also PostGIS's quicker mode). Run only when ASSETMAP_BENCH_PG
-  holds a DSN and psycopg is installed (`pip install -e ".[bench]"`); otherwise a line says
-  why it was skipped.
+- `postgis untuned`: the first PostGIS baseline, kept for comparison: the assets in
+  PostgreSQL in random order with a `geography(Point)` column and a GiST index; `ST_DWithin`
+  ordered by `ST_Distance`, LIMIT 50, plus a `count(*)` with the same conditions (two
+  statements), keywords by a `to_tsvector('english', ...)` GIN index with prefix matching
+  (`word:*`), Debian's default settings.
+- `postgis tuned`: PostGIS as its users tune it (issue 19): the table stored in geohash order
+  (`CREATE TABLE ... AS ... ORDER BY ST_GeoHash(geog::geometry, 10)`), partial indexes on
+  running assets only (GiST (geog), GiST (strand, geog) through btree_gist, GIN (doc) and
+  GiST (geog, doc)), VACUUM ANALYZE; one statement per query (a MATERIALIZED CTE of the
+  candidates with their distance, then `count(*)` and the nearest 50 by distance and id), on
+  its own connection with `jit = off` and `max_parallel_workers_per_gather = 0`; psycopg
+  prepares the statement after its fifth run, as a long-lived worker would.
+
+Both PostGIS engines are asked for sphere distances (`use_spheroid => false`), the model
+assetmap uses, so that the answers compare (it is also PostGIS's quicker mode), and read
+keywords as assetmap does: any of the words (`tai:* | chi:*`), assets matching more of them
+first. They run only when ASSETMAP_BENCH_PG holds a DSN and psycopg is installed
+(`pip install -e ".[bench]"`); otherwise a line says why they were skipped.
 
 The answers are compared with assetmap's and the agreement printed: same totals, same ids in
 the same order. (The full scan's distances come from numpy and PostGIS's sphere is 0.03 m
 larger, so an asset within a rounding error of the edge could in principle differ.)
 
-It prints p50 and p95 latency for each engine and size, also for each half of the queries,
-the ratios of each baseline to assetmap, the peak Python memory while searching
+It prints p50 and p95 latency for each engine and size, for all the queries and for each
+half (keywords, strands), the ratios of each engine's p50 and p95 to `assetmap ids`' (above
+1: assetmap quicker) for all and for each half, the peak Python memory while searching
 (tracemalloc, in a separate pass) and the process's peak resident memory. At 100,000 assets
 (or the smallest size asked for) it also times GET /api/v1/search end to end through the
 Flask app's test client (`api_end_to_end`).
@@ -49,12 +64,15 @@ Flask app's test client (`api_end_to_end`).
     pg_ctlcluster 15 bench start            # listens on 127.0.0.1 and ::1 only (the default)
     su postgres -c "psql -p 5433 -c 'CREATE DATABASE bench'"
     su postgres -c "psql -p 5433 -d bench -c 'CREATE EXTENSION postgis'"
+    su postgres -c "psql -p 5433 -d bench -c 'CREATE EXTENSION btree_gist'"   # tuned engine
     .venv/bin/pip install -e ".[bench]"
     ASSETMAP_BENCH_PG="host=127.0.0.1 port=5433 user=postgres dbname=bench" \\
         .venv/bin/python scripts/bench_search.py
 
 Stop it afterwards with `pg_ctlcluster 15 bench stop` (`pg_dropcluster 15 bench` removes it).
-PostgreSQL runs with Debian's default settings; the script prints the ones that matter most.
+PostgreSQL runs with Debian's default settings (the tuned engine changes two for its own
+session); the script prints the ones that matter most. The PostGIS tables are built once and
+kept (bench_assets_N_s1_v1, and ..._tuned beside it).
 """
 
 from __future__ import annotations
