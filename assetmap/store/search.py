@@ -374,23 +374,6 @@ def count_within(db: sqlite_utils.Database, circle: Circle, conditions: Conditio
     return total
 
 
-def nearest_within(
-    db: sqlite_utils.Database, circle: Circle, conditions: Conditions, count: int
-) -> list[tuple[str, float, int]]:
-    """The `count` nearest hits within the circle."""
-    cursor = _cursor(db)
-    match = _nearby_match(cursor, conditions)
-    found: list[tuple[str, float, int]] = []
-    for box in circle.boxes:
-        params = _parameters(circle, count=count)
-        sql = (
-            f"SELECT a.id, {_DISTANCE} AS distance, a.rid{_in_box(box, conditions, params, match)}"
-            f" AND {_DISTANCE} <= :radius ORDER BY distance, a.id LIMIT :count"
-        )
-        found.extend(cursor.execute(sql, params))
-    return sorted(found, key=_by_distance)[:count]
-
-
 def all_within(
     db: sqlite_utils.Database,
     circle: Circle,
