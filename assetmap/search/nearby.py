@@ -209,6 +209,7 @@ LITTLE_WORDS = frozenset(
 _WORD_BREAKS = re.compile(r"[\s,;/+|]+")
 
 
+@functools.lru_cache(maxsize=1024)  # people search for the same few interests all day
 def keywords(text: str) -> tuple[str, ...]:
     """The words of what a person typed, each once, in the order typed: split at spaces,
     commas, semicolons, slashes and plus signs, unprintable characters removed, punctuation
