@@ -709,22 +709,22 @@ def _search_nearest(db, query: SearchQuery, centre: Centre, circle: Circle, cond
         if band_end <= ring:  # the ring holds the whole band: nothing more to read
             found = found[: bisect.bisect_right(found, band_end, key=lambda hit: hit[1])]
         elif band_end < circle.radius_m:
-            found = store.all_within(
-                db, circle_around(centre.lat, centre.lon, band_end), conditions
-            )
+            band = circle_around(centre.lat, centre.lon, band_end)
+            found = store.all_within(db, band, conditions, checked=True)
         else:
-            found = store.all_within(db, circle, conditions)
-    found = ranked.fresh_first(db, found)[:wanted]
+            found = store.all_within(db, circle, conditions, checked=True)
+    dates = {hit[2]: hit[3] for hit in found}
+    found = ranked.fresh_first(db, [hit[:3] for hit in found], dates=dates)[:wanted]
     return total, found[query.offset :]
 
 
 def _nearest(db, centre: Centre, circle: Circle, conditions: Conditions, wanted: int, total: int):
-    """Every hit within a ring around the centre holding at least the `wanted` nearest, nearest
-    first, and the ring's radius: first a smaller circle that should hold about twice that
-    many (if the total were spread evenly), its radius rounded up to the end of a band of
-    distance where that at most doubles its area (so that the wanted-th hit's band is
-    usually read with it, not by a second query), doubled until it holds enough; at most the
-    whole circle.
+    """Every hit (with its last check, see store.all_within) within a ring around the centre
+    holding at least the `wanted` nearest, nearest first, and the ring's radius: first a
+    smaller circle that should hold about twice that many (if the total were spread evenly),
+    its radius rounded up to the end of a band of distance where that at most doubles its
+    area (so that the wanted-th hit's band is usually read with it, not by a second query),
+    doubled until it holds enough; at most the whole circle.
 
     When a smaller circle holds `wanted` assets, they are the nearest of all: anything
     outside it is further away than each of them.
@@ -734,11 +734,12 @@ def _nearest(db, centre: Centre, circle: Circle, conditions: Conditions, wanted:
     band_end = math.ceil(ring / DISTANCE_BAND_M) * DISTANCE_BAND_M
     ring = band_end if band_end <= ring * math.sqrt(2) else ring  # at most twice the area
     while ring < radius:
-        found = store.all_within(db, circle_around(centre.lat, centre.lon, ring), conditions)
+        around = circle_around(centre.lat, centre.lon, ring)
+        found = store.all_within(db, around, conditions, checked=True)
         if len(found) >= wanted:
             return ring, found
         ring *= 2
-    return radius, store.all_within(db, circle, conditions)
+    return radius, store.all_within(db, circle, conditions, checked=True)
 
 
 def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool, ranked):

@@ -384,9 +384,9 @@ def all_within(
 ) -> list[tuple]:
     """Every hit within the circle, with the schedule's JSON as a fourth item when `schedules`
     is true (for the day and time filters, which Python applies: assetmap.record.schedules),
-    and last_verified as the last item when `checked` is true (for ranking stale listings:
-    free for keywords, whose hits are looked up in `assets` anyway, and one query fewer
-    than `checked_dates`; without keywords the place index answers without that lookup).
+    and last_verified as the last item when `checked` is true (for ranking stale listings,
+    one query fewer than `checked_dates`: SQLite looks up the row of each hit only, once the
+    index has said it is one; for keywords it is looked up anyway).
 
     For keyword searches this one pass is quicker than a count and then the nearest: the
     slow part is reading the keyword's matches from the FTS index, and this reads them once.
