@@ -19,6 +19,7 @@ from assetmap.search.nearby import (
     haversine_m,
     parse_search,
     search,
+    search_ids,
     walking_minutes,
 )
 from assetmap.search.parameters import ParameterError
@@ -741,3 +742,23 @@ def test_more_words_than_the_search_asks_of_the_index_are_refused_by_name(db):
     with pytest.raises(ParameterError) as refused:
         find(db, postcode="M33 7ZF", q=" ".join("bcdefghijklmnopqrstuvwxyz"))
     assert refused.value.parameter == "q" and "at most 12 words (this has 25)" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"postcode": "M33 7ZF", "limit": 3},
+        {"postcode": "M33 7ZF", "limit": 2, "offset": 2},
+        {"postcode": "M33 7ZF", "q": "walking, singing, gardening", "limit": 50},
+        {"postcode": "M33 7ZF", "q": "walking", "order": "relevance"},
+        {"postcode": "M33 7ZF", "strand": "volunteer_peer_roles", "radius_km": 10},
+        {"postcode": "M33 7ZF", "day": "tuesday", "time": "morning"},
+        {"postcode": "M33 7ZF", "q": "nothing-matches-this"},
+    ],
+)
+def test_ids_only_search_gives_the_same_total_and_order_as_the_full_search(db, args):
+    """search_ids (what the benchmark sets against PostGIS) is the full search without the
+    records: the same total and ids in the same order, whatever is asked."""
+    query = parse_search({name: [str(value)] for name, value in args.items()})
+    results = search(db, query, today=TODAY)
+    assert search_ids(db, query, today=TODAY) == (results.total, ids(results))

@@ -51,6 +51,7 @@ Rules, documented once here:
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import math
 import re
@@ -208,6 +209,7 @@ LITTLE_WORDS = frozenset(
 _WORD_BREAKS = re.compile(r"[\s,;/+|]+")
 
 
+@functools.lru_cache(maxsize=1024)  # people search for the same few interests all day
 def keywords(text: str) -> tuple[str, ...]:
     """The words of what a person typed, each once, in the order typed: split at spaces,
     commas, semicolons, slashes and plus signs, unprintable characters removed, punctuation
@@ -610,17 +612,9 @@ def search(
     and the page are read from one snapshot of the database, so they always agree.
     """
     today = today or describe.today()
-    centre = locate(db, query)
-    conditions = conditions_for(query, freshness.hidden_before(today))
-    circle = circle_around(centre.lat, centre.lon, query.radius_km * 1000)
-    by_relevance = query.order == "relevance" and bool(conditions.words)
     ranked = _Ranking(freshness, today)
-    matched: dict[int, tuple[str, ...]] = {}
     with store.snapshot(db):
-        if query.days or query.time or conditions.words:
-            total, page, matched = _search_all(db, query, circle, conditions, by_relevance, ranked)
-        else:
-            total, page = _search_nearest(db, query, centre, circle, conditions, ranked)
+        centre, total, page, matched = _find(db, query, ranked)
         records = store.records(db, [hit[2] for hit in page])
     hits = []
     for _, distance, rid in page:
@@ -633,6 +627,37 @@ def search(
     return SearchResults(query, centre, total, hits, freshness)
 
 
+def search_ids(
+    db, query: SearchQuery, *, today: date | None = None, freshness: Freshness = DEFAULT_FRESHNESS
+) -> tuple[int, list[str]]:
+    """The total and the ids of one page, in the order `search` gives its hits, without
+    fetching the records: what scripts/bench_search.py sets against engines that return ids."""
+    ranked = _Ranking(freshness, today or describe.today())
+    with store.snapshot(db):
+        _, total, page, _ = _find(db, query, ranked)
+    return total, [hit[0] for hit in page]
+
+
+def _find(db, query: SearchQuery, ranked: _Ranking):
+    """The centre, the total and one page of hits (id, distance, rid), and the words each
+    hit matched by rid: everything of a search but the records."""
+    centre = locate(db, query)
+    conditions = conditions_for(query, ranked.freshness.hidden_before(ranked.today))
+    circle = circle_around(centre.lat, centre.lon, query.radius_km * 1000)
+    by_relevance = query.order == "relevance" and bool(conditions.words)
+    matched: dict[int, tuple[str, ...]] = {}
+    if query.days or query.time or conditions.words:
+        total, page, matched = _search_all(db, query, circle, conditions, by_relevance, ranked)
+    else:
+        total, page = _search_nearest(db, query, centre, circle, conditions, ranked)
+    return centre, total, page, matched
+
+
+# A page's listings share few dates of last check (an import checks them all on one day), and
+# working one out in words is calendar arithmetic: a quarter of a search's time uncached.
+_last_checked = functools.lru_cache(maxsize=1024)(last_checked)
+
+
 @dataclass(frozen=True)
 class _Ranking:
     """The freshness rules on the day of a search."""
@@ -641,20 +666,24 @@ class _Ranking:
     today: date
 
     def last_checked(self, last_verified: str | None) -> LastChecked:
-        return last_checked(last_verified, self.today, self.freshness.stale_after_months)
+        return _last_checked(last_verified, self.today, self.freshness.stale_after_months)
 
-    def fresh_first(self, db, hits: list[tuple], wanted: int | None = None) -> list[tuple]:
+    def fresh_first(
+        self, db, hits: list[tuple], wanted: int | None = None, dates: dict | None = None
+    ) -> list[tuple]:
         """Hits (id, distance, rid, ...), nearest first, in the order of the module's rule: by
         band of distance, fresh before stale, then nearest, then id.
 
         With `wanted`, only the first `wanted` need be in that order (the rest stay nearest
         first): only the hits up to the end of the wanted-th one's band are reordered, since
-        no hit beyond it can move before it. A keyword common in a town finds thousands."""
+        no hit beyond it can move before it. A keyword common in a town finds thousands.
+        `dates`: each hit's last_verified by rid, when the caller has them already."""
         if wanted is not None and wanted < len(hits):
             band_end = (distance_band(hits[wanted - 1][1]) + 1) * DISTANCE_BAND_M
             cut = bisect.bisect_left(hits, band_end, key=lambda hit: hit[1])
-            return self.fresh_first(db, hits[:cut]) + hits[cut:]
-        dates = store.checked_dates(db, [hit[2] for hit in hits])
+            return self.fresh_first(db, hits[:cut], dates=dates) + hits[cut:]
+        if dates is None:
+            dates = store.checked_dates(db, [hit[2] for hit in hits])
         # The stale rule (freshness.stale.over_months) as one comparison of ISO dates.
         stale_before = self.freshness.stale_before(self.today).isoformat()
 
@@ -672,36 +701,45 @@ def _search_nearest(db, query: SearchQuery, centre: Centre, circle: Circle, cond
     that band can come before a stale one (see `_Ranking.fresh_first`)."""
     total = store.count_within(db, circle, conditions)
     wanted = min(query.offset + query.limit, total)
-    found = _nearest(db, centre, circle, conditions, wanted, total) if wanted else []
-    if found and len(found) < total:
-        band_end = (distance_band(found[-1][1]) + 1) * DISTANCE_BAND_M
-        if band_end < circle.radius_m:
-            found = store.all_within(
-                db, circle_around(centre.lat, centre.lon, band_end), conditions
-            )
+    if not wanted:
+        return total, []
+    ring, found = _nearest(db, centre, circle, conditions, wanted, total)
+    if len(found) < total:
+        band_end = (distance_band(found[wanted - 1][1]) + 1) * DISTANCE_BAND_M
+        if band_end <= ring:  # the ring holds the whole band: nothing more to read
+            found = found[: bisect.bisect_right(found, band_end, key=lambda hit: hit[1])]
+        elif band_end < circle.radius_m:
+            band = circle_around(centre.lat, centre.lon, band_end)
+            found = store.all_within(db, band, conditions, checked=True)
         else:
-            found = store.all_within(db, circle, conditions)
-    found = ranked.fresh_first(db, found)[:wanted]
+            found = store.all_within(db, circle, conditions, checked=True)
+    dates = {hit[2]: hit[3] for hit in found}
+    found = ranked.fresh_first(db, [hit[:3] for hit in found], dates=dates)[:wanted]
     return total, found[query.offset :]
 
 
 def _nearest(db, centre: Centre, circle: Circle, conditions: Conditions, wanted: int, total: int):
-    """The `wanted` nearest, looking first in a smaller circle that should hold about twice
-    that many (if the total were spread evenly), and doubling it until it holds enough.
+    """Every hit (with its last check, see store.all_within) within a ring around the centre
+    holding at least the `wanted` nearest, nearest first, and the ring's radius: first a
+    smaller circle that should hold about twice that many (if the total were spread evenly),
+    its radius rounded up to the end of a band of distance where that at most doubles its
+    area (so that the wanted-th hit's band is usually read with it, not by a second query),
+    doubled until it holds enough; at most the whole circle.
 
     When a smaller circle holds `wanted` assets, they are the nearest of all: anything
     outside it is further away than each of them.
     """
     radius = circle.radius_m
     ring = radius * math.sqrt(2 * wanted / total) if total > 4 * wanted else radius
+    band_end = math.ceil(ring / DISTANCE_BAND_M) * DISTANCE_BAND_M
+    ring = band_end if band_end <= ring * math.sqrt(2) else ring  # at most twice the area
     while ring < radius:
-        found = store.nearest_within(
-            db, circle_around(centre.lat, centre.lon, ring), conditions, wanted
-        )
+        around = circle_around(centre.lat, centre.lon, ring)
+        found = store.all_within(db, around, conditions, checked=True)
         if len(found) >= wanted:
-            return found
+            return ring, found
         ring *= 2
-    return store.nearest_within(db, circle, conditions, wanted)
+    return radius, store.all_within(db, circle, conditions, checked=True)
 
 
 def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool, ranked):
@@ -715,10 +753,14 @@ def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool, 
     timed = bool(query.days or query.time)
     rows: dict[int, tuple] = {}
     matched: dict[int, list[str]] = {}
+    checked = bool(conditions.words)  # each hit's last check, read with it (store.all_within)
     for words in [(word,) for word in conditions.words] or [()]:
-        for row in store.all_within(db, circle, replace(conditions, words=words), schedules=timed):
+        for row in store.all_within(
+            db, circle, replace(conditions, words=words), schedules=timed, checked=checked
+        ):
             rows.setdefault(row[2], row)
             matched.setdefault(row[2], []).extend(words)
+    dates = {rid: row[-1] for rid, row in rows.items()} if checked else None
     found = [
         row[:3]
         for row in sorted(rows.values(), key=lambda row: (row[1], row[0]))
@@ -732,7 +774,7 @@ def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool, 
     elif found:
         # Several words: those matching more come first, so every hit's place matters.
         wanted = None if len(conditions.words) > 1 else query.offset + query.limit
-        found = ranked.fresh_first(db, found, wanted)
+        found = ranked.fresh_first(db, found, wanted, dates)
     if len(conditions.words) > 1:
         found.sort(key=lambda hit: -len(matched[hit[2]]))  # stable: the order within stays
     page = found[query.offset : query.offset + query.limit]

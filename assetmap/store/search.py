@@ -376,35 +376,26 @@ def count_within(db: sqlite_utils.Database, circle: Circle, conditions: Conditio
     return total
 
 
-def nearest_within(
-    db: sqlite_utils.Database, circle: Circle, conditions: Conditions, count: int
-) -> list[tuple[str, float, int]]:
-    """The `count` nearest hits within the circle."""
-    cursor = _cursor(db)
-    match = _nearby_match(cursor, conditions)
-    found: list[tuple[str, float, int]] = []
-    for box in circle.boxes:
-        params = _parameters(circle, count=count)
-        sql = (
-            f"SELECT a.id, {_DISTANCE} AS distance, a.rid{_in_box(box, conditions, params, match)}"
-            f" AND {_DISTANCE} <= :radius ORDER BY distance, a.id LIMIT :count"
-        )
-        found.extend(cursor.execute(sql, params))
-    return sorted(found, key=_by_distance)[:count]
-
-
 def all_within(
-    db: sqlite_utils.Database, circle: Circle, conditions: Conditions, *, schedules: bool = False
+    db: sqlite_utils.Database,
+    circle: Circle,
+    conditions: Conditions,
+    *,
+    schedules: bool = False,
+    checked: bool = False,
 ) -> list[tuple]:
     """Every hit within the circle, with the schedule's JSON as a fourth item when `schedules`
-    is true (for the day and time filters, which Python applies: assetmap.record.schedules).
+    is true (for the day and time filters, which Python applies: assetmap.record.schedules),
+    and last_verified as the last item when `checked` is true (for ranking stale listings,
+    one query fewer than `checked_dates`: SQLite looks up the row of each hit only, once the
+    index has said it is one; for keywords it is looked up anyway).
 
     For keyword searches this one pass is quicker than a count and then the nearest: the
     slow part is reading the keyword's matches from the FTS index, and this reads them once.
     """
     cursor = _cursor(db)
     match = _nearby_match(cursor, conditions)
-    extra = ", a.schedule" if schedules else ""
+    extra = (", a.schedule" if schedules else "") + (", a.last_verified" if checked else "")
     found: list[tuple] = []
     for box in circle.boxes:
         params = _parameters(circle)
