@@ -436,6 +436,8 @@ def test_the_coverage_csv_ranks_the_most_deprived_least_reached_first(trafford_c
     assert sum(int(r["postcodes"]) for r in rows) == 11127  # every Trafford postcode, once
     first = rows[0]
     assert first["imd_decile"] == "1"
+    ward_names = {a.name for a in read_areas(WARD_FILE, "ward").areas}
+    assert all(r["ward"] in ward_names for r in rows)  # each LSOA's ward, as the page shows
     assert float(first["volunteer_peer_roles_share"]) < 0.5
 
 
