@@ -468,3 +468,12 @@ def test_residents_open_reports_show_beside_the_listing_in_the_queue(coordinator
     assert "It has closed or stopped running on 2026-11-02" in entry  # the kind in words
     assert html.escape(HOSTILE_NAME, quote=False) in entry
     assert "The days or times are wrong" not in entry  # resolved
+
+
+def test_the_queue_says_when_each_listing_was_checked_in_words_as_every_page_does(coordinator):
+    """Months and years, as the asset page and search results say it, not a count of days."""
+    page = coordinator.get(QUEUE).get_data(as_text=True)
+    ago = r"(today|yesterday|\d+ days ago|last week|\d+ weeks ago|a month ago|\d+ months ago"
+    ago += r"|a year ago|\d+ years ago|over a year ago|over \d+ years ago)"
+    assert re.search(rf"Last checked {ago} \(\d{{1,2}} \w+ \d{{4}}\)", page)
+    assert not re.search(r"\d{3,} days overdue", page)
