@@ -671,8 +671,8 @@ class _Ranking:
     def fresh_first(
         self, db, hits: list[tuple], wanted: int | None = None, dates: dict | None = None
     ) -> list[tuple]:
-        """Hits (id, distance, rid, ...), nearest first, in the order of the module's rule: by
-        band of distance, fresh before stale, then nearest, then id.
+        """Hits (id, distance, rid, ...), nearest first and then by id, in the order of the
+        module's rule: by band of distance, fresh before stale, then nearest, then id.
 
         With `wanted`, only the first `wanted` need be in that order (the rest stay nearest
         first): only the hits up to the end of the wanted-th one's band are reordered, since
@@ -686,13 +686,21 @@ class _Ranking:
             dates = store.checked_dates(db, [hit[2] for hit in hits])
         # The stale rule (freshness.stale.over_months) as one comparison of ISO dates.
         stale_before = self.freshness.stale_before(self.today).isoformat()
+        get = dates.get
+        stale = [not (checked := get(hit[2])) or checked < stale_before for hit in hits]
+        if all(stale) or not any(stale):
+            # All fresh or all stale (an import checks its listings on one day): the hits
+            # are nearest first, then by id, and so already in this order.
+            return list(hits)
+        keys = [
+            (distance_band(hit[1]), late, hit[1], hit[0])
+            for hit, late in zip(hits, stale, strict=True)
+        ]
+        return [hit for _, hit in sorted(zip(keys, hits, strict=True), key=_first)]
 
-        def key(hit: tuple) -> tuple:
-            checked = dates.get(hit[2])
-            stale = not checked or checked < stale_before
-            return distance_band(hit[1]), stale, hit[1], hit[0]
 
-        return sorted(hits, key=key)
+def _first(pair: tuple) -> tuple:
+    return pair[0]
 
 
 def _search_nearest(db, query: SearchQuery, centre: Centre, circle: Circle, conditions, ranked):

@@ -640,6 +640,21 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    (
+        "the nearby index answers a strand search without reading the assets table",
+        (
+            # Migration 3's index, with last_verified, status and archived after id. SQLite
+            # (3.40) does not count a partial index's WHERE columns as held by the index, so
+            # without status and archived every candidate was a seek into the table, even to
+            # count; with them, counting a circle and reading its nearest with their last
+            # checks (ranking stale listings) read the index alone (assetmap/store/search.py).
+            "DROP INDEX assets_nearby",
+            """CREATE INDEX assets_nearby ON assets (
+                CAST((lat + 90) * 100 AS INTEGER), lon, lat, strand, kind, cost, self_referral, id,
+                last_verified, status, archived
+            ) WHERE status = 'active' AND archived = 0""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,11 +1,14 @@
 """All search SQL: running assets within a circle, counted and ordered by great-circle distance.
 
-Candidates come from the `assets_nearby` index (migration 3), a B-tree over (latitude band,
-longitude, latitude, strand, kind, cost, self-referral) holding only running assets (active,
-not archived: see assetmap/store/visibility.py). A circle's bounding box is one short run of
-that index per 0.01° band of latitude (about 1.1 km), and each run already holds every column
-the common filters and the distance need, so counting thousands of candidates reads a few
-index pages in order. The R*Tree (`assets_rtree`) answers "what is in this box" just as well,
+Candidates come from the `assets_nearby` index (migration 3, widened by a later one), a B-tree
+over (latitude band, longitude, latitude, strand, kind, cost, self-referral, id, last check,
+status, archived) holding only running assets (active, not archived: see
+assetmap/store/visibility.py). A circle's bounding box is one short run of that index per 0.01°
+band of latitude (about 1.1 km), and each run already holds every column the common filters,
+the distance and the ranking of stale listings need, so counting thousands of candidates reads
+a few index pages in order. (Status and archived are in it because SQLite 3.40 does not count a
+partial index's WHERE columns as held by it: without them every candidate was a seek into the
+table.) The R*Tree (`assets_rtree`) answers "what is in this box" just as well,
 but then every candidate costs a random seek into the wide `assets` table to learn its strand
 and status: in a busy town centre among a million assets (25,000 candidates in the box) that
 took 30 to 65 ms just to count the box, against 6 ms here for the exact count, distances
@@ -387,8 +390,8 @@ def all_within(
     """Every hit within the circle, with the schedule's JSON as a fourth item when `schedules`
     is true (for the day and time filters, which Python applies: assetmap.record.schedules),
     and last_verified as the last item when `checked` is true (for ranking stale listings,
-    one query fewer than `checked_dates`: SQLite looks up the row of each hit only, once the
-    index has said it is one; for keywords it is looked up anyway).
+    one query fewer than `checked_dates`: the nearby index holds it; for keywords the row is
+    looked up anyway).
 
     For keyword searches this one pass is quicker than a count and then the nearest: the
     slow part is reading the keyword's matches from the FTS index, and this reads them once.
