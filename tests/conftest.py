@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
@@ -388,3 +390,27 @@ def pytest_collection_modifyitems(items) -> None:
         return starts[0] if starts else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # a stable sort: the rest keep their order
+
+
+@contextmanager
+def smtp_sink():
+    """A local SMTP server on loopback (aiosmtpd) that keeps every message it receives:
+    yields (port, received envelopes)."""
+    from aiosmtpd.controller import Controller
+
+    received: list = []
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()

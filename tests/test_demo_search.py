@@ -39,7 +39,12 @@ COMBAT_SPORTS = re.compile(r"martial|karate|judo|ju[- ]?jitsu|aikido|tae kwon|ki
 @pytest.fixture(scope="module")
 def demo_client(tmp_path_factory):
     """A test client on the demo database, built with `make run`'s commands (see Makefile)."""
-    path = tmp_path_factory.mktemp("demo") / "assetmap.db"
+    return demo_app_at(tmp_path_factory.mktemp("demo") / "assetmap.db").test_client()
+
+
+def demo_app_at(path):
+    """An app on a new demo database at `path`, built with `make run`'s commands: the assets
+    and the postcodes."""
     app = create_app({"TESTING": True, "ASSETMAP_DB": str(path), "SECRET_KEY": "test-only"})
     runner = app.test_cli_runner()
     for args in (
@@ -49,7 +54,7 @@ def demo_client(tmp_path_factory):
     ):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
-    return app.test_client()
+    return app
 
 
 def search(client, postcode: str, q: str, **more) -> list[dict]:

@@ -22,6 +22,7 @@ from assetmap.store import assets as store
 from assetmap.store import connect, schema
 from assetmap.store import freshness as freshness_store
 from tests.conftest import make_asset
+from tests.test_demo_search import demo_app_at
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "data" / "assets.geojson"
@@ -222,17 +223,7 @@ def test_the_api_sends_the_last_check_in_words(client, db):
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
     """The demo database, built with `make run`'s commands."""
-    path = tmp_path_factory.mktemp("demo") / "assetmap.db"
-    app = create_app({"TESTING": True, "ASSETMAP_DB": str(path), "SECRET_KEY": "test-only"})
-    runner = app.test_cli_runner()
-    for args in (
-        ["init"],
-        ["load", str(ASSETS), "--who", "make run (demo data)"],
-        ["postcodes", "load", str(POSTCODES)],
-    ):
-        result = runner.invoke(args=args)
-        assert result.exit_code == 0, result.output
-    return app
+    return demo_app_at(tmp_path_factory.mktemp("demo") / "assetmap.db")
 
 
 def _brute_force(day: date) -> dict:

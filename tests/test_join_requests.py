@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from assetmap.people import join_requests
 from assetmap.store import connect
 from assetmap.store import join_requests as store
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, smtp_sink
 
 JOIN = "/assets/sale-walking-group/join"
 
@@ -185,21 +184,7 @@ def test_only_coordinators_see_requests(client, sign_in, role):
 
 
 def test_the_organiser_is_emailed_when_mail_is_set_up(app, client, db_path):
-    from aiosmtpd.controller import Controller
-
-    received = []
-
-    class Sink:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:  # a free port for the local SMTP sink
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_sink() as (port, received):
         db = connect(db_path)
         from assetmap.store import assets
 
@@ -212,8 +197,6 @@ def test_the_organiser_is_emailed_when_mail_is_set_up(app, client, db_path):
             ASSETMAP_MAIL_FROM="directory@example.org",
         )
         assert ask(client).status_code == 302
-    finally:
-        controller.stop()
     (envelope,) = received
     assert envelope.rcpt_tos == ["organiser@example.org"]
     body = envelope.content.decode()

@@ -4,7 +4,6 @@ and escalate, links open one listing once, and proposed changes wait for a coord
 from __future__ import annotations
 
 import re
-import socket
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
@@ -15,7 +14,7 @@ from assetmap.freshness.schedule import Schedule
 from assetmap.imports.columns import ALIAS_TABLE, normalise_header
 from assetmap.store import assets, connect
 from assetmap.store import proposals as store
-from tests.conftest import add_user, csrf_token
+from tests.conftest import add_user, csrf_token, smtp_sink
 
 ORGANISER = "walks.organiser@example.org"
 SECRET = "test-only"
@@ -24,22 +23,8 @@ SECRET = "test-only"
 @pytest.fixture(scope="module")
 def smtp():
     """A local SMTP server on loopback that keeps every message it receives."""
-    from aiosmtpd.controller import Controller
-
-    received: list = []
-
-    class Sink:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, received
-    controller.stop()
+    with smtp_sink() as (port, received):
+        yield port, received
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ naming both people. axe-core checks each new page on the way."""
 from __future__ import annotations
 
 import re
-import socket
 from email import message_from_bytes, policy
 
 import pytest
@@ -15,7 +14,7 @@ from assetmap import create_app
 from assetmap.store import assets, connect
 from tests.browser.conftest import serving, watched_page
 from tests.browser.test_resident import serious_violations
-from tests.conftest import ROLE_EMAILS, TEST_PASSWORD, add_user, load_sample
+from tests.conftest import ROLE_EMAILS, TEST_PASSWORD, add_user, load_sample, smtp_sink
 
 pytestmark = pytest.mark.browser
 
@@ -25,20 +24,11 @@ ORGANISER = "walks.organiser@example.org"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The app on the sample data, sending mail to a local SMTP server: (url, app, inbox)."""
-    from aiosmtpd.controller import Controller
+    with smtp_sink() as (port, inbox):
+        yield from _site(tmp_path_factory, port, inbox)
 
-    inbox: list = []
 
-    class Sink:
-        async def handle_DATA(self, server, session, envelope):
-            inbox.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-    controller.start()
+def _site(tmp_path_factory, port: int, inbox: list):
     db_path = tmp_path_factory.mktemp("organisers") / "assetmap.db"
     load_sample(db_path)
     db = connect(db_path)
@@ -55,12 +45,9 @@ def site(tmp_path_factory):
             "ASSETMAP_MAIL_FROM": "directory@example.org",
         }
     )
-    try:
-        with serving(app) as url:
-            app.config["ASSETMAP_SITE_URL"] = url
-            yield url, app, inbox
-    finally:
-        controller.stop()
+    with serving(app) as url:
+        app.config["ASSETMAP_SITE_URL"] = url
+        yield url, app, inbox
 
 
 def test_an_organiser_proposes_a_change_and_a_coordinator_approves_it(browser, site):
