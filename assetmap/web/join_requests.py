@@ -14,6 +14,7 @@ from assetmap.store import assets as asset_store
 from assetmap.store import join_requests as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
+from assetmap.web.public_forms import screen_sender
 from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("join_requests", __name__)
@@ -45,15 +46,15 @@ def join(asset_id: str):
     if not form.validate_on_submit():
         abort(400)
     db, now = get_db(), datetime.now(UTC)
-    key = join_requests.address_key(
-        request.remote_addr or "unknown", current_app.config["SECRET_KEY"]
+    key, instead = screen_sender(
+        db,
+        now,
+        too_many="join_requests/too_many.html",
+        asset=asset,
+        sent=url_for("join_requests.sent", asset_id=asset_id),
     )
-    limit = current_app.config["ASSETMAP_REFERRALS_PER_HOUR"]
-    if join_requests.over_limit(db, key, limit, now):
-        return render_template("join_requests/too_many.html", asset=asset), 429
-    if join_requests.is_robot(request.form):
-        join_requests.discard(db, key, now)
-        return redirect(url_for("join_requests.sent", asset_id=asset_id))
+    if instead is not None:
+        return instead
     checked = join_requests.check_request(request.form)
     if not checked.ok:
         return _form(asset, checked.values | {"raw": request.form}, checked.errors, 400)

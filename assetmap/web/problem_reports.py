@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from assetmap.freshness import reports
-from assetmap.people import throttle
 from assetmap.store import assets as asset_store
 from assetmap.store import problem_reports as store
 from assetmap.web.db import get_db
 from assetmap.web.guard import can, requires
+from assetmap.web.public_forms import screen_sender
 from assetmap.web.security import CsrfOnlyForm
 
 bp = Blueprint("problem_reports", __name__)
@@ -58,12 +58,15 @@ def report(asset_id: str):
     if not form.validate_on_submit():
         abort(400)
     db, now = get_db(), datetime.now(UTC)
-    key = throttle.address_key(request.remote_addr or "unknown", current_app.config["SECRET_KEY"])
-    if throttle.over_limit(db, key, current_app.config["ASSETMAP_REFERRALS_PER_HOUR"], now):
-        return render_template("problem_reports/too_many.html", asset=asset), 429
-    if throttle.is_robot(request.form):
-        throttle.discard(db, key, now)
-        return redirect(url_for("problem_reports.sent", asset_id=asset_id))
+    key, instead = screen_sender(
+        db,
+        now,
+        too_many="problem_reports/too_many.html",
+        asset=asset,
+        sent=url_for("problem_reports.sent", asset_id=asset_id),
+    )
+    if instead is not None:
+        return instead
     checked = reports.check_report(request.form)
     if not checked.ok:
         return _form(asset, request.form, checked.errors, 400)
