@@ -190,9 +190,10 @@ def test_hostile_text_in_the_changes_is_shown_as_text(coordinator, db_path, host
     assert f'<td class="after">{escape(hostile)}</td>' in table
 
 
-def test_an_unreadable_version_is_a_400_that_says_what_to_do(coordinator, db_path):
+@pytest.mark.parametrize("version", ["3; DROP", "", "²", "9" * 5000, "-1"])
+def test_an_unreadable_version_is_a_400_that_says_what_to_do(coordinator, db_path, version):
     before = snapshot(db_path)
-    response = coordinator.post(EDIT, data={**opened(coordinator), "version": "3; DROP"})
+    response = coordinator.post(EDIT, data={**opened(coordinator), "version": version})
     assert response.status_code == 400
     assert "Open the page again" in response.get_data(as_text=True)
     assert snapshot(db_path) == before

@@ -469,12 +469,12 @@ def get_asset_and_version(db: sqlite_utils.Database, asset_id: str) -> tuple[dic
     """The asset (or None) and its version, read in one statement so that they agree: a form
     opened with them saves only over the very record it showed."""
     row = db.conn.execute(
-        f"SELECT {_COLUMNS}, ({_VERSION}) AS version FROM assets WHERE id = ?",
+        f"SELECT {_COLUMNS}, ({_VERSION}) AS history_version FROM assets WHERE id = ?",
         [asset_id, asset_id],
     ).fetchone()
     if row is None:
         return None, asset_version(db, asset_id)
-    return from_row(row), row["version"]
+    return from_row(row), row["history_version"]
 
 
 def asset_version(db: sqlite_utils.Database, asset_id: str) -> int:

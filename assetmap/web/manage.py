@@ -90,7 +90,8 @@ def _opened_version() -> int | None:
     text = request.form.get("version")
     if text is None:
         return None
-    if not text.strip().isdigit():
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):  # a 64-bit number
         abort(
             400,
             description="The form's version is not a number. Open the page again, then save.",
