@@ -12,6 +12,7 @@ import re
 import pytest
 from markupsafe import escape
 
+from assetmap.record import history
 from assetmap.store import assets as store
 from assetmap.store import connect
 from tests.conftest import HOSTILE_NAME, add_user, csrf_token, give_session
@@ -61,6 +62,10 @@ def opened(client, url=EDIT) -> dict:
         "schedule-0-day": "tuesday",
         "schedule-0-start": "10:00",
         "schedule-0-end": "12:00",
+        "contact_name": "Sam Example",
+        "contact_phone": "07700 900123",
+        "internal_notes": "Sam prefers calls after 2pm.",
+        "last_verified": "2025-06-01",
     }
 
 
@@ -124,7 +129,8 @@ def test_a_stale_save_is_refused_with_what_was_typed_kept_and_what_changed_liste
         '<td class="after">Sale Water Park Walkers</td>' in page
     )
     assert '<td class="before">0161 912 3000</td><td class="after">0161 912 4000</td>' in page
-    assert "Description</th>" not in page.split("edit-conflict-title")[1].split("</table>")[0]
+    listed = re.findall(r'<th scope="row">([^<]+)</th>', page.split('id="edit-conflict"')[1])
+    assert listed == ["Name", "Phone"]  # only what they changed
     # The form now carries the new version, so that saving again is on purpose.
     assert int(version_in(page)) > int(mine["version"])
 
@@ -151,7 +157,11 @@ def test_a_save_from_a_fresh_form_works_as_before(coordinator, db_path):
     data.update(cost="low_cost", reason="prices went up")
     response = coordinator.post(EDIT, data=data)
     assert response.status_code == 302
-    assert current(db_path)["cost"] == "low_cost"
+    db = connect(db_path)
+    latest = store.history(db, "sale-walking-group")[0]
+    db.close()
+    assert [c.label for c in history.changes(latest["previous"], latest["record"])] == ["Cost"]
+    assert latest["reason"] == "prices went up"
     # And the next form opened carries the version that save made.
     assert int(opened(coordinator)["version"]) > int(data["version"])
 
