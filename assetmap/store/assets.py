@@ -443,3 +443,80 @@ def set_archived(
     if record is None:
         raise LookupError(f"there is no asset with id {asset_id!r}")
     return save_asset(db, {**record, "archived": archived}, who=who, why=why)
+
+
+# Edits that do not overwrite each other (issue 20). An asset's version is the number of its
+# latest history entry: every write to an asset goes through `write_changes`, which numbers
+# its history entries from one counter that only goes up, so two saves in the same second
+# still get different versions (an `updated_at` to the second would not tell them apart).
+_VERSION = "SELECT coalesce(max(version_id), 0) FROM asset_history WHERE asset_id = ?"
+
+
+class EditConflict(Exception):
+    """The asset is no longer at the version the person started from; nothing was written.
+
+    `changes` are the history entries made since, oldest first (as `history` gives them), and
+    `version` is the asset's version now: a form that carries it saves over them on purpose.
+    """
+
+    def __init__(self, asset_id: str, expected: int, version: int, changes: list[dict]):
+        super().__init__(
+            f"asset {asset_id!r} is at version {version}, not {expected}: "
+            f"{len(changes)} change(s) since"
+        )
+        self.asset_id = asset_id
+        self.expected = expected
+        self.version = version
+        self.changes = changes
+
+
+def get_asset_and_version(db: sqlite_utils.Database, asset_id: str) -> tuple[dict | None, int]:
+    """The asset (or None) and its version, read in one statement so that they agree: a form
+    opened with them saves only over the very record it showed."""
+    row = db.conn.execute(
+        f"SELECT {_COLUMNS}, ({_VERSION}) AS history_version FROM assets WHERE id = ?",
+        [asset_id, asset_id],
+    ).fetchone()
+    if row is None:
+        return None, asset_version(db, asset_id)
+    return from_row(row), row["history_version"]
+
+
+def asset_version(db: sqlite_utils.Database, asset_id: str) -> int:
+    """The asset's version: its latest history entry's number (0 when it has none)."""
+    return db.conn.execute(_VERSION, [asset_id]).fetchone()[0]
+
+
+def changes_since(db: sqlite_utils.Database, asset_id: str, version: int) -> list[dict]:
+    """The asset's history entries after `version`, oldest first."""
+    return [c for c in reversed(history(db, asset_id)) if c["version_id"] > version]
+
+
+def save_asset_at_version(
+    db: sqlite_utils.Database,
+    record: dict,
+    version: int,
+    *,
+    who: str,
+    why: str | None = None,
+    moved: str = GIVEN,
+) -> str:
+    """Save one validated record only if its asset is still at `version` (compare-and-set).
+
+    The check and the write happen in one write transaction, so no other save can come in
+    between: when the asset has changed since, EditConflict is raised and nothing is written.
+    Otherwise as `save_asset` (new, changed or unchanged). The coordinator's form, archive and
+    "restore this version" use it; imports and undo keep their own rules.
+    """
+    asset_id = record["id"]
+    with transaction(db):
+        now_at = asset_version(db, asset_id)
+        if now_at != version:
+            raise EditConflict(asset_id, version, now_at, changes_since(db, asset_id, version))
+        before = get_asset(db, asset_id)
+        record = with_position(record, before, moved)
+        if before == record:
+            return UNCHANGED
+        action = INSERT if before is None else UPDATE
+        write_changes(db, [Change(asset_id, action, before, record)], who=who, why=why, when=now())
+    return NEW if before is None else CHANGED

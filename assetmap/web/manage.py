@@ -63,6 +63,8 @@ def _render_form(
     asset_id: str | None,
     status: int = 200,
     raw: dict | None = None,
+    version: int | None = None,
+    conflict: dict | None = None,
 ):
     refused = {name: raw.get(name) for name in errors} if raw else None
     schedule = raw["schedule"] if raw and "schedule" in errors else record.get("schedule")
@@ -74,9 +76,44 @@ def _render_form(
         schedule_rows=asset_form.schedule_rows(schedule),
         errors=errors,
         asset_id=asset_id,
+        version=version,
+        conflict=conflict,
         reason=request.form.get("reason", ""),
         position=taxonomy.label(POSITION_SOURCES, record.get("position_source")),
     ), status
+
+
+def _opened_version() -> int | None:
+    """The version of the asset the page was opened at (its hidden `version` field), or None
+    for a request that does not carry one (a page from before versions, or a script), which
+    saves as before."""
+    text = request.form.get("version")
+    if text is None:
+        return None
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):  # a 64-bit number
+        abort(
+            400,
+            description="The form's version is not a number. Open the page again, then save.",
+        )
+    return int(text)
+
+
+def _conflict(conflict: store.EditConflict) -> dict:
+    """What the person is told about the changes made since they opened the page: who made
+    them, when the last was made, and each field that differs (as it was -> as it is now)."""
+    changes = conflict.changes
+    people = list(dict.fromkeys(change["changed_by"] for change in changes))
+    last = changes[-1] if changes else None
+    return {
+        "people": people,
+        "when": last["changed_at"] if last else None,
+        "deleted": last is not None and last["record"] is None,
+        "count": len(changes),
+        "fields": []
+        if last is None or last["record"] is None
+        else history.changes(changes[0]["previous"], last["record"]),
+    }
 
 
 def _submitted(existing: dict | None):
@@ -114,26 +151,58 @@ def create_asset():
     return redirect(url_for("public.asset_page", asset_id=record["id"]))
 
 
+def _deleted_since_opened(asset_id: str, opened_at: int | None) -> dict:
+    """The asset's last version when it was deleted while its form was open (an import
+    undone meanwhile): the save then shows the conflict (the version differs), and saving
+    again brings it back with the values typed, rather than losing them to a 404."""
+    changes = store.history(get_db(), asset_id)
+    if opened_at is None or not changes or changes[0]["action"] != store.DELETE:
+        abort(404, description=f"There is no asset with id {asset_id!r}.")
+    return changes[0]["previous"]
+
+
 @bp.route("/assets/<asset_id>/edit", methods=["GET", "POST"])
 @requires("edit_assets")
 def edit_asset(asset_id: str):
-    """Change an asset; errors are shown beside each field and nothing typed is lost."""
-    existing = _asset_or_404(asset_id)
+    """Change an asset; errors are shown beside each field and nothing typed is lost.
+
+    The form carries the version it was opened at. If someone else saved the asset since,
+    nothing is saved: the form comes back (409) with what was typed, who changed what and when,
+    and the new version, so that saving again applies these values over theirs on purpose.
+    """
+    existing, version = store.get_asset_and_version(get_db(), asset_id)
     form = CsrfOnlyForm()
     if request.method == "GET":
-        return _render_form(existing, {}, asset_id=asset_id)
+        if existing is None:
+            abort(404, description=f"There is no asset with id {asset_id!r}.")
+        return _render_form(existing, {}, asset_id=asset_id, version=version)
     if not form.validate_on_submit():
         abort(400)
+    opened_at = _opened_version()
+    if existing is None:
+        existing = _deleted_since_opened(asset_id, opened_at)
     record, errors, raw = _submitted(existing)
-    if errors:
-        return _render_form(record, errors, asset_id=asset_id, status=400, raw=raw)
-    outcome = store.save_asset(
-        get_db(),
-        record,
-        who=current_user.email,
-        why=request.form.get("reason") or None,
-        moved=BY_HAND,
-    )
+    if errors:  # still the version it was opened at: fixing a typo does not skip the check
+        return _render_form(
+            record, errors, asset_id=asset_id, status=400, raw=raw, version=opened_at
+        )
+    who, why = current_user.email, request.form.get("reason") or None
+    try:
+        if opened_at is None:
+            outcome = store.save_asset(get_db(), record, who=who, why=why, moved=BY_HAND)
+        else:
+            outcome = store.save_asset_at_version(
+                get_db(), record, opened_at, who=who, why=why, moved=BY_HAND
+            )
+    except store.EditConflict as conflict:
+        return _render_form(
+            record,
+            {},
+            asset_id=asset_id,
+            status=409,
+            version=conflict.version,
+            conflict=_conflict(conflict),
+        )
     flash("No changes to save." if outcome == store.UNCHANGED else f"Saved {record['name']}.")
     return redirect(url_for("public.asset_page", asset_id=asset_id))
 
@@ -141,16 +210,28 @@ def edit_asset(asset_id: str):
 @bp.post("/assets/<asset_id>/archive")
 @requires("edit_assets")
 def archive_asset(asset_id: str):
-    """Archive (or, with archived=no, bring back) an asset."""
-    _asset_or_404(asset_id)
+    """Archive (or, with archived=no, bring back) an asset.
+
+    With the page's `version`, nothing is done when the asset changed since the page was
+    opened: the history page says who changed what (409), and the person decides again."""
+    existing = _asset_or_404(asset_id)
     archived = request.form.get("archived", "yes") != "no"
-    store.set_archived(
-        get_db(),
-        asset_id,
-        archived,
-        who=current_user.email,
-        why=request.form.get("reason") or ("archived" if archived else "unarchived"),
-    )
+    why = request.form.get("reason") or ("archived" if archived else "unarchived")
+    opened_at = _opened_version()
+    if opened_at is None:
+        store.set_archived(get_db(), asset_id, archived, who=current_user.email, why=why)
+    else:
+        try:
+            store.save_asset_at_version(
+                get_db(),
+                {**existing, "archived": archived},
+                opened_at,
+                who=current_user.email,
+                why=why,
+            )
+        except store.EditConflict as conflict:
+            refused = "Not archived" if archived else "Not brought back from the archive"
+            return _history_page(asset_id, conflict=_conflict(conflict), refused=refused)
     flash(
         "Archived: it no longer shows on public pages or in search."
         if archived
@@ -159,10 +240,7 @@ def archive_asset(asset_id: str):
     return redirect(url_for("public.asset_page", asset_id=asset_id))
 
 
-@bp.get("/assets/<asset_id>/history")
-@requires("edit_assets")
-def asset_history(asset_id: str):
-    """Who changed what and when, newest first, with each change field by field."""
+def _history_page(asset_id: str, *, conflict: dict | None = None, refused: str | None = None):
     changes = store.history(get_db(), asset_id)
     if not changes:
         abort(404, description=f"There is no history for an asset with id {asset_id!r}.")
@@ -176,20 +254,43 @@ def asset_history(asset_id: str):
         asset_id=asset_id,
         entries=entries,
         current=current,
+        version=changes[0]["version_id"],
+        conflict=conflict,
+        refused=refused,
         form=CsrfOnlyForm(),
-    )
+    ), 409 if conflict else 200
+
+
+@bp.get("/assets/<asset_id>/history")
+@requires("edit_assets")
+def asset_history(asset_id: str):
+    """Who changed what and when, newest first, with each change field by field."""
+    return _history_page(asset_id)
 
 
 @bp.post("/assets/<asset_id>/history/<int:version_id>/restore")
 @requires("edit_assets")
 def restore_version(asset_id: str, version_id: int):
-    """Make the asset as it was just after the chosen change."""
+    """Make the asset as it was just after the chosen change.
+
+    With the page's `version`, nothing is done when the asset changed since the page was
+    opened: the page comes back (409) saying who changed what, to choose again."""
     change = next(
         (c for c in store.history(get_db(), asset_id) if c["version_id"] == version_id), None
     )
     if change is None or change["record"] is None:
         abort(404, description="There is no such version of this asset to restore.")
-    outcome = store.restore_version(get_db(), version_id, who=current_user.email)
+    opened_at = _opened_version()
+    who, why = current_user.email, f"restored the version of change {version_id}"
+    if opened_at is None:
+        outcome = store.restore_version(get_db(), version_id, who=who)
+    else:
+        try:
+            outcome = store.save_asset_at_version(
+                get_db(), change["record"], opened_at, who=who, why=why
+            )
+        except store.EditConflict as conflict:
+            return _history_page(asset_id, conflict=_conflict(conflict), refused="Not restored")
     flash(
         "That version is already the current one."
         if outcome == store.UNCHANGED
