@@ -1,8 +1,8 @@
 """docs/deploying.md and deploy/ stay true: every `assetmap` command and setting they name
 exists, nginx accepts deploy/nginx.conf, gunicorn loads the app the systemd unit names with the
 unit's own options, the units pass `systemd-analyze verify`, and the timers, the task script
-and the doc agree on the tasks. Tools that are not installed (nginx, systemd-analyze) skip
-their test with the reason; CI installs nginx."""
+and the doc agree on the tasks. Tools that are not installed (nginx, openssl,
+systemd-analyze) skip their test, saying which and how to install it."""
 
 from __future__ import annotations
 
