@@ -262,6 +262,20 @@ def test_the_timers_the_task_script_and_the_doc_name_the_same_tasks():
         started.add(task)
     assert started == tasks, "each task has its timer"
     doc = DOC.read_text()
+    # The doc's table of tasks says when each runs, as its timer does.
+    said = dict(
+        re.findall(
+            r"^\| ([a-z-]+) \|.*\| (daily \d\d:\d\d|monthly, the 1st at \d\d:\d\d) \|", doc, re.M
+        )
+    )
+    assert set(said) == tasks
+    for task, when in said.items():
+        calendar = re.search(
+            r"^OnCalendar=(.+)$", (DEPLOY / f"assetmap-{task}.timer").read_text(), re.M
+        )
+        time = when.split()[-1]
+        expected = f"*-*-01 {time}" if when.startswith("monthly") else f"*-*-* {time}"
+        assert calendar.group(1) == expected, f"{task}: the doc says {when}"
     for task in re.findall(r"assetmap-task@([a-z][a-z-]*)", doc):
         assert task in tasks, f"docs/deploying.md names a task assetmap-task does not run: {task}"
     subprocess.run(["sh", "-n", str(TASK_SCRIPT)], check=True)
