@@ -6,12 +6,18 @@ systemd-analyze) skip their test, saying which and how to install it."""
 
 from __future__ import annotations
 
+import http.client
+import os
 import re
 import shlex
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
@@ -19,6 +25,7 @@ from click.testing import CliRunner
 from assetmap import settings
 from assetmap.cli import main
 from assetmap.cli.assets import GUNICORN_LIMITS, gunicorn_arguments
+from tests.conftest import ROLE_EMAILS, TEST_PASSWORD, add_user
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "deploying.md"
@@ -169,21 +176,6 @@ def test_nginx_agrees_with_the_unit_and_the_settings():
     assert "gzip off;" in site  # the app compresses
 
 
-def test_gunicorn_loads_the_app_with_the_units_options(tmp_path):
-    args = _unit_command("ExecStart")
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
-    assert gunicorn, "gunicorn is a dependency of assetmap"
-    args[0] = gunicorn
-    args[args.index("--bind") + 1] = f"unix:{tmp_path / 'gunicorn.sock'}"
-    environment = _environment_file(ENV_EXAMPLE) | _ENV
-    environment |= {"ASSETMAP_DB": str(tmp_path / "assetmap.db"), "PYTHONPATH": str(ROOT)}
-    environment["PATH"] = "/usr/bin:/bin"
-    done = subprocess.run(
-        [*args, "--check-config"], env=environment, cwd=ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-
-
 def _installed(tool: str) -> str:
     found = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
     if not found:
@@ -287,3 +279,253 @@ def test_every_deploy_file_the_doc_names_exists():
     assert "nginx.conf" in named
     for name in named:
         assert list(DEPLOY.glob(name)), f"docs/deploying.md names deploy/{name}, not there"
+
+
+# The site served as deploy/ serves it: the unit's gunicorn command on a socket, nginx with
+# deploy/nginx.conf in front on free loopback ports with a throwaway certificate, and requests
+# over TLS as a browser would send them. What docs/deploying.md says was tried by hand, kept.
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    openssl = _installed("openssl")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def _site(folder: Path, cert: Path, key: Path, socket_path: Path, http: int, https: int) -> str:
+    site = NGINX_SITE.read_text()
+    for old, new in [
+        ("/etc/letsencrypt/live/directory.example.org/fullchain.pem", str(cert)),
+        ("/etc/letsencrypt/live/directory.example.org/privkey.pem", str(key)),
+        ("/var/cache/nginx/assetmap", str(folder / "cache")),
+        ("unix:/run/assetmap/gunicorn.sock", f"unix:{socket_path}"),
+        ("listen 80;", f"listen 127.0.0.1:{http};"),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;"),
+        ("listen [::]:80;", ""),
+        ("listen [::]:443 ssl http2;", ""),
+        ("directory.example.org", "localhost"),
+    ]:
+        site = _replace(site, old, new)
+    return site
+
+
+def _nginx_conf(folder: Path, site: str) -> Path:
+    (folder / "site.conf").write_text(site)
+    temp = " ".join(
+        f"{kind}_temp_path {folder / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # As root, nginx's workers would run as nobody, who cannot reach a socket in a private
+    # temporary folder; on a server they run as www-data, in the service's group.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        f"{user}pid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'};\n"
+        "events {}\n"
+        f"http {{ access_log off; {temp} include {folder / 'site.conf'}; }}\n"
+    )
+    return conf
+
+
+class Site:
+    """The served site: requests over TLS to nginx, and gunicorn's access log."""
+
+    def __init__(self, cert: Path, http: int, https: int, access_log: Path):
+        self.context = ssl.create_default_context(cafile=str(cert))
+        self.http, self.https, self.access_log = http, https, access_log
+
+    @property
+    def origin(self) -> str:
+        return f"https://localhost:{self.https}"
+
+    def fetch(self, path, method="GET", headers=None, body=None, source="127.0.0.1"):
+        """(status, headers, body) of one request over TLS from the address `source`."""
+        connection = http.client.HTTPSConnection(
+            "localhost", self.https, context=self.context, source_address=(source, 0), timeout=60
+        )
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.headers, response.read()
+        finally:
+            connection.close()
+
+    def logged(self, needle: str, deadline: float = 20.0) -> str:
+        """The access log's line holding `needle`, once gunicorn has written it."""
+        start = time.monotonic()
+        while time.monotonic() - start < deadline:
+            for line in self.access_log.read_text().splitlines():
+                if needle in line:
+                    return line
+            time.sleep(0.05)
+        raise AssertionError(f"gunicorn logged no request with {needle!r}")
+
+
+class Gunicorn:
+    """gunicorn started with the unit's own command line, on a socket in a temporary folder."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.socket = folder / "gunicorn.sock"
+        self.log = folder / "gunicorn.log"
+        database = folder / "assetmap.db"
+        self.database = database
+        args = _unit_command("ExecStart")
+        args[0] = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
+        args[args.index("--bind") + 1] = f"unix:{self.socket}"
+        args[args.index("--workers") + 1] = "1"  # one is enough here; the unit's 4 for a server
+        environment = _environment_file(ENV_EXAMPLE) | _ENV
+        environment |= {"ASSETMAP_DB": str(database), "PYTHONPATH": str(ROOT)}
+        environment["PATH"] = "/usr/bin:/bin"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(args, env=environment, cwd=ROOT, stdout=log, stderr=log)
+
+    def get(self, path: str) -> int:
+        """The status of a GET sent straight to the socket, as nginx sends it."""
+        with socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(30)
+            client.connect(str(self.socket))
+            client.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+            return int(client.recv(64).split()[1])
+
+    def wait_until(self, ready, what: str, deadline: float = 60.0) -> None:
+        """Poll `ready()` (OSError counting as not yet) while gunicorn runs."""
+        start = time.monotonic()
+        while True:
+            assert self.process.poll() is None, self.log.read_text()[-2000:]
+            try:
+                if ready():
+                    return
+            except OSError:
+                pass
+            assert time.monotonic() - start < deadline, f"{what}: {self.log.read_text()[-2000:]}"
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory, sample_template):
+    folder = tmp_path_factory.mktemp("deployed")
+    shutil.copyfile(sample_template, folder / "assetmap.db")
+    add_user(folder / "assetmap.db", "coordinator")
+    server = Gunicorn(folder)
+    try:
+        server.wait_until(lambda: server.get("/api/v1/taxonomy") == 200, "gunicorn serving")
+        yield server
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=30)
+
+
+def test_gunicorn_serves_the_app_with_the_units_options(gunicorn):
+    """The unit's command line as it is (only the socket's place and one worker changed), with
+    the example settings: the app object loads and answers on the socket nginx is given."""
+    assert gunicorn.get("/") == 200
+    assert gunicorn.socket.is_socket()
+    assert oct(gunicorn.socket.stat().st_mode & 0o777) == "0o770"  # --umask 007
+
+
+@pytest.fixture(scope="module")
+def served(gunicorn):
+    nginx = _installed("nginx")
+    folder = gunicorn.folder
+    cert, key = _certificate(folder)
+    http_port, https_port = _free_port(), _free_port()
+    conf = _nginx_conf(folder, _site(folder, cert, key, gunicorn.socket, http_port, https_port))
+    proxy = subprocess.Popen(
+        [nginx, "-c", str(conf), "-e", str(folder / "error.log"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    site = Site(cert, http_port, https_port, gunicorn.log)
+    try:
+
+        def answers() -> bool:
+            assert proxy.poll() is None, (folder / "error.log").read_text()[-2000:]
+            return site.fetch("/api/v1/taxonomy")[0] == 200
+
+        gunicorn.wait_until(answers, "nginx in front")
+        yield site
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=30)
+
+
+def test_through_nginx_plain_http_is_sent_to_https(served):
+    connection = http.client.HTTPConnection("127.0.0.1", served.http, timeout=30)
+    connection.request("GET", "/map", headers={"Host": "localhost"})
+    response = connection.getresponse()
+    assert response.status == 301
+    assert response.headers["Location"] == "https://localhost/map"
+    connection.close()
+
+
+def test_through_nginx_pages_come_compressed_by_the_app_and_marked_https_only(served):
+    status, headers, body = served.fetch("/", headers={"Accept-Encoding": "br"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "br"
+    assert "Accept-Encoding" in headers["Vary"]
+    assert headers["Strict-Transport-Security"] == "max-age=31536000"  # the app saw https
+    plain = served.fetch("/", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain[1] and len(body) < len(plain[2]) / 2
+
+
+def test_through_nginx_hashed_static_files_are_kept_by_nginx(served):
+    page = served.fetch("/", headers={"Accept-Encoding": "identity"})[2].decode()
+    url = re.search(r"/static/css/app\.[0-9a-f]{12}\.css", page).group(0)
+    first = served.fetch(url, headers={"Accept-Encoding": "gzip"})[1]
+    second = served.fetch(url, headers={"Accept-Encoding": "gzip"})[1]
+    assert first["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert (first["X-Cache-Status"], second["X-Cache-Status"]) == ("MISS", "HIT")
+    assert second["Content-Encoding"] == "gzip"
+    plain_name = served.fetch("/static/css/app.css")[1]
+    assert plain_name["Cache-Control"] == "no-cache"
+    assert plain_name["X-Cache-Status"] != "HIT"
+
+
+def test_through_nginx_a_coordinator_signs_in_with_the_forms_csrf_token(served):
+    status, headers, body = served.fetch("/login")
+    cookie = headers["Set-Cookie"].split(";")[0]
+    assert "Secure" in headers["Set-Cookie"]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body.decode()).group(1)
+    form = urlencode(
+        {"csrf_token": token, "email": ROLE_EMAILS["coordinator"], "password": TEST_PASSWORD}
+    )
+    sent = {
+        "Cookie": cookie,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Referer": f"{served.origin}/login",  # as a browser sends it, with the port
+    }
+    status, headers, _ = served.fetch("/login", "POST", sent, form)
+    assert status == 302, "the form was refused: does nginx pass the port in Host?"
+    assert headers["Location"] in ("/manage/assets", f"{served.origin}/manage/assets")
+
+
+def test_through_nginx_an_upload_over_the_limit_gets_the_apps_message(served):
+    limit = settings.parse("ASSETMAP_MAX_UPLOAD_MB", None)
+    body = b"x=" + b"a" * int(limit * 1024**2)  # just over the app's limit, within nginx's
+    sent = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, _, page = served.fetch("/login", "POST", sent, body)
+    assert status == 413
+    assert f"The largest file or form accepted is {limit:g} MB" in page.decode()
+
+
+def test_through_nginx_the_app_sees_the_clients_address_not_what_it_claims(served):
+    claims = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "http"}
+    status, headers, _ = served.fetch("/?from=claims", headers=claims, source="127.0.0.5")
+    assert status == 200
+    assert "Strict-Transport-Security" in headers  # still https to the app
+    line = served.logged("GET /?from=claims")
+    assert line.startswith("127.0.0.5 "), line
