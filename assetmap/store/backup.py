@@ -289,6 +289,11 @@ class _SqliteRestore:
         shutil.copyfile(source, self.scratch)  # the backup itself is only read
         damaged = f"{source} is damaged or incomplete (a backup cut short?)"
         try:
+            missing = _missing_bytes(self.scratch)
+            if missing:
+                raise BackupError(
+                    f"{damaged}: {missing:,} bytes are missing from its end; use another backup"
+                )
             conn = sqlite3.connect(str(self.scratch), isolation_level=None)
             try:
                 conn.execute("PRAGMA journal_mode = DELETE")
@@ -363,6 +368,21 @@ class _SqliteRestore:
 
     def discard(self) -> None:
         _remove(self.scratch)
+
+
+def _missing_bytes(path: Path) -> int:
+    """How much shorter the file is than its header says (0 when whole, or when the header's
+    size is not valid and SQLite goes by the file's size). SQLite reads a missing page as
+    empty, so a file cut at a page that held nothing would otherwise pass integrity_check."""
+    with path.open("rb") as f:
+        header = f.read(100)
+    if len(header) < 100:
+        return 0  # SQLite itself calls it "not a database"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid = header[24:28] == header[92:96] and pages > 0
+    return max(0, pages * page_size - path.stat().st_size) if valid else 0
 
 
 def _version(conn: sqlite3.Connection) -> int:

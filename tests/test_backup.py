@@ -1,0 +1,680 @@
+"""`assetmap backup` and `assetmap restore`: a coordinator saves the whole directory while the
+app runs, and brings it back; bad input changes nothing.
+
+The SQLite tests are about the database file itself (the backup API, a file beside OUT), so
+they are SQLite's. The PostgreSQL tests run pg_dump and pg_restore against a private cluster
+made here with initdb and pg_ctl on a free loopback port; assetmap's schema is not on
+PostgreSQL yet, so they back up and restore a database holding a small table of their own.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import pwd
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from assetmap import create_app
+from assetmap.store import backup as backups
+from assetmap.store import connect, initialise, schema
+from tests.conftest import SAMPLE, add_user, make_asset, save_raw
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "data" / "assets.geojson"
+
+
+def run(target, *args):
+    """`assetmap ARGS` on the directory at `target` (ASSETMAP_DB): the result."""
+    app = create_app({"ASSETMAP_DB": str(target), "SECRET_KEY": "test-only"})
+    return app.test_cli_runner().invoke(args=[str(arg) for arg in args])
+
+
+def exported(target, tmp_path, name: str) -> str:
+    """Every asset, as `assetmap export geojson` writes it."""
+    out = tmp_path / f"{name}.geojson"
+    result = run(target, "export", "geojson", out)
+    assert result.exit_code == 0, result.output
+    return out.read_text()
+
+
+def everything(path) -> tuple[int, list[str]]:
+    """The whole database as SQL (every table's rows) and its schema version: what "exactly
+    as it was" is compared by."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return schema.current_version(conn), list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def counts(path) -> tuple[int, int, int]:
+    conn = sqlite3.connect(path)
+    try:
+        return tuple(
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("assets", "asset_history", "users")
+        )
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def live(app, db_path):
+    """The directory the app runs on: the sample assets and an account."""
+    add_user(db_path, "coordinator")
+    return db_path
+
+
+@pytest.fixture(scope="module")
+def demo_backup(tmp_path_factory):
+    """A backup of the demo directory (data/assets.geojson, 374 Trafford assets), made once."""
+    from assetmap.record.loading import load_file
+
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.db"
+    initialise(path)
+    db = connect(path)
+    load_file(db, DEMO, who="tests", bounds=None, dry_run=False)
+    db.close()
+    out = folder / "demo-backup.db"
+    backups.backup(path, out)
+    return out
+
+
+# SQLite: backing up ----------------------------------------------------------------------
+
+
+def test_a_coordinator_backs_up_the_directory_and_is_told_what_was_saved(live, tmp_path):
+    out = tmp_path / "backups" / "assetmap-2026-12-06.db"
+    result = run(live, "backup", out)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        f"saved {len(SAMPLE)} assets, {len(SAMPLE)} history rows, 1 account to {out} ("
+    )
+    assert f"schema version {schema.SCHEMA_VERSION})" in result.output
+    assert everything(out) == everything(live)
+    # One self-contained file, readable only by its owner (it holds password hashes), and
+    # nothing left beside it.
+    conn = sqlite3.connect(out)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    assert out.stat().st_mode & 0o077 == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]
+
+
+WRITER = """
+import sys
+from assetmap.record.validation import validate_asset
+from assetmap.store import assets, connect
+from tests.conftest import make_asset
+
+db = connect(sys.argv[1])
+n = 0
+while True:
+    n += 1
+    raw = make_asset(id=f"writer-{n}", name=f"Writer group {n}", description="x" * 2000)
+    assets.save_assets(db, [validate_asset(raw).record], who="writer")
+"""
+
+
+def wait_for(condition, seconds: float = 30.0):
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+    return value
+
+
+def test_a_backup_taken_while_the_app_saves_assets_is_the_directory_at_one_moment(live, tmp_path):
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(live)], env=environment)
+    try:
+        wait_for(lambda: counts(live)[0] >= len(SAMPLE) + 20)
+        before = counts(live)[0]
+        # One page a step, with a pause: the copy takes many of the writer's commits to make.
+        # (A copy that started again after each of them would never end while the app saves.)
+        done: list = []
+        copying = threading.Thread(
+            target=lambda: done.append(
+                backups.backup(live, tmp_path / "backup.db", pages=1, pause=0.003)
+            ),
+            daemon=True,
+        )
+        copying.start()
+        copying.join(timeout=60)
+        assert done, "the backup did not finish while the app was saving"
+        saved = done[0]
+        after = counts(live)[0]
+        assert writer.poll() is None, "the writer stopped"
+    finally:
+        writer.terminate()
+        writer.wait()
+    out = tmp_path / "backup.db"
+    conn = sqlite3.connect(out)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    ids = [row[0] for row in conn.execute("SELECT id FROM assets WHERE id LIKE 'writer-%'")]
+    inserted = [
+        row[0]
+        for row in conn.execute(
+            "SELECT asset_id FROM asset_history WHERE action = 'insert' AND asset_id LIKE "
+            "'writer-%'"
+        )
+    ]
+    conn.close()
+    assert before <= saved.counts["assets"] < after, "the writer wrote while it was copied"
+    assert saved.counts["assets"] == len(SAMPLE) + len(ids)
+    # The writer saves one asset a transaction, each with its history: a moment of it holds
+    # writer-1 to writer-k, each asset with its history row, and nothing else.
+    assert sorted(ids) == sorted(inserted) == sorted(f"writer-{n}" for n in range(1, len(ids) + 1))
+    assert saved.counts["history rows"] == len(SAMPLE) + len(ids)
+
+
+def test_a_database_not_yet_brought_up_to_date_can_be_backed_up_first(tmp_path, monkeypatch):
+    path = tmp_path / "assetmap.db"
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION - 1)
+        initialise(path)
+    result = run(path, "backup", tmp_path / "before-init.db")
+    assert result.exit_code == 0, result.output
+    assert f"schema version {schema.SCHEMA_VERSION - 1})" in result.output
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("missing", "there is no database at {db}: nothing to back up"),
+        ("itself", "{db} is the database itself: name another file for the backup"),
+        ("not assetmap", "{db} is an SQLite database but not an assetmap one (no assets)"),
+        ("text", "{db} is not a database assetmap can read (file is not a database)"),
+    ],
+)
+def test_a_backup_that_cannot_be_made_says_why_and_leaves_the_last_one(case, message, tmp_path):
+    db = tmp_path / "assetmap.db"
+    out = tmp_path / "backup.db"
+    out.write_bytes(b"yesterday's backup")
+    if case == "not assetmap":
+        sqlite3.connect(db).execute("CREATE TABLE notes (text TEXT)")
+    elif case == "text":
+        db.write_text("name,postcode\n" * 300)
+    elif case == "itself":
+        initialise(db)
+    result = run(db, "backup", db if case == "itself" else out)
+    assert result.exit_code == 1
+    assert result.output == f"Error: {message.format(db=db)}\n"
+    assert out.read_bytes() == b"yesterday's backup"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {"backup.db", *(["assetmap.db"] if case != "missing" else [])}
+    )
+
+
+# SQLite: restoring -----------------------------------------------------------------------
+
+
+def test_restore_brings_back_the_directory_as_its_export_was(live, tmp_path):
+    before = exported(live, tmp_path, "before")
+    backup = tmp_path / "backup.db"
+    assert run(live, "backup", backup).exit_code == 0
+    # A day's work after the backup: a new asset, an edit, a removal, a new account.
+    save_raw(live, [make_asset(id="new-choir", name="New Choir")])
+    save_raw(live, [{**SAMPLE[1], "name": "Altrincham Library (renamed)"}])
+    assert run(live, "load", DEMO).exit_code == 0
+    add_user(live, "link_worker")
+    assert exported(live, tmp_path, "changed") != before
+
+    result = run(live, "restore", backup, "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"the backup (schema version {schema.SCHEMA_VERSION}) holds 7 assets, 7 history "
+        "rows, 1 account",
+        f"the directory now holds {7 + 1 + 374} assets, {7 + 2 + 374} history rows, 2 accounts",
+        f"restored {backup}: the directory now holds 7 assets, 7 history rows, 1 account",
+    ]
+    assert exported(live, tmp_path, "after") == before
+    assert everything(live) == everything(backup)
+    # The app goes on with the restored directory: search and saving work.
+    save_raw(live, [make_asset(id="after-restore", name="After Restore")])
+    assert counts(live) == (8, 8, 1)
+
+
+def test_restore_will_not_replace_a_directory_that_is_not_empty_without_yes(live, tmp_path):
+    backup = tmp_path / "backup.db"
+    assert run(live, "backup", backup).exit_code == 0
+    save_raw(live, [make_asset(id="new-choir", name="New Choir")])
+    was = everything(live)
+    result = run(live, "restore", backup)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"the backup (schema version {schema.SCHEMA_VERSION}) holds 7 assets, 7 history "
+        "rows, 1 account",
+        "the directory now holds 8 assets, 8 history rows, 1 account",
+        "Error: the directory is not empty and nothing was changed: run again with --yes to "
+        "replace it with the backup",
+    ]
+    assert everything(live) == was
+    assert sorted(p.name for p in live.parent.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("target", ["missing", "initialised"])
+def test_restore_into_a_new_directory_needs_no_yes(target, demo_backup, tmp_path):
+    path = tmp_path / "instance" / "assetmap.db"
+    if target == "initialised":
+        initialise(path)
+    result = run(f"sqlite:///{path}", "restore", demo_backup)
+    assert result.exit_code == 0, result.output
+    now = "nothing" if target == "missing" else "0 assets, 0 history rows, 0 accounts"
+    assert result.output.splitlines()[1:] == [
+        f"the directory now holds {now}",
+        f"restored {demo_backup}: the directory now holds 374 assets, 374 history rows, 0 accounts",
+    ]
+    assert everything(path) == everything(demo_backup)
+    assert exported(path, tmp_path, "restored") == exported(demo_backup, tmp_path, "backup")
+
+
+def test_people_using_the_app_during_a_restore_see_the_old_directory_or_the_new_one(
+    live, demo_backup
+):
+    """A reader reads the assets and their history in one transaction, over and over, while
+    the demo directory is restored over the sample one: each read is all one or all the
+    other."""
+
+    def state(conn):
+        conn.execute("BEGIN")
+        try:
+            assets = conn.execute("SELECT group_concat(id, ',') FROM assets").fetchone()[0]
+            history = conn.execute("SELECT count(*) FROM asset_history").fetchone()[0]
+            return assets, history
+        finally:
+            conn.execute("COMMIT")
+
+    old = state(sqlite3.connect(live, isolation_level=None))
+    new = state(sqlite3.connect(demo_backup, isolation_level=None))
+    seen: list = []
+    stop = threading.Event()
+
+    def reader():
+        conn = sqlite3.connect(live, isolation_level=None, timeout=5)
+        while not stop.is_set():
+            seen.append(state(conn))
+        conn.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        wait_for(lambda: len(seen) >= 3)
+        result = run(live, "restore", demo_backup, "--yes")
+        assert result.exit_code == 0, result.output
+        wait_for(lambda: seen[-1] == new)
+    finally:
+        stop.set()
+        thread.join()
+    assert set(seen) == {old, new}
+    assert seen.index(new) > 0 and set(seen[seen.index(new) :]) == {new}
+
+
+def test_an_older_backup_is_brought_up_to_date_as_init_would(live, tmp_path, monkeypatch):
+    older = tmp_path / "older.db"
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION - 1)
+        initialise(older)
+    kept = older.read_bytes()
+    result = run(live, "restore", older, "--yes")
+    assert result.exit_code == 0, result.output
+    description = schema.MIGRATIONS[-1][0]
+    assert f"the backup (schema version {schema.SCHEMA_VERSION - 1}) holds" in result.output
+    assert f"applied: {description}\n" in result.output
+    assert everything(live)[0] == schema.SCHEMA_VERSION
+    assert counts(live) == (0, 0, 0)
+    assert older.read_bytes() == kept, "the backup itself is only read"
+    assert run(live, "users", "list").exit_code == 0
+
+
+def test_a_backup_from_a_newer_assetmap_is_refused(live, tmp_path):
+    newer = tmp_path / "newer.db"
+    backups.backup(live, newer)
+    conn = sqlite3.connect(newer)
+    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
+    conn.close()
+    was = everything(live)
+    result = run(live, "restore", newer, "--yes")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {newer} is at schema version {schema.SCHEMA_VERSION + 1}, newer than this "
+        f"assetmap ({schema.SCHEMA_VERSION}): upgrade assetmap, then restore it\n"
+    )
+    assert everything(live) == was
+
+
+BAD_BACKUPS = (
+    "missing",
+    "empty",
+    "a CSV",
+    "cut at a tenth",
+    "cut in half",
+    "cut short by a page",
+    "another SQLite database",
+    "a PostgreSQL backup",
+)
+
+
+def bad_backup(case: str, backup: Path, folder: Path) -> Path:
+    """A file offered as a backup that is not one (or not whole)."""
+    path = folder / "offered.db"
+    data = backup.read_bytes()
+    if case == "empty":
+        path.write_bytes(b"")
+    elif case == "a CSV":
+        path.write_text("name,postcode\n" * 300)
+    elif case == "cut at a tenth":
+        path.write_bytes(data[: len(data) // 10])
+    elif case == "cut in half":
+        path.write_bytes(data[: len(data) // 2])
+    elif case == "cut short by a page":
+        path.write_bytes(data[:-4096])
+    elif case == "another SQLite database":
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('x')")
+        conn.close()
+    elif case == "a PostgreSQL backup":  # its first bytes: the PostgreSQL tests use a real one
+        path.write_bytes(b"PGDMP\x01\x0e\x00\x04\x08\x01\x01\x01")
+    return path
+
+
+@pytest.mark.parametrize("case", BAD_BACKUPS)
+def test_a_bad_backup_is_named_and_changes_nothing(case, live, demo_backup, tmp_path):
+    bad = bad_backup(case, demo_backup, tmp_path)
+    was = everything(live)
+    result = run(live, "restore", bad, "--yes")
+    assert result.exit_code == 1, result.output
+    expected = {
+        "missing": f"there is no backup file at {bad}",
+        "empty": f"{bad} is not an assetmap backup: it is not an SQLite database",
+        "a CSV": f"{bad} is not an assetmap backup: it is not an SQLite database",
+        "another SQLite database": f"{bad} is an SQLite database but not an assetmap one",
+        "a PostgreSQL backup": f"{bad} is a PostgreSQL backup (made by pg_dump) and this "
+        "directory is on SQLite",
+    }.get(case, f"{bad} is damaged or incomplete (a backup cut short?)")
+    assert result.output.startswith(f"Error: {expected}"), result.output
+    if case.startswith("cut"):
+        assert "bytes are missing from its end; use another backup" in result.output
+    assert "Traceback" not in result.output
+    assert everything(live) == was
+    assert not [p for p in live.parent.iterdir() if ".restore" in p.name]
+
+
+# PostgreSQL --------------------------------------------------------------------------------
+
+# A password with the characters a password file and a URL must escape.
+PASSWORD = "s3cret:pass\\word@x"
+
+
+def _postgres_programs() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A private PostgreSQL cluster on a free loopback port, in a temporary folder (no system
+    service): the base URL (with the superuser's password) of its `postgres` database."""
+    programs = _postgres_programs()
+    if programs is None or not (programs / "pg_ctl").exists():
+        pytest.skip(
+            "PostgreSQL's initdb and pg_ctl are not installed (Debian: apt-get install "
+            "postgresql); the PostgreSQL backup tests need a private cluster"
+        )
+    as_postgres: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="assetmap-pg-"))
+    if os.geteuid() == 0:  # initdb refuses root: the cluster is the postgres user's
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run PostgreSQL as")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    (folder / "password").write_text(PASSWORD + "\n")
+    os.chmod(folder / "password", 0o644)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = folder / "data"
+    subprocess.run(
+        [
+            *as_postgres,
+            programs / "initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "--no-sync",
+            f"--pwfile={folder / 'password'}",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder} -c fsync=off"
+    )
+    subprocess.run(
+        [
+            *as_postgres,
+            programs / "pg_ctl",
+            "-D",
+            data,
+            "-o",
+            options,
+            "-l",
+            folder / "log",
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://postgres:{quote(PASSWORD, safe='')}@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            [*as_postgres, programs / "pg_ctl", "-D", data, "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _new_database(cluster: str, name: str, places: int | None) -> str:
+    """A new database `name` (with a `places` table of that many rows, unless None)."""
+    import psycopg
+
+    with psycopg.connect(f"{cluster}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{cluster}/{name}"
+    if places is not None:
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                "CREATE TABLE places (id SERIAL PRIMARY KEY, name TEXT NOT NULL, notes TEXT)"
+            )
+            for n in range(places):
+                conn.execute(
+                    "INSERT INTO places (name, notes) VALUES (%s, %s)",
+                    (f"Place {n}", "two\nlines and a tab\t<b>" if n % 7 else None),
+                )
+    return url
+
+
+def _rows(url: str) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT * FROM places ORDER BY id").fetchall()
+
+
+@pytest.fixture
+def spy_on_programs(monkeypatch):
+    """Every PostgreSQL program store/backup.py starts: its arguments and environment, and
+    the password file it was given (read while it existed)."""
+    started: list[dict] = []
+    real_run, real_popen = subprocess.run, subprocess.Popen
+
+    def note(args, env):
+        passfile = (env or {}).get("PGPASSFILE")
+        started.append(
+            {
+                "args": [str(a) for a in args],
+                "PGPASSWORD": (env or {}).get("PGPASSWORD"),
+                "passfile": passfile,
+                "passfile mode": os.stat(passfile).st_mode & 0o777 if passfile else None,
+            }
+        )
+
+    def run(args, *a, **k):
+        note(args, k.get("env"))
+        return real_run(args, *a, **k)
+
+    def popen(args, *a, **k):
+        note(args, k.get("env"))
+        return real_popen(args, *a, **k)
+
+    monkeypatch.setattr(backups.subprocess, "run", run)
+    monkeypatch.setattr(backups.subprocess, "Popen", popen)
+    return started
+
+
+def test_postgresql_backup_and_restore_round_trip(cluster, tmp_path, spy_on_programs):
+    url = _new_database(cluster, "directory", places=40)
+    before = _rows(url)
+    out = tmp_path / "directory.dump"
+    result = run(url, "backup", out)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"saved 40 places to {out} (")
+    assert out.read_bytes().startswith(b"PGDMP")
+
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM places WHERE id % 3 = 0")
+        conn.execute("UPDATE places SET name = 'changed' WHERE id = 2")
+    refused = run(url, "restore", out)
+    assert refused.exit_code == 1
+    assert refused.output.splitlines() == [
+        "the backup holds 40 places",
+        "the directory now holds 27 places",
+        "Error: the directory is not empty and nothing was changed: run again with --yes to "
+        "replace it with the backup",
+    ]
+    assert len(_rows(url)) == 27
+    result = run(url, "restore", out, "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("the directory now holds 40 places\n")
+    assert _rows(url) == before
+
+    # The password went to pg_dump and pg_restore in a private file, never on their command
+    # line (which every user of the machine can list) or in what was printed.
+    assert {Path(s["args"][0]).name for s in spy_on_programs} == {"pg_dump", "pg_restore"}
+    for started in spy_on_programs:
+        assert not any(
+            PASSWORD in arg or quote(PASSWORD, safe="") in arg for arg in started["args"]
+        )
+        assert started["PGPASSWORD"] is None
+        if started["passfile"]:
+            assert started["passfile mode"] == 0o600
+            assert not Path(started["passfile"]).exists()
+    assert any(s["passfile"] for s in spy_on_programs)
+    for output in (result.output, refused.output):
+        assert "s3cret" not in output
+
+
+def test_postgresql_restore_into_an_empty_database_needs_no_yes(cluster, tmp_path):
+    source = _new_database(cluster, "old_server", places=12)
+    out = tmp_path / "old.dump"
+    assert run(source, "backup", out).exit_code == 0
+    target = _new_database(cluster, "new_server", places=None)
+    result = run(target, "restore", out)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "the backup holds 12 places",
+        "the directory now holds nothing",
+        f"restored {out}: the directory now holds 12 places",
+    ]
+    assert _rows(target) == _rows(source)
+
+
+def test_postgresql_bad_backups_are_named_and_change_nothing(cluster, tmp_path, live):
+    url = _new_database(cluster, "kept", places=30)
+    out = tmp_path / "kept.dump"
+    assert run(url, "backup", out).exit_code == 0
+    was = _rows(url)
+    cut = tmp_path / "cut.dump"
+    cut.write_bytes(out.read_bytes()[: out.stat().st_size * 2 // 3])
+    sqlite_backup = tmp_path / "sqlite.db"
+    assert run(live, "backup", sqlite_backup).exit_code == 0
+    cases = {
+        cut: f"{cut} is damaged or incomplete (a backup cut short?): pg_restore: error:",
+        sqlite_backup: f"{sqlite_backup} is an SQLite backup and this directory is on PostgreSQL",
+        DEMO: f"{DEMO} is not an assetmap backup of a PostgreSQL directory",
+    }
+    for bad, message in cases.items():
+        result = run(url, "restore", bad, "--yes")
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith(f"Error: {message}"), result.output
+        assert _rows(url) == was
+    # And the other way: a PostgreSQL backup offered to an SQLite directory.
+    sqlite_was = everything(live)
+    result = run(live, "restore", out, "--yes")
+    assert result.exit_code == 1
+    assert "is a PostgreSQL backup (made by pg_dump) and this directory is on SQLite" in (
+        result.output
+    )
+    assert everything(live) == sqlite_was
+
+
+def test_postgresql_wrong_password_is_reported_without_the_password(cluster, tmp_path):
+    _new_database(cluster, "guarded", places=1)
+    wrong = cluster.replace(quote(PASSWORD, safe=""), "not-the-Pa55word") + "/guarded"
+    result = run(wrong, "backup", tmp_path / "guarded.dump")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: pg_dump could not back up the database:")
+    assert "password authentication failed" in result.output
+    assert "not-the-Pa55word" not in result.output
+    assert not (tmp_path / "guarded.dump").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_pg_dump_the_message_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(backups, "PG_BIN_GLOB", str(tmp_path / "no-postgresql" / "bin"))
+    result = run("postgresql://someone@127.0.0.1:9/directory", "backup", tmp_path / "x.dump")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: pg_dump was not found (on PATH or in {tmp_path}/no-postgresql/bin): install "
+        "PostgreSQL's client programs (Debian and Ubuntu: `apt-get install "
+        "postgresql-client`), at least the server's version\n"
+    )
+
+
+def test_the_backup_summary_reads_as_words():
+    contents = backups.Contents({"assets": 1234, "history rows": 1, "accounts": 0}, 12_345_678)
+    assert contents.words() == "1,234 assets, 1 history row, 0 accounts"
+    assert backups.size_words(contents.size) == "12.3 MB"
+    assert backups.size_words(812_000) == "812 KB"
+    assert json.dumps(backups.Contents().counts) == "{}"
