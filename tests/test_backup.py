@@ -28,7 +28,7 @@ import pytest
 
 from assetmap import create_app
 from assetmap.store import backup as backups
-from assetmap.store import connect, initialise, schema
+from assetmap.store import connect, connection, initialise, schema
 from tests.conftest import SAMPLE, add_user, make_asset, save_raw
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -283,6 +283,24 @@ def test_restore_into_a_new_directory_needs_no_yes(target, demo_backup, tmp_path
     assert exported(path, tmp_path, "restored") == exported(demo_backup, tmp_path, "backup")
 
 
+def test_a_damaged_database_is_replaced_whole_only_with_yes(demo_backup, tmp_path):
+    path = tmp_path / "assetmap.db"
+    path.write_text("name,postcode\n" * 300)  # whatever happened to it, it is not a database
+    Path(f"{path}-wal").write_bytes(b"left from before")
+    refused = run(path, "restore", demo_backup)
+    assert refused.exit_code == 1
+    assert refused.output.splitlines()[1:] == [
+        "the directory now cannot be read as an assetmap database",
+        "Error: the directory is not empty and nothing was changed: run again with --yes to "
+        "replace it with the backup",
+    ]
+    assert path.read_text() == "name,postcode\n" * 300
+    result = run(path, "restore", demo_backup, "--yes")
+    assert result.exit_code == 0, result.output
+    assert not Path(f"{path}-wal").exists()
+    assert everything(path) == everything(demo_backup)
+
+
 def test_people_using_the_app_during_a_restore_see_the_old_directory_or_the_new_one(
     live, demo_backup
 ):
@@ -322,6 +340,30 @@ def test_people_using_the_app_during_a_restore_see_the_old_directory_or_the_new_
         thread.join()
     assert set(seen) == {old, new}
     assert seen.index(new) > 0 and set(seen[seen.index(new) :]) == {new}
+
+
+def test_a_restore_kept_out_by_a_long_write_gives_up_and_changes_nothing(
+    live, tmp_path, monkeypatch
+):
+    backup = tmp_path / "backup.db"
+    backups.backup(live, backup)
+    save_raw(live, [make_asset(id="new-choir", name="New Choir")])
+    was = everything(live)
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(backups, "RESTORE_WAIT_SECONDS", 0.3)
+    importing = sqlite3.connect(live, isolation_level=None)
+    importing.execute("BEGIN IMMEDIATE")  # as an import holds the write lock while it saves
+    try:
+        result = run(live, "restore", backup, "--yes")
+    finally:
+        importing.execute("ROLLBACK")
+        importing.close()
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[-1] == (
+        "Error: nothing was changed: the directory is busy saving other changes (an import, "
+        "perhaps), so nothing was saved; try again in a minute"
+    )
+    assert everything(live) == was
 
 
 def test_an_older_backup_is_brought_up_to_date_as_init_would(live, tmp_path, monkeypatch):

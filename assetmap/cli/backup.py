@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from assetmap.store.backup import BackupError, backup, restoring, size_words
+from assetmap.store.connection import Busy
 
 
 @click.command("backup")
@@ -66,6 +67,8 @@ def restore_command(backup_file: Path, yes: bool):
                 click.echo(f"applied: {description}")
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except Busy as error:
+        raise click.ClickException(f"nothing was changed: {error}") from None
     click.echo(f"restored {backup_file}: the directory now holds {restore.incoming.words()}")
 
 

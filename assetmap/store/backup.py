@@ -286,14 +286,24 @@ class _SqliteRestore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.scratch = _scratch_file(path.parent, path.name, ".restore")
-        shutil.copyfile(source, self.scratch)  # the backup itself is only read
-        damaged = f"{source} is damaged or incomplete (a backup cut short?)"
         try:
-            missing = _missing_bytes(self.scratch)
-            if missing:
-                raise BackupError(
-                    f"{damaged}: {missing:,} bytes are missing from its end; use another backup"
-                )
+            shutil.copyfile(source, self.scratch)  # the backup itself is only read
+            self._check(source)
+            self.current = self._now()
+        except BaseException:
+            self.discard()
+            raise
+
+    def _check(self, source: Path) -> None:
+        """That the scratch copy is a whole assetmap database this assetmap can run; brought
+        forward when older. Sets `incoming` and `migrations`."""
+        damaged = f"{source} is damaged or incomplete (a backup cut short?)"
+        missing = _missing_bytes(self.scratch)
+        if missing:
+            raise BackupError(
+                f"{damaged}: {missing:,} bytes are missing from its end; use another backup"
+            )
+        try:
             conn = sqlite3.connect(str(self.scratch), isolation_level=None)
             try:
                 conn.execute("PRAGMA journal_mode = DELETE")
@@ -311,12 +321,7 @@ class _SqliteRestore:
             finally:
                 conn.close()
         except sqlite3.DatabaseError as error:
-            self.discard()
             raise BackupError(f"{damaged} ({error}); use another backup") from None
-        except BaseException:
-            self.discard()
-            raise
-        self.current = self._now()
 
     def _now(self) -> Contents | None:
         """What the directory holds now; None when it cannot be read as an assetmap one."""
@@ -331,7 +336,17 @@ class _SqliteRestore:
         except sqlite3.DatabaseError as error:
             if is_busy(error):
                 raise
-            return None
+            # Only a file that is not (or no longer) a database is taken for a damaged one;
+            # one that cannot be opened (its permissions, say) is not replaced.
+            if getattr(error, "sqlite_errorcode", None) in (
+                sqlite3.SQLITE_NOTADB,
+                sqlite3.SQLITE_CORRUPT,
+            ):
+                return None
+            raise BackupError(
+                f"the directory's database {self.path} cannot be opened ({error}); nothing "
+                "was changed"
+            ) from None
 
     def apply(self) -> list[str]:
         """Copy the backup into the database in one write transaction; the migrations applied
