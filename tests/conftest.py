@@ -29,6 +29,16 @@ accounts.HASH_METHOD = "scrypt:1024:8:1"
 settings.register_profile("assetmap", deadline=None)
 settings.load_profile("assetmap")
 
+# The engine the tests run on (`--engine postgresql`) and the databases it hands out. Its
+# functions are imported where they are used, after pytest has loaded it as a plugin.
+pytest_plugins = ["tests.engines"]
+
+
+def _engines():
+    from tests import engines
+
+    return engines
+
 
 def _temporary_files_in_memory(folder: str = "/dev/shm", room: int = 2 << 30) -> None:
     """Every test's temporary files (its databases above all) in memory, where there is room.
@@ -240,7 +250,9 @@ def save_raw(db_path, raws: list[dict]) -> None:
 
 @pytest.fixture
 def db_path(tmp_path):
-    return tmp_path / "assetmap.db"
+    """This test's database (empty): a file on SQLite, a database on PostgreSQL
+    (tests/engines.py); ASSETMAP_DB takes either."""
+    return _engines().new_target(tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -250,15 +262,16 @@ def sample_template(tmp_path_factory):
     Most tests start from the sample data; copying the file takes a fiftieth of the time that
     building it does, and the copy is the same database, byte for byte.
     """
-    path = tmp_path_factory.mktemp("sample") / "assetmap.db"
+    path = _engines().new_target(tmp_path_factory.mktemp("sample"))
     load_sample(path)
-    assert not path.with_name("assetmap.db-wal").exists(), "the template was left unfinished"
+    if not _engines().on_postgresql():
+        assert not path.with_name("assetmap.db-wal").exists(), "the template was left unfinished"
     return path
 
 
 @pytest.fixture
 def app(db_path, sample_template):
-    shutil.copyfile(sample_template, db_path)
+    _engines().copy_database(sample_template, db_path)
     return create_app({"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
 
 
@@ -267,13 +280,13 @@ def trafford_template(tmp_path_factory):
     """The sample assets and every Trafford postcode, built once a session."""
     from tests.test_imports_support import build_import_db
 
-    return build_import_db(tmp_path_factory.mktemp("template") / "assetmap.db")
+    return build_import_db(_engines().new_target(tmp_path_factory.mktemp("template")))
 
 
 @pytest.fixture
 def trafford_db_path(trafford_template, tmp_path):
     """A database of this test's own: the sample assets and every Trafford postcode."""
-    return shutil.copyfile(trafford_template, tmp_path / "assetmap.db")
+    return _engines().copy_database(trafford_template, _engines().new_target(tmp_path))
 
 
 @pytest.fixture
@@ -351,7 +364,7 @@ def sign_in(app, db_path):
 @pytest.fixture
 def csrf_app(db_path, sample_template):
     """An app with CSRF protection on, as in production (the `app` fixture has it on too)."""
-    shutil.copyfile(sample_template, db_path)
+    _engines().copy_database(sample_template, db_path)
     return create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
 
 

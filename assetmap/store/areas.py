@@ -59,7 +59,7 @@ def _upsert(db, table: str, columns: tuple[str, ...], rows) -> tuple[int, int]:
     names = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
     sets = ", ".join(f"{c} = excluded.{c}" for c in columns)
-    differs = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in columns)
+    differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in columns)
     new = changed = 0
     for row in rows:
         exists = db.conn.execute(f"SELECT 1 FROM {table} WHERE code = ?", [row[0]]).fetchone()
@@ -150,10 +150,10 @@ def coverage_version(db: sqlite_utils.Database) -> tuple:
     return tuple(
         db.conn.execute(
             """SELECT (SELECT max(version_id) FROM asset_history),
-            (SELECT count(*) || ' ' || ifnull(max(loaded_at), '') FROM areas),
-            (SELECT count(*) || ' ' || total(imd_rank) || ' ' || total(imd_decile)
-                FROM area_need),
-            (SELECT count(*) || ' ' || total(persons) FROM area_population),
+            (SELECT count(*) || ' ' || coalesce(max(loaded_at), '') FROM areas),
+            (SELECT count(*) || ' ' || coalesce(sum(imd_rank), 0) || ' '
+                || coalesce(sum(imd_decile), 0) FROM area_need),
+            (SELECT count(*) || ' ' || coalesce(sum(persons), 0) FROM area_population),
             (SELECT count(*) FROM postcodes)"""
         ).fetchone()
     )

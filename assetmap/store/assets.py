@@ -18,6 +18,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING, NamedTuple
 
 from assetmap.record.fields import BOOLEAN, FIELD_NAMES, FIELDS, GIVEN, JSON_TYPES
+from assetmap.store import dialect
 from assetmap.store.connection import begin_immediate
 from assetmap.store.visibility import OPEN
 
@@ -140,21 +141,24 @@ def _marks(values) -> str:
     return ", ".join("?" for _ in values)
 
 
-def _where(filter: AssetFilter) -> tuple[str, list]:
+def _where(db, filter: AssetFilter) -> tuple[str, list]:
     clauses, params = [], []
     if filter.categories:
         clauses.append(
-            "EXISTS (SELECT 1 FROM json_each(categories) "
+            f"EXISTS (SELECT 1 FROM {dialect.json_text_values(db, 'categories')} "
             f"WHERE value IN ({_marks(filter.categories)}))"
         )
         params.extend(filter.categories)
     for need in filter.accessibility:
-        clauses.append("EXISTS (SELECT 1 FROM json_each(accessibility) WHERE value = ?)")
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM {dialect.json_text_values(db, 'accessibility')} "
+            "WHERE value = ?)"
+        )
         params.append(need)
     if filter.days:
         clauses.append(
-            "EXISTS (SELECT 1 FROM json_each(schedule, '$.sessions') "
-            f"WHERE json_extract(value, '$.day') IN ({_marks(filter.days)}))"
+            f"EXISTS (SELECT 1 FROM {dialect.json_values(db, 'schedule', 'sessions')} "
+            f"WHERE {dialect.json_text(db, 'value', 'day')} IN ({_marks(filter.days)}))"
         )
         params.extend(filter.days)
     if filter.free:
@@ -180,7 +184,7 @@ def _where(filter: AssetFilter) -> tuple[str, list]:
     elif not filter.include_archived:
         clauses.append("archived = 0")
     if filter.name_contains:
-        clauses.append("instr(lower(name), lower(?)) > 0")
+        clauses.append(dialect.contains(db, "lower(name)").replace("?", "lower(?)"))
         params.append(filter.name_contains)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
@@ -189,9 +193,10 @@ def list_assets(
     db: sqlite_utils.Database, filter: AssetFilter, *, limit: int, offset: int = 0
 ) -> tuple[list[dict], int]:
     """One page of assets matching the filter, ordered by name then id, and the total."""
-    where, params = _where(filter)
+    where, params = _where(db, filter)
     total = db.conn.execute(f"SELECT count(*) FROM assets{where}", params).fetchone()[0]
-    sql = f"SELECT {_COLUMNS} FROM assets{where} ORDER BY name COLLATE NOCASE, id LIMIT ? OFFSET ?"
+    order = f"ORDER BY {dialect.by_name(db)}, id"
+    sql = f"SELECT {_COLUMNS} FROM assets{where} {order} LIMIT ? OFFSET ?"
     rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
     return [from_row(r) for r in rows], total
 

@@ -27,12 +27,12 @@ def insert_check(
     version_id: int | None,
 ) -> int:
     """Record one check (call inside the write transaction that wrote its history)."""
-    cursor = db.conn.execute(
+    new_id = db.conn.execute(
         "INSERT INTO asset_checks (asset_id, checked_at, checked_by, how, note, version_id) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         [asset_id, checked_at, checked_by, how, note, version_id],
-    )
-    return cursor.lastrowid
+    ).fetchone()[0]
+    return new_id
 
 
 def checks_of(db: sqlite_utils.Database, asset_id: str) -> list[dict]:
@@ -74,7 +74,9 @@ def put_interval(
 def save_wards(db: sqlite_utils.Database, rows: list[tuple[str, str, str]]) -> None:
     """Keep (postcode, ward code, ward name) rows, replacing a postcode's earlier ward."""
     db.conn.executemany(
-        "INSERT OR REPLACE INTO postcode_wards (postcode, ward_code, ward_name) VALUES (?, ?, ?)",
+        "INSERT INTO postcode_wards (postcode, ward_code, ward_name) VALUES (?, ?, ?) "
+        "ON CONFLICT (postcode) DO UPDATE SET ward_code = excluded.ward_code, "
+        "ward_name = excluded.ward_name",
         rows,
     )
 

@@ -115,7 +115,27 @@ class StatementTimeLimit:
         )
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
+def sqlite_path(target: str | Path) -> str | Path:
+    """The file of a SQLite ASSETMAP_DB: a path, or `sqlite:///path` as in a URL."""
+    if isinstance(target, str) and target.startswith("sqlite:///"):
+        return target.removeprefix("sqlite:///") or ":memory:"
+    return target
+
+
+def connect(target: str | Path) -> sqlite_utils.Database:
+    """Open the directory's database: a PostgreSQL one when `target` is a `postgresql://` URL
+    (store/postgres.py), else the SQLite file at `target`.
+
+    Every handle has `conn`, `engine` ("sqlite" or "postgresql"), `target` and `close()`.
+    """
+    from assetmap.store import postgres
+
+    if postgres.is_url(target):
+        return postgres.Database(target)
+    return _connect_sqlite(sqlite_path(target))
+
+
+def _connect_sqlite(path: str | Path) -> sqlite_utils.Database:
     """Open the database at `path` in WAL mode, creating its folder if needed.
 
     WAL lets readers carry on while one writer writes; the busy timeout makes a second
@@ -136,7 +156,10 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA temp_store = MEMORY")  # sorts and keyword matches stay off the disk
-    return sqlite_utils.Database(conn)
+    db = sqlite_utils.Database(conn)
+    db.engine = "sqlite"
+    db.target = path
+    return db
 
 
 def initialise(path: str | Path) -> list[str]:
@@ -153,15 +176,19 @@ class NotReady(Exception):
     what to do about it (run `assetmap init`, or upgrade assetmap)."""
 
 
-def connect_ready(path: str | Path) -> sqlite_utils.Database:
-    """Open the database at `path` when it exists and its schema is this assetmap's.
+def connect_ready(target: str | Path) -> sqlite_utils.Database:
+    """Open the database at `target` when it exists and its schema is this assetmap's.
 
     NotReady when not. Nothing is made where there was nothing (`connect` would leave an empty
     file, which every later command, and `make run`, would take for a database), and a database
     of another schema version is not used (its tables would fail deeper in, as raw SQLite
     errors). `initialise` is what makes a database or brings it forward.
     """
-    path = Path(path)
+    from assetmap.store import postgres
+
+    if postgres.is_url(target):
+        return _ready(_connect_postgresql(target), target)
+    path = Path(sqlite_path(target))
     if not path.exists():
         raise NotReady(
             f"there is no database at {path}: run `assetmap init` first (or `make run` for the "
@@ -170,13 +197,34 @@ def connect_ready(path: str | Path) -> sqlite_utils.Database:
     db = None
     try:
         db = connect(path)
-        version = schema.current_version(db.conn)
+        schema.current_version(db.conn)
     except sqlite3.DatabaseError as error:
         if db is not None:
             db.close()
         if is_busy(error):
             raise
         raise NotReady(f"{path} is not a database assetmap can open ({error})") from None
+    return _ready(db, path)
+
+
+def _connect_postgresql(url: str):
+    """A handle on the PostgreSQL database at `url`; NotReady naming the server's reason (the
+    URL's password left out) when it cannot be reached."""
+    import psycopg
+
+    from assetmap.store import postgres
+
+    try:
+        return postgres.Database(url)
+    except (psycopg.Error, OSError) as error:
+        raise NotReady(
+            f"cannot open the PostgreSQL database {postgres.without_password(url)} ({error})"
+        ) from None
+
+
+def _ready(db, where) -> sqlite_utils.Database:
+    """`db` when its schema is this assetmap's; else closed, and NotReady saying what to do."""
+    version = schema.current_version(db.conn)
     if version == schema.SCHEMA_VERSION:
         return db
     db.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from assetmap.store import dialect
 from assetmap.store.visibility import OPEN
 
 if TYPE_CHECKING:
@@ -31,8 +32,9 @@ def check_history(db: sqlite_utils.Database) -> Iterator[tuple]:
     keeps the whole record as it became."""
     rows = db.conn.execute(
         "SELECT asset_id, changed_at, action,"
-        " json_extract(record, '$.status'), json_extract(record, '$.archived'),"
-        " json_extract(record, '$.last_verified')"
+        f" {dialect.json_field(db, 'record', 'status')},"
+        f" {dialect.json_field(db, 'record', 'archived')},"
+        f" {dialect.json_field(db, 'record', 'last_verified')}"
         " FROM asset_history ORDER BY version_id"
     )
     for asset_id, changed_at, action, status, archived, last_verified in rows:

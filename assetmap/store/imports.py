@@ -407,12 +407,12 @@ def create_run(
     archived_as: str | None = None,
 ) -> int:
     """Start recording a run (inside the import's transaction); returns its number."""
-    cursor = db.conn.execute(
+    new_id = db.conn.execute(
         "INSERT INTO import_runs (file_name, sha256, archived_as, source, format, imported_by, "
-        "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [file_name, sha256, archived_as, source, format, who, now()],
-    )
-    return int(cursor.lastrowid)
+    ).fetchone()[0]
+    return int(new_id)
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, counts: dict, details: dict) -> None:

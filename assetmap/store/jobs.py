@@ -40,13 +40,13 @@ def create(
 ) -> int:
     """Queue a job; its number."""
     with transaction(db):
-        cursor = db.conn.execute(
+        new_id = db.conn.execute(
             """INSERT INTO jobs (kind, who, file_name, upload, rows_total, rows_to_write,
                    created_at, stage)
-               VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting')""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting') RETURNING id""",
             [kind, who, file_name, upload, rows_total, rows_to_write, now()],
-        )
-        return cursor.lastrowid
+        ).fetchone()[0]
+        return new_id
 
 
 def claim_next(db: sqlite_utils.Database, worker: str) -> dict | None:

@@ -28,9 +28,10 @@ def add(
 ) -> int:
     """Store a request with status new, and the (hashed) address it came from."""
     with transaction(db):
-        cursor = db.conn.execute(
+        new_id = db.conn.execute(
             "INSERT INTO self_referrals (asset_id, name, phone, email, best_time, message, "
-            "consent, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+            "consent, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'new', ?, ?) "
+            "RETURNING id",
             [
                 asset_id,
                 request["name"],
@@ -42,9 +43,9 @@ def add(
                 when,
                 when,
             ],
-        )
+        ).fetchone()[0]
         note_attempt(db, address_key, when)
-    return cursor.lastrowid
+    return new_id
 
 
 def count_from_address(db: sqlite_utils.Database, address_key: str, since: str) -> int:
@@ -99,7 +100,9 @@ def get(db: sqlite_utils.Database, request_id: int) -> dict | None:
 
 
 def events(db: sqlite_utils.Database, request_id: int) -> list[dict]:
-    sql = "SELECT at, by, status, note FROM self_referral_events WHERE referral_id = ? ORDER BY id"
+    sql = (
+        'SELECT at, "by", status, note FROM self_referral_events WHERE referral_id = ? ORDER BY id'
+    )
     return [dict(row) for row in db.conn.execute(sql, [request_id])]
 
 
@@ -113,7 +116,7 @@ def update_status(
             [status, when, request_id],
         )
         db.conn.execute(
-            "INSERT INTO self_referral_events (referral_id, at, by, status, note) "
+            'INSERT INTO self_referral_events (referral_id, at, "by", status, note) '
             "VALUES (?, ?, ?, ?, ?)",
             [request_id, when, by, status, note],
         )

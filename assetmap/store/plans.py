@@ -23,12 +23,12 @@ def create_plan(
 ) -> int:
     when = now()
     with transaction(db):
-        cursor = db.conn.execute(
+        new_id = db.conn.execute(
             "INSERT INTO plans (client_ref, client_name, created_by, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
             [client_ref, client_name, owner, when, when],
-        )
-    return cursor.lastrowid
+        ).fetchone()[0]
+    return new_id
 
 
 def plans_of(db: sqlite_utils.Database, owner: int) -> list[dict]:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from assetmap.store import dialect
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -20,7 +22,7 @@ _UPSERT = (
     "INSERT INTO postcodes (postcode, lat, lon) VALUES (?, ?, ?) "
     "ON CONFLICT (postcode) DO UPDATE SET lat = excluded.lat, lon = excluded.lon "
     # Loading the same file again writes nothing, so a reload is quick and changes no page.
-    "WHERE lat IS NOT excluded.lat OR lon IS NOT excluded.lon"
+    "WHERE lat IS DISTINCT FROM excluded.lat OR lon IS DISTINCT FROM excluded.lon"
 )
 
 
@@ -115,7 +117,7 @@ def district_counts(db: sqlite_utils.Database) -> list[tuple[str, int]]:
     """(district, how many postcodes) for every district the table holds, in order (M1, M2,
     ..., M33): what `assetmap postcodes status` shows."""
     rows = db.conn.execute(
-        "SELECT substr(postcode, 1, instr(postcode, ' ') - 1) AS district, count(*) "
+        f"SELECT substr(postcode, 1, {_space(db)} - 1) AS district, count(*) "
         "FROM postcodes GROUP BY district"
     ).fetchall()
     return sorted(((r[0], r[1]) for r in rows), key=lambda r: _district_order(r[0]))
@@ -125,9 +127,14 @@ def districts(db: sqlite_utils.Database) -> list[str]:
     """The districts ("M33", "WA15") the table holds any postcode of, in order (one pass over
     the key: milliseconds for a borough's postcodes, about a second for the whole country)."""
     rows = db.conn.execute(
-        "SELECT DISTINCT substr(postcode, 1, instr(postcode, ' ') - 1) FROM postcodes"
+        f"SELECT DISTINCT substr(postcode, 1, {_space(db)} - 1) FROM postcodes"
     ).fetchall()
     return sorted((r[0] for r in rows), key=_district_order)
+
+
+def _space(db) -> str:
+    """Where the space is in a canonical postcode ("M33 7ZF": 4)."""
+    return dialect.position_of(db, "postcode", "' '")
 
 
 def _district_order(district: str) -> tuple[str, int, str]:

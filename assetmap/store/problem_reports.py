@@ -29,10 +29,10 @@ _COLUMNS = (
 def add(db: sqlite_utils.Database, asset_id: str, report: dict, address_key: str, when: str) -> int:
     """Store an open report, and count it against the (hashed) address it came from."""
     with transaction(db):
-        cursor = db.conn.execute(
+        new_id = db.conn.execute(
             "INSERT INTO problem_reports (asset_id, kind, note, contact_name, contact_phone, "
             "contact_email, consent, sender_key, status, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [
                 asset_id,
                 report["kind"],
@@ -45,9 +45,9 @@ def add(db: sqlite_utils.Database, asset_id: str, report: dict, address_key: str
                 OPEN,
                 when,
             ],
-        )
+        ).fetchone()[0]
         note_attempt(db, address_key, when)
-    return cursor.lastrowid
+    return new_id
 
 
 def get(db: sqlite_utils.Database, report_id: int) -> dict | None:

@@ -28,11 +28,12 @@ def add_link(
     db: sqlite_utils.Database, asset_id: str, email: str, *, created_at: str, expires_at: str
 ) -> int:
     """A new link for an asset's organiser; returns its id (which the token carries)."""
-    cursor = db.conn.execute(
-        "INSERT INTO organiser_links (asset_id, email, created_at, expires_at) VALUES (?, ?, ?, ?)",
+    new_id = db.conn.execute(
+        "INSERT INTO organiser_links (asset_id, email, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?) RETURNING id",
         [asset_id, email, created_at, expires_at],
-    )
-    return cursor.lastrowid
+    ).fetchone()[0]
+    return new_id
 
 
 def delete_link(db: sqlite_utils.Database, link_id: int) -> None:
@@ -128,12 +129,12 @@ def add_proposal(
     proposed: dict,
     when: str,
 ) -> int:
-    cursor = db.conn.execute(
+    new_id = db.conn.execute(
         "INSERT INTO change_proposals (asset_id, link_id, organiser_email, base, proposed, "
-        "submitted_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "submitted_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         [asset_id, link_id, organiser_email, _json(base), _json(proposed), when],
-    )
-    return cursor.lastrowid
+    ).fetchone()[0]
+    return new_id
 
 
 def get_proposal(db: sqlite_utils.Database, proposal_id: int) -> dict | None:

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assetmap.store import dialect
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -49,13 +51,14 @@ def _marks(values) -> str:
     return ", ".join("?" for _ in values)
 
 
-def _term_group(group: tuple[tuple[str, str], ...], params: list) -> str:
+def _term_group(db, group: tuple[tuple[str, str], ...], params: list) -> str:
     parts = []
     for field in sorted({f for f, _ in group}):
         slugs = [slug for f, slug in group if f == field]
         if field in _LIST_FIELDS:
             parts.append(
-                f"EXISTS (SELECT 1 FROM json_each({field}) WHERE value IN ({_marks(slugs)}))"
+                f"EXISTS (SELECT 1 FROM {dialect.json_text_values(db, field)}"
+                f" WHERE value IN ({_marks(slugs)}))"
             )
         elif field in _SCALAR_FIELDS:
             parts.append(f"{field} IN ({_marks(slugs)})")
@@ -68,10 +71,10 @@ def _term_group(group: tuple[tuple[str, str], ...], params: list) -> str:
     return "(" + " OR ".join(parts) + ")" if parts else "0"
 
 
-def _where(f: PublishedFilter) -> tuple[str, list]:
+def _where(db, f: PublishedFilter) -> tuple[str, list]:
     clauses, params = ([PUBLISHED] if f.modified_after is None else []), []
     for group in f.term_groups:
-        clauses.append(_term_group(group, params))
+        clauses.append(_term_group(db, group, params))
     if f.organisations is not None:
         clauses.append(f"organisation IN ({_marks(f.organisations)})")
         params.extend(f.organisations)
@@ -88,26 +91,27 @@ def _where(f: PublishedFilter) -> tuple[str, list]:
         clauses.append("rid IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?)")
         params.append(f.words)
     if f.ids is not None:
-        clauses.append("id IN (SELECT value FROM json_each(?))")
+        clauses.append(f"id IN (SELECT value FROM {dialect.json_text_values(db, '?')})")
         params.append(_json_list(f.ids))
     return " WHERE " + (" AND ".join(clauses) or "1"), params
+
+
+def _order(db) -> str:
+    return f" ORDER BY {dialect.by_name(db)}, id"
 
 
 def _json_list(values: Iterable[str]) -> str:
     return json.dumps(list(values))
 
 
-_ORDER = " ORDER BY name COLLATE NOCASE, id"
-
-
 def page(
     db: sqlite_utils.Database, f: PublishedFilter, *, limit: int, offset: int
 ) -> tuple[list[str], int]:
     """One page of matching asset ids, by name then id, and how many match in all."""
-    where, params = _where(f)
+    where, params = _where(db, f)
     total = db.conn.execute(f"SELECT count(*) FROM assets{where}", params).fetchone()[0]
     rows = db.conn.execute(
-        f"SELECT id FROM assets{where}{_ORDER} LIMIT ? OFFSET ?", [*params, limit, offset]
+        f"SELECT id FROM assets{where}{_order(db)} LIMIT ? OFFSET ?", [*params, limit, offset]
     )
     return [row[0] for row in rows], total
 
@@ -115,15 +119,16 @@ def page(
 def every(db: sqlite_utils.Database, f: PublishedFilter) -> list[tuple[str, str | None]]:
     """Every matching asset as (id, schedule JSON), by name then id, for filters that Python
     applies to the sessions (days and times)."""
-    where, params = _where(f)
-    rows = db.conn.execute(f"SELECT id, schedule FROM assets{where}{_ORDER}", params)
+    where, params = _where(db, f)
+    rows = db.conn.execute(f"SELECT id, schedule FROM assets{where}{_order(db)}", params)
     return [(row[0], row[1]) for row in rows]
 
 
 def modified_times(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, str]:
     """When each asset last changed (updated_at: ISO 8601 UTC), by id."""
     rows = db.conn.execute(
-        "SELECT id, updated_at FROM assets WHERE id IN (SELECT value FROM json_each(?))",
+        "SELECT id, updated_at FROM assets WHERE id IN "
+        f"(SELECT value FROM {dialect.json_text_values(db, '?')})",
         [_json_list(ids)],
     )
     return {row[0]: row[1] for row in rows if row[1]}

@@ -28,12 +28,12 @@ def add(
 ) -> int:
     when = now()
     with transaction(db):
-        cursor = db.conn.execute(
+        new_id = db.conn.execute(
             "INSERT INTO referrals (asset_id, plan_id, client_ref, route, referred_on, "
-            "recorded_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "recorded_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [asset_id, plan_id, client_ref, route, referred_on, recorded_by, when, when],
-        )
-    return cursor.lastrowid
+        ).fetchone()[0]
+    return new_id
 
 
 def get(db: sqlite_utils.Database, referral_id: int) -> dict | None:

@@ -25,7 +25,7 @@ def lsoa_version(db: sqlite_utils.Database) -> tuple:
     """(how many, loaded when) for the LSOAs: a change means the shapes must be read again."""
     return tuple(
         db.conn.execute(
-            "SELECT count(*), ifnull(max(loaded_at), '') FROM areas WHERE level = 'lsoa'"
+            "SELECT count(*), coalesce(max(loaded_at), '') FROM areas WHERE level = 'lsoa'"
         ).fetchone()
     )
 

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from assetmap.store import dialect
 from assetmap.store.assets import now, transaction
 from assetmap.store.connection import Busy, is_busy
 
@@ -45,7 +46,7 @@ def get_user_by_email(db: sqlite_utils.Database, email: str) -> dict | None:
 
 
 def list_users(db: sqlite_utils.Database) -> list[dict]:
-    sql = f"SELECT {_USER_COLUMNS} FROM users ORDER BY email COLLATE NOCASE"
+    sql = f"SELECT {_USER_COLUMNS} FROM users ORDER BY {dialect.by_name(db, 'email')}"
     return [_user(row) for row in db.conn.execute(sql)]
 
 
@@ -62,13 +63,13 @@ def create_user(
     """Add an account and record who added it; the email must not be taken."""
     when = now()
     with transaction(db):
-        cursor = db.conn.execute(
+        new_id = db.conn.execute(
             "INSERT INTO users (email, password_hash, role, created_at, password_changed_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
             [email, password_hash, role, when, when],
-        )
+        ).fetchone()[0]
         _audit(db, actor, "account created", email, {"role": role}, when)
-    return cursor.lastrowid
+    return new_id
 
 
 def _end_all_sessions(db, user_id: int, why: str, when: str, keep: str | None = None) -> None:
@@ -159,13 +160,14 @@ def add_login_attempt(
     """Record a sign-in attempt (inside the caller's transaction). An attempt whose password
     is about to be checked is added as failed and marked as a success afterwards, so that a
     check under way counts against the throttle like a failure."""
-    cursor = db.conn.execute(
-        "INSERT INTO login_attempts (email, address, succeeded, attempted_at) VALUES (?, ?, ?, ?)",
+    new_id = db.conn.execute(
+        "INSERT INTO login_attempts (email, address, succeeded, attempted_at) "
+        "VALUES (?, ?, ?, ?) RETURNING id",
         [email, address, int(succeeded), when],
-    )
+    ).fetchone()[0]
     if succeeded:
         note_sign_in(db, email, when)
-    return cursor.lastrowid
+    return new_id
 
 
 def mark_attempt_succeeded(db: sqlite_utils.Database, attempt_id: int, email: str, when: str):
@@ -225,8 +227,9 @@ def start_late_session(
     has been disabled or had its sessions ended since (its session version moved on), or when
     the session already has a row (ended by signing out, perhaps)."""
     cursor = db.conn.execute(
-        "INSERT OR IGNORE INTO sessions (token_hash, user_id, started_at, last_seen_at) "
-        "SELECT ?, id, ?, ? FROM users WHERE id = ? AND session_version = ? AND active = 1",
+        "INSERT INTO sessions (token_hash, user_id, started_at, last_seen_at) "
+        "SELECT ?, id, ?, ? FROM users WHERE id = ? AND session_version = ? AND active = 1 "
+        "ON CONFLICT DO NOTHING",
         [token_hash, started, when, user_id, session_version],
     )
     return cursor.rowcount == 1

@@ -1,0 +1,180 @@
+"""The database engine the tests run on: SQLite (the default) or PostgreSQL (issue 20).
+
+`pytest` runs on SQLite. `pytest --engine postgresql` (or ASSETMAP_TEST_ENGINE=postgresql) runs
+the same tests on PostgreSQL: each test process starts a private cluster of its own (initdb and
+pg_ctl in a temporary folder, listening on a free loopback port; no system service), and the
+shared fixtures (tests/conftest.py `db_path`, `sample_template`, `app`, ...) hand out databases
+in it instead of files. Where PostgreSQL's programs are absent, a PostgreSQL run skips every
+test with the reason; CI installs them (.ci/run).
+
+The fixtures speak of a database's "target": what ASSETMAP_DB would hold, a file's path on SQLite,
+a `postgresql://` URL on PostgreSQL. `new_target` makes an empty one, `copy_database` copies a
+template (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL: both take a
+fiftieth of the time that building the data does).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ENGINES = ("sqlite", "postgresql")
+_state: dict = {"engine": "sqlite", "cluster": None, "skip": None}
+_names = itertools.count(1)
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--engine",
+        choices=ENGINES,
+        default=os.environ.get("ASSETMAP_TEST_ENGINE", "sqlite"),
+        help="the database engine the tests run on (default sqlite; ASSETMAP_TEST_ENGINE)",
+    )
+
+
+def pytest_configure(config) -> None:
+    _state["engine"] = config.getoption("--engine")
+
+
+def engine() -> str:
+    """The engine this test run is on."""
+    return _state["engine"]
+
+
+def on_postgresql() -> bool:
+    return engine() == "postgresql"
+
+
+def postgres_programs() -> Path | None:
+    """The folder of Debian's PostgreSQL programs (initdb, pg_ctl), the newest installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts[-3])
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Cluster:
+    """A private PostgreSQL cluster in a temporary folder, as the postgres user when run as
+    root (PostgreSQL refuses to run as root), trusting connections from this machine only."""
+
+    def __init__(self, programs: Path):
+        self.programs = programs
+        self.folder = Path(tempfile.mkdtemp(prefix="assetmap-pg-"))
+        self.port = _free_port()
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            shutil.chown(self.folder, "postgres")
+
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self.as_user, *command], check=True, capture_output=True, text=True)
+
+    def start(self) -> None:
+        data = self.folder / "data"
+        self._run(
+            str(self.programs / "initdb"), "-D", str(data), "-U", "postgres",
+            "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
+        )  # fmt: skip
+        # Durability is not what the tests test: no fsync makes making databases quick.
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            str(self.programs / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"),
+            "-o", options, "-w", "-t", "60", "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        try:
+            self._run(str(self.programs / "pg_ctl"), "-D", str(self.folder / "data"), "-m",
+                      "immediate", "stop")  # fmt: skip
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(sql)
+
+
+def cluster() -> Cluster:
+    """This test process's cluster, started on first use; pytest.skip where PostgreSQL is
+    not installed."""
+    if _state["skip"]:
+        pytest.skip(_state["skip"])
+    if _state["cluster"] is None:
+        programs = postgres_programs()
+        if programs is None:
+            _state["skip"] = (
+                "PostgreSQL is not installed (Debian's postgresql and postgresql-*-postgis-3; "
+                ".ci/run installs them)"
+            )
+            pytest.skip(_state["skip"])
+        started = Cluster(programs)
+        started.start()
+        _state["cluster"] = started
+    return _state["cluster"]
+
+
+def new_target(folder: Path, name: str = "assetmap.db"):
+    """An empty database for a test: `folder / name` on SQLite, a new database on PostgreSQL."""
+    if not on_postgresql():
+        return folder / name
+    pg = cluster()
+    database = f"t{os.getpid()}_{next(_names)}"
+    pg.admin(f"CREATE DATABASE {database}")
+    return pg.url(database)
+
+
+def copy_database(template, target):
+    """Make `target` (from `new_target`) a copy of the template database (see the module's
+    docstring); returns `target`."""
+    if not on_postgresql():
+        return shutil.copyfile(template, target)
+    from assetmap.store import postgres
+
+    pg = cluster()
+    postgres.close_pool(template)  # a template may have no connections while it is copied
+    postgres.close_pool(target)
+    database = _name(target)
+    pg.admin(f"DROP DATABASE IF EXISTS {database}")
+    for attempt in range(100):
+        try:
+            pg.admin(f"CREATE DATABASE {database} TEMPLATE {_name(template)}")
+            return target
+        except Exception as error:  # another test of this process is copying it: wait
+            if "is being accessed by other users" not in str(error) or attempt == 99:
+                raise
+            time.sleep(0.05)
+
+
+def _name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if _state["cluster"] is not None:
+        from assetmap.store import postgres
+
+        postgres.close_pools()
+        _state["cluster"].stop()
+        _state["cluster"] = None
