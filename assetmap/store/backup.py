@@ -34,7 +34,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assetmap.store import schema
+from assetmap.store import connection, postgres, schema
 from assetmap.store.connection import BUSY_TIMEOUT_MS, Busy, connect, is_busy
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -55,6 +55,8 @@ RESTORE_WAIT_SECONDS = 20.0
 
 # Where Debian and Ubuntu put PostgreSQL's programs when they are not on PATH.
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+# The table in which a PostgreSQL directory records its schema version (store/schema.py).
+SCHEMA_TABLE = "assetmap_schema"
 
 
 class BackupError(Exception):
@@ -97,13 +99,12 @@ def size_words(size: int) -> str:
 
 def is_postgresql(target: str | os.PathLike) -> bool:
     """Whether ASSETMAP_DB names a PostgreSQL database (a postgresql:// URL)."""
-    return str(target).startswith(("postgresql://", "postgres://"))
+    return postgres.is_url(str(target))
 
 
 def sqlite_path(target: str | os.PathLike) -> Path:
     """The file of an SQLite ASSETMAP_DB: a path, or a sqlite:/// URL."""
-    text = str(target)
-    return Path(text[len("sqlite:///") :] if text.startswith("sqlite:///") else text)
+    return Path(connection.sqlite_path(str(target)))
 
 
 def backup(target: str | os.PathLike, out: Path, **steps) -> Contents:
@@ -478,11 +479,16 @@ def _pg_backup(url: str, out: Path) -> Contents:
             )
             if done.returncode:
                 raise BackupError(f"pg_dump could not back up the database: {said}")
-        counts = _pg_dump_counts(partial, f"the backup of {_pg_name(url)}")
+        tables, version = _read_dump(partial, f"the backup of {_pg_name(url)}")
+        if version is None:
+            raise BackupError(
+                f"{_pg_name(url)} is not an assetmap database (no {SCHEMA_TABLE} table): "
+                "run `assetmap init` first; nothing was saved"
+            )
         _flush(partial)
         partial.replace(out)
         _flush_folder(out.parent)
-        return Contents(counts, out.stat().st_size)
+        return Contents(_labelled(tables), out.stat().st_size, version)
     finally:
         _remove(partial)
 
@@ -498,35 +504,43 @@ def _pg_name(url: str) -> str:
         return "the database"
 
 
-_COPY = re.compile(r'^COPY (?:"?[^".]+"?\.)?"?([^"( ]+)"? .*FROM stdin;$')
+# The line that starts a table's rows in pg_restore's script: COPY schema.table (columns) ...
+_COPY = re.compile(r'^COPY (?:(?:"[^"]+"|[^ ."]+)\.)?("[^"]+"|[^ ("]+) \(([^)]*)\) FROM stdin;$')
 
 
-def _pg_dump_counts(path: Path, what: str) -> dict[str, int]:
-    """The rows of each table in a pg_dump custom-format file, read back with pg_restore (to
-    a script, not a database): which also shows that the whole file can be read."""
+def _read_dump(path: Path, what: str) -> tuple[dict[str, int], int | None]:
+    """The rows of each table in a pg_dump custom-format file, and the assetmap schema version
+    it records, read back with pg_restore (to a script, not a database): which also shows that
+    the whole file can be read."""
     pg_restore = pg_program("pg_restore")
     tables: dict[str, int] = {}
+    version = None
     with subprocess.Popen(
         [pg_restore, "--data-only", "--file=-", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as process:
-        table = None
+        table = version_at = None
         for line in process.stdout:
             if table is not None:
                 if line == b"\\.\n":
                     table = None
-                else:
-                    tables[table] += 1
+                    continue
+                tables[table] += 1
+                if version_at is not None and version is None:
+                    version = int(line.rstrip(b"\n").split(b"\t")[version_at])
             elif line.startswith(b"COPY "):
                 match = _COPY.match(line.decode("utf-8", "replace").rstrip("\n"))
                 if match:
-                    table = match.group(1)
+                    table = match.group(1).strip('"')
                     tables.setdefault(table, 0)
+                    columns = [c.strip().strip('"') for c in match.group(2).split(",")]
+                    is_schema = table == SCHEMA_TABLE and "version" in columns
+                    version_at = columns.index("version") if is_schema else None
         said = process.stderr.read().decode("utf-8", "replace").strip()
     if process.returncode:
         raise BackupError(f"{what} is damaged or incomplete (a backup cut short?): {said}")
-    return _labelled(tables)
+    return tables, version
 
 
 def _labelled(tables: dict[str, int]) -> dict[str, int]:
@@ -566,15 +580,31 @@ def _pg_counts(url: str) -> dict[str, int]:
 
 
 class _PgRestore:
+    """A pg_dump file read through (whole, an assetmap directory this assetmap can run),
+    ready to restore."""
+
     def __init__(self, url: str, source: Path):
         self.url = url
         self.source = source
-        self.migrations: list[str] = []
-        self.incoming = Contents(_pg_dump_counts(source, str(source)), source.stat().st_size, None)
+        tables, version = _read_dump(source, str(source))
+        if version is None:
+            raise BackupError(
+                f"{source} is a PostgreSQL backup but not of an assetmap directory (it has no "
+                f"{SCHEMA_TABLE} table)"
+            )
+        if version > schema.SCHEMA_VERSION:
+            raise BackupError(
+                f"{source} is at schema version {version}, newer than this assetmap "
+                f"({schema.SCHEMA_VERSION}): upgrade assetmap, then restore it"
+            )
+        self.incoming = Contents(_labelled(tables), source.stat().st_size, version)
         self.current: Contents | None = Contents(_pg_counts(url))
 
     def apply(self) -> list[str]:
-        """pg_restore in one transaction: the whole backup, or (on any error) nothing."""
+        """pg_restore in one transaction: the whole backup, or (on any error) nothing; then the
+        migrations an older backup needs, as `assetmap init` would (each in its own
+        transaction: should one fail, `assetmap init` finishes the job). The migrations
+        applied."""
         pg_restore = pg_program("pg_restore")
         with _pg_login(self.url) as (conninfo, environment, password):
             done, said = _run(
@@ -593,7 +623,13 @@ class _PgRestore:
             )
         if done.returncode:
             raise BackupError(f"pg_restore failed, so nothing was changed: {said}")
-        return []
+        if self.incoming.version == schema.SCHEMA_VERSION:
+            return []
+        db = connect(self.url)
+        try:
+            return schema.migrate(db.conn)
+        finally:
+            db.close()
 
     def discard(self) -> None:
         pass
