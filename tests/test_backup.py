@@ -26,7 +26,7 @@ import pytest
 
 from assetmap import create_app
 from assetmap.store import backup as backups
-from assetmap.store import connect, connection, initialise, schema
+from assetmap.store import backup_postgres, connect, connection, initialise, schema
 from tests import engines
 from tests.conftest import SAMPLE, add_user, load_sample, make_asset, save_raw
 
@@ -570,7 +570,7 @@ def pg_sql(url: str, statement: str) -> None:
 
 @pytest.fixture
 def spy_on_programs(monkeypatch):
-    """Every PostgreSQL program store/backup.py starts: its arguments and environment, and
+    """Every PostgreSQL program store/backup_postgres.py starts: its arguments and environment, and
     the password file it was given (looked at while it existed)."""
     started: list[dict] = []
     real_run, real_popen = subprocess.run, subprocess.Popen
@@ -594,8 +594,8 @@ def spy_on_programs(monkeypatch):
         note(args, k.get("env"))
         return real_popen(args, *a, **k)
 
-    monkeypatch.setattr(backups.subprocess, "run", run)
-    monkeypatch.setattr(backups.subprocess, "Popen", popen)
+    monkeypatch.setattr(backup_postgres.subprocess, "run", run)
+    monkeypatch.setattr(backup_postgres.subprocess, "Popen", popen)
     return started
 
 
@@ -705,9 +705,9 @@ def test_postgresql_bad_backups_are_named_and_change_nothing(cluster, tmp_path, 
     )
     assert not (tmp_path / "other.dump").exists()
     other_backup = tmp_path / "other-by-hand.dump"
-    with backups._pg_login(other) as (conninfo, environment, _password):
+    with backup_postgres._pg_login(other) as (conninfo, environment, _password):
         subprocess.run(
-            [backups.pg_program("pg_dump"), "-Fc", f"--file={other_backup}", conninfo],
+            [backup_postgres.pg_program("pg_dump"), "-Fc", f"--file={other_backup}", conninfo],
             env=environment,
             check=True,
         )
@@ -752,7 +752,7 @@ def test_postgresql_wrong_password_is_reported_without_the_password(cluster, tmp
 
 def test_without_pg_dump_the_message_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(backups, "PG_BIN_GLOB", str(tmp_path / "no-postgresql" / "bin"))
+    monkeypatch.setattr(backup_postgres, "PG_BIN_GLOB", str(tmp_path / "no-postgresql" / "bin"))
     result = run("postgresql://someone@127.0.0.1:9/directory", "backup", tmp_path / "x.dump")
     assert result.exit_code == 1
     assert result.output == (
