@@ -215,6 +215,10 @@ def test_a_database_not_yet_brought_up_to_date_can_be_backed_up_first(tmp_path, 
         ("itself", "{db} is the database itself: name another file for the backup"),
         ("not assetmap", "{db} is an SQLite database but not an assetmap one (no assets)"),
         ("text", "{db} is not a database assetmap can read (file is not a database)"),
+        (
+            "unwritable",
+            "could not write the backup to {db}/backup.db (File exists); nothing was saved",
+        ),
     ],
 )
 def test_a_backup_that_cannot_be_made_says_why_and_leaves_the_last_one(case, message, tmp_path):
@@ -225,9 +229,10 @@ def test_a_backup_that_cannot_be_made_says_why_and_leaves_the_last_one(case, mes
         sqlite3.connect(db).execute("CREATE TABLE notes (text TEXT)")
     elif case == "text":
         db.write_text("name,postcode\n" * 300)
-    elif case == "itself":
+    elif case in ("itself", "unwritable"):
         initialise(db)
-    result = run(db, "backup", db if case == "itself" else out)
+    target = {"itself": db, "unwritable": db / "backup.db"}.get(case, out)
+    result = run(db, "backup", target)
     assert result.exit_code == 1
     assert result.output == f"Error: {message.format(db=db)}\n"
     assert out.read_bytes() == b"yesterday's backup"

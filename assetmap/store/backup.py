@@ -173,9 +173,10 @@ def backup_sqlite(
         raise BackupError(f"{out} is the database itself: name another file for the backup")
     if out.is_dir():
         raise BackupError(f"{out} is a folder: name a file for the backup")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    with _writing(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = _scratch_file(out.parent, out.name, ".partial")
     source = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    partial = _scratch_file(out.parent, out.name, ".partial")
     try:
         source.execute("BEGIN")  # the read transaction: the backup is of this moment
         try:
@@ -194,9 +195,10 @@ def backup_sqlite(
                 f"the backup of {path} does not match the database ({saved.words()} against "
                 f"{Contents(counted).words()}); nothing was saved: try again"
             )
-        _flush(partial)
-        partial.replace(out)
-        _flush_folder(out.parent)
+        with _writing(out):
+            _flush(partial)
+            partial.replace(out)
+            _flush_folder(out.parent)
         return saved
     except sqlite3.DatabaseError as error:
         raise BackupError(f"{path} could not be backed up ({error}); nothing was saved") from None
@@ -250,6 +252,17 @@ def _check_copy(path: Path, what: str) -> Contents:
         conn.close()
 
 
+@contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """A folder that cannot be written to, or a full disk, as a BackupError."""
+    try:
+        yield
+    except OSError as error:
+        raise BackupError(
+            f"could not write the backup to {out} ({error.strerror or error}); nothing was saved"
+        ) from None
+
+
 def _scratch_file(folder: Path, name: str, suffix: str) -> Path:
     """A new empty file in `folder` (beside its target, so a rename is atomic), hidden."""
     descriptor, scratch = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=suffix)
@@ -282,10 +295,17 @@ class _SqliteRestore:
 
     def __init__(self, path: Path, source: Path):
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.scratch = _scratch_file(path.parent, path.name, ".restore")
+        room = f"could not copy the backup beside {path} to check it"
         try:
-            shutil.copyfile(source, self.scratch)  # the backup itself is only read
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.scratch = _scratch_file(path.parent, path.name, ".restore")
+        except OSError as error:
+            raise BackupError(f"{room} ({error.strerror or error}); nothing was changed") from None
+        try:
+            try:
+                shutil.copyfile(source, self.scratch)  # the backup itself is only read
+            except OSError as error:
+                raise BackupError(f"{room} ({error.strerror}); nothing was changed") from None
             self._check(source)
             self.current = self._now()
         except BaseException:

@@ -34,6 +34,7 @@ from assetmap.store.backup import (
     _labelled,
     _remove,
     _scratch_file,
+    _writing,
 )
 from assetmap.store.connection import connect
 
@@ -108,8 +109,9 @@ def backup(url: str, out: Path) -> Contents:
     pg_dump = pg_program("pg_dump")
     if out.is_dir():
         raise BackupError(f"{out} is a folder: name a file for the backup")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = _scratch_file(out.parent, out.name, ".partial")
+    with _writing(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = _scratch_file(out.parent, out.name, ".partial")
     try:
         with _pg_login(url) as (conninfo, environment, password):
             done, said = _run(
@@ -125,9 +127,10 @@ def backup(url: str, out: Path) -> Contents:
                 f"{_pg_name(url)} is not an assetmap database (no {SCHEMA_TABLE} table): "
                 "run `assetmap init` first; nothing was saved"
             )
-        _flush(partial)
-        partial.replace(out)
-        _flush_folder(out.parent)
+        with _writing(out):
+            _flush(partial)
+            partial.replace(out)
+            _flush_folder(out.parent)
         return Contents(_labelled(tables), out.stat().st_size, version)
     finally:
         _remove(partial)
