@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup
 
 from assetmap.cli import (
     assets,
+    backup,
     coverage,
     feeds,
     imports,
@@ -37,6 +38,7 @@ MODULES = (
     reminders,
     openreferral,
     feeds,
+    backup,
 )
 
 
