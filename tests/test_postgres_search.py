@@ -101,11 +101,13 @@ def copy_assets(sqlite_db, pg_conn) -> int:
     names = [row[1] for row in sqlite_db.conn.execute("PRAGMA table_info(assets)")]
     pg_conn.execute("TRUNCATE assets")
     count = 0
-    with pg_conn.cursor() as cursor:
-        with cursor.copy(f"COPY assets ({', '.join(names)}) FROM STDIN") as copy:
-            for row in sqlite_db.conn.execute(f"SELECT {', '.join(names)} FROM assets"):
-                copy.write_row(tuple(row))
-                count += 1
+    with (
+        pg_conn.cursor() as cursor,
+        cursor.copy(f"COPY assets ({', '.join(names)}) FROM STDIN") as copy,
+    ):
+        for row in sqlite_db.conn.execute(f"SELECT {', '.join(names)} FROM assets"):
+            copy.write_row(tuple(row))
+            count += 1
     return count
 
 
@@ -168,7 +170,7 @@ def circles(assets: list[dict]) -> list:
     """Circles around a sample of the assets and points between them, of every radius the
     search offers, and some passing exactly through an asset (the edge counts as within)."""
     rng = random.Random(20)
-    centres = [(a["lat"], a["lon"]) for a in rng.sample(assets, 12)]
+    centres = [(a["lat"], a["lon"]) for a in rng.sample(assets, 6)]
     centres += [
         (53.42 + rng.uniform(-0.1, 0.1), -2.33 + rng.uniform(-0.15, 0.15)) for _ in range(8)
     ]
@@ -242,6 +244,30 @@ def test_distances_are_the_very_doubles_python_computes(both):
     for asset_id, distance, _ in hits:
         a = assets[asset_id]
         assert distance == haversine_m(lat, lon, a["lat"], a["lon"])
+
+
+def test_a_centre_a_hair_from_an_asset_is_no_error(both, pg):
+    """PostgreSQL's `*` raises "underflow" where Python rounds to 0.0: a centre at lon=1e-300
+    beside an asset on the meridian (as the API accepts) gives Python's distance, no 500."""
+    lite = connect(":memory:")
+    schema.migrate(lite.conn)
+    record = _validated(
+        [{"id": "meridian", "name": "Meridian", "kind": "group", "lat": 51.4779, "lon": 0.0,
+          "strand": "access_community_resources"}]
+    )[0]  # fmt: skip
+    store.save_assets(lite, [record], who="tests")
+    saved = pg.conn.execute("SELECT count(*) FROM assets").fetchone()[0]
+    try:
+        copy_assets(lite, pg.conn)
+        for lat, lon in ((51.4779, 1e-300), (51.4779 + 1e-300, -1e-310), (51.4779, 0.0)):
+            circle = circle_around(lat, lon, 1000)
+            expected = sqlite_search.all_within(lite, circle, Conditions())
+            assert postgres_search.all_within(pg, circle, Conditions()) == expected
+            assert expected[0][1] == haversine_m(lat, lon, 51.4779, 0.0)
+    finally:
+        copy_assets(both[0], pg.conn)  # the demo back, for the tests that follow
+        lite.close()
+    assert pg.conn.execute("SELECT count(*) FROM assets").fetchone()[0] == saved
 
 
 def test_the_schedule_and_last_check_come_with_each_hit_when_asked(both):
@@ -347,12 +373,37 @@ def name_terms(lite, rid: int) -> set[str]:
     return {term for word in re.split(r"\W+", name) if word for term in index_terms(word)}
 
 
+# Words where Porter's published algorithm (snowball's `porter`) and his C version (FTS5's)
+# part, which assetmap_stem finishes as FTS5 does; and characters folded or split differently.
+PORTER_EDGES = (
+    "ecology biology technology technologies psychology apology analogy logy blogy "
+    "possibly terribly horribly incredibly sensibly visibly flexibly humbly nobly "
+    "doubly ably feebly bubbly assembly assemblies probably comfortably reliably bly "
+    "flexibility ies as is us yes ties dies sky skies ay by km² ½ ① ſ ς"
+).split()  # noqa: SIM905
+
+# assetmap_terms and FTS5 disagree on these (the report of issue 20 says why): "ies" alone
+# (FTS5's step 1a needs a letter before it), and Unicode "other numbers" (², ½, ①), which are
+# part of a word for FTS5 and separators for PostgreSQL's [:alnum:]; the long s (ſ) and the
+# final sigma (ς), which FTS5 folds to s and σ; and a stem ending in a letter outside ASCII,
+# which FTS5's stemmer counts as the bytes of its UTF-8 (so "straße" loses its e there).
+KNOWN_DIFFERENCES = {
+    "ies": (("ie",), ("i",)),
+    "km²": (("km²",), ("km",)),
+    "½": (("½",), ()),
+    "①": (("①",), ()),
+    "ſ": (("s",), ("ſ",)),
+    "ς": (("σ",), ("ς",)),
+    "Straße": (("straß",), ("straße",)),
+}
+
+
 def test_where_stemming_differs(both):
-    """The words (among the demo's, AWKWARD's and common English ones) whose terms differ
-    between FTS5's porter unicode61 and assetmap_terms. Kept as a list so that a change to
-    either shows here; each is explained in the report of issue 20."""
+    """The words (every word of the demo's names, descriptions and organisations, AWKWARD's
+    and PORTER_EDGES) whose terms differ between FTS5's porter unicode61 and assetmap_terms:
+    KNOWN_DIFFERENCES, no more."""
     lite, pg = both
-    words: set[str] = set()
+    words: set[str] = set(PORTER_EDGES)
     for a in demo_assets(lite):
         for field in ("name", "description", "organisation"):
             words.update(re.findall(r"\w+", a[field] or ""))
@@ -364,11 +415,8 @@ def test_where_stemming_differs(both):
     for word, terms in rows:
         if tuple(terms) != index_terms(word):
             differ[word] = (index_terms(word), tuple(terms))
-    assert len(words) > 2000
+    assert len(words) > 1000
     assert differ == KNOWN_DIFFERENCES
-
-
-KNOWN_DIFFERENCES: dict = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,7 +449,7 @@ def hits(results) -> list[tuple[str, float, tuple[str, ...]]]:
         {"radius_km": 2},
         {"radius_km": 5, "strands": ("access_community_resources",), "offset": 20},
         {"radius_km": 10, "q": "walking, singing, gardening"},
-        {"radius_km": 10, "q": "walk", "order": "relevance"},
+        {"radius_km": 10, "q": "walk", "order": "relevance", "limit": 200},
         {"radius_km": 20, "days": ("tuesday",), "time": "morning"},
         {"radius_km": 50, "q": "men's tai-chi café", "limit": 50},
         {"radius_km": 3, "accessibility": ("step_free",), "age": 70},
@@ -454,7 +502,7 @@ def _query(centre, records, asked) -> SearchQuery:
 
 
 @settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -78,6 +78,9 @@ RANK_WEIGHTS = "'{0.1, 0.2, 0.4, 1.0}'::real[]"
 # The search's columns: (column, weight), in FTS5's column order.
 DOC_COLUMNS = (("name", "A"), ("description", "D"), ("categories", "B"), ("organisation", "C"))
 
+# Porter's m > 0: somewhere a vowel is followed by a consonant (y after a consonant is a vowel).
+_MEASURE_ABOVE_0 = "([aeiou]|[^aeiou]y)[^aeiou]"
+
 _FOLD = (
     "normalize(regexp_replace(normalize(lower(words), NFD),"
     " '([a-z])[\\u0300-\\u036f]+', '\\1', 'g'), NFC)"
@@ -88,6 +91,19 @@ SEARCH_DDL: tuple[str, ...] = (
     "CREATE EXTENSION IF NOT EXISTS btree_gist",
     # The original Porter algorithm, as FTS5's porter tokenizer; no stop words (FTS5 has none).
     "CREATE TEXT SEARCH DICTIONARY assetmap_porter (TEMPLATE = snowball, LANGUAGE = porter)",
+    # A word stemmed as FTS5's porter tokenizer does: snowball's porter is the published
+    # algorithm, FTS5's follows Porter's own C version, whose step 2 turns "bli" into "ble" (not
+    # only "abli" into "able") and "logi" into "log" (m > 0 before them). Those words are
+    # finished here: "flexibli" is stemmed again as "flexible", "ecologi" becomes "ecolog".
+    f"""CREATE FUNCTION assetmap_stem(word text) RETURNS text
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $$
+        SELECT CASE
+            WHEN stem ~ '[^a]bli$' AND left(stem, -3) ~ '{_MEASURE_ABOVE_0}'
+                THEN coalesce((ts_lexize('assetmap_porter', left(stem, -3) || 'ble'))[1], stem)
+            WHEN stem ~ 'logi$' AND left(stem, -4) ~ '{_MEASURE_ABOVE_0}' THEN left(stem, -1)
+            ELSE stem END
+        FROM coalesce((ts_lexize('assetmap_porter', word))[1], word) AS stem
+        $$""",
     # The terms FTS5 makes of a text, in order (see the module docstring). IMMUTABLE, though
     # ts_lexize is only STABLE: the dictionary is created here and never altered. The
     # search_path is the one at creation, so a restore (pg_dump empties it) still finds it.
@@ -95,7 +111,7 @@ SEARCH_DDL: tuple[str, ...] = (
         LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $$
         SELECT coalesce(array_agg(
             CASE WHEN octet_length(word) BETWEEN {STEMMED_BYTES[0]} AND {STEMMED_BYTES[1]}
-                 THEN coalesce((ts_lexize('assetmap_porter', word))[1], word)
+                 THEN assetmap_stem(word)
                  ELSE word END
             ORDER BY n), '{{}}')
         FROM regexp_split_to_table({_FOLD}, '[^[:alnum:]]+') WITH ORDINALITY AS split(word, n)
@@ -127,6 +143,14 @@ SEARCH_DDL: tuple[str, ...] = (
             ' <-> ' ORDER BY n), '')::tsquery
         FROM assetmap_terms(word) AS terms, unnest(terms) WITH ORDINALITY AS t(term, n)
         $$""",
+    # a * b, but 0 where PostgreSQL would raise "underflow" (C rounds such a product to 0.0).
+    """CREATE FUNCTION assetmap_times(a float8, b float8) RETURNS float8
+        LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+        BEGIN
+            RETURN a * b;
+        EXCEPTION WHEN numeric_value_out_of_range THEN
+            RETURN 0.0;
+        END $$""",
     """ALTER TABLE assets ADD COLUMN geog geography(Point, 4326)
         GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography) STORED""",
     f"""ALTER TABLE assets ADD COLUMN doc tsvector
@@ -144,13 +168,31 @@ SESSION_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0"}
 _configured: weakref.WeakSet = weakref.WeakSet()
 
 # Haversine, as assetmap.search.nearby.haversine_m computes it (and store/search.py's
-# _DISTANCE), its numbers named as in `Haversine`; 1.0 as float8, not numeric.
-_DISTANCE = (
+# _DISTANCE), its numbers named as in `Haversine`; 1.0 as float8, not numeric. PostgreSQL's
+# `*` raises "underflow" where C (and Python) round a product to 0.0, which only a difference
+# of latitude or longitude below about 1e-150 degrees can cause (a centre typed as
+# lon=1e-300 and an asset on the meridian): such rows multiply with assetmap_times, which
+# gives C's 0.0 instead; every other row takes the plain operator.
+_HAVERSINE = (
     "(%(diameter)s * asin(sqrt(least(1.0::float8,"
     " sin((a.lat - %(lat)s) * %(half_rad)s) * sin((a.lat - %(lat)s) * %(half_rad)s)"
     " + %(cos_lat)s * cos(a.lat * %(rad)s)"
     " * sin((a.lon - %(lon)s) * %(half_rad)s) * sin((a.lon - %(lon)s) * %(half_rad)s)))))"
 )
+# The same, each `x * y` as assetmap_times(x, y), grouped as `*` groups (left to right).
+_S_LAT = "sin(assetmap_times(a.lat - %(lat)s, %(half_rad)s))"
+_S_LON = "sin(assetmap_times(a.lon - %(lon)s, %(half_rad)s))"
+_COS = "assetmap_times(%(cos_lat)s, cos(assetmap_times(a.lat, %(rad)s)))"
+_HAVERSINE_TIMES = (
+    "assetmap_times(%(diameter)s, asin(sqrt(least(1.0::float8,"
+    f" assetmap_times({_S_LAT}, {_S_LAT})"
+    f" + assetmap_times(assetmap_times({_COS}, {_S_LON}), {_S_LON})))))"
+)
+_ORDINARY = (
+    "(a.lat = %(lat)s OR abs(a.lat - %(lat)s) > 1e-100)"
+    " AND (a.lon = %(lon)s OR abs(a.lon - %(lon)s) > 1e-100)"
+)
+_DISTANCE = f"(CASE WHEN {_ORDINARY} THEN {_HAVERSINE} ELSE {_HAVERSINE_TIMES} END)"
 _CENTRE = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
 # ST_DWithin's sphere (radius 6,371,008.77 m) and formula differ from the haversine's in the
 # ninth digit: candidates come from a little further out, and the haversine decides.
@@ -293,7 +335,8 @@ def _near(circle: Circle, conditions: Conditions, params: dict, columns: str = "
 def count_within(db, circle: Circle, conditions: Conditions) -> int:
     """How many running assets meeting the conditions lie within the circle (edge included)."""
     params: dict = {}
-    sql = f"{_near(circle, conditions, params)} SELECT count(*) FROM near WHERE distance <= %(radius)s"
+    near = _near(circle, conditions, params)
+    sql = f"{near} SELECT count(*) FROM near WHERE distance <= %(radius)s"
     return _cursor(db).execute(sql, params).fetchone()[0]
 
 
@@ -332,8 +375,9 @@ def ranked_within(
     """
     params: dict = {"count": count}
     query = _words_query(conditions.words, params)
+    score = f", ts_rank({RANK_WEIGHTS}, a.doc, {query}) AS score"
     sql = (
-        f"{_near(circle, conditions, params, f', ts_rank({RANK_WEIGHTS}, a.doc, {query}) AS score')}"
+        f"{_near(circle, conditions, params, score)}"
         " SELECT id, distance, rid FROM near WHERE distance <= %(radius)s"
         ' ORDER BY score DESC, distance, id COLLATE "C" LIMIT %(count)s'
     )
