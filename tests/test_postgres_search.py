@@ -375,12 +375,12 @@ def name_terms(lite, rid: int) -> set[str]:
 
 # Words where Porter's published algorithm (snowball's `porter`) and his C version (FTS5's)
 # part, which assetmap_stem finishes as FTS5 does; and characters folded or split differently.
-PORTER_EDGES = (
+PORTER_EDGES = (  # noqa: SIM905
     "ecology biology technology technologies psychology apology analogy logy blogy "
     "possibly terribly horribly incredibly sensibly visibly flexibly humbly nobly "
     "doubly ably feebly bubbly assembly assemblies probably comfortably reliably bly "
     "flexibility ies as is us yes ties dies sky skies ay by km² ½ ① ſ ς"
-).split()  # noqa: SIM905
+).split()
 
 # assetmap_terms and FTS5 disagree on these (the report of issue 20 says why): "ies" alone
 # (FTS5's step 1a needs a letter before it), and Unicode "other numbers" (², ½, ①), which are
