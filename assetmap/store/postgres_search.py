@@ -81,65 +81,64 @@ DOC_COLUMNS = (("name", "A"), ("description", "D"), ("categories", "B"), ("organ
 # Porter's m > 0: somewhere a vowel is followed by a consonant (y after a consonant is a vowel).
 _MEASURE_ABOVE_0 = "([aeiou]|[^aeiou]y)[^aeiou]"
 
-_FOLD = (
-    "normalize(regexp_replace(normalize(lower(words), NFD),"
-    " '([a-z])[\\u0300-\\u036f]+', '\\1', 'g'), NFC)"
+# The words of `words` (a text), each with its place n, as FTS5's unicode61 cuts them.
+_SPLIT = (
+    "regexp_split_to_table(normalize(regexp_replace(normalize(lower(words), NFD),"
+    " '([a-z])[\\u0300-\\u036f]+', '\\1', 'g'), NFC), '[^[:alnum:]]+')"
+    " WITH ORDINALITY AS split(word, n)"
 )
+_WORD = f"word <> '' AND octet_length(word) <= {_MAX_TERM_BYTES}"
+# The term of `word` as FTS5's porter tokenizer makes it: unstemmed outside 3 to 64 bytes. And
+# snowball's porter is the published algorithm, FTS5's follows Porter's own C version, whose
+# step 2 turns "bli" into "ble" (not only "abli" into "able") and "logi" into "log" (m > 0
+# before them): such stems are finished here ("flexibli" is stemmed again as "flexible",
+# "ecologi" becomes "ecolog").
+_TERM = (
+    f"CASE WHEN octet_length(word) NOT BETWEEN {STEMMED_BYTES[0]} AND {STEMMED_BYTES[1]}"
+    " THEN word ELSE (SELECT CASE"
+    f" WHEN stem ~ '[^a]bli$' AND left(stem, -3) ~ '{_MEASURE_ABOVE_0}'"
+    " THEN coalesce((ts_lexize('assetmap_porter', left(stem, -3) || 'ble'))[1], stem)"
+    f" WHEN stem ~ 'logi$' AND left(stem, -4) ~ '{_MEASURE_ABOVE_0}' THEN left(stem, -1)"
+    " ELSE stem END"
+    " FROM coalesce((ts_lexize('assetmap_porter', word))[1], word) AS stem) END"
+)
+# A term as a tsvector or tsquery lexeme, quoted (terms hold letters and digits only, but a
+# quote or backslash would be doubled or escaped all the same).
+_LEXEME = "'''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || ''''"
+_COLUMN_ROWS = ", ".join(f"({k}, {c}, '{w}')" for k, (c, w) in enumerate(DOC_COLUMNS, 1))
 
 SEARCH_DDL: tuple[str, ...] = (
     "CREATE EXTENSION IF NOT EXISTS postgis",
     "CREATE EXTENSION IF NOT EXISTS btree_gist",
     # The original Porter algorithm, as FTS5's porter tokenizer; no stop words (FTS5 has none).
     "CREATE TEXT SEARCH DICTIONARY assetmap_porter (TEMPLATE = snowball, LANGUAGE = porter)",
-    # A word stemmed as FTS5's porter tokenizer does: snowball's porter is the published
-    # algorithm, FTS5's follows Porter's own C version, whose step 2 turns "bli" into "ble" (not
-    # only "abli" into "able") and "logi" into "log" (m > 0 before them). Those words are
-    # finished here: "flexibli" is stemmed again as "flexible", "ecologi" becomes "ecolog".
-    f"""CREATE FUNCTION assetmap_stem(word text) RETURNS text
-        LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $$
-        SELECT CASE
-            WHEN stem ~ '[^a]bli$' AND left(stem, -3) ~ '{_MEASURE_ABOVE_0}'
-                THEN coalesce((ts_lexize('assetmap_porter', left(stem, -3) || 'ble'))[1], stem)
-            WHEN stem ~ 'logi$' AND left(stem, -4) ~ '{_MEASURE_ABOVE_0}' THEN left(stem, -1)
-            ELSE stem END
-        FROM coalesce((ts_lexize('assetmap_porter', word))[1], word) AS stem
-        $$""",
     # The terms FTS5 makes of a text, in order (see the module docstring). IMMUTABLE, though
     # ts_lexize is only STABLE: the dictionary is created here and never altered. The
     # search_path is the one at creation, so a restore (pg_dump empties it) still finds it.
     f"""CREATE FUNCTION assetmap_terms(words text) RETURNS text[]
         LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $$
-        SELECT coalesce(array_agg(
-            CASE WHEN octet_length(word) BETWEEN {STEMMED_BYTES[0]} AND {STEMMED_BYTES[1]}
-                 THEN assetmap_stem(word)
-                 ELSE word END
-            ORDER BY n), '{{}}')
-        FROM regexp_split_to_table({_FOLD}, '[^[:alnum:]]+') WITH ORDINALITY AS split(word, n)
-        WHERE word <> '' AND octet_length(word) <= {_MAX_TERM_BYTES}
+        SELECT coalesce(array_agg(term ORDER BY n), '{{}}')
+        FROM (SELECT n, {_TERM} AS term FROM {_SPLIT} WHERE {_WORD}) AS terms
         $$""",
-    # The indexed words of an asset: each column's terms at their positions, with its weight,
-    # one position left empty between columns.
+    # The indexed words of an asset: each column's terms at their positions (counted on across
+    # the columns, one left empty after each), with its weight. One query for the four
+    # columns, without calling assetmap_terms: this runs for every row written.
     f"""CREATE FUNCTION assetmap_doc(name text, description text, categories text,
             organisation text) RETURNS tsvector
         LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $$
-        WITH columns AS (
-            SELECT terms, weight,
-                   sum(cardinality(terms) + 1) OVER (ORDER BY k) - cardinality(terms) - 1 AS before
-            FROM (VALUES (1, assetmap_terms(name), 'A'), (2, assetmap_terms(description), 'D'),
-                         (3, assetmap_terms(categories), 'B'),
-                         (4, assetmap_terms(organisation), 'C')) AS c(k, terms, weight))
         SELECT coalesce(string_agg(
-            '''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || ''':'
-                || least(before + n, {_MAX_POSITION}) || weight, ' '), '')::tsvector
-        FROM columns, unnest(terms) WITH ORDINALITY AS t(term, n)
+            {_LEXEME} || ':' || least(position, {_MAX_POSITION}) || weight, ' '), '')::tsvector
+        FROM (SELECT weight, row_number() OVER (ORDER BY k, n) + k - 1 AS position,
+                     {_TERM} AS term
+              FROM (VALUES {_COLUMN_ROWS}) AS c(k, words, weight), {_SPLIT}
+              WHERE {_WORD}) AS terms
         $$""",
     # A typed word as FTS5 reads `"word"*`: its terms as a phrase, the last one a prefix. A
     # word without terms is an empty query, which matches nothing.
-    """CREATE FUNCTION assetmap_word_query(word text) RETURNS tsquery
+    f"""CREATE FUNCTION assetmap_word_query(word text) RETURNS tsquery
         LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $$
         SELECT coalesce(string_agg(
-            '''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || ''''
-                || CASE WHEN n = cardinality(terms) THEN ':*' ELSE '' END,
+            {_LEXEME} || CASE WHEN n = cardinality(terms) THEN ':*' ELSE '' END,
             ' <-> ' ORDER BY n), '')::tsquery
         FROM assetmap_terms(word) AS terms, unnest(terms) WITH ORDINALITY AS t(term, n)
         $$""",
