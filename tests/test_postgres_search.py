@@ -111,19 +111,44 @@ def copy_assets(sqlite_db, pg_conn) -> int:
     return count
 
 
-@pytest.fixture(scope="module")
-def pg():
-    """A PostgreSQL database with the assets table and SEARCH_DDL applied."""
+def search_database(dsn: str) -> PostgresDatabase:
+    """The database at `dsn` with the assets table and SEARCH_DDL applied."""
     import psycopg
 
-    with cluster() as dsn, psycopg.connect(dsn, autocommit=True) as conn:
-        scratch = connect(":memory:")
-        schema.migrate(scratch.conn)
-        conn.execute(assets_table_sql(scratch))
-        scratch.close()
-        for statement in postgres_search.SEARCH_DDL:
-            conn.execute(statement)
-        yield PostgresDatabase(conn)
+    conn = psycopg.connect(dsn, autocommit=True)
+    sqlite_db = connect(":memory:")
+    schema.migrate(sqlite_db.conn)
+    conn.execute(assets_table_sql(sqlite_db))
+    sqlite_db.close()
+    for statement in postgres_search.SEARCH_DDL:
+        conn.execute(statement)
+    return PostgresDatabase(conn)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with cluster() as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="module")
+def pg(server):
+    """The database the demo is copied into (by `both`), read by the tests."""
+    db = search_database(server)
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture(scope="module")
+def scratch(server):
+    """A second database, for the tests that write their own assets."""
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE scratch")
+    db = search_database(server.rsplit("/", 1)[0] + "/scratch")
+    yield db
+    db.conn.close()
 
 
 def _validated(raws: list[dict]) -> list[dict]:
@@ -246,7 +271,7 @@ def test_distances_are_the_very_doubles_python_computes(both):
         assert distance == haversine_m(lat, lon, a["lat"], a["lon"])
 
 
-def test_a_centre_a_hair_from_an_asset_is_no_error(both, pg):
+def test_a_centre_a_hair_from_an_asset_is_no_error(scratch):
     """PostgreSQL's `*` raises "underflow" where Python rounds to 0.0: a centre at lon=1e-300
     beside an asset on the meridian (as the API accepts) gives Python's distance, no 500."""
     lite = connect(":memory:")
@@ -256,18 +281,15 @@ def test_a_centre_a_hair_from_an_asset_is_no_error(both, pg):
           "strand": "access_community_resources"}]
     )[0]  # fmt: skip
     store.save_assets(lite, [record], who="tests")
-    saved = pg.conn.execute("SELECT count(*) FROM assets").fetchone()[0]
     try:
-        copy_assets(lite, pg.conn)
+        copy_assets(lite, scratch.conn)
         for lat, lon in ((51.4779, 1e-300), (51.4779 + 1e-300, -1e-310), (51.4779, 0.0)):
             circle = circle_around(lat, lon, 1000)
             expected = sqlite_search.all_within(lite, circle, Conditions())
-            assert postgres_search.all_within(pg, circle, Conditions()) == expected
+            assert postgres_search.all_within(scratch, circle, Conditions()) == expected
             assert expected[0][1] == haversine_m(lat, lon, 51.4779, 0.0)
     finally:
-        copy_assets(both[0], pg.conn)  # the demo back, for the tests that follow
         lite.close()
-    assert pg.conn.execute("SELECT count(*) FROM assets").fetchone()[0] == saved
 
 
 def test_the_schedule_and_last_check_come_with_each_hit_when_asked(both):
@@ -512,7 +534,7 @@ def _query(centre, records, asked) -> SearchQuery:
     asked=searches(),
     relevance=st.booleans(),
 )
-def test_random_directories_search_the_same_on_both(pg, centre, specs, asked, relevance):
+def test_random_directories_search_the_same_on_both(scratch, centre, specs, asked, relevance):
     """For random assets and searches (tests/test_search_property.py's: the edges of the UK,
     the 0° meridian, assets exactly at the radius, ties), the nearby search on PostgreSQL
     gives SQLite's total and page: ids, distances and matched words, in order (by best match:
@@ -522,11 +544,11 @@ def test_random_directories_search_the_same_on_both(pg, centre, specs, asked, re
     try:
         schema.migrate(lite.conn)
         store.save_assets(lite, records, who="tests")
-        copy_assets(lite, pg.conn)
+        copy_assets(lite, scratch.conn)
         by_relevance = relevance and bool(asked.get("q"))
         if by_relevance:
             asked = {**asked, "order": "relevance", "offset": 0, "limit": 200}
-        expected, found = searched_on_both(lite, pg, _query(centre, records, asked))
+        expected, found = searched_on_both(lite, scratch, _query(centre, records, asked))
     finally:
         lite.close()
     assert found.total == expected.total
@@ -536,12 +558,12 @@ def test_random_directories_search_the_same_on_both(pg, centre, specs, asked, re
         assert hits(found) == hits(expected)
 
 
-def test_a_search_reads_one_snapshot(pg):
+def test_a_search_reads_one_snapshot(scratch):
     """snapshot(): inside it, a row saved by another connection meanwhile is not seen, so the
     count and the page agree; outside, it is."""
     import psycopg
 
-    other = psycopg.connect(pg.conn.info.dsn, autocommit=True)
+    other = psycopg.connect(scratch.conn.info.dsn, autocommit=True)
     try:
         circle = circle_around(53.0, -2.0, 1000)
         record = _validated(
@@ -554,16 +576,16 @@ def test_a_search_reads_one_snapshot(pg):
         names = [row[1] for row in lite.conn.execute("PRAGMA table_info(assets)")]
         row = lite.conn.execute(f"SELECT {', '.join(names)} FROM assets").fetchone()
         lite.close()
-        pg.conn.execute("TRUNCATE assets")
-        with postgres_search.snapshot(pg):
-            before = postgres_search.count_within(pg, circle, Conditions())
+        scratch.conn.execute("TRUNCATE assets")
+        with postgres_search.snapshot(scratch):
+            before = postgres_search.count_within(scratch, circle, Conditions())
             marks = ", ".join(f"%({n})s" for n in names)
             other.execute(
                 f"INSERT INTO assets ({', '.join(names)}) VALUES ({marks})",
                 dict(zip(names, tuple(row), strict=True)),
             )
-            assert postgres_search.count_within(pg, circle, Conditions()) == before == 0
-        assert postgres_search.count_within(pg, circle, Conditions()) == 1
+            assert postgres_search.count_within(scratch, circle, Conditions()) == before == 0
+        assert postgres_search.count_within(scratch, circle, Conditions()) == 1
     finally:
         other.close()
 
