@@ -344,7 +344,7 @@ def test_every_typed_word_finds_the_same_assets(both):
      "ærø", "strasse", "Straße", "10:00", "sam@example.com", "example", "tea_time", "1.5km",
      "u3a", "CAPITALS", "mixed", "ελληνικά", "русский", "as", "is", "yes", "ties", "dies",
      "script", "alert", "<script>alert(1)</script>", "'; DROP TABLE assets; --", "NEAR",
-     'name:walk OR "bar', "＜script＞", "7*7", "${alert(5)}", "evil"],
+     'name:walk OR "bar', "＜script＞", "7*7", "${alert(5)}", "evil", "½", "①"],
 )  # fmt: skip
 def test_awkward_and_hostile_words_find_the_same_assets(both, typed):
     lite, pg = both
@@ -588,6 +588,45 @@ def test_a_search_reads_one_snapshot(scratch):
         assert postgres_search.count_within(scratch, circle, Conditions()) == 1
     finally:
         other.close()
+
+
+def test_every_write_keeps_the_search_columns_in_step(scratch):
+    """geog and doc are generated columns: an UPDATE by anyone (no trigger, no store code)
+    moves an asset, changes its words, and pausing it takes it out of the running index."""
+    lite = connect(":memory:")
+    schema.migrate(lite.conn)
+    raw = {"id": "moves", "name": "Choir", "kind": "group", "lat": 53.0, "lon": -2.0,
+           "strand": "access_community_resources"}  # fmt: skip
+    store.save_assets(lite, _validated([raw]), who="tests")
+    copy_assets(lite, scratch.conn)
+    lite.close()
+    here, there = circle_around(53.0, -2.0, 500), circle_around(53.1, -2.1, 500)
+    singing, choir = Conditions(words=("singing",)), Conditions(words=("choir",))
+    assert postgres_search.count_within(scratch, here, choir) == 1
+    scratch.conn.execute("UPDATE assets SET name = 'Singers', lat = 53.1, lon = -2.1")
+    assert postgres_search.count_within(scratch, here, Conditions()) == 0
+    assert postgres_search.count_within(scratch, there, choir) == 0
+    assert [hit[0] for hit in postgres_search.all_within(scratch, there, singing)] == ["moves"]
+    scratch.conn.execute("UPDATE assets SET status = 'paused'")
+    assert postgres_search.count_within(scratch, there, Conditions()) == 0
+
+
+def test_a_snapshot_on_a_connection_that_is_not_autocommit(both, server):
+    """snapshot() on a psycopg connection in its default (transactional) mode."""
+    import psycopg
+
+    conn = psycopg.connect(server)
+    try:
+        db = PostgresDatabase(conn)
+        with postgres_search.snapshot(db):
+            level = conn.execute("SHOW transaction_isolation").fetchone()[0]
+            assert postgres_search.count_within(
+                db, circle_around(53.4263, -2.3034, 100), Conditions()
+            )
+        assert level == "repeatable read"
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    finally:
+        conn.close()
 
 
 def test_search_uses_the_partial_indexes_and_no_jit(both):
