@@ -94,7 +94,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL binary (as the `postgres` user when we are root), capturing its output."""
     if os.geteuid() == 0:
         args = ["runuser", "-u", RUN_AS, "--", *args]
     return subprocess.run(args, capture_output=True, text=True, check=False, **kwargs)
@@ -124,7 +125,7 @@ def cluster(settings: dict[str, str] | None = None) -> Iterator[str]:
     started = False
     try:
         _check(
-            _run(
+            run(
                 [
                     str(bin_dir / "initdb"),
                     "-D",
@@ -142,7 +143,7 @@ def cluster(settings: dict[str, str] | None = None) -> Iterator[str]:
         for attempt in range(5):
             port = _free_port()
             flags = " ".join(f"-c {k}={v}" for k, v in {**options, "port": port}.items())
-            done = _run(
+            done = run(
                 [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", flags]
                 + ["start"]
             )
@@ -159,5 +160,5 @@ def cluster(settings: dict[str, str] | None = None) -> Iterator[str]:
         yield f"{server}/{DATABASE}"
     finally:
         if started:
-            _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
+            run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
         shutil.rmtree(folder, ignore_errors=True)

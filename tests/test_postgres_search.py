@@ -643,3 +643,30 @@ def test_search_uses_the_partial_indexes_and_no_jit(both):
             f"EXPLAIN (FORMAT JSON) {sql} SELECT count(*) FROM near", params
         ).fetchone()[0]
         assert index in json.dumps(plan)
+
+
+def test_a_dump_restores_with_its_search_columns(both, server):
+    """pg_dump and psql (as `assetmap backup`/`restore` would run them): the restore empties
+    the search_path, and the generated columns are made again on the way in all the same."""
+    import psycopg
+
+    from tests.postgres_cluster import binaries, run
+
+    dump = run([str(binaries() / "pg_dump"), "--no-owner", "-d", server])
+    assert dump.returncode == 0, dump.stderr
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE restored")
+    restored_dsn = server.rsplit("/", 1)[0] + "/restored"
+    loaded = run(
+        [str(binaries() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", restored_dsn],
+        input=dump.stdout,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    _, pg = both
+    with psycopg.connect(restored_dsn, autocommit=True) as restored:
+        query = "SELECT id, doc::text, ST_AsText(geog) FROM assets ORDER BY id"
+        assert restored.execute(query).fetchall() == pg.conn.execute(query).fetchall()
+        circle = circle_around(53.43, -2.33, 5000)
+        conditions = Conditions(words=("walk",))
+        found = postgres_search.all_within(PostgresDatabase(restored), circle, conditions)
+        assert found == postgres_search.all_within(pg, circle, conditions)

@@ -24,6 +24,9 @@ What the tuned PostGIS baseline of scripts/bench_search.py does (issue 19), and 
   `ST_DWithin` only finds candidates, on a sphere and a metre wider than the radius (PostGIS's
   sphere and formula differ from ours in the ninth digit); the haversine decides.
   Ties go by id in code-point order (COLLATE "C"), as Python sorts strings.
+- The baseline also stores its rows in geohash order. A live table cannot keep an order (and
+  CLUSTER refuses a partial index), so this does not; copying a directory in (`assetmap copy`)
+  can insert its rows in order of place.
 
 Words. SQLite's FTS5 index uses `porter unicode61 remove_diacritics 2`: runs of letters and
 digits are words, everything else separates them; each word is lowercased, diacritics come off
@@ -31,10 +34,15 @@ Latin letters, and Martin Porter's stemmer runs on words of 3 to 64 bytes. Postg
 parser cuts text differently (an e-mail address or a URL is one token, "tai-chi" three), so
 `assetmap_terms` does it as unicode61 does: lower(), NFD, combining marks after a Latin letter
 removed, NFC, split at every run of characters that are not [:alnum:], and each word of 3 to
-64 bytes stemmed by the snowball `porter` dictionary (the original Porter algorithm, as FTS5's).
+64 bytes stemmed by the snowball `porter` dictionary (Porter's published algorithm; FTS5 has
+two changes from his C version, which `_TERM` makes too).
 That needs a UTF-8 database whose LC_CTYPE is a UTF-8 locale (C.UTF-8, en_GB.UTF-8: lower() and
 [:alnum:] then know every script); tests/test_postgres_search.py lists where the two engines
 still make different terms of a word.
+
+The extensions need a role allowed to create them (a superuser, or a managed service's admin
+role: PostGIS and btree_gist are on every major one's list). Functions set their search_path
+to the one they were created with, so pg_dump and pg_restore (which empty it) still work.
 
 `doc` holds each term at its position, with the columns' weights (name A, categories B,
 organisation C, description D: ts_rank's default 1.0, 0.4, 0.2, 0.1 are bm25's 10, 4, 2, 1 in
