@@ -670,3 +670,23 @@ def test_a_dump_restores_with_its_search_columns(both, server):
         conditions = Conditions(words=("walk",))
         found = postgres_search.all_within(PostgresDatabase(restored), circle, conditions)
         assert found == postgres_search.all_within(pg, circle, conditions)
+
+
+@pytest.mark.parametrize("typed", ["walk", "garden sing", "men's", "tai-chi", "<script>"])
+def test_the_words_condition_matches_what_fts5_matches(both, typed):
+    """words_condition, for store functions other than the search (the listing API's text
+    filter): the assets FTS5 matches with match_query, running or not."""
+    lite, pg = both
+    words = nearby.keywords(typed)
+    expected = lite.conn.execute(
+        "SELECT id FROM assets WHERE rid IN"
+        " (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?) ORDER BY id",
+        [sqlite_search.match_query(words)],
+    ).fetchall()
+    condition, params = postgres_search.words_condition(words)
+    found = pg.conn.execute(
+        f'SELECT id FROM assets WHERE {condition.replace("?", "%s")} ORDER BY id COLLATE "C"',
+        params,
+    ).fetchall()
+    assert [tuple(row) for row in expected] == found
+    assert found

@@ -72,6 +72,7 @@ __all__ = [
     "ranked_within",
     "records",
     "snapshot",
+    "words_condition",
 ]
 
 # FTS5's porter tokenizer leaves words shorter or longer than this (in UTF-8 bytes) unstemmed.
@@ -216,8 +217,13 @@ def _raw(db):
 
 def configure(conn) -> None:
     """Apply SESSION_SETTINGS to a psycopg connection (once; see `_cursor`)."""
+    from psycopg.pq import TransactionStatus
+
+    idle = conn.info.transaction_status == TransactionStatus.IDLE
     for name, value in SESSION_SETTINGS.items():
         conn.execute("SELECT set_config(%s, %s, false)", [name, value])
+    if idle and not conn.autocommit:
+        conn.commit()  # the transaction psycopg opened for these alone
     _configured.add(conn)
 
 
@@ -242,6 +248,8 @@ def snapshot(db):
     if conn.info.transaction_status != TransactionStatus.IDLE:
         yield db  # already inside the caller's transaction
         return
+    if conn not in _configured:  # outside the transaction, so that a rollback keeps them
+        configure(conn)
     if not conn.autocommit:
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -389,3 +397,13 @@ def ranked_within(
         ' ORDER BY score DESC, distance, id COLLATE "C" LIMIT %(count)s'
     )
     return _cursor(db).execute(sql, params).fetchall()
+
+
+def words_condition(words: tuple[str, ...]) -> tuple[str, list[str]]:
+    """For other store functions on PostgreSQL, in the store's SQLite-style SQL (`?`): that an
+    asset matches any of the words as a search matches them, and the parameters. It stands
+    where SQLite asks `rid IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?)` with
+    store/search.py's match_query(words) (the listing API's text filter, for one)."""
+    if not words:
+        return "false", []
+    return f"doc @@ (SELECT {' || '.join('assetmap_word_query(?)' for _ in words)})", list(words)
