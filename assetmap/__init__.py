@@ -82,8 +82,7 @@ def create_app(config: dict | None = None, *, pages: bool = True) -> Flask:
     app = App(__name__, template_folder=_templates_folder())
     app.config.from_mapping(configuration(config))
     if not app.config["SECRET_KEY"]:
-        db_path = Path(app.config["ASSETMAP_DB"])
-        app.config["SECRET_KEY"] = settings.instance_secret_key(db_path.parent)
+        app.config["SECRET_KEY"] = settings.instance_secret_key(settings.files_folder(app.config))
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["ASSETMAP_MAX_UPLOAD_MB"] * 1024**2)
     from assetmap.imports.limits import ImportLimits
 

@@ -241,7 +241,21 @@ class Setting:
 POSITIVE = Number(minimum=0, above_minimum=True)
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("ASSETMAP_DB", Text(), "instance/assetmap.db", "Path of the SQLite database file."),
+    Setting(
+        "ASSETMAP_DB",
+        Text(),
+        "instance/assetmap.db",
+        "The database: a SQLite file's path (or sqlite:///path), or a PostgreSQL URL "
+        "(postgresql://user@host/name, PostGIS installed: docs/deploying.md).",
+    ),
+    Setting(
+        "ASSETMAP_FILES_DIR",
+        Text(),
+        "",
+        "Folder for the files kept beside the database: the generated secret key, imported "
+        "files and uploads waiting for their preview. Empty: the SQLite database's folder, or "
+        "instance/ with PostgreSQL. Several app servers need one shared folder.",
+    ),
     Setting(
         "SECRET_KEY",
         Text(),
@@ -469,6 +483,17 @@ def parse_all(values: Mapping[str, Any]) -> dict[str, Any]:
     if problems:
         raise SettingError("\n".join(problems))
     return typed
+
+
+def files_folder(config) -> Path:
+    """Where the files kept beside the database go (ASSETMAP_FILES_DIR): the secret key when
+    none is set, imported files (imports/), uploads waiting for their preview."""
+    if config.get("ASSETMAP_FILES_DIR"):
+        return Path(config["ASSETMAP_FILES_DIR"]).resolve()
+    target = str(config["ASSETMAP_DB"])
+    if target.startswith(("postgresql://", "postgres://")):
+        return Path("instance").resolve()
+    return Path(target.removeprefix("sqlite:///")).resolve().parent
 
 
 def instance_secret_key(instance_path: str | Path) -> str:

@@ -87,7 +87,8 @@ class Cluster:
         data = self.folder / "data"
         self._run(
             str(self.programs / "initdb"), "-D", str(data), "-U", "postgres",
-            "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
+            "--auth=trust", "--encoding=UTF8", "--lc-collate=C", "--lc-ctype=C.UTF-8",
+            "--no-sync",
         )  # fmt: skip
         # Durability is not what the tests test: no fsync makes making databases quick.
         options = (

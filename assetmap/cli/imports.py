@@ -43,8 +43,10 @@ def _who(who: str | None) -> str:
 
 
 def archive_dir() -> Path:
-    """Where imported files are kept: instance/imports beside the database."""
-    return Path(current_app.config["ASSETMAP_DB"]).resolve().parent / "imports"
+    """Where imported files are kept: imports/ in the files folder (ASSETMAP_FILES_DIR)."""
+    from assetmap.settings import files_folder
+
+    return files_folder(current_app.config) / "imports"
 
 
 def _progress():

@@ -94,6 +94,7 @@ from assetmap.search.postcodes import (
     parse_postcode_query,
 )
 from assetmap.store import search as store
+from assetmap.store.dialect import search_store
 from assetmap.store.search import Box, Circle, Conditions, Haversine
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -613,9 +614,9 @@ def search(
     """
     today = today or describe.today()
     ranked = _Ranking(freshness, today)
-    with store.snapshot(db):
+    with search_store(db).snapshot(db):
         centre, total, page, matched = _find(db, query, ranked)
-        records = store.records(db, [hit[2] for hit in page])
+        records = search_store(db).records(db, [hit[2] for hit in page])
     hits = []
     for _, distance, rid in page:
         if rid in records:  # deleted since the count: the page is one shorter
@@ -633,7 +634,7 @@ def search_ids(
     """The total and the ids of one page, in the order `search` gives its hits, without
     fetching the records: what scripts/bench_search.py sets against engines that return ids."""
     ranked = _Ranking(freshness, today or describe.today())
-    with store.snapshot(db):
+    with search_store(db).snapshot(db):
         _, total, page, _ = _find(db, query, ranked)
     return total, [hit[0] for hit in page]
 
@@ -683,7 +684,7 @@ class _Ranking:
             cut = bisect.bisect_left(hits, band_end, key=lambda hit: hit[1])
             return self.fresh_first(db, hits[:cut], dates=dates) + hits[cut:]
         if dates is None:
-            dates = store.checked_dates(db, [hit[2] for hit in hits])
+            dates = search_store(db).checked_dates(db, [hit[2] for hit in hits])
         # The stale rule (freshness.stale.over_months) as one comparison of ISO dates.
         stale_before = self.freshness.stale_before(self.today).isoformat()
         get = dates.get
@@ -707,7 +708,7 @@ def _search_nearest(db, query: SearchQuery, centre: Centre, circle: Circle, cond
     """The total (counted in SQL, without fetching a row), then the page: the nearest, and
     then every other asset in the last one's band of distance, so that a fresh listing in
     that band can come before a stale one (see `_Ranking.fresh_first`)."""
-    total = store.count_within(db, circle, conditions)
+    total = search_store(db).count_within(db, circle, conditions)
     wanted = min(query.offset + query.limit, total)
     if not wanted:
         return total, []
@@ -718,9 +719,9 @@ def _search_nearest(db, query: SearchQuery, centre: Centre, circle: Circle, cond
             found = found[: bisect.bisect_right(found, band_end, key=lambda hit: hit[1])]
         elif band_end < circle.radius_m:
             band = circle_around(centre.lat, centre.lon, band_end)
-            found = store.all_within(db, band, conditions, checked=True)
+            found = search_store(db).all_within(db, band, conditions, checked=True)
         else:
-            found = store.all_within(db, circle, conditions, checked=True)
+            found = search_store(db).all_within(db, circle, conditions, checked=True)
     dates = {hit[2]: hit[3] for hit in found}
     found = ranked.fresh_first(db, [hit[:3] for hit in found], dates=dates)[:wanted]
     return total, found[query.offset :]
@@ -743,11 +744,11 @@ def _nearest(db, centre: Centre, circle: Circle, conditions: Conditions, wanted:
     ring = band_end if band_end <= ring * math.sqrt(2) else ring  # at most twice the area
     while ring < radius:
         around = circle_around(centre.lat, centre.lon, ring)
-        found = store.all_within(db, around, conditions, checked=True)
+        found = search_store(db).all_within(db, around, conditions, checked=True)
         if len(found) >= wanted:
             return ring, found
         ring *= 2
-    return radius, store.all_within(db, circle, conditions, checked=True)
+    return radius, search_store(db).all_within(db, circle, conditions, checked=True)
 
 
 def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool, ranked):
@@ -763,7 +764,7 @@ def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool, 
     matched: dict[int, list[str]] = {}
     checked = bool(conditions.words)  # each hit's last check, read with it (store.all_within)
     for words in [(word,) for word in conditions.words] or [()]:
-        for row in store.all_within(
+        for row in search_store(db).all_within(
             db, circle, replace(conditions, words=words), schedules=timed, checked=checked
         ):
             rows.setdefault(row[2], row)
@@ -777,7 +778,7 @@ def _search_all(db, query: SearchQuery, circle, conditions, by_relevance: bool, 
     ]
     if by_relevance and found:
         keep = {hit[2] for hit in found}
-        best = store.ranked_within(db, circle, conditions, len(rows))
+        best = search_store(db).ranked_within(db, circle, conditions, len(rows))
         found = [hit for hit in best if hit[2] in keep]
     elif found:
         # Several words: those matching more come first, so every hit's place matters.

@@ -66,3 +66,15 @@ def aggregate_text(db, expression: str, separator: str) -> str:
     if is_postgresql(db):
         return f"string_agg({expression}, {separator})"
     return f"group_concat({expression}, {separator})"
+
+
+def search_store(db):
+    """The module holding the search SQL for `db`'s engine: store/search.py (SQLite: FTS5 and
+    the nearby index) or store/postgres_search.py (PostGIS), which have the same functions."""
+    if is_postgresql(db):
+        from assetmap.store import postgres_search
+
+        return postgres_search
+    from assetmap.store import search
+
+    return search

@@ -655,6 +655,13 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             ) WHERE status = 'active' AND archived = 0""",
         ),
     ),
+    (
+        "search on PostgreSQL: the place and the words of each asset, and their indexes",
+        # Nothing on SQLite, whose search has had its own indexes since the first migration
+        # (FTS5, R*Tree, the nearby index); PostgreSQL's come from store/postgres_search.py
+        # (POSTGRESQL_ONLY below).
+        (),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -696,15 +703,26 @@ def for_postgresql(statement: str) -> str | None:
     return _RESERVED_COLUMNS.sub(r'\1"by" TEXT', sql)
 
 
+def _postgresql_only(version: int) -> tuple[str, ...]:
+    """Statements PostgreSQL has in migration `version` (0-based) beyond the translated ones."""
+    if version == 0:
+        # Before the first table: case-insensitive text, for e-mail addresses (NOCASE).
+        return ("CREATE EXTENSION IF NOT EXISTS citext",)
+    if version == 19:
+        from assetmap.store.postgres_search import SEARCH_DDL
+
+        return SEARCH_DDL
+    return ()
+
+
 def statements(version: int, engine: str) -> list[str]:
     """The statements of migration number `version` (0-based) for `engine`."""
     _description, sqlite_statements = MIGRATIONS[version]
     if engine != "postgresql":
         return list(sqlite_statements)
     found = [for_postgresql(statement) for statement in sqlite_statements]
-    if version == 0:
-        # Before the first table: the extensions the PostgreSQL store uses.
-        found.insert(0, "CREATE EXTENSION IF NOT EXISTS citext")
+    extra = _postgresql_only(version)
+    found = [*extra, *found] if version == 0 else [*found, *extra]
     return [statement for statement in found if statement]
 
 

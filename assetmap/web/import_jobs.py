@@ -29,7 +29,10 @@ from flask_login import current_user
 
 from assetmap.imports import jobs, parallel
 from assetmap.imports.pending import Pending
+from assetmap.settings import files_folder
 from assetmap.store import jobs as store
+from assetmap.store import postgres
+from assetmap.store.connection import sqlite_path
 from assetmap.web.db import get_db
 from assetmap.web.guard import requires
 from assetmap.web.security import CsrfOnlyForm
@@ -42,10 +45,12 @@ REFRESH_SECONDS = 2
 
 def job_settings() -> jobs.JobSettings:
     """What a worker needs, from the app's settings."""
-    db_path = Path(current_app.config["ASSETMAP_DB"]).resolve()
+    target = current_app.config["ASSETMAP_DB"]
+    if not postgres.is_url(target):
+        target = str(Path(sqlite_path(target)).resolve())
     return jobs.JobSettings(
-        db_path=str(db_path),
-        archive_dir=db_path.parent / "imports",
+        db_path=target,
+        archive_dir=files_folder(current_app.config) / "imports",
         bounds=current_app.config["ASSETMAP_BOUNDS"],
         limits=current_app.config["ASSETMAP_IMPORT_LIMITS"],
         workers=parallel.default_workers(),

@@ -35,6 +35,7 @@ from assetmap.imports.mapping import Mapping
 from assetmap.imports.pending import Pending, PendingUploads
 from assetmap.imports.problems import Problem
 from assetmap.imports.undo import UndoRefused, changed_since, undo_run
+from assetmap.settings import files_folder
 from assetmap.store import imports as store
 from assetmap.web import import_jobs, import_mapping
 from assetmap.web.db import get_db
@@ -48,7 +49,7 @@ ACCEPTED = ".csv,.tsv,.txt,.xlsx,.geojson,.json,.gpkg,.zip"
 
 
 def _instance_dir() -> Path:
-    return Path(current_app.config["ASSETMAP_DB"]).resolve().parent
+    return files_folder(current_app.config)
 
 
 def _archive_dir() -> Path:
