@@ -261,7 +261,7 @@ def sample_template(tmp_path_factory):
     Most tests start from the sample data; copying the file takes a fiftieth of the time that
     building it does, and the copy is the same database, byte for byte.
     """
-    path = _engines().new_target(tmp_path_factory.mktemp("sample"))
+    path = _engines().new_target(tmp_path_factory.mktemp("sample"), keep=True)
     load_sample(path)
     if not _engines().on_postgresql():
         assert not path.with_name("assetmap.db-wal").exists(), "the template was left unfinished"
@@ -279,7 +279,7 @@ def trafford_template(tmp_path_factory):
     """The sample assets and every Trafford postcode, built once a session."""
     from tests.test_imports_support import build_import_db
 
-    return build_import_db(_engines().new_target(tmp_path_factory.mktemp("template")))
+    return build_import_db(_engines().new_target(tmp_path_factory.mktemp("template"), keep=True))
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 ENGINES = ("sqlite", "postgresql")
-_state: dict = {"engine": "sqlite", "cluster": None, "skip": None}
+_state: dict = {"engine": "sqlite", "cluster": None, "skip": None, "made": []}
 _names = itertools.count(1)
 
 
@@ -136,13 +136,16 @@ def cluster() -> Cluster:
     return _state["cluster"]
 
 
-def new_target(folder: Path, name: str = "assetmap.db"):
-    """An empty database for a test: `folder / name` on SQLite, a new database on PostgreSQL."""
+def new_target(folder: Path, name: str = "assetmap.db", *, keep: bool = False):
+    """An empty database for a test: `folder / name` on SQLite, a new database on PostgreSQL
+    (dropped after the test, unless `keep`: a session's template)."""
     if not on_postgresql():
         return folder / name
     pg = cluster()
     database = f"t{os.getpid()}_{next(_names)}"
     pg.admin(f"CREATE DATABASE {database}")
+    if not keep:
+        _state["made"].append(database)
     return pg.url(database)
 
 
@@ -170,6 +173,23 @@ def copy_database(template, target):
 
 def _name(url: str) -> str:
     return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(autouse=True)
+def _drop_the_tests_databases():
+    """After each test on PostgreSQL: its connections closed and its databases dropped (the
+    session's templates stay), so that a run of thousands of tests holds a few at a time."""
+    made_before = len(_state["made"])
+    yield
+    if not on_postgresql() or _state["cluster"] is None:
+        return
+    from assetmap.store import postgres
+
+    made = _state["made"][made_before:]
+    del _state["made"][made_before:]
+    postgres.close_pools()
+    for database in made:
+        _state["cluster"].admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

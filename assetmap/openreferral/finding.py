@@ -77,7 +77,7 @@ def _filter(db: sqlite_utils.Database, query: OrukQuery) -> store.PublishedFilte
         modified_after=query.modified_after,
         minimum_age=query.minimum_age,
         maximum_age=query.maximum_age,
-        words=nearby.keywords_match(query.search) if query.postcode is None else None,
+        words=nearby.keywords(query.search) if query.postcode is None else (),
     )
 
 

@@ -93,7 +93,6 @@ from assetmap.search.postcodes import (
     locate_postcode,
     parse_postcode_query,
 )
-from assetmap.store import search as store
 from assetmap.store.dialect import search_store
 from assetmap.store.search import Box, Circle, Conditions, Haversine
 
@@ -231,12 +230,6 @@ def keywords(text: str) -> tuple[str, ...]:
             words.append(cleaned)
     meaningful = tuple(w for w in words if w.casefold() not in LITTLE_WORDS)
     return meaningful or tuple(words)
-
-
-def keywords_match(text: str) -> str | None:
-    """The FTS5 query the store asks for what a person typed, matching any of its words (see
-    store.search.match_query), or None when it holds no words."""
-    return store.match_query(keywords(text))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -170,12 +170,15 @@ def _where(db, filter: AssetFilter) -> tuple[str, list]:
         clauses.append(f"kind IN ({', '.join('?' for _ in filter.kinds)})")
         params.extend(filter.kinds)
     if filter.bbox is not None:
-        # The R*Tree finds the rows whose point lies in the box without scanning the table.
-        clauses.append(
-            "rid IN (SELECT rid FROM assets_rtree WHERE min_lon >= ? AND max_lon <= ? "
-            "AND min_lat >= ? AND max_lat <= ?)"
-        )
         min_lon, min_lat, max_lon, max_lat = filter.bbox
+        if dialect.is_postgresql(db):
+            clauses.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
+        else:
+            # The R*Tree finds the rows whose point lies in the box without scanning the table.
+            clauses.append(
+                "rid IN (SELECT rid FROM assets_rtree WHERE min_lon >= ? AND max_lon <= ? "
+                "AND min_lat >= ? AND max_lat <= ?)"
+            )
         params.extend([min_lon, max_lon, min_lat, max_lat])
     if not filter.include_closed and not filter.include_archived:
         clauses.append(OPEN)

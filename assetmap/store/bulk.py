@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assetmap.store import schema
+from assetmap.store import dialect, schema
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -135,7 +135,8 @@ class Bulk:
         of the tables written, to build them again at the end."""
         self.new_assets += count
         if (
-            not self.rebuild
+            not dialect.is_postgresql(self.db)
+            and not self.rebuild
             and self.new_assets >= BULK_ROWS
             and self.new_assets > self.assets_before
         ):
@@ -148,6 +149,12 @@ def writing(db: sqlite_utils.Database, tables: tuple[str, ...] = ()) -> Iterator
     transaction: the insert triggers paused for the block, then every new asset indexed, the
     triggers restored and any dropped index built again. On an exception nothing is redone:
     the caller's rollback puts everything back."""
+    if dialect.is_postgresql(db):
+        # No triggers to pause and no keyword index to fill: PostgreSQL's search columns are
+        # generated as each row is written (store/postgres_search.py).
+        # Nor are its indexes dropped and built again (`added` only does that on SQLite).
+        yield Bulk(db, (), _PausedTriggers(0, {}), 0)
+        return
     paused = _pause_insert_triggers(db)
     assets_before = db.conn.execute("SELECT count(*) FROM assets").fetchone()[0]
     bulk = Bulk(db, ("assets", "asset_history", *tables), paused, assets_before)

@@ -33,7 +33,10 @@ class Busy(Exception):
 
 
 def is_busy(error: BaseException) -> bool:
-    """Whether an SQLite error means another connection holds the lock (not a real fault)."""
+    """Whether a database error means another connection holds the lock (not a real fault):
+    SQLite's "database is locked", PostgreSQL's lock_not_available (lock_timeout ran out)."""
+    if getattr(error, "sqlstate", None) == "55P03":
+        return True
     return isinstance(error, sqlite3.OperationalError) and str(error).startswith(
         ("database is locked", "database table is locked")
     )
@@ -48,7 +51,7 @@ def begin_immediate(conn: sqlite3.Connection) -> None:
         try:
             conn.execute("BEGIN IMMEDIATE")
             return
-        except sqlite3.OperationalError as error:
+        except Exception as error:
             if not is_busy(error):
                 raise
             if pause is None:
@@ -113,6 +116,15 @@ class StatementTimeLimit:
             and isinstance(error, sqlite3.OperationalError)
             and str(error) == _INTERRUPTED
         )
+
+
+def time_limit(db, limit_ms: int):
+    """Stop any one SQL statement of `db` that runs longer than `limit_ms` (a web request's
+    connection: web/db.py). SQLite: StatementTimeLimit; PostgreSQL: the server's own
+    statement_timeout, until the handle is closed. Either has `limit_ms` and `cut_off(error)`."""
+    if getattr(db, "engine", "sqlite") == "postgresql":
+        return db.limit_statements(limit_ms)
+    return StatementTimeLimit(db.conn, limit_ms)
 
 
 def sqlite_path(target: str | Path) -> str | Path:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from assetmap.record.fields import FIELD_NAMES
 from assetmap.store import bulk as bulk_writes
+from assetmap.store import dialect, schema
 from assetmap.store.assets import (
     CHANGED,
     DELETE,
@@ -54,17 +55,19 @@ _INSERT_RUN_ROW = (
 )
 _TEMP_TABLES = (
     """CREATE TEMP TABLE import_keys (
-        key TEXT PRIMARY KEY, row_no INTEGER NOT NULL, digest NOT NULL) WITHOUT ROWID""",
+        key TEXT PRIMARY KEY, row_no INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID""",
     """CREATE TEMP TABLE import_name_keys (
         key INTEGER NOT NULL, row_no INTEGER NOT NULL, name TEXT NOT NULL, place TEXT NOT NULL,
         PRIMARY KEY (key, row_no)) WITHOUT ROWID""",
     "CREATE TEMP TABLE import_probes (row_no INTEGER NOT NULL, key INTEGER NOT NULL)",
 )
 _DROP_TEMP_TABLES = (
-    "DROP TABLE IF EXISTS temp.import_keys",
-    "DROP TABLE IF EXISTS temp.import_name_keys",
-    "DROP TABLE IF EXISTS temp.import_probes",
+    "DROP TABLE IF EXISTS import_keys",
+    "DROP TABLE IF EXISTS import_name_keys",
+    "DROP TABLE IF EXISTS import_probes",
 )
+# The TEMP tables are named without their schema (SQLite's `temp.`, PostgreSQL's `pg_temp.`):
+# both engines look in the connection's own temporary tables first.
 # Page caches bigger than SQLite's 2 MB default: an import reads and writes the assets table,
 # its indexes and its history in one long transaction, and its TEMP tables grow with the file.
 # Both are bounded (beyond them SQLite pages to disk), so memory stays flat however long the file.
@@ -113,7 +116,7 @@ def session(db: sqlite_utils.Database) -> Iterator[Session]:
     apply writes what it found afterwards, in one short transaction (`writing`), after
     checking with `changes_since` that nobody changed what it relied on in the meantime.
     """
-    with _snapshot(db.conn.execute("PRAGMA database_list").fetchone()[2]) as reader:
+    with _snapshot(db.target) as reader:
         seen = reader.conn.execute(
             "SELECT coalesce(max(version_id), 0) FROM asset_history"
         ).fetchone()[0]
@@ -150,6 +153,11 @@ def writing(db: sqlite_utils.Database) -> Iterator[Writes]:
     the write lock is held for the writing alone (about 10 s for 100,000 new assets) and other
     writers wait seconds, not the minutes an import may take to check.
     """
+    if dialect.is_postgresql(db):
+        # The server has its own memory settings; nothing to change for the import.
+        with _writing(db) as writes:
+            yield writes
+        return
     previous_cache = db.conn.execute("PRAGMA cache_size").fetchone()[0]
     previous_temp_store = db.conn.execute("PRAGMA temp_store").fetchone()[0]
     db.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB:d}")
@@ -157,6 +165,17 @@ def writing(db: sqlite_utils.Database) -> Iterator[Writes]:
     # cache, not in memory, so memory stays flat however large the import.
     db.conn.execute("PRAGMA temp_store = FILE")
     try:
+        with _writing(db) as writes:
+            yield writes
+    finally:
+        db.conn.execute(f"PRAGMA cache_size = {int(previous_cache):d}")
+        db.conn.execute(f"PRAGMA temp_store = {int(previous_temp_store):d}")
+
+
+@contextmanager
+def _writing(db: sqlite_utils.Database) -> Iterator[Writes]:
+    """`writing`'s transaction."""
+    if True:
         begin_immediate(db.conn)
         try:
             with bulk_writes.writing(db, ("import_run_rows",)) as bulk:
@@ -166,15 +185,23 @@ def writing(db: sqlite_utils.Database) -> Iterator[Writes]:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             raise
-    finally:
-        db.conn.execute(f"PRAGMA cache_size = {int(previous_cache):d}")
-        db.conn.execute(f"PRAGMA temp_store = {int(previous_temp_store):d}")
 
 
 @contextmanager
 def _snapshot(path: str) -> Iterator[sqlite_utils.Database]:
     """A second connection reading the database as it is now, with the import's TEMP tables."""
     reader = connect(path)
+    if dialect.is_postgresql(reader):
+        try:
+            # One snapshot for the whole reading, from its first statement on.
+            reader.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ WRITE")
+            reader.conn.execute("SELECT 1").fetchone()
+            for statement in _DROP_TEMP_TABLES + _TEMP_TABLES:
+                reader.conn.execute(schema.for_postgresql(statement))
+            yield reader
+        finally:
+            reader.close()  # rolls back: the TEMP tables go with the transaction
+        return
     try:
         reader.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB:d}")
         # Said outright: on a connection whose schema has been read (as connect() does),
@@ -202,7 +229,7 @@ def claimed_keys(db: sqlite_utils.Database, keys: list[str]) -> dict[str, tuple[
     found: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(keys):
         marks = ", ".join("?" for _ in chunk)
-        sql = f"SELECT key, row_no, digest FROM temp.import_keys WHERE key IN ({marks})"
+        sql = f"SELECT key, row_no, digest FROM import_keys WHERE key IN ({marks})"
         for key, row_no, digest in db.conn.execute(sql, chunk):
             found[key] = (row_no, digest)
     return found
@@ -229,12 +256,14 @@ def earlier_rows_sharing(
     found: dict[int, NearbyRows] = {}
     if not probes:
         return found
-    db.conn.execute("DELETE FROM temp.import_probes")
-    db.conn.executemany("INSERT INTO temp.import_probes (row_no, key) VALUES (?, ?)", probes)
-    sql = """
-        SELECT p.row_no, group_concat(n.name, char(31)), group_concat(n.place, ';')
-        FROM temp.import_probes AS p
-        CROSS JOIN temp.import_name_keys AS n ON n.key = p.key
+    db.conn.execute("DELETE FROM import_probes")
+    db.conn.executemany("INSERT INTO import_probes (row_no, key) VALUES (?, ?)", probes)
+    unit = "chr(31)" if dialect.is_postgresql(db) else "char(31)"
+    sql = f"""
+        SELECT p.row_no, {dialect.aggregate_text(db, "n.name", unit)},
+            {dialect.aggregate_text(db, "n.place", "';'")}
+        FROM import_probes AS p
+        CROSS JOIN import_name_keys AS n ON n.key = p.key
         GROUP BY p.row_no
     """
     cursor = db.conn.cursor()
@@ -256,10 +285,12 @@ def remember_batch(
     numbers.
     """
     db.conn.executemany(
-        "INSERT OR IGNORE INTO temp.import_keys (key, row_no, digest) VALUES (?, ?, ?)", claims
+        "INSERT INTO import_keys (key, row_no, digest) VALUES (?, ?, ?) "
+        "ON CONFLICT (key) DO NOTHING",
+        claims,
     )
     db.conn.executemany(
-        "INSERT INTO temp.import_name_keys (key, row_no, name, place) VALUES (?, ?, ?, ?)",
+        "INSERT INTO import_name_keys (key, row_no, name, place) VALUES (?, ?, ?, ?)",
         [(key, row, name, place) for key, row, name, _, _, place in named],
     )
 
@@ -276,8 +307,19 @@ _NEARBY_ASSETS = """
 SELECT a.id, a.name, a.lat, a.lon
 FROM assets_rtree AS r JOIN assets AS a ON a.rid = r.rid
 WHERE r.min_lon >= :west AND r.max_lon <= :east AND r.min_lat >= :south AND r.max_lat <= :north
-  AND NOT EXISTS (SELECT 1 FROM temp.import_keys AS k WHERE k.key = 'asset:' || a.id)
+  AND NOT EXISTS (SELECT 1 FROM import_keys AS k WHERE k.key = 'asset:' || a.id)
 """
+# PostgreSQL has no R*Tree: its assets_place index (lat, lon) answers the same box.
+_NEARBY_ASSETS_POSTGRESQL = """
+SELECT a.id, a.name, a.lat, a.lon
+FROM assets AS a
+WHERE a.lat BETWEEN :south AND :north AND a.lon BETWEEN :west AND :east
+  AND NOT EXISTS (SELECT 1 FROM import_keys AS k WHERE k.key = 'asset:' || a.id)
+"""
+
+
+def _nearby_assets_sql(db) -> str:
+    return _NEARBY_ASSETS_POSTGRESQL if dialect.is_postgresql(db) else _NEARBY_ASSETS
 
 
 def assets_in_box(
@@ -295,7 +337,7 @@ def assets_in_box(
         "east": north_east[0],
         "north": north_east[1],
     }
-    found = db.conn.execute(_NEARBY_ASSETS + f" LIMIT {at_most + 1:d}", bounds).fetchall()
+    found = db.conn.execute(_nearby_assets_sql(db) + f" LIMIT {at_most + 1:d}", bounds).fetchall()
     return None if len(found) > at_most else [tuple(r) for r in found]
 
 
@@ -313,7 +355,7 @@ def nearby_assets(
         "south": lat - half_lat,
         "north": lat + half_lat,
     }
-    return db.conn.execute(_NEARBY_ASSETS, bounds).fetchall()
+    return db.conn.execute(_nearby_assets_sql(db), bounds).fetchall()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,7 +411,7 @@ def assets_by_number_id(
             marks = ", ".join("?" for _ in chunk)
             sql = (
                 f"SELECT {_COLUMNS} FROM assets WHERE source = ? AND ("
-                f"(source_id GLOB '0*' AND ltrim(source_id, '0') IN ({marks})) "
+                f"(source_id LIKE '0%' AND ltrim(source_id, '0') IN ({marks})) "
                 f"OR source_id IN ({marks}))"
             )
             for row in db.conn.execute(sql, [source, *chunk, *chunk]):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from assetmap.store import dialect
 from assetmap.store.assets import now, transaction
 
 if TYPE_CHECKING:
@@ -53,9 +54,22 @@ def claim_next(db: sqlite_utils.Database, worker: str) -> dict | None:
     """Take the oldest queued job for this worker, or None when there is none.
 
     The UPDATE matches only a job still queued, inside one write transaction, so when two
-    workers look at once only one of them gets it.
+    workers look at once only one of them gets it. On PostgreSQL, where several app servers
+    each run workers, the one statement claims it without the directory's write lock: FOR
+    UPDATE SKIP LOCKED passes over a job another worker is claiming that moment, so workers
+    neither wait for each other nor take the same job.
     """
     stamp = now()
+    if dialect.is_postgresql(db):
+        row = db.conn.execute(
+            """UPDATE jobs SET state = 'running', worker = ?, started_at = ?, heartbeat_at = ?,
+                   stage = 'starting'
+               WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1
+                           FOR UPDATE SKIP LOCKED)
+               RETURNING *""",
+            [worker, stamp, stamp],
+        ).fetchone()
+        return dict(row) if row is not None else None
     with transaction(db):
         row = db.conn.execute(
             """UPDATE jobs SET state = 'running', worker = ?, started_at = ?, heartbeat_at = ?,

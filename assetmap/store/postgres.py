@@ -23,6 +23,7 @@ need not branch; `PRAGMA user_version` is kept in a one-row table (store/schema.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from functools import lru_cache
@@ -204,7 +205,13 @@ class Connection:
             cursor = self.raw.cursor()
             cursor.execute("BEGIN")
             if head.startswith("BEGIN IMMEDIATE") or head.startswith("BEGIN EXCLUSIVE"):
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                try:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                except BaseException:
+                    # Not begun, as SQLite's BEGIN IMMEDIATE is not when the lock is busy
+                    # (lock_timeout: connection.is_busy), so the caller may try again.
+                    self.raw.execute("ROLLBACK")
+                    raise
             return Cursor(cursor, empty=True)
         if head.startswith("PRAGMA") and _IGNORED_PRAGMAS.match(statement):
             return Cursor(self.raw.cursor(), empty=True)
@@ -275,12 +282,20 @@ class Database:
     def __init__(self, url: str):
         self.target = url
         self._pool = _pool(url)
+        self._limited = False
         self._raw = None
         self._raw = self._pool.getconn(timeout=CONNECT_TIMEOUT_S)
         self.conn = Connection(self._raw)
 
     def execute(self, sql: str, params=()) -> Cursor:
         return self.conn.execute(sql, params)
+
+    def limit_statements(self, limit_ms: int) -> StatementTimeout:
+        """Stop any one statement that runs longer than `limit_ms` until this handle is closed
+        (connection.time_limit: a web request's SQL)."""
+        self._raw.execute(f"SET statement_timeout = {int(limit_ms):d}")
+        self._limited = True
+        return StatementTimeout(limit_ms)
 
     def close(self) -> None:
         """Give the connection back to the pool, rolling back anything left open."""
@@ -289,13 +304,32 @@ class Database:
         raw, self._raw = self._raw, None
         if self.conn.in_transaction:
             raw.execute("ROLLBACK")
+        if self._limited:
+            raw.execute("RESET statement_timeout")
         self._pool.putconn(raw)
+
+    def __del__(self) -> None:
+        # A handle dropped without close() (SQLite's connections forgive that) gives its
+        # connection back as soon as it is garbage, so a forgotten close cannot drain the pool.
+        with contextlib.suppress(Exception):  # at exit, or the server gone: nothing to give
+            self.close()
 
     def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class StatementTimeout:
+    """A request's statement_timeout: `cut_off(error)` says whether `error` is a statement it
+    stopped (query_canceled), as store.connection.StatementTimeLimit does for SQLite."""
+
+    def __init__(self, limit_ms: int):
+        self.limit_ms = limit_ms
+
+    def cut_off(self, error: BaseException) -> bool:
+        return getattr(error, "sqlstate", None) == "57014"
 
 
 _pools: dict[str, Any] = {}
@@ -307,6 +341,9 @@ def _configure(raw) -> None:
     workers for the short statements a directory runs (issue 19's tuned PostGIS: JIT compiled a
     2 ms query for 50 ms, and starting workers costs more than they save)."""
     raw.autocommit = True
+    # A writer waits this long for another's write lock, as SQLite's busy timeout, then
+    # connection.begin_immediate tries again a few times before answering Busy.
+    raw.execute("SET lock_timeout = 5000")
     raw.execute("SET jit = off")
     raw.execute("SET max_parallel_workers_per_gather = 0")
 

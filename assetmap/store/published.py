@@ -43,7 +43,7 @@ class PublishedFilter:
     modified_after: str | None = None  # ISO 8601 UTC, as updated_at is stored
     minimum_age: int | None = None
     maximum_age: int | None = None
-    words: str | None = None
+    words: tuple[str, ...] = ()  # any of them (assetmap.search.nearby.keywords)
     ids: tuple[str, ...] | None = None
 
 
@@ -87,9 +87,10 @@ def _where(db, f: PublishedFilter) -> tuple[str, list]:
     if f.maximum_age is not None:  # no stated maximum is no limit
         clauses.append("max_age IS NOT NULL AND max_age <= ?")
         params.append(f.maximum_age)
-    if f.words is not None:
-        clauses.append("rid IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?)")
-        params.append(f.words)
+    if f.words:
+        condition, words = dialect.search_store(db).words_condition(f.words)
+        clauses.append(condition)
+        params.extend(words)
     if f.ids is not None:
         clauses.append(f"id IN (SELECT value FROM {dialect.json_text_values(db, '?')})")
         params.append(_json_list(f.ids))

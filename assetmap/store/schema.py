@@ -711,7 +711,9 @@ def _postgresql_only(version: int) -> tuple[str, ...]:
     if version == 19:
         from assetmap.store.postgres_search import SEARCH_DDL
 
-        return SEARCH_DDL
+        # Every asset by place, closed ones too, as SQLite's R*Tree: an import's lookups of
+        # what is near a row, the map's box.
+        return (*SEARCH_DDL, "CREATE INDEX assets_place ON assets (lat, lon)")
     return ()
 
 

@@ -149,6 +149,14 @@ def match_query(words: tuple[str, ...]) -> str | None:
     return " OR ".join(fts_phrase(word) + "*" for word in words) or None
 
 
+def words_condition(words: tuple[str, ...]) -> tuple[str, list[str]]:
+    """For other store functions (the listing API's text filter): SQL that an asset matches any
+    of the words as a search matches them, and its parameters (postgres_search has the same)."""
+    if not words:
+        return "0", []
+    return "rid IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?)", [match_query(words)]
+
+
 @contextmanager
 def snapshot(db: sqlite_utils.Database):
     """Read the block's queries from one state of the database (a read transaction), so a

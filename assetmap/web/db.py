@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, abort, current_app, g, has_request_context, request
 
-from assetmap.store import Busy, is_busy
-from assetmap.store.connection import NotReady, StatementTimeLimit, connect_ready
+from assetmap.store import Busy, is_busy, postgres
+from assetmap.store.connection import NotReady, connect_ready, time_limit
 
 # The blueprints whose pages run imports in the request (a small file's preview and import, an
 # undo, a feed's sync): imports take as long as they take, so their SQL has no time limit. How
@@ -51,7 +51,7 @@ def _limit_time(db: sqlite_utils.Database) -> None:
     request, nor for an import's pages; 0 is no limit)."""
     limit_ms = current_app.config["ASSETMAP_SQL_TIME_LIMIT_MS"]
     if limit_ms and has_request_context() and request.blueprint not in UNLIMITED_BLUEPRINTS:
-        g.sql_time_limit = StatementTimeLimit(db.conn, limit_ms)
+        g.sql_time_limit = time_limit(db, limit_ms)
 
 
 def close_db(exception: BaseException | None = None) -> None:
@@ -81,7 +81,7 @@ def _busy(error: Exception):
     return response
 
 
-def _database_error(error: sqlite3.OperationalError):
+def _database_error(error: Exception):
     """A statement stopped by the time limit: 503 "this took too long"; else as _busy."""
     limit = g.get("sql_time_limit")
     if limit is None or not limit.cut_off(error):
@@ -101,3 +101,9 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_db)
     app.register_error_handler(Busy, _busy)
     app.register_error_handler(sqlite3.OperationalError, _database_error)
+    if postgres.is_url(app.config["ASSETMAP_DB"]):
+        import psycopg
+
+        # A statement over the time limit (query_canceled) or a lock waited out
+        # (lock_not_available) are operational errors there too.
+        app.register_error_handler(psycopg.OperationalError, _database_error)
