@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from assetmap.cli import context
 from assetmap.cli.db import database
 from assetmap.openreferral import feeds as client
 
@@ -37,7 +36,6 @@ def feeds_group():
     "hyphens).",
 )
 @click.option("--who", help="Name recorded as who added it (default: cli:<your user name>).")
-@with_appcontext
 def add_command(url: str, name: str, who: str | None):
     """Add another publisher's Open Referral UK API as a feed, after checking it answers.
 
@@ -59,7 +57,6 @@ def add_command(url: str, name: str, who: str | None):
 
 
 @feeds_group.command("list")
-@with_appcontext
 def list_command():
     """The feeds, with when each was last synced, its last import run and its last error.
 
@@ -123,7 +120,6 @@ def list_command():
     "feed's mapping once imported, so later syncs use it unasked).",
 )
 @click.option("--who", help="Name recorded in history (default: cli:<your user name>).")
-@with_appcontext
 def sync_command(
     name: str | None,
     preview: bool,
@@ -154,8 +150,8 @@ def sync_command(
     from assetmap.openreferral import sync as feeds
     from assetmap.openreferral.feeds import FeedError
 
-    limits = current_app.config["ASSETMAP_IMPORT_LIMITS"]
-    options = ImportOptions(bounds=current_app.config["ASSETMAP_BOUNDS"], limits=limits)
+    limits = context.settings()["ASSETMAP_IMPORT_LIMITS"]
+    options = ImportOptions(bounds=context.settings()["ASSETMAP_BOUNDS"], limits=limits)
     given = _given_mapping(mapping, defaults)
     failed = False
     with database() as db:

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from assetmap.cli import context
 from assetmap.cli.db import database
 from assetmap.store import imports as store
 
@@ -44,7 +43,7 @@ def _who(who: str | None) -> str:
 
 def archive_dir() -> Path:
     """Where imported files are kept: instance/imports beside the database."""
-    return Path(current_app.config["ASSETMAP_DB"]).resolve().parent / "imports"
+    return Path(context.settings()["ASSETMAP_DB"]).resolve().parent / "imports"
 
 
 def _progress():
@@ -105,7 +104,6 @@ def progress_line(counts: Progress) -> str:
     "a 2-core machine, where they were measured to slow the import; 0 does everything in "
     "this process).",
 )
-@with_appcontext
 def import_command(
     file: Path,
     source: str | None,
@@ -147,10 +145,10 @@ def import_command(
     options = ImportOptions(
         source=source,
         sheet=sheet,
-        bounds=current_app.config["ASSETMAP_BOUNDS"],
+        bounds=context.settings()["ASSETMAP_BOUNDS"],
         detail_limit=CLI_DETAIL_LIMIT,
         workers=default_workers() if workers is None else workers,
-        limits=current_app.config["ASSETMAP_IMPORT_LIMITS"],
+        limits=context.settings()["ASSETMAP_IMPORT_LIMITS"],
     )
     if mapping is not None:
         try:
@@ -277,7 +275,6 @@ def imports_group():
 
 @imports_group.command("list")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-@with_appcontext
 def list_command(limit: int):
     """The most recent import runs, newest first.
 
@@ -304,7 +301,6 @@ def list_command(limit: int):
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the run's rejected rows to this CSV, with an error column.",
 )
-@with_appcontext
 def show_command(run_id: int, rejected: Path | None):
     """One import run: its file, counts, notes and problems.
 
@@ -352,7 +348,6 @@ def show_command(run_id: int, rejected: Path | None):
     "--force", is_flag=True, help="Undo even assets someone has changed since the import."
 )
 @click.option("--who", help="Name recorded in history (default: cli:<your user name>).")
-@with_appcontext
 def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
     """Undo an import run: remove the assets it added and restore the ones it changed.
 
@@ -391,7 +386,6 @@ def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
     type=click.IntRange(0, 100_000),
     help="Keep the archived files of runs imported within this many days.",
 )
-@with_appcontext
 def prune_command(keep_days: int):
     """Remove the archived copies of files imported more than --keep-days ago.
 

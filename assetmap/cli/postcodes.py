@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
 
 from assetmap.cli.db import database, initialise_database
 from assetmap.search.postcodes import (
@@ -51,7 +50,6 @@ def postcodes_group():
     is_flag=True,
     help="The files are extracts: hold no area in full, whatever their layout.",
 )
-@with_appcontext
 def load_command(files: tuple[Path, ...], complete_for: tuple[str, ...], partial: bool):
     """Load postcodes from FILES into the postcode table, adding new ones and updating moved ones.
 
@@ -158,7 +156,6 @@ def _summary(file: Path, report: LoadReport) -> str:
 
 
 @postcodes_group.command("status")
-@with_appcontext
 def status_command():
     """Show what the postcode table holds: the files loaded, how many postcodes, each district
     with its count, and which areas are held in full (where a postcode missing from the table
@@ -201,7 +198,6 @@ def status_command():
 
 @postcodes_group.command("find")
 @click.argument("postcode")
-@with_appcontext
 def find_command(postcode: str):
     """Show where a postcode, sector or district is placed, and how.
 

@@ -8,9 +8,8 @@ a search gives the same answer (and the same errors) in both.
 from __future__ import annotations
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from assetmap.cli import context
 from assetmap.cli.db import database
 from assetmap.search.nearby import PARAMETERS, SearchResults, parse_search, search
 from assetmap.search.parameters import (
@@ -85,7 +84,6 @@ def _cut(text: str, width: int) -> str:
 
 @click.command("search")
 @search_options
-@with_appcontext
 def search_command(**options):
     """Find running assets (not paused, closed or archived) near a postcode or a point,
     nearest first, and print them as a table.
@@ -107,7 +105,7 @@ def search_command(**options):
     try:
         query = parse_search(args)
         with database() as db:
-            results = search(db, query, freshness=Freshness.from_settings(current_app.config))
+            results = search(db, query, freshness=Freshness.from_settings(context.settings()))
     except ParameterError as e:  # PostcodeError too, from either
         option = _OPTIONS.get(e.parameter, f"--{e.parameter}")
         raise click.BadParameter(e.message, param_hint=option) from None
