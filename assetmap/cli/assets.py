@@ -1,4 +1,8 @@
-"""Commands for the database and its assets: init, load, export, and serve the app."""
+"""Commands for the database and its assets: init, load, export, and serve the app.
+
+Like every command module, it imports what a command uses inside the command, so that
+`assetmap --help` and the other commands do not wait for it (issue 19).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,6 @@ import click
 
 from assetmap.cli import context
 from assetmap.cli.db import database, initialise_database
-from assetmap.store import assets as store
-from assetmap.store import schema
 
 
 def _who(who: str | None) -> str:
@@ -26,6 +28,8 @@ def init_command():
 
     Example: assetmap init
     """
+    from assetmap.store import schema
+
     path = context.settings()["ASSETMAP_DB"]
     applied = initialise_database()
     for description in applied:
@@ -88,6 +92,7 @@ def export_command(format: str, out: str, public: bool):
     Example: assetmap export geojson assets-backup.geojson
     """
     from assetmap.record.formats import write_csv, write_geojson
+    from assetmap.store import assets as store
 
     if format == "hsds":
         from assetmap.cli.openreferral import export_hsds

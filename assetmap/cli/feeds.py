@@ -15,10 +15,25 @@ import click
 
 from assetmap.cli import context
 from assetmap.cli.db import database
-from assetmap.openreferral import feeds as client
 
 if TYPE_CHECKING:
     from assetmap.openreferral import sync as feeds
+
+
+class _ClientDefault(click.Option):
+    """An option whose default is a constant of the feeds' HTTP client
+    (assetmap.openreferral.feeds), looked up when the command runs or shows its help rather
+    than when this module is imported: the client loads http.client, ssl and email, which
+    `assetmap --help` and every other command need not wait for (issue 19)."""
+
+    def __init__(self, *args, constant: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.constant = constant
+
+    def get_default(self, ctx, call=True):
+        from assetmap.openreferral import feeds as client
+
+        return getattr(client, self.constant)
 
 
 @click.group("feeds")
@@ -87,21 +102,24 @@ def list_command():
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
-    default=client.DEFAULT_TIMEOUT,
+    cls=_ClientDefault,
+    constant="DEFAULT_TIMEOUT",
     show_default=True,
     help="Seconds to wait for each page.",
 )
 @click.option(
     "--retries",
     type=click.IntRange(0, 10),
-    default=client.DEFAULT_RETRIES,
+    cls=_ClientDefault,
+    constant="DEFAULT_RETRIES",
     show_default=True,
     help="Times to try a page again after a server error or no answer.",
 )
 @click.option(
     "--backoff",
     type=click.FloatRange(min=0),
-    default=client.DEFAULT_BACKOFF,
+    cls=_ClientDefault,
+    constant="DEFAULT_BACKOFF",
     show_default=True,
     help="Seconds to wait before trying a page again; doubled for each try after.",
 )
