@@ -63,13 +63,14 @@ class _Group(click.Group):
     """
 
     def list_commands(self, ctx):
-        # Checked, not kept: the list needs no settings, and `assetmap --help` writes nothing
-        # (context.load_settings may keep a generated SECRET_KEY beside the database).
-        _check_settings()
+        context.check_settings()
         return super().list_commands(ctx)
 
     def invoke(self, ctx):
-        context.settings()
+        # Checked, not kept: a command reads them when it needs them (cli/context.py), and
+        # `assetmap COMMAND --help` writes nothing (the settings may keep a generated
+        # SECRET_KEY beside the database).
+        context.check_settings()
         if "flask.cli" in sys.modules and ctx.obj is None:
             # A command written the Flask way (with_appcontext, current_app) still runs, in
             # an app made for it; the others never see this (see context._running_app).
@@ -85,17 +86,6 @@ class _Group(click.Group):
             if isinstance(error, Busy):
                 raise click.ClickException(f"Nothing was saved: {error}.") from None
             raise
-
-
-def _check_settings() -> None:
-    """A bad setting as a ClickException with its message, as a command would give."""
-    from assetmap import configuration
-    from assetmap.settings import SettingError
-
-    try:
-        configuration()
-    except SettingError as error:
-        raise click.ClickException(str(error)) from None
 
 
 @click.group(cls=_Group)

@@ -46,10 +46,24 @@ def load_settings() -> dict[str, Any]:
     """The app's config without the app (assetmap.app_config), a bad setting as a
     ClickException naming it."""
     from assetmap import app_config
+
+    return _or_click_error(app_config)
+
+
+def check_settings() -> None:
+    """Stop with a ClickException naming each bad setting, if there is one. Writes nothing
+    (unlike load_settings, which may keep a generated SECRET_KEY), so that `assetmap --help`
+    and `assetmap COMMAND --help` check them too."""
+    from assetmap import configuration
+
+    _or_click_error(configuration)
+
+
+def _or_click_error(read):
     from assetmap.settings import SettingError
 
     try:
-        return app_config()
+        return read()
     except SettingError as error:
         raise click.ClickException(str(error)) from None
 
