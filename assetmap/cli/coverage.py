@@ -14,13 +14,31 @@ import click
 
 from assetmap.cli import context
 from assetmap.cli.db import database
-from assetmap.coverage.areas import LEVELS, AreaFileError, read_areas
 from assetmap.record.taxonomy import STRANDS, STRANDS_BY_SLUG
-from assetmap.store import areas as store
-from assetmap.store.assets import now, transaction
+
+
+class _Levels(click.Choice):
+    """The levels of areas (assetmap.coverage.areas.LEVELS) as a choice, read when an option
+    is parsed or its help shown rather than when this module is imported: the areas' module
+    loads the import limits and readers, which `assetmap --help` and the other commands need
+    not wait for (issue 19)."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from assetmap.coverage.areas import LEVELS
+
+        return tuple(LEVELS)
+
+    @choices.setter
+    def choices(self, value) -> None:
+        pass  # always LEVELS'
+
 
 _FILE = click.Path(exists=True, path_type=Path)
-_LEVEL = click.Choice(list(LEVELS))
+_LEVEL = _Levels()
 
 
 @click.group("areas")
@@ -39,6 +57,10 @@ def load_areas_command(file: Path, level: str, code_column: str | None, name_col
 
     Example: assetmap areas load lsoa_2011_trafford.geojson --level lsoa
     """
+    from assetmap.coverage.areas import AreaFileError, read_areas
+    from assetmap.store import areas as store
+    from assetmap.store.assets import now, transaction
+
     try:
         read = read_areas(file, level, code_column=code_column, name_column=name_column)
     except AreaFileError as error:
@@ -68,6 +90,7 @@ def load_need_command(file: Path, sheet: str | None):
     Example: assetmap areas need File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv
     """
     from assetmap.coverage.figures import read_need
+    from assetmap.store import areas as store
 
     _load_figures(file, sheet, read_need, store.save_need, "deprivation", "LSOAs")
 
@@ -82,12 +105,16 @@ def load_population_command(file: Path, sheet: str | None):
     Example: assetmap areas population mid-year_population_estimates_all_geographies.csv
     """
     from assetmap.coverage.figures import read_population
+    from assetmap.store import areas as store
 
     _load_figures(file, sheet, read_population, store.save_population, "population", "areas")
 
 
 def _load_figures(file: Path, sheet: str | None, read, save, what: str, unit: str) -> None:
     """Read figures by area code from FILE and save them in one transaction, or nothing."""
+    from assetmap.coverage.areas import AreaFileError
+    from assetmap.store.assets import transaction
+
     try:
         figures = read(file, sheet=sheet)
     except AreaFileError as error:
@@ -105,6 +132,8 @@ def list_areas_command():
 
     Example: assetmap areas list
     """
+    from assetmap.store import areas as store
+
     with database() as db:
         loaded = store.levels(db)
     if not loaded:

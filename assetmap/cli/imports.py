@@ -19,7 +19,6 @@ import click
 
 from assetmap.cli import context
 from assetmap.cli.db import database
-from assetmap.store import imports as store
 
 if TYPE_CHECKING:
     from assetmap.imports import ImportReport
@@ -280,6 +279,8 @@ def list_command(limit: int):
 
     Example: assetmap imports list
     """
+    from assetmap.store import imports as store
+
     with database() as db:
         runs = store.list_runs(db, limit=limit)
     if not runs:
@@ -308,6 +309,7 @@ def show_command(run_id: int, rejected: Path | None):
     """
     from assetmap.imports.export import RejectedRowsWriter, source_to_write
     from assetmap.imports.problems import Problem
+    from assetmap.store import imports as store
 
     with database() as db:
         run = store.get_run(db, run_id)
@@ -358,6 +360,7 @@ def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
     Example: assetmap imports undo 3
     """
     from assetmap.imports.undo import UndoRefused, undo_run
+    from assetmap.store import imports as store
 
     with database() as db:
         run = store.get_run(db, run_id)
@@ -429,6 +432,8 @@ EXTRA_SHOWN = 20
 
 def _echo_extra(db, run: dict) -> None:
     """The first rows' extra information (columns that feed no field), which the run keeps."""
+    from assetmap.store import imports as store
+
     unit = run["details"].get("unit", "row")
     kept = [
         row
