@@ -89,9 +89,10 @@ def test_importing_the_command_loads_neither_flask_nor_the_heavy_libraries(env):
     assert _loaded_after("import assetmap.cli", env) == []
 
 
-def test_importing_the_package_loads_no_flask_until_the_app_is_asked_for(env):
-    assert _loaded_after("import assetmap", env) == []
-    assert _loaded_after("from assetmap import create_app", env, FLASK) == sorted(FLASK)
+def test_importing_the_package_loads_no_flask_until_an_app_is_made(env):
+    assert _loaded_after("from assetmap import add_pages, app_config, create_app", env) == []
+    code = "from assetmap import create_app\ncreate_app(pages=False)"
+    assert _loaded_after(code, env, FLASK) == sorted(FLASK)
 
 
 @pytest.mark.parametrize("name", EVERYDAY_COMMANDS)
