@@ -1,6 +1,7 @@
 """Measure how long the everyday `assetmap` commands take to start and answer (issue 19).
 
     .venv/bin/python scripts/measure_cli_start.py [--runs 21] [--db instance/assetmap.db]
+        [--checkout DIR]
 
 Times `assetmap --help`, `assetmap search --lat 53.4239 --lon -2.3232 --q walking` and
 `assetmap users list`, each a fresh process run as the console script runs it, against a bare
@@ -17,8 +18,10 @@ Trafford assets), with one account so that `users list` has something to list.
 
 Bytecode is written on the first (untimed) run of each, as an installed assetmap has it, even
 when PYTHONDONTWRITEBYTECODE is set; the checkout's own code is timed (PYTHONPATH is this
-folder), with the interpreter running this script. The load average before and after is
-printed: on a machine that other work keeps busy, the medians say more than the slowest runs.
+folder, or --checkout: another copy of the code, such as `git archive COMMIT assetmap | tar -x
+-C DIR` for the code before a change), with the interpreter running this script. The load
+average before and after is printed: on a machine that other work keeps busy, the medians say
+more than the slowest runs.
 """
 
 from __future__ import annotations
@@ -47,9 +50,9 @@ COMMANDS = {
 BASELINE = "python -c pass"
 
 
-def _environment(db: Path) -> dict[str, str]:
+def _environment(db: Path, checkout: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(checkout), env.get("PYTHONPATH")]))
     env["ASSETMAP_DB"] = str(db)
     return env
 
@@ -60,11 +63,12 @@ def _argv(name: str) -> list[str]:
     return [sys.executable, "-c", CONSOLE_SCRIPT, *COMMANDS[name]]
 
 
-def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """The wall-clock and processor seconds of one run; SystemExit when it fails."""
+def _run(argv: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float]:
+    """The wall-clock and processor seconds of one run in `cwd` (whose assetmap `python -c`
+    imports first); SystemExit when it fails."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -101,18 +105,18 @@ def p95(values: list[float]) -> float:
     return ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
 
 
-def measure(db: Path, runs: int) -> dict[str, dict[str, float]]:
+def measure(db: Path, runs: int, checkout: Path = ROOT) -> dict[str, dict[str, float]]:
     """Each command's and the baseline's median and p95 wall time and median processor time,
     over `runs` runs taken in turns, after one untimed run of each."""
-    env = _environment(db)
+    env = _environment(db, checkout)
     names = [BASELINE, *COMMANDS]
     for name in names:  # writes the bytecode, warms the disk cache
-        _run(_argv(name), env)
+        _run(_argv(name), env, checkout)
     walls: dict[str, list[float]] = {name: [] for name in names}
     cpus: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(runs):
         for name in names:
-            wall, cpu = _run(_argv(name), env)
+            wall, cpu = _run(_argv(name), env, checkout)
             walls[name].append(wall)
             cpus[name].append(cpu)
     return {
@@ -151,9 +155,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=21, help="Timed runs of each (default 21).")
     parser.add_argument("--db", type=Path, help="The database (default: see above).")
+    parser.add_argument(
+        "--checkout", type=Path, default=ROOT, help="The code to time (default: this one)."
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs: give at least 1")
+    if not (args.checkout / "assetmap" / "__init__.py").is_file():
+        parser.error(f"--checkout: {args.checkout} holds no assetmap package")
     db = args.db or Path(os.environ.get("ASSETMAP_DB") or ROOT / "instance" / "assetmap.db")
     with tempfile.TemporaryDirectory(prefix="assetmap-cli-start-") as folder:
         if args.db is None and not db.exists():
@@ -161,8 +170,8 @@ def main() -> None:
             db = build_demo_database(Path(folder))
         elif not db.exists():
             raise SystemExit(f"--db: there is no database at {db}")
-        print(f"database {db}; load average before: {_load()}", flush=True)
-        results = measure(db, args.runs)
+        print(f"code {args.checkout}; database {db}; load average before: {_load()}", flush=True)
+        results = measure(db, args.runs, args.checkout.resolve())
         print("\n".join(report(results, args.runs)))
         print(f"load average after: {_load()}; {os.cpu_count()} processors")
 
