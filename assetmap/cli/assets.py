@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -185,6 +184,8 @@ def serve_command(host: str, port: int, workers: int, threads: int, timeout: int
 
     Example: assetmap serve --host 0.0.0.0 --port 8000 --workers 4
     """
+    import shutil
+
     initialise_database()
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
     args = [gunicorn, *gunicorn_arguments(host, port, workers, timeout, threads)]

@@ -7,11 +7,9 @@ imports the valid rows in one transaction.
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,6 +135,8 @@ def import_command(
 
     Example: assetmap import hsds/ --default kind=service --default strand=volunteer_peer_roles
     """
+    import tempfile
+
     from assetmap.imports import ImportFileError, ImportOptions, load_mapping
     from assetmap.imports.mapping import parse_defaults
     from assetmap.imports.openreferral import folder_as_zip
@@ -414,6 +414,8 @@ def template_command(out: str):
 
     Example: assetmap imports template audit-template.csv
     """
+    import csv
+
     from assetmap.imports.columns import TEMPLATE_FIELDS
 
     stream = sys.stdout if out == "-" else open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import click
 
 from assetmap.cli import context
@@ -13,6 +11,8 @@ from assetmap.cli import context
 def describe(config) -> list[str]:
     """The lines `assetmap settings` prints for the app's `config`: for each setting its name
     and value, its help, and its type and default. Secrets show only whether they are set."""
+    import textwrap
+
     from assetmap import settings
 
     lines = []
