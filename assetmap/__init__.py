@@ -4,17 +4,22 @@
 (see assetmap.settings); `config` overrides them, which is how the tests point the app at a
 temporary database. Either way each is parsed when the app starts, and app.config holds the
 typed values.
+
+Importing this module imports no Flask (create_app does, and assetmap/app.py holds the Flask
+classes), so that the `assetmap` command, whose commands read their settings from `app_config`
+without making an app, starts at once (issue 19).
 """
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
-
-import flask
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from assetmap import settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Loaded by create_app for the site, not for a command (see create_app).
@@ -27,33 +32,11 @@ def _templates_folder() -> str:
     return str(packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates")
 
 
-class Config(flask.Config):
-    """The app's config, in which every declared setting holds its typed value.
-
-    Setting one parses it (assetmap.settings), whoever sets it and whenever: create_app, or a
-    test's `app.config["ASSETMAP_REFERRALS_PER_HOUR"] = "2"`. So the code never meets the text
-    of an environment variable, and a bad value fails where it is set, naming the setting.
-    """
-
-    def __setitem__(self, key, value):
-        if key in settings.SETTINGS_BY_NAME:
-            value = settings.parse(key, value)
-        super().__setitem__(key, value)
-
-    def update(self, *args, **kwargs):
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
-
-
-class App(Flask):
-    config_class = Config
-
-
 def configuration(config: dict | None = None) -> dict:
     """The settings the app is made with: each parsed, from the environment, then `config`.
 
     settings.SettingError names each bad one, and a SECRET_KEY missing in production. Also
-    what `assetmap --help` checks, so that it stops on a bad setting without making the app.
+    what `assetmap --help` checks, so that it stops on a bad setting without writing anything.
     """
     overrides = dict(config or {})
     values = {**overrides, **settings.parse_all(settings.from_environment() | overrides)}
@@ -64,29 +47,43 @@ def configuration(config: dict | None = None) -> dict:
     return values
 
 
+def app_config(config: dict | None = None) -> dict:
+    """What create_app puts in app.config, and what a command reads (cli/context.py): the
+    settings (`configuration`), and the values made from them: a SECRET_KEY kept in the
+    files folder (ASSETMAP_FILES_DIR) when none is set, the upload limit in bytes and the import limits.
+
+    One function for both, so that a command and the site never see different values.
+    SettingError as `configuration`.
+    """
+    values = configuration(config)
+    if not values.get("SECRET_KEY"):
+        values["SECRET_KEY"] = settings.instance_secret_key(settings.files_folder(values))
+    values["MAX_CONTENT_LENGTH"] = int(values["ASSETMAP_MAX_UPLOAD_MB"] * 1024**2)
+    from assetmap.imports.limits import ImportLimits
+
+    values["ASSETMAP_IMPORT_LIMITS"] = ImportLimits.from_settings(values)
+    return values
+
+
 def create_app(config: dict | None = None, *, pages: bool = True) -> Flask:
     """Build the app: settings, security, the blueprints and the CLI commands.
 
-    `pages=False` is the app the `assetmap` command runs its commands in: the same settings
-    and commands, without the site's pages and all they import (maps, forms, the API), so
-    that a command starts at once (issue 19). A command that links to pages (`reminders
-    send`) adds them with `add_pages`.
+    `pages=False` is an app with the same settings and commands, without the site's pages and
+    all they import (maps, forms, the API): the app a command makes when it needs one
+    (cli/context.py), which adds the pages with `add_pages` when it links to them
+    (`reminders send`).
 
-    Every setting is parsed here, once: from the environment, then `config` (whose values may
-    be text, as in the environment, or typed). A bad value stops the app with
+    Every setting is parsed here, once (`app_config`): from the environment, then `config`
+    (whose values may be text, as in the environment, or typed). A bad value stops the app with
     settings.SettingError, naming each setting that is wrong, its value and what it expects.
 
     The database is not touched here: `assetmap init` creates or migrates it, so that several
     gunicorn workers never race to migrate and `assetmap --help` writes nothing.
     """
-    app = App(__name__, template_folder=_templates_folder())
-    app.config.from_mapping(configuration(config))
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = settings.instance_secret_key(settings.files_folder(app.config))
-    app.config["MAX_CONTENT_LENGTH"] = int(app.config["ASSETMAP_MAX_UPLOAD_MB"] * 1024**2)
-    from assetmap.imports.limits import ImportLimits
+    from assetmap.app import App
 
-    app.config["ASSETMAP_IMPORT_LIMITS"] = ImportLimits.from_settings(app.config)
+    app = App(__name__, template_folder=_templates_folder())
+    app.config.from_mapping(app_config(config))
     app.json.sort_keys = False
 
     from assetmap.cli import register

@@ -11,6 +11,7 @@ import click
 import pytest
 
 from assetmap import create_app
+from assetmap.cli import main
 from assetmap.store import connect, initialise, schema
 from tests.conftest import make_asset
 
@@ -31,6 +32,7 @@ OPENS_THE_DATABASE = {
     "join-requests purge": ["join-requests", "purge"],
     "join-requests export": ["join-requests", "export", "--email", "jo@example.org"],
     "postcodes find": ["postcodes", "find", "M33 7ZF"],
+    "search": ["search", "--lat", "53.4239", "--lon", "-2.3232"],
     "postcodes status": ["postcodes", "status"],
     "areas load": ["areas", "load", "{lsoa}", "--level", "lsoa"],
     "areas need": ["areas", "need", "{imd}"],
@@ -48,9 +50,6 @@ NEED_NO_DATABASE = {"settings", "imports template", "openreferral check"}
 # Copy the database whole, at any schema version, each with its own messages for a missing
 # or unreadable one (tests/test_backup.py); restore makes a missing one.
 WHOLE_DATABASE = {"backup", "restore"}
-# Not yet through cli/db.py: cli/search.py is being reworked with the search parameters
-# (issue 13, item 4), and opens the database with store.connect.
-NOT_YET = {"search"}
 
 
 def command_names(group: click.Group, prefix: str = "") -> set[str]:
@@ -103,9 +102,10 @@ def older_database(db_path, monkeypatch):
 
 def test_every_command_is_either_opened_in_one_place_or_makes_the_database():
     app = create_app({"ASSETMAP_DB": "unused.db", "SECRET_KEY": "test-only"})
-    known = set(OPENS_THE_DATABASE) | MAKE_THE_DATABASE | NEED_NO_DATABASE | NOT_YET
+    known = set(OPENS_THE_DATABASE) | MAKE_THE_DATABASE | NEED_NO_DATABASE
     known |= WHOLE_DATABASE
     assert command_names(app.cli) == known
+    assert command_names(main) == known  # the console script has the same commands
 
 
 @pytest.mark.parametrize("command", OPENS_THE_DATABASE)

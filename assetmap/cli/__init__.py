@@ -1,19 +1,25 @@
 """The `assetmap` command.
 
 Each area of the app keeps its commands in a module of this package and lists them in its
-COMMANDS; `register` adds them all to the app's CLI group, so the same commands work as
-`assetmap COMMAND` and as `flask --app assetmap COMMAND`. Each command's docstring is its
---help text, with an example.
+COMMANDS; `main` has them all, and `register` adds them to a Flask app's CLI group, so the same
+commands work as `assetmap COMMAND` and as `flask --app assetmap COMMAND`. Each command's
+docstring is its --help text, with an example.
+
+A command module imports neither Flask nor the heavy libraries (folium, geopandas, pandas,
+shapely) at the top, and reads its settings with cli/context.py's `settings()`, so that
+`assetmap` starts at once (issue 19; tests/test_cli_start.py checks it).
 """
 
 from __future__ import annotations
 
+import sys
+
 import click
-from flask.cli import FlaskGroup
 
 from assetmap.cli import (
     assets,
     backup,
+    context,
     coverage,
     feeds,
     imports,
@@ -43,42 +49,37 @@ MODULES = (
 
 
 def register(app) -> None:
-    """Add every module's commands to the app's CLI group."""
+    """Add every module's commands to a Flask app's CLI group, for `flask --app assetmap`."""
     for module in MODULES:
         for command in module.COMMANDS:
             app.cli.add_command(command)
 
 
-class _Group(FlaskGroup):
-    """The command group; a database that stays busy ends a command with a plain message, and
-    so does a bad setting (when the app is made, before any command runs).
+class _Group(click.Group):
+    """The `assetmap` command group: a plain click group, not Flask's FlaskGroup, so that a
+    command makes no Flask app and imports no Flask (issue 19); each reads its settings through
+    cli/context.py.
 
-    `assetmap --help` lists the commands without making the app: making it imports every page
-    of the site (and what they use), which would make the list take a second instead of an
-    instant. The settings are still checked first, so a bad one stops it with its message.
+    A bad setting stops any command, and `assetmap --help`, with its message before anything
+    runs; a database that stays busy ends a command with a plain message.
     """
 
     def list_commands(self, ctx):
-        # FlaskGroup would make the app here (printing a traceback for a bad setting); the
-        # commands are ours, the same that `register` adds to the app.
-        _check_settings()
-        return sorted(_commands())
-
-    def format_commands(self, ctx, formatter):
-        # The list shows each command's own help; FlaskGroup.get_command would make the app to
-        # find them. A command that runs is found as before (with the app, as Flask's are).
-        ctx.meta[_LISTING] = True
-        try:
-            super().format_commands(ctx, formatter)
-        finally:
-            del ctx.meta[_LISTING]
-
-    def get_command(self, ctx, name):
-        if ctx.meta.get(_LISTING):
-            return _commands().get(name)
-        return super().get_command(ctx, name)
+        context.check_settings()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx):
+        # Checked, not kept: a command reads them when it needs them (cli/context.py), and
+        # `assetmap COMMAND --help` writes nothing (the settings may keep a generated
+        # SECRET_KEY beside the database).
+        context.check_settings()
+        if "flask.cli" in sys.modules and ctx.obj is None:
+            # A command written the Flask way (with_appcontext, current_app) still runs, in
+            # an app made for it; the others never see this (see context._running_app).
+            from flask.cli import ScriptInfo
+
+            ctx.obj = ScriptInfo(create_app=context.app_for_a_flask_command)
+            ctx.obj.assetmap_command = True
         try:
             return super().invoke(ctx)
         except Exception as error:
@@ -89,42 +90,14 @@ class _Group(FlaskGroup):
             raise
 
 
-_LISTING = "assetmap.cli.listing"
-
-
-def _commands() -> dict:
-    return {command.name: command for module in MODULES for command in module.COMMANDS}
-
-
-def _check_settings() -> None:
-    """A bad setting as a ClickException with its message, as making the app would give."""
-    from assetmap import configuration
-    from assetmap.settings import SettingError
-
-    try:
-        configuration()
-    except SettingError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _create_app():
-    from assetmap import create_app
-    from assetmap.settings import SettingError
-
-    try:
-        return create_app(pages=False)  # a command's app: see create_app
-    except SettingError as error:
-        raise click.ClickException(str(error)) from None
-
-
-@click.group(
-    cls=_Group,
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-)
+@click.group(cls=_Group)
 def main():
     """assetmap: a community asset map and social-prescribing directory.
 
     The database is ASSETMAP_DB (default instance/assetmap.db).
     """
+
+
+for _module in MODULES:
+    for _command in _module.COMMANDS:
+        main.add_command(_command)

@@ -1,20 +1,20 @@
-"""Commands for the database and its assets: init, load, export, and serve the app."""
+"""Commands for the database and its assets: init, load, export, and serve the app.
+
+Like every command module, it imports what a command uses inside the command, so that
+`assetmap --help` and the other commands do not wait for it (issue 19).
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from assetmap.cli import context
 from assetmap.cli.db import database, initialise_database
-from assetmap.store import assets as store
-from assetmap.store import schema
 
 
 def _who(who: str | None) -> str:
@@ -22,13 +22,14 @@ def _who(who: str | None) -> str:
 
 
 @click.command("init")
-@with_appcontext
 def init_command():
     """Create the database, or bring its schema up to date. Safe to run any number of times.
 
     Example: assetmap init
     """
-    path = current_app.config["ASSETMAP_DB"]
+    from assetmap.store import schema
+
+    path = context.settings()["ASSETMAP_DB"]
     applied = initialise_database()
     for description in applied:
         click.echo(f"applied: {description}")
@@ -39,7 +40,6 @@ def init_command():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check and count, but change nothing.")
 @click.option("--who", help="Name recorded in history (default: cli:<your user name>).")
-@with_appcontext
 def load_command(file: Path, dry_run: bool, who: str | None):
     """Load assets from a GeoJSON file (or a CSV made by `export csv`), upserting by id.
 
@@ -58,7 +58,7 @@ def load_command(file: Path, dry_run: bool, who: str | None):
                 db,
                 file,
                 who=_who(who),
-                bounds=current_app.config["ASSETMAP_BOUNDS"],
+                bounds=context.settings()["ASSETMAP_BOUNDS"],
                 dry_run=dry_run,
             )
         except FormatError as e:
@@ -81,7 +81,6 @@ def load_command(file: Path, dry_run: bool, who: str | None):
 @click.argument("format", type=click.Choice(["geojson", "csv", "hsds"]))
 @click.argument("out", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--public", is_flag=True, help="Leave out professional-only fields.")
-@with_appcontext
 def export_command(format: str, out: str, public: bool):
     """Write every asset (closed ones included) to OUT ("-" for standard output).
 
@@ -92,6 +91,7 @@ def export_command(format: str, out: str, public: bool):
     Example: assetmap export geojson assets-backup.geojson
     """
     from assetmap.record.formats import write_csv, write_geojson
+    from assetmap.store import assets as store
 
     if format == "hsds":
         from assetmap.cli.openreferral import export_hsds
@@ -179,12 +179,13 @@ def gunicorn_arguments(
     "in the background (ASSETMAP_IMPORT_BACKGROUND_ROWS), so requests stay short; the limit "
     "is a backstop, kept generous for a slow disk.",
 )
-@with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int, timeout: int):
     """Serve the app with gunicorn (bringing the database schema up to date first).
 
     Example: assetmap serve --host 0.0.0.0 --port 8000 --workers 4
     """
+    import shutil
+
     initialise_database()
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
     args = [gunicorn, *gunicorn_arguments(host, port, workers, timeout, threads)]

@@ -6,16 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from assetmap.cli import context
 from assetmap.store.backup import BackupError, backup, restoring, size_words
 from assetmap.store.connection import Busy
 
 
 @click.command("backup")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@with_appcontext
 def backup_command(out: Path):
     """Save the whole directory (assets, history, accounts, plans, imports) to OUT.
 
@@ -27,7 +25,7 @@ def backup_command(out: Path):
     Example: assetmap backup backups/assetmap-$(date +%F).db
     """
     try:
-        saved = backup(current_app.config["ASSETMAP_DB"], out)
+        saved = backup(context.settings()["ASSETMAP_DB"], out)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     version = "" if saved.version is None else f", schema version {saved.version}"
@@ -37,7 +35,6 @@ def backup_command(out: Path):
 @click.command("restore")
 @click.argument("backup_file", metavar="IN", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace a directory that is not empty.")
-@with_appcontext
 def restore_command(backup_file: Path, yes: bool):
     """Replace the whole directory with the backup IN (made by `assetmap backup`).
 
@@ -50,7 +47,7 @@ def restore_command(backup_file: Path, yes: bool):
     Example: assetmap restore backups/assetmap-2026-12-01.db --yes
     """
     try:
-        with restoring(current_app.config["ASSETMAP_DB"], backup_file) as restore:
+        with restoring(context.settings()["ASSETMAP_DB"], backup_file) as restore:
             version = restore.incoming.version
             of = "" if version is None else f" (schema version {version})"
             click.echo(f"the backup{of} holds {restore.incoming.words()}")

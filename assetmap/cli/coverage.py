@@ -11,17 +11,34 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from assetmap.cli import context
 from assetmap.cli.db import database
-from assetmap.coverage.areas import LEVELS, AreaFileError, read_areas
 from assetmap.record.taxonomy import STRANDS, STRANDS_BY_SLUG
-from assetmap.store import areas as store
-from assetmap.store.assets import now, transaction
+
+
+class _Levels(click.Choice):
+    """The levels of areas (assetmap.coverage.areas.LEVELS) as a choice, read when an option
+    is parsed or its help shown rather than when this module is imported: the areas' module
+    loads the import limits and readers, which `assetmap --help` and the other commands need
+    not wait for (issue 19)."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from assetmap.coverage.areas import LEVELS
+
+        return tuple(LEVELS)
+
+    @choices.setter
+    def choices(self, value) -> None:
+        pass  # always LEVELS'
+
 
 _FILE = click.Path(exists=True, path_type=Path)
-_LEVEL = click.Choice(list(LEVELS))
+_LEVEL = _Levels()
 
 
 @click.group("areas")
@@ -34,13 +51,16 @@ def areas_group():
 @click.option("--level", type=_LEVEL, required=True, help="The level of the file's areas.")
 @click.option("--code-column", help="The column of ONS area codes, if not recognised.")
 @click.option("--name-column", help="The column of area names, if not recognised.")
-@with_appcontext
 def load_areas_command(file: Path, level: str, code_column: str | None, name_column: str | None):
     """Load the boundaries in FILE (GeoJSON, GeoPackage or zipped shapefile) as the areas of
     LEVEL, replacing that level's areas. Loading the same file again changes nothing.
 
     Example: assetmap areas load lsoa_2011_trafford.geojson --level lsoa
     """
+    from assetmap.coverage.areas import AreaFileError, read_areas
+    from assetmap.store import areas as store
+    from assetmap.store.assets import now, transaction
+
     try:
         read = read_areas(file, level, code_column=code_column, name_column=name_column)
     except AreaFileError as error:
@@ -63,7 +83,6 @@ def load_areas_command(file: Path, level: str, code_column: str | None, name_col
 @areas_group.command("need")
 @click.argument("file", type=_FILE)
 @click.option("--sheet", help="The workbook's sheet, if not the first (IMD2019 in File 1).")
-@with_appcontext
 def load_need_command(file: Path, sheet: str | None):
     """Load the Index of Multiple Deprivation 2019 (rank and decile by LSOA) from FILE: File 1
     or File 7 as CSV or workbook, or the long layout of the Open Data Communities download.
@@ -71,6 +90,7 @@ def load_need_command(file: Path, sheet: str | None):
     Example: assetmap areas need File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv
     """
     from assetmap.coverage.figures import read_need
+    from assetmap.store import areas as store
 
     _load_figures(file, sheet, read_need, store.save_need, "deprivation", "LSOAs")
 
@@ -78,7 +98,6 @@ def load_need_command(file: Path, sheet: str | None):
 @areas_group.command("population")
 @click.argument("file", type=_FILE)
 @click.option("--sheet", help="The workbook's sheet of persons, if not the first.")
-@with_appcontext
 def load_population_command(file: Path, sheet: str | None):
     """Load the ONS mid-year population estimates (persons of all ages by area code) from
     FILE, for every level the file holds.
@@ -86,12 +105,16 @@ def load_population_command(file: Path, sheet: str | None):
     Example: assetmap areas population mid-year_population_estimates_all_geographies.csv
     """
     from assetmap.coverage.figures import read_population
+    from assetmap.store import areas as store
 
     _load_figures(file, sheet, read_population, store.save_population, "population", "areas")
 
 
 def _load_figures(file: Path, sheet: str | None, read, save, what: str, unit: str) -> None:
     """Read figures by area code from FILE and save them in one transaction, or nothing."""
+    from assetmap.coverage.areas import AreaFileError
+    from assetmap.store.assets import transaction
+
     try:
         figures = read(file, sheet=sheet)
     except AreaFileError as error:
@@ -104,12 +127,13 @@ def _load_figures(file: Path, sheet: str | None, read, save, what: str, unit: st
 
 
 @areas_group.command("list")
-@with_appcontext
 def list_areas_command():
     """Say which levels of areas are loaded and how many areas each has.
 
     Example: assetmap areas list
     """
+    from assetmap.store import areas as store
+
     with database() as db:
         loaded = store.levels(db)
     if not loaded:
@@ -128,7 +152,6 @@ def list_areas_command():
 @click.option("--kind", "kinds", multiple=True, help="Count only assets of this kind. Repeat.")
 @click.option("--minutes", type=click.IntRange(1, 120), help="The walk, in minutes.")
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-")
-@with_appcontext
 def coverage_command(level, strand, kinds, minutes, out):
     """Write each area's reach by strand, highest gap first, as CSV (to OUT, or the screen).
 
@@ -141,7 +164,7 @@ def coverage_command(level, strand, kinds, minutes, out):
     from assetmap.coverage.report import compute_coverage, write_coverage_csv
 
     strand = strand or STRANDS[0].slug
-    minutes = minutes or current_app.config["ASSETMAP_COVERAGE_WALK_MINUTES"]
+    minutes = minutes or context.settings()["ASSETMAP_COVERAGE_WALK_MINUTES"]
     with database() as db:
         coverage = compute_coverage(db, level, kinds, minutes)
     if coverage is None:

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
-from flask import current_app
 
+from assetmap.cli import context
 from assetmap.store.connection import NotReady, connect_ready, initialise
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def database() -> Iterator[sqlite_utils.Database]:
     Example: `with database() as db: rows = store.list_users(db)`
     """
     try:
-        db = connect_ready(current_app.config["ASSETMAP_DB"])
+        db = connect_ready(context.settings()["ASSETMAP_DB"])
     except NotReady as error:
         raise click.ClickException(str(error)) from None
     try:
@@ -48,6 +48,6 @@ def initialise_database() -> list[str]:
     A database newer than this assetmap is a ClickException saying so, not a traceback.
     """
     try:
-        return initialise(current_app.config["ASSETMAP_DB"])
+        return initialise(context.settings()["ASSETMAP_DB"])
     except RuntimeError as error:  # schema.migrate: newer than this assetmap
         raise click.ClickException(str(error)) from None

@@ -12,14 +12,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from assetmap.cli import context
 from assetmap.cli.db import database
-from assetmap.openreferral import feeds as client
 
 if TYPE_CHECKING:
     from assetmap.openreferral import sync as feeds
+
+
+class _ClientDefault(click.Option):
+    """An option whose default is a constant of the feeds' HTTP client
+    (assetmap.openreferral.feeds), looked up when the command runs or shows its help rather
+    than when this module is imported: the client loads http.client, ssl and email, which
+    `assetmap --help` and every other command need not wait for (issue 19)."""
+
+    def __init__(self, *args, constant: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.constant = constant
+
+    def get_default(self, ctx, call=True):
+        from assetmap.openreferral import feeds as client
+
+        return getattr(client, self.constant)
 
 
 @click.group("feeds")
@@ -37,7 +51,6 @@ def feeds_group():
     "hyphens).",
 )
 @click.option("--who", help="Name recorded as who added it (default: cli:<your user name>).")
-@with_appcontext
 def add_command(url: str, name: str, who: str | None):
     """Add another publisher's Open Referral UK API as a feed, after checking it answers.
 
@@ -59,7 +72,6 @@ def add_command(url: str, name: str, who: str | None):
 
 
 @feeds_group.command("list")
-@with_appcontext
 def list_command():
     """The feeds, with when each was last synced, its last import run and its last error.
 
@@ -90,21 +102,24 @@ def list_command():
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
-    default=client.DEFAULT_TIMEOUT,
+    cls=_ClientDefault,
+    constant="DEFAULT_TIMEOUT",
     show_default=True,
     help="Seconds to wait for each page.",
 )
 @click.option(
     "--retries",
     type=click.IntRange(0, 10),
-    default=client.DEFAULT_RETRIES,
+    cls=_ClientDefault,
+    constant="DEFAULT_RETRIES",
     show_default=True,
     help="Times to try a page again after a server error or no answer.",
 )
 @click.option(
     "--backoff",
     type=click.FloatRange(min=0),
-    default=client.DEFAULT_BACKOFF,
+    cls=_ClientDefault,
+    constant="DEFAULT_BACKOFF",
     show_default=True,
     help="Seconds to wait before trying a page again; doubled for each try after.",
 )
@@ -123,7 +138,6 @@ def list_command():
     "feed's mapping once imported, so later syncs use it unasked).",
 )
 @click.option("--who", help="Name recorded in history (default: cli:<your user name>).")
-@with_appcontext
 def sync_command(
     name: str | None,
     preview: bool,
@@ -154,8 +168,8 @@ def sync_command(
     from assetmap.openreferral import sync as feeds
     from assetmap.openreferral.feeds import FeedError
 
-    limits = current_app.config["ASSETMAP_IMPORT_LIMITS"]
-    options = ImportOptions(bounds=current_app.config["ASSETMAP_BOUNDS"], limits=limits)
+    limits = context.settings()["ASSETMAP_IMPORT_LIMITS"]
+    options = ImportOptions(bounds=context.settings()["ASSETMAP_BOUNDS"], limits=limits)
     given = _given_mapping(mapping, defaults)
     failed = False
     with database() as db:

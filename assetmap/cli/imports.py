@@ -7,20 +7,16 @@ imports the valid rows in one transaction.
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from assetmap.cli import context
 from assetmap.cli.db import database
-from assetmap.store import imports as store
 
 if TYPE_CHECKING:
     from assetmap.imports import ImportReport
@@ -46,7 +42,7 @@ def archive_dir() -> Path:
     """Where imported files are kept: imports/ in the files folder (ASSETMAP_FILES_DIR)."""
     from assetmap.settings import files_folder
 
-    return files_folder(current_app.config) / "imports"
+    return files_folder(context.settings()) / "imports"
 
 
 def _progress():
@@ -107,7 +103,6 @@ def progress_line(counts: Progress) -> str:
     "a 2-core machine, where they were measured to slow the import; 0 does everything in "
     "this process).",
 )
-@with_appcontext
 def import_command(
     file: Path,
     source: str | None,
@@ -142,6 +137,8 @@ def import_command(
 
     Example: assetmap import hsds/ --default kind=service --default strand=volunteer_peer_roles
     """
+    import tempfile
+
     from assetmap.imports import ImportFileError, ImportOptions, load_mapping
     from assetmap.imports.mapping import parse_defaults
     from assetmap.imports.openreferral import folder_as_zip
@@ -149,10 +146,10 @@ def import_command(
     options = ImportOptions(
         source=source,
         sheet=sheet,
-        bounds=current_app.config["ASSETMAP_BOUNDS"],
+        bounds=context.settings()["ASSETMAP_BOUNDS"],
         detail_limit=CLI_DETAIL_LIMIT,
         workers=default_workers() if workers is None else workers,
-        limits=current_app.config["ASSETMAP_IMPORT_LIMITS"],
+        limits=context.settings()["ASSETMAP_IMPORT_LIMITS"],
     )
     if mapping is not None:
         try:
@@ -279,12 +276,13 @@ def imports_group():
 
 @imports_group.command("list")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-@with_appcontext
 def list_command(limit: int):
     """The most recent import runs, newest first.
 
     Example: assetmap imports list
     """
+    from assetmap.store import imports as store
+
     with database() as db:
         runs = store.list_runs(db, limit=limit)
     if not runs:
@@ -306,7 +304,6 @@ def list_command(limit: int):
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the run's rejected rows to this CSV, with an error column.",
 )
-@with_appcontext
 def show_command(run_id: int, rejected: Path | None):
     """One import run: its file, counts, notes and problems.
 
@@ -314,6 +311,7 @@ def show_command(run_id: int, rejected: Path | None):
     """
     from assetmap.imports.export import RejectedRowsWriter, source_to_write
     from assetmap.imports.problems import Problem
+    from assetmap.store import imports as store
 
     with database() as db:
         run = store.get_run(db, run_id)
@@ -354,7 +352,6 @@ def show_command(run_id: int, rejected: Path | None):
     "--force", is_flag=True, help="Undo even assets someone has changed since the import."
 )
 @click.option("--who", help="Name recorded in history (default: cli:<your user name>).")
-@with_appcontext
 def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
     """Undo an import run: remove the assets it added and restore the ones it changed.
 
@@ -365,6 +362,7 @@ def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
     Example: assetmap imports undo 3
     """
     from assetmap.imports.undo import UndoRefused, undo_run
+    from assetmap.store import imports as store
 
     with database() as db:
         run = store.get_run(db, run_id)
@@ -393,7 +391,6 @@ def undo_command(run_id: int, yes: bool, force: bool, who: str | None):
     type=click.IntRange(0, 100_000),
     help="Keep the archived files of runs imported within this many days.",
 )
-@with_appcontext
 def prune_command(keep_days: int):
     """Remove the archived copies of files imported more than --keep-days ago.
 
@@ -419,6 +416,8 @@ def template_command(out: str):
 
     Example: assetmap imports template audit-template.csv
     """
+    import csv
+
     from assetmap.imports.columns import TEMPLATE_FIELDS
 
     stream = sys.stdout if out == "-" else open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115
@@ -437,6 +436,8 @@ EXTRA_SHOWN = 20
 
 def _echo_extra(db, run: dict) -> None:
     """The first rows' extra information (columns that feed no field), which the run keeps."""
+    from assetmap.store import imports as store
+
     unit = run["details"].get("unit", "row")
     kept = [
         row

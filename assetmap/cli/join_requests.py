@@ -12,12 +12,11 @@ import json
 import sys
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
 
+from assetmap.cli import context
 from assetmap.cli.db import database
 
-join_requests = AppGroup("join-requests", help="Residents' requests to join.")
+join_requests = click.Group("join-requests", help="Residents' requests to join.")
 
 
 @join_requests.command("purge")
@@ -40,7 +39,7 @@ def purge_command(days: int | None):
     from assetmap.freshness import reports
     from assetmap.people.join_requests import purge
 
-    days = days if days is not None else current_app.config["ASSETMAP_REFERRAL_RETENTION_DAYS"]
+    days = days if days is not None else context.settings()["ASSETMAP_REFERRAL_RETENTION_DAYS"]
     with database() as db:
         count = purge(db, days)
         reported = reports.purge(db, days)
@@ -81,7 +80,7 @@ def export_command(email: str | None, phone: str | None, out: str):
 
 
 # The group's old name, kept working for scripts and cron lines that use it.
-old_name = AppGroup("referrals", hidden=True, help="Old name of `assetmap join-requests`.")
+old_name = click.Group("referrals", hidden=True, help="Old name of `assetmap join-requests`.")
 for _command in join_requests.commands.values():
     old_name.add_command(_command)
 

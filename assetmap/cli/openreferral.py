@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from assetmap.cli import context
 from assetmap.cli.db import database
 
 
@@ -26,7 +25,7 @@ def export_hsds(out: str) -> None:
         raise click.UsageError(
             "hsds writes several files: give OUT as a .zip file or a new folder, not -"
         )
-    base_url = current_app.config["ASSETMAP_SITE_URL"].rstrip("/")
+    base_url = context.settings()["ASSETMAP_SITE_URL"].rstrip("/")
     with database() as db:
         services = list(published_services(db, base_url=base_url))
     try:
@@ -52,7 +51,6 @@ def openreferral_group():
 @openreferral_group.command("check")
 @click.argument("package", type=click.Path(exists=True, path_type=Path))
 @click.option("--all-rows", is_flag=True, help="List every row, used ones too.")
-@with_appcontext
 def check_command(package: Path, all_rows: bool):
     """Read an HSDS package (a folder or .zip of the standard's CSVs) and say what of it makes
     a service: each file's rows, and every row no service uses, with why. Nothing is saved.
@@ -65,7 +63,7 @@ def check_command(package: Path, all_rows: bool):
     from assetmap.openreferral.package import read_package
 
     try:
-        services, accounting = read_package(package, current_app.config["ASSETMAP_IMPORT_LIMITS"])
+        services, accounting = read_package(package, context.settings()["ASSETMAP_IMPORT_LIMITS"])
     except ImportFileError as error:
         raise click.ClickException(f"{package.name} {error}") from None
     click.echo(f"{package.name}: {len(services)} services; {accounting.summary()}")

@@ -8,25 +8,14 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask.cli import with_appcontext
 
 from assetmap.cli.db import database, initialise_database
-from assetmap.search.postcodes import (
-    CODE_POINT,
-    ONSPD,
-    LoadReport,
-    PostcodeError,
-    PostcodeFileError,
-    locate_postcode,
-    parse_postcode_query,
-    postcode_area,
-    postcode_coverage,
-    read_postcode_file,
-)
-from assetmap.store import postcodes as store
-from assetmap.store.assets import now, transaction
+
+if TYPE_CHECKING:
+    from assetmap.search.postcodes import LoadReport
 
 
 @click.group("postcodes")
@@ -51,7 +40,6 @@ def postcodes_group():
     is_flag=True,
     help="The files are extracts: hold no area in full, whatever their layout.",
 )
-@with_appcontext
 def load_command(files: tuple[Path, ...], complete_for: tuple[str, ...], partial: bool):
     """Load postcodes from FILES into the postcode table, adding new ones and updating moved ones.
 
@@ -72,6 +60,8 @@ def load_command(files: tuple[Path, ...], complete_for: tuple[str, ...], partial
     Example: assetmap postcodes load data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv
     """
     from assetmap.freshness.wards import load_wards, wards_from_boundaries
+    from assetmap.store import postcodes as store
+    from assetmap.store.assets import transaction
 
     areas = [_area(text) for text in complete_for]
     initialise_database()
@@ -91,6 +81,8 @@ def load_command(files: tuple[Path, ...], complete_for: tuple[str, ...], partial
 
 def _area(text: str) -> str:
     """A postcode area, district or sector as --complete-for gives it, in canonical form."""
+    from assetmap.search.postcodes import PostcodeError, parse_postcode_query
+
     cleaned = " ".join(text.upper().split())
     if re.fullmatch(r"[A-Z]{1,2}", cleaned):
         return cleaned
@@ -106,12 +98,19 @@ def _area(text: str) -> str:
     return query.sector or query.district
 
 
-# Layouts published only whole: the national file or one file per postcode area.
-_PUBLISHED_WHOLE = (ONSPD, CODE_POINT)
-
-
 def _load_file(db, file: Path, areas: list[str], *, partial: bool) -> tuple[LoadReport, list]:
     """Load one file in one transaction, recording which areas it holds in full."""
+    from assetmap.search.postcodes import (
+        CODE_POINT,
+        ONSPD,
+        LoadReport,
+        PostcodeFileError,
+        postcode_area,
+        read_postcode_file,
+    )
+    from assetmap.store import postcodes as store
+    from assetmap.store.assets import now, transaction
+
     report = LoadReport()
     size = file.stat().st_size
     bar = click.progressbar(
@@ -127,7 +126,8 @@ def _load_file(db, file: Path, areas: list[str], *, partial: bool) -> tuple[Load
                 bar.update(min(position, size) - done)
                 done = min(position, size)
             complete = set(areas)
-            if report.layout in _PUBLISHED_WHOLE and not partial:
+            # Layouts published only whole: the national file or one file per postcode area.
+            if report.layout in (ONSPD, CODE_POINT) and not partial:
                 complete |= found_areas
             store.record_file(
                 db,
@@ -158,7 +158,6 @@ def _summary(file: Path, report: LoadReport) -> str:
 
 
 @postcodes_group.command("status")
-@with_appcontext
 def status_command():
     """Show what the postcode table holds: the files loaded, how many postcodes, each district
     with its count, and which areas are held in full (where a postcode missing from the table
@@ -166,6 +165,9 @@ def status_command():
 
     Example: assetmap postcodes status
     """
+    from assetmap.search.postcodes import postcode_coverage
+    from assetmap.store import postcodes as store
+
     with database() as db:
         files = store.loaded_files(db)
         counts = store.district_counts(db)
@@ -201,12 +203,13 @@ def status_command():
 
 @postcodes_group.command("find")
 @click.argument("postcode")
-@with_appcontext
 def find_command(postcode: str):
     """Show where a postcode, sector or district is placed, and how.
 
     Example: assetmap postcodes find "M33 7ZF"
     """
+    from assetmap.search.postcodes import PostcodeError, locate_postcode
+
     with database() as db:
         try:
             location = locate_postcode(db, postcode)

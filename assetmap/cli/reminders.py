@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
-from flask import current_app, url_for
-from flask.cli import AppGroup
 
+from assetmap.cli import context
 from assetmap.cli.db import database
 
-reminders = AppGroup("reminders", help="Reminders to organisers to check their listings.")
+reminders = click.Group("reminders", help="Reminders to organisers to check their listings.")
 
 
 @reminders.command("send")
@@ -27,12 +26,11 @@ def send_command(dry_run: bool):
 
     Example: assetmap reminders send --dry-run
     """
-    from assetmap import add_pages
     from assetmap.freshness import organisers
     from assetmap.freshness import schedule as checking
     from assetmap.people import mail
 
-    config = current_app.config
+    config = context.settings()
     now = datetime.now(UTC)
     with database() as db:
         schedule = checking.load(db, config[checking.SETTING])
@@ -49,8 +47,14 @@ def send_command(dry_run: bool):
                 f"{len(planned)} reminder(s) are due, but e-mail is not set up: set "
                 "ASSETMAP_SMTP_HOST (and ASSETMAP_MAIL_FROM). Nothing was sent."
             )
-        add_pages(current_app._get_current_object())  # for url_for: a command's app has none
-        with current_app.test_request_context(base_url=config["ASSETMAP_SITE_URL"]):
+        # The links are the site's pages' addresses: url_for, in an app with the pages.
+        from flask import url_for
+
+        from assetmap import add_pages
+
+        app = context.app()
+        add_pages(app)
+        with app.test_request_context(base_url=config["ASSETMAP_SITE_URL"]):
             outcome = organisers.send_reminders(
                 db,
                 config,

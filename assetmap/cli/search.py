@@ -7,30 +7,23 @@ a search gives the same answer (and the same errors) in both.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from assetmap.cli import context
 from assetmap.cli.db import database
-from assetmap.search.nearby import PARAMETERS, SearchResults, parse_search, search
-from assetmap.search.parameters import (
-    NUMBER,
-    ONE_OF,
-    TEXT,
-    TIME_OF_DAY,
-    WHOLE_NUMBER,
-    YES_NO,
-    Parameter,
-    ParameterError,
-)
 
-_METAVARS = {TEXT: "TEXT", NUMBER: "NUMBER", WHOLE_NUMBER: "INTEGER", TIME_OF_DAY: "TIME"}
-_OPTIONS = {p.name: p.cli_option for p in PARAMETERS}  # for messages: --radius, not radius_km
+if TYPE_CHECKING:
+    from assetmap.search.nearby import SearchResults
+    from assetmap.search.parameters import Parameter
 
 
 def _help(p: Parameter) -> str:
     """The parameter's help, with what an option's help must say itself: the values it takes,
     that it repeats, and its default."""
+    from assetmap.search.parameters import NUMBER
+
     text = p.help
     if p.repeats:  # one of several options shows its choices as its metavar instead
         text += f" Any of: {', '.join(p.slugs)}. Repeat the option for several."
@@ -39,20 +32,41 @@ def _help(p: Parameter) -> str:
     return text
 
 
-def _option(p: Parameter):
+def _option(p: Parameter) -> click.Option:
     """The option for a parameter. Its values go to parse_search as text, so that a bad one
     gets the API's message (a click type would answer in click's words)."""
-    if p.kind == YES_NO:
-        return click.option(p.cli_option, p.name, is_flag=True, help=_help(p))
-    metavar = f"[{'|'.join(p.slugs)}]" if p.kind == ONE_OF else _METAVARS.get(p.kind, "SLUG")
-    return click.option(p.cli_option, p.name, multiple=p.repeats, metavar=metavar, help=_help(p))
+    from assetmap.search import parameters as kinds
+
+    if p.kind == kinds.YES_NO:
+        return click.Option([p.cli_option, p.name], is_flag=True, help=_help(p))
+    metavars = {
+        kinds.TEXT: "TEXT",
+        kinds.NUMBER: "NUMBER",
+        kinds.WHOLE_NUMBER: "INTEGER",
+        kinds.TIME_OF_DAY: "TIME",
+    }
+    metavar = f"[{'|'.join(p.slugs)}]" if p.kind == kinds.ONE_OF else metavars.get(p.kind, "SLUG")
+    return click.Option([p.cli_option, p.name], multiple=p.repeats, metavar=metavar, help=_help(p))
 
 
-def search_options(command):
-    """One option for each search parameter, in the order they are declared."""
-    for p in reversed(PARAMETERS):
-        command = _option(p)(command)
-    return command
+class _SearchCommand(click.Command):
+    """A command with one option for each search parameter, in the order they are declared,
+    made the first time they are needed (to run the search or show its help) rather than when
+    the module is imported: the search (assetmap.search.nearby and what it uses) is the
+    largest thing the commands import, and `assetmap --help` or `assetmap users list` need
+    none of it (issue 19)."""
+
+    @property
+    def params(self) -> list[click.Parameter]:
+        if self._params is None:
+            from assetmap.search.nearby import PARAMETERS
+
+            self._params = [_option(p) for p in PARAMETERS]
+        return self._params
+
+    @params.setter
+    def params(self, value: list[click.Parameter]) -> None:
+        self._params = value or None  # click sets [] as it makes the command
 
 
 def _table(results: SearchResults) -> list[str]:
@@ -83,9 +97,7 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-@click.command("search")
-@search_options
-@with_appcontext
+@click.command("search", cls=_SearchCommand)
 def search_command(**options):
     """Find running assets (not paused, closed or archived) near a postcode or a point,
     nearest first, and print them as a table.
@@ -93,6 +105,8 @@ def search_command(**options):
     Example: assetmap search --postcode "M33 7ZF" --radius 3 --q walking --free
     """
     from assetmap.freshness.stale import Freshness
+    from assetmap.search.nearby import PARAMETERS, parse_search, search
+    from assetmap.search.parameters import ParameterError
 
     args: dict[str, list[str]] = {}
     for name, value in options.items():
@@ -107,9 +121,10 @@ def search_command(**options):
     try:
         query = parse_search(args)
         with database() as db:
-            results = search(db, query, freshness=Freshness.from_settings(current_app.config))
+            results = search(db, query, freshness=Freshness.from_settings(context.settings()))
     except ParameterError as e:  # PostcodeError too, from either
-        option = _OPTIONS.get(e.parameter, f"--{e.parameter}")
+        names = {p.name: p.cli_option for p in PARAMETERS}  # --radius, not radius_km
+        option = names.get(e.parameter, f"--{e.parameter}")
         raise click.BadParameter(e.message, param_hint=option) from None
     query, centre = results.query, results.centre
     shown = f"; showing {query.offset + 1} to {query.offset + len(results.hits)}"

@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import click
-from flask import current_app
-from flask.cli import with_appcontext
+
+from assetmap.cli import context
 
 
 def describe(config) -> list[str]:
     """The lines `assetmap settings` prints for the app's `config`: for each setting its name
     and value, its help, and its type and default. Secrets show only whether they are set."""
+    import textwrap
+
     from assetmap import settings
 
     lines = []
@@ -32,7 +32,6 @@ def describe(config) -> list[str]:
 
 
 @click.command("settings")
-@with_appcontext
 def settings_command():
     """Print every setting: its value now, what it is for, what it takes and its default.
 
@@ -41,7 +40,7 @@ def settings_command():
 
     Example: assetmap settings | grep -A2 ASSETMAP_PLAN_LINK_DAYS
     """
-    for line in describe(current_app.config):
+    for line in describe(context.settings()):
         click.echo(line)
 
 

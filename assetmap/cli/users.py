@@ -7,13 +7,12 @@ import os
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from assetmap.cli.db import database
 from assetmap.people import permissions
 from assetmap.store import users as store
 
-users = AppGroup("users", help="Manage user accounts (admin, coordinator, link_worker).")
+users = click.Group("users", help="Manage user accounts (admin, coordinator, link_worker).")
 
 DEMO_ACCOUNTS = (
     ("admin@demo.assetmap.invalid", permissions.ADMIN),
