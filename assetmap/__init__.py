@@ -50,7 +50,8 @@ def configuration(config: dict | None = None) -> dict:
 def app_config(config: dict | None = None) -> dict:
     """What create_app puts in app.config, and what a command reads (cli/context.py): the
     settings (`configuration`), and the values made from them: a SECRET_KEY kept in the
-    files folder (ASSETMAP_FILES_DIR) when none is set, the upload limit in bytes and the import limits.
+    files folder (ASSETMAP_FILES_DIR) when none is set, the upload limit in bytes and the
+    import limits.
 
     One function for both, so that a command and the site never see different values.
     SettingError as `configuration`.
