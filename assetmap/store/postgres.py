@@ -33,11 +33,12 @@ from typing import Any
 # number for the whole directory, as SQLite has one lock for the whole file.
 WRITE_LOCK = 0x61737365  # "asse"
 
-# How many connections one process keeps to a database: a gunicorn worker of 4 threads plus the
-# import worker and a command's second connection. Settable through the URL's own parameters
-# would be nicer; this is what the deployment guide sizes the server's max_connections by.
+# How many connections one process may hold at once. A gunicorn worker uses one a thread (4)
+# and its import worker one or two; the rest is room for bursts, such as many sign-ins at once,
+# where SQLite would simply open more. Connections beyond POOL_MIN close after a while idle.
+# docs/deploying.md sizes the server's max_connections by it (processes x POOL_MAX).
 POOL_MIN = 1
-POOL_MAX = 8
+POOL_MAX = 20
 # How long a request or command waits for a connection (the server down, the pool exhausted).
 CONNECT_TIMEOUT_S = 10
 
