@@ -42,6 +42,18 @@ def pytest_addoption(parser) -> None:
 
 def pytest_configure(config) -> None:
     _state["engine"] = config.getoption("--engine")
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(why): a test about SQLite itself (its file, FTS5, PRAGMAs), skipped on "
+        "PostgreSQL with `why`",
+    )
+
+
+def pytest_runtest_setup(item) -> None:
+    marker = item.get_closest_marker("sqlite_only")
+    if marker is not None and on_postgresql():
+        why = marker.args[0] if marker.args else "about SQLite itself"
+        pytest.skip(f"SQLite only: {why}")
 
 
 def engine() -> str:
