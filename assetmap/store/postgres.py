@@ -207,6 +207,10 @@ class Connection:
             cursor.execute("BEGIN")
             if head.startswith("BEGIN IMMEDIATE") or head.startswith("BEGIN EXCLUSIVE"):
                 try:
+                    # As long as SQLite's busy timeout waits for its write lock.
+                    from assetmap.store.connection import BUSY_TIMEOUT_MS
+
+                    cursor.execute(f"SET LOCAL lock_timeout = {int(BUSY_TIMEOUT_MS):d}")
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 except BaseException:
                     # Not begun, as SQLite's BEGIN IMMEDIATE is not when the lock is busy
@@ -223,6 +227,16 @@ class Connection:
             # Without parameters psycopg takes the text as it is: no % to double.
             cursor.execute(sql)
         return Cursor(cursor)
+
+    def begin_immediate_now(self) -> bool:
+        """BEGIN IMMEDIATE if the write lock is free this moment (then True); else nothing
+        begun and False, at once (store.users.write_now: SQLite's busy_timeout 0)."""
+        self.raw.execute("BEGIN")
+        got = self.raw.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK,)).fetchone()
+        if got[0]:
+            return True
+        self.raw.execute("ROLLBACK")
+        return False
 
     def executemany(self, sql: str, rows) -> Cursor:
         cursor = self.raw.cursor()
