@@ -351,11 +351,29 @@ _pools: dict[str, Any] = {}
 _pools_lock = threading.Lock()
 
 
+def _numeric_loader():
+    """A psycopg loader giving `numeric` values as SQLite gives numbers: an int for a whole
+    number (a sum), a float for one with a fraction (an average). PostgreSQL's sum() of a
+    bigint column and avg() are numeric, which psycopg would give as Decimal, a type nothing
+    above the store expects (JSON cannot even encode it)."""
+    from psycopg.adapt import Loader
+
+    class NumberLoader(Loader):
+        def load(self, data):
+            text = bytes(data).decode()
+            if "." in text or not text.lstrip("-").isdigit():  # 2.5, NaN, Infinity
+                return float(text)
+            return int(text)
+
+    return NumberLoader
+
+
 def _configure(raw) -> None:
     """Each new connection: autocommit (the store says BEGIN itself), and no JIT or parallel
     workers for the short statements a directory runs (issue 19's tuned PostGIS: JIT compiled a
     2 ms query for 50 ms, and starting workers costs more than they save)."""
     raw.autocommit = True
+    raw.adapters.register_loader("numeric", _numeric_loader())
     # A writer waits this long for another's write lock, as SQLite's busy timeout, then
     # connection.begin_immediate tries again a few times before answering Busy.
     raw.execute("SET lock_timeout = 5000")
