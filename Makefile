@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DB := instance/assetmap.db
 
-.PHONY: run test setup lint clean-db
+.PHONY: run test test-postgres setup lint clean-db
 
 # Where `make run` serves: `make run PORT=8080`, or PORT and HOST in the environment
 # (HOST=0.0.0.0 to be reached from other machines).
@@ -27,6 +27,12 @@ run: setup $(DB)
 # test near the end does not leave a core idle.
 test: setup
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal --durations=10
+
+# The same suite on PostgreSQL + PostGIS: each test process starts a private cluster of its own
+# (tests/engines.py), so nothing needs to be running; it needs Debian's postgresql and
+# postgresql-postgis packages (.ci/run installs them), and skips every test saying so without.
+test-postgres: setup
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal --durations=10 --engine postgresql
 
 lint: setup
 	$(BIN)/ruff check assetmap tests scripts
