@@ -175,10 +175,37 @@ def _connect_sqlite(path: str | Path) -> sqlite_utils.Database:
 
 
 def initialise(path: str | Path) -> list[str]:
-    """Create or bring forward the schema of the database at `path`; idempotent."""
-    db = connect(path)
+    """Create or bring forward the schema of the database at `path`; idempotent.
+
+    RuntimeError with what to do when PostgreSQL refuses a migration (most often an extension
+    only an administrator may create: PostGIS on a managed service).
+    """
+    from assetmap.store import postgres
+
+    if not postgres.is_url(path):
+        db = connect(path)
+        try:
+            return schema.migrate(db.conn)
+        finally:
+            db.close()
+    import psycopg
+
+    try:
+        db = connect(path)
+    except (psycopg.Error, OSError) as error:
+        where = postgres.without_password(path)
+        raise RuntimeError(f"cannot open the PostgreSQL database {where} ({error})") from None
     try:
         return schema.migrate(db.conn)
+    except psycopg.Error as error:
+        hint = ""
+        if "extension" in str(error):
+            hint = (
+                " An administrator must install it (Debian: postgresql-postgis) and run "
+                "CREATE EXTENSION for postgis, btree_gist and citext in this database "
+                "(docs/deploying.md)."
+            )
+        raise RuntimeError(f"PostgreSQL refused the schema: {error}.{hint}") from None
     finally:
         db.close()
 

@@ -385,7 +385,12 @@ def _pool(url: str):
     with _pools_lock:
         pool = _pools.get(url)
         if pool is None:
+            import psycopg
             from psycopg_pool import ConnectionPool
+
+            # Once, before the pool: a server that is down or refuses (no such database, a
+            # wrong password) is said at once in its own words, not after the pool's timeout.
+            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
 
             pool = ConnectionPool(
                 url,

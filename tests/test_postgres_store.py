@@ -1,0 +1,141 @@
+"""The PostgreSQL connection under the store (assetmap/store/postgres.py): the SQL it hands
+to psycopg, the rows it gives back, its write lock, time limit and messages.
+
+The translation tests need no server. The others run on a private cluster (tests/engines.py)
+whichever engine the run is on, and skip where PostgreSQL is not installed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from assetmap.store import Busy, postgres, schema
+from assetmap.store.connection import (
+    NotReady,
+    begin_immediate,
+    connect,
+    connect_ready,
+    initialise,
+    time_limit,
+)
+from tests import engines
+
+
+@pytest.mark.parametrize(
+    ("sqlite", "psycopg"),
+    [
+        ("SELECT * FROM t WHERE a = ? AND b = ?", "SELECT * FROM t WHERE a = %s AND b = %s"),
+        ("SELECT :name, :other_2", "SELECT %(name)s, %(other_2)s"),
+        # Text, quoted names and comments are left alone, but a % in them is doubled.
+        ("SELECT '?', 'it''s :x', \"a?b\" -- why? :y\n, ?", None),
+        ("SELECT x::text, ?", "SELECT x::text, %s"),
+        ("SELECT 'a%' || ?", "SELECT 'a%%' || %s"),
+        ("SELECT 100 % ?", "SELECT 100 %% %s"),
+    ],
+)
+def test_the_stores_sql_reaches_psycopg_with_its_parameters_in_psycopgs_style(sqlite, psycopg):
+    expected = psycopg or "SELECT '?', 'it''s :x', \"a?b\" -- why? :y\n, %s"
+    assert postgres.translate(sqlite) == expected
+
+
+def test_a_url_is_postgresql_and_its_password_is_never_printed():
+    assert postgres.is_url("postgresql://u:secret@h/d") and postgres.is_url("postgres://h/d")
+    assert not postgres.is_url("instance/assetmap.db") and not postgres.is_url("sqlite:///x.db")
+    assert postgres.without_password("postgresql://u:secret@h:5/d") == "postgresql://u@h:5/d"
+
+
+@pytest.fixture
+def pg(tmp_path):
+    """A fresh, migrated PostgreSQL database of this test's own."""
+    cluster = engines.cluster()
+    name = f"pgstore{time.monotonic_ns()}"
+    cluster.admin(f"CREATE DATABASE {name}")
+    url = cluster.url(name)
+    initialise(url)
+    yield url
+    postgres.close_pool(url)
+    cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_rows_read_as_sqlites_do(pg):
+    db = connect(pg)
+    try:
+        row = db.conn.execute("SELECT 1 AS one, 'two' AS two, sum(x) AS total, avg(x) AS mean "
+                              "FROM (VALUES (1), (2)) AS v(x)").fetchone()  # fmt: skip
+        assert row["one"] == row[0] == 1 and row["two"] == "two"
+        assert dict(row) == {"one": 1, "two": "two", "total": 3, "mean": 1.5}
+        assert type(row["total"]) is int and type(row["mean"]) is float  # never Decimal
+        assert db.conn.execute("SELECT 1 WHERE false").fetchone() is None
+    finally:
+        db.close()
+
+
+def test_the_schema_is_this_assetmaps_and_init_is_idempotent(pg):
+    assert initialise(pg) == []
+    db = connect_ready(pg)
+    try:
+        assert schema.current_version(db.conn) == schema.SCHEMA_VERSION
+        assert db.engine == "postgresql"
+    finally:
+        db.close()
+
+
+def test_a_database_that_is_not_there_is_said_in_the_servers_words():
+    url = engines.cluster().url("no_such_database")
+    with pytest.raises(NotReady, match='database "no_such_database" does not exist'):
+        connect_ready(url)
+    with pytest.raises(RuntimeError, match="does not exist"):
+        initialise(url)
+
+
+def test_writers_take_turns_and_a_writer_that_waits_too_long_is_told_busy(pg, monkeypatch):
+    from assetmap.store import connection
+
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(connection, "BUSY_RETRY_PAUSES", (0.05,))
+    holder, other = connect(pg), connect(pg)
+    try:
+        begin_immediate(holder.conn)
+        started = time.monotonic()
+        with pytest.raises(Busy):
+            begin_immediate(other.conn)
+        assert time.monotonic() - started < 5
+        assert not other.conn.in_transaction  # nothing begun, as on SQLite
+        # Released meanwhile: the second writer gets the lock.
+        threading.Timer(0.05, lambda: holder.conn.execute("COMMIT")).start()
+        monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 3000)
+        begin_immediate(other.conn)
+        other.conn.execute("COMMIT")
+    finally:
+        holder.close()
+        other.close()
+
+
+def test_a_statement_over_the_requests_time_limit_is_stopped_and_said_so(pg):
+    db = connect(pg)
+    try:
+        limit = time_limit(db, 100)
+        with pytest.raises(Exception) as stopped:
+            db.conn.execute("SELECT pg_sleep(2)").fetchone()
+        assert limit.cut_off(stopped.value)
+    finally:
+        db.close()
+    # The connection goes back to the pool without the limit.
+    again = connect(pg)
+    try:
+        assert again.conn.execute("SHOW statement_timeout").fetchone()[0] == "0"
+    finally:
+        again.close()
+
+
+def test_a_handle_dropped_without_close_gives_its_connection_back(pg):
+    for _ in range(postgres.POOL_MAX * 2):
+        db = connect(pg)
+        db.conn.execute("SELECT 1").fetchone()
+        del db  # as a forgotten close would
+    last = connect(pg)
+    assert last.conn.execute("SELECT 2").fetchone()[0] == 2
+    last.close()
