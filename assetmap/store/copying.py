@@ -321,9 +321,9 @@ def _copy_all(reader, writer, replace, batch_rows, told) -> dict[str, int]:
             else:
                 _refuse_unless_empty(writer, writer.target)
             rows = {}
-            with bulk.writing(writer) as writing:
+            with bulk.writing(writer):
                 for table, _ in pairs:
-                    rows[table.name] = _copy_table(reader, writer, table, writing, batch_rows)
+                    rows[table.name] = _copy_table(reader, writer, table, batch_rows)
                     if told is not None:
                         told(table.name, rows[table.name])
             for table, _ in pairs:
@@ -412,13 +412,19 @@ def _read(reader, table: Table, order: str, batch_rows: int) -> Iterator[list[tu
         cursor.close()
 
 
-def _copy_table(reader, writer, table: Table, writing, batch_rows: int) -> int:
-    """Copy one table's rows; how many."""
+def _copy_table(reader, writer, table: Table, batch_rows: int) -> int:
+    """Copy one table's rows; how many. A large table is written with its secondary indexes
+    dropped and built again after, in one sorted pass each (part of the transaction)."""
+    large = _count(reader, table.name) >= bulk.BULK_ROWS
+    rebuild = _drop_secondary_indexes(writer, table.name) if large else []
     with closing(_read(reader, table, _order(table, writer), batch_rows)) as batches:
-        return _write(writer, table, batches, writing)
+        count = _write(writer, table, batches)
+    for statement in rebuild:
+        writer.conn.execute(statement)
+    return count
 
 
-def _write(writer, table: Table, batches: Iterator[list[tuple]], writing) -> int:
+def _write(writer, table: Table, batches: Iterator[list[tuple]]) -> int:
     count = 0
     columns = ", ".join(f'"{column}"' for column in table.columns)
     if dialect.is_postgresql(writer):
@@ -434,9 +440,31 @@ def _write(writer, table: Table, batches: Iterator[list[tuple]], writing) -> int
     for rows in batches:
         writer.conn.executemany(insert, rows)
         count += len(rows)
-        if table.name == "assets":
-            writing.added(len(rows))
     return count
+
+
+def _drop_secondary_indexes(db, table: str) -> list[str]:
+    """Drop `table`'s indexes that only speed reads up (not those behind a primary key or a
+    unique constraint, which keep the data right); the statements that build them again.
+    Updating an index row by row as 100,000 rows arrive costs several times building it once
+    from the finished table (PostgreSQL's GiST and GIN search indexes most of all)."""
+    if dialect.is_postgresql(db):
+        found = db.conn.execute(
+            """SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
+               JOIN pg_class c ON c.oid = i.indexrelid
+               WHERE i.indrelid = ?::regclass AND NOT i.indisprimary AND NOT i.indisunique
+               ORDER BY c.relname""",
+            [f'"{table}"'],
+        ).fetchall()
+    else:
+        found = db.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+            [table],
+        ).fetchall()
+    for name, _ in found:
+        db.conn.execute(f'DROP INDEX "{name}"')
+    return [statement for _, statement in found]
 
 
 def _move_sequences(db, targets: list[Table]) -> None:
