@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from assetmap import create_app
-from assetmap.store import connect, initialise, postgres, schema
+from assetmap.store import bulk, connect, initialise, postgres, schema
 from tests import engines
 from tests.conftest import add_user, make_asset, save_raw
 from tests.hostile import EXACT
@@ -313,7 +313,26 @@ def test_the_app_adds_assets_and_accounts_on_the_postgresql_copy(moved, tmp_path
 # Refused, and failures --------------------------------------------------------------------
 
 
-def test_a_directory_is_not_copied_over_another_without_replace(moved, tmp_path):
+def indexes(target) -> list[tuple]:
+    """The database's indexes (and, on SQLite, the triggers that keep its search indexes)."""
+    if postgres.is_url(target):
+        import psycopg
+
+        with psycopg.connect(target) as conn:
+            return conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"
+            ).fetchall()
+    conn = sqlite3.connect(str(target))
+    try:
+        return conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+            "ORDER BY 1, 2"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_directory_is_not_copied_over_another_without_replace(moved, tmp_path, monkeypatch):
     targets, _ = moved
     target = new_postgresql_database()
     save = tmp_path / "small.db"
@@ -321,6 +340,7 @@ def test_a_directory_is_not_copied_over_another_without_replace(moved, tmp_path)
     save_raw(save, [make_asset()])
     ok(save, "copy", save, target)
     before = every_table(target)
+    made = (indexes(target), indexes(save))
     refused = run(save, "copy", targets["sqlite"], target)
     assert refused.exit_code == 1
     assert refused.output.endswith(
@@ -329,12 +349,19 @@ def test_a_directory_is_not_copied_over_another_without_replace(moved, tmp_path)
         "into it\n"
     )
     assert every_table(target) == before
+    # Tables of 100 rows or more copied as large ones are: their indexes built after.
+    monkeypatch.setattr(bulk, "BULK_ROWS", 100)
     replaced = ok(save, "copy", targets["back"], target, "--replace")
+    assert f"replaced what {target} held: 1 asset, 1 history row, 0 accounts and 0 " in replaced
     assert "copied 380 assets" in replaced
     assert every_table(target) == every_table(targets["sqlite"])
+    assert indexes(target) == made[0]
     # And into SQLite, over the small directory.
     ok(save, "copy", targets["postgresql"], save, "--replace")
     assert every_table(save) == every_table(targets["postgresql"])
+    assert indexes(save) == made[1]
+    for search in SEARCHES:
+        assert ok(save, "search", *search) == ok(targets["postgresql"], "search", *search)
 
 
 def test_a_failure_midway_leaves_the_target_empty(directory, pg, tmp_path):

@@ -27,14 +27,23 @@ def copy_command(from_db: str, to_db: str, replace: bool):
     """
     from assetmap.store.copying import CopyError, copy, name_of
 
+    empty = []
+
     def told(table: str, rows: int) -> None:
-        click.echo(f"  {table}: {rows:,} row{'' if rows == 1 else 's'}")
+        if rows:
+            click.echo(f"  {table}: {rows:,} row{'' if rows == 1 else 's'}")
+        else:
+            empty.append(table)
 
     click.echo(f"copying {name_of(from_db)} into {name_of(to_db)}")
     try:
         copied = copy(from_db, to_db, replace=replace, told=told)
     except CopyError as error:
         raise click.ClickException(str(error)) from None
+    if empty:
+        click.echo(f"  empty, and copied as such: {', '.join(empty)}")
+    if any(copied.replaced.values()):
+        click.echo(f"replaced what {name_of(to_db)} held: {copied.replaced_words()}")
     click.echo(
         f"copied {copied.words()} ({sum(copied.rows.values()):,} rows in "
         f"{len(copied.rows)} tables) in {copied.seconds:.1f} s"

@@ -62,14 +62,19 @@ class Table:
 
 @dataclass
 class Copied:
-    """What a copy wrote: rows per table, in the order copied, and how long it took."""
+    """What a copy wrote: rows per table, in the order copied, how long it took, and what the
+    target held before (removed, with --replace)."""
 
     rows: dict[str, int]
     seconds: float
+    replaced: dict[str, int] = field(default_factory=dict)
 
     def words(self) -> str:
         """'374 assets, 374 history rows, 2 accounts and 1,204 other rows'."""
         return _words(self.rows)
+
+    def replaced_words(self) -> str:
+        return _words(self.replaced)
 
 
 def name_of(target: str | Path) -> str:
@@ -101,12 +106,12 @@ def copy(
     try:
         writer = _open_target(target, replace)
         try:
-            rows = _copy_all(reader, writer, replace, batch_rows, told)
+            rows, replaced = _copy_all(reader, writer, replace, batch_rows, told)
         finally:
             writer.close()
     finally:
         reader.close()
-    return Copied(rows, time.monotonic() - started)
+    return Copied(rows, time.monotonic() - started, replaced)
 
 
 def _same_database(source, target) -> bool:
@@ -308,15 +313,17 @@ def _matched(source_tables: list[Table], target_tables: list[Table], source, tar
 # The copy ----------------------------------------------------------------------------------
 
 
-def _copy_all(reader, writer, replace, batch_rows, told) -> dict[str, int]:
+def _copy_all(reader, writer, replace, batch_rows, told) -> tuple[dict, dict]:
     """Read every table from one snapshot of `reader`, write it in one transaction on
-    `writer`; the rows of each table."""
+    `writer`; the rows of each table, and the rows each held before (when `replace`)."""
     _begin_snapshot(reader)
     try:
         pairs = _matched(tables(reader), tables(writer), reader.target, writer.target)
         connection.begin_immediate(writer.conn)
         try:
+            replaced = {}
             if replace:
+                replaced = {other.name: _count(writer, other.name) for _, other in pairs}
                 _clear(writer, [other for _, other in pairs])
             else:
                 _refuse_unless_empty(writer, writer.target)
@@ -326,6 +333,10 @@ def _copy_all(reader, writer, replace, batch_rows, told) -> dict[str, int]:
                     rows[table.name] = _copy_table(reader, writer, table, batch_rows)
                     if told is not None:
                         told(table.name, rows[table.name])
+            if not dialect.is_postgresql(writer) and rows.get("assets", 0) >= bulk.BULK_ROWS:
+                bulk._merge_keyword_indexes(
+                    writer
+                )  # one segment each, as a large import leaves them
             for table, _ in pairs:
                 written = _count(writer, table.name)
                 if written != rows[table.name]:
@@ -350,7 +361,7 @@ def _copy_all(reader, writer, replace, batch_rows, told) -> dict[str, int]:
         # The planner's figures for tables that were empty a moment ago.
         for _, other in pairs:
             writer.conn.execute(f'ANALYZE "{other.name}"')
-    return rows
+    return rows, replaced
 
 
 def _first_line(error: BaseException) -> str:
