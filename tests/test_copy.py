@@ -373,6 +373,11 @@ def test_a_failure_midway_leaves_the_target_empty(directory, pg, tmp_path):
     conn.execute("UPDATE referrals SET client_ref = ?", ["TR-\x00042"])
     conn.commit()
     conn.close()
+    nowhere = pg.url("no_such_database")
+    result = run(broken, "copy", broken, nowhere)
+    assert result.exit_code == 1
+    assert f"Error: cannot open {nowhere} to copy into: " in result.output
+    assert 'database "no_such_database" does not exist' in result.output
     target = new_postgresql_database()
     result = run(broken, "copy", broken, target)
     assert result.exit_code == 1
@@ -410,5 +415,5 @@ def test_a_directory_is_not_copied_onto_itself_nor_from_an_older_one(tmp_path, m
     missing = tmp_path / "nothing-here.db"
     result = run(path, "copy", missing, tmp_path / "new.db")
     assert result.exit_code == 1
-    assert f"cannot copy from {missing}: there is no database at {missing}" in result.output
+    assert f"Error: there is no database at {missing} to copy from: name the file" in result.output
     assert not missing.exists() and not (tmp_path / "new.db").exists()

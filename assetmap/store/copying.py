@@ -124,6 +124,13 @@ def _same_database(source, target) -> bool:
 
 def _open_source(source):
     """The directory to copy, opened when it exists and is at this assetmap's schema."""
+    if postgres.is_url(source):
+        _reachable(source, "copy from")
+    elif not Path(connection.sqlite_path(str(source))).is_file():
+        raise CopyError(
+            f"there is no database at {name_of(source)} to copy from: name the file that "
+            "ASSETMAP_DB names, or a postgresql:// URL"
+        )
     try:
         return connection.connect_ready(source)
     except connection.NotReady as error:
@@ -134,12 +141,26 @@ def _open_source(source):
         raise CopyError(f"cannot copy from {name_of(source)}: {error}") from None
 
 
+def _reachable(url: str, to: str) -> None:
+    """CopyError with the server's reason when the database at `url` cannot be opened (asked
+    once, directly: the pool would try again and again for its whole timeout)."""
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=postgres.CONNECT_TIMEOUT_S).close()
+    except psycopg.Error as error:
+        said = " ".join(line.strip() for line in str(error).strip().splitlines())
+        raise CopyError(f"cannot open {name_of(url)} to {to}: {said}") from None
+
+
 def _open_target(target, replace: bool):
     """The database to copy into, at this assetmap's schema; CopyError, with nothing changed,
     when it already holds a directory and `replace` was not asked for (checked before its
     schema is brought forward, and again inside the copy's transaction)."""
     if not postgres.is_url(target) and Path(connection.sqlite_path(str(target))).is_dir():
         raise CopyError(f"{name_of(target)} is a folder: name a database file to copy into")
+    if postgres.is_url(target):
+        _reachable(target, "copy into")
     try:
         db = connection.connect(target)
     except Exception as error:
@@ -319,7 +340,7 @@ def _copy_all(reader, writer, replace, batch_rows, told) -> tuple[dict, dict]:
     _begin_snapshot(reader)
     try:
         pairs = _matched(tables(reader), tables(writer), reader.target, writer.target)
-        connection.begin_immediate(writer.conn)
+        connection.begin_immediate(writer.conn)  # Busy when the app's writers keep it
         try:
             replaced = {}
             if replace:
