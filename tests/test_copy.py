@@ -382,7 +382,9 @@ def test_a_failure_midway_leaves_the_target_empty(directory, pg, tmp_path):
     result = run(broken, "copy", broken, target)
     assert result.exit_code == 1
     assert "  postcodes: " in result.output  # written, then undone
-    assert f"Error: the copy into {target} failed, so nothing was copied: " in result.output
+    assert (
+        f"Error: the copy into {target} failed at the table referrals, so nothing was copied: "
+    ) in result.output
     assert every_table(target) and not any(rows for _, rows in every_table(target).values())
     # The database is ready for another try, which works once the row is put right.
     conn = sqlite3.connect(broken)

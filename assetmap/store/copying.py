@@ -349,8 +349,10 @@ def _copy_all(reader, writer, replace, batch_rows, told) -> tuple[dict, dict]:
             else:
                 _refuse_unless_empty(writer, writer.target)
             rows = {}
+            at = "the start"
             with bulk.writing(writer):
                 for table, _ in pairs:
+                    at = f"the table {table.name}"
                     rows[table.name] = _copy_table(reader, writer, table, batch_rows)
                     if told is not None:
                         told(table.name, rows[table.name])
@@ -365,6 +367,7 @@ def _copy_all(reader, writer, replace, batch_rows, told) -> tuple[dict, dict]:
                         f"{table.name}: {rows[table.name]:,} rows read but {written:,} in "
                         f"{name_of(writer.target)}; nothing was copied"
                     )
+            at = "the end"
             if dialect.is_postgresql(writer):
                 _move_sequences(writer, [other for _, other in pairs])
             writer.conn.execute("COMMIT")
@@ -373,8 +376,8 @@ def _copy_all(reader, writer, replace, batch_rows, told) -> tuple[dict, dict]:
             if isinstance(error, (CopyError, connection.Busy)) or not isinstance(error, Exception):
                 raise
             raise CopyError(
-                f"the copy into {name_of(writer.target)} failed, so nothing was copied: "
-                f"{_first_line(error)}"
+                f"the copy into {name_of(writer.target)} failed at {at}, so nothing was "
+                f"copied: {_first_line(error)}"
             ) from error
     finally:
         _end_snapshot(reader)
