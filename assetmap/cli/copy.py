@@ -19,10 +19,14 @@ def copy_command(from_db: str, to_db: str, replace: bool):
     postgresql:// URL. Every table is copied (assets, history, accounts and sessions, plans,
     referrals, requests to join, import runs, postcodes, areas, checks, feeds, the audit log)
     with every id kept, in one transaction: TO_DB gets all of it or, on any error, nothing.
-    FROM_DB must be at this assetmap's schema version (run `assetmap init` on it first); TO_DB
-    is made or brought up to date, and must be empty unless --replace is given. The app may
-    keep running on FROM_DB: the copy is of one moment. Then point ASSETMAP_DB at TO_DB.
+    FROM_DB must be at this assetmap's schema version (run `assetmap init` on it first). TO_DB
+    gets assetmap's tables first, as `assetmap init` makes them (an SQLite file is made; a
+    PostgreSQL database must exist, made with createdb), and must be empty unless --replace
+    is given. The app may keep running on FROM_DB: the copy is of one moment. Uploaded import
+    files in instance/imports are not in the database: copy that folder too. Then point
+    ASSETMAP_DB at TO_DB.
 
+    \b
     Example: assetmap copy instance/assetmap.db postgresql://assetmap@localhost/assetmap
     """
     from assetmap.store.copying import CopyError, copy, name_of

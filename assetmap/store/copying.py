@@ -17,10 +17,18 @@ of the source (a read transaction: the app may keep running on FROM_DB). Afterwa
 identity sequences are moved past the copied ids, so the next asset or account does not take an
 id that is already used.
 
-Writes go in batches: psycopg's COPY on PostgreSQL (the assets in order of place, so that the
-table is stored by place, as the search module's docstring asks), executemany on SQLite, where
-store/bulk.py pauses the full-text and R*Tree triggers and fills those indexes in one pass at the
-end, as an import does.
+Rows are read in batches (a server-side cursor on PostgreSQL) and written in batches: psycopg's
+COPY on PostgreSQL (the assets in order of place, so that the table is stored by place, as
+store/postgres_search.py's docstring asks; its generated columns are computed as rows arrive),
+executemany on SQLite (in key order, its tables' own order), where store/bulk.py pauses the
+full-text and R*Tree triggers and fills those indexes in one pass at the end, as an import does.
+A table of bulk.BULK_ROWS rows or more is written with its secondary indexes dropped and built
+again after it, inside the transaction, as a large import does on SQLite.
+
+Measured (this machine class, shared and busy): the Trafford demo as `make run` builds it (24,221
+rows) into a new PostgreSQL database in 5.4 s, schema included, and back in 3.1 s; 100,000
+synthetic assets in about two minutes there, most of it PostgreSQL computing each asset's `doc`,
+and 41 s back.
 """
 
 from __future__ import annotations
