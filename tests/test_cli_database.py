@@ -49,7 +49,7 @@ MAKE_THE_DATABASE = {"init", "serve", "postcodes load"}
 NEED_NO_DATABASE = {"settings", "imports template", "openreferral check"}
 # Copy the database whole, at any schema version, each with its own messages for a missing
 # or unreadable one (tests/test_backup.py); restore makes a missing one.
-WHOLE_DATABASE = {"backup", "restore"}
+WHOLE_DATABASE = {"backup", "restore", "copy"}
 
 
 def command_names(group: click.Group, prefix: str = "") -> set[str]:

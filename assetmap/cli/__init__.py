@@ -20,6 +20,7 @@ from assetmap.cli import (
     assets,
     backup,
     context,
+    copy,
     coverage,
     feeds,
     imports,
@@ -45,6 +46,7 @@ MODULES = (
     openreferral,
     feeds,
     backup,
+    copy,
 )
 
 
