@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import math
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from assetmap.coverage.reach import (
 )
 from assetmap.search.nearby import haversine_m, walking_minutes
 from assetmap.store import connect, initialise
+from tests import engines
 
 AREAS = Path(__file__).resolve().parent.parent / "data" / "areas"
 LSOA_FILE = AREAS / "lsoa_2011_trafford_lsoa_generalised.geojson"
@@ -386,14 +386,14 @@ def test_a_wards_population_is_estimated_from_its_lsoas_postcodes():
 @pytest.fixture(scope="module")
 def trafford_coverage(tmp_path_factory, trafford_template):
     """The sample assets, Trafford's postcodes and its areas, need and population."""
-    db_path = tmp_path_factory.mktemp("coverage") / "assetmap.db"
+    db_path = engines.new_target(tmp_path_factory.mktemp("coverage"), keep=True)
     return with_trafford_areas(trafford_template, db_path).test_cli_runner()
 
 
 def with_trafford_areas(template, db_path, secret: str = "test-only"):
     """An app on a copy of `template` with Trafford's LSOAs and wards, their deprivation and
     population loaded as `make run` loads them (for the coverage tests)."""
-    shutil.copyfile(template, db_path)
+    engines.copy_database(template, db_path)
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": secret})
     runner = app.test_cli_runner()
     for args in (
@@ -451,7 +451,7 @@ def test_ward_coverage_estimates_the_population_of_the_new_wards(trafford_covera
 
 
 def test_coverage_without_areas_says_how_to_load_them(tmp_path):
-    db_path = tmp_path / "assetmap.db"
+    db_path = engines.new_target(tmp_path)
     initialise(db_path)
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
     result = app.test_cli_runner().invoke(args=["coverage", "--level", "msoa"])
@@ -465,7 +465,7 @@ def test_the_review_queue_and_coverage_mean_the_same_wards(tmp_path, trafford_te
     ones, whichever is loaded first."""
     from assetmap.freshness.queue import choices
 
-    db_path = shutil.copyfile(trafford_template, tmp_path / "assetmap.db")
+    db_path = engines.copy_database(trafford_template, engines.new_target(tmp_path))
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
     runner = app.test_cli_runner()
     postcodes = AREAS.parent / "postcodes" / "trafford_postcodes_onspd_2022-06_lsoa11.csv"

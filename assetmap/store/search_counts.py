@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from assetmap.store import dialect
 from assetmap.store.connection import BUSY_TIMEOUT_MS, is_busy
 
 if TYPE_CHECKING:
@@ -43,11 +44,11 @@ def count_search(
     one short transaction. False (nothing written) when another writer holds the database:
     a count is worth a try, not a wait."""
     conn = db.conn
-    conn.execute(f"PRAGMA busy_timeout = {COUNT_WAIT_MS:d}")
-    # Without waiting for the disk (synchronous=NORMAL, safe in WAL mode): a power cut may lose
-    # the last counts, never corrupt the database; the next FULL commit makes them durable.
-    # Waiting for the disk was 4 to 8 ms a search, more than the search itself.
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(dialect.lock_wait(conn, COUNT_WAIT_MS))
+    # Without waiting for the disk: a power cut may lose the last counts, never corrupt the
+    # database; the next commit that waits makes them durable. Waiting for the disk was 4 to
+    # 8 ms a search on SQLite, more than the search itself.
+    conn.execute(dialect.wait_for_disk(conn, False))
     try:
         conn.execute("BEGIN IMMEDIATE")
     except Exception as error:
@@ -59,7 +60,8 @@ def count_search(
         conn.execute("DELETE FROM search_counts WHERE month < ?", [oldest_kept])
         conn.execute(
             "INSERT INTO search_counts (month, lsoa, found_little, searches) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT (month, lsoa, found_little) DO UPDATE SET searches = searches + 1",
+            "ON CONFLICT (month, lsoa, found_little) "
+            "DO UPDATE SET searches = search_counts.searches + 1",
             [month, lsoa, int(bool(found_little))],
         )
         conn.execute("COMMIT")
@@ -76,14 +78,14 @@ def count_search(
 
 def _restore(conn) -> None:
     """The connection's own settings again (store/connection.py `connect`)."""
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
-    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute(dialect.lock_wait(conn, BUSY_TIMEOUT_MS))
+    conn.execute(dialect.wait_for_disk(conn, True))
 
 
 def counts_by_lsoa(db: sqlite_utils.Database, oldest_kept: str) -> dict[str, tuple[int, int]]:
     """{LSOA code: (searches, searches that found little)} over the months kept."""
     rows = db.conn.execute(
-        """SELECT lsoa, sum(searches), sum(CASE WHEN found_little THEN searches ELSE 0 END)
+        """SELECT lsoa, sum(searches), sum(CASE WHEN found_little = 1 THEN searches ELSE 0 END)
         FROM search_counts WHERE month >= ? GROUP BY lsoa""",
         [oldest_kept],
     )
