@@ -46,7 +46,8 @@ def load_trafford_postcodes(path: Path) -> None:
         with transaction(db):
             for batch, _ in read_postcode_file(POSTCODES, LoadReport()):
                 postcode_store.save_postcodes(db, batch)
-        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if db.engine == "sqlite":  # the file whole, for copying
+            db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
 

@@ -19,6 +19,7 @@ from assetmap.store import connect
 from assetmap.store import connection as store_connection
 from assetmap.store import users as store
 from assetmap.web.redirects import same_site_path
+from tests import engines
 from tests.conftest import TEST_PASSWORD, add_user, csrf_token, load_sample
 
 EMAIL = "linkworker@example.org"
@@ -384,15 +385,19 @@ def busy_database(monkeypatch, db_path):
     release() lets it go. Waits are short here, so the tests are quick."""
     monkeypatch.setattr(store_connection, "BUSY_TIMEOUT_MS", 50)
     monkeypatch.setattr(store_connection, "BUSY_RETRY_PAUSES", (0.01, 0.02))
-    holder = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    if engines.on_postgresql():  # the store's write lock there (an advisory lock)
+        holder = connect(db_path)
+        conn = holder.conn
+    else:  # released from another thread below
+        holder = conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
 
     class Lock:
         def hold(self):
-            holder.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
 
         def release(self):
-            if holder.in_transaction:
-                holder.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
 
         def release_after(self, seconds: float) -> threading.Thread:
             thread = threading.Thread(target=lambda: (time.sleep(seconds), self.release()))

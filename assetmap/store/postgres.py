@@ -207,6 +207,10 @@ class Connection:
             cursor.execute("BEGIN")
             if head.startswith("BEGIN IMMEDIATE") or head.startswith("BEGIN EXCLUSIVE"):
                 try:
+                    # As long as SQLite's busy timeout waits for its write lock.
+                    from assetmap.store.connection import BUSY_TIMEOUT_MS
+
+                    cursor.execute(f"SET LOCAL lock_timeout = {int(BUSY_TIMEOUT_MS):d}")
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 except BaseException:
                     # Not begun, as SQLite's BEGIN IMMEDIATE is not when the lock is busy
@@ -223,6 +227,16 @@ class Connection:
             # Without parameters psycopg takes the text as it is: no % to double.
             cursor.execute(sql)
         return Cursor(cursor)
+
+    def begin_immediate_now(self) -> bool:
+        """BEGIN IMMEDIATE if the write lock is free this moment (then True); else nothing
+        begun and False, at once (store.users.write_now: SQLite's busy_timeout 0)."""
+        self.raw.execute("BEGIN")
+        got = self.raw.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK,)).fetchone()
+        if got[0]:
+            return True
+        self.raw.execute("ROLLBACK")
+        return False
 
     def executemany(self, sql: str, rows) -> Cursor:
         cursor = self.raw.cursor()
@@ -337,11 +351,29 @@ _pools: dict[str, Any] = {}
 _pools_lock = threading.Lock()
 
 
+def _numeric_loader():
+    """A psycopg loader giving `numeric` values as SQLite gives numbers: an int for a whole
+    number (a sum), a float for one with a fraction (an average). PostgreSQL's sum() of a
+    bigint column and avg() are numeric, which psycopg would give as Decimal, a type nothing
+    above the store expects (JSON cannot even encode it)."""
+    from psycopg.adapt import Loader
+
+    class NumberLoader(Loader):
+        def load(self, data):
+            text = bytes(data).decode()
+            if "." in text or not text.lstrip("-").isdigit():  # 2.5, NaN, Infinity
+                return float(text)
+            return int(text)
+
+    return NumberLoader
+
+
 def _configure(raw) -> None:
     """Each new connection: autocommit (the store says BEGIN itself), and no JIT or parallel
     workers for the short statements a directory runs (issue 19's tuned PostGIS: JIT compiled a
     2 ms query for 50 ms, and starting workers costs more than they save)."""
     raw.autocommit = True
+    raw.adapters.register_loader("numeric", _numeric_loader())
     # A writer waits this long for another's write lock, as SQLite's busy timeout, then
     # connection.begin_immediate tries again a few times before answering Busy.
     raw.execute("SET lock_timeout = 5000")

@@ -77,6 +77,6 @@ def demand(db: sqlite_utils.Database) -> list[DemandRow]:
         "count(r.outcome) AS with_outcome, "
         f"sum(CASE WHEN r.outcome IN ({went}) THEN 1 ELSE 0 END) AS went "
         "FROM referrals r LEFT JOIN assets a ON a.id = r.asset_id "
-        "GROUP BY r.asset_id, month ORDER BY month DESC, referrals DESC, asset_name"
+        "GROUP BY r.asset_id, a.name, month ORDER BY month DESC, referrals DESC, asset_name"
     )
     return [DemandRow(**dict(row)) for row in db.conn.execute(sql)]

@@ -81,7 +81,7 @@ def _end_all_sessions(db, user_id: int, why: str, when: str, keep: str | None = 
     )
     db.conn.execute(
         "UPDATE sessions SET ended_at = ?, ended_why = ? "
-        "WHERE user_id = ? AND ended_at IS NULL AND token_hash IS NOT ?",
+        "WHERE user_id = ? AND ended_at IS NULL AND token_hash IS DISTINCT FROM ?",
         [when, why, user_id, keep],
     )
 
@@ -133,6 +133,10 @@ def write_now(db: sqlite_utils.Database, work: Callable[[sqlite_utils.Database],
     (a session's last-seen time), which should not wait behind an import as real writes do."""
     if db.conn.in_transaction:
         raise Busy()
+    if dialect.is_postgresql(db):
+        if not db.conn.begin_immediate_now():
+            raise Busy()
+        return _finish(db, work)
     timeout = db.conn.execute("PRAGMA busy_timeout").fetchone()[0]
     db.conn.execute("PRAGMA busy_timeout = 0")
     try:
@@ -142,16 +146,21 @@ def write_now(db: sqlite_utils.Database, work: Callable[[sqlite_utils.Database],
             if is_busy(error):
                 raise Busy() from error
             raise
-        try:
-            result = work(db)
-            db.conn.execute("COMMIT")
-        except BaseException:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
-            raise
-        return result
+        return _finish(db, work)
     finally:
         db.conn.execute(f"PRAGMA busy_timeout = {int(timeout):d}")
+
+
+def _finish(db: sqlite_utils.Database, work: Callable[[sqlite_utils.Database], T]) -> T:
+    """`work(db)` in the write transaction just begun: committed, or rolled back if it raises."""
+    try:
+        result = work(db)
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    return result
 
 
 def add_login_attempt(
@@ -269,8 +278,8 @@ def end_session(
     db.conn.execute(
         "INSERT INTO sessions (token_hash, user_id, started_at, last_seen_at, ended_at, ended_why) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (token_hash) DO UPDATE SET "
-        "ended_at = coalesce(ended_at, excluded.ended_at), "
-        "ended_why = coalesce(ended_why, excluded.ended_why)",
+        "ended_at = coalesce(sessions.ended_at, excluded.ended_at), "
+        "ended_why = coalesce(sessions.ended_why, excluded.ended_why)",
         [token_hash, user_id, when, when, when, why],
     )
 

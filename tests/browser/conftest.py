@@ -100,7 +100,9 @@ LIVE_DB: dict = {}
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app on the sample data."""
-    db_path = tmp_path_factory.mktemp("browser") / "assetmap.db"
+    from tests import engines
+
+    db_path = engines.new_target(tmp_path_factory.mktemp("browser"), keep=True)
     load_sample(db_path)
     LIVE_DB["path"] = db_path
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})

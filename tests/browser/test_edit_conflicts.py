@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from assetmap import create_app
+from tests import engines
 from tests.browser.conftest import serving, watched_page
 from tests.browser.test_resident import serious_violations
 from tests.conftest import TEST_PASSWORD, add_user
@@ -19,8 +18,8 @@ EDIT = "/manage/assets/partington-community-garden/edit"
 @pytest.fixture(scope="module")
 def own_server(sample_template, tmp_path_factory):
     """The app on a copy of the sample data of its own: this test changes an asset."""
-    db_path = tmp_path_factory.mktemp("conflicts") / "assetmap.db"
-    shutil.copyfile(sample_template, db_path)
+    db_path = engines.new_target(tmp_path_factory.mktemp("conflicts"), keep=True)
+    engines.copy_database(sample_template, db_path)
     for email in ("sam.first@example.org", "alex.second@example.org"):
         add_user(db_path, "coordinator", email=email)
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})

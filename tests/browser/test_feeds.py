@@ -11,6 +11,7 @@ import pytest
 from assetmap import create_app
 from assetmap.store import mappings as saved_mappings
 from assetmap.store.connection import connect
+from tests import engines
 from tests.browser.conftest import serving, watched_page
 from tests.browser.test_resident import serious_violations
 from tests.conftest import ROLE_EMAILS, SAMPLE, TEST_PASSWORD, add_user, load_sample
@@ -19,9 +20,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_coordinator_adds_a_feed_and_syncs_it_through_the_preview(browser, tmp_path):
-    publisher_db = tmp_path / "publisher.db"
+    publisher_db = engines.new_target(tmp_path, "publisher.db")
     load_sample(publisher_db)
-    ours = tmp_path / "ours.db"
+    ours = engines.new_target(tmp_path, "ours.db")
     load_sample(ours)
     add_user(ours, "coordinator")
     db = connect(ours)  # our kind and strand, chosen once for this source before

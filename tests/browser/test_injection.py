@@ -8,6 +8,7 @@ import json
 import pytest
 
 from assetmap import create_app
+from tests import engines
 from tests.browser.conftest import serving, watched_page
 from tests.conftest import add_user, give_session, load_sample
 from tests.hostile import corpus, enter_through_form, load_file_features
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.browser
 def hostile_site(tmp_path_factory):
     """A site whose assets carry every hostile string, half typed into the form, half loaded."""
     folder = tmp_path_factory.mktemp("hostile")
-    db_path = folder / "assetmap.db"
+    db_path = engines.new_target(folder, keep=True)
     load_sample(db_path)
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
     user = add_user(db_path, "coordinator")
