@@ -78,22 +78,3 @@ def search_store(db):
     from assetmap.store import search
 
     return search
-
-
-def lock_wait(db, ms: int) -> str:
-    """The statement setting how long this connection waits for another writer's lock before
-    the error connection.is_busy recognises: SQLite's busy timeout, PostgreSQL's lock_timeout
-    (both connection.BUSY_TIMEOUT_MS unless a caller asks for less, as a search's count does)."""
-    if is_postgresql(db):
-        return f"SET lock_timeout = {int(ms):d}"
-    return f"PRAGMA busy_timeout = {int(ms):d}"
-
-
-def wait_for_disk(db, wait: bool) -> str:
-    """The statement deciding whether this connection's commits wait for the disk. Not waiting
-    (SQLite's synchronous=NORMAL in WAL mode, PostgreSQL's synchronous_commit=off) may lose the
-    last commits in a power cut and never corrupts the database. Waiting is the connection's
-    own setting again (store/connection.py; PostgreSQL's server setting)."""
-    if is_postgresql(db):
-        return "RESET synchronous_commit" if wait else "SET synchronous_commit = off"
-    return f"PRAGMA synchronous = {'FULL' if wait else 'NORMAL'}"

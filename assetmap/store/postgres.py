@@ -44,7 +44,7 @@ CONNECT_TIMEOUT_S = 10
 
 _IGNORED_PRAGMAS = re.compile(
     r"\s*PRAGMA\s+(?:temp\.)?(busy_timeout|synchronous|cache_size|temp_store|foreign_keys|"
-    r"journal_mode|wal_checkpoint)\b",
+    r"journal_mode)\b",
     re.IGNORECASE,
 )
 

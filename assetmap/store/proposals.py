@@ -104,7 +104,7 @@ def escalated_asset_ids(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     """(asset id, when coordinators were told) for every asset ever escalated, newest first."""
     sql = (
         "SELECT asset_id, max(sent_at) AS told_at FROM organiser_reminders WHERE stage = 3 "
-        "GROUP BY asset_id ORDER BY told_at DESC"
+        "GROUP BY asset_id ORDER BY told_at DESC, asset_id"
     )
     return [(row[0], row[1]) for row in db.conn.execute(sql)]
 
