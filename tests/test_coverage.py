@@ -416,6 +416,29 @@ def test_loading_again_changes_nothing(trafford_coverage):
     assert "lsoa: 138 areas" in listed and "ward: 21 areas" in listed
 
 
+def test_loading_need_again_counts_and_writes_only_what_is_new_or_changed(tmp_path):
+    db_path = engines.new_target(tmp_path)
+    initialise(db_path)
+    runner = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"}).test_cli_runner()
+    first = runner.invoke(args=["areas", "need", str(IMD_FILE)])
+    assert "(138 new, 0 changed)" in first.output, first.output
+    lines = IMD_FILE.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1].startswith('E01006074,Trafford 025A,E08000009,Trafford,"14,785",5')
+    lines[1] = lines[1].replace('"14,785"', '"14,786"')
+    lines.append('E01999999,Nowhere 001A,E08000009,Trafford,"1,000",1')
+    edited = tmp_path / "imd.csv"
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    again = runner.invoke(args=["areas", "need", str(edited)])
+    assert "(1 new, 1 changed)" in again.output, again.output
+    db = connect(db_path)
+    try:
+        held = dict(db.conn.execute("SELECT code, imd_rank FROM area_need").fetchall())
+    finally:
+        db.close()
+    assert len(held) == 139
+    assert held["E01006074"] == 14786 and held["E01999999"] == 1000
+
+
 def test_a_refused_file_loads_nothing(trafford_coverage):
     result = trafford_coverage.invoke(args=["areas", "load", str(LSOA_FILE), "--level", "ward"])
     assert result.exit_code == 1
