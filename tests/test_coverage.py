@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import math
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from assetmap.coverage.reach import (
 )
 from assetmap.search.nearby import haversine_m, walking_minutes
 from assetmap.store import connect, initialise
+from tests import engines
 
 AREAS = Path(__file__).resolve().parent.parent / "data" / "areas"
 LSOA_FILE = AREAS / "lsoa_2011_trafford_lsoa_generalised.geojson"
@@ -386,14 +386,14 @@ def test_a_wards_population_is_estimated_from_its_lsoas_postcodes():
 @pytest.fixture(scope="module")
 def trafford_coverage(tmp_path_factory, trafford_template):
     """The sample assets, Trafford's postcodes and its areas, need and population."""
-    db_path = tmp_path_factory.mktemp("coverage") / "assetmap.db"
+    db_path = engines.new_target(tmp_path_factory.mktemp("coverage"), keep=True)
     return with_trafford_areas(trafford_template, db_path).test_cli_runner()
 
 
 def with_trafford_areas(template, db_path, secret: str = "test-only"):
     """An app on a copy of `template` with Trafford's LSOAs and wards, their deprivation and
     population loaded as `make run` loads them (for the coverage tests)."""
-    shutil.copyfile(template, db_path)
+    engines.copy_database(template, db_path)
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": secret})
     runner = app.test_cli_runner()
     for args in (
@@ -414,6 +414,29 @@ def test_loading_again_changes_nothing(trafford_coverage):
     assert "(0 new, 0 changed)" in again.output
     listed = trafford_coverage.invoke(args=["areas", "list"]).output
     assert "lsoa: 138 areas" in listed and "ward: 21 areas" in listed
+
+
+def test_loading_need_again_counts_and_writes_only_what_is_new_or_changed(tmp_path):
+    db_path = engines.new_target(tmp_path)
+    initialise(db_path)
+    runner = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"}).test_cli_runner()
+    first = runner.invoke(args=["areas", "need", str(IMD_FILE)])
+    assert "(138 new, 0 changed)" in first.output, first.output
+    lines = IMD_FILE.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1].startswith('E01006074,Trafford 025A,E08000009,Trafford,"14,785",5')
+    lines[1] = lines[1].replace('"14,785"', '"14,786"')
+    lines.append('E01999999,Nowhere 001A,E08000009,Trafford,"1,000",1')
+    edited = tmp_path / "imd.csv"
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    again = runner.invoke(args=["areas", "need", str(edited)])
+    assert "(1 new, 1 changed)" in again.output, again.output
+    db = connect(db_path)
+    try:
+        held = dict(db.conn.execute("SELECT code, imd_rank FROM area_need").fetchall())
+    finally:
+        db.close()
+    assert len(held) == 139
+    assert held["E01006074"] == 14786 and held["E01999999"] == 1000
 
 
 def test_a_refused_file_loads_nothing(trafford_coverage):
@@ -451,7 +474,7 @@ def test_ward_coverage_estimates_the_population_of_the_new_wards(trafford_covera
 
 
 def test_coverage_without_areas_says_how_to_load_them(tmp_path):
-    db_path = tmp_path / "assetmap.db"
+    db_path = engines.new_target(tmp_path)
     initialise(db_path)
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
     result = app.test_cli_runner().invoke(args=["coverage", "--level", "msoa"])
@@ -465,7 +488,7 @@ def test_the_review_queue_and_coverage_mean_the_same_wards(tmp_path, trafford_te
     ones, whichever is loaded first."""
     from assetmap.freshness.queue import choices
 
-    db_path = shutil.copyfile(trafford_template, tmp_path / "assetmap.db")
+    db_path = engines.copy_database(trafford_template, engines.new_target(tmp_path))
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
     runner = app.test_cli_runner()
     postcodes = AREAS.parent / "postcodes" / "trafford_postcodes_onspd_2022-06_lsoa11.csv"

@@ -17,6 +17,7 @@ from assetmap.coverage.report import compute_coverage
 from assetmap.record.taxonomy import STRANDS
 from assetmap.store import connect, search_counts
 from assetmap.store.assets import transaction
+from tests import engines
 from tests.conftest import add_user, give_session, make_asset, save_raw
 from tests.test_coverage import with_trafford_areas
 
@@ -30,7 +31,7 @@ SALE_WIDE = {**SALE, "radius_km": "20"}
 @pytest.fixture(scope="module")
 def coverage_app(tmp_path_factory, trafford_template):
     """The sample assets, Trafford's postcodes, LSOAs, wards, need and population."""
-    db_path = tmp_path_factory.mktemp("coverage_web") / "assetmap.db"
+    db_path = engines.new_target(tmp_path_factory.mktemp("coverage_web"), keep=True)
     app = with_trafford_areas(trafford_template, db_path)
     add_user(db_path, "coordinator")
     add_user(db_path, "link_worker")
@@ -284,10 +285,31 @@ def test_a_search_is_counted_by_month_and_lsoa_only(coverage_app, clean_counts):
     assert set(row) == {"month", "lsoa", "found_little", "searches"}
     assert row["month"] == month and re.fullmatch(r"E01\d{6}", row["lsoa"])
     assert row["searches"] == 2 and row["found_little"] == 1  # nothing matches the word
-    path = Path(coverage_app.config["ASSETMAP_DB"])
-    wal = path.with_name(path.name + "-wal")
-    database = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
-    assert marker.encode() not in database
+    assert not _stored_anywhere(coverage_app.config["ASSETMAP_DB"], marker)
+    assert _stored_anywhere(coverage_app.config["ASSETMAP_DB"], "Sale Walking Group")
+
+
+def _stored_anywhere(target, text: str) -> bool:
+    """Whether `text` is anywhere in the database: in its file or WAL on SQLite (free pages
+    too), in any row of any table on PostgreSQL."""
+    if not engines.on_postgresql():
+        path = Path(target)
+        wal = path.with_name(path.name + "-wal")
+        database = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+        return text.encode() in database
+    db = connect(target)
+    try:
+        listed = db.conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = [row[0] for row in listed]
+        assert "search_counts" in tables  # the test can fail
+        return any(
+            db.conn.execute(
+                f'SELECT 1 FROM "{table}" AS r WHERE strpos(r::text, ?) > 0 LIMIT 1', [text]
+            ).fetchone()
+            for table in tables
+        )
+    finally:
+        db.close()
 
 
 def test_fewer_than_three_results_is_found_little(coverage_app, clean_counts):

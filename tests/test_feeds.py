@@ -29,6 +29,7 @@ from assetmap.store import initialise
 from assetmap.store import mappings as saved_mappings
 from assetmap.store.connection import connect
 from assetmap.web import feeds as web_feeds
+from tests import engines
 from tests.conftest import add_user, csrf_token, give_session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +78,7 @@ class Publisher:
 @pytest.fixture(scope="module")
 def publisher(tmp_path_factory):
     folder = tmp_path_factory.mktemp("publisher")
-    db_path = folder / "assetmap.db"
+    db_path = engines.new_target(folder, keep=True)
     # The first of the demo's real Trafford assets: several pages, and quick to import.
     demo = json.loads((ROOT / "data" / "assets.geojson").read_text(encoding="utf-8"))
     part = folder / "assets.geojson"
@@ -351,7 +352,7 @@ def test_a_redirect_to_a_file_is_not_followed():
 @pytest.fixture
 def local(tmp_path):
     """Our own directory: an empty database, and its command runner."""
-    db_path = tmp_path / "assetmap.db"
+    db_path = engines.new_target(tmp_path)
     initialise(db_path)
     app = create_app({"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
     return app.test_cli_runner(), db_path

@@ -21,6 +21,7 @@ from assetmap.search.nearby import SearchQuery, search
 from assetmap.store import assets as store
 from assetmap.store import connect, schema
 from assetmap.store import freshness as freshness_store
+from tests import engines
 from tests.conftest import make_asset
 from tests.test_demo_search import demo_app_at
 
@@ -179,9 +180,7 @@ def test_the_hide_setting_leaves_out_listings_unchecked_for_longer(placed_db):
 
 
 def test_the_hide_setting_reaches_the_api(db_path, sample_template):
-    import shutil
-
-    shutil.copyfile(sample_template, db_path)
+    engines.copy_database(sample_template, db_path)
     db = connect(db_path)
     record = store.get_asset(db, "sale-walking-group")
     store.save_asset(db, {**record, "last_verified": date.today().isoformat()}, who="t")
@@ -223,7 +222,7 @@ def test_the_api_sends_the_last_check_in_words(client, db):
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
     """The demo database, built with `make run`'s commands."""
-    return demo_app_at(tmp_path_factory.mktemp("demo") / "assetmap.db")
+    return demo_app_at(engines.new_target(tmp_path_factory.mktemp("demo"), keep=True))
 
 
 def _brute_force(day: date) -> dict:
@@ -292,11 +291,14 @@ ROW = re.compile(
 def test_the_csv_holds_exactly_the_figures_of_the_page(demo_app, tmp_path):
     from tests.conftest import add_user, give_session
 
-    path = tmp_path / "assetmap.db"
-    demo = sqlite3.connect(demo_app.config["ASSETMAP_DB"])
-    with sqlite3.connect(path) as copy:
-        demo.backup(copy)
-    demo.close()
+    path = engines.new_target(tmp_path)
+    if engines.on_postgresql():
+        engines.copy_database(demo_app.config["ASSETMAP_DB"], path)
+    else:  # the demo's file may still have writes in its WAL: SQLite's backup copies them
+        demo = sqlite3.connect(demo_app.config["ASSETMAP_DB"])
+        with sqlite3.connect(path) as copy:
+            demo.backup(copy)
+        demo.close()
     db = connect(path)
     # Checked this month and eight months ago, so that the 6- and 12-month figures differ.
     first, second = [r[0] for r in db.conn.execute("SELECT id FROM assets ORDER BY id LIMIT 2")]

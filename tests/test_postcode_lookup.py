@@ -25,6 +25,7 @@ from assetmap.search.postcodes import (
 from assetmap.store import connect, initialise
 from assetmap.store import postcodes as store
 from assetmap.store.assets import transaction
+from tests import engines
 
 TRAFFORD = Path(__file__).resolve().parent.parent / (
     "data/postcodes/trafford_postcodes_onspd_2022-06_lsoa11.csv"
@@ -59,7 +60,7 @@ def load(db, path) -> LoadReport:
 
 @pytest.fixture
 def fresh_db(tmp_path):
-    path = tmp_path / "postcodes.db"
+    path = engines.new_target(tmp_path, "postcodes.db")
     initialise(path)
     database = connect(path)
     yield database
@@ -286,7 +287,8 @@ def test_with_no_postcodes_loaded_the_error_says_so(fresh_db):
 
 @pytest.fixture
 def cli(tmp_path):
-    app = create_app({"ASSETMAP_DB": str(tmp_path / "cli.db"), "SECRET_KEY": "test-only"})
+    target = engines.new_target(tmp_path, "cli.db")
+    app = create_app({"ASSETMAP_DB": str(target), "SECRET_KEY": "test-only"})
     runner = app.test_cli_runner()
 
     def run(*args):
@@ -305,7 +307,8 @@ def test_loading_postcodes_prints_the_counts_and_the_reasons(cli, tmp_path):
 
 
 def test_the_progress_bar_goes_to_standard_error(tmp_path):
-    app = create_app({"ASSETMAP_DB": str(tmp_path / "cli.db"), "SECRET_KEY": "test-only"})
+    target = engines.new_target(tmp_path, "cli.db")
+    app = create_app({"ASSETMAP_DB": str(target), "SECRET_KEY": "test-only"})
     file = write(tmp_path / "p.csv", ONSPD_HEADER + ONSPD_ROWS)
     result = app.test_cli_runner().invoke(args=["postcodes", "load", str(file)])
     assert result.exit_code == 0, result.output

@@ -7,7 +7,6 @@ import csv
 import functools
 import html
 import re
-import shutil
 from datetime import date
 
 import pytest
@@ -18,6 +17,7 @@ from assetmap.record import describe
 from assetmap.store import assets as store
 from assetmap.store import checks as store_checks
 from assetmap.store import connect
+from tests import engines
 from tests.conftest import HOSTILE_NAME, add_user, csrf_token, give_session, make_asset, save_raw
 from tests.test_imports_support import POSTCODES, build_import_db
 
@@ -119,19 +119,21 @@ EXTRA = [
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory):
     """The demo's real Trafford assets and postcodes with their wards, and EXTRA, built once."""
-    path = build_import_db(tmp_path_factory.mktemp("review") / "assetmap.db", demo=True)
+    folder = tmp_path_factory.mktemp("review")
+    path = build_import_db(engines.new_target(folder, keep=True), demo=True)
     save_raw(path, EXTRA)
     database = connect(path)
     with store.transaction(database):
         assert wards.load_wards(database, POSTCODES) > 10_000
-    database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if not engines.on_postgresql():  # the file whole, for copying
+        database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
     return path
 
 
 @pytest.fixture
 def demo_path(demo_template, tmp_path):
-    return shutil.copyfile(demo_template, tmp_path / "assetmap.db")
+    return engines.copy_database(demo_template, engines.new_target(tmp_path))
 
 
 @pytest.fixture

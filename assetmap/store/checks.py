@@ -174,7 +174,7 @@ def recent_history(
         "SELECT asset_id, version_id, action, changed_by, changed_at, reason FROM ("
         "SELECT asset_id, version_id, action, changed_by, changed_at, reason, row_number() "
         "OVER (PARTITION BY asset_id ORDER BY version_id DESC) AS n FROM asset_history "
-        f"WHERE asset_id IN ({', '.join('?' for _ in asset_ids)})) "
+        f"WHERE asset_id IN ({', '.join('?' for _ in asset_ids)})) AS latest "
         "WHERE n <= ? ORDER BY asset_id, version_id DESC"
     )
     for row in db.conn.execute(sql, [*asset_ids, per_asset]):

@@ -93,8 +93,10 @@ def add_reminder(
 
 def reminders_since(db: sqlite_utils.Database, asset_id: str, since: str | None) -> list[dict]:
     """An asset's reminders sent after `since` (a date or time; all when None), oldest first."""
-    sql = "SELECT * FROM organiser_reminders WHERE asset_id = ? AND (? IS NULL OR sent_at > ?)"
-    rows = db.conn.execute(sql + " ORDER BY id", [asset_id, since, since])
+    sql, params = "SELECT * FROM organiser_reminders WHERE asset_id = ?", [asset_id]
+    if since is not None:
+        sql, params = sql + " AND sent_at > ?", [*params, since]
+    rows = db.conn.execute(sql + " ORDER BY id", params)
     return [dict(row) for row in rows]
 
 
@@ -102,7 +104,7 @@ def escalated_asset_ids(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     """(asset id, when coordinators were told) for every asset ever escalated, newest first."""
     sql = (
         "SELECT asset_id, max(sent_at) AS told_at FROM organiser_reminders WHERE stage = 3 "
-        "GROUP BY asset_id ORDER BY told_at DESC"
+        "GROUP BY asset_id ORDER BY told_at DESC, asset_id"
     )
     return [(row[0], row[1]) for row in db.conn.execute(sql)]
 

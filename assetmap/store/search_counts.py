@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from assetmap.store import dialect
 from assetmap.store.connection import BUSY_TIMEOUT_MS, is_busy
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ def count_search(
     """Add one search to its cell and delete cells older than `oldest_kept` ('YYYY-MM'), in
     one short transaction. False (nothing written) when another writer holds the database:
     a count is worth a try, not a wait."""
+    if dialect.is_postgresql(db):
+        return _count_on_postgresql(db, month, lsoa, found_little, oldest_kept)
     conn = db.conn
     conn.execute(f"PRAGMA busy_timeout = {COUNT_WAIT_MS:d}")
     # Without waiting for the disk (synchronous=NORMAL, safe in WAL mode): a power cut may lose
@@ -56,22 +59,43 @@ def count_search(
             return False
         raise
     try:
-        conn.execute("DELETE FROM search_counts WHERE month < ?", [oldest_kept])
-        conn.execute(
-            "INSERT INTO search_counts (month, lsoa, found_little, searches) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT (month, lsoa, found_little) DO UPDATE SET searches = searches + 1",
-            [month, lsoa, int(bool(found_little))],
-        )
-        conn.execute("COMMIT")
+        _write(conn, month, lsoa, found_little, oldest_kept)
     except BaseException as error:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
         if isinstance(error, Exception) and is_busy(error):
             return False
         raise
     finally:
         _restore(conn)
     return True
+
+
+def _count_on_postgresql(db, month: str, lsoa: str, found_little: bool, oldest_kept: str) -> bool:
+    """count_search on PostgreSQL: the write lock taken only if it is free this moment, and
+    the commit not waiting for the disk (synchronous_commit off for this transaction alone:
+    as SQLite's NORMAL, a crash may lose the last counts, never corrupt anything)."""
+    conn = db.conn
+    if not conn.begin_immediate_now():
+        return False
+    conn.execute("SET LOCAL synchronous_commit = off")
+    _write(conn, month, lsoa, found_little, oldest_kept)
+    return True
+
+
+def _write(conn, month: str, lsoa: str, found_little: bool, oldest_kept: str) -> None:
+    """The count and the deletion of old cells, committed; rolled back on any failure."""
+    try:
+        conn.execute("DELETE FROM search_counts WHERE month < ?", [oldest_kept])
+        conn.execute(
+            "INSERT INTO search_counts (month, lsoa, found_little, searches) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (month, lsoa, found_little) "
+            "DO UPDATE SET searches = search_counts.searches + 1",
+            [month, lsoa, int(bool(found_little))],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _restore(conn) -> None:
@@ -83,7 +107,7 @@ def _restore(conn) -> None:
 def counts_by_lsoa(db: sqlite_utils.Database, oldest_kept: str) -> dict[str, tuple[int, int]]:
     """{LSOA code: (searches, searches that found little)} over the months kept."""
     rows = db.conn.execute(
-        """SELECT lsoa, sum(searches), sum(CASE WHEN found_little THEN searches ELSE 0 END)
+        """SELECT lsoa, sum(searches), sum(CASE WHEN found_little = 1 THEN searches ELSE 0 END)
         FROM search_counts WHERE month >= ? GROUP BY lsoa""",
         [oldest_kept],
     )
