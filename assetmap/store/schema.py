@@ -700,6 +700,9 @@ def for_postgresql(statement: str) -> str | None:
     sql = re.sub(r"\)\s*WITHOUT ROWID", ")", sql)
     sql = re.sub(r"\bTEXT NOT NULL UNIQUE COLLATE NOCASE", "CITEXT NOT NULL UNIQUE", sql)
     sql = re.sub(r"\bTEXT NOT NULL COLLATE NOCASE", "CITEXT NOT NULL", sql)
+    # Text sorts and compares by its bytes, as SQLite's BINARY does, whatever the database's
+    # locale: names, ids and dates are ordered the same on both engines.
+    sql = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', sql)
     return _RESERVED_COLUMNS.sub(r'\1"by" TEXT', sql)
 
 
