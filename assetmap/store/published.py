@@ -68,7 +68,7 @@ def _term_group(db, group: tuple[tuple[str, str], ...], params: list) -> str:
         else:
             raise ValueError(f"{field} is not a field a term is published from")
         params.extend(slugs)
-    return "(" + " OR ".join(parts) + ")" if parts else "0"
+    return "(" + " OR ".join(parts) + ")" if parts else "1 = 0"  # (PostgreSQL takes no bare 0)
 
 
 def _where(db, f: PublishedFilter) -> tuple[str, list]:
@@ -94,7 +94,7 @@ def _where(db, f: PublishedFilter) -> tuple[str, list]:
     if f.ids is not None:
         clauses.append(f"id IN (SELECT value FROM {dialect.json_text_values(db, '?')})")
         params.append(_json_list(f.ids))
-    return " WHERE " + (" AND ".join(clauses) or "1"), params
+    return " WHERE " + (" AND ".join(clauses) or "1 = 1"), params
 
 
 def _order(db) -> str:
