@@ -75,8 +75,10 @@ def _where(db, f: PublishedFilter) -> tuple[str, list]:
     clauses, params = ([PUBLISHED] if f.modified_after is None else []), []
     for group in f.term_groups:
         clauses.append(_term_group(db, group, params))
-    if f.organisations is not None:
-        clauses.append(f"organisation IN ({_marks(f.organisations)})")
+    if f.organisations is not None:  # none known: nothing matches (PostgreSQL takes no `IN ()`)
+        clauses.append(
+            f"organisation IN ({_marks(f.organisations)})" if f.organisations else "1 = 0"
+        )
         params.extend(f.organisations)
     if f.modified_after is not None:
         clauses.append("updated_at >= ?")
