@@ -8,8 +8,8 @@ must give, for many circles and every filter, the same counts and the same hits 
 and distances, to the last bit); for keywords the same hits; for best match first the same hits
 with name matches first (the order within differs, see `ranked_within`'s docstring). The whole
 nearby search (assetmap.search.nearby.search) is also run on the PostgreSQL database (the store
-chooses its search module by the engine) against SQLite's answers, in a hypothesis property test shaped like
-tests/test_search_property.py.
+chooses its search module by the engine) against SQLite's answers, in a hypothesis property
+test shaped like tests/test_search_property.py.
 
 The module starts its own throwaway cluster (tests/postgres_cluster.py), or with `--engine
 postgresql` uses the run's (tests/engines.py); where PostgreSQL and PostGIS are not installed
