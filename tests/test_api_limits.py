@@ -20,6 +20,7 @@ from assetmap.cli.assets import gunicorn_arguments
 from assetmap.search.parameters import SQLITE_MAX_INTEGER
 from assetmap.web.security import MAX_HEADER_BYTES, MAX_URL_BYTES
 from tests.conftest import load_sample
+from tests.engines import new_target
 
 ROOT = Path(__file__).resolve().parent.parent
 TOO_BIG = str(SQLITE_MAX_INTEGER + 1)  # 9223372036854775808
@@ -191,7 +192,7 @@ def gunicorn_server(tmp_path_factory):
     if program is None:
         pytest.skip("gunicorn is not installed beside this Python")
     folder = tmp_path_factory.mktemp("gunicorn")
-    db_path, log_path = folder / "assetmap.db", folder / "gunicorn.log"
+    db_path, log_path = new_target(folder, keep=True), folder / "gunicorn.log"
     load_sample(db_path)
     # Port 0: the system picks a free one, which gunicorn logs.
     arguments = gunicorn_arguments("127.0.0.1", 0, workers=1, timeout=30)

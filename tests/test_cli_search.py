@@ -11,10 +11,9 @@ POSTCODES = "postcode,lon,lat\nM33 7ZF,-2.32,53.425111\nWA14 1AH,-2.350212,53.38
 
 
 @pytest.fixture
-def cli(tmp_path):
-    path = tmp_path / "cli.db"
-    load_sample(path)
-    app = create_app({"ASSETMAP_DB": str(path), "SECRET_KEY": "test-only"})
+def cli(tmp_path, db_path):
+    load_sample(db_path)
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
     runner = app.test_cli_runner()
 
     def run(*args):

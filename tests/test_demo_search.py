@@ -22,6 +22,7 @@ import pytest
 
 from assetmap import create_app
 from assetmap.search.nearby import haversine_m
+from tests.engines import new_target
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "data" / "assets.geojson"
@@ -39,7 +40,7 @@ COMBAT_SPORTS = re.compile(r"martial|karate|judo|ju[- ]?jitsu|aikido|tae kwon|ki
 @pytest.fixture(scope="module")
 def demo_client(tmp_path_factory):
     """A test client on the demo database, built with `make run`'s commands (see Makefile)."""
-    return demo_app_at(tmp_path_factory.mktemp("demo") / "assetmap.db").test_client()
+    return demo_app_at(new_target(tmp_path_factory.mktemp("demo"), keep=True)).test_client()
 
 
 def demo_app_at(path):

@@ -423,12 +423,11 @@ def test_frictionless_finds_a_foreign_key_that_does_not_resolve(tmp_path):
 
 
 @pytest.fixture
-def export_app(tmp_path):
+def export_app(db_path):
     from assetmap import create_app
     from assetmap.store import initialise
     from tests.conftest import save_raw
 
-    db_path = tmp_path / "assetmap.db"
     initialise(db_path)
     save_raw(
         db_path,

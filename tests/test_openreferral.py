@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from assetmap.record.validation import validate_asset
 from assetmap.store import assets as asset_store
 from assetmap.store import connect, initialise
 from tests.conftest import SAMPLE, make_asset, save_raw
+from tests.engines import copy_database
 from tests.test_demo_data import as_record, features
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,9 +176,8 @@ def test_ids_are_stable_and_differ_between_assets():
 
 
 @pytest.fixture
-def oruk_client(tmp_path, sample_template):
-    db_path = tmp_path / "assetmap.db"
-    shutil.copyfile(sample_template, db_path)
+def oruk_client(db_path, sample_template):
+    copy_database(sample_template, db_path)
     app = create_app({"TESTING": True, "ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
     return app.test_client()
 
@@ -240,10 +239,9 @@ def test_an_unknown_service_is_a_json_404(oruk_client):
     assert "no service" in response.get_json()["error"]
 
 
-def test_no_professional_field_is_ever_published(tmp_path):
+def test_no_professional_field_is_ever_published(db_path):
     """An asset with every professional-only field set: a named contact, a direct line,
     internal notes and the organiser's e-mail."""
-    db_path = tmp_path / "assetmap.db"
     initialise(db_path)
     secretive = {**SAMPLE[0], "organiser_email": "sam.organiser@example.org"}
     assert all(secretive[name] for name in PROFESSIONAL_FIELD_NAMES)
@@ -260,8 +258,7 @@ def test_no_professional_field_is_ever_published(tmp_path):
         assert f'"{name}"' not in text
 
 
-def test_archived_assets_are_not_published(tmp_path):
-    db_path = tmp_path / "assetmap.db"
+def test_archived_assets_are_not_published(db_path):
     initialise(db_path)
     save_raw(db_path, [make_asset(), make_asset(id="gone", name="Gone", archived=True)])
     client = create_app(
@@ -272,10 +269,9 @@ def test_archived_assets_are_not_published(tmp_path):
     assert client.get(f"/api/oruk/services/{mapping.service_id('gone')}").status_code == 404
 
 
-def test_an_archived_asset_reaches_a_sync_as_defunct_and_nobody_else(tmp_path):
+def test_an_archived_asset_reaches_a_sync_as_defunct_and_nobody_else(db_path):
     """A neighbour copying us asks what changed since its last sync: an asset archived since
     then comes back as a defunct service, so its copy closes; a plain listing leaves it out."""
-    db_path = tmp_path / "assetmap.db"
     initialise(db_path)
     save_raw(db_path, [make_asset(), make_asset(id="gone", name="Gone")])
     db = connect(db_path)
@@ -301,12 +297,11 @@ def test_the_root_names_the_version_and_profile(oruk_client):
     assert body["openapi_url"].endswith("/api/openapi.json")
 
 
-def test_hostile_strings_are_published_exactly_and_validate(tmp_path):
+def test_hostile_strings_are_published_exactly_and_validate(db_path):
     """Every hostile string, in every free-text field the mapping carries, reads back as the
     value it must and every service still validates."""
     from tests.hostile import corpus, hostile_assets
 
-    db_path = tmp_path / "assetmap.db"
     initialise(db_path)
     raws = hostile_assets()
     save_raw(db_path, raws)

@@ -23,6 +23,7 @@ from assetmap.search.postcodes import locate_postcode
 from assetmap.store import assets as asset_store
 from assetmap.store import connect
 from tests.conftest import SAMPLE, make_asset, save_raw
+from tests.engines import new_target
 from tests.test_imports_support import build_import_db
 from tests.test_openreferral import ENVELOPE, STANDARD, _clean, errors
 
@@ -58,10 +59,10 @@ TIMES = [f"2030-0{1 + n % 9}-1{n % 10}T0{n % 10}:30:00Z" for n in range(12)]
 
 @pytest.fixture(scope="module")
 def oruk(tmp_path_factory):
-    path = build_import_db(tmp_path_factory.mktemp("oruk") / "assetmap.db", demo=True)
+    path = build_import_db(new_target(tmp_path_factory.mktemp("oruk"), keep=True), demo=True)
     save_raw(path, SAMPLE + EXTRA)
     db = connect(path)
-    with db.conn:
+    with asset_store.transaction(db):
         for asset, when in zip(EXTRA, TIMES, strict=True):
             db.conn.execute("UPDATE assets SET updated_at = ? WHERE id = ?", [when, asset["id"]])
     db.close()

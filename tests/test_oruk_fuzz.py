@@ -32,6 +32,7 @@ from schemathesis.engine import StopReason, events, from_schema  # noqa: E402
 
 from assetmap import create_app  # noqa: E402
 from tests.conftest import SAMPLE, save_raw  # noqa: E402
+from tests.engines import copy_database, new_target  # noqa: E402
 from tests.hostile import corpus, hostile_assets  # noqa: E402
 from tests.test_openreferral import _clean  # noqa: E402
 
@@ -89,8 +90,8 @@ def standard_document(service_ids: list[str] = ()) -> dict:
 def oruk_app(tmp_path_factory, sample_template):
     """The sample assets plus one asset per hostile string (in every text field a service
     carries), so that what is published from them is fuzzed too."""
-    db_path = tmp_path_factory.mktemp("oruk-fuzz") / "assetmap.db"
-    db_path.write_bytes(sample_template.read_bytes())
+    db_path = new_target(tmp_path_factory.mktemp("oruk-fuzz"), keep=True)
+    copy_database(sample_template, db_path)
     save_raw(db_path, hostile_assets())
     return create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
 

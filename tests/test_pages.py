@@ -127,10 +127,10 @@ def test_pages_need_no_database_setup_beyond_init(client, url):
     assert client.get(url).status_code == 200
 
 
-def test_a_database_without_init_gets_a_503_that_says_what_to_do(tmp_path):
+def test_a_database_without_init_gets_a_503_that_says_what_to_do(db_path):
     from assetmap import create_app
 
-    app = create_app({"ASSETMAP_DB": str(tmp_path / "new.db"), "SECRET_KEY": "x"})
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "x"})
     response = app.test_client().get("/api/v1/assets")
     assert response.status_code == 503
     assert "assetmap init" in response.get_json()["error"]

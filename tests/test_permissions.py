@@ -8,6 +8,7 @@ from assetmap import create_app
 from assetmap.people import permissions
 from assetmap.web.guard import permission_for
 from tests.conftest import add_user, give_session, load_sample
+from tests.engines import new_target
 
 SAMPLE_ARGUMENTS = {
     "asset_id": "sale-walking-group",
@@ -45,7 +46,7 @@ def routes(app):
 @pytest.fixture(scope="module")
 def matrix_app(tmp_path_factory):
     """The sample data, one account per role, and CSRF off so the guard alone is tested."""
-    db_path = tmp_path_factory.mktemp("matrix") / "assetmap.db"
+    db_path = new_target(tmp_path_factory.mktemp("matrix"), keep=True)
     load_sample(db_path)
     for role in ROLES[1:]:
         add_user(db_path, role)
@@ -109,8 +110,8 @@ def test_anonymous_posts_to_every_write_route_are_refused(csrf_app):
         assert response.status_code in (400, 401, 403), f"{method} {url}: {response.status_code}"
 
 
-def test_an_undeclared_route_is_refused_to_everyone(tmp_path):
-    load_sample(tmp_path / "a.db")
-    app = create_app({"ASSETMAP_DB": str(tmp_path / "a.db"), "SECRET_KEY": "t"})
+def test_an_undeclared_route_is_refused_to_everyone(db_path):
+    load_sample(db_path)
+    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "t"})
     app.add_url_rule("/forgotten", "forgotten", lambda: "open?")
     assert app.test_client().get("/forgotten").status_code == 403

@@ -7,12 +7,13 @@ store into SQLite, copied row for row into PostgreSQL, and SEARCH_DDL
 must give, for many circles and every filter, the same counts and the same hits (ids, order
 and distances, to the last bit); for keywords the same hits; for best match first the same hits
 with name matches first (the order within differs, see `ranked_within`'s docstring). The whole
-nearby search (assetmap.search.nearby.search) is also run with its store module swapped for the
-PostgreSQL one, against SQLite's answers, in a hypothesis property test shaped like
-tests/test_search_property.py.
+nearby search (assetmap.search.nearby.search) is also run on the PostgreSQL database (the store
+chooses its search module by the engine) against SQLite's answers, in a hypothesis property
+test shaped like tests/test_search_property.py.
 
-Each module starts its own throwaway cluster (tests/postgres_cluster.py); where PostgreSQL
-and PostGIS are not installed the tests skip and say so.
+The module starts its own throwaway cluster (tests/postgres_cluster.py), or with `--engine
+postgresql` uses the run's (tests/engines.py); where PostgreSQL and PostGIS are not installed
+the tests skip and say so.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from __future__ import annotations
 import json
 import random
 import re
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -38,6 +37,7 @@ from assetmap.store import assets as store
 from assetmap.store import connect, initialise, postgres_search, schema
 from assetmap.store import search as sqlite_search
 from assetmap.store.search import Conditions, index_terms
+from tests import engines
 from tests.hostile import hostile_assets
 from tests.postgres_cluster import cluster, unavailable
 
@@ -126,7 +126,12 @@ def search_database(dsn: str) -> PostgresDatabase:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
+    """A database to build in: with `--engine postgresql`, a new one in the run's cluster
+    (tests/engines.py); otherwise in a throwaway cluster of this module's own."""
+    if engines.on_postgresql():
+        yield engines.new_target(tmp_path_factory.mktemp("pgsearch-server"), keep=True)
+        return
     with cluster() as dsn:
         yield dsn
 
@@ -446,19 +451,10 @@ def test_where_stemming_differs(both):
 # ---------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def on_postgres():
-    """assetmap.search.nearby with the PostgreSQL store's search functions (as the store
-    package will choose them by engine)."""
-    with mock.patch.object(nearby, "store", postgres_search):
-        yield
-
-
 def searched_on_both(lite, pg, query: SearchQuery):
-    expected = nearby.search(lite, query, today=TODAY)
-    with on_postgres():
-        found = nearby.search(pg, query, today=TODAY)
-    return expected, found
+    """The nearby search on each (the store chooses the search module by the engine: see
+    assetmap.store.dialect.search_store)."""
+    return nearby.search(lite, query, today=TODAY), nearby.search(pg, query, today=TODAY)
 
 
 def hits(results) -> list[tuple[str, float, tuple[str, ...]]]:

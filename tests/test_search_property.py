@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 import random
+from contextlib import contextmanager
 from datetime import date
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -21,8 +23,8 @@ from assetmap.record.schedules import parse_time_window
 from assetmap.record.validation import validate_asset
 from assetmap.search.nearby import SearchQuery, haversine_m, keywords, search
 from assetmap.store import assets as store
-from assetmap.store import connect, schema
-from assetmap.store.search import fts_phrase
+from assetmap.store import connect, dialect, initialise, schema
+from tests.engines import new_target, on_postgresql
 
 TODAY = date(2026, 11, 26)
 # Stale (assetmap/freshness/stale.py): checked before this day, 12 months before TODAY, or never.
@@ -155,11 +157,10 @@ def brute_force(db, records, centre, query: SearchQuery) -> tuple[int, list[tupl
     words = keywords(query.q)
     matched_by: dict[str, int] = {}
     for word in words:
-        rows = db.conn.execute(
-            "SELECT a.id FROM assets_fts JOIN assets a ON a.rid = assets_fts.rowid "
-            "WHERE assets_fts MATCH ?",
-            [fts_phrase(word) + "*"],
-        )
+        # Each word asked of the whole-text index (SQLite's assets_fts, PostgreSQL's doc), not
+        # of the index keyed by place that the search reads.
+        condition, params = dialect.search_store(db).words_condition((word,))
+        rows = db.conn.execute(f"SELECT id FROM assets WHERE {condition}", params)
         for (asset_id,) in rows:
             matched_by[asset_id] = matched_by.get(asset_id, 0) + 1
     window = parse_time_window(query.time.name) if query.time else None
@@ -212,16 +213,45 @@ def brute_force(db, records, centre, query: SearchQuery) -> tuple[int, list[tupl
     return len(hits), [(asset_id, distance) for *_, distance, asset_id in page]
 
 
-def searched_and_scanned(records: list[dict], centre, query: SearchQuery):
-    """The search's results, and the brute-force scan's total and page, on one fresh database
-    holding `records`."""
-    db = connect(":memory:")
+@pytest.fixture(scope="module")
+def target(tmp_path_factory):
+    """Where each example's database is: on SQLite a new one in memory every time; on
+    PostgreSQL (`--engine postgresql`) one database for the module, emptied before each example
+    (making a database takes longer than the example)."""
+    if not on_postgresql():
+        return ":memory:"
+    url = new_target(tmp_path_factory.mktemp("property"), keep=True)
+    initialise(url)
+    return url
+
+
+@contextmanager
+def fresh_database(target):
+    """A database holding no assets, at the current schema, on the engine chosen."""
+    db = connect(target)
     try:
-        schema.migrate(db.conn)
-        store.save_assets(db, records, who="tests")
-        return (search(db, query, today=TODAY), *brute_force(db, records, centre, query))
+        if target == ":memory:":
+            schema.migrate(db.conn)
+        else:
+            tables = [
+                row[0]
+                for row in db.conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename NOT IN ('assetmap_schema', 'spatial_ref_sys')"
+                )
+            ]
+            db.conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        yield db
     finally:
         db.close()
+
+
+def searched_and_scanned(target, records: list[dict], centre, query: SearchQuery):
+    """The search's results, and the brute-force scan's total and page, on one fresh database
+    holding `records`."""
+    with fresh_database(target) as db:
+        store.save_assets(db, records, who="tests")
+        return (search(db, query, today=TODAY), *brute_force(db, records, centre, query))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -230,7 +260,9 @@ def searched_and_scanned(records: list[dict], centre, query: SearchQuery):
     specs=st.lists(assets, min_size=5, max_size=60),
     asked=searches(),
 )
-def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(centre, specs, asked):
+def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(
+    target, centre, specs, asked
+):
     records = build(centre, specs)
     if asked["radius_km"] is None:  # the radius passes exactly through one asset
         edge = records[asked["edge_asset"] % len(records)]
@@ -254,7 +286,7 @@ def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(centre, 
         limit=asked["limit"],
         offset=asked["offset"],
     )
-    results, total, page = searched_and_scanned(records, centre, query)
+    results, total, page = searched_and_scanned(target, records, centre, query)
     event(f"total {'0' if not total else '1-4' if total < 5 else '5-19' if total < 20 else '20+'}")
     event("keywords" if query.q else "days or times" if query.days or query.time else "count")
     assert results.total == total
@@ -270,14 +302,14 @@ def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(centre, 
     offset=st.integers(0, 6),
 )
 def test_several_words_find_and_rank_what_a_brute_force_scan_does(
-    centre, specs, typed, limit, offset
+    target, centre, specs, typed, limit, offset
 ):
     """Several interests at once: any word matches, more words matched first, then nearest."""
     records = build(centre, specs)
     query = SearchQuery(
         lat=centre[0], lon=centre[1], radius_km=20, q=", ".join(typed), limit=limit, offset=offset
     )
-    results, total, page = searched_and_scanned(records, centre, query)
+    results, total, page = searched_and_scanned(target, records, centre, query)
     event(f"best match {max((len(h.matched) for h in results.hits), default=0)} words")
     assert results.total == total
     assert [(hit.record["id"], hit.distance_m) for hit in results.hits] == page
@@ -288,17 +320,13 @@ def test_several_words_find_and_rank_what_a_brute_force_scan_does(
     centre=st.tuples(st.floats(49.8, 60.95), st.floats(-8.75, 1.8)),
     offset=st.tuples(st.floats(-0.5, 0.5), st.floats(-0.8, 0.8)),
 )
-def test_sql_and_python_compute_the_very_same_distance(centre, offset):
+def test_sql_and_python_compute_the_very_same_distance(target, centre, offset):
     point = (round(centre[0] + offset[0], 6), round(centre[1] + offset[1], 6))  # as stored
-    db = connect(":memory:")
-    try:
-        schema.migrate(db.conn)
+    with fresh_database(target) as db:
         raw = {"id": "x", "name": "X", "kind": "group", "strand": STRANDS[0]}
         record = validate_asset({**raw, "lat": point[0], "lon": point[1]}, bounds=None).record
         store.save_assets(db, [record], who="tests")
         hits = search(db, SearchQuery(lat=centre[0], lon=centre[1], radius_km=50), today=TODAY)
-    finally:
-        db.close()
     expected = haversine_m(centre[0], centre[1], point[0], point[1])
     assert [hit.distance_m for hit in hits.hits] == ([expected] if expected <= 50_000 else [])
 
@@ -327,7 +355,7 @@ def destination(lat: float, lon: float, bearing: float, metres: float) -> tuple[
     offset=st.integers(0, 30),
 )
 def test_many_assets_in_and_around_the_circle_and_on_its_edge(
-    centre, radius_km, seed, count, limit, offset
+    target, centre, radius_km, seed, count, limit, offset
 ):
     """Dense places (where the search counts, then looks in smaller circles first), with a
     quarter of the assets on the circle itself and some just outside it."""
@@ -354,6 +382,6 @@ def test_many_assets_in_and_around_the_circle_and_on_its_edge(
     query = SearchQuery(
         lat=centre[0], lon=centre[1], radius_km=radius_km, limit=limit, offset=offset
     )
-    results, total, page = searched_and_scanned(records, centre, query)
+    results, total, page = searched_and_scanned(target, records, centre, query)
     assert results.total == total
     assert [(hit.record["id"], hit.distance_m) for hit in results.hits] == page

@@ -10,6 +10,7 @@ import pytest
 
 from assetmap import create_app
 from assetmap.record.fields import PROFESSIONAL_FIELD_NAMES
+from tests.engines import new_target
 from tests.test_imports_support import build_import_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +85,7 @@ def test_the_api_names_a_bad_parameter(searchable):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo's real Trafford assets and postcodes."""
-    db_path = build_import_db(tmp_path_factory.mktemp("demo") / "demo.db", demo=True)
+    db_path = build_import_db(new_target(tmp_path_factory.mktemp("demo"), keep=True), demo=True)
     return create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "t"}).test_client()
 
 

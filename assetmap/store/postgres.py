@@ -16,9 +16,10 @@ becomes BEGIN plus a transaction-level advisory lock, so writers take turns exac
 on SQLite (an asset's new id, an import's counts, undo's checks all rely on no other writer
 coming in between), while readers never wait.
 
-SQLite's tuning pragmas (busy timeout, synchronous, cache size, temp store, foreign keys) have
-no meaning here and are accepted and ignored, so that the code that sets them around a bulk write
-need not branch; `PRAGMA user_version` is kept in a one-row table (store/schema.py).
+SQLite's tuning pragmas (busy timeout, synchronous, cache size, temp store, foreign keys) and
+its WAL checkpoint have no meaning here and are accepted and ignored, so that the code that sets
+them around a bulk write need not branch; `PRAGMA user_version` is kept in a one-row table
+(store/schema.py).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ CONNECT_TIMEOUT_S = 10
 
 _IGNORED_PRAGMAS = re.compile(
     r"\s*PRAGMA\s+(?:temp\.)?(busy_timeout|synchronous|cache_size|temp_store|foreign_keys|"
-    r"journal_mode)\b",
+    r"journal_mode|wal_checkpoint)\b",
     re.IGNORECASE,
 )
 

@@ -68,15 +68,17 @@ def _term_group(db, group: tuple[tuple[str, str], ...], params: list) -> str:
         else:
             raise ValueError(f"{field} is not a field a term is published from")
         params.extend(slugs)
-    return "(" + " OR ".join(parts) + ")" if parts else "0"
+    return "(" + " OR ".join(parts) + ")" if parts else "1 = 0"  # (PostgreSQL takes no bare 0)
 
 
 def _where(db, f: PublishedFilter) -> tuple[str, list]:
     clauses, params = ([PUBLISHED] if f.modified_after is None else []), []
     for group in f.term_groups:
         clauses.append(_term_group(db, group, params))
-    if f.organisations is not None:
-        clauses.append(f"organisation IN ({_marks(f.organisations)})")
+    if f.organisations is not None:  # none known: nothing matches (PostgreSQL takes no `IN ()`)
+        clauses.append(
+            f"organisation IN ({_marks(f.organisations)})" if f.organisations else "1 = 0"
+        )
         params.extend(f.organisations)
     if f.modified_after is not None:
         clauses.append("updated_at >= ?")
@@ -94,7 +96,7 @@ def _where(db, f: PublishedFilter) -> tuple[str, list]:
     if f.ids is not None:
         clauses.append(f"id IN (SELECT value FROM {dialect.json_text_values(db, '?')})")
         params.append(_json_list(f.ids))
-    return " WHERE " + (" AND ".join(clauses) or "1"), params
+    return " WHERE " + (" AND ".join(clauses) or "1 = 1"), params
 
 
 def _order(db) -> str:
