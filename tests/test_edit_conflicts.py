@@ -15,7 +15,7 @@ from markupsafe import escape
 from assetmap.record import history
 from assetmap.store import assets as store
 from assetmap.store import connect
-from tests.conftest import HOSTILE_NAME, add_user, csrf_token, give_session
+from tests.conftest import HOSTILE_NAME, add_user, csrf_token, give_session, make_asset
 from tests.hostile import EXACT
 
 EDIT = "/manage/assets/sale-walking-group/edit"
@@ -44,29 +44,22 @@ def opened(client, url=EDIT) -> dict:
     return {
         "csrf_token": csrf_token(client, url),
         "version": version.group(1),
-        "name": "Sale Walking Group",
-        "description": "A friendly walk round Sale Water Park, then tea.",
-        "kind": "group",
-        "strand": "access_community_resources",
-        "approach": "pathways_to_participation",
-        "categories": ["walking", "physical_activity"],
-        "audiences": ["adults", "older_people"],
-        "postcode": "M33 7ZF",
-        "address": "Rifle Road, Sale",
-        "lat": "53.4263",
-        "lon": "-2.3034",
-        "cost": "free",
-        "phone": "0161 912 3000",
-        "self_referral": "yes",
-        "schedule-0-frequency": "weekly",
-        "schedule-0-day": "tuesday",
-        "schedule-0-start": "10:00",
-        "schedule-0-end": "12:00",
-        "contact_name": "Sam Example",
-        "contact_phone": "07700 900123",
-        "internal_notes": "Sam prefers calls after 2pm.",
-        "last_verified": "2025-06-01",
+        **form_values(make_asset()),
     }
+
+
+def form_values(asset: dict) -> dict:
+    """The asset form's fields as a browser sends them, for a record as make_asset makes it."""
+    plain = ("name", "description", "kind", "strand", "approach", "categories", "audiences",
+             "postcode", "address", "cost", "phone", "contact_name", "contact_phone",
+             "internal_notes", "last_verified")  # fmt: skip
+    values = {field: asset[field] for field in plain}
+    values.update(lat=str(asset["lat"]), lon=str(asset["lon"]))
+    values["self_referral"] = "yes" if asset["self_referral"] else "no"
+    session = asset["schedule"]["sessions"][0]
+    values.update({f"schedule-0-{part}": session[part] for part in ("frequency", "day", "start",
+                                                                    "end")})  # fmt: skip
+    return values
 
 
 def snapshot(db_path):

@@ -489,34 +489,8 @@ def test_the_nearby_search_pages_the_same_on_both(both, args):
 
 # The property test: random directories, the search on both engines.
 
+from tests.test_search_property import asked_query, build, centres, searches  # noqa: E402
 from tests.test_search_property import assets as random_assets  # noqa: E402
-from tests.test_search_property import build, centres, searches  # noqa: E402
-
-
-def _query(centre, records, asked) -> SearchQuery:
-    if asked["radius_km"] is None:  # the radius passes exactly through one asset
-        edge = records[asked["edge_asset"] % len(records)]
-        radius_km = haversine_m(centre[0], centre[1], edge["lat"], edge["lon"]) / 1000
-        asked = {**asked, "radius_km": min(50.0, max(radius_km, 1e-6))}
-    return SearchQuery(
-        lat=centre[0],
-        lon=centre[1],
-        radius_km=asked["radius_km"],
-        q=asked.get("q", ""),
-        strands=tuple(asked.get("strands", ())),
-        kinds=tuple(asked.get("kinds", ())),
-        categories=tuple(asked.get("categories", ())),
-        audiences=tuple(asked.get("audiences", ())),
-        accessibility=tuple(asked.get("accessibility", ())),
-        age=asked.get("age"),
-        days=tuple(asked.get("days", ())),
-        time=parse_time_window(asked["time"]) if "time" in asked else None,
-        free=asked.get("free", False),
-        self_referral=asked.get("self_referral", False),
-        limit=asked["limit"],
-        offset=asked["offset"],
-        order=asked.get("order", "distance"),
-    )
 
 
 @settings(
@@ -544,7 +518,7 @@ def test_random_directories_search_the_same_on_both(scratch, centre, specs, aske
         by_relevance = relevance and bool(asked.get("q"))
         if by_relevance:
             asked = {**asked, "order": "relevance", "offset": 0, "limit": 200}
-        expected, found = searched_on_both(lite, scratch, _query(centre, records, asked))
+        expected, found = searched_on_both(lite, scratch, asked_query(centre, records, asked))
     finally:
         lite.close()
     assert found.total == expected.total

@@ -254,21 +254,14 @@ def searched_and_scanned(target, records: list[dict], centre, query: SearchQuery
         return (search(db, query, today=TODAY), *brute_force(db, records, centre, query))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    centre=centres,
-    specs=st.lists(assets, min_size=5, max_size=60),
-    asked=searches(),
-)
-def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(
-    target, centre, specs, asked
-):
-    records = build(centre, specs)
-    if asked["radius_km"] is None:  # the radius passes exactly through one asset
+def asked_query(centre, records, asked: dict) -> SearchQuery:
+    """The search `asked` (from `searches()`) around `centre`, over `records`; a radius left
+    None passes exactly through one asset (`edge_asset`). Also tests/test_postgres_search.py's."""
+    if asked["radius_km"] is None:
         edge = records[asked["edge_asset"] % len(records)]
         radius_km = haversine_m(centre[0], centre[1], edge["lat"], edge["lon"]) / 1000
         asked = {**asked, "radius_km": min(50.0, max(radius_km, 1e-6))}
-    query = SearchQuery(
+    return SearchQuery(
         lat=centre[0],
         lon=centre[1],
         radius_km=asked["radius_km"],
@@ -285,7 +278,21 @@ def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(
         self_referral=asked.get("self_referral", False),
         limit=asked["limit"],
         offset=asked["offset"],
+        order=asked.get("order", "distance"),
     )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    centre=centres,
+    specs=st.lists(assets, min_size=5, max_size=60),
+    asked=searches(),
+)
+def test_indexed_search_returns_exactly_what_a_brute_force_scan_returns(
+    target, centre, specs, asked
+):
+    records = build(centre, specs)
+    query = asked_query(centre, records, asked)
     results, total, page = searched_and_scanned(target, records, centre, query)
     event(f"total {'0' if not total else '1-4' if total < 5 else '5-19' if total < 20 else '20+'}")
     event("keywords" if query.q else "days or times" if query.days or query.time else "count")
