@@ -1,8 +1,10 @@
 """Browser fixtures: the app served on a local port, and headless Debian Chromium.
 
-Chromium is Debian's (/usr/bin/chromium), driven by Playwright; `playwright install` is not
-used. Without it these tests skip with the reason, unless ASSETMAP_REQUIRE_BROWSER is set
-(as CI does), when they fail instead, so CI cannot pass by skipping them.
+Chromium is Debian's, driven by Playwright; `playwright install` is not used: its headless
+shell (/usr/bin/chromium-headless-shell, package chromium-headless-shell) where it is
+installed, else the full browser (/usr/bin/chromium, package chromium); ASSETMAP_CHROMIUM
+names another. Without one these tests skip with the reason, unless ASSETMAP_REQUIRE_BROWSER
+is set (as CI does), when they fail instead, so CI cannot pass by skipping them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,19 @@ from werkzeug.serving import make_server
 from assetmap import create_app
 from tests.conftest import load_sample
 
-CHROMIUM = os.environ.get("ASSETMAP_CHROMIUM", "/usr/bin/chromium")
+
+def _chromium() -> str:
+    """The headless shell is the same Blink and V8 built without the browser's windows,
+    profile and services: what Playwright itself runs for headless tests. A page costs it a
+    third of the processor time the full browser takes in its headless mode (0.6 s against
+    1.7 s for the map in a new context), half of what the browser tests took."""
+    if os.environ.get("ASSETMAP_CHROMIUM"):
+        return os.environ["ASSETMAP_CHROMIUM"]
+    shell = "/usr/bin/chromium-headless-shell"
+    return shell if Path(shell).exists() else "/usr/bin/chromium"
+
+
+CHROMIUM = _chromium()
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TILE_HOST = "tile.openstreetmap.org"
 # Every request to another server; the page's own go straight through. Matched by the
@@ -36,7 +50,7 @@ BLANK_TILE = base64.b64decode(
 
 def _chromium_missing_reason() -> str | None:
     if not Path(CHROMIUM).exists():
-        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium-headless-shell)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
