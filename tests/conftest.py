@@ -50,38 +50,64 @@ def _temporary_files_in_memory(folder: str = "/dev/shm", room: int = 2 << 30) ->
 _temporary_files_in_memory()
 
 
-def _route_builders_made_once() -> None:
-    """Werkzeug writes, compiles and runs Python source for each route's URL builder, twice a
-    route: nine tenths of `create_app`'s 45 ms, made again for each of the thousands of apps
-    the tests create. The builder is a function of the route's parsed form alone (the route
-    itself is passed to it when it is called), so the same route gets the same function: made
-    once here, reused after. Routing, and every URL built, are exactly werkzeug's.
+def _routes_compiled_once() -> None:
+    """Werkzeug parses each route's pattern into the parts it matches with, and writes,
+    compiles and runs Python source for its URL builders, twice a route: most of
+    `create_app`'s time, made again for each of the thousands of apps the tests create. What
+    it makes is a function of the route's pattern, host or subdomain, defaults and the map's
+    converter classes alone, so a route seen before gets the same parts and builders, and new
+    converters (of the same classes, with the same arguments) bound to its own map. Routing,
+    and every URL built, are exactly werkzeug's.
     """
     from werkzeug.routing.rules import Rule
 
-    compile_builder = Rule._compile_builder
+    compile_rule = Rule.compile
     made: dict = {}
 
-    def builder(self, append_unknown: bool = True):
+    def compile(self) -> None:
         key = (
             self.rule,
             self.subdomain,
             self.host,
             self.map.host_matching,
             self.merge_slashes,
-            tuple(self._trace),
-            tuple((name, type(c).__qualname__) for name, c in self._converters.items()),
+            tuple(self.map.converters.items()),
             repr(sorted((self.defaults or {}).items())),
-            append_unknown,
         )
-        if key not in made:
-            made[key] = compile_builder(self, append_unknown)
-        return made[key]
+        known = made.get(key)
+        if known is None:
+            asked = []
+            get_converter = self.get_converter
 
-    Rule._compile_builder = builder
+            def recording(variable, name, args, kwargs):
+                asked.append((variable, name, args, kwargs))
+                return get_converter(variable, name, args, kwargs)
+
+            self.get_converter = recording
+            try:
+                compile_rule(self)
+            finally:
+                del self.get_converter
+            made[key] = (
+                tuple(self._parts),
+                tuple(self._trace),
+                tuple(asked),
+                self._build.__func__,
+                self._build_unknown.__func__,
+            )
+            return
+        parts, trace, asked, build, build_unknown = known
+        self._parts, self._trace, self._converters = list(parts), list(trace), {}
+        for variable, name, args, kwargs in asked:
+            self._converters[variable] = self.get_converter(variable, name, args, kwargs)
+            self.arguments.add(variable)
+        self._build = build.__get__(self, None)
+        self._build_unknown = build_unknown.__get__(self, None)
+
+    Rule.compile = compile
 
 
-_route_builders_made_once()
+_routes_compiled_once()
 
 
 class _TemplatesCompiledOnce(BytecodeCache):
