@@ -400,6 +400,7 @@ def csrf_token(client, url: str) -> str:
 LONGEST_FIRST = (
     "tests/test_api_schema.py::test_every_api_answer_matches_the_openapi_document",
     "tests/test_load_script.py::",
+    "tests/test_openreferral_filters.py::test_every_demo_asset_validates_at_every_endpoint",
     "tests/test_import_limits.py::test_a_hostile_file_is_refused_within_seconds_in_little_",
     "tests/test_oruk_fuzz.py::",
     "tests/test_imports_pipeline.py::test_worker_processes_",
