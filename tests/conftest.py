@@ -297,6 +297,15 @@ def trafford_template(tmp_path_factory):
     return build_import_db(tmp_path_factory.mktemp("template") / "assetmap.db")
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The demo's real Trafford assets (data/assets.geojson) and every Trafford postcode, built
+    once a session; a test or module copies the file (`shutil.copyfile`) before it writes."""
+    from tests.test_imports_support import build_import_db
+
+    return build_import_db(tmp_path_factory.mktemp("demo") / "assetmap.db", demo=True)
+
+
 @pytest.fixture
 def trafford_db_path(trafford_template, tmp_path):
     """A database of this test's own: the sample assets and every Trafford postcode."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from itertools import chain
 
 import jsonschema
@@ -23,7 +24,6 @@ from assetmap.search.postcodes import locate_postcode
 from assetmap.store import assets as asset_store
 from assetmap.store import connect
 from tests.conftest import SAMPLE, make_asset, save_raw
-from tests.test_imports_support import build_import_db
 from tests.test_openreferral import ENVELOPE, STANDARD, _clean, errors
 
 SESSIONS = [
@@ -57,8 +57,8 @@ TIMES = [f"2030-0{1 + n % 9}-1{n % 10}T0{n % 10}:30:00Z" for n in range(12)]
 
 
 @pytest.fixture(scope="module")
-def oruk(tmp_path_factory):
-    path = build_import_db(tmp_path_factory.mktemp("oruk") / "assetmap.db", demo=True)
+def oruk(tmp_path_factory, demo_template):
+    path = shutil.copyfile(demo_template, tmp_path_factory.mktemp("oruk") / "assetmap.db")
     save_raw(path, SAMPLE + EXTRA)
     db = connect(path)
     with db.conn:

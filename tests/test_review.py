@@ -19,7 +19,7 @@ from assetmap.store import assets as store
 from assetmap.store import checks as store_checks
 from assetmap.store import connect
 from tests.conftest import HOSTILE_NAME, add_user, csrf_token, give_session, make_asset, save_raw
-from tests.test_imports_support import POSTCODES, build_import_db
+from tests.test_imports_support import POSTCODES
 
 
 def _snapshot(db):
@@ -117,9 +117,10 @@ EXTRA = [
 
 
 @pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    """The demo's real Trafford assets and postcodes with their wards, and EXTRA, built once."""
-    path = build_import_db(tmp_path_factory.mktemp("review") / "assetmap.db", demo=True)
+def demo_template(demo_template, tmp_path_factory):
+    """The demo's real Trafford assets and postcodes (conftest's, copied) with their wards, and
+    EXTRA, built once."""
+    path = shutil.copyfile(demo_template, tmp_path_factory.mktemp("review") / "assetmap.db")
     save_raw(path, EXTRA)
     database = connect(path)
     with store.transaction(database):

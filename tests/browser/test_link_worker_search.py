@@ -28,12 +28,13 @@ def _task_script():
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
+def demo_server(tmp_path_factory, demo_template):
     """The demo data (real Trafford places) and Trafford's postcodes, served."""
-    from assetmap import create_app
-    from tests.test_imports_support import build_import_db
+    import shutil
 
-    db_path = build_import_db(tmp_path_factory.mktemp("demo") / "assetmap.db", demo=True)
+    from assetmap import create_app
+
+    db_path = shutil.copyfile(demo_template, tmp_path_factory.mktemp("demo") / "assetmap.db")
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
     with serving(app) as url:
         yield url, db_path
