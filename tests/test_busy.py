@@ -20,15 +20,21 @@ def quick_retries(monkeypatch):
     monkeypatch.setattr(connection, "BUSY_RETRY_PAUSES", (0.05, 0.1))
 
 
-def _hold_write_lock(path, seconds: float) -> threading.Thread:
-    """Another writer holding the database's write lock for a while, from another thread."""
+def _hold_write_lock(path, seconds: float, until: threading.Event | None = None):
+    """Another writer holding the database's write lock for `seconds`, from another thread;
+    with `until`, let go as soon as that is set (once the write under test has given up,
+    rather than a second later). A write that kept waiting for longer would still find the
+    lock gone after `seconds`, and be saved, as it would without `until`."""
     started = threading.Event()
 
     def hold():
         other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         other.execute("BEGIN IMMEDIATE")
         started.set()
-        time.sleep(seconds)
+        if until is None:
+            time.sleep(seconds)
+        else:
+            until.wait(seconds)
         other.execute("ROLLBACK")
         other.close()
 
@@ -54,9 +60,11 @@ def test_a_write_that_meets_a_long_lock_is_refused_and_nothing_is_saved(
     db = connect(db_path)
     library = db.conn.execute("SELECT id FROM assets LIMIT 1").fetchone()[0]
     record = asset_store.get_asset(db, library)
-    holder = _hold_write_lock(db_path, 1.5)
+    given_up = threading.Event()
+    holder = _hold_write_lock(db_path, 1.5, until=given_up)
     with pytest.raises(Busy, match="nothing was saved; try again"):
         asset_store.save_asset(db, {**record, "description": "Lost?"}, who="t")
+    given_up.set()
     holder.join()
     assert asset_store.get_asset(db, library) == record
     assert not db.conn.in_transaction
@@ -71,8 +79,10 @@ def test_a_coordinators_edit_during_a_long_lock_gets_a_503_saying_nothing_was_sa
     asset_id = db.conn.execute("SELECT id FROM assets LIMIT 1").fetchone()[0]
     before = asset_store.get_asset(db, asset_id)
     token = csrf_token(client, f"/manage/assets/{asset_id}/edit")
-    holder = _hold_write_lock(db_path, 1.5)
+    given_up = threading.Event()
+    holder = _hold_write_lock(db_path, 1.5, until=given_up)
     answer = client.post(f"/manage/assets/{asset_id}/archive", data={"csrf_token": token})
+    given_up.set()
     holder.join()
     assert answer.status_code == 503
     assert answer.headers["Retry-After"]
@@ -92,10 +102,12 @@ def test_a_command_that_meets_a_long_lock_says_nothing_was_saved(
     from assetmap.cli import main
 
     monkeypatch.setenv("ASSETMAP_DB", str(db_path))
-    holder = _hold_write_lock(db_path, 1.5)
+    given_up = threading.Event()
+    holder = _hold_write_lock(db_path, 1.5, until=given_up)
     result = CliRunner().invoke(
         main, ["users", "create", "new@example.org", "--role", "coordinator"]
     )
+    given_up.set()
     holder.join()
     assert result.exit_code == 1
     assert "Nothing was saved: the directory is busy" in result.output

@@ -26,11 +26,12 @@ from assetmap.openreferral.reading import STRUCTURE, record_from_service
 from assetmap.record.validation import validate_asset
 from assetmap.store import connect, initialise
 from assetmap.store.assets import AssetFilter, list_assets
+from tests import engines
 from tests.conftest import SAMPLE
 from tests.hostile import corpus
 from tests.test_demo_data import as_record, features
 from tests.test_import_mapping import choices_on
-from tests.test_imports_support import asset_named, build_import_db, fingerprint
+from tests.test_imports_support import asset_named, fingerprint
 from tests.test_imports_web import make_app, signed_in, text_of, upload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -370,9 +371,10 @@ def test_our_own_taxonomy_terms_are_known_by_their_ids_alone():
 
 
 @pytest.fixture(scope="module")
-def demo_pages(tmp_path_factory):
+def demo_pages(tmp_path_factory, demo_template):
     """The demo data's /api/oruk/services pages, saved as a neighbour would save them."""
-    path = build_import_db(tmp_path_factory.mktemp("demo") / "assetmap.db", demo=True)
+    folder = tmp_path_factory.mktemp("demo")
+    path = engines.copy_database(demo_template, engines.new_target(folder, keep=True))
     client = create_app(
         {"TESTING": True, "ASSETMAP_DB": str(path), "SECRET_KEY": "test-only"}
     ).test_client()

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -31,6 +30,7 @@ from assetmap.store import assets as asset_store
 from assetmap.store import bulk as bulk_writes
 from assetmap.store import connect, schema
 from assetmap.store import imports as store
+from tests import engines
 from tests.test_imports_support import (
     POSTCODES,
     ROOT,
@@ -838,14 +838,6 @@ def test_an_asset_listed_with_a_position_keeps_it_when_its_postcode_is_not_in_th
     assert (drop_in["lat"], drop_in["lon"], drop_in["phone"]) == (53.4834, -2.2295, "0161 228 7321")
 
 
-@pytest.fixture(scope="module")
-def demo_db_template(tmp_path_factory):
-    """The demo database: the real Trafford assets in data/assets.geojson, and postcodes."""
-    from tests.test_imports_support import build_import_db
-
-    return build_import_db(tmp_path_factory.mktemp("demo") / "demo.db", demo=True)
-
-
 @pytest.mark.parametrize(
     ("name", "summary"),
     [
@@ -861,12 +853,12 @@ def demo_db_template(tmp_path_factory):
     ],
 )
 def test_the_real_audits_the_demo_was_built_from_import_again_unchanged(
-    demo_db_template, tmp_path, name, summary
+    demo_template, tmp_path, name, summary
 ):
     """Coordinates to 6 places, postcodes outside the table, categories we do not know: none
     of them changes an asset already listed. (The one rejection is a mistyped postcode in a
     file that has nothing else to place the asset by.)"""
-    db = connect(shutil.copyfile(demo_db_template, tmp_path / "demo.db"))
+    db = connect(engines.copy_database(demo_template, engines.new_target(tmp_path, "demo.db")))
     mapping = parse_mapping(
         {"defaults": {"kind": "service", "strand": "access_community_resources"}}
     )

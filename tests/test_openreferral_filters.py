@@ -22,9 +22,8 @@ from assetmap.search.nearby import haversine_m
 from assetmap.search.postcodes import locate_postcode
 from assetmap.store import assets as asset_store
 from assetmap.store import connect
+from tests import engines
 from tests.conftest import SAMPLE, make_asset, save_raw
-from tests.engines import new_target
-from tests.test_imports_support import build_import_db
 from tests.test_openreferral import ENVELOPE, STANDARD, _clean, errors
 
 SESSIONS = [
@@ -58,8 +57,10 @@ TIMES = [f"2030-0{1 + n % 9}-1{n % 10}T0{n % 10}:30:00Z" for n in range(12)]
 
 
 @pytest.fixture(scope="module")
-def oruk(tmp_path_factory):
-    path = build_import_db(new_target(tmp_path_factory.mktemp("oruk"), keep=True), demo=True)
+def oruk(tmp_path_factory, demo_template):
+    path = engines.copy_database(
+        demo_template, engines.new_target(tmp_path_factory.mktemp("oruk"), keep=True)
+    )
     save_raw(path, SAMPLE + EXTRA)
     db = connect(path)
     with asset_store.transaction(db):

@@ -19,7 +19,7 @@ from assetmap.store import checks as store_checks
 from assetmap.store import connect
 from tests import engines
 from tests.conftest import HOSTILE_NAME, add_user, csrf_token, give_session, make_asset, save_raw
-from tests.test_imports_support import POSTCODES, build_import_db
+from tests.test_imports_support import POSTCODES
 
 
 def _snapshot(db):
@@ -117,10 +117,11 @@ EXTRA = [
 
 
 @pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    """The demo's real Trafford assets and postcodes with their wards, and EXTRA, built once."""
+def demo_template(demo_template, tmp_path_factory):
+    """The demo's real Trafford assets and postcodes (conftest's, copied) with their wards, and
+    EXTRA, built once."""
     folder = tmp_path_factory.mktemp("review")
-    path = build_import_db(engines.new_target(folder, keep=True), demo=True)
+    path = engines.copy_database(demo_template, engines.new_target(folder, keep=True))
     save_raw(path, EXTRA)
     database = connect(path)
     with store.transaction(database):

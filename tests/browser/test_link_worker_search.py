@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import engines
 from tests.browser.conftest import serving, watched_page
 
 pytestmark = pytest.mark.browser
@@ -28,12 +29,13 @@ def _task_script():
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
+def demo_server(tmp_path_factory, demo_template):
     """The demo data (real Trafford places) and Trafford's postcodes, served."""
-    from assetmap import create_app
-    from tests.test_imports_support import build_import_db
 
-    db_path = build_import_db(tmp_path_factory.mktemp("demo") / "assetmap.db", demo=True)
+    from assetmap import create_app
+
+    folder = tmp_path_factory.mktemp("demo")
+    db_path = engines.copy_database(demo_template, engines.new_target(folder, keep=True))
     app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
     with serving(app) as url:
         yield url, db_path
