@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -31,6 +30,7 @@ from assetmap.store import assets as asset_store
 from assetmap.store import bulk as bulk_writes
 from assetmap.store import connect, schema
 from assetmap.store import imports as store
+from tests import engines
 from tests.test_imports_support import (
     POSTCODES,
     ROOT,
@@ -410,8 +410,9 @@ def test_two_rows_with_similar_names_close_together_are_both_kept_and_flagged(db
 def test_a_file_placed_only_by_postcodes_needs_the_postcode_table(tmp_path, audit):
     from tests.conftest import load_sample
 
-    load_sample(tmp_path / "empty.db")
-    db = connect(tmp_path / "empty.db")
+    empty = engines.new_target(tmp_path, "empty.db")
+    load_sample(empty)
+    db = connect(empty)
     try:
         with pytest.raises(ImportFileError) as refused:
             imports.preview(db, audit)
@@ -598,7 +599,7 @@ def test_an_asset_changed_while_the_import_is_checked_is_checked_again(db, audit
     def meanwhile(rows_so_far: int) -> None:
         attempts.append(rows_so_far)
         if len(attempts) == 1:  # while the first check runs, a coordinator edits the asset
-            other = connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+            other = connect(db.target)
             asset_store.save_asset(
                 other, {**striders, "description": "Edited meanwhile."}, who="coordinator"
             )
@@ -843,7 +844,9 @@ def demo_db_template(tmp_path_factory):
     """The demo database: the real Trafford assets in data/assets.geojson, and postcodes."""
     from tests.test_imports_support import build_import_db
 
-    return build_import_db(tmp_path_factory.mktemp("demo") / "demo.db", demo=True)
+    return build_import_db(
+        engines.new_target(tmp_path_factory.mktemp("demo"), "demo.db", keep=True), demo=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -866,7 +869,9 @@ def test_the_real_audits_the_demo_was_built_from_import_again_unchanged(
     """Coordinates to 6 places, postcodes outside the table, categories we do not know: none
     of them changes an asset already listed. (The one rejection is a mistyped postcode in a
     file that has nothing else to place the asset by.)"""
-    db = connect(shutil.copyfile(demo_db_template, tmp_path / "demo.db"))
+    db = connect(
+        engines.copy_database(demo_db_template, engines.new_target(tmp_path, "demo.db"))
+    )
     mapping = parse_mapping(
         {"defaults": {"kind": "service", "strand": "access_community_resources"}}
     )

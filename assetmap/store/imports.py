@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from assetmap.record.fields import FIELD_NAMES
@@ -121,6 +122,16 @@ def session(db: sqlite_utils.Database) -> Iterator[Session]:
             "SELECT coalesce(max(version_id), 0) FROM asset_history"
         ).fetchone()[0]
         yield Session(reader, seen)
+
+
+def database_folder(db: sqlite_utils.Database) -> Path | None:
+    """The folder of the database's file, where an apply keeps its checked rows until it writes
+    them (on the database's disk: a temporary folder may be in memory); None for a database in
+    memory or on a server (PostgreSQL), which has no file here."""
+    if dialect.is_postgresql(db):
+        return None
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    return Path(path).parent if path else None
 
 
 class AssetChange(NamedTuple):
@@ -263,7 +274,8 @@ def earlier_rows_sharing(
         SELECT p.row_no, {dialect.aggregate_text(db, "n.name", unit)},
             {dialect.aggregate_text(db, "n.place", "';'")}
         FROM import_probes AS p
-        CROSS JOIN import_name_keys AS n ON n.key = p.key
+        CROSS JOIN import_name_keys AS n
+        WHERE n.key = p.key
         GROUP BY p.row_no
     """
     cursor = db.conn.cursor()
