@@ -56,7 +56,7 @@ _INSERT_RUN_ROW = (
 )
 _TEMP_TABLES = (
     """CREATE TEMP TABLE import_keys (
-        key TEXT PRIMARY KEY, row_no INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID""",
+        key TEXT PRIMARY KEY, row_no INTEGER NOT NULL, digest BIGINT NOT NULL) WITHOUT ROWID""",
     """CREATE TEMP TABLE import_name_keys (
         key INTEGER NOT NULL, row_no INTEGER NOT NULL, name TEXT NOT NULL, place TEXT NOT NULL,
         PRIMARY KEY (key, row_no)) WITHOUT ROWID""",
