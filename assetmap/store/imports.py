@@ -50,10 +50,10 @@ if TYPE_CHECKING:
 REJECTED = "rejected"  # beside store.assets' NEW, CHANGED and UNCHANGED
 
 _COLUMNS = ", ".join(FIELD_NAMES)
-_INSERT_RUN_ROW = (
-    "INSERT INTO import_run_rows (run_id, row_no, outcome, asset_id, version_id, duplicate_of, "
-    "problems, extra, cells) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_RUN_ROW_COLUMNS = (
+    "run_id", "row_no", "outcome", "asset_id", "version_id", "duplicate_of", "problems",
+    "extra", "cells",
+)  # fmt: skip
 _TEMP_TABLES = (
     """CREATE TEMP TABLE import_keys (
         key TEXT PRIMARY KEY, row_no INTEGER NOT NULL, digest BIGINT NOT NULL) WITHOUT ROWID""",
@@ -555,8 +555,10 @@ def write_rows(
         if row.outcome in (NEW, CHANGED)
     ]
     versions = iter(write_changes(db, changes, who=who, why=why, when=now()))
-    db.conn.executemany(
-        _INSERT_RUN_ROW,
+    dialect.insert_rows(
+        db,
+        "import_run_rows",
+        _RUN_ROW_COLUMNS,
         [
             (
                 run_id,
