@@ -319,6 +319,19 @@ def test_imported_assets_are_in_the_search_indexes_as_the_triggers_would_put_the
     assert missing == 0
 
 
+def test_a_link_worker_finds_an_imported_group_by_keyword_near_its_postcode(db, audit, tmp_path):
+    """Whatever the engine keeps its search indexes in (SQLite's FTS5 and R*Tree, filled by
+    triggers paused for an import; PostgreSQL's generated columns), an imported asset is found
+    by the directory's own search as soon as the import is saved."""
+    from assetmap.search.nearby import parse_search, search_ids
+
+    query = parse_search({"postcode": ["M41 0TJ"], "radius_km": ["2"], "q": ["knit"]})
+    assert search_ids(db, query)[0] == 0
+    apply(db, audit, tmp_path)
+    knit = asset_named(db, "Urmston Knit and Natter")
+    assert search_ids(db, query) == (1, [knit["id"]])
+
+
 def test_the_rejected_rows_csv_can_be_fixed_and_imported(db, tmp_path):
     audit = write_text(
         tmp_path / "audit.csv",
