@@ -10,6 +10,7 @@ import pytest
 
 from assetmap.store import Busy, connect, connection
 from assetmap.store import assets as asset_store
+from tests import engines
 from tests.conftest import csrf_token
 
 
@@ -28,8 +29,17 @@ def _hold_write_lock(path, seconds: float, until: threading.Event | None = None)
     started = threading.Event()
 
     def hold():
-        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        other.execute("BEGIN IMMEDIATE")
+        if engines.on_postgresql():  # the writers' lock that BEGIN IMMEDIATE takes there
+            import psycopg
+
+            from assetmap.store.postgres import WRITE_LOCK
+
+            other = psycopg.connect(str(path), autocommit=True)
+            other.execute("BEGIN")
+            other.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        else:
+            other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            other.execute("BEGIN IMMEDIATE")
         started.set()
         if until is None:
             time.sleep(seconds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,7 @@ from assetmap.imports import storage
 from assetmap.imports.undo import undo_run
 from assetmap.store import connect
 from assetmap.store import imports as store
-from tests.test_imports_support import write_text
+from tests.test_imports_support import files_dir, write_text
 from tests.test_imports_web import AUDIT, make_app, signed_in, text_of, upload
 
 
@@ -36,7 +35,7 @@ def test_an_upload_that_would_fill_the_import_folder_is_refused_and_not_kept(sma
     words = text_of(answer)
     assert "There is no room for this file" in words
     assert "of the 0.0 MB allowed" in words and "assetmap imports prune" in words
-    pending = Path(small_quota_app.config["ASSETMAP_DB"]).parent / "imports" / "pending"
+    pending = files_dir(small_quota_app.config["ASSETMAP_DB"]) / "imports" / "pending"
     assert not pending.exists() or not any(pending.iterdir())
 
 
@@ -91,9 +90,10 @@ def test_the_prune_command_says_what_it_removed(db_path, tmp_path, monkeypatch):
     from assetmap.cli import main
 
     monkeypatch.setenv("ASSETMAP_DB", str(db_path))
+    monkeypatch.setenv("ASSETMAP_FILES_DIR", str(files_dir(db_path)))
     db = connect(db_path)
     audit = write_text(tmp_path / "audit.csv", AUDIT)
-    run = imports.apply(db, audit, who="t", archive_dir=db_path.parent / "imports")
+    run = imports.apply(db, audit, who="t", archive_dir=files_dir(db_path) / "imports")
     _run_at(db, run.run_id, datetime.now(UTC) - timedelta(days=40))
     db.close()
     result = CliRunner().invoke(main, ["imports", "prune", "--keep-days", "30"])
@@ -106,7 +106,7 @@ def test_a_second_import_at_the_same_time_is_asked_to_wait_and_keeps_its_preview
 ):
     app = make_app(db_path, WTF_CSRF_ENABLED=False)
     client = signed_in(app)
-    folder = Path(app.config["ASSETMAP_DB"]).parent / "imports"
+    folder = files_dir(app.config["ASSETMAP_DB"]) / "imports"
     with storage.one_at_a_time(folder):  # another request is importing
         refused = upload(client)
         assert refused.status_code == 503 and refused.headers["Retry-After"]

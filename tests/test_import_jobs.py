@@ -8,12 +8,12 @@ as it was (apart from the jobs table, which records what happened).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ from assetmap.imports.pending import PendingUploads
 from assetmap.store import connect
 from assetmap.store import imports as import_store
 from assetmap.store import jobs as store
+from tests.test_imports_support import files_dir, fingerprint
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from bench_import import write_synthetic_csv  # noqa: E402
@@ -48,7 +49,7 @@ def db(db_path):
 def settings(db_path):
     return jobs.JobSettings(
         db_path=str(db_path),
-        archive_dir=Path(db_path).parent / "imports",
+        archive_dir=files_dir(db_path) / "imports",
         bounds=None,
         limits=ImportLimits(),
     )
@@ -63,15 +64,7 @@ def no_workers_left():
 def everything_but_jobs(path: Path) -> str:
     """A hash of every row of every table but the jobs table (see test_imports_support's
     fingerprint): what an import changes, and nothing else."""
-    database = connect(path)
-    try:
-        digest = hashlib.sha256()
-        for line in database.conn.iterdump():
-            if not line.startswith('INSERT INTO "jobs"'):
-                digest.update(line.encode())
-        return digest.hexdigest()
-    finally:
-        database.close()
+    return fingerprint(path, leave_out=frozenset({"jobs"}))
 
 
 def uploaded(settings, tmp_path, rows: int = 1200, **options):
@@ -396,6 +389,7 @@ def make_app(db_path, **config):
     return create_app(
         {
             "ASSETMAP_DB": str(db_path),
+            "ASSETMAP_FILES_DIR": str(files_dir(db_path)),
             "SECRET_KEY": "test-only",
             "TESTING": True,
             "ASSETMAP_IMPORT_BACKGROUND_ROWS": "100",
@@ -584,8 +578,9 @@ def test_a_quiet_job_is_failed_only_once_its_process_has_ended(db):
     writing = store.create(db, kind=store.APPLY, who=WHO, file_name="writing.csv")
     store.claim_next(db, f"{host}:{ended.pid}")
     store.claim_next(db, f"{host}:{os.getpid()}")
+    twenty_seconds_ago = datetime.now(UTC) - timedelta(seconds=20)
     db.conn.execute(
-        "UPDATE jobs SET heartbeat_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-20 seconds')"
+        "UPDATE jobs SET heartbeat_at = ?", [twenty_seconds_ago.strftime("%Y-%m-%dT%H:%M:%SZ")]
     )
     assert jobs.fail_stale(db) == [dead]
     assert store.get(db, writing)["state"] == store.RUNNING

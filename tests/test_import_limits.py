@@ -30,6 +30,7 @@ from assetmap.imports.readers import open_table
 from assetmap.settings import SETTINGS_BY_NAME
 from tests.test_imports_support import (
     ROOT,
+    files_dir,
     fingerprint,
 )
 
@@ -776,4 +777,4 @@ def test_an_uploaded_bomb_gets_a_400_page_naming_the_limit(web_db, tmp_path, nam
     assert response.status_code == 400
     assert f"There is a problem; nothing has been imported {says}" in text_of(response)
     assert fingerprint(web_db) == before
-    assert list((Path(web_db).parent / "imports" / "pending").iterdir()) == []
+    assert list((files_dir(web_db) / "imports" / "pending").iterdir()) == []

@@ -31,7 +31,7 @@ from tests.conftest import SAMPLE
 from tests.hostile import corpus
 from tests.test_demo_data import as_record, features
 from tests.test_import_mapping import choices_on
-from tests.test_imports_support import asset_named, fingerprint
+from tests.test_imports_support import asset_named, files_dir, fingerprint
 from tests.test_imports_web import make_app, signed_in, text_of, upload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +93,13 @@ def db_path(trafford_db_path):
 
 @pytest.fixture
 def cli(db_path):
-    runner = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"}).test_cli_runner()
+    runner = create_app(
+        {
+            "ASSETMAP_DB": str(db_path),
+            "ASSETMAP_FILES_DIR": str(files_dir(db_path)),
+            "SECRET_KEY": "test-only",
+        }
+    ).test_cli_runner()
 
     def run(*args, input=None):
         return runner.invoke(args=[str(a) for a in args], input=input)
@@ -394,9 +400,11 @@ def test_the_demo_datas_services_import_into_an_empty_database_as_the_same_asset
     pages, published = demo_pages
     assert len(pages) >= 3
     saved = write(tmp_path / "trafford-services.json", pages)
-    empty = tmp_path / "empty.db"
+    empty = engines.new_target(tmp_path, "empty.db")
     initialise(empty)
-    runner = create_app({"ASSETMAP_DB": str(empty), "SECRET_KEY": "test-only"}).test_cli_runner()
+    runner = create_app(
+        {"ASSETMAP_DB": str(empty), "ASSETMAP_FILES_DIR": str(tmp_path), "SECRET_KEY": "test-only"}
+    ).test_cli_runner()
     tagged_already = any(s.get("attributes") for p in pages for s in p["contents"])
     args = ["import", str(saved), "--yes", "--json"] + ([] if tagged_already else list(DEFAULTS))
     result = runner.invoke(args=args)
@@ -574,9 +582,11 @@ def test_the_demo_datas_hsds_package_imports_into_an_empty_database_as_the_same_
     pages, published = demo_pages
     package = tmp_path / "trafford-hsds.zip"
     write_package([s for page in pages for s in page["contents"]], package)
-    empty = tmp_path / "empty.db"
+    empty = engines.new_target(tmp_path, "empty.db")
     initialise(empty)
-    runner = create_app({"ASSETMAP_DB": str(empty), "SECRET_KEY": "test-only"}).test_cli_runner()
+    runner = create_app(
+        {"ASSETMAP_DB": str(empty), "ASSETMAP_FILES_DIR": str(tmp_path), "SECRET_KEY": "test-only"}
+    ).test_cli_runner()
     tagged_already = any(s.get("attributes") for p in pages for s in p["contents"])
     args = ["import", str(package), "--yes", "--json"] + ([] if tagged_already else list(DEFAULTS))
     result = runner.invoke(args=args)

@@ -27,7 +27,7 @@ from assetmap.openreferral import responses
 from assetmap.openreferral.reading import is_implied, record_from_service
 from assetmap.store import connect
 from tests.test_import_openreferral import DEFAULTS, EXAMPLES, example, in_trafford, write
-from tests.test_imports_support import asset_named, fingerprint
+from tests.test_imports_support import asset_named, files_dir, fingerprint
 
 OPENDATA = EXAMPLES.parents[1] / "opendata" / "oruk_v3_examples"
 EXAMPLE_FILES = sorted(OPENDATA.glob("*.json")) + sorted(EXAMPLES.glob("*.json"))
@@ -48,7 +48,13 @@ def db_path(trafford_db_path):
 
 @pytest.fixture
 def cli(db_path):
-    runner = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"}).test_cli_runner()
+    runner = create_app(
+        {
+            "ASSETMAP_DB": str(db_path),
+            "ASSETMAP_FILES_DIR": str(files_dir(db_path)),
+            "SECRET_KEY": "test-only",
+        }
+    ).test_cli_runner()
     return lambda *args: runner.invoke(args=[str(a) for a in args])
 
 

@@ -14,6 +14,7 @@ from tests.test_imports_support import (
     BAD,
     ROOT,
     asset_named,
+    files_dir,
     fingerprint,
     write_text,
 )
@@ -32,7 +33,13 @@ def db_path(trafford_db_path):
 
 @pytest.fixture
 def cli(db_path):
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only"})
+    app = create_app(
+        {
+            "ASSETMAP_DB": str(db_path),
+            "ASSETMAP_FILES_DIR": str(files_dir(db_path)),
+            "SECRET_KEY": "test-only",
+        }
+    )
     runner = app.test_cli_runner()
 
     def run(*args, input=None):

@@ -298,6 +298,7 @@ def test_an_import_killed_part_way_leaves_the_database_as_it_was(db_path, tmp_pa
     assert fingerprint(db_path) == before
 
 
+@pytest.mark.sqlite_only("SQLite's FTS5 and R*Tree indexes, filled by triggers")
 def test_imported_assets_are_in_the_search_indexes_as_the_triggers_would_put_them(
     db, audit, tmp_path
 ):
@@ -316,6 +317,19 @@ def test_imported_assets_are_in_the_search_indexes_as_the_triggers_would_put_the
         "WHERE r.rid IS NULL OR abs(r.min_lon - a.lon) > 1e-5 OR abs(r.min_lat - a.lat) > 1e-5"
     ).fetchone()[0]
     assert missing == 0
+
+
+def test_a_link_worker_finds_an_imported_group_by_keyword_near_its_postcode(db, audit, tmp_path):
+    """Whatever the engine keeps its search indexes in (SQLite's FTS5 and R*Tree, filled by
+    triggers paused for an import; PostgreSQL's generated columns), an imported asset is found
+    by the directory's own search as soon as the import is saved."""
+    from assetmap.search.nearby import parse_search, search_ids
+
+    query = parse_search({"postcode": ["M41 0TJ"], "radius_km": ["2"], "q": ["knit"]})
+    assert search_ids(db, query)[0] == 0
+    apply(db, audit, tmp_path)
+    knit = asset_named(db, "Urmston Knit and Natter")
+    assert search_ids(db, query) == (1, [knit["id"]])
 
 
 def test_the_rejected_rows_csv_can_be_fixed_and_imported(db, tmp_path):
@@ -410,8 +424,9 @@ def test_two_rows_with_similar_names_close_together_are_both_kept_and_flagged(db
 def test_a_file_placed_only_by_postcodes_needs_the_postcode_table(tmp_path, audit):
     from tests.conftest import load_sample
 
-    load_sample(tmp_path / "empty.db")
-    db = connect(tmp_path / "empty.db")
+    empty = engines.new_target(tmp_path, "empty.db")
+    load_sample(empty)
+    db = connect(empty)
     try:
         with pytest.raises(ImportFileError) as refused:
             imports.preview(db, audit)
@@ -522,38 +537,63 @@ def _spread(tmp_path, rows: int):
 
 
 def test_cleaning_workers_import_exactly_what_one_process_imports(
-    db, db_path, tmp_path, monkeypatch
+    db, trafford_template, tmp_path, monkeypatch
 ):
     # More rows than store.bulk.BULK_ROWS, so the indexes are dropped and built again.
     monkeypatch.setattr(bulk_writes, "BULK_ROWS", 500)
     audit = _spread(tmp_path, 1200)
-    alone_path = tmp_path / "alone.db"
-    alone_path.write_bytes(db_path.read_bytes())
+    # The same database as `db` (a copy of the same template, unchanged so far).
+    alone_path = engines.copy_database(trafford_template, engines.new_target(tmp_path, "alone"))
     alone = connect(alone_path)
     one = apply(alone, audit, tmp_path, workers=0)
     two = apply(db, audit, tmp_path, workers=1, parallel_min_bytes=0)
     assert json.dumps(two.to_json()) == json.dumps(one.to_json())
     assert _database_without_times(db) == _database_without_times(alone)
-    assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if not engines.on_postgresql():
+        assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     alone.close()
 
 
 def test_when_a_write_fails_part_way_the_import_says_so_and_changes_nothing(db, db_path, tmp_path):
     # A rule in the database refuses one asset part-way through the file.
-    db.conn.execute(
-        "CREATE TRIGGER refuse_club_900 BEFORE INSERT ON assets WHEN new.name = 'Club number 900' "
-        "BEGIN SELECT RAISE(ABORT, 'refused by a rule of this database'); END"
-    )
+    if engines.on_postgresql():
+        import psycopg
+
+        db.conn.execute(
+            "CREATE FUNCTION refuse_club_900() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'refused by a rule of this database'; END $$"
+        )
+        db.conn.execute(
+            "CREATE TRIGGER refuse_club_900 BEFORE INSERT ON assets FOR EACH ROW "
+            "WHEN (new.name = 'Club number 900') EXECUTE FUNCTION refuse_club_900()"
+        )
+        refused = psycopg.errors.RaiseException
+    else:
+        db.conn.execute(
+            "CREATE TRIGGER refuse_club_900 BEFORE INSERT ON assets "
+            "WHEN new.name = 'Club number 900' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by a rule of this database'); END"
+        )
+        refused = sqlite3.IntegrityError
     audit = _many(tmp_path)
     before = fingerprint(db_path)
-    with pytest.raises(sqlite3.IntegrityError, match="refused by a rule of this database"):
+    with pytest.raises(refused, match="refused by a rule of this database"):
         apply(db, audit, tmp_path, workers=1, parallel_min_bytes=0)
     assert fingerprint(db_path) == before
     assert not any((tmp_path / "a").iterdir())  # the archived copy went too
 
 
 def _locked_out(db_path) -> bool:
-    """Whether another writer would have to wait now (it does not wait: timeout 0)."""
+    """Whether another writer would have to wait now (it does not wait: timeout 0). On
+    PostgreSQL, whether the writers' lock (BEGIN IMMEDIATE's advisory lock) is held."""
+    if engines.on_postgresql():
+        import psycopg
+
+        from assetmap.store.postgres import WRITE_LOCK
+
+        with psycopg.connect(str(db_path)) as other:
+            taken = other.execute("SELECT pg_try_advisory_xact_lock(%s)", [WRITE_LOCK])
+            return not taken.fetchone()[0]
     other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")
@@ -598,7 +638,7 @@ def test_an_asset_changed_while_the_import_is_checked_is_checked_again(db, audit
     def meanwhile(rows_so_far: int) -> None:
         attempts.append(rows_so_far)
         if len(attempts) == 1:  # while the first check runs, a coordinator edits the asset
-            other = connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+            other = connect(db.target)
             asset_store.save_asset(
                 other, {**striders, "description": "Edited meanwhile."}, who="coordinator"
             )
@@ -1027,6 +1067,7 @@ def _indexes(db) -> list[tuple]:
     ).fetchall()
 
 
+@pytest.mark.sqlite_only("on SQLite a large import drops its indexes and builds them again")
 def test_a_bulk_import_builds_the_indexes_again_exactly_as_they_were(db, tmp_path, monkeypatch):
     monkeypatch.setattr(bulk_writes, "BULK_ROWS", 10)  # what a large import does, on a small file
     rows = "".join(
@@ -1050,6 +1091,7 @@ def test_a_bulk_import_builds_the_indexes_again_exactly_as_they_were(db, tmp_pat
     assert found >= 1200
 
 
+@pytest.mark.sqlite_only("SQLite's insert triggers, paused for an import, and its FTS5 index")
 def test_an_import_indexes_its_assets_for_keyword_search_as_the_triggers_would(
     db, tmp_path, monkeypatch
 ):

@@ -25,6 +25,7 @@ from assetmap.store import assets as asset_store
 from assetmap.store import connect, schema
 from assetmap.store import postcodes as postcode_store
 from assetmap.store.assets import transaction, with_position
+from tests import engines
 from tests.test_imports_support import POSTCODES, ROOT, write_text
 
 SHARED = ROOT.parent / "shared" / "opendata" / "trafford" / "postcodes" / POSTCODES.name
@@ -334,6 +335,7 @@ def test_residents_see_only_that_an_approximate_pin_is_approximate(client, db_pa
     assert "Map position:" not in page
 
 
+@pytest.mark.sqlite_only("builds a SQLite file at the schema before the migration, by hand")
 def test_the_migration_says_how_existing_positions_were_found(tmp_path):
     """Assets listed before the field existed: at their postcode's point means placed from
     it; anything else was given."""
@@ -365,12 +367,16 @@ def test_the_migration_says_how_existing_positions_were_found(tmp_path):
 def cli(tmp_path):
     from assetmap import create_app
 
-    app = create_app({"ASSETMAP_DB": str(tmp_path / "cli.db"), "SECRET_KEY": "test-only"})
+    target = engines.new_target(tmp_path, "cli.db")
+    app = create_app(
+        {"ASSETMAP_DB": str(target), "ASSETMAP_FILES_DIR": str(tmp_path), "SECRET_KEY": "test-only"}
+    )
     runner = app.test_cli_runner()
 
     def run(*args):
         return runner.invoke(args=list(map(str, args)))
 
+    run.target = target
     return run
 
 
@@ -392,7 +398,7 @@ def test_loading_a_postcode_file_records_which_areas_it_holds_in_full(cli, tmp_p
     assert "  areas held in full: none (an extract)\n" in extract.output
     marked = cli("postcodes", "load", "--partial", "--complete-for", "m33 7", national)
     assert "  areas held in full: M33 7\n" in marked.output
-    db = connect(tmp_path / "cli.db")
+    db = connect(cli.target)
     try:
         files = {f["file_name"]: f["complete_areas"] for f in postcode_store.loaded_files(db)}
     finally:

@@ -22,6 +22,7 @@ from tests.conftest import add_user, give_session
 from tests.test_imports_support import (
     BAD,
     asset_named,
+    files_dir,
     fingerprint,
 )
 
@@ -34,7 +35,13 @@ AUDIT = (
 
 def make_app(db_path, **config):
     app = create_app(
-        {"ASSETMAP_DB": str(db_path), "SECRET_KEY": "test-only", "TESTING": True, **config}
+        {
+            "ASSETMAP_DB": str(db_path),
+            "ASSETMAP_FILES_DIR": str(files_dir(db_path)),
+            "SECRET_KEY": "test-only",
+            "TESTING": True,
+            **config,
+        }
     )
     if "imports" not in app.blueprints:
         app.register_blueprint(import_views.bp)
@@ -115,7 +122,7 @@ def test_a_coordinator_previews_an_audit_then_imports_it(app, db_path):
     assert film["phone"] == "0161 912 1234"
     assert film["source"] == "film"
     # The pending upload is gone; the original is kept beside the database.
-    imports_dir = Path(db_path).parent / "imports"
+    imports_dir = files_dir(db_path) / "imports"
     assert [p.name for p in (imports_dir / "pending").iterdir()] == []
     archived = [p for p in imports_dir.iterdir() if p.is_file() and not p.name.startswith(".")]
     assert len(archived) == 1  # (beside the lock that keeps imports one at a time)
@@ -191,7 +198,7 @@ def test_a_bad_file_is_explained_on_the_upload_page_and_nothing_is_kept(app, db_
         "(.xlsx) or CSV UTF-8, and import that file."
     ) in text_of(response)
     assert fingerprint(db_path) == before
-    assert list((Path(db_path).parent / "imports" / "pending").iterdir()) == []
+    assert list((files_dir(db_path) / "imports" / "pending").iterdir()) == []
     missing = upload(client, "", b"")
     assert "Choose a file to import." in text_of(missing)
 
@@ -215,7 +222,7 @@ def test_a_file_changed_on_disk_after_its_preview_is_not_imported(app, db_path):
     client = signed_in(app)
     uploaded = upload(client)
     token = uploaded.headers["Location"].rsplit("/", 1)[1]
-    pending = Path(db_path).parent / "imports" / "pending" / token
+    pending = files_dir(db_path) / "imports" / "pending" / token
     pending.write_bytes(pending.read_bytes().replace(b"Film", b"Fish"))
     before = fingerprint(db_path)
     confirmed = client.post(uploaded.headers["Location"] + "/confirm")

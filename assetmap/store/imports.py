@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from assetmap.record.fields import FIELD_NAMES
@@ -49,10 +50,10 @@ if TYPE_CHECKING:
 REJECTED = "rejected"  # beside store.assets' NEW, CHANGED and UNCHANGED
 
 _COLUMNS = ", ".join(FIELD_NAMES)
-_INSERT_RUN_ROW = (
-    "INSERT INTO import_run_rows (run_id, row_no, outcome, asset_id, version_id, duplicate_of, "
-    "problems, extra, cells) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_RUN_ROW_COLUMNS = (
+    "run_id", "row_no", "outcome", "asset_id", "version_id", "duplicate_of", "problems",
+    "extra", "cells",
+)  # fmt: skip
 _TEMP_TABLES = (
     """CREATE TEMP TABLE import_keys (
         key TEXT PRIMARY KEY, row_no INTEGER NOT NULL, digest INTEGER NOT NULL) WITHOUT ROWID""",
@@ -121,6 +122,16 @@ def session(db: sqlite_utils.Database) -> Iterator[Session]:
             "SELECT coalesce(max(version_id), 0) FROM asset_history"
         ).fetchone()[0]
         yield Session(reader, seen)
+
+
+def database_folder(db: sqlite_utils.Database) -> Path | None:
+    """The folder of the database's file, where an apply keeps its checked rows until it writes
+    them (on the database's disk: a temporary folder may be in memory); None for a database in
+    memory or on a server (PostgreSQL), which has no file here."""
+    if dialect.is_postgresql(db):
+        return None
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    return Path(path).parent if path else None
 
 
 class AssetChange(NamedTuple):
@@ -263,7 +274,8 @@ def earlier_rows_sharing(
         SELECT p.row_no, {dialect.aggregate_text(db, "n.name", unit)},
             {dialect.aggregate_text(db, "n.place", "';'")}
         FROM import_probes AS p
-        CROSS JOIN import_name_keys AS n ON n.key = p.key
+        CROSS JOIN import_name_keys AS n
+        WHERE n.key = p.key
         GROUP BY p.row_no
     """
     cursor = db.conn.cursor()
@@ -543,8 +555,10 @@ def write_rows(
         if row.outcome in (NEW, CHANGED)
     ]
     versions = iter(write_changes(db, changes, who=who, why=why, when=now()))
-    db.conn.executemany(
-        _INSERT_RUN_ROW,
+    dialect.insert_rows(
+        db,
+        "import_run_rows",
+        _RUN_ROW_COLUMNS,
         [
             (
                 run_id,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from assetmap.store import dialect
 from assetmap.store.assets import now, transaction
+from assetmap.store.connection import connect
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -27,6 +28,21 @@ COUNTERS = ("rows_read", "rows_checked", "rows_matched", "rows_written")
 # The stage a preview ends at when the file was refused for its columns alone: the upload is
 # kept, and the coordinator goes on to choose what the columns hold (web/import_mapping.py).
 CHOOSE_COLUMNS = "choose columns"
+
+
+# How long a job's bookkeeping write (progress, heartbeat) waits for SQLite's write lock before
+# it is skipped: an import saving holds the lock for seconds, and the next beat will do.
+BOOKKEEPING_BUSY_MS = 200
+
+
+def bookkeeping_connection(target: str):
+    """A connection for a running job's progress and heartbeat that waits only briefly for the
+    write lock. On PostgreSQL these one-row updates take no lock that an import's write holds,
+    so they never wait for it and the connection needs nothing more."""
+    db = connect(target)
+    if not dialect.is_postgresql(db):
+        db.conn.execute(f"PRAGMA busy_timeout = {BOOKKEEPING_BUSY_MS:d}")
+    return db
 
 
 def create(

@@ -208,10 +208,8 @@ class Connection:
             cursor.execute("BEGIN")
             if head.startswith("BEGIN IMMEDIATE") or head.startswith("BEGIN EXCLUSIVE"):
                 try:
-                    # As long as SQLite's busy timeout waits for its write lock.
-                    from assetmap.store.connection import BUSY_TIMEOUT_MS
-
-                    cursor.execute(f"SET LOCAL lock_timeout = {int(BUSY_TIMEOUT_MS):d}")
+                    # Wait for another writer as long as SQLite's busy timeout would.
+                    cursor.execute(f"SET LOCAL lock_timeout = {_busy_timeout_ms():d}")
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 except BaseException:
                     # Not begun, as SQLite's BEGIN IMMEDIATE is not when the lock is busy
@@ -257,6 +255,12 @@ class Connection:
 
     def close(self) -> None:
         self.raw.close()
+
+
+def _busy_timeout_ms() -> int:
+    from assetmap.store import connection
+
+    return int(connection.BUSY_TIMEOUT_MS)
 
 
 class PlainCursor:
@@ -377,7 +381,7 @@ def _configure(raw) -> None:
     raw.adapters.register_loader("numeric", _numeric_loader())
     # A writer waits this long for another's write lock, as SQLite's busy timeout, then
     # connection.begin_immediate tries again a few times before answering Busy.
-    raw.execute("SET lock_timeout = 5000")
+    raw.execute(f"SET lock_timeout = {_busy_timeout_ms():d}")
     raw.execute("SET jit = off")
     raw.execute("SET max_parallel_workers_per_gather = 0")
 
