@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import engines
 from tests.browser.conftest import serving, watched_page
 from tests.browser.test_resident import serious_violations
 from tests.test_coverage import with_trafford_areas
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def coverage_server(tmp_path_factory, trafford_template):
-    db_path = tmp_path_factory.mktemp("coverage_browser") / "assetmap.db"
+    db_path = engines.new_target(tmp_path_factory.mktemp("coverage_browser"), keep=True)
     app = with_trafford_areas(trafford_template, db_path, secret="browser-tests-only")
     with serving(app) as url:
         yield url
