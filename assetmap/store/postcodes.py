@@ -22,7 +22,9 @@ _UPSERT = (
     "INSERT INTO postcodes (postcode, lat, lon) VALUES (?, ?, ?) "
     "ON CONFLICT (postcode) DO UPDATE SET lat = excluded.lat, lon = excluded.lon "
     # Loading the same file again writes nothing, so a reload is quick and changes no page.
-    "WHERE lat IS DISTINCT FROM excluded.lat OR lon IS DISTINCT FROM excluded.lon"
+    # (The table named: PostgreSQL finds a bare `lat` ambiguous beside `excluded.lat`.)
+    "WHERE postcodes.lat IS DISTINCT FROM excluded.lat "
+    "OR postcodes.lon IS DISTINCT FROM excluded.lon"
 )
 
 
