@@ -427,44 +427,51 @@ def drop_database(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def copy_assets_to_postgresql(sqlite_path: Path, url: str) -> int:
-    """Copy the assets of a synthetic SQLite database into the PostgreSQL database at `url`
-    (migrated to assetmap's schema first; it must hold no assets), as `assetmap copy` would:
-    every column as stored, the ids kept, the rows stored in order of place (geohash, as the
-    tuned PostGIS baseline's table), the identity sequence moved past the copied rids, then
-    VACUUM ANALYZE. PostgreSQL computes the search columns (geog, doc) itself. The number of
-    assets copied."""
+def copy_to_postgresql(sqlite_path: Path, url: str, tables: tuple[str, ...] = ("assets",)) -> None:
+    """Copy tables of a synthetic SQLite database into the PostgreSQL database at `url`
+    (migrated to assetmap's schema first; the tables must be empty there), as `assetmap copy`
+    would: every column as stored, the ids kept, in one transaction, assets stored in order of
+    place (geohash, as the tuned PostGIS baseline's table), each identity sequence moved past
+    the copied ids, then VACUUM ANALYZE. PostgreSQL computes the search columns (geog, doc)."""
     import psycopg
 
     initialise(url)
     source = connect(sqlite_path)
     with psycopg.connect(url, autocommit=True) as pg:
-        theirs = {
-            r[0]
-            for r in pg.execute(
-                "SELECT column_name FROM information_schema.columns"
-                " WHERE table_name = 'assets' AND is_generated = 'NEVER'"
-            )
-        }
-        columns = [r[1] for r in source.conn.execute("PRAGMA table_info(assets)") if r[1] in theirs]
-        names = ", ".join(f'"{c}"' for c in columns)
         with pg.transaction():
-            pg.execute("CREATE TEMPORARY TABLE assets_loading (LIKE assets) ON COMMIT DROP")
-            rows = source.conn.execute(f"SELECT {names} FROM assets")
-            with pg.cursor() as cur, cur.copy(f"COPY assets_loading ({names}) FROM STDIN") as cp:
-                for row in rows:
-                    cp.write_row(tuple(row))
-            copied = pg.execute(
-                f"INSERT INTO assets ({names}) SELECT {names} FROM assets_loading"
-                " ORDER BY ST_GeoHash(ST_SetSRID(ST_MakePoint(lon, lat), 4326), 10), rid"
-            ).rowcount
-            pg.execute(
-                "SELECT setval(pg_get_serial_sequence('assets', 'rid'),"
-                " (SELECT coalesce(max(rid), 0) + 1 FROM assets), false)"
-            )
-        pg.execute("VACUUM ANALYZE assets")
+            for table in tables:
+                _copy_table(source, pg, table)
+        for table in tables:
+            pg.execute(f"VACUUM ANALYZE {table}")
     source.close()
-    return copied
+
+
+def _copy_table(source, pg, table: str) -> None:
+    described = pg.execute(
+        "SELECT column_name, is_identity = 'YES' FROM information_schema.columns"
+        " WHERE table_name = %s AND is_generated = 'NEVER'",
+        [table],
+    ).fetchall()
+    theirs = {name for name, _ in described}
+    columns = [r[1] for r in source.conn.execute(f"PRAGMA table_info({table})") if r[1] in theirs]
+    names = ", ".join(f'"{c}"' for c in columns)
+    pg.execute(f"CREATE TEMPORARY TABLE copying (LIKE {table}) ON COMMIT DROP")
+    rows = source.conn.execute(f"SELECT {names} FROM {table}")
+    with pg.cursor() as cur, cur.copy(f"COPY copying ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(row))
+    order = ""
+    if table == "assets":
+        order = " ORDER BY ST_GeoHash(ST_SetSRID(ST_MakePoint(lon, lat), 4326), 10), rid"
+    pg.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM copying{order}")
+    pg.execute("DROP TABLE copying")
+    for name, identity in described:
+        if identity:
+            pg.execute(
+                f"SELECT setval(pg_get_serial_sequence(%s, %s),"
+                f' (SELECT coalesce(max("{name}"), 0) + 1 FROM {table}), false)',
+                [table, name],
+            )
 
 
 def ensure_postgresql_database(server_url: str, path: Path, n: int, seed: int) -> str:
@@ -481,7 +488,7 @@ def ensure_postgresql_database(server_url: str, path: Path, n: int, seed: int) -
         print(f"copying {n:,} assets to PostgreSQL database {name} ...", file=sys.stderr)
         started = time.perf_counter()
         url = create_database(server_url, name, replace=True)
-        copy_assets_to_postgresql(path, url)
+        copy_to_postgresql(path, url)
         print(f"  copied in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     initialise(url)
     return url
