@@ -640,7 +640,6 @@ def editor(phase: Phase, setup: Setup, session: requests.Session) -> None:
     every second; each saved edit is then read back through the public API of another server
     when there are several, or of the same one."""
     base, recorder = setup.base, phase.recorder
-    reader = requests.Session()
 
     def edit(n: int) -> None:
         asset_id = setup.edit_ids[n % len(setup.edit_ids)]
@@ -660,7 +659,10 @@ def editor(phase: Phase, setup: Setup, session: requests.Session) -> None:
             return
         phase.edits_saved += 1
         elsewhere = f"{setup.other(n)}/api/v1/assets/{asset_id}"
-        answer = call(reader, recorder, "edit read back", "GET", elsewhere, 200)
+        # A new connection each time: one kept idle between edits may be closed by the server
+        # (gunicorn's keep-alive is 2 s) just as the next request goes out on it.
+        with requests.Session() as reader:
+            answer = call(reader, recorder, "edit read back", "GET", elsewhere, 200)
         if answer is None:
             return
         if mark in answer.json()["properties"].get("description", ""):
@@ -1153,7 +1155,8 @@ def main(argv=None) -> int:
         total_errors = sum(sum(c.values()) for c in errors.values())
         before = during.import_before
         whole = {before, None if before is None else before + args.import_rows}
-        partial = sorted({c for c in during.import_seen if c not in whole}, key=str)
+        # (a count the page did not give, None, is an error counted above, not a partial one)
+        partial = sorted({c for c in during.import_seen if c is not None and c not in whole})
         elsewhere = "another server" if args.servers > 1 else "the server"
         targets = [
             (
