@@ -431,8 +431,9 @@ def copy_to_postgresql(sqlite_path: Path, url: str, tables: tuple[str, ...] = ("
     """Copy tables of a synthetic SQLite database into the PostgreSQL database at `url`
     (migrated to assetmap's schema first; the tables must be empty there), as `assetmap copy`
     would: every column as stored, the ids kept, in one transaction, assets stored in order of
-    place (geohash, as the tuned PostGIS baseline's table), each identity sequence moved past
-    the copied ids, then VACUUM ANALYZE. PostgreSQL computes the search columns (geog, doc)."""
+    place (geohash, as the tuned PostGIS baseline's table), indexes made after the rows, each
+    identity sequence moved past the copied ids, then VACUUM ANALYZE. PostgreSQL computes the
+    search columns (geog, doc)."""
     import psycopg
 
     initialise(url)
@@ -463,7 +464,19 @@ def _copy_table(source, pg, table: str) -> None:
     order = ""
     if table == "assets":
         order = " ORDER BY ST_GeoHash(ST_SetSRID(ST_MakePoint(lon, lat), 4326), 10), rid"
+    # The table's indexes (not its keys) dropped and made again after the rows, in one sorted
+    # pass each, as the tuned PostGIS baseline's are: quicker than row by row, and the same
+    # kind of index for both (a GiST index built in bulk is laid out better than one grown).
+    indexes = pg.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN"
+        " (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+        [table, table],
+    ).fetchall()
+    for name, _ in indexes:
+        pg.execute(f'DROP INDEX "{name}"')
     pg.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM copying{order}")
+    for _, definition in indexes:
+        pg.execute(definition)
     pg.execute("DROP TABLE copying")
     for name, identity in described:
         if identity:
