@@ -33,7 +33,7 @@ def _target(line: str, out: str) -> re.Match:
     """The target line of the script's report that starts with `line`, which must be a PASS."""
     found = re.search(rf"^  (PASS|FAIL)  {re.escape(line)}(.*)$", out, re.M)
     assert found, f"no target {line!r} in:\n{out}"
-    assert found.group(1) == "PASS", found.group(0)
+    assert found.group(1) == "PASS", f"{found.group(0)}\n\n{out[-4000:]}"  # with what went wrong
     return found
 
 
