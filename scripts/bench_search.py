@@ -1,6 +1,7 @@
 """Benchmark nearby search against a full scan and PostGIS, on synthetic assets.
 
     .venv/bin/python scripts/bench_search.py [--sizes 10000,100000,1000000] [--queries 1000]
+        [--db postgresql://postgres@127.0.0.1:5433/postgres]
 
 ## What it measures
 
@@ -23,6 +24,13 @@ so that whatever else the machine does slows them alike:
 - `assetmap ids`: like for like with the baselines, which return ids and the total only:
   `assetmap.search.nearby.search_ids`, the same code path as the API's search without the
   fetch of the page's records. The ratios printed are each engine's time over this one's.
+- `pg: assetmap ids` and `pg: assetmap full` (with `--db postgresql://...`): the same two on
+  PostgreSQL (assetmap/store/postgres_search.py), on a copy of the same assets in a database
+  of their own on that server (assetmap_bench_N_sS_vV, built once and kept: rows in geohash
+  order, indexes built after them, VACUUM ANALYZE; see `copy_to_postgresql`), through the
+  store's pooled connection as the app's workers use it. Their answers are compared with
+  SQLite's like the others', and a second table of ratios divides the baselines' times by
+  `pg: assetmap ids`'.
 - `full scan`: great-circle distance to every asset with numpy, over arrays held in memory
   (positions, strand and the ids matching each keyword, precomputed from the same database;
   no SQL at query time), then the same filters, count and nearest 50. This is the honest
