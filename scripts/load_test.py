@@ -41,8 +41,9 @@ during a large import through the web page, on SYNTHETIC assets.
    each with a real Trafford postcode and a reference new to this run, under a source name
    new to this run, so every row is new) through the web page, as a coordinator would: GET
    /manage/imports/ for the token, POST the file and the source name, follow the redirect to
-   the preview, POST its confirm form (all through the first server). Meanwhile the same
-   coordinator, signed in on another server (the same one when alone), counts the assets with
+   the preview, POST its confirm form: the upload through the first server, the preview and
+   the confirm through another when there are several (the upload waits in the shared files
+   folder). Meanwhile the same coordinator, signed in on the first server, counts the assets with
    the import file's word in their name on /manage/assets again and again: an import is one
    transaction, so each count must be the one before it or the one after it. The phase lasts
    --seconds or until the import ends,
@@ -692,8 +693,10 @@ def signer(phase: Phase, setup: Setup) -> None:
 
 
 def importer(phase: Phase, setup: Setup, session, csv_path: Path, source: str) -> None:
-    """A coordinator importing the file through the web page: upload, preview, confirm."""
-    base, recorder = setup.base, phase.recorder
+    """A coordinator importing the file through the web page: upload through the first
+    server, preview and confirm through another when there are several (as a load balancer may
+    send them: the upload waits in the shared files folder, ASSETMAP_FILES_DIR)."""
+    base, then, recorder = setup.base, setup.other(), phase.recorder
 
     def step(name: str, method: str, url: str, expect: int, **kwargs):
         started = time.monotonic()
@@ -727,7 +730,7 @@ def importer(phase: Phase, setup: Setup, session, csv_path: Path, source: str) -
             )
         if uploaded is None:
             return
-        preview = step("preview page", "GET", base + uploaded.headers["Location"], 200)
+        preview = step("preview page", "GET", then + uploaded.headers["Location"], 200)
         if preview is None:
             return
         for label in ("New assets", "Changed assets", "Rejected rows", "Possible duplicates"):
@@ -738,12 +741,12 @@ def importer(phase: Phase, setup: Setup, session, csv_path: Path, source: str) -
             recorder.add(Sample("import confirm", time.monotonic(), 0.0, None, "unexpected",
                                 "the preview offers no import"))  # fmt: skip
             return
-        done = step("confirm", "POST", base + confirm.action, 302, data=confirm.fields)
+        done = step("confirm", "POST", then + confirm.action, 302, data=confirm.fields)
         phase.import_window = (started, time.monotonic())
         if done is None:
             return
         phase.import_ok = "/manage/imports/runs/" in done.headers.get("Location", "")
-        run = step("run page", "GET", base + done.headers["Location"], 200)
+        run = step("run page", "GET", then + done.headers["Location"], 200)
         if run is not None:
             m = re.search(r'<div class="flash"[^>]*>(.*?)</div>', run.text, re.S)
             phase.import_message = re.sub(r"<[^>]+>|\s+", " ", m.group(1)).strip() if m else ""
@@ -772,9 +775,10 @@ def imported_count(session, recorder: Recorder, base: str) -> int | None:
 
 
 def watcher(phase: Phase, session, base: str) -> None:
-    """A coordinator on another server (the same one when there is only one) counting the
-    import's assets again and again while it runs, and once after: an import is one
-    transaction, so every count is the one before it or the one after it, never between."""
+    """A coordinator on the first server (the import is confirmed through another when there
+    are several) counting the import's assets again and again while it runs, and once after:
+    an import is one transaction, so every count is the one before it or the one after it,
+    never between."""
     while phase.going() and not phase.import_done.is_set():
         phase.import_seen.append(imported_count(session, phase.recorder, base))
         phase.stop.wait(0.05)
@@ -815,9 +819,9 @@ def run_phase(
     importer_session = watching = None
     if import_file:
         importer_session = setup.signed_in("the importing coordinator", setup.base, setup.importer)
-        # the same coordinator, on another server
-        watching = setup.signed_in("the watching coordinator", setup.other(), setup.importer)
-        phase.import_before = imported_count(watching, Recorder(), setup.other())
+        # the same coordinator, on the first server, while the import is saved by another
+        watching = setup.signed_in("the watching coordinator", setup.base, setup.importer)
+        phase.import_before = imported_count(watching, Recorder(), setup.base)
     cpu = time.process_time(), server_cpu_seconds(server_pids), machine_cpu_seconds()[0]
     phase.started = time.monotonic()
     deadline = phase.started + args.seconds
@@ -837,7 +841,7 @@ def run_phase(
             target=importer, args=(phase, setup, importer_session, *import_file)
         )
         threads.append(importing)
-        threads.append(threading.Thread(target=watcher, args=(phase, watching, setup.other())))
+        threads.append(threading.Thread(target=watcher, args=(phase, watching, setup.base)))
     for thread in threads:
         thread.daemon = True  # Ctrl-C ends the script without waiting for them
         thread.start()

@@ -4,8 +4,9 @@ its own loopback port) on one database of this test process's private cluster, s
 files folder and the secret key; it spreads searches over both, edits through the first and
 reads every saved edit back through the second, signs link workers in through each in turn
 and uses each new session on the other, and imports a CSV of a few hundred rows through the
-first one's import page (CSRF token and all) while a coordinator on the second counts the
-import's assets again and again.
+import page as a coordinator would (CSRF token and all): the upload through the first server,
+the preview and the confirm through the second (the upload waits in the shared files folder),
+while the same coordinator on the first counts the import's assets again and again.
 
 It needs PostgreSQL whichever engine the suite runs on (SQLite serves several gunicorn workers
 on one machine already; several machines need a database server), and skips with the reason
