@@ -1,6 +1,7 @@
 """Benchmark nearby search against a full scan and PostGIS, on synthetic assets.
 
     .venv/bin/python scripts/bench_search.py [--sizes 10000,100000,1000000] [--queries 1000]
+        [--db postgresql://postgres@127.0.0.1:5433/postgres]
 
 ## What it measures
 
@@ -23,6 +24,13 @@ so that whatever else the machine does slows them alike:
 - `assetmap ids`: like for like with the baselines, which return ids and the total only:
   `assetmap.search.nearby.search_ids`, the same code path as the API's search without the
   fetch of the page's records. The ratios printed are each engine's time over this one's.
+- `pg: assetmap ids` and `pg: assetmap full` (with `--db postgresql://...`): the same two on
+  PostgreSQL (assetmap/store/postgres_search.py), on a copy of the same assets in a database
+  of their own on that server (assetmap_bench_N_sS_vV, built once and kept: rows in geohash
+  order, indexes built after them, VACUUM ANALYZE; see `copy_to_postgresql`), through the
+  store's pooled connection as the app's workers use it. Their answers are compared with
+  SQLite's like the others', and a second table of ratios divides the baselines' times by
+  `pg: assetmap ids`'.
 - `full scan`: great-circle distance to every asset with numpy, over arrays held in memory
   (positions, strand and the ids matching each keyword, precomputed from the same database;
   no SQL at query time), then the same filters, count and nearest 50. This is the honest
@@ -98,15 +106,16 @@ sys.path.insert(0, str(ROOT))
 
 from assetmap.record import taxonomy  # noqa: E402
 from assetmap.record.fields import DEFAULTS, FIELD_NAMES  # noqa: E402
+from assetmap.search import nearby  # noqa: E402
 from assetmap.search.nearby import (  # noqa: E402
     EARTH_RADIUS_M,
     SearchQuery,
-    keywords_match,
     search,
     search_ids,
 )
 from assetmap.store import assets as store  # noqa: E402
 from assetmap.store import connect, initialise  # noqa: E402
+from assetmap.store.search import match_query  # noqa: E402
 
 SOURCE = "synthetic-benchmark"
 GENERATOR_VERSION = 1  # bump when the generator changes, so cached databases are rebuilt
@@ -383,6 +392,130 @@ def ensure_database(work: Path, n: int, seed: int) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
+# assetmap on PostgreSQL (--db postgresql://...)
+# ---------------------------------------------------------------------------------------------
+
+
+def is_postgresql(target) -> bool:
+    """Whether a --db value is a PostgreSQL URL (else it is a SQLite path)."""
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def database_url(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server (and with the user) of `server_url`."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(server_url)._replace(path=f"/{name}").geturl()
+
+
+def create_database(server_url: str, name: str, *, replace: bool = False) -> str:
+    """Database `name` on the server of `server_url` (created when absent, dropped first with
+    `replace`), with the extensions assetmap's schema asks for; its URL."""
+    import psycopg
+
+    from assetmap.store import postgres
+
+    url = database_url(server_url, name)
+    postgres.close_pool(url)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        if replace:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return url
+
+
+def drop_database(server_url: str, name: str) -> None:
+    import psycopg
+
+    from assetmap.store import postgres
+
+    postgres.close_pool(database_url(server_url, name))
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def copy_to_postgresql(sqlite_path: Path, url: str, tables: tuple[str, ...] = ("assets",)) -> None:
+    """Copy tables of a synthetic SQLite database into the PostgreSQL database at `url`
+    (migrated to assetmap's schema first; the tables must be empty there), as `assetmap copy`
+    would: every column as stored, the ids kept, in one transaction, assets stored in order of
+    place (geohash, as the tuned PostGIS baseline's table), indexes made after the rows, each
+    identity sequence moved past the copied ids, then VACUUM ANALYZE. PostgreSQL computes the
+    search columns (geog, doc)."""
+    import psycopg
+
+    initialise(url)
+    source = connect(sqlite_path)
+    with psycopg.connect(url, autocommit=True) as pg:
+        with pg.transaction():
+            for table in tables:
+                _copy_table(source, pg, table)
+        for table in tables:
+            pg.execute(f"VACUUM ANALYZE {table}")
+    source.close()
+
+
+def _copy_table(source, pg, table: str) -> None:
+    described = pg.execute(
+        "SELECT column_name, is_identity = 'YES' FROM information_schema.columns"
+        " WHERE table_name = %s AND is_generated = 'NEVER'",
+        [table],
+    ).fetchall()
+    theirs = {name for name, _ in described}
+    columns = [r[1] for r in source.conn.execute(f"PRAGMA table_info({table})") if r[1] in theirs]
+    names = ", ".join(f'"{c}"' for c in columns)
+    pg.execute(f"CREATE TEMPORARY TABLE copying (LIKE {table}) ON COMMIT DROP")
+    rows = source.conn.execute(f"SELECT {names} FROM {table}")
+    with pg.cursor() as cur, cur.copy(f"COPY copying ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(row))
+    order = ""
+    if table == "assets":
+        order = " ORDER BY ST_GeoHash(ST_SetSRID(ST_MakePoint(lon, lat), 4326), 10), rid"
+    # The table's indexes (not its keys) dropped and made again after the rows, in one sorted
+    # pass each, as the tuned PostGIS baseline's are: quicker than row by row, and the same
+    # kind of index for both (a GiST index built in bulk is laid out better than one grown).
+    indexes = pg.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN"
+        " (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+        [table, table],
+    ).fetchall()
+    for name, _ in indexes:
+        pg.execute(f'DROP INDEX "{name}"')
+    pg.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM copying{order}")
+    for _, definition in indexes:
+        pg.execute(definition)
+    pg.execute("DROP TABLE copying")
+    for name, identity in described:
+        if identity:
+            pg.execute(
+                f"SELECT setval(pg_get_serial_sequence(%s, %s),"
+                f' (SELECT coalesce(max("{name}"), 0) + 1 FROM {table}), false)',
+                [table, name],
+            )
+
+
+def ensure_postgresql_database(server_url: str, path: Path, n: int, seed: int) -> str:
+    """The PostgreSQL copy of a synthetic database (built when absent or incomplete, and kept:
+    assetmap_bench_N_sS_vV on the server of `server_url`), brought up to the current schema."""
+    import psycopg
+
+    name = f"assetmap_bench_{n}_s{seed}_v{GENERATOR_VERSION}"
+    url = create_database(server_url, name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        has_assets = conn.execute("SELECT to_regclass('assets')").fetchone()[0] is not None
+        held = conn.execute("SELECT count(*) FROM assets").fetchone()[0] if has_assets else -1
+    if held != n:
+        print(f"copying {n:,} assets to PostgreSQL database {name} ...", file=sys.stderr)
+        started = time.perf_counter()
+        url = create_database(server_url, name, replace=True)
+        copy_to_postgresql(path, url)
+        print(f"  copied in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    initialise(url)
+    return url
+
+
+# ---------------------------------------------------------------------------------------------
 # PostGIS baseline
 # ---------------------------------------------------------------------------------------------
 
@@ -495,8 +628,10 @@ class AssetmapEngine:
 
     name = "assetmap full"
 
-    def __init__(self, path: Path):
-        self.db = connect(path)
+    def __init__(self, target: Path | str, on_postgresql: bool = False):
+        self.db = connect(target)
+        if on_postgresql:  # the same search on the PostgreSQL copy (--db postgresql://...)
+            self.name = f"{PG_PREFIX}{self.name}"
 
     def query(self, q: BenchQuery) -> SearchQuery:
         return SearchQuery(
@@ -560,7 +695,7 @@ class FullScanEngine:
                     r[0]
                     for r in db.conn.execute(
                         "SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?",
-                        [keywords_match(word)],
+                        [match_query(nearby.keywords(word))],
                     )
                 ]
                 counts += np.isin(self.rids, matched)
@@ -794,6 +929,7 @@ def search_memory(path: Path, queries: list[BenchQuery]) -> float:
     return peak / 1e6
 
 
+PG_PREFIX = "pg: "  # the engines of assetmap on PostgreSQL: "pg: assetmap ids" and "... full"
 HALVES = (("all", None), ("keywords", True), ("strand", False))
 LIKE_FOR_LIKE = "assetmap ids"  # the ratios' denominator: the engine that returns what others do
 
@@ -809,6 +945,10 @@ def bench_size(n: int, args, queries: list[BenchQuery], pg) -> dict:
     size_mb = path.stat().st_size / 1e6
     print(f"\n== {n:,} synthetic assets ({path.name}, {size_mb:,.0f} MB)")
     engines = [AssetmapIdsEngine(path), AssetmapEngine(path), FullScanEngine(path, queries)]
+    pg_url = None
+    if args.pg_server:
+        pg_url = ensure_postgresql_database(args.pg_server, path, n, args.seed)
+        engines += [AssetmapIdsEngine(pg_url, True), AssetmapEngine(pg_url, True)]
     if pg is not None:
         table = ensure_postgis_table(pg, path, n, args.seed)
         engines.append(PostgisEngine(pg, table))
@@ -823,7 +963,7 @@ def bench_size(n: int, args, queries: list[BenchQuery], pg) -> dict:
         f"   {len(queries):,} queries: median total {totals[len(totals) // 2]:,}, "
         f"95th percentile total {totals[int(len(totals) * 0.95)]:,}"
     )
-    print(f"   {'engine':<16} {'p50 / p95 ms: all':>18} {'keywords':>16} {'strand':>16}")
+    print(f"   {'engine':<18} {'p50 / p95 ms: all':>18} {'keywords':>16} {'strand':>16}")
     summary = {}
     for name, (latencies, _) in results.items():
         cells = []
@@ -832,7 +972,7 @@ def bench_size(n: int, args, queries: list[BenchQuery], pg) -> dict:
             p50, p95 = percentile(times, 50), percentile(times, 95)
             summary[name, half] = (p50, p95)
             cells.append(f"{p50 * 1000:7.2f} /{p95 * 1000:7.2f}")
-        print(f"   {name:<16} {cells[0]:>18} {cells[1]:>16} {cells[2]:>16}")
+        print(f"   {name:<18} {cells[0]:>18} {cells[1]:>16} {cells[2]:>16}")
     print(f"   baseline time / {LIKE_FOR_LIKE} time, p50 and p95 (above 1: assetmap quicker):")
     for name in results:
         if name == LIKE_FOR_LIKE:
@@ -841,7 +981,18 @@ def bench_size(n: int, args, queries: list[BenchQuery], pg) -> dict:
         for half, _ in HALVES:
             (p50, p95), (m50, m95) = summary[name, half], summary[LIKE_FOR_LIKE, half]
             cells.append(f"{half} {p50 / m50:5.2f}x {p95 / m95:5.2f}x")
-        print(f"   {name:<16} {';  '.join(cells)}")
+        print(f"   {name:<18} {';  '.join(cells)}")
+    pg_ids = f"{PG_PREFIX}{LIKE_FOR_LIKE}"
+    if pg_ids in results:
+        print(f"   baseline time / {pg_ids} time (assetmap on PostgreSQL), p50 and p95:")
+        for name in results:
+            if name in (pg_ids, f"{PG_PREFIX}assetmap full") or name.startswith("assetmap"):
+                continue
+            cells = []
+            for half, _ in HALVES:
+                (p50, p95), (m50, m95) = summary[name, half], summary[pg_ids, half]
+                cells.append(f"{half} {p50 / m50:5.2f}x {p95 / m95:5.2f}x")
+            print(f"   {name:<18} {';  '.join(cells)}")
     for name, (_, answers) in results.items():
         if name != "assetmap full":
             print(f"   {name} vs assetmap full: {compare(reference, answers)}")
@@ -850,6 +1001,9 @@ def bench_size(n: int, args, queries: list[BenchQuery], pg) -> dict:
     print(f"   peak Python memory while searching: {search_memory(path, queries[:100]):.1f} MB")
     if n == (100_000 if 100_000 in args.sizes else min(args.sizes)):
         print(f"   GET /api/v1/search end to end: {api_end_to_end(path, queries[:200])}")
+        if pg_url:
+            on_pg = api_end_to_end(pg_url, queries[:200])
+            print(f"   GET /api/v1/search end to end on PostgreSQL: {on_pg}")
     return summary
 
 
@@ -864,10 +1018,31 @@ def main(argv=None) -> int:
     parser.add_argument("--queries", type=int, default=1000, help="queries per size")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=Path("/tmp/assetmap-bench"))
+    parser.add_argument(
+        "--db",
+        action="append",
+        default=[],
+        metavar="PATH_OR_URL",
+        help="where assetmap's own search runs, besides the SQLite databases (always built, in "
+        "--work, the reference for every answer): a folder (or sqlite:///folder) instead of "
+        "--work, or a PostgreSQL URL (postgresql://user@host:port/dbname, PostGIS installed): "
+        "a copy of each size's assets in database assetmap_bench_N_sS_vV made on that server "
+        "and kept, searched as `pg: assetmap ids` and `pg: assetmap full`. May be given twice.",
+    )
     args = parser.parse_args(argv)
+    args.pg_server = None
+    for target in args.db:
+        if is_postgresql(target):
+            args.pg_server = target
+        else:
+            args.work = Path(str(target).removeprefix("sqlite:///"))
     pg, args.pg_reason = postgis_connection()
     args.pg_dsn = os.environ.get(PG_DSN_VARIABLE)
     print(f"bench_search: sizes {args.sizes}, {args.queries} queries, seed {args.seed}")
+    if args.pg_server:
+        from assetmap.store.postgres import without_password
+
+        print(f"assetmap on PostgreSQL too: databases on {without_password(args.pg_server)}")
     if pg is not None:
         settings = pg.execute(
             "SELECT string_agg(name || '=' || setting, ', ') FROM pg_settings"
@@ -894,7 +1069,11 @@ def main(argv=None) -> int:
     for n, summary in summaries.items():
         if ("postgis tuned", "all") not in summary:
             continue
-        for mine in (LIKE_FOR_LIKE, "assetmap full"):
+        mine_all = (LIKE_FOR_LIKE, "assetmap full")
+        mine_all += tuple(
+            f"{PG_PREFIX}{m}" for m in mine_all if (f"{PG_PREFIX}{m}", "all") in summary
+        )
+        for mine in mine_all:
             verdicts = []
             for half, _ in HALVES:
                 (p50, p95), (pg50, pg95) = summary[mine, half], summary["postgis tuned", half]

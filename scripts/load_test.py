@@ -4,6 +4,8 @@ during a large import through the web page, on SYNTHETIC assets.
     .venv/bin/python scripts/load_test.py            # 50,000 assets, 50 clients, 60 s a phase
     .venv/bin/python scripts/load_test.py --quick    # a smoke test, well under a minute
     .venv/bin/python scripts/load_test.py --assets 100000 --clients 80 --keep
+    .venv/bin/python scripts/load_test.py --db postgresql://postgres@127.0.0.1:5433/postgres \\
+        --servers 2                                  # two app servers on one PostgreSQL database
 
 ## What it does
 
@@ -11,12 +13,17 @@ during a large import through the web page, on SYNTHETIC assets.
    assets in Trafford: each one made by scripts/bench_search.py's generator (`source`
    "synthetic-benchmark", ids starting "synthetic-") and placed within about 100 m of a real
    Trafford postcode, with the Trafford postcode table loaded by `assetmap postcodes load`.
-   Each run works on a copy in a temporary folder, with its own accounts (two coordinators,
-   four link workers) made by assetmap.people.accounts with passwords this script knows.
+   Each run works on a copy in a temporary folder (or at --db's path), with its own accounts
+   (two coordinators, four link workers, two with --quick) made by assetmap.people.accounts
+   with passwords this script knows. With `--db postgresql://...` the copy is a new database
+   on that server (assetmap_load_TIME_PID, dropped afterwards unless --keep) holding the same
+   rows (the assets and the postcode tables), copied as bench_search.py copies them.
 2. Starts the app with `assetmap serve` (gunicorn: --workers processes, each with serve's
    default threads unless --threads is given) on a free port of 127.0.0.1, with
-   ASSETMAP_ENV=demo, and waits until it answers. Every request goes there and
-   nowhere else; the server is stopped (its process group killed) however the script ends.
+   ASSETMAP_ENV=demo, and waits until it answers; with --servers N, N of them, each on its own
+   port, sharing the database, the files folder (ASSETMAP_FILES_DIR) and the secret key, as
+   app servers behind a load balancer do. Every request goes there and nowhere else; the
+   servers are stopped (their process groups killed) however the script ends.
 3. Runs two phases of --seconds each, with the same load:
    - --clients threads searching, each with its own session and no pause between requests:
      8 in 10 `GET /api/v1/search?postcode=&radius_km=&q=` with real Trafford postcodes and
@@ -24,14 +31,22 @@ during a large import through the web page, on SYNTHETIC assets.
      `GET /api/v1/assets?bbox=` around a postcode;
    - a coordinator editing an asset's description through the form every second
      (GET /manage/assets/ID/edit, then POST every field of the form as a browser would,
-     with its CSRF token);
+     with its CSRF token), through the first server, each saved edit then read back through
+     the public API (GET /api/v1/assets/ID) of another server (of the same one when alone);
    - a link worker signing in with the right password every two seconds (GET /login for
-     the CSRF token, then POST), each time in a new session.
+     the CSRF token, then POST), each time in a new session, through each server in turn;
+     with several servers the new session then opens /plans through the next one.
+   The search clients are spread over the servers.
    Phase (b) adds an import of --import-rows synthetic rows (made like scripts/bench_import.py's,
    each with a real Trafford postcode and a reference new to this run, under a source name
    new to this run, so every row is new) through the web page, as a coordinator would: GET
    /manage/imports/ for the token, POST the file and the source name, follow the redirect to
-   the preview, POST its confirm form. The phase lasts --seconds or until the import ends,
+   the preview, POST its confirm form: the upload through the first server, the preview and
+   the confirm through another when there are several (the upload waits in the shared files
+   folder). Meanwhile the same coordinator, signed in on the first server, counts the assets with
+   the import file's word in their name on /manage/assets again and again: an import is one
+   transaction, so each count must be the one before it or the one after it. The phase lasts
+   --seconds or until the import ends,
    whichever is later; searches that started while the import was running (from the upload
    to the confirm's answer) are the ones compared with phase (a).
 
@@ -46,10 +61,13 @@ issue 12, each PASS or FAIL (exit status 1 if any fails):
 - no errors of any kind, in either phase;
 - search p95 during the import at most 1.5 times the p95 without it (GET /api/v1/search);
 - every row of the import present afterwards (assets with the import's source, counted in the
-  SQLite file opened read-only).
+  database);
+- every saved edit in the assets' history and read back through another server (the same one
+  when alone);
+- the import all or nothing: every count through the other server before or after it.
 
 It also counts the edits kept in the assets' history, and ends with every traceback in the
-server's log (with --keep the whole log is kept, beside the database).
+servers' logs (with --keep the logs are kept, in the temporary folder).
 
 The client threads share this process, and the machine, with the server: on a small machine
 they take some of its CPU, which slows both phases alike.
@@ -81,7 +99,14 @@ import requests
 
 # The generators of the other benchmarks, so that synthetic data is made one way.
 from bench_import import POSTCODES, write_synthetic_csv
-from bench_search import percentile, synthetic_record
+from bench_search import (
+    copy_to_postgresql,
+    create_database,
+    drop_database,
+    is_postgresql,
+    percentile,
+    synthetic_record,
+)
 
 from assetmap.people import accounts
 from assetmap.record.validation import validate_asset
@@ -194,13 +219,34 @@ class Account:
 
 @dataclass
 class Setup:
-    base: str  # the server's URL
-    db_path: Path
+    bases: list[str]  # the servers' URLs: the first takes the edits and the import
+    target: Path | str  # the database: a SQLite file, or a PostgreSQL URL
     codes: list[Postcode]
     editor: Account
     importer: Account
     link_workers: list[Account]
     edit_ids: list[str]
+
+    sessions: dict[str, requests.Session] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return self.bases[0]
+
+    def signed_in(self, who: str, base: str, account: Account) -> requests.Session:
+        """A session of `account` on `base`, signed in before the first phase that needs it
+        (not part of any phase's figures) and kept for the next."""
+        if who not in self.sessions:
+            session, recorder = requests.Session(), Recorder()
+            if not sign_in(session, recorder, base, account):
+                raise SystemExit(f"{who} could not sign in: {recorder.samples}")
+            self.sessions[who] = session
+        return self.sessions[who]
+
+    def other(self, n: int = 0) -> str:
+        """A server other than the first (the first when there is only one), in turn: where a
+        write made through the first is read back."""
+        return self.bases[1 + n % (len(self.bases) - 1)] if len(self.bases) > 1 else self.base
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -211,15 +257,20 @@ def copy_database(source: Path, target: Path) -> None:
     dst.close()
 
 
-def make_accounts(db_path: Path) -> tuple[Account, Account, list[Account]]:
-    """Two coordinators (one edits, one imports) and four link workers, with known passwords."""
-    db = connect(db_path)
+def make_accounts(
+    target: Path | str, link_workers: int = 4
+) -> tuple[Account, Account, list[Account]]:
+    """Two coordinators (one edits, one imports) and link workers, with known passwords."""
+    db = connect(target)
     made = []
     try:
         for email, role in (
             ("editor@load-test.example", "coordinator"),
             ("importer@load-test.example", "coordinator"),
-            *((f"link-worker-{n}@load-test.example", "link_worker") for n in range(1, 5)),
+            *(
+                (f"link-worker-{n}@load-test.example", "link_worker")
+                for n in range(1, link_workers + 1)
+            ),
         ):
             account = Account(email, secrets.token_urlsafe(16))
             accounts.create_account(db, email, role, account.password, actor="load-test")
@@ -229,18 +280,16 @@ def make_accounts(db_path: Path) -> tuple[Account, Account, list[Account]]:
     return made[0], made[1], made[2:]
 
 
-def assets_to_edit(db_path: Path, seed: int, count: int = 500) -> list[str]:
+def assets_to_edit(target: Path | str, seed: int, count: int = 500) -> list[str]:
     """Open, unarchived synthetic assets for the coordinator to edit."""
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
-        ids = [
-            row[0]
-            for row in conn.execute(
-                "SELECT id FROM assets WHERE status = 'active' AND archived = 0 ORDER BY rid"
-                " LIMIT ?",
-                [count * 20],
-            )
-        ]
-    conn.close()
+    ids = [
+        row[0]
+        for row in read(
+            target,
+            "SELECT id FROM assets WHERE status = 'active' AND archived = 0 ORDER BY rid LIMIT ?",
+            [count * 20],
+        )
+    ]
     random.Random(seed).shuffle(ids)
     return ids[:count]
 
@@ -259,12 +308,23 @@ def free_port() -> int:
 class Server:
     """`assetmap serve` on a free loopback port, in its own process group."""
 
-    def __init__(self, db_path: Path, workers: int, threads: int | None, log_path: Path):
+    def __init__(
+        self,
+        target: Path | str,
+        workers: int,
+        threads: int | None,
+        log_path: Path,
+        files: Path,
+        secret: str,
+    ):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.log = log_path.open("ab")
-        env = {**os.environ, "ASSETMAP_DB": str(db_path), "ASSETMAP_ENV": "demo"}
+        # Several servers share the database, the files folder (uploads waiting for their
+        # preview, imported files) and the key that signs sessions, as behind a load balancer.
+        env = {**os.environ, "ASSETMAP_DB": str(target), "ASSETMAP_ENV": "demo"}
+        env.update(ASSETMAP_FILES_DIR=str(files), SECRET_KEY=secret)
         command = [str(BIN / "assetmap"), "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--workers", str(workers)]
         if threads is not None:  # otherwise serve's own default
@@ -520,7 +580,11 @@ class Phase:
     import_counts: dict[str, str] = field(default_factory=dict)
     import_message: str = ""
     import_ok: bool = False
+    import_done: threading.Event = field(default_factory=threading.Event)
+    import_seen: list[int | None] = field(default_factory=list)  # counts seen by the watcher
+    import_before: int | None = None
     edits_saved: int = 0
+    edits_seen: int = 0  # saved edits then read back through another server
     client_cpu: float = 0.0  # CPU seconds this process (the clients) used in the phase
     server_cpu: float = 0.0  # and the server's processes
     machine_cpu: float = 0.0  # and every process on the machine
@@ -529,9 +593,9 @@ class Phase:
         return not self.stop.is_set() and time.monotonic() < self.hard_deadline
 
 
-def search_client(phase: Phase, setup: Setup, seed: int) -> None:
+def search_client(phase: Phase, setup: Setup, seed: int, base: str) -> None:
     """Searches, search pages and map areas around real postcodes, one after another."""
-    rng, session, base = random.Random(seed), requests.Session(), setup.base
+    rng, session = random.Random(seed), requests.Session()
     for _ in range(MAX_REQUESTS_PER_THREAD):
         if not phase.going():
             break
@@ -573,41 +637,66 @@ def paced(phase: Phase, every: float, kind: str, action) -> None:
 
 
 def editor(phase: Phase, setup: Setup, session: requests.Session) -> None:
-    """A coordinator changing an asset's description through the form, every second."""
+    """A coordinator changing an asset's description through the form (on the first server),
+    every second; each saved edit is then read back through the public API of another server
+    when there are several, or of the same one."""
     base, recorder = setup.base, phase.recorder
 
     def edit(n: int) -> None:
-        url = f"{base}/manage/assets/{setup.edit_ids[n % len(setup.edit_ids)]}/edit"
+        asset_id = setup.edit_ids[n % len(setup.edit_ids)]
+        url = f"{base}/manage/assets/{asset_id}/edit"
         page = call(session, recorder, "edit form", "GET", url, 200)
         if page is None:
             return
         form = next(f for f in forms(page.text) if "asset-form" in f.classes)  # or raise
-        data = []
+        data, mark = [], f"Load test edit {phase.name}-{n}."
         for name, value in form.fields:
             if name == "description":
-                value = f"{value.split(' Load test edit ')[0]} Load test edit {phase.name}-{n}."
+                value = f"{value.split(' Load test edit ')[0]} {mark}"
             elif name == "reason":
                 value = "load test"
             data.append((name, value))
-        if call(session, recorder, "edit", "POST", url, 302, data=data) is not None:
-            phase.edits_saved += 1
+        if call(session, recorder, "edit", "POST", url, 302, data=data) is None:
+            return
+        phase.edits_saved += 1
+        elsewhere = f"{setup.other(n)}/api/v1/assets/{asset_id}"
+        # A new connection each time: one kept idle between edits may be closed by the server
+        # (gunicorn's keep-alive is 2 s) just as the next request goes out on it.
+        with requests.Session() as reader:
+            answer = call(reader, recorder, "edit read back", "GET", elsewhere, 200)
+        if answer is None:
+            return
+        if mark in answer.json()["properties"].get("description", ""):
+            phase.edits_seen += 1
+        else:
+            missing = f"{asset_id}: the saved edit not seen through {elsewhere}"
+            recorder.add(
+                Sample("edit read back", time.monotonic(), 0.0, 200, "unexpected", missing)
+            )
 
     paced(phase, EDIT_EVERY, "edit", edit)
 
 
 def signer(phase: Phase, setup: Setup) -> None:
-    """Link workers signing in with the right password every two seconds, each time anew."""
+    """Link workers signing in with the right password every two seconds, each time anew,
+    through each server in turn; with several servers, the new session then opens the plans
+    page through another one (a session made on one server holds on the others)."""
 
     def once(n: int) -> None:
         account = setup.link_workers[n % len(setup.link_workers)]
-        sign_in(requests.Session(), phase.recorder, setup.base, account)
+        session, here = requests.Session(), setup.bases[n % len(setup.bases)]
+        if sign_in(session, phase.recorder, here, account) and len(setup.bases) > 1:
+            there = setup.bases[(n + 1) % len(setup.bases)]
+            call(session, phase.recorder, "session elsewhere", "GET", f"{there}/plans", 200)
 
     paced(phase, SIGN_IN_EVERY, "sign-in", once)
 
 
 def importer(phase: Phase, setup: Setup, session, csv_path: Path, source: str) -> None:
-    """A coordinator importing the file through the web page: upload, preview, confirm."""
-    base, recorder = setup.base, phase.recorder
+    """A coordinator importing the file through the web page: upload through the first
+    server, preview and confirm through another when there are several (as a load balancer may
+    send them: the upload waits in the shared files folder, ASSETMAP_FILES_DIR)."""
+    base, then, recorder = setup.base, setup.other(), phase.recorder
 
     def step(name: str, method: str, url: str, expect: int, **kwargs):
         started = time.monotonic()
@@ -641,7 +730,7 @@ def importer(phase: Phase, setup: Setup, session, csv_path: Path, source: str) -
             )
         if uploaded is None:
             return
-        preview = step("preview page", "GET", base + uploaded.headers["Location"], 200)
+        preview = step("preview page", "GET", then + uploaded.headers["Location"], 200)
         if preview is None:
             return
         for label in ("New assets", "Changed assets", "Rejected rows", "Possible duplicates"):
@@ -652,12 +741,12 @@ def importer(phase: Phase, setup: Setup, session, csv_path: Path, source: str) -
             recorder.add(Sample("import confirm", time.monotonic(), 0.0, None, "unexpected",
                                 "the preview offers no import"))  # fmt: skip
             return
-        done = step("confirm", "POST", base + confirm.action, 302, data=confirm.fields)
+        done = step("confirm", "POST", then + confirm.action, 302, data=confirm.fields)
         phase.import_window = (started, time.monotonic())
         if done is None:
             return
         phase.import_ok = "/manage/imports/runs/" in done.headers.get("Location", "")
-        run = step("run page", "GET", base + done.headers["Location"], 200)
+        run = step("run page", "GET", then + done.headers["Location"], 200)
         if run is not None:
             m = re.search(r'<div class="flash"[^>]*>(.*?)</div>', run.text, re.S)
             phase.import_message = re.sub(r"<[^>]+>|\s+", " ", m.group(1)).strip() if m else ""
@@ -666,10 +755,38 @@ def importer(phase: Phase, setup: Setup, session, csv_path: Path, source: str) -
     finally:
         if phase.import_window is None:
             phase.import_window = (started, time.monotonic())
+        phase.import_done.set()
 
 
-def server_cpu_seconds(pid: int) -> float:
-    """CPU seconds used so far by the server's process group: gunicorn and its workers (from
+IMPORTED_NAMES = "Synthetic"  # every name of the import's file has it (bench_import.py) ...
+# ... and no asset of the load test's own database does (bench_search.synthetic_record)
+
+
+def imported_count(session, recorder: Recorder, base: str) -> int | None:
+    """How many assets have the import file's word in their name, as the coordinators' list of
+    assets through `base` says; None when the page did not answer as it should."""
+    page = call(session, recorder, "import watch", "GET", f"{base}/manage/assets",
+                200, params={"q": IMPORTED_NAMES, "archived": "yes"})  # fmt: skip
+    m = re.search(r"<p>(\d+) assets? with", page.text) if page is not None else None
+    if page is not None and m is None:
+        recorder.add(Sample("import watch", time.monotonic(), 0.0, 200, "unexpected",
+                            "the list of assets says no count"))  # fmt: skip
+    return int(m.group(1)) if m else None
+
+
+def watcher(phase: Phase, session, base: str) -> None:
+    """A coordinator on the first server (the import is confirmed through another when there
+    are several) counting the import's assets again and again while it runs, and once after:
+    an import is one transaction, so every count is the one before it or the one after it,
+    never between."""
+    while phase.going() and not phase.import_done.is_set():
+        phase.import_seen.append(imported_count(session, phase.recorder, base))
+        phase.stop.wait(0.05)
+    phase.import_seen.append(imported_count(session, phase.recorder, base))
+
+
+def server_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds used so far by the servers' process groups: gunicorn and its workers (from
     Linux's /proc; 0 elsewhere)."""
     ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -677,7 +794,7 @@ def server_cpu_seconds(pid: int) -> float:
             after_name = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(after_name[2]) == pid:  # the process group; then user, system and children's
+        if int(after_name[2]) in pids:  # the process group; then user, system and children's
             total += sum(int(t) for t in after_name[11:15]) / ticks
     return total
 
@@ -694,23 +811,26 @@ def machine_cpu_seconds() -> tuple[float, float]:
 
 
 def run_phase(
-    name: str, setup: Setup, args, server_pid: int, import_file: tuple[Path, str] | None
+    name: str, setup: Setup, args, server_pids: list[int], import_file: tuple[Path, str] | None
 ) -> Phase:
     """The load for --seconds (and, with an import, until the import has ended)."""
     phase = Phase(name)
-    editor_session = requests.Session()
-    setup_recorder = Recorder()  # signing in before the phase starts is not part of it
-    if not sign_in(editor_session, setup_recorder, setup.base, setup.editor):
-        raise SystemExit(f"the editing coordinator could not sign in: {setup_recorder.samples}")
-    importer_session = requests.Session()
-    if import_file and not sign_in(importer_session, setup_recorder, setup.base, setup.importer):
-        raise SystemExit(f"the importing coordinator could not sign in: {setup_recorder.samples}")
-    cpu = time.process_time(), server_cpu_seconds(server_pid), machine_cpu_seconds()[0]
+    editor_session = setup.signed_in("the editing coordinator", setup.base, setup.editor)
+    importer_session = watching = None
+    if import_file:
+        importer_session = setup.signed_in("the importing coordinator", setup.base, setup.importer)
+        # the same coordinator, on the first server, while the import is saved by another
+        watching = setup.signed_in("the watching coordinator", setup.base, setup.importer)
+        phase.import_before = imported_count(watching, Recorder(), setup.base)
+    cpu = time.process_time(), server_cpu_seconds(server_pids), machine_cpu_seconds()[0]
     phase.started = time.monotonic()
     deadline = phase.started + args.seconds
     phase.hard_deadline = deadline + (IMPORT_TIMEOUT * 3 if import_file else 0)
     threads = [
-        threading.Thread(target=search_client, args=(phase, setup, args.seed * 1000 + n))
+        threading.Thread(
+            target=search_client,
+            args=(phase, setup, args.seed * 1000 + n, setup.bases[n % len(setup.bases)]),
+        )
         for n in range(args.clients)
     ]
     threads.append(threading.Thread(target=editor, args=(phase, setup, editor_session)))
@@ -721,6 +841,7 @@ def run_phase(
             target=importer, args=(phase, setup, importer_session, *import_file)
         )
         threads.append(importing)
+        threads.append(threading.Thread(target=watcher, args=(phase, watching, setup.base)))
     for thread in threads:
         thread.daemon = True  # Ctrl-C ends the script without waiting for them
         thread.start()
@@ -735,7 +856,7 @@ def run_phase(
     for thread in threads:
         thread.join(timeout=REQUEST_TIMEOUT + 5)
     phase.client_cpu = time.process_time() - cpu[0]
-    phase.server_cpu = server_cpu_seconds(server_pid) - cpu[1]
+    phase.server_cpu = server_cpu_seconds(server_pids) - cpu[1]
     phase.machine_cpu = machine_cpu_seconds()[0] - cpu[2]
     return phase
 
@@ -770,7 +891,7 @@ def errors_of(phase: Phase) -> Counter:
     return Counter(s.problem for s in phase.recorder.samples if s.problem)
 
 
-def report_phase(phase: Phase, server: Server, log_span: tuple[int, int]) -> None:
+def report_phase(phase: Phase, servers: list[Server], log_spans: list[tuple[int, int]]) -> None:
     samples = phase.recorder.samples
     seconds = phase.ended - phase.started
     counts = errors_of(phase)
@@ -796,7 +917,8 @@ def report_phase(phase: Phase, server: Server, log_span: tuple[int, int]) -> Non
     print(latency_line("edit: POST (save)", edits))
     print(
         f"  edits: {len(edit_forms):,} tried, {phase.edits_saved:,} saved, "
-        f"{len(edit_forms) - phase.edits_saved:,} failed"
+        f"{len(edit_forms) - phase.edits_saved:,} failed; {phase.edits_seen:,} read back "
+        f"through {'another server' if len(servers) > 1 else 'the server'}"
     )
     print(latency_line("sign-in: GET the form", phase.recorder.of("sign-in form")))
     sign_ins = phase.recorder.of("sign-in")
@@ -804,6 +926,10 @@ def report_phase(phase: Phase, server: Server, log_span: tuple[int, int]) -> Non
     tried = len(phase.recorder.of("sign-in form"))
     failed = tried - sum(s.problem is None for s in sign_ins)
     print(f"  sign-ins: {tried:,} tried, {tried - failed:,} signed in, {failed:,} failed")
+    elsewhere = phase.recorder.of("session elsewhere")
+    if elsewhere:
+        held = sum(s.problem is None for s in elsewhere)
+        print(f"  sessions used on another server: {len(elsewhere):,}, {held:,} held")
     if phase.import_steps:
         print("  import:")
         for name, took, status in phase.import_steps:
@@ -817,6 +943,13 @@ def report_phase(phase: Phase, server: Server, log_span: tuple[int, int]) -> Non
         if phase.import_message:
             print(f"    the run page says: {phase.import_message[:300]}")
         print(latency_line("search during the import", during_import(phase)))
+        seen = Counter(phase.import_seen)
+        through = "another server" if len(servers) > 1 else "the server"
+        print(
+            f"    the import's assets counted through {through}"
+            f" {len(phase.import_seen):,} times: before {phase.import_before}, then "
+            + ", ".join(f"{count} ({n:,} times)" for count, n in sorted(seen.items(), key=str))
+        )
         confirm = phase.recorder.of("import confirm")
         if confirm:
             c = confirm[0]
@@ -840,29 +973,40 @@ def report_phase(phase: Phase, server: Server, log_span: tuple[int, int]) -> Non
         print("  what went wrong (most common first):")
         for text, n in problems.most_common(8):
             print(f"    {n:6,} x {text[:200]}")
-    found = tracebacks(server.log_path, *log_span)
+    found = sum(
+        (
+            tracebacks(server.log_path, *span)
+            for server, span in zip(servers, log_spans, strict=True)
+        ),
+        Counter(),
+    )
     if found:
         print("  tracebacks in the server log:")
         for text, n in found.most_common(8):
             print(f"    {n:6,} x {text}")
 
 
-def rows_present(db_path: Path, source: str) -> int:
-    """Assets with the import's source, counted in the database opened read-only."""
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
-        count = conn.execute("SELECT count(*) FROM assets WHERE source = ?", [source]).fetchone()
-    conn.close()
-    return count[0]
+def read(target: Path | str, sql: str, params: list) -> list:
+    """The rows of a query on the run's database (either engine), through the store's own
+    connection; the server's writes are committed, so this sees them all."""
+    db = connect(target)
+    try:
+        return db.conn.execute(sql, params).fetchall()
+    finally:
+        db.close()
 
 
-def edits_in_history(db_path: Path, who: str) -> int:
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
-        count = conn.execute(
-            "SELECT count(*) FROM asset_history WHERE changed_by = ? AND reason = 'load test'",
-            [who],
-        ).fetchone()
-    conn.close()
-    return count[0]
+def rows_present(target: Path | str, source: str) -> int:
+    """Assets with the import's source, counted in the database."""
+    return read(target, "SELECT count(*) FROM assets WHERE source = ?", [source])[0][0]
+
+
+def edits_in_history(target: Path | str, who: str) -> int:
+    return read(
+        target,
+        "SELECT count(*) FROM asset_history WHERE changed_by = ? AND reason = 'load test'",
+        [who],
+    )[0][0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -891,12 +1035,52 @@ def options(argv=None):
     parser.add_argument("--work", type=Path, default=Path("/tmp/assetmap-bench"),
                         help="where the synthetic databases are cached")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        help="the run's database: a new SQLite file's path (default: one in the temporary "
+        "folder), or a PostgreSQL server's URL (postgresql://user@host:port/dbname, PostGIS "
+        "installed), where a database assetmap_load_TIME_PID is made for the run (dropped "
+        "afterwards unless --keep)",
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="app servers (each `assetmap serve` on its own port) sharing the database, the "
+        "files folder and the secret key, as behind a load balancer: searches spread over them, "
+        "the edits and the import go through the first and are read back through the others, "
+        "each sign-in's session is used on the next one (default 1)",
+    )
     args = parser.parse_args(argv)
+    if args.servers < 1:
+        parser.error("--servers: at least 1")
     preset = QUICK if args.quick else DEFAULTS
     for name, value in preset.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     return args
+
+
+# What the cached database holds: the assets, and what `assetmap postcodes load` wrote.
+COPIED_TABLES = ("assets", "postcodes", "postcode_files", "postcode_wards")
+
+
+def prepare_database(cached: Path, args, folder: Path) -> tuple[Path | str, str]:
+    """The run's database, made from the cached one: a copy in the temporary folder (or at
+    --db's path), or with --db postgresql://... a new database on that server holding the same
+    rows (COPIED_TABLES). The target, and where it is, to print."""
+    if args.db and is_postgresql(args.db):
+        from assetmap.store.postgres import without_password
+
+        target = create_database(args.db, args.pg_name)
+        copy_to_postgresql(cached, target, COPIED_TABLES)
+        return target, without_password(target)
+    path = Path(str(args.db).removeprefix("sqlite:///")) if args.db else folder / "assetmap.db"
+    if path.exists():
+        raise SystemExit(f"--db {path} exists already: give a path for a new file")
+    copy_database(cached, path)
+    return path, str(path)
 
 
 def main(argv=None) -> int:
@@ -905,62 +1089,79 @@ def main(argv=None) -> int:
     print(
         f"load_test: {args.assets:,} synthetic assets, {args.clients} search clients, "
         f"{args.seconds:g} s a phase, an import of {args.import_rows:,} rows, "
+        f"{args.servers} server{'s' if args.servers > 1 else ''} of "
         f"{args.workers} gunicorn workers" + (f" of {args.threads} threads" if args.threads else "")
     )
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     cached, was_cached = ensure_database(args.work, args.assets, args.seed)
     folder = Path(tempfile.mkdtemp(prefix="assetmap-load-"))
-    server = None
+    tag = time.strftime("%Y%m%d%H%M%S")
+    args.pg_name = f"assetmap_load_{tag}_{os.getpid()}"
+    servers: list[Server] = []
+    made = False
     try:
-        db_path = folder / "assetmap.db"
-        copy_database(cached, db_path)
-        editor_account, importer_account, link_workers = make_accounts(db_path)
-        tag = time.strftime("%Y%m%d%H%M%S")
+        target, where = prepare_database(cached, args, folder)
+        made = True
+        # (each password is hashed, at a second or so of a core: fewer for a smoke test)
+        made_accounts = make_accounts(target, 2 if args.quick else 4)
+        editor_account, importer_account, link_workers = made_accounts
         source = f"synthetic-benchmark-load-test-{tag}"
         csv_path = folder / f"synthetic-load-test-{args.import_rows}.csv"
         codes = trafford_postcodes()
         write_synthetic_csv(
             csv_path, args.import_rows, args.seed, ref_prefix=f"LOAD-{tag}", source=None
         )
-        print(f"database: {cached} ({'cached' if was_cached else 'built'}), copied to {db_path}")
-        server = Server(db_path, args.workers, args.threads, folder / "server.log")
-        took = server.wait_until_ready()
-        pid = server.process.pid
-        print(f"server: {server.base} (gunicorn pid {pid}), answering after {took:.1f} s")
+        print(f"database: {cached} ({'cached' if was_cached else 'built'}), copied to {where}")
+        files, secret = folder / "files", secrets.token_hex(32)
+        servers = [
+            Server(target, args.workers, args.threads, folder / f"server-{n}.log", files, secret)
+            for n in range(1, args.servers + 1)
+        ]
+        for server in servers:
+            took = server.wait_until_ready()
+            pid = server.process.pid
+            print(f"server: {server.base} (gunicorn pid {pid}), answering after {took:.1f} s")
         setup = Setup(
-            server.base, db_path, codes, editor_account, importer_account, link_workers,
-            assets_to_edit(db_path, args.seed),
+            [server.base for server in servers], target, codes, editor_account,
+            importer_account, link_workers, assets_to_edit(target, args.seed),
         )  # fmt: skip
         warm = requests.Session()  # each worker opens its database and loads its templates
-        for n in range(args.workers * 4):
-            warm.get(f"{server.base}/api/v1/search", params={"postcode": codes[n].code}, timeout=30)
-            warm.get(f"{server.base}/search", params={"postcode": codes[n].code}, timeout=30)
+        for base in setup.bases:
+            for n in range(args.workers * (1 if args.quick else 4)):
+                params = {"postcode": codes[n].code}
+                warm.get(f"{base}/api/v1/search", params=params, timeout=30)
+                warm.get(f"{base}/search", params=params, timeout=30)
         idle = Phase("idle")
-        for n in range(50):  # one search at a time, as a yardstick for the loaded figures
+        for n in range(10 if args.quick else 50):  # one search at a time, as a yardstick
             params = {"postcode": codes[n * 7].code, "radius_km": 2, "q": WORDS[n % len(WORDS)]}
-            url = f"{server.base}/api/v1/search"
+            url = f"{setup.bases[n % len(setup.bases)]}/api/v1/search"
             call(warm, idle.recorder, "search", "GET", url, 200, params=params)
         print(latency_line("idle: one search at once", idle.recorder.of("search")))
 
-        marks = [server.log_size()]
-        without = run_phase("(a) without an import", setup, args, server.process.pid, None)
-        marks.append(server.log_size())
-        report_phase(without, server, (marks[0], marks[1]))
-        during = run_phase(
-            "(b) during an import", setup, args, server.process.pid, (csv_path, source)
-        )
-        marks.append(server.log_size())
-        report_phase(during, server, (marks[1], marks[2]))
+        pids = [server.process.pid for server in servers]
+        marks = [[server.log_size() for server in servers]]
+        without = run_phase("(a) without an import", setup, args, pids, None)
+        marks.append([server.log_size() for server in servers])
+        report_phase(without, servers, list(zip(marks[0], marks[1], strict=True)))
+        during = run_phase("(b) during an import", setup, args, pids, (csv_path, source))
+        marks.append([server.log_size() for server in servers])
+        report_phase(during, servers, list(zip(marks[1], marks[2], strict=True)))
 
-        present = rows_present(db_path, source)
-        kept = edits_in_history(db_path, editor_account.email)
+        present = rows_present(target, source)
+        kept = edits_in_history(target, editor_account.email)
         saved = without.edits_saved + during.edits_saved
+        seen = without.edits_seen + during.edits_seen
         print(f"\nedits kept in the assets' history: {kept:,} (the editor saw {saved:,} saved)")
         base_p95, import_samples = ms(without.recorder.of("search"), 95), during_import(during)
         import_p95 = ms(import_samples, 95)
         ratio = import_p95 / base_p95 if import_samples and base_p95 > 0 else float("inf")
         errors = {p.name: errors_of(p) for p in (without, during)}
         total_errors = sum(sum(c.values()) for c in errors.values())
+        before = during.import_before
+        whole = {before, None if before is None else before + args.import_rows}
+        # (a count the page did not give, None, is an error counted above, not a partial one)
+        partial = sorted({c for c in during.import_seen if c is not None and c not in whole})
+        elsewhere = "another server" if args.servers > 1 else "the server"
         targets = [
             (
                 total_errors == 0,
@@ -982,17 +1183,34 @@ def main(argv=None) -> int:
                 "the import's rows all present",
                 f"{present:,} of {args.import_rows:,} assets with source {source}",
             ),
+            (
+                seen == saved == kept and saved > 0,
+                f"every saved edit kept and read back through {elsewhere}",
+                f"{saved:,} saved, {kept:,} in the history, {seen:,} read back",
+            ),
+            (
+                before is not None
+                and not partial
+                and during.import_seen[-1:] == [before + args.import_rows],
+                f"the import all or nothing, counted through {elsewhere} while it ran",
+                f"{len(during.import_seen):,} counts, before {before}, "
+                f"between {partial or 'none'}, last {during.import_seen[-1:]}",
+            ),
         ]
         print("\ntargets (issue 12):")
         for ok, what, figures in targets:
             print(f"  {'PASS' if ok else 'FAIL'}  {what}: {figures}")
         return 0 if all(ok for ok, _, _ in targets) else 1
     finally:
-        if server is not None:
+        for server in servers:
             server.stop()
         if args.keep:
-            print(f"kept {folder} (server log: {folder / 'server.log'})")
+            print(f"kept {folder} (server logs: {folder}/server-N.log)")
+            if made and args.db and is_postgresql(args.db):
+                print(f"kept PostgreSQL database {args.pg_name}")
         else:
+            if made and args.db and is_postgresql(args.db):
+                drop_database(args.db, args.pg_name)
             shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -1,5 +1,6 @@
 """scripts/load_test.py runs end to end on a tiny load: it prints every phase's figures and the
-targets, finds every row of its import, and leaves no server behind."""
+targets, finds every row of its import, reads every saved edit back, never sees the import half
+done, and leaves no server behind."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def test_load_script_measures_a_tiny_load_with_an_import_and_stops_its_server(tm
     assert re.search(r"^  (PASS|FAIL)  no errors of any kind: ", out, re.M)
     assert re.search(r"^  (PASS|FAIL)  search p95 during the import at most 1.5x", out, re.M)
     assert re.search(r"^  PASS  the import's rows all present: 200 of 200 assets", out, re.M)
+    assert re.search(r"^  PASS  every saved edit kept and read back through the server", out, re.M)
+    assert re.search(r"^  PASS  the import all or nothing, counted through the server", out, re.M)
     server = int(re.search(r"gunicorn pid (\d+)", out).group(1))
     with pytest.raises(ProcessLookupError):  # the server's whole process group has gone
         os.killpg(server, 0)
