@@ -141,6 +141,8 @@ def cluster() -> Cluster:
                 "PostgreSQL is not installed (Debian's postgresql and postgresql-*-postgis-3; "
                 ".ci/run installs them)"
             )
+            if os.environ.get("ASSETMAP_REQUIRE_POSTGRESQL"):  # CI: never skip them silently
+                pytest.fail(_state["skip"], pytrace=False)
             pytest.skip(_state["skip"])
         started = Cluster(programs)
         started.start()
