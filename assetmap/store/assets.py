@@ -187,7 +187,7 @@ def _where(db, filter: AssetFilter) -> tuple[str, list]:
     elif not filter.include_archived:
         clauses.append("archived = 0")
     if filter.name_contains:
-        clauses.append(dialect.contains(db, "lower(name)").replace("?", "lower(?)"))
+        clauses.append(dialect.contains(db, "lower(name)", "lower(?)"))
         params.append(filter.name_contains)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 

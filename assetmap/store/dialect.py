@@ -18,9 +18,9 @@ def by_name(db, column: str = "name") -> str:
     return f"lower({column})" if is_postgresql(db) else f"{column} COLLATE NOCASE"
 
 
-def contains(db, haystack: str) -> str:
-    """True where `haystack` contains the parameter's text (no wildcards: % and _ are text)."""
-    return f"strpos({haystack}, ?) > 0" if is_postgresql(db) else f"instr({haystack}, ?) > 0"
+def contains(db, haystack: str, needle: str = "?") -> str:
+    """True where `haystack` contains `needle` (no wildcards: % and _ are text)."""
+    return f"{position_of(db, haystack, needle)} > 0"
 
 
 def position_of(db, haystack: str, needle: str) -> str:

@@ -356,6 +356,7 @@ _pools: dict[str, Any] = {}
 _pools_lock = threading.Lock()
 
 
+@lru_cache(maxsize=1)
 def _numeric_loader():
     """A psycopg loader giving `numeric` values as SQLite gives numbers: an int for a whole
     number (a sum), a float for one with a fraction (an average). PostgreSQL's sum() of a
