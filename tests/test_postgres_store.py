@@ -139,3 +139,39 @@ def test_a_handle_dropped_without_close_gives_its_connection_back(pg):
     last = connect(pg)
     assert last.conn.execute("SELECT 2").fetchone()[0] == 2
     last.close()
+
+
+def test_text_sorts_by_its_bytes_as_on_sqlite_whatever_the_databases_locale():
+    """A database made with a locale that sorts "apple" before "Banana" (ICU English) still
+    lists them as SQLite does, capitals first: the columns compare by bytes (COLLATE "C")."""
+    cluster = engines.cluster()
+    name = f"pgicu{time.monotonic_ns()}"
+    try:
+        cluster.admin(
+            f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en' "
+            "LOCALE 'C.UTF-8'"
+        )
+    except Exception as error:  # a PostgreSQL built without ICU
+        pytest.skip(f"no ICU locale here to sort by: {error}")
+    url = cluster.url(name)
+    try:
+        initialise(url)
+        db = connect(url)
+        try:
+            for code in ("apple", "Banana"):
+                db.conn.execute(
+                    "INSERT INTO areas (level, code, name, geometry, loaded_at) "
+                    "VALUES ('ward', ?, ?, '{}', '2026-01-01')",
+                    [code, code],
+                )
+            by_locale = [
+                r[0] for r in db.conn.execute("SELECT 'apple' UNION SELECT 'Banana' ORDER BY 1")
+            ]
+            assert by_locale == ["apple", "Banana"], "the database's locale should sort a before B"
+            listed = [r[0] for r in db.conn.execute("SELECT name FROM areas ORDER BY name")]
+            assert listed == ["Banana", "apple"]
+        finally:
+            db.close()
+    finally:
+        postgres.close_pool(url)
+        cluster.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
