@@ -143,7 +143,7 @@ def asset_page(asset_id: str):
     Link workers and coordinators also see the professional-only details; coordinators see
     archived assets (everyone else gets a 404 for them) and links to edit and history.
     """
-    record = store.get_asset(get_db(), asset_id)
+    record, version = store.get_asset_and_version(get_db(), asset_id)
     if record is None or (record["archived"] and not can("edit_assets")):
         abort(404, description="There is no asset at this address. It may have been removed.")
     professional = can("view_professional")
@@ -180,6 +180,7 @@ def asset_page(asset_id: str):
         location=location,
         capacity=taxonomy.label(taxonomy.CAPACITY, record["capacity"]),
         my_plans=plan_store.plans_of(get_db(), current_user.id) if can("make_plans") else [],
+        version=version,  # the archive button's: archiving over a newer version is refused
         form=CsrfOnlyForm(),
     )
 

@@ -37,6 +37,14 @@ def _page_number(text: str | None) -> int:
         return 1
 
 
+def _versions(history: dict[str, list[dict]]) -> dict[str, int]:
+    """Each listed asset's version (the number of its latest history entry, as
+    `store.assets.asset_version` counts it, 0 with none), taken from the recent history the page
+    shows. The "Close (archive)" button carries it, so that closing a listing someone changed
+    after the queue was opened is refused with what they changed, not done over their change."""
+    return {asset_id: (rows[0]["version_id"] if rows else 0) for asset_id, rows in history.items()}
+
+
 @bp.get("")
 @requires("edit_assets")
 def review_queue():
@@ -50,6 +58,7 @@ def review_queue():
     return render_template(
         "review/queue.html",
         result=result,
+        versions=_versions(result.history),
         chosen=chosen,
         choices=queue.choices(db),
         today=today,
