@@ -4,8 +4,11 @@
 the same tests on PostgreSQL: each test process starts a private cluster of its own (initdb and
 pg_ctl in a temporary folder, listening on a free loopback port; no system service), and the
 shared fixtures (tests/conftest.py `db_path`, `sample_template`, `app`, ...) hand out databases
-in it instead of files. Where PostgreSQL's programs are absent, a PostgreSQL run skips every
-test with the reason; CI installs them (.ci/run).
+in it instead of files. The tests that need PostgreSQL whichever engine the run is on (two app
+servers on one database, `assetmap copy`, search on PostGIS against SQLite's answers) use the
+same cluster (`cluster()`, `new_database()`): one cluster per test process, started on first use.
+Where PostgreSQL or PostGIS is absent, those tests skip with the reason (`why_no_cluster`);
+CI installs them (.ci/run) and sets ASSETMAP_REQUIRE_POSTGRESQL, which makes that a failure.
 
 The fixtures speak of a database's "target": what ASSETMAP_DB would hold, a file's path on SQLite,
 a `postgresql://` URL on PostgreSQL. `new_target` makes an empty one, `copy_database` copies a
@@ -65,13 +68,59 @@ def on_postgresql() -> bool:
     return engine() == "postgresql"
 
 
+BIN_VARIABLE = "ASSETMAP_PG_BIN"  # a folder holding initdb and pg_ctl, where not Debian's
+
+
 def postgres_programs() -> Path | None:
-    """The folder of Debian's PostgreSQL programs (initdb, pg_ctl), the newest installed."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts[-3])
+    """The folder of PostgreSQL's programs (initdb, pg_ctl, pg_dump, psql): ASSETMAP_PG_BIN,
+    else Debian's newest installed version, else the PATH's."""
+    given = os.environ.get(BIN_VARIABLE)
+    if given:
+        return Path(given) if (Path(given) / "initdb").exists() else None
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
     if found:
         return found[-1].parent
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
+
+
+def _share(programs: Path) -> Path:
+    found = subprocess.run(
+        [str(programs / "pg_config"), "--sharedir"], capture_output=True, text=True, check=False
+    )
+    if found.returncode == 0 and found.stdout.strip():
+        return Path(found.stdout.strip())
+    return Path("/usr/share/postgresql") / programs.parent.name
+
+
+def why_no_cluster() -> str | None:
+    """Why a private PostGIS cluster cannot be started on this machine (the reason the
+    PostgreSQL tests skip with), or None when it can."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is not installed (pip install 'psycopg[binary]')"
+    programs = postgres_programs()
+    if programs is None:
+        return (
+            "PostgreSQL is not installed (Debian's postgresql and postgresql-*-postgis-3; "
+            f".ci/run installs them; or set {BIN_VARIABLE} to the folder holding initdb)"
+        )
+    if not (_share(programs) / "extension" / "postgis.control").exists():
+        return f"PostGIS is not installed for {programs} (apt-get install postgresql-NN-postgis-3)"
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root and there is no 'postgres' user to run PostgreSQL as"
+        if not shutil.which("runuser"):
+            return "running as root and runuser is missing"
+    return None
 
 
 def _free_port() -> int:
@@ -92,8 +141,25 @@ class Cluster:
         if self.as_user:
             shutil.chown(self.folder, "postgres")
 
+    def program(self, name: str) -> str:
+        """The path of one of PostgreSQL's programs (pg_dump, psql, ...) of this cluster's
+        version."""
+        return str(self.programs / name)
+
+    def run(self, *command: str, input: str | None = None) -> subprocess.CompletedProcess:
+        """Run a PostgreSQL program as the cluster's user, its output captured as text."""
+        return subprocess.run(
+            [*self.as_user, *command], capture_output=True, text=True, check=False, input=input
+        )
+
     def _run(self, *command: str) -> None:
-        subprocess.run([*self.as_user, *command], check=True, capture_output=True, text=True)
+        done = self.run(*command)
+        if done.returncode != 0:
+            log = self.folder / "log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(
+                f"{Path(command[0]).name} failed ({done.returncode}): {done.stderr.strip()}\n{tail}"
+            )
 
     def start(self) -> None:
         data = self.folder / "data"
@@ -104,13 +170,20 @@ class Cluster:
         )  # fmt: skip
         # Durability is not what the tests test: no fsync makes making databases quick.
         options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-p {{port}} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run(
-            str(self.programs / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"),
-            "-o", options, "-w", "-t", "60", "start",
-        )  # fmt: skip
+        for attempt in range(5):
+            try:
+                self._run(
+                    str(self.programs / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"),
+                    "-o", options.format(port=self.port), "-w", "-t", "60", "start",
+                )  # fmt: skip
+                return
+            except RuntimeError:  # the port taken between finding and binding it: another
+                if attempt == 4:
+                    raise
+                self.port = _free_port()
 
     def stop(self) -> None:
         try:
@@ -135,16 +208,13 @@ def cluster() -> Cluster:
     if _state["skip"]:
         pytest.skip(_state["skip"])
     if _state["cluster"] is None:
-        programs = postgres_programs()
-        if programs is None:
-            _state["skip"] = (
-                "PostgreSQL is not installed (Debian's postgresql and postgresql-*-postgis-3; "
-                ".ci/run installs them)"
-            )
+        why_not = why_no_cluster()
+        if why_not is not None:
+            _state["skip"] = why_not
             if os.environ.get("ASSETMAP_REQUIRE_POSTGRESQL"):  # CI: never skip them silently
                 pytest.fail(_state["skip"], pytrace=False)
             pytest.skip(_state["skip"])
-        started = Cluster(programs)
+        started = Cluster(postgres_programs())
         started.start()
         _state["cluster"] = started
     return _state["cluster"]
@@ -155,6 +225,12 @@ def new_target(folder: Path, name: str = "assetmap.db", *, keep: bool = False):
     (dropped after the test, unless `keep`: a session's template)."""
     if not on_postgresql():
         return folder / name
+    return new_database(keep=keep)
+
+
+def new_database(*, keep: bool = False) -> str:
+    """The URL of a new, empty database in this process's cluster, whichever engine the run is
+    on (for the tests that need PostgreSQL itself); dropped after the test unless `keep`."""
     pg = cluster()
     database = f"t{os.getpid()}_{next(_names)}"
     pg.admin(f"CREATE DATABASE {database}")
@@ -195,7 +271,7 @@ def _drop_the_tests_databases():
     session's templates stay), so that a run of thousands of tests holds a few at a time."""
     made_before = len(_state["made"])
     yield
-    if not on_postgresql() or _state["cluster"] is None:
+    if _state["cluster"] is None:  # no test of this process has needed PostgreSQL yet
         return
     from assetmap.store import postgres
 

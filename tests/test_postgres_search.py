@@ -11,9 +11,8 @@ nearby search (assetmap.search.nearby.search) is also run on the PostgreSQL data
 chooses its search module by the engine) against SQLite's answers, in a hypothesis property
 test shaped like tests/test_search_property.py.
 
-The module starts its own throwaway cluster (tests/postgres_cluster.py), or with `--engine
-postgresql` uses the run's (tests/engines.py); where PostgreSQL and PostGIS are not installed
-the tests skip and say so.
+It runs whichever engine the suite is on, in the test process's private cluster
+(tests/engines.py); where PostgreSQL and PostGIS are not installed the tests skip and say so.
 """
 
 from __future__ import annotations
@@ -39,14 +38,9 @@ from assetmap.store import search as sqlite_search
 from assetmap.store.search import Conditions, index_terms
 from tests import engines
 from tests.hostile import hostile_assets
-from tests.postgres_cluster import cluster, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 26)
-WHY_NOT = unavailable()
-pytestmark = pytest.mark.skipif(
-    WHY_NOT is not None, reason=f"needs PostgreSQL with PostGIS: {WHY_NOT}"
-)
 
 # Words that tokenizers split, fold or stem in different ways, as asset names.
 AWKWARD = [
@@ -126,14 +120,10 @@ def search_database(dsn: str) -> PostgresDatabase:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A database to build in: with `--engine postgresql`, a new one in the run's cluster
-    (tests/engines.py); otherwise in a throwaway cluster of this module's own."""
-    if engines.on_postgresql():
-        yield engines.new_target(tmp_path_factory.mktemp("pgsearch-server"), keep=True)
-        return
-    with cluster() as dsn:
-        yield dsn
+def server():
+    """A database to build in, in the test process's cluster (tests/engines.py), whichever
+    engine the run is on; skips, saying why, where PostgreSQL with PostGIS is not installed."""
+    return engines.new_database(keep=True)
 
 
 @pytest.fixture(scope="module")
@@ -620,17 +610,16 @@ def test_a_dump_restores_with_its_search_columns(both, server):
     the search_path, and the generated columns are made again on the way in all the same."""
     import psycopg
 
-    from tests.postgres_cluster import binaries, run
-
-    dump = run([str(binaries() / "pg_dump"), "--no-owner", "-d", server])
+    cluster = engines.cluster()
+    dump = cluster.run(cluster.program("pg_dump"), "--no-owner", "-d", server)
     assert dump.returncode == 0, dump.stderr
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute("CREATE DATABASE restored")
     restored_dsn = server.rsplit("/", 1)[0] + "/restored"
-    loaded = run(
-        [str(binaries() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", restored_dsn],
+    loaded = cluster.run(
+        cluster.program("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", restored_dsn,
         input=dump.stdout,
-    )
+    )  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr
     _, pg = both
     with psycopg.connect(restored_dsn, autocommit=True) as restored:
