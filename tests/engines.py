@@ -239,6 +239,38 @@ def new_database(*, keep: bool = False) -> str:
     return pg.url(database)
 
 
+def missing_target(folder: Path):
+    """A target where there is no database yet (for "run `assetmap init` first"): a file in a
+    folder not made yet on SQLite, a database name the cluster does not hold on PostgreSQL."""
+    if not on_postgresql():
+        return folder / "instance" / "assetmap.db"
+    return missing_database()
+
+
+def missing_database() -> str:
+    """The URL of a database this process's cluster does not hold, whichever engine the run is
+    on (dropped after the test if something made it)."""
+    database = f"t{os.getpid()}_{next(_names)}_missing"
+    _state["made"].append(database)
+    return cluster().url(database)
+
+
+def exists(target) -> bool:
+    """Whether a database is at `target` (on SQLite: the file, or even its folder)."""
+    if not on_postgresql():
+        return Path(target).parent.exists()
+    return database_exists(target)
+
+
+def database_exists(url: str) -> bool:
+    """Whether this process's cluster holds the database `url` names."""
+    import psycopg
+
+    with psycopg.connect(cluster().url("postgres"), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [_name(url)])
+        return found.fetchone() is not None
+
+
 def copy_database(template, target):
     """Make `target` (from `new_target`) a copy of the template database (see the module's
     docstring); returns `target`."""

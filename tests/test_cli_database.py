@@ -13,6 +13,7 @@ import pytest
 from assetmap import create_app
 from assetmap.cli import main
 from assetmap.store import connect, initialise, schema
+from tests import engines
 from tests.conftest import make_asset
 
 # Each command that opens the database, with arguments it would run with.
@@ -110,14 +111,14 @@ def test_every_command_is_either_opened_in_one_place_or_makes_the_database():
 
 @pytest.mark.parametrize("command", OPENS_THE_DATABASE)
 def test_a_command_on_a_missing_database_says_run_init_and_makes_no_file(command, tmp_path, files):
-    db_path = tmp_path / "instance" / "assetmap.db"
-    result = run(db_path, OPENS_THE_DATABASE[command], files)
+    target = engines.missing_target(tmp_path)
+    result = run(target, OPENS_THE_DATABASE[command], files)
     assert result.exit_code == 1, result.output
+    demo = "" if engines.on_postgresql() else " (or `make run` for the demo)"  # SQLite's demo
     assert result.output == (
-        f"Error: there is no database at {db_path}: run `assetmap init` first (or `make run` "
-        "for the demo)\n"
+        f"Error: there is no database at {target}: run `assetmap init` first{demo}\n"
     )
-    assert not (tmp_path / "instance").exists()
+    assert not engines.exists(target)  # not even the folder for it, on SQLite
 
 
 @pytest.mark.parametrize("command", OPENS_THE_DATABASE)
@@ -180,7 +181,7 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path, files):
 
 @pytest.mark.parametrize("command", sorted(MAKE_THE_DATABASE - {"serve"}))
 def test_the_commands_that_make_the_database_still_make_it(command, tmp_path, files):
-    db_path = tmp_path / "instance" / "assetmap.db"
+    db_path = engines.missing_target(tmp_path)
     postcodes = tmp_path / "postcodes.csv"
     postcodes.write_text("postcode,lon,lat\nM33 7ZF,-2.32,53.425111\n")
     args = {"init": ["init"], "postcodes load": ["postcodes", "load", str(postcodes)]}[command]
@@ -189,3 +190,24 @@ def test_the_commands_that_make_the_database_still_make_it(command, tmp_path, fi
     db = connect(db_path)
     assert schema.current_version(db.conn) == schema.SCHEMA_VERSION
     db.close()
+
+
+def test_init_where_the_role_may_not_create_databases_says_whom_to_ask(tmp_path, files):
+    if not engines.on_postgresql():
+        pytest.skip("PostgreSQL only: on SQLite, init makes the file")
+    target = engines.missing_target(tmp_path)
+    cluster = engines.cluster()
+    cluster.admin("DROP ROLE IF EXISTS no_createdb")
+    cluster.admin("CREATE ROLE no_createdb LOGIN NOCREATEDB")
+    try:
+        as_role = target.replace("postgres@", "no_createdb@")
+        result = run(as_role, ["init"], files)
+        assert result.exit_code == 1
+        assert result.output.startswith(
+            f"Error: there is no database at {as_role} and PostgreSQL refused to create it ("
+        )
+        assert "ask an administrator to create it (`createdb -O ROLE" in result.output
+        assert "Traceback" not in result.output
+        assert not engines.exists(target)
+    finally:
+        cluster.admin("DROP ROLE no_createdb")

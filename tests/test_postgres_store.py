@@ -83,12 +83,18 @@ def test_the_schema_is_this_assetmaps_and_init_is_idempotent(pg):
         db.close()
 
 
-def test_a_database_that_is_not_there_is_said_in_the_servers_words():
-    url = engines.cluster().url("no_such_database")
-    with pytest.raises(NotReady, match='database "no_such_database" does not exist'):
+def test_a_database_that_is_not_there_says_run_init_and_init_makes_it():
+    url = engines.missing_database()
+    with pytest.raises(NotReady, match=f"^there is no database at {url}: run `assetmap init`"):
         connect_ready(url)
-    with pytest.raises(RuntimeError, match="does not exist"):
-        initialise(url)
+    assert not engines.database_exists(url)  # nothing made
+    assert initialise(url)  # the role may create databases: made, then brought up to date
+    connect_ready(url).close()
+
+
+def test_a_server_that_is_not_there_is_said_in_the_libraries_words():
+    with pytest.raises(NotReady, match="^cannot open the PostgreSQL database .*127.0.0.1:9/"):
+        connect_ready("postgresql://nobody@127.0.0.1:9/assetmap")
 
 
 def test_writers_take_turns_and_a_writer_that_waits_too_long_is_told_busy(pg, monkeypatch):

@@ -194,7 +194,10 @@ def initialise(path: str | Path) -> list[str]:
         db = connect(path)
     except (psycopg.Error, OSError) as error:
         where = postgres.without_password(path)
-        raise RuntimeError(f"cannot open the PostgreSQL database {where} ({error})") from None
+        if not _postgresql_database_missing(path):
+            raise RuntimeError(f"cannot open the PostgreSQL database {where} ({error})") from None
+        _create_postgresql_database(path)
+        db = connect(path)
     try:
         return schema.migrate(db.conn)
     except psycopg.Error as error:
@@ -256,8 +259,53 @@ def _connect_postgresql(url: str):
     try:
         return postgres.Database(url)
     except (psycopg.Error, OSError) as error:
-        raise NotReady(
-            f"cannot open the PostgreSQL database {postgres.without_password(url)} ({error})"
+        where = postgres.without_password(url)
+        if _postgresql_database_missing(url):  # as a missing SQLite file: nothing is made
+            raise NotReady(f"there is no database at {where}: run `assetmap init` first") from None
+        raise NotReady(f"cannot open the PostgreSQL database {where} ({error})") from None
+
+
+def _postgresql_database_missing(url: str) -> bool:
+    """Whether the server at `url` answers but holds no database of its name. Asked of the
+    server's `postgres` database, as createdb does: the refusal's words are in the server's
+    language, and a server that is down or refuses the password is not a missing database."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from assetmap.store import postgres
+
+    name = conninfo_to_dict(url).get("dbname")
+    try:
+        with psycopg.connect(
+            make_conninfo(url, dbname="postgres"), connect_timeout=postgres.CONNECT_TIMEOUT_S
+        ) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            return name is not None and found.fetchone() is None
+    except (psycopg.Error, OSError):
+        return False
+
+
+def _create_postgresql_database(url: str) -> None:
+    """Create the database `url` names (`assetmap init` on a server without it), as the URL's
+    role; RuntimeError saying what to ask for when the role may not create databases."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from assetmap.store import postgres
+
+    name = conninfo_to_dict(url)["dbname"]
+    try:
+        with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.errors.DuplicateDatabase:
+        pass  # another server's `assetmap init` made it meanwhile
+    except psycopg.Error as error:
+        raise RuntimeError(
+            f"there is no database at {postgres.without_password(url)} and PostgreSQL refused "
+            f"to create it ({str(error).strip()}): ask an administrator to create it "
+            f"(`createdb -O ROLE {name}`, ROLE being the one in ASSETMAP_DB), then run "
+            "`assetmap init` again"
         ) from None
 
 
