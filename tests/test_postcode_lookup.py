@@ -349,3 +349,29 @@ def test_status_shows_the_files_the_districts_and_what_is_held_in_full(cli, tmp_
     assert "  M1: 1 *" in lines  # area M is held in full, by the ONSPD file
     assert "  WA15: 1,868" in lines  # the extract's districts are not
     assert lines.index("  M1: 1 *") < lines.index("  M15: 170 *") < lines.index("  WA15: 1,868")
+
+
+def test_a_postcode_given_twice_takes_its_later_position_and_a_moved_one_is_updated(fresh_db):
+    load(fresh_db, TRAFFORD)
+    with transaction(fresh_db):
+        store.save_postcodes(fresh_db, [("M33 7ZF", 53.0, -2.0), ("M33 7ZF", 53.5, -2.5)])
+        store.save_postcodes(fresh_db, [("M33 7ZG", 53.42, -2.31), ("M33 9ZZ", 53.41, -2.3)])
+    assert store.find_postcode(fresh_db, "M33 7ZF") == (53.5, -2.5)  # the later row, as read
+    assert store.find_postcode(fresh_db, "M33 7ZG") == (53.42, -2.31)
+    assert store.find_postcode(fresh_db, "M33 9ZZ") == (53.41, -2.3)
+    assert store.find_postcode(fresh_db, "M15 4AB") == (53.465578, -2.26046)  # as loaded
+    assert store.count_postcodes(fresh_db) == 11127 + 2
+
+
+def test_a_load_that_fails_midway_leaves_the_table_as_it_was_and_the_next_load_works(fresh_db):
+    load(fresh_db, TRAFFORD)
+    before = [tuple(r) for r in fresh_db.conn.execute("SELECT * FROM postcodes ORDER BY 1")]
+    with pytest.raises(Exception), transaction(fresh_db):  # noqa: B017 (either engine's error)
+        store.save_postcodes(fresh_db, [("M33 7ZF", 1.0, 1.0), ("M33 9ZZ", 53.4, -2.3)])
+        store.save_postcodes(fresh_db, [("M33 9ZY", None, -2.3)])  # no latitude: refused
+    after = [tuple(r) for r in fresh_db.conn.execute("SELECT * FROM postcodes ORDER BY 1")]
+    assert after == before
+    with transaction(fresh_db):
+        store.save_postcodes(fresh_db, [("M33 9ZZ", 53.4, -2.3)])
+    assert store.find_postcode(fresh_db, "M33 9ZZ") == (53.4, -2.3)
+    assert store.find_postcode(fresh_db, "M33 7ZF") == pytest.approx((53.425111, -2.32))

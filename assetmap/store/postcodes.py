@@ -28,10 +28,33 @@ _UPSERT = (
 )
 
 
+# PostgreSQL: the rows stream in with COPY (one command, not a statement each) into a
+# temporary table of this connection, then go into `postcodes` in one INSERT ... SELECT with the
+# same rule as _UPSERT. `n` keeps the file's order, so that of a postcode given twice the later
+# row wins, as executemany's later statement does on SQLite.
+_LOADING = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS postcodes_loading "
+    "(n bigint GENERATED ALWAYS AS IDENTITY, postcode text, lat double precision, "
+    "lon double precision)"
+)
+_FROM_LOADING = (
+    "INSERT INTO postcodes (postcode, lat, lon) "
+    "SELECT DISTINCT ON (postcode) postcode, lat, lon FROM postcodes_loading "
+    "ORDER BY postcode, n DESC " + _UPSERT[_UPSERT.index("ON CONFLICT") :]
+)
+
+
 def save_postcodes(db: sqlite_utils.Database, rows: Iterable[tuple[str, float, float]]) -> None:
     """Insert or update (postcode, lat, lon) rows. Call inside `transaction` for speed and
     so that a failed load leaves the table as it was."""
-    db.conn.executemany(_UPSERT, rows)
+    if not dialect.is_postgresql(db):
+        db.conn.executemany(_UPSERT, rows)
+        return
+    db.conn.execute(_LOADING)
+    db.conn.execute("TRUNCATE postcodes_loading")
+    dialect.insert_rows(db, "postcodes_loading", ("postcode", "lat", "lon"), rows)
+    db.conn.execute(_FROM_LOADING)
+    db.conn.execute("TRUNCATE postcodes_loading")
 
 
 def find_postcode(db: sqlite_utils.Database, postcode: str) -> tuple[float, float] | None:
