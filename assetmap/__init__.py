@@ -117,6 +117,7 @@ def add_pages(app: Flask) -> None:
         feeds,
         freshness,
         guard,
+        health,
         import_jobs,
         import_mapping,
         imports,
@@ -158,6 +159,7 @@ def add_pages(app: Flask) -> None:
         feeds.bp,
         freshness.bp,
         coverage.bp,
+        health.bp,
     ):
         app.register_blueprint(blueprint)
     # Large imports run in a worker thread, started in each server process when it has a job
