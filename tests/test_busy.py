@@ -126,9 +126,9 @@ def test_a_command_that_meets_a_long_lock_says_nothing_was_saved(
 def test_a_missing_database_gets_a_503_that_says_what_to_do_and_makes_no_file(tmp_path):
     from assetmap import create_app
 
-    path = tmp_path / "nowhere" / "assetmap.db"
-    app = create_app({"TESTING": True, "ASSETMAP_DB": str(path), "SECRET_KEY": "test-only"})
+    target = engines.missing_target(tmp_path)  # on the engine the run is on
+    app = create_app({"TESTING": True, "ASSETMAP_DB": str(target), "SECRET_KEY": "test-only"})
     answer = app.test_client().get("/api/v1/assets")
     assert answer.status_code == 503
     assert "run `assetmap init`" in answer.get_json()["error"]
-    assert not path.exists()
+    assert not engines.exists(target)

@@ -10,6 +10,7 @@ import pytest
 from assetmap import create_app
 from assetmap.imports.columns import TEMPLATE_FIELDS
 from assetmap.store import connect
+from tests import engines
 from tests.test_imports_support import (
     BAD,
     ROOT,
@@ -196,16 +197,21 @@ def test_the_template_command_writes_the_documented_template(cli, tmp_path):
 
 
 def test_an_uninitialised_database_is_named_not_a_traceback(tmp_path, audit):
-    app = create_app({"ASSETMAP_DB": str(tmp_path / "new.db"), "SECRET_KEY": "test-only"})
+    target = engines.missing_target(tmp_path)  # on the engine the run is on
+    app = create_app({"ASSETMAP_DB": str(target), "SECRET_KEY": "test-only"})
     result = app.test_cli_runner().invoke(args=["import", str(audit), "--dry-run"])
     assert result.exit_code == 1
-    assert result.output == (
-        f"Error: there is no database at {tmp_path / 'new.db'}: run `assetmap init` first (or "
-        "`make run` for the demo)\n"
+    demo = "" if engines.on_postgresql() else " (or `make run` for the demo)"  # SQLite's demo
+    assert (
+        result.output
+        == f"Error: there is no database at {target}: run `assetmap init` first{demo}\n"
     )
     # Nothing is made there: an empty file would stop `make run` building the demo database.
-    assert not (tmp_path / "new.db").exists()
+    assert not engines.exists(target)
+    if engines.on_postgresql():
+        return  # an empty file is SQLite's own case
     (tmp_path / "new.db").write_bytes(b"")  # an empty database, as sqlite3 makes one
+    app = create_app({"ASSETMAP_DB": str(tmp_path / "new.db"), "SECRET_KEY": "test-only"})
     result = app.test_cli_runner().invoke(args=["import", str(audit), "--dry-run"])
     assert result.output == "Error: the database is not set up yet: run `assetmap init` first\n"
 
