@@ -59,7 +59,7 @@ from contextlib import contextmanager
 
 from assetmap.record.fields import FIELD_NAMES
 from assetmap.store.assets import from_row
-from assetmap.store.search import Circle, Conditions
+from assetmap.store.search import Circle, Conditions, FoundPage, PageRule
 from assetmap.store.visibility import RUNNING
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "checked_dates",
     "configure",
     "count_within",
+    "find_page",
     "ranked_within",
     "records",
     "snapshot",
@@ -397,6 +398,76 @@ def ranked_within(
         ' ORDER BY score DESC, distance, id COLLATE "C" LIMIT %(count)s'
     )
     return _cursor(db).execute(sql, params).fetchall()
+
+
+def find_page(
+    db, circle: Circle, conditions: Conditions, rule: PageRule, *, with_records: bool = True
+) -> FoundPage:
+    """A search's total and one page (with the page's records) in one statement: one round
+    trip, and one snapshot without a transaction. The candidates with their distance (and,
+    for keywords, which of the words each matched) are the MATERIALIZED CTE `near`; the total
+    is their count within the radius; the page is ordered in SQL by `rule`, which is
+    assetmap.search.nearby's order (see PageRule), and each hit's record is joined to it.
+    Searches by day or time are not asked here: Python checks their schedules.
+
+    Each ORDER BY term is the very value Python sorts by: the band is Python's
+    `distance // band_m` (the floor of the quotient, one less where the division rounded up
+    to a whole number), stale a comparison of ISO dates in code-point order, the id compared
+    in code-point order (COLLATE "C")."""
+    words = conditions.words
+    by_relevance = rule.by_relevance and bool(words)
+    params: dict = {"limit": rule.limit, "offset": rule.offset}
+    extra = ", a.last_verified"
+    if words:
+        _words_query(words, params)  # names each word's parameter: word0, word1, ...
+        extra += "".join(
+            f", a.doc @@ (SELECT assetmap_word_query(%(word{i})s)) AS w{i}"
+            for i in range(len(words))
+        )
+    if by_relevance:
+        extra += f", ts_rank({RANK_WEIGHTS}, a.doc, {_words_query(words, params)}) AS score"
+        keys = ["score DESC", "distance", 'id COLLATE "C"']
+        computed = ", score"
+    else:
+        params.update(band=rule.band_m, stale_before=rule.stale_before)
+        quotient = "floor(distance / %(band)s)"
+        computed = (
+            f", {quotient} - ({quotient} * %(band)s > distance)::int AS band,"
+            " (last_verified IS NULL OR last_verified = ''"
+            ' OR last_verified < %(stale_before)s COLLATE "C") AS stale'
+        )
+        keys = ["band", "stale", "distance", 'id COLLATE "C"']
+    flags = "".join(f", w{i}" for i in range(len(words)))
+    if len(words) > 1:
+        computed += ", " + " + ".join(f"w{i}::int" for i in range(len(words))) + " AS matched"
+        keys.insert(0, "matched DESC")
+    order = ", ".join(keys)
+    outer_order = ", ".join(f"p.{key}" for key in keys)
+    fields = "".join(f", a.{name}" for name in FIELD_NAMES) if with_records else ""
+    joined = " LEFT JOIN assets AS a ON a.rid = p.rid" if with_records else ""
+    sql = (
+        f"{_near(circle, conditions, params, extra)},"
+        f" page AS (SELECT id, distance, rid{flags}{computed} FROM near"
+        f" WHERE distance <= %(radius)s ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+        f" SELECT t.total, p.id, p.distance, p.rid{''.join(f', p.w{i}' for i in range(len(words)))}"
+        f"{fields} FROM (SELECT count(*) AS total FROM near WHERE distance <= %(radius)s) AS t"
+        f" LEFT JOIN page AS p ON true{joined} ORDER BY {outer_order}"
+    )
+    rows = _cursor(db).execute(sql, params).fetchall()
+    total = rows[0][0]
+    if rows[0][1] is None:  # nothing on this page
+        return FoundPage(total, [], {}, {} if with_records else None)
+    hits, matched, records = [], {}, {}
+    first_field = 4 + len(words)
+    for row in rows:
+        hits.append((row[1], row[2], row[3]))
+        if words:
+            flags = row[4:first_field]
+            matched[row[3]] = tuple(w for w, hit in zip(words, flags, strict=True) if hit)
+        if with_records:
+            values = row[first_field:]
+            records[row[3]] = from_row(dict(zip(FIELD_NAMES, values, strict=True)))
+    return FoundPage(total, hits, matched, records if with_records else None)
 
 
 def words_condition(words: tuple[str, ...]) -> tuple[str, list[str]]:
