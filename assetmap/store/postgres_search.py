@@ -209,6 +209,11 @@ _REACH_FACTOR = 1.000001
 _REACH_EXTRA_M = 1.0
 _COLUMNS = ", ".join(FIELD_NAMES)
 _BY_ID = 'a.id COLLATE "C"'
+# Which band of %(band)s metres a distance is in, as assetmap.freshness.stale.distance_band
+# (Python's `distance // band`, the floor of the exact quotient). The same for a whole number
+# of metres: distance / band never rounds up to a whole number k from below, since the
+# doubles below band * k lie further from it than half a unit in the last place of k.
+BAND_OF = "floor(distance / %(band)s)"
 
 
 def _raw(db):
@@ -410,10 +415,9 @@ def find_page(
     assetmap.search.nearby's order (see PageRule), and each hit's record is joined to it.
     Searches by day or time are not asked here: Python checks their schedules.
 
-    Each ORDER BY term is the very value Python sorts by: the band is Python's
-    `distance // band_m` (the floor of the quotient, one less where the division rounded up
-    to a whole number), stale a comparison of ISO dates in code-point order, the id compared
-    in code-point order (COLLATE "C")."""
+    Each ORDER BY term is the very value Python sorts by: the band is `BAND_OF` (Python's
+    `distance // band_m`), stale a comparison of ISO dates in code-point order, the id
+    compared in code-point order (COLLATE "C")."""
     words = conditions.words
     by_relevance = rule.by_relevance and bool(words)
     params: dict = {"limit": rule.limit, "offset": rule.offset}
@@ -430,9 +434,10 @@ def find_page(
         computed = ", score"
     else:
         params.update(band=rule.band_m, stale_before=rule.stale_before)
-        quotient = "floor(distance / %(band)s)"
+        if rule.band_m != int(rule.band_m):
+            raise ValueError(f"bands of whole metres only (BAND_OF), not {rule.band_m}")
         computed = (
-            f", {quotient} - ({quotient} * %(band)s > distance)::int AS band,"
+            f", {BAND_OF} AS band,"
             " (last_verified IS NULL OR last_verified = ''"
             ' OR last_verified < %(stale_before)s COLLATE "C") AS stale'
         )
