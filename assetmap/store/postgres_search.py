@@ -302,7 +302,7 @@ def _words_query(words: tuple[str, ...], params: dict) -> str:
     return "(SELECT " + " || ".join(parts) + ")"
 
 
-def _where(conditions: Conditions, params: dict) -> str:
+def _where(conditions: Conditions, params: dict, words_sql: str | None = None) -> str:
     """SQL for the conditions (ANDed, after the place and running-asset terms), as
     store/search.py's `_where`: JSON arrays are TEXT holding JSON, read as jsonb."""
     c = conditions
@@ -334,18 +334,26 @@ def _where(conditions: Conditions, params: dict) -> str:
         params["checked_since"] = c.checked_since
         clauses.append('a.last_verified >= %(checked_since)s COLLATE "C"')
     if c.words:
-        clauses.append(f"a.doc @@ {_words_query(c.words, params)}")
+        clauses.append(f"a.doc @@ {words_sql or _words_query(c.words, params)}")
     return "".join(f" AND {clause}" for clause in clauses)
 
 
-def _near(circle: Circle, conditions: Conditions, params: dict, columns: str = "") -> str:
+def _near(
+    circle: Circle,
+    conditions: Conditions,
+    params: dict,
+    columns: str = "",
+    *,
+    words_sql: str | None = None,
+) -> str:
     """The MATERIALIZED CTE `near`: the running assets meeting the conditions within reach of
     the circle, with their haversine distance (and `columns`); `near.distance <= %(radius)s`
-    says which are within it."""
+    says which are within it. `words_sql`: the tsquery of the words, when the statement has
+    made it already."""
     params.update(vars(circle.distance))
     params["radius"] = circle.radius_m
     params["reach"] = circle.radius_m * _REACH_FACTOR + _REACH_EXTRA_M
-    where = _where(conditions, params)
+    where = _where(conditions, params, words_sql)
     return (
         f"WITH near AS MATERIALIZED (SELECT a.id, {_DISTANCE} AS distance, a.rid{columns}"
         f" FROM assets AS a WHERE {RUNNING}"
@@ -405,13 +413,22 @@ def ranked_within(
     return _cursor(db).execute(sql, params).fetchall()
 
 
+# The tsquery each typed word makes (assetmap_word_query's result as text), by word: it never
+# changes (the function is IMMUTABLE and its dictionary never altered), and making it costs
+# about 0.3 ms, more than many a search. `find_page` reads it back with each search and sends
+# it as a literal the next time the word is typed. Bounded: emptied when full.
+_TSQUERY_OF: dict[str, str] = {}
+_TSQUERIES_KEPT = 4096
+
+
 def find_page(
     db, circle: Circle, conditions: Conditions, rule: PageRule, *, with_records: bool = True
 ) -> FoundPage:
     """A search's total and one page (with the page's records) in one statement: one round
-    trip, and one snapshot without a transaction. The candidates with their distance (and,
-    for keywords, which of the words each matched) are the MATERIALIZED CTE `near`; the total
-    is their count within the radius; the page is ordered in SQL by `rule`, which is
+    trip, and one snapshot without a transaction. The typed words' tsqueries are made once, in
+    the CTE `typed` (or sent as known, see _TSQUERY_OF); the candidates with their distance
+    (and, for several words, which of them each matched) are the MATERIALIZED CTE `near`; the
+    total is their count within the radius; the page is ordered in SQL by `rule`, which is
     assetmap.search.nearby's order (see PageRule), and each hit's record is joined to it.
     Searches by day or time are not asked here: Python checks their schedules.
 
@@ -421,57 +438,79 @@ def find_page(
     words = conditions.words
     by_relevance = rule.by_relevance and bool(words)
     params: dict = {"limit": rule.limit, "offset": rule.offset}
-    extra = ", a.last_verified"
+    typed = any_word = ""
     if words:
-        _words_query(words, params)  # names each word's parameter: word0, word1, ...
-        extra += "".join(
-            f", a.doc @@ (SELECT assetmap_word_query(%(word{i})s)) AS w{i}"
-            for i in range(len(words))
+        made = []
+        for i, word in enumerate(words):
+            known = _TSQUERY_OF.get(word)
+            params[f"word{i}"] = word if known is None else known
+            made.append(
+                f"assetmap_word_query(%(word{i})s)" if known is None else f"%(word{i})s::tsquery"
+            )
+        # OFFSET 0 keeps the inner query apart, so each word's tsquery is made once.
+        each = ", ".join(f"{expression} AS q{i}" for i, expression in enumerate(made))
+        every = " || ".join(f"q{i}" for i in range(len(words)))
+        typed = (
+            f"typed AS MATERIALIZED (SELECT *, {every} AS q"
+            f" FROM (SELECT {each} OFFSET 0) AS made), "
         )
+        any_word = "(SELECT q FROM typed)"
+    extra = ", a.last_verified"
+    several = len(words) > 1  # one word: every hit matched it
+    if several:
+        extra += "".join(f", a.doc @@ (SELECT q{i} FROM typed) AS w{i}" for i in range(len(words)))
     if by_relevance:
-        extra += f", ts_rank({RANK_WEIGHTS}, a.doc, {_words_query(words, params)}) AS score"
+        extra += f", ts_rank({RANK_WEIGHTS}, a.doc, {any_word}) AS score"
         keys = ["score DESC", "distance", 'id COLLATE "C"']
         computed = ", score"
     else:
-        params.update(band=rule.band_m, stale_before=rule.stale_before)
         if rule.band_m != int(rule.band_m):
             raise ValueError(f"bands of whole metres only (BAND_OF), not {rule.band_m}")
+        params.update(band=rule.band_m, stale_before=rule.stale_before)
         computed = (
             f", {BAND_OF} AS band,"
             " (last_verified IS NULL OR last_verified = ''"
             ' OR last_verified < %(stale_before)s COLLATE "C") AS stale'
         )
         keys = ["band", "stale", "distance", 'id COLLATE "C"']
-    flags = "".join(f", w{i}" for i in range(len(words)))
-    if len(words) > 1:
+    flags = "".join(f", w{i}" for i in range(len(words))) if several else ""
+    if several:
         computed += ", " + " + ".join(f"w{i}::int" for i in range(len(words))) + " AS matched"
         keys.insert(0, "matched DESC")
-    order = ", ".join(keys)
-    outer_order = ", ".join(f"p.{key}" for key in keys)
+    near = _near(circle, conditions, params, extra, words_sql=any_word or None)
+    made_now = "".join(f", (SELECT q{i}::text FROM typed)" for i in range(len(words)))
     fields = "".join(f", a.{name}" for name in FIELD_NAMES) if with_records else ""
     joined = " LEFT JOIN assets AS a ON a.rid = p.rid" if with_records else ""
     sql = (
-        f"{_near(circle, conditions, params, extra)},"
-        f" page AS (SELECT id, distance, rid{flags}{computed} FROM near"
-        f" WHERE distance <= %(radius)s ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
-        f" SELECT t.total, p.id, p.distance, p.rid{''.join(f', p.w{i}' for i in range(len(words)))}"
+        near.replace("WITH ", f"WITH {typed}", 1)
+        + f", page AS (SELECT id, distance, rid{flags}{computed} FROM near"
+        f" WHERE distance <= %(radius)s ORDER BY {', '.join(keys)}"
+        " LIMIT %(limit)s OFFSET %(offset)s)"
+        f" SELECT t.total{made_now}, p.id, p.distance, p.rid{flags.replace(', w', ', p.w')}"
         f"{fields} FROM (SELECT count(*) AS total FROM near WHERE distance <= %(radius)s) AS t"
-        f" LEFT JOIN page AS p ON true{joined} ORDER BY {outer_order}"
+        f" LEFT JOIN page AS p ON true{joined} ORDER BY {', '.join(f'p.{k}' for k in keys)}"
     )
     rows = _cursor(db).execute(sql, params).fetchall()
-    total = rows[0][0]
-    if rows[0][1] is None:  # nothing on this page
+    first = rows[0]
+    if len(_TSQUERY_OF) + len(words) > _TSQUERIES_KEPT:
+        _TSQUERY_OF.clear()
+    _TSQUERY_OF.update(zip(words, first[1 : 1 + len(words)], strict=True))
+    total, at = first[0], 1 + len(words)  # each row: total, tsqueries, id, distance, rid, ...
+    if first[at] is None:  # nothing on this page
         return FoundPage(total, [], {}, {} if with_records else None)
     hits, matched, records = [], {}, {}
-    first_field = 4 + len(words)
+    first_field = at + 3 + (len(words) if several else 0)
     for row in rows:
-        hits.append((row[1], row[2], row[3]))
-        if words:
-            flags = row[4:first_field]
-            matched[row[3]] = tuple(w for w, hit in zip(words, flags, strict=True) if hit)
+        rid = row[at + 2]
+        hits.append((row[at], row[at + 1], rid))
+        if several:
+            found = row[at + 3 : first_field]
+            matched[rid] = tuple(w for w, hit in zip(words, found, strict=True) if hit)
+        elif words:
+            matched[rid] = words
         if with_records:
             values = row[first_field:]
-            records[row[3]] = from_row(dict(zip(FIELD_NAMES, values, strict=True)))
+            records[rid] = from_row(dict(zip(FIELD_NAMES, values, strict=True)))
     return FoundPage(total, hits, matched, records if with_records else None)
 
 
