@@ -608,10 +608,11 @@ def search(
     today = today or describe.today()
     ranked = _Ranking(freshness, today)
     centre, found = _find(db, query, ranked, with_records=True)
+    records = found.records or {}
     hits = []
     for _, distance, rid in found.hits:
-        if rid in found.records:  # deleted since the count: the page is one shorter
-            record = found.records[rid]
+        if rid in records:  # deleted since the count: the page is one shorter
+            record = records[rid]
             upcoming = schedules.next_session(record["schedule"], today)
             words = found.matched.get(rid, ())
             checked = ranked.last_checked(record["last_verified"])

@@ -1,10 +1,12 @@
 """All search SQL on PostgreSQL + PostGIS: the functions of assetmap/store/search.py, same answers.
 
 assetmap/store/search.py is the SQLite store's search; this module has the same functions with
-the same arguments and results (count_within, all_within, ranked_within, records,
+the same arguments and results (find_page, count_within, all_within, ranked_within, records,
 checked_dates, snapshot), for a database whose `db.conn` is a psycopg 3 connection (or the
 store's PostgreSQL facade, whose `.raw` is one: see `_raw`). assetmap/search/nearby.py calls
-either; nothing above the store knows which.
+either; nothing above the store knows which. Here `find_page` answers a search near a place
+(keywords, filters and the page's records included) in one statement; SQLite's returns None,
+and nearby.py asks it step by step (as it does both stores for a search by day or time).
 
 What the tuned PostGIS baseline of scripts/bench_search.py does (issue 19), and why:
 
@@ -14,10 +16,11 @@ What the tuned PostGIS baseline of scripts/bench_search.py does (issue 19), and 
   word, so the planner can prove a query's WHERE implies it): GiST (geog) for a place alone,
   GiST (strand, geog) through btree_gist for a strand near a place, GIN (doc) for a rare word
   anywhere, GiST (geog, doc) for a common word near a place.
-- One statement per query: a MATERIALIZED CTE of the candidates with their distance, then
-  their count or the hits nearest first. On its connection JIT is off and no parallel workers
-  start (`SESSION_SETTINGS`): compiling or forking costs more than a query of a few
-  milliseconds takes.
+- One statement per query (`find_page`): a MATERIALIZED CTE of the candidates with their
+  distance, then their count and the page in the search's order with its records, with no
+  BEGIN or COMMIT around it (one statement reads one snapshot). On its connection JIT is off
+  and no parallel workers start (`SESSION_SETTINGS`): compiling or forking costs more than a
+  query of a few milliseconds takes.
 - The distance is assetmap.search.nearby.haversine_m, computed in SQL operation for operation
   from the very numbers of `Haversine` (PostgreSQL's sin, cos, asin and sqrt on float8 are the C
   library's, as Python's are), so PostgreSQL and Python agree to the last bit.
