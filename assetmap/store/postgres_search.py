@@ -24,8 +24,11 @@ What the tuned PostGIS baseline of scripts/bench_search.py does (issue 19), and 
 - The distance is assetmap.search.nearby.haversine_m, computed in SQL operation for operation
   from the very numbers of `Haversine` (PostgreSQL's sin, cos, asin and sqrt on float8 are the C
   library's, as Python's are), so PostgreSQL and Python agree to the last bit.
-  `ST_DWithin` only finds candidates, on a sphere and a metre wider than the radius (PostGIS's
-  sphere and formula differ from ours in the ninth digit); the haversine decides.
+  The GiST index only finds candidates: the assets in the box around the circle (a metre wider
+  than the radius, since PostGIS's sphere differs from ours in the ninth digit) that
+  ST_DWithin's index condition reads, `geog && _ST_Expand(centre, reach)`, without the exact
+  ST_DWithin test that follows it there (a sphere distance for every candidate, a third of a
+  strand search's time): the haversine decides.
   Ties go by id in code-point order (COLLATE "C"), as Python sorts strings.
 - The baseline also stores its rows in geohash order. A live table cannot keep an order (and
   CLUSTER refuses a partial index), so this does not; copying a directory in (`assetmap copy`)
@@ -206,8 +209,9 @@ _ORDINARY = (
 )
 _DISTANCE = f"(CASE WHEN {_ORDINARY} THEN {_HAVERSINE} ELSE {_HAVERSINE_TIMES} END)"
 _CENTRE = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
-# ST_DWithin's sphere (radius 6,371,008.77 m) and formula differ from the haversine's in the
-# ninth digit: candidates come from a little further out, and the haversine decides.
+# The candidates: the box holding every point within `reach` of the centre on PostGIS's sphere
+# (radius 6,371,008.77 m; its formula differs from the haversine's in the ninth digit), so
+# reach is a little further out than the radius, and the haversine decides.
 _REACH_FACTOR = 1.000001
 _REACH_EXTRA_M = 1.0
 _COLUMNS = ", ".join(FIELD_NAMES)
@@ -360,7 +364,7 @@ def _near(
     return (
         f"WITH near AS MATERIALIZED (SELECT a.id, {_DISTANCE} AS distance, a.rid{columns}"
         f" FROM assets AS a WHERE {RUNNING}"
-        f" AND ST_DWithin(a.geog, {_CENTRE}, %(reach)s, false){where})"
+        f" AND a.geog && _ST_Expand({_CENTRE}, %(reach)s){where})"
     )
 
 
