@@ -25,10 +25,11 @@ so that whatever else the machine does slows them alike:
   `assetmap.search.nearby.search_ids`, the same code path as the API's search without the
   fetch of the page's records. The ratios printed are each engine's time over this one's.
 - `pg: assetmap ids` and `pg: assetmap full` (with `--db postgresql://...`): the same two on
-  PostgreSQL (assetmap/store/postgres_search.py), on a copy of the same assets in a database
-  of their own on that server (assetmap_bench_N_sS_vV, built once and kept: rows in geohash
-  order, indexes built after them, VACUUM ANALYZE; see `copy_to_postgresql`), through the
-  store's pooled connection as the app's workers use it. Their answers are compared with
+  PostgreSQL (assetmap/store/postgres_search.py: one statement per search, `find_page`, as
+  the tuned baseline sends; `full` has the records joined in), on a copy of the same assets
+  in a database of their own on that server (assetmap_bench_N_sS_vV, built once and kept:
+  rows in geohash order, indexes built after them, VACUUM ANALYZE; see `copy_to_postgresql`),
+  through the store's pooled connection as the app's workers use it. Their answers are compared with
   SQLite's like the others', and a second table of ratios divides the baselines' times by
   `pg: assetmap ids`'.
 - `full scan`: great-circle distance to every asset with numpy, over arrays held in memory

@@ -94,7 +94,7 @@ from assetmap.search.postcodes import (
     parse_postcode_query,
 )
 from assetmap.store.dialect import search_store
-from assetmap.store.search import Box, Circle, Conditions, Haversine
+from assetmap.store.search import Box, Circle, Conditions, FoundPage, Haversine, PageRule
 
 EARTH_RADIUS_M = 6_371_008.8
 WALKING_DETOUR = 1.3
@@ -607,18 +607,17 @@ def search(
     """
     today = today or describe.today()
     ranked = _Ranking(freshness, today)
-    with search_store(db).snapshot(db):
-        centre, total, page, matched = _find(db, query, ranked)
-        records = search_store(db).records(db, [hit[2] for hit in page])
+    centre, found = _find(db, query, ranked, with_records=True)
+    records = found.records or {}
     hits = []
-    for _, distance, rid in page:
+    for _, distance, rid in found.hits:
         if rid in records:  # deleted since the count: the page is one shorter
             record = records[rid]
             upcoming = schedules.next_session(record["schedule"], today)
-            words = matched.get(rid, ())
+            words = found.matched.get(rid, ())
             checked = ranked.last_checked(record["last_verified"])
             hits.append(Hit(record, distance, walking_minutes(distance), upcoming, words, checked))
-    return SearchResults(query, centre, total, hits, freshness)
+    return SearchResults(query, centre, found.total, hits, freshness)
 
 
 def search_ids(
@@ -627,24 +626,43 @@ def search_ids(
     """The total and the ids of one page, in the order `search` gives its hits, without
     fetching the records: what scripts/bench_search.py sets against engines that return ids."""
     ranked = _Ranking(freshness, today or describe.today())
-    with search_store(db).snapshot(db):
-        _, total, page, _ = _find(db, query, ranked)
-    return total, [hit[0] for hit in page]
+    _, found = _find(db, query, ranked, with_records=False)
+    return found.total, [hit[0] for hit in found.hits]
 
 
-def _find(db, query: SearchQuery, ranked: _Ranking):
-    """The centre, the total and one page of hits (id, distance, rid), and the words each
-    hit matched by rid: everything of a search but the records."""
+def _find(db, query: SearchQuery, ranked: _Ranking, *, with_records: bool):
+    """The centre, and the total and one page of hits (id, distance, rid) with the words each
+    hit matched by rid (and the page's records, when asked): everything of a search.
+
+    The store answers in one statement where that is quicker (`find_page`: PostgreSQL, where
+    each statement is a round trip); otherwise, and for days and times (Python checks the
+    schedules), it is asked step by step here, inside one snapshot so the total and the page
+    agree."""
+    store = search_store(db)
     centre = locate(db, query)
     conditions = conditions_for(query, ranked.freshness.hidden_before(ranked.today))
     circle = circle_around(centre.lat, centre.lon, query.radius_km * 1000)
     by_relevance = query.order == "relevance" and bool(conditions.words)
+    timed = bool(query.days or query.time)
+    if not timed:
+        rule = PageRule(
+            offset=query.offset,
+            limit=query.limit,
+            stale_before=ranked.freshness.stale_before(ranked.today).isoformat(),
+            band_m=DISTANCE_BAND_M,
+            by_relevance=by_relevance,
+        )
+        found = store.find_page(db, circle, conditions, rule, with_records=with_records)
+        if found is not None:
+            return centre, found
     matched: dict[int, tuple[str, ...]] = {}
-    if query.days or query.time or conditions.words:
-        total, page, matched = _search_all(db, query, circle, conditions, by_relevance, ranked)
-    else:
-        total, page = _search_nearest(db, query, centre, circle, conditions, ranked)
-    return centre, total, page, matched
+    with store.snapshot(db):
+        if timed or conditions.words:
+            total, page, matched = _search_all(db, query, circle, conditions, by_relevance, ranked)
+        else:
+            total, page = _search_nearest(db, query, centre, circle, conditions, ranked)
+        records = store.records(db, [hit[2] for hit in page]) if with_records else None
+    return centre, FoundPage(total, page, matched, records)
 
 
 # A page's listings share few dates of last check (an import checks them all on one day), and

@@ -1,10 +1,12 @@
 """All search SQL on PostgreSQL + PostGIS: the functions of assetmap/store/search.py, same answers.
 
 assetmap/store/search.py is the SQLite store's search; this module has the same functions with
-the same arguments and results (count_within, all_within, ranked_within, records,
+the same arguments and results (find_page, count_within, all_within, ranked_within, records,
 checked_dates, snapshot), for a database whose `db.conn` is a psycopg 3 connection (or the
 store's PostgreSQL facade, whose `.raw` is one: see `_raw`). assetmap/search/nearby.py calls
-either; nothing above the store knows which.
+either; nothing above the store knows which. Here `find_page` answers a search near a place
+(keywords, filters and the page's records included) in one statement; SQLite's returns None,
+and nearby.py asks it step by step (as it does both stores for a search by day or time).
 
 What the tuned PostGIS baseline of scripts/bench_search.py does (issue 19), and why:
 
@@ -14,15 +16,19 @@ What the tuned PostGIS baseline of scripts/bench_search.py does (issue 19), and 
   word, so the planner can prove a query's WHERE implies it): GiST (geog) for a place alone,
   GiST (strand, geog) through btree_gist for a strand near a place, GIN (doc) for a rare word
   anywhere, GiST (geog, doc) for a common word near a place.
-- One statement per query: a MATERIALIZED CTE of the candidates with their distance, then
-  their count or the hits nearest first. On its connection JIT is off and no parallel workers
-  start (`SESSION_SETTINGS`): compiling or forking costs more than a query of a few
-  milliseconds takes.
+- One statement per query (`find_page`): a MATERIALIZED CTE of the candidates with their
+  distance, then their count and the page in the search's order with its records, with no
+  BEGIN or COMMIT around it (one statement reads one snapshot). On its connection JIT is off
+  and no parallel workers start (`SESSION_SETTINGS`): compiling or forking costs more than a
+  query of a few milliseconds takes.
 - The distance is assetmap.search.nearby.haversine_m, computed in SQL operation for operation
   from the very numbers of `Haversine` (PostgreSQL's sin, cos, asin and sqrt on float8 are the C
   library's, as Python's are), so PostgreSQL and Python agree to the last bit.
-  `ST_DWithin` only finds candidates, on a sphere and a metre wider than the radius (PostGIS's
-  sphere and formula differ from ours in the ninth digit); the haversine decides.
+  The GiST index only finds candidates: the assets in the box around the circle (a metre wider
+  than the radius, since PostGIS's sphere differs from ours in the ninth digit) that
+  ST_DWithin's index condition reads, `geog && _ST_Expand(centre, reach)`, without the exact
+  ST_DWithin test that follows it there (a sphere distance for every candidate, a third of a
+  strand search's time): the haversine decides.
   Ties go by id in code-point order (COLLATE "C"), as Python sorts strings.
 - The baseline also stores its rows in geohash order. A live table cannot keep an order (and
   CLUSTER refuses a partial index), so this does not; copying a directory in (`assetmap copy`)
@@ -59,7 +65,7 @@ from contextlib import contextmanager
 
 from assetmap.record.fields import FIELD_NAMES
 from assetmap.store.assets import from_row
-from assetmap.store.search import Circle, Conditions
+from assetmap.store.search import Circle, Conditions, FoundPage, PageRule
 from assetmap.store.visibility import RUNNING
 
 __all__ = [
@@ -69,6 +75,7 @@ __all__ = [
     "checked_dates",
     "configure",
     "count_within",
+    "find_page",
     "ranked_within",
     "records",
     "snapshot",
@@ -202,12 +209,18 @@ _ORDINARY = (
 )
 _DISTANCE = f"(CASE WHEN {_ORDINARY} THEN {_HAVERSINE} ELSE {_HAVERSINE_TIMES} END)"
 _CENTRE = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
-# ST_DWithin's sphere (radius 6,371,008.77 m) and formula differ from the haversine's in the
-# ninth digit: candidates come from a little further out, and the haversine decides.
+# The candidates: the box holding every point within `reach` of the centre on PostGIS's sphere
+# (radius 6,371,008.77 m; its formula differs from the haversine's in the ninth digit), so
+# reach is a little further out than the radius, and the haversine decides.
 _REACH_FACTOR = 1.000001
 _REACH_EXTRA_M = 1.0
 _COLUMNS = ", ".join(FIELD_NAMES)
 _BY_ID = 'a.id COLLATE "C"'
+# Which band of %(band)s metres a distance is in, as assetmap.freshness.stale.distance_band
+# (Python's `distance // band`, the floor of the exact quotient). The same for a whole number
+# of metres: distance / band never rounds up to a whole number k from below, since the
+# doubles below band * k lie further from it than half a unit in the last place of k.
+BAND_OF = "floor(distance / %(band)s)"
 
 
 def _raw(db):
@@ -296,7 +309,7 @@ def _words_query(words: tuple[str, ...], params: dict) -> str:
     return "(SELECT " + " || ".join(parts) + ")"
 
 
-def _where(conditions: Conditions, params: dict) -> str:
+def _where(conditions: Conditions, params: dict, words_sql: str | None = None) -> str:
     """SQL for the conditions (ANDed, after the place and running-asset terms), as
     store/search.py's `_where`: JSON arrays are TEXT holding JSON, read as jsonb."""
     c = conditions
@@ -328,22 +341,30 @@ def _where(conditions: Conditions, params: dict) -> str:
         params["checked_since"] = c.checked_since
         clauses.append('a.last_verified >= %(checked_since)s COLLATE "C"')
     if c.words:
-        clauses.append(f"a.doc @@ {_words_query(c.words, params)}")
+        clauses.append(f"a.doc @@ {words_sql or _words_query(c.words, params)}")
     return "".join(f" AND {clause}" for clause in clauses)
 
 
-def _near(circle: Circle, conditions: Conditions, params: dict, columns: str = "") -> str:
+def _near(
+    circle: Circle,
+    conditions: Conditions,
+    params: dict,
+    columns: str = "",
+    *,
+    words_sql: str | None = None,
+) -> str:
     """The MATERIALIZED CTE `near`: the running assets meeting the conditions within reach of
     the circle, with their haversine distance (and `columns`); `near.distance <= %(radius)s`
-    says which are within it."""
+    says which are within it. `words_sql`: the tsquery of the words, when the statement has
+    made it already."""
     params.update(vars(circle.distance))
     params["radius"] = circle.radius_m
     params["reach"] = circle.radius_m * _REACH_FACTOR + _REACH_EXTRA_M
-    where = _where(conditions, params)
+    where = _where(conditions, params, words_sql)
     return (
         f"WITH near AS MATERIALIZED (SELECT a.id, {_DISTANCE} AS distance, a.rid{columns}"
         f" FROM assets AS a WHERE {RUNNING}"
-        f" AND ST_DWithin(a.geog, {_CENTRE}, %(reach)s, false){where})"
+        f" AND a.geog && _ST_Expand({_CENTRE}, %(reach)s){where})"
     )
 
 
@@ -397,6 +418,107 @@ def ranked_within(
         ' ORDER BY score DESC, distance, id COLLATE "C" LIMIT %(count)s'
     )
     return _cursor(db).execute(sql, params).fetchall()
+
+
+# The tsquery each typed word makes (assetmap_word_query's result as text), by word: it never
+# changes (the function is IMMUTABLE and its dictionary never altered), and making it costs
+# about 0.3 ms, more than many a search. `find_page` reads it back with each search and sends
+# it as a literal the next time the word is typed. Bounded: emptied when full.
+_TSQUERY_OF: dict[str, str] = {}
+_TSQUERIES_KEPT = 4096
+
+
+def find_page(
+    db, circle: Circle, conditions: Conditions, rule: PageRule, *, with_records: bool = True
+) -> FoundPage:
+    """A search's total and one page (with the page's records) in one statement: one round
+    trip, and one snapshot without a transaction. The typed words' tsqueries are made once, in
+    the CTE `typed` (or sent as known, see _TSQUERY_OF); the candidates with their distance
+    (and, for several words, which of them each matched) are the MATERIALIZED CTE `near`; the
+    total is their count within the radius; the page is ordered in SQL by `rule`, which is
+    assetmap.search.nearby's order (see PageRule), and each hit's record is joined to it.
+    Searches by day or time are not asked here: Python checks their schedules.
+
+    Each ORDER BY term is the very value Python sorts by: the band is `BAND_OF` (Python's
+    `distance // band_m`), stale a comparison of ISO dates in code-point order, the id
+    compared in code-point order (COLLATE "C")."""
+    words = conditions.words
+    by_relevance = rule.by_relevance and bool(words)
+    params: dict = {"limit": rule.limit, "offset": rule.offset}
+    typed = any_word = ""
+    if words:
+        made = []
+        for i, word in enumerate(words):
+            known = _TSQUERY_OF.get(word)
+            params[f"word{i}"] = word if known is None else known
+            made.append(
+                f"assetmap_word_query(%(word{i})s)" if known is None else f"%(word{i})s::tsquery"
+            )
+        # OFFSET 0 keeps the inner query apart, so each word's tsquery is made once.
+        each = ", ".join(f"{expression} AS q{i}" for i, expression in enumerate(made))
+        every = " || ".join(f"q{i}" for i in range(len(words)))
+        typed = (
+            f"typed AS MATERIALIZED (SELECT *, {every} AS q"
+            f" FROM (SELECT {each} OFFSET 0) AS made), "
+        )
+        any_word = "(SELECT q FROM typed)"
+    extra = ", a.last_verified"
+    several = len(words) > 1  # one word: every hit matched it
+    if several:
+        extra += "".join(f", a.doc @@ (SELECT q{i} FROM typed) AS w{i}" for i in range(len(words)))
+    if by_relevance:
+        extra += f", ts_rank({RANK_WEIGHTS}, a.doc, {any_word}) AS score"
+        keys = ["score DESC", "distance", 'id COLLATE "C"']
+        computed = ", score"
+    else:
+        if rule.band_m != int(rule.band_m):
+            raise ValueError(f"bands of whole metres only (BAND_OF), not {rule.band_m}")
+        params.update(band=rule.band_m, stale_before=rule.stale_before)
+        computed = (
+            f", {BAND_OF} AS band,"
+            " (last_verified IS NULL OR last_verified = ''"
+            ' OR last_verified < %(stale_before)s COLLATE "C") AS stale'
+        )
+        keys = ["band", "stale", "distance", 'id COLLATE "C"']
+    flags = "".join(f", w{i}" for i in range(len(words))) if several else ""
+    if several:
+        computed += ", " + " + ".join(f"w{i}::int" for i in range(len(words))) + " AS matched"
+        keys.insert(0, "matched DESC")
+    near = _near(circle, conditions, params, extra, words_sql=any_word or None)
+    made_now = "".join(f", (SELECT q{i}::text FROM typed)" for i in range(len(words)))
+    fields = "".join(f", a.{name}" for name in FIELD_NAMES) if with_records else ""
+    joined = " LEFT JOIN assets AS a ON a.rid = p.rid" if with_records else ""
+    sql = (
+        near.replace("WITH ", f"WITH {typed}", 1)
+        + f", page AS (SELECT id, distance, rid{flags}{computed} FROM near"
+        f" WHERE distance <= %(radius)s ORDER BY {', '.join(keys)}"
+        " LIMIT %(limit)s OFFSET %(offset)s)"
+        f" SELECT t.total{made_now}, p.id, p.distance, p.rid{flags.replace(', w', ', p.w')}"
+        f"{fields} FROM (SELECT count(*) AS total FROM near WHERE distance <= %(radius)s) AS t"
+        f" LEFT JOIN page AS p ON true{joined} ORDER BY {', '.join(f'p.{k}' for k in keys)}"
+    )
+    rows = _cursor(db).execute(sql, params).fetchall()
+    first = rows[0]
+    if len(_TSQUERY_OF) + len(words) > _TSQUERIES_KEPT:
+        _TSQUERY_OF.clear()
+    _TSQUERY_OF.update(zip(words, first[1 : 1 + len(words)], strict=True))
+    total, at = first[0], 1 + len(words)  # each row: total, tsqueries, id, distance, rid, ...
+    if first[at] is None:  # nothing on this page
+        return FoundPage(total, [], {}, {} if with_records else None)
+    hits, matched, records = [], {}, {}
+    first_field = at + 3 + (len(words) if several else 0)
+    for row in rows:
+        rid = row[at + 2]
+        hits.append((row[at], row[at + 1], rid))
+        if several:
+            found = row[at + 3 : first_field]
+            matched[rid] = tuple(w for w, hit in zip(words, found, strict=True) if hit)
+        elif words:
+            matched[rid] = words
+        if with_records:
+            values = row[first_field:]
+            records[rid] = from_row(dict(zip(FIELD_NAMES, values, strict=True)))
+    return FoundPage(total, hits, matched, records if with_records else None)
 
 
 def words_condition(words: tuple[str, ...]) -> tuple[str, list[str]]:

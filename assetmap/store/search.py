@@ -133,6 +133,49 @@ class Conditions:
     checked_since: str | None = None
 
 
+@dataclass(frozen=True)
+class PageRule:
+    """Which page of a search, in which order, as assetmap.search.nearby orders hits (its
+    `_Ranking.fresh_first` and `_search_all`): nearest first is by band of `band_m` metres,
+    fresh before stale (checked before `stale_before`, an ISO date, or never), then nearest,
+    then id; several words put those matching more of them first; best match first is by
+    relevance, then nearest, then id."""
+
+    offset: int
+    limit: int
+    stale_before: str
+    band_m: float
+    by_relevance: bool = False
+
+
+@dataclass(frozen=True)
+class FoundPage:
+    """A search's total and one page: hits (id, distance, rid) in order, the words each hit
+    matched (by rid, as typed, in the order typed), and the page's records by rid (None when
+    they were not asked for)."""
+
+    total: int
+    hits: list[tuple[str, float, int]]
+    matched: dict[int, tuple[str, ...]]
+    records: dict[int, dict] | None
+
+
+def find_page(
+    db: sqlite_utils.Database,
+    circle: Circle,
+    conditions: Conditions,
+    rule: PageRule,
+    *,
+    with_records: bool = True,
+) -> FoundPage | None:
+    """None: on SQLite a search is answered step by step (assetmap.search.nearby: the count,
+    then rings of the nearest until they hold the page, then the records), because statements
+    run in process and cost microseconds, and each step reads only the index pages it needs.
+    store/postgres_search.py's `find_page` answers in one statement instead, since there
+    every statement is a round trip to the server."""
+    return None
+
+
 def fts_phrase(word: str) -> str:
     """A word as an FTS5 string ("men's" -> "\"men's\""): quotes doubled, so that FTS5 reads
     it as text, never as syntax."""
