@@ -11,9 +11,10 @@ nearby search (assetmap.search.nearby.search) is also run on the PostgreSQL data
 chooses its search module by the engine) against SQLite's answers, in a hypothesis property
 test shaped like tests/test_search_property.py.
 
-The module starts its own throwaway cluster (tests/postgres_cluster.py), or with `--engine
-postgresql` uses the run's (tests/engines.py); where PostgreSQL and PostGIS are not installed
-the tests skip and say so.
+The module runs in the PostgreSQL run (`--engine postgresql`, `make test-postgres`), on a
+database of the run's cluster (tests/engines.py), and is skipped in the SQLite run; its own
+throwaway cluster (tests/postgres_cluster.py) serves when it is run otherwise. Where PostgreSQL
+and PostGIS are not installed the tests skip and say so.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ from tests.postgres_cluster import cluster, unavailable
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 26)
 WHY_NOT = unavailable()
-pytestmark = pytest.mark.skipif(
-    WHY_NOT is not None, reason=f"needs PostgreSQL with PostGIS: {WHY_NOT}"
-)
+pytestmark = [
+    pytest.mark.postgresql_only("compares search on the two engines"),
+    pytest.mark.skipif(WHY_NOT is not None, reason=f"needs PostgreSQL with PostGIS: {WHY_NOT}"),
+]
 
 # Words that tokenizers split, fold or stem in different ways, as asset names.
 AWKWARD = [
@@ -146,12 +148,15 @@ def pg(server):
 
 @pytest.fixture(scope="module")
 def scratch(server):
-    """A second database, for the tests that write their own assets."""
+    """A second database, for the tests that write their own assets: named after the first, as
+    the module's fixtures are made again when a process takes up its tests a second time
+    (--dist worksteal) in the same cluster."""
     import psycopg
 
+    home, name = server.rsplit("/", 1)
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE scratch")
-    db = search_database(server.rsplit("/", 1)[0] + "/scratch")
+        conn.execute(f"CREATE DATABASE {name}_scratch")
+    db = search_database(f"{home}/{name}_scratch")
     yield db
     db.conn.close()
 
