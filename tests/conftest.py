@@ -420,6 +420,7 @@ def csrf_token(client, url: str) -> str:
 # the other has finished (make test's --dist worksteal hands out the rest as processes free up).
 # Only the order changes; every test still runs. Each entry is the start of test ids.
 LONGEST_FIRST = (
+    "tests/test_several_servers.py::",  # in the PostgreSQL run only (tests/engines.py)
     "tests/test_api_schema.py::test_every_api_answer_matches_the_openapi_document",
     "tests/test_load_script.py::",
     "tests/test_openreferral_filters.py::test_every_demo_asset_validates_at_every_endpoint",
@@ -431,6 +432,7 @@ LONGEST_FIRST = (
     "tests/test_permissions.py::",
     "tests/browser/test_import_jobs.py::",
     "tests/browser/test_small_screens.py::",
+    "tests/test_postgres_search.py::",  # in the PostgreSQL run only
 )
 
 
