@@ -25,7 +25,8 @@ run: setup $(DB)
 # schemathesis again, half of the time it takes to collect the tests.
 # --dist worksteal: a process that runs out of tests takes some from the other, so one slow
 # test near the end does not leave a core idle. TEST_WORKERS: how many test processes (auto:
-# one a core; `make test TEST_WORKERS=3` to compare). --durations=10 lists the slowest ten.
+# a core each and one more, tests/conftest.py; `make test TEST_WORKERS=2` to compare).
+# --durations=10 lists the slowest ten.
 TEST_WORKERS ?= auto
 test: setup
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --durations=10
