@@ -447,11 +447,12 @@ def pytest_collection_finish(session) -> None:
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
-    """`-n auto` (make test): a test process a core, and one more. A fifth of the suite's time
-    is spent waiting (on servers and workers it starts, Chromium, the import tests' paced
-    batches), and a third process computes meanwhile; on this 2-core machine the suite took
-    165-337 s with 3 processes against 242-372 s with 2, measured in turn on a shared
-    machine. An extra process costs its collection and session fixtures, about 10 s of CPU."""
+    """`-n auto` (make test): a test process a core, and one more. With one a core, about 60
+    of the suite's 198 s went on waiting (on the servers and workers it starts, Chromium, the
+    import tests' paced batches) with a core idle; a third process computes meanwhile. On
+    this 2-core machine the suite took 165-337 s with 3 processes against 242-372 s with 2,
+    measured in turn on a shared machine. An extra process costs its collection and session
+    fixtures, about 10 s of CPU."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
