@@ -24,15 +24,18 @@ run: setup $(DB)
 # process rewrites (for pytest's assertion messages) the tests and the whole of hypothesis and
 # schemathesis again, half of the time it takes to collect the tests.
 # --dist worksteal: a process that runs out of tests takes some from the other, so one slow
-# test near the end does not leave a core idle.
+# test near the end does not leave a core idle. TEST_WORKERS: how many test processes (auto:
+# a core each and one more, tests/conftest.py; `make test TEST_WORKERS=2` to compare).
+# --durations=10 lists the slowest ten.
+TEST_WORKERS ?= auto
 test: setup
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal --durations=10
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --durations=10
 
 # The same suite on PostgreSQL + PostGIS: each test process starts a private cluster of its own
 # (tests/engines.py), so nothing needs to be running; it needs Debian's postgresql and
 # postgresql-postgis packages (.ci/run installs them), and skips every test saying so without.
 test-postgres: setup
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal --durations=10 --engine postgresql
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --durations=10 --engine postgresql
 
 lint: setup
 	$(BIN)/ruff check assetmap tests scripts

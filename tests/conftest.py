@@ -420,6 +420,7 @@ def csrf_token(client, url: str) -> str:
 # the other has finished (make test's --dist worksteal hands out the rest as processes free up).
 # Only the order changes; every test still runs. Each entry is the start of test ids.
 LONGEST_FIRST = (
+    "tests/test_several_servers.py::",  # in the PostgreSQL run only (tests/engines.py)
     "tests/test_api_schema.py::test_every_api_answer_matches_the_openapi_document",
     "tests/test_load_script.py::",
     "tests/test_openreferral_filters.py::test_every_demo_asset_validates_at_every_endpoint",
@@ -431,6 +432,7 @@ LONGEST_FIRST = (
     "tests/test_permissions.py::",
     "tests/browser/test_import_jobs.py::",
     "tests/browser/test_small_screens.py::",
+    "tests/test_postgres_search.py::",  # in the PostgreSQL run only
 )
 
 
@@ -442,6 +444,20 @@ def pytest_collection_finish(session) -> None:
     of the tests that make an app each). The tests' own objects are collected as before."""
     gc.collect()
     gc.freeze()
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto` (make test): a test process a core, and one more. With one a core, about 60
+    of the suite's 198 s went on waiting (on the servers and workers it starts, Chromium, the
+    import tests' paced batches) with a core idle; a third process computes meanwhile. On
+    this 2-core machine the suite took 165-337 s with 3 processes against 242-372 s with 2,
+    measured in turn on a shared machine. An extra process costs its collection and session
+    fixtures, about 10 s of CPU."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return cores + 1
 
 
 def pytest_collection_modifyitems(items) -> None:

@@ -321,3 +321,19 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         postgres.close_pools()
         _state["cluster"].stop()
         _state["cluster"] = None
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """A test about PostgreSQL itself (`@pytest.mark.postgresql_only("why")`: its store, its
+    search, copies and backups to and from it, several servers on one database) runs in the
+    PostgreSQL run only, and is skipped in the SQLite run, saying where it runs: CI runs both
+    (.ci/run), so each runs once, and `make test` starts no PostgreSQL cluster for them. Marked
+    at collection, so a skipped test's fixtures (a cluster of its own) are never set up."""
+    if on_postgresql():
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgresql_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else "about PostgreSQL itself"
+            reason = f"PostgreSQL only ({why}): runs under `make test-postgres`"
+            item.add_marker(pytest.mark.skip(reason=reason))

@@ -5,8 +5,8 @@ The SQLite tests are about SQLite's database file (its backup API, a file beside
 make their own files, and are skipped in a `--engine postgresql` run. The PostgreSQL tests run
 pg_dump and pg_restore on assetmap's own schema in a private cluster made here with initdb and
 pg_ctl on a free loopback port, with a password (the run's shared cluster trusts every
-connection, so could not show where the password goes); they are skipped, saying why, where
-PostgreSQL is not installed.
+connection, so could not show where the password goes); they run in the PostgreSQL run and are
+skipped in the SQLite run, and skipped, saying why, where PostgreSQL is not installed.
 """
 
 from __future__ import annotations
@@ -518,6 +518,10 @@ class PasswordCluster(engines.Cluster):
         return f"postgresql://postgres:{quote(PASSWORD, safe='')}@127.0.0.1:{self.port}/{database}"
 
 
+# Run by the PostgreSQL run (`make test-postgres`), skipped in the SQLite run (tests/engines.py).
+on_postgresql = pytest.mark.postgresql_only("pg_dump and pg_restore")
+
+
 @pytest.fixture(scope="module")
 def cluster():
     programs = engines.postgres_programs()
@@ -604,6 +608,7 @@ def spy_on_programs(monkeypatch):
     return started
 
 
+@on_postgresql
 def test_postgresql_backup_and_restore_round_trip(cluster, tmp_path, spy_on_programs):
     url = new_directory(cluster, "directory")
     before = exported(url, tmp_path, "before")
@@ -656,6 +661,7 @@ def test_postgresql_backup_and_restore_round_trip(cluster, tmp_path, spy_on_prog
         assert "s3cret" not in said
 
 
+@on_postgresql
 def test_postgresql_restore_into_an_empty_database_needs_no_yes(cluster, tmp_path):
     source = new_directory(cluster, "old_server")
     out = tmp_path / "old.dump"
@@ -671,6 +677,7 @@ def test_postgresql_restore_into_an_empty_database_needs_no_yes(cluster, tmp_pat
     assert exported(target, tmp_path, "new") == exported(source, tmp_path, "old")
 
 
+@on_postgresql
 def test_postgresql_an_older_backup_is_brought_up_to_date(cluster, tmp_path, monkeypatch):
     older = cluster.url("older")
     cluster.admin('CREATE DATABASE "older"')
@@ -693,6 +700,7 @@ def test_postgresql_an_older_backup_is_brought_up_to_date(cluster, tmp_path, mon
     assert run(target, "users", "list").exit_code == 0
 
 
+@on_postgresql
 def test_postgresql_bad_backups_are_named_and_change_nothing(cluster, tmp_path, live):
     url = new_directory(cluster, "kept")
     out = tmp_path / "kept.dump"
@@ -744,6 +752,7 @@ def test_postgresql_bad_backups_are_named_and_change_nothing(cluster, tmp_path, 
     assert everything(live) == sqlite_was
 
 
+@on_postgresql
 def test_postgresql_wrong_password_is_reported_without_the_password(cluster, tmp_path):
     new_directory(cluster, "guarded")
     wrong = cluster.url("guarded").replace(quote(PASSWORD, safe=""), "not-the-Pa55word")

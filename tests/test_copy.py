@@ -6,8 +6,9 @@ The directory is the demo as `make run` builds it (the real Trafford assets, pos
 need and population), plus what people add to it: accounts and their sessions, a link worker's
 plan and referral, an edit in history, an import run with a rejected row, a resident's request
 to join and its change of status, and assets named with hostile strings. These tests need
-PostgreSQL whichever --engine the run is on (tests/engines.py `cluster()`), and skip, saying
-why, where it is not installed.
+PostgreSQL (tests/engines.py `cluster()`): they run in the PostgreSQL run (`make
+test-postgres`), are skipped in the SQLite run, and skip, saying why, where it is not
+installed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tests.conftest import add_user, make_asset, save_raw
 from tests.hostile import EXACT
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.postgresql_only("copies between SQLite and PostgreSQL")
 DEMO_COMMANDS = (
     ("init",),
     ("load", ROOT / "data" / "assets.geojson", "--who", "make run (demo data)"),

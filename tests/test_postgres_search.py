@@ -11,8 +11,9 @@ nearby search (assetmap.search.nearby.search) is also run on the PostgreSQL data
 chooses its search module by the engine) against SQLite's answers, in a hypothesis property
 test shaped like tests/test_search_property.py.
 
-It runs whichever engine the suite is on, in the test process's private cluster
-(tests/engines.py); where PostgreSQL and PostGIS are not installed the tests skip and say so.
+The module runs in the PostgreSQL run (`--engine postgresql`, `make test-postgres`), on a
+database of the test process's private cluster (tests/engines.py), and is skipped in the SQLite
+run; where PostgreSQL and PostGIS are not installed the tests skip and say so.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from tests.hostile import hostile_assets
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 26)
+pytestmark = pytest.mark.postgresql_only("compares search on the two engines")
 
 # Words that tokenizers split, fold or stem in different ways, as asset names.
 AWKWARD = [
@@ -136,12 +138,15 @@ def pg(server):
 
 @pytest.fixture(scope="module")
 def scratch(server):
-    """A second database, for the tests that write their own assets."""
+    """A second database, for the tests that write their own assets: named after the first, as
+    the module's fixtures are made again when a process takes up its tests a second time
+    (--dist worksteal) in the same cluster."""
     import psycopg
 
+    home, name = server.rsplit("/", 1)
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE scratch")
-    db = search_database(server.rsplit("/", 1)[0] + "/scratch")
+        conn.execute(f"CREATE DATABASE {name}_scratch")
+    db = search_database(f"{home}/{name}_scratch")
     yield db
     db.conn.close()
 

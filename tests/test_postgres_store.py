@@ -1,8 +1,9 @@
 """The PostgreSQL connection under the store (assetmap/store/postgres.py): the SQL it hands
 to psycopg, the rows it gives back, its write lock, time limit and messages.
 
-The translation tests need no server. The others run on a private cluster (tests/engines.py)
-whichever engine the run is on, and skip where PostgreSQL is not installed.
+The translation tests need no server. The others run on the run's private cluster
+(tests/engines.py), and skip where PostgreSQL is not installed. All run in the PostgreSQL run
+(`make test-postgres`) and are skipped in the SQLite run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from assetmap.store.connection import (
     time_limit,
 )
 from tests import engines
+
+pytestmark = pytest.mark.postgresql_only("the PostgreSQL connection under the store")
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ import pytest
 from tests import engines
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.postgresql_only("several servers share one PostgreSQL database")
 IMPORT_ROWS = 300
 
 
