@@ -21,15 +21,13 @@ from assetmap.search import nearby
 from assetmap.search.nearby import SearchQuery
 from assetmap.store import postgres_search
 from tests import test_postgres_search as demo
-from tests.test_postgres_search import TODAY, WHY_NOT, PostgresDatabase
+from tests.test_postgres_search import TODAY, PostgresDatabase
 
 # The demo directory in both engines (tests/test_postgres_search.py's fixtures, built once
 # for this module too).
 server, pg, both = demo.server, demo.pg, demo.both
 
-pytestmark = pytest.mark.skipif(
-    WHY_NOT is not None, reason=f"needs PostgreSQL with PostGIS: {WHY_NOT}"
-)
+pytestmark = pytest.mark.postgresql_only("counts the statements a search sends to PostgreSQL")
 
 
 class CountingCursor:
