@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -742,16 +743,27 @@ def _wait_for(condition, seconds: float) -> None:
         time.sleep(0.05)
 
 
-def _has_open(pid: int, path) -> bool:
-    """Whether the process has the file open (or has ended, when waiting is pointless)."""
+def _has_open(pid: int, target) -> bool:
+    """Whether the process has the database open (or has ended, when waiting is pointless):
+    the file on SQLite; on PostgreSQL a TCP connection to the server's port."""
     if not _alive(pid):
         return True
-    wanted = os.path.realpath(path)
     folder = f"/proc/{pid}/fd"
     try:
-        return any(os.readlink(f"{folder}/{fd}") == wanted for fd in os.listdir(folder))
+        links = [os.readlink(f"{folder}/{fd}") for fd in os.listdir(folder)]
     except (FileNotFoundError, ProcessLookupError):
         return True
+    if not str(target).startswith("postgresql:"):
+        return os.path.realpath(target) in links
+    port = urlsplit(str(target)).port or 5432
+    sockets = {link[len("socket:[") : -1] for link in links if link.startswith("socket:[")}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()  # remote address is "HEX_IP:HEX_PORT", the inode 10th
+                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[9] in sockets:
+                    return True
+    return False
 
 
 def _alive(pid: int) -> bool:
