@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -236,6 +237,30 @@ class Connection:
             return True
         self.raw.execute("ROLLBACK")
         return False
+
+    def lock_for_writing(self) -> None:
+        """Take the write lock (as BEGIN IMMEDIATE does) inside a transaction begun without it,
+        waiting out another writer as connection.begin_immediate does; Busy if it stays busy.
+
+        An import on PostgreSQL stages its rows in its transaction first, with no lock held,
+        and takes the lock only to write them (store.imports.writing). Each wait is in a
+        savepoint, so a lock_timeout undoes only the wait, not what was staged."""
+        from assetmap.store.connection import BUSY_RETRY_PAUSES, Busy, is_busy
+
+        for pause in (*BUSY_RETRY_PAUSES, None):
+            self.raw.execute("SAVEPOINT assetmap_write_lock")
+            try:
+                self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            except Exception as error:
+                self.raw.execute("ROLLBACK TO SAVEPOINT assetmap_write_lock")
+                if not is_busy(error):
+                    raise
+                if pause is None:
+                    raise Busy() from error
+                time.sleep(pause)
+                continue
+            self.raw.execute("RELEASE SAVEPOINT assetmap_write_lock")  # the lock stays held
+            return
 
     def executemany(self, sql: str, rows) -> Cursor:
         cursor = self.raw.cursor()
