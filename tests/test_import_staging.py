@@ -25,10 +25,11 @@ import pytest
 from assetmap import imports
 from assetmap.imports import ImportFileError, ImportOptions
 from assetmap.imports.undo import undo_run
+from assetmap.people import accounts
 from assetmap.record.formats import write_csv
+from assetmap.store import Busy, connect, postgres
 from assetmap.store import assets as asset_store
 from assetmap.store import bulk as bulk_writes
-from assetmap.store import connect, postgres
 from assetmap.store import imports as store
 from assetmap.store import users as user_store
 from tests import engines
@@ -259,3 +260,30 @@ def test_an_apply_whose_assets_change_while_it_stages_writes_none_of_its_rows(
     finally:
         db.close()
     assert _staging_tables(url) == 0
+
+
+def test_a_link_worker_signs_in_while_an_import_holds_the_write_lock(fresh):
+    url = fresh()
+    importing, signing_in, other = connect(url), connect(url), connect(url)
+    try:
+        # The import's final writes hold the assets' write lock, as long as they take.
+        assert importing.conn.begin_immediate_now()
+        account = accounts.create_account(
+            signing_in, "linkworker@example.org", "link_worker", "a long pass phrase", actor=WHO
+        )
+        signed = accounts.authenticate(
+            signing_in, "linkworker@example.org", "a long pass phrase", "127.0.0.1",
+            accounts.ThrottlePolicy(),
+        )  # fmt: skip
+        assert isinstance(signed, accounts.SignIn) and signed.recorded
+        assert accounts.session_user(signing_in, signed.session_token)["id"] == account
+        # Asset writers still take turns with the import; account writers among themselves.
+        assert not other.conn.begin_immediate_now()
+        assert other.conn.begin_immediate_now(postgres.ACCOUNTS_LOCK)
+        with pytest.raises(Busy):
+            user_store.write_now(signing_in, lambda db: None)
+        other.conn.execute("ROLLBACK")
+        importing.conn.execute("ROLLBACK")
+    finally:
+        for db in (importing, signing_in, other):
+            db.close()
