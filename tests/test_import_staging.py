@@ -112,7 +112,7 @@ def _row_by_row(db, batches):
     """store.imports.writing as it was before staging: the write lock from BEGIN, and each
     batch written by store.assets.write_changes (SQLite's path, kept)."""
     with asset_store.transaction(db), bulk_writes.writing(db) as bulk:
-        yield store.Writes(db, bulk, batches, staged=False)
+        yield store.Writes(db, bulk, batches)
 
 
 def _contents(url) -> dict[str, list[tuple]]:

@@ -373,19 +373,49 @@ def check_staged(db: sqlite_utils.Database) -> None:
         db.conn.execute(f"ANALYZE {table}")
 
 
-def write_staged_changes(db: sqlite_utils.Database, *, who: str, why: str | None, when: str) -> int:
-    """Write the staged changes as `write_changes` writes them, a statement a table; returns
-    the start of their history numbers (a staged change numbered n is history entry start + n).
+_INSERT_STAGED = (
+    f"INSERT INTO assets ({_COLUMNS}, created_at, updated_at) "
+    f"SELECT {_COLUMNS}, ?, ? FROM {_STAGED_ASSETS} WHERE action = '{INSERT}' ORDER BY n"
+)
+
+
+def insert_staged_assets(db: sqlite_utils.Database, *, when: str) -> bool:
+    """Add the staged new assets before the write lock is taken (then True), unless one of
+    their ids has been taken since the import was checked: then nothing is added, False, and
+    `write_staged_changes` adds them under the lock, after the apply's check of what changed
+    meanwhile (which finds that asset, so the import is checked again).
+
+    Most of a large import's writing is PostgreSQL computing each new asset's search columns
+    (`doc`: about 0.4 ms an asset) and indexing them. That needs no lock: rows added in a
+    transaction are seen by nobody else until it commits, and adding an asset numbers nothing
+    (history is numbered under the lock). (Someone adding an asset of one of these ids by
+    hand meanwhile waits for the import, and the database ends one of the two as a deadlock:
+    nothing half-written either way.)"""
+    db.conn.execute("SAVEPOINT assetmap_new_assets")
+    try:
+        db.conn.execute(_INSERT_STAGED, [when, when])
+    except Exception as error:
+        db.conn.execute("ROLLBACK TO SAVEPOINT assetmap_new_assets")
+        if getattr(error, "sqlstate", None) != "23505":  # not unique_violation
+            raise
+        return False
+    db.conn.execute("RELEASE SAVEPOINT assetmap_new_assets")
+    return True
+
+
+def write_staged_changes(
+    db: sqlite_utils.Database, *, who: str, why: str | None, when: str, inserted: bool = False
+) -> int:
+    """Write the staged changes as `write_changes` writes them, a statement a table (the new
+    assets too, unless `inserted` already: see `insert_staged_assets`); returns the start of
+    their history numbers (a staged change numbered n is history entry start + n).
 
     Call it inside the write transaction that staged them, holding the write lock (which
     makes numbering history from its current maximum safe, as for `write_changes`).
     """
     start = db.conn.execute("SELECT coalesce(max(version_id), 0) FROM asset_history").fetchone()[0]
-    db.conn.execute(
-        f"INSERT INTO assets ({_COLUMNS}, created_at, updated_at) "
-        f"SELECT {_COLUMNS}, ?, ? FROM {_STAGED_ASSETS} WHERE action = ? ORDER BY n",
-        [when, when, INSERT],
-    )
+    if not inserted:
+        db.conn.execute(_INSERT_STAGED, [when, when])
     db.conn.execute(
         "UPDATE assets AS a SET "
         + ", ".join(f"{name} = s.{name}" for name in FIELD_NAMES[1:])

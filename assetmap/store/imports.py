@@ -39,6 +39,7 @@ from assetmap.store.assets import (
     check_staged,
     from_row,
     get_asset,
+    insert_staged_assets,
     make_staging_tables,
     now,
     stage_changes,
@@ -91,7 +92,7 @@ class Writes:
         bulk: bulk_writes.Bulk | None,
         batches: Iterable[list[RowWrite]],
         *,
-        staged: bool,
+        staged: Staged | None = None,
     ):
         self.db = db
         self.bulk = bulk
@@ -106,7 +107,7 @@ class Writes:
         """Write the run's rows: batch by batch (see write_rows), or on PostgreSQL all at once
         from where `writing` staged them (see write_staged_rows)."""
         if self.staged:
-            write_staged_rows(self.db, run_id, who=who, why=why)
+            write_staged_rows(self.db, run_id, self.staged, who=who, why=why)
             return
         for rows in self.batches:
             write_rows(self.db, run_id, rows, who=who, why=why)
@@ -202,7 +203,7 @@ def writing(db: sqlite_utils.Database, batches: Iterable[list[RowWrite]]) -> Ite
         begin_immediate(db.conn)
         try:
             with bulk_writes.writing(db, ("import_run_rows",)) as bulk:
-                yield Writes(db, bulk, batches, staged=False)
+                yield Writes(db, bulk, batches)
             db.conn.execute("COMMIT")
         except BaseException:
             if db.conn.in_transaction:
@@ -224,8 +225,10 @@ def _staged_writing(db: sqlite_utils.Database, batches: Iterable[list[RowWrite]]
         for rows in batches:
             staged = stage_rows(db, rows, after=staged)
         check_staged(db)
+        when = now()
+        staged = Staged(when, inserted=insert_staged_assets(db, when=when))
         db.conn.lock_for_writing()
-        yield Writes(db, None, (), staged=True)
+        yield Writes(db, None, (), staged=staged)
         db.conn.execute("COMMIT")
     except BaseException:
         if db.conn.in_transaction:
@@ -640,10 +643,20 @@ def stage_rows(db: sqlite_utils.Database, rows: list[RowWrite], *, after: int) -
     return numbers[-1] if numbers else after
 
 
-def write_staged_rows(db: sqlite_utils.Database, run_id: int, *, who: str, why: str) -> None:
+class Staged(NamedTuple):
+    """An apply's staged rows: the time they are written at, and whether their new assets have
+    been added already (store.assets.insert_staged_assets)."""
+
+    when: str
+    inserted: bool
+
+
+def write_staged_rows(
+    db: sqlite_utils.Database, run_id: int, staged: Staged, *, who: str, why: str
+) -> None:
     """Write the staged rows as `write_rows` writes them (under the write lock): their changes
     (store.assets.write_staged_changes), then the run's rows, pointing at those entries."""
-    start = write_staged_changes(db, who=who, why=why, when=now())
+    start = write_staged_changes(db, who=who, why=why, when=staged.when, inserted=staged.inserted)
     columns = list(_STAGED_RUN_ROW_COLUMNS)
     columns[columns.index("version_id")] = "? + version_id"
     db.conn.execute(
