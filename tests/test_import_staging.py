@@ -287,3 +287,47 @@ def test_a_link_worker_signs_in_while_an_import_holds_the_write_lock(fresh):
     finally:
         for db in (importing, signing_in, other):
             db.close()
+
+
+def test_an_asset_added_by_hand_while_an_import_stages_it_is_matched_when_checked_again(
+    fresh, audit, monkeypatch
+):
+    url = fresh()
+    other = connect(url)
+    db = connect(url)
+    try:
+        first = next(asset_store.iter_assets(db))
+    finally:
+        db.close()
+    annexe = f"{first['id']}-annexe"  # a new asset of the file
+    stage_rows, insert_staged_assets = store.stage_rows, store.insert_staged_assets
+    added_early = []
+
+    def added_by_hand_meanwhile(db, rows, *, after):
+        if not added_early and after == 0:
+            by_hand = {**first, "id": annexe, "name": f"{first['name']} annexe"}
+            asset_store.save_asset(other, by_hand, who="editor@example.org")
+        return stage_rows(db, rows, after=after)
+
+    def noted(db, **kwargs):
+        added_early.append(insert_staged_assets(db, **kwargs))
+        return added_early[-1]
+
+    monkeypatch.setattr(store, "stage_rows", added_by_hand_meanwhile)
+    monkeypatch.setattr(store, "insert_staged_assets", noted)
+    try:
+        report = _apply(url, audit)
+    finally:
+        other.close()
+    # The id was taken, so nothing was added early; the import saw the change and was checked
+    # again, finding the asset added by hand, and then added its other assets early.
+    assert added_early == [False, True]
+    db = connect(url)
+    try:
+        changes = asset_store.history(db, annexe)
+        assert changes[-1]["changed_by"] == "editor@example.org"
+        assert all(c["action"] != "insert" for c in changes[:-1])
+        assert store.count_run_rows(db, report.run_id) == report.rows
+    finally:
+        db.close()
+    assert _staging_tables(url) == 0
