@@ -252,6 +252,7 @@ class Connection:
         savepoint, so a lock_timeout undoes only the wait, not what was staged."""
         from assetmap.store.connection import BUSY_RETRY_PAUSES, Busy, is_busy
 
+        self.raw.execute(f"SET LOCAL lock_timeout = {_busy_timeout_ms():d}")  # as BEGIN IMMEDIATE
         for pause in (*BUSY_RETRY_PAUSES, None):
             self.raw.execute("SAVEPOINT assetmap_write_lock")
             try:
