@@ -226,9 +226,9 @@ def _staged_writing(db: sqlite_utils.Database, batches: Iterable[list[RowWrite]]
     db.conn.execute("BEGIN")
     try:
         begin_staging(db)
-        staged = 0
+        numbered = 0  # the changes staged so far
         for rows in batches:
-            staged = stage_rows(db, rows, after=staged)
+            numbered = stage_rows(db, rows, after=numbered)
         check_staged(db)
         when = now()
         staged = Staged(when, inserted=insert_staged_assets(db, when=when))
