@@ -212,7 +212,7 @@ for table in ("import_runs", "assets", "asset_history", "import_run_rows"):
 source.close()
 db = connect(sys.argv[2])
 started = time.perf_counter()
-with store.writing(db) as writes:
+with store.writing(db, ()) as writes:
     writes.bulk.rebuild = bulk._drop_secondary_indexes(db, writes.bulk.tables)
     for table, (columns, rows) in tables.items():
         marks = ", ".join("?" for _ in columns)

@@ -25,6 +25,7 @@ from assetmap.imports.pending import PendingUploads
 from assetmap.store import connect
 from assetmap.store import imports as import_store
 from assetmap.store import jobs as store
+from tests import engines
 from tests.test_imports_support import files_dir, fingerprint
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
@@ -266,16 +267,18 @@ def test_an_apply_that_fails_while_writing_leaves_the_database_as_it_was(
     pending = uploaded(settings, tmp_path, rows=600)
     previewed(db, settings, pending)
     before = everything_but_jobs(db_path)
-    write_rows = import_store.Writes.write_rows
+    # Each batch of rows is written (on PostgreSQL: staged, before the write lock) by one call.
+    batch_writer = "stage_rows" if engines.on_postgresql() else "write_rows"
+    write_rows = getattr(import_store, batch_writer)
     calls = []
 
-    def fails_on_the_second_batch(self, *args, **kwargs):
+    def fails_on_the_second_batch(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise OSError("disk full")
-        return write_rows(self, *args, **kwargs)
+        return write_rows(*args, **kwargs)
 
-    monkeypatch.setattr(import_store.Writes, "write_rows", fails_on_the_second_batch)
+    monkeypatch.setattr(import_store, batch_writer, fails_on_the_second_batch)
     job = claimed(db, store.APPLY, pending)
     jobs.run_job(db, job, settings)
     failed = store.get(db, job["id"])

@@ -15,7 +15,7 @@ from flask_login.utils import encode_cookie
 
 from assetmap import create_app
 from assetmap.people import accounts
-from assetmap.store import connect
+from assetmap.store import connect, postgres
 from assetmap.store import connection as store_connection
 from assetmap.store import users as store
 from assetmap.web.redirects import same_site_path
@@ -381,7 +381,8 @@ def test_twenty_wrong_passwords_at_once_get_five_checks_and_fifteen_locks(db_pat
 
 @pytest.fixture
 def busy_database(monkeypatch, db_path):
-    """hold() takes the write lock from another connection, as a long import does;
+    """hold() takes the write lock from another connection, as a long import does (on
+    PostgreSQL the accounts lock too, as another sign-in would: see store.users.transaction);
     release() lets it go. Waits are short here, so the tests are quick."""
     monkeypatch.setattr(store_connection, "BUSY_TIMEOUT_MS", 50)
     monkeypatch.setattr(store_connection, "BUSY_RETRY_PAUSES", (0.01, 0.02))
@@ -394,6 +395,8 @@ def busy_database(monkeypatch, db_path):
     class Lock:
         def hold(self):
             conn.execute("BEGIN IMMEDIATE")
+            if engines.on_postgresql():  # accounts and sessions have a lock of their own there
+                conn.execute("SELECT pg_advisory_xact_lock(?)", [postgres.ACCOUNTS_LOCK])
 
         def release(self):
             if conn.in_transaction:

@@ -406,7 +406,7 @@ def _save(
     """
     archived: Path | None = None  # set only when this import made the archived copy
     try:
-        with store.writing(db) as writes:
+        with store.writing(db, spool) as writes:
             affected = checked.affected_by(store.changes_since(db, checked.seen_version))
             if affected:
                 raise _ChangedMeanwhile(affected)
@@ -424,8 +424,7 @@ def _save(
                 archived_as=kept.name if kept else None,
             )
             why = f"import run {run_id}: {report.file_name}"
-            for rows in spool:
-                writes.write_rows(run_id, rows, who=who, why=why)
+            writes.write_rows(run_id, who=who, why=why)
             writes.finish_run(run_id, report.counts(), _details(report))
     except BaseException:
         if archived is not None:

@@ -41,7 +41,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from assetmap.people.permissions import ROLE_SLUGS
 from assetmap.store import Busy
 from assetmap.store import users as store
-from assetmap.store.assets import transaction
+from assetmap.store.users import transaction  # accounts and sessions: their own lock
 
 if TYPE_CHECKING:
     import sqlite_utils

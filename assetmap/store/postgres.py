@@ -27,12 +27,17 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from functools import lru_cache
 from typing import Any
 
 # Every writer holds this advisory lock from BEGIN IMMEDIATE to its COMMIT or ROLLBACK: one
 # number for the whole directory, as SQLite has one lock for the whole file.
 WRITE_LOCK = 0x61737365  # "asse"
+# Writers that touch only accounts, sign-ins, sessions and their audit log (store/users.py)
+# take this one instead, so that a sign-in never waits for an import's writes; they take turns
+# among themselves (the sign-in throttle's check and count rely on it). See users.transaction.
+ACCOUNTS_LOCK = 0x61636374  # "acct"
 
 # How many connections one process may hold at once. A gunicorn worker uses one a thread (4)
 # and its import worker one or two; the rest is room for bursts, such as many sign-ins at once,
@@ -227,15 +232,41 @@ class Connection:
             cursor.execute(sql)
         return Cursor(cursor)
 
-    def begin_immediate_now(self) -> bool:
-        """BEGIN IMMEDIATE if the write lock is free this moment (then True); else nothing
-        begun and False, at once (store.users.write_now: SQLite's busy_timeout 0)."""
+    def begin_immediate_now(self, lock: int = WRITE_LOCK) -> bool:
+        """BEGIN IMMEDIATE if the write lock (or `lock`) is free this moment (then True); else
+        nothing begun and False, at once (store.users.write_now: SQLite's busy_timeout 0)."""
         self.raw.execute("BEGIN")
-        got = self.raw.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK,)).fetchone()
+        got = self.raw.execute("SELECT pg_try_advisory_xact_lock(%s)", (lock,)).fetchone()
         if got[0]:
             return True
         self.raw.execute("ROLLBACK")
         return False
+
+    def lock_for_writing(self, lock: int = WRITE_LOCK) -> None:
+        """Take the write lock (as BEGIN IMMEDIATE does; or `lock`) inside a transaction begun
+        without it, waiting out another writer as connection.begin_immediate does; Busy if it
+        stays busy.
+
+        An import on PostgreSQL stages its rows in its transaction first, with no lock held,
+        and takes the lock only to write them (store.imports.writing). Each wait is in a
+        savepoint, so a lock_timeout undoes only the wait, not what was staged."""
+        from assetmap.store.connection import BUSY_RETRY_PAUSES, Busy, is_busy
+
+        self.raw.execute(f"SET LOCAL lock_timeout = {_busy_timeout_ms():d}")  # as BEGIN IMMEDIATE
+        for pause in (*BUSY_RETRY_PAUSES, None):
+            self.raw.execute("SAVEPOINT assetmap_write_lock")
+            try:
+                self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+            except Exception as error:
+                self.raw.execute("ROLLBACK TO SAVEPOINT assetmap_write_lock")
+                if not is_busy(error):
+                    raise
+                if pause is None:
+                    raise Busy() from error
+                time.sleep(pause)
+                continue
+            self.raw.execute("RELEASE SAVEPOINT assetmap_write_lock")  # the lock stays held
+            return
 
     def executemany(self, sql: str, rows) -> Cursor:
         cursor = self.raw.cursor()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from assetmap.store import dialect
-from assetmap.store.assets import now, transaction
+from assetmap.store import assets, dialect
+from assetmap.store.assets import now
 from assetmap.store.connection import Busy, is_busy
 
 if TYPE_CHECKING:
@@ -25,6 +26,40 @@ _USER_COLUMNS = (
     "id, email, password_hash, role, active, session_version, created_at, "
     "password_changed_at, last_login_at"
 )
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction of accounts, sign-ins and sessions (this module's tables: users,
+    sessions, login_attempts, audit_log), all of it kept or none of it.
+
+    On SQLite it is the one write transaction (store.assets.transaction). On PostgreSQL it
+    takes a lock of its own (postgres.ACCOUNTS_LOCK), not the assets' write lock, so a sign-in
+    never waits behind an import's writes or an edit, only behind another account write. That
+    is safe because nothing they do relies on the asset writers taking turns with them: no
+    asset writer writes these tables, and no account writer writes any other (so neither ever
+    waits for both locks, and they cannot deadlock); their own rules (the sign-in throttle's
+    check and count, a session against its account's session_version) involve these tables
+    alone, and their writers take turns on the accounts lock; an asset writer that reads an
+    account (a plan's owner) reads it as committed, as it could a moment before anyway; and
+    `assetmap copy --replace` empties these tables with TRUNCATE, whose table lock waits for
+    an account write and makes the next wait for it.
+    """
+    if not dialect.is_postgresql(db):
+        with assets.transaction(db):
+            yield db
+        return
+    from assetmap.store.postgres import ACCOUNTS_LOCK
+
+    db.conn.execute("BEGIN")
+    try:
+        db.conn.lock_for_writing(ACCOUNTS_LOCK)
+        yield db
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
 
 
 def _user(row) -> dict | None:
@@ -134,7 +169,9 @@ def write_now(db: sqlite_utils.Database, work: Callable[[sqlite_utils.Database],
     if db.conn.in_transaction:
         raise Busy()
     if dialect.is_postgresql(db):
-        if not db.conn.begin_immediate_now():
+        from assetmap.store.postgres import ACCOUNTS_LOCK
+
+        if not db.conn.begin_immediate_now(ACCOUNTS_LOCK):  # see `transaction`
             raise Busy()
         return _finish(db, work)
     timeout = db.conn.execute("PRAGMA busy_timeout").fetchone()[0]
