@@ -123,6 +123,44 @@ def test_writers_take_turns_and_a_writer_that_waits_too_long_is_told_busy(pg, mo
         other.close()
 
 
+def test_a_writer_ended_by_a_deadlock_is_told_busy_not_a_fault(pg):
+    """Two writers each waiting for what the other holds (an import that added an asset
+    before taking the write lock, and an edit adding the same id under it): PostgreSQL ends
+    one, which is a busy database (503, nothing saved, try again), not a server error."""
+    import psycopg
+
+    from assetmap.store import is_busy
+
+    first, second = psycopg.connect(pg, autocommit=True), psycopg.connect(pg, autocommit=True)
+    try:
+        first.execute("BEGIN")
+        second.execute("BEGIN")
+        first.execute("SELECT pg_advisory_xact_lock(1)")
+        second.execute("SELECT pg_advisory_xact_lock(2)")
+        errors: list[BaseException] = []
+
+        def wait_for_two():
+            try:
+                first.execute("SELECT pg_advisory_xact_lock(2)")
+            except psycopg.Error as error:
+                errors.append(error)
+                first.execute("ROLLBACK")
+
+        waiting = threading.Thread(target=wait_for_two)
+        waiting.start()
+        try:
+            second.execute("SELECT pg_advisory_xact_lock(1)")
+        except psycopg.Error as error:
+            errors.append(error)
+            second.execute("ROLLBACK")
+        waiting.join(30)
+        assert len(errors) == 1 and errors[0].sqlstate == "40P01"
+        assert is_busy(errors[0])
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_statement_over_the_requests_time_limit_is_stopped_and_said_so(pg):
     db = connect(pg)
     try:

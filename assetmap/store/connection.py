@@ -34,8 +34,11 @@ class Busy(Exception):
 
 def is_busy(error: BaseException) -> bool:
     """Whether a database error means another connection holds the lock (not a real fault):
-    SQLite's "database is locked", PostgreSQL's lock_not_available (lock_timeout ran out)."""
-    if getattr(error, "sqlstate", None) == "55P03":
+    SQLite's "database is locked"; PostgreSQL's lock_not_available (lock_timeout ran out) or
+    deadlock_detected (two writers each waiting for the other, as when someone adds by hand an
+    asset with an id a staged import is adding: PostgreSQL ends one, whose work is rolled back,
+    so it too may simply be tried again)."""
+    if getattr(error, "sqlstate", None) in ("55P03", "40P01"):
         return True
     return isinstance(error, sqlite3.OperationalError) and str(error).startswith(
         ("database is locked", "database table is locked")
