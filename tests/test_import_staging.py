@@ -8,7 +8,7 @@ before) leave it, that other writers go ahead while the rows are staged, and tha
 which fails, or finds its assets changed meanwhile, leaves nothing behind: not a row, not a
 staging table.
 
-They need PostgreSQL whichever engine the run is on (tests/engines.py's private cluster), and
+They run in the PostgreSQL run (`make test-postgres`, on tests/engines.py's private cluster), and
 skip where it is not installed. The data is the demo's real Trafford assets, imported again
 with some changed, copies of them added as new assets and a row that is rejected.
 """
@@ -35,6 +35,8 @@ from assetmap.store import users as user_store
 from tests import engines
 from tests.hostile import EXACT as HOSTILE_STRINGS
 from tests.test_imports_support import build_import_db, fingerprint
+
+pytestmark = pytest.mark.postgresql_only("an import's staging on PostgreSQL")
 
 WHO = "coordinator@example.org"
 _names = count(1)
