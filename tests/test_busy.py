@@ -29,14 +29,17 @@ def _hold_write_lock(path, seconds: float, until: threading.Event | None = None)
     started = threading.Event()
 
     def hold():
-        if engines.on_postgresql():  # the writers' lock that BEGIN IMMEDIATE takes there
+        if engines.on_postgresql():
             import psycopg
 
-            from assetmap.store.postgres import WRITE_LOCK
+            from assetmap.store.postgres import ACCOUNTS_LOCK, WRITE_LOCK
 
             other = psycopg.connect(str(path), autocommit=True)
             other.execute("BEGIN")
+            # The writers' lock that BEGIN IMMEDIATE takes there, and the one that accounts
+            # and sessions take instead (store.users.transaction).
             other.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+            other.execute("SELECT pg_advisory_xact_lock(%s)", [ACCOUNTS_LOCK])
         else:
             other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             other.execute("BEGIN IMMEDIATE")
