@@ -49,6 +49,19 @@ BLANK_TILE = base64.b64decode(
 )
 
 
+# Settings for the apps the tests serve that are not about the tile server: every map tile is
+# this blank image written into the page (the fragment keeps Leaflet's {z}/{x}/{y} template),
+# so the browser draws it without a request. Tiles from a server are answered through this
+# process (see `watched_page`), a round trip each: 1,353 of them for test_injection's pages.
+# The Content Security Policy is the production one (it allows data: images); the live server
+# keeps the production tile URL, so test_map still shows its tiles are not refused.
+BLANK_TILES = {
+    "ASSETMAP_TILE_URL": "data:image/png;base64,"
+    + base64.b64encode(BLANK_TILE).decode()
+    + "#{z}/{x}/{y}"
+}
+
+
 def _chromium_missing_reason() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"Chromium not found at {CHROMIUM} (apt-get install chromium-headless-shell)"
