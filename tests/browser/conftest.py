@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from assetmap import create_app
 from tests.conftest import load_sample
@@ -108,10 +108,20 @@ def read_whole(app):
     return whole
 
 
+class QuietRequests(WSGIRequestHandler):
+    """Werkzeug's handler without its line in the log for every answer (thousands a run,
+    each formatted and captured by pytest); errors are still logged."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
 @contextmanager
 def serving(app):
     """The app served by a real HTTP server on a free local port, for as long as the block."""
-    server = make_server("127.0.0.1", 0, read_whole(app), threaded=True)
+    server = make_server(
+        "127.0.0.1", 0, read_whole(app), threaded=True, request_handler=QuietRequests
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -226,9 +236,27 @@ def page(request, browser, live_server, _page_of_the_session):
         page.context.close()
 
 
+# The cookies a sign-in through the form left, by server and role (see `signed_in_page`).
+SIGNED_IN: dict[tuple[str, str], dict] = {}
+
+
 def signed_in_page(browser, base_url: str, role: str, next_path: str):
-    """A watched page signed in, through the sign-in form, as the live server's account of
-    that role (made when absent), and sent on to `next_path`."""
+    """A watched page signed in as the live server's account of that role (made when
+    absent), and sent on to `next_path`.
+
+    The first time for a server and role it signs in through the sign-in form; after that
+    the page is a new context holding the cookies that sign-in left, as a browser that comes
+    back does: each check of the password costs scrypt's 0.1 to 0.3 s of processor time on
+    purpose. If the site no longer takes that session (it was ended), the form is used again.
+    """
+    key = (base_url, role)
+    if key in SIGNED_IN:
+        page = watched_page(browser, base_url, storage_state=SIGNED_IN[key])
+        page.goto(f"{base_url}{next_path}")
+        if urlparse(page.url).path != "/login":
+            page.wait_for_url(f"**{next_path}")
+            return page
+        page.context.close()
     from tests.conftest import ROLE_EMAILS, TEST_PASSWORD, add_user
 
     add_user(LIVE_DB["path"], role)
@@ -238,6 +266,7 @@ def signed_in_page(browser, base_url: str, role: str, next_path: str):
     page.fill("#password", TEST_PASSWORD)
     page.click("form.stacked-form button[type=submit]")
     page.wait_for_url(f"**{next_path}")
+    SIGNED_IN[key] = page.context.storage_state()
     return page
 
 
