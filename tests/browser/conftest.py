@@ -53,8 +53,8 @@ BLANK_TILE = base64.b64decode(
 # this blank image written into the page (the fragment keeps Leaflet's {z}/{x}/{y} template),
 # so the browser draws it without a request. Tiles from a server are answered through this
 # process (see `watched_page`), a round trip each: 1,353 of them for test_injection's pages.
-# The Content Security Policy is the production one (it allows data: images); the live server
-# keeps the production tile URL, so test_map still shows its tiles are not refused.
+# The Content Security Policy is the production one (it allows data: images); test_map serves
+# the production tile URL too, to show its tiles are fetched and not refused.
 BLANK_TILES = {
     "ASSETMAP_TILE_URL": "data:image/png;base64,"
     + base64.b64encode(BLANK_TILE).decode()
@@ -137,13 +137,17 @@ LIVE_DB: dict = {}
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """The app on the sample data."""
+    """The app on the sample data, drawing blank map tiles written into the page (test_map
+    serves the same database with the production tile server, to show the browser fetches
+    its tiles)."""
     from tests import engines
 
     db_path = engines.new_target(tmp_path_factory.mktemp("browser"), keep=True)
     load_sample(db_path)
     LIVE_DB["path"] = db_path
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    app = create_app(
+        {"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only", **BLANK_TILES}
+    )
     with serving(app) as url:
         yield url
 
@@ -155,6 +159,7 @@ class PageWatch:
         self.dialogs: list[str] = []
         self.errors: list[str] = []
         self.outside_requests: list[str] = []
+        self.tiles: list[str] = []  # tiles asked of the tile server, answered blank
 
 
 def watched_page(browser, base_url: str, **context_options):
@@ -177,6 +182,7 @@ def watched_page(browser, base_url: str, **context_options):
         if host == "127.0.0.1":
             return route.continue_()
         if host and host.endswith(TILE_HOST):
+            watch.tiles.append(route.request.url)
             return route.fulfill(status=200, content_type="image/png", body=BLANK_TILE)
         watch.outside_requests.append(route.request.url)
         return route.abort()
