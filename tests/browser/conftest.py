@@ -142,11 +142,19 @@ def live_server(tmp_path_factory):
     its tiles)."""
     from tests import engines
 
-    db_path = engines.new_target(tmp_path_factory.mktemp("browser"), keep=True)
+    folder = tmp_path_factory.mktemp("browser")
+    db_path = engines.new_target(folder, keep=True)
     load_sample(db_path)
     LIVE_DB["path"] = db_path
     app = create_app(
-        {"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only", **BLANK_TILES}
+        {
+            "ASSETMAP_DB": str(db_path),
+            "SECRET_KEY": "browser-tests-only",
+            **BLANK_TILES,
+            # Its own folder for imported files and the one-import-at-a-time lock: on
+            # PostgreSQL the default is ./instance, shared by every test process.
+            "ASSETMAP_FILES_DIR": str(folder / "files"),
+        }
     )
     with serving(app) as url:
         yield url

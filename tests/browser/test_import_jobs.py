@@ -56,6 +56,7 @@ def test_a_large_file_is_checked_and_imported_while_the_coordinator_browses_else
             "ASSETMAP_DB": str(trafford_db_path),
             "SECRET_KEY": "browser-tests-only",
             **BLANK_TILES,
+            "ASSETMAP_FILES_DIR": str(tmp_path / "files"),  # not ./instance on PostgreSQL
             "ASSETMAP_IMPORT_BACKGROUND_ROWS": "500",
         }
     )
