@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from assetmap import create_app
 from tests.conftest import load_sample
@@ -47,6 +47,19 @@ NOT_THIS_MACHINE = re.compile(r"^(?!https?://127\.0\.0\.1[:/])")
 BLANK_TILE = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 )
+
+
+# Settings for the apps the tests serve that are not about the tile server: every map tile is
+# this blank image written into the page (the fragment keeps Leaflet's {z}/{x}/{y} template),
+# so the browser draws it without a request. Tiles from a server are answered through this
+# process (see `watched_page`), a round trip each: 1,353 of them for test_injection's pages.
+# The Content Security Policy is the production one (it allows data: images); test_map serves
+# the production tile URL too, to show its tiles are fetched and not refused.
+BLANK_TILES = {
+    "ASSETMAP_TILE_URL": "data:image/png;base64,"
+    + base64.b64encode(BLANK_TILE).decode()
+    + "#{z}/{x}/{y}"
+}
 
 
 def _chromium_missing_reason() -> str | None:
@@ -95,10 +108,20 @@ def read_whole(app):
     return whole
 
 
+class QuietRequests(WSGIRequestHandler):
+    """Werkzeug's handler without its line in the log for every answer (thousands a run,
+    each formatted and captured by pytest); errors are still logged."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
 @contextmanager
 def serving(app):
     """The app served by a real HTTP server on a free local port, for as long as the block."""
-    server = make_server("127.0.0.1", 0, read_whole(app), threaded=True)
+    server = make_server(
+        "127.0.0.1", 0, read_whole(app), threaded=True, request_handler=QuietRequests
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -114,13 +137,25 @@ LIVE_DB: dict = {}
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """The app on the sample data."""
+    """The app on the sample data, drawing blank map tiles written into the page (test_map
+    serves the same database with the production tile server, to show the browser fetches
+    its tiles)."""
     from tests import engines
 
-    db_path = engines.new_target(tmp_path_factory.mktemp("browser"), keep=True)
+    folder = tmp_path_factory.mktemp("browser")
+    db_path = engines.new_target(folder, keep=True)
     load_sample(db_path)
     LIVE_DB["path"] = db_path
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    app = create_app(
+        {
+            "ASSETMAP_DB": str(db_path),
+            "SECRET_KEY": "browser-tests-only",
+            **BLANK_TILES,
+            # Its own folder for imported files and the one-import-at-a-time lock: on
+            # PostgreSQL the default is ./instance, shared by every test process.
+            "ASSETMAP_FILES_DIR": str(folder / "files"),
+        }
+    )
     with serving(app) as url:
         yield url
 
@@ -132,6 +167,7 @@ class PageWatch:
         self.dialogs: list[str] = []
         self.errors: list[str] = []
         self.outside_requests: list[str] = []
+        self.tiles: list[str] = []  # tiles asked of the tile server, answered blank
 
 
 def watched_page(browser, base_url: str, **context_options):
@@ -154,6 +190,7 @@ def watched_page(browser, base_url: str, **context_options):
         if host == "127.0.0.1":
             return route.continue_()
         if host and host.endswith(TILE_HOST):
+            watch.tiles.append(route.request.url)
             return route.fulfill(status=200, content_type="image/png", body=BLANK_TILE)
         watch.outside_requests.append(route.request.url)
         return route.abort()
@@ -213,9 +250,27 @@ def page(request, browser, live_server, _page_of_the_session):
         page.context.close()
 
 
+# The cookies a sign-in through the form left, by server and role (see `signed_in_page`).
+SIGNED_IN: dict[tuple[str, str], dict] = {}
+
+
 def signed_in_page(browser, base_url: str, role: str, next_path: str):
-    """A watched page signed in, through the sign-in form, as the live server's account of
-    that role (made when absent), and sent on to `next_path`."""
+    """A watched page signed in as the live server's account of that role (made when
+    absent), and sent on to `next_path`.
+
+    The first time for a server and role it signs in through the sign-in form; after that
+    the page is a new context holding the cookies that sign-in left, as a browser that comes
+    back does: each check of the password costs scrypt's 0.1 to 0.3 s of processor time on
+    purpose. If the site no longer takes that session (it was ended), the form is used again.
+    """
+    key = (base_url, role)
+    if key in SIGNED_IN:
+        page = watched_page(browser, base_url, storage_state=SIGNED_IN[key])
+        page.goto(f"{base_url}{next_path}")
+        if urlparse(page.url).path != "/login":
+            page.wait_for_url(f"**{next_path}")
+            return page
+        page.context.close()
     from tests.conftest import ROLE_EMAILS, TEST_PASSWORD, add_user
 
     add_user(LIVE_DB["path"], role)
@@ -225,6 +280,7 @@ def signed_in_page(browser, base_url: str, role: str, next_path: str):
     page.fill("#password", TEST_PASSWORD)
     page.click("form.stacked-form button[type=submit]")
     page.wait_for_url(f"**{next_path}")
+    SIGNED_IN[key] = page.context.storage_state()
     return page
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests import engines
-from tests.browser.conftest import serving, watched_page
+from tests.browser.conftest import BLANK_TILES, serving, watched_page
 from tests.browser.test_resident import serious_violations
 from tests.test_coverage import with_trafford_areas
 
@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 def coverage_server(tmp_path_factory, trafford_template):
     db_path = engines.new_target(tmp_path_factory.mktemp("coverage_browser"), keep=True)
     app = with_trafford_areas(trafford_template, db_path, secret="browser-tests-only")
+    app.config.update(BLANK_TILES)
     with serving(app) as url:
         yield url
 

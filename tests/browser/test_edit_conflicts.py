@@ -6,7 +6,7 @@ import pytest
 
 from assetmap import create_app
 from tests import engines
-from tests.browser.conftest import serving, watched_page
+from tests.browser.conftest import BLANK_TILES, serving, watched_page
 from tests.browser.test_resident import serious_violations
 from tests.conftest import TEST_PASSWORD, add_user
 
@@ -22,7 +22,9 @@ def own_server(sample_template, tmp_path_factory):
     engines.copy_database(sample_template, db_path)
     for email in ("sam.first@example.org", "alex.second@example.org"):
         add_user(db_path, "coordinator", email=email)
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    app = create_app(
+        {"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only", **BLANK_TILES}
+    )
     with serving(app) as url:
         yield url
 

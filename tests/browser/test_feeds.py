@@ -12,7 +12,7 @@ from assetmap import create_app
 from assetmap.store import mappings as saved_mappings
 from assetmap.store.connection import connect
 from tests import engines
-from tests.browser.conftest import serving, watched_page
+from tests.browser.conftest import BLANK_TILES, serving, watched_page
 from tests.browser.test_resident import serious_violations
 from tests.conftest import ROLE_EMAILS, SAMPLE, TEST_PASSWORD, add_user, load_sample
 
@@ -34,7 +34,14 @@ def test_a_coordinator_adds_a_feed_and_syncs_it_through_the_preview(browser, tmp
     )
     db.close()
     publisher = create_app({"ASSETMAP_DB": str(publisher_db), "SECRET_KEY": "other-only"})
-    app = create_app({"ASSETMAP_DB": str(ours), "SECRET_KEY": "browser-tests-only"})
+    app = create_app(
+        {
+            "ASSETMAP_DB": str(ours),
+            "SECRET_KEY": "browser-tests-only",
+            **BLANK_TILES,
+            "ASSETMAP_FILES_DIR": str(tmp_path / "files"),  # not ./instance on PostgreSQL
+        }
+    )
     with serving(publisher) as other, serving(app) as url:
         page = watched_page(browser, url)
         try:

@@ -18,7 +18,7 @@ import pytest
 from assetmap import create_app
 from assetmap.imports import jobs
 from assetmap.imports import pipeline as pipeline_module
-from tests.browser.conftest import serving, watched_page
+from tests.browser.conftest import BLANK_TILES, serving, watched_page
 from tests.browser.test_resident import serious_violations
 from tests.conftest import ROLE_EMAILS, TEST_PASSWORD, add_user
 
@@ -55,6 +55,8 @@ def test_a_large_file_is_checked_and_imported_while_the_coordinator_browses_else
         {
             "ASSETMAP_DB": str(trafford_db_path),
             "SECRET_KEY": "browser-tests-only",
+            **BLANK_TILES,
+            "ASSETMAP_FILES_DIR": str(tmp_path / "files"),  # not ./instance on PostgreSQL
             "ASSETMAP_IMPORT_BACKGROUND_ROWS": "500",
         }
     )

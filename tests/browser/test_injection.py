@@ -9,7 +9,7 @@ import pytest
 
 from assetmap import create_app
 from tests import engines
-from tests.browser.conftest import serving, watched_page
+from tests.browser.conftest import BLANK_TILES, serving, watched_page
 from tests.conftest import add_user, give_session, load_sample
 from tests.hostile import corpus, enter_through_form, load_file_features
 
@@ -22,7 +22,9 @@ def hostile_site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     db_path = engines.new_target(folder, keep=True)
     load_sample(db_path)
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    app = create_app(
+        {"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only", **BLANK_TILES}
+    )
     user = add_user(db_path, "coordinator")
     client = app.test_client()
     give_session(client, db_path, user)

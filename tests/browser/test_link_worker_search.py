@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests import engines
-from tests.browser.conftest import serving, watched_page
+from tests.browser.conftest import BLANK_TILES, serving, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,9 @@ def demo_server(tmp_path_factory, demo_template):
 
     folder = tmp_path_factory.mktemp("demo")
     db_path = engines.copy_database(demo_template, engines.new_target(folder, keep=True))
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    app = create_app(
+        {"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only", **BLANK_TILES}
+    )
     with serving(app) as url:
         yield url, db_path
 

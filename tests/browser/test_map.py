@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assetmap.record import taxonomy
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import LIVE_DB, serving, wait_until, watched_page
 from tests.conftest import HOSTILE_DESCRIPTION, HOSTILE_NAME
 
 pytestmark = pytest.mark.browser
@@ -24,12 +24,30 @@ def markers(page, strand):
     return page.locator(f".leaflet-marker-pane .strand-{strand}").count()
 
 
-def test_the_map_shows_markers_for_every_strand(page):
-    assert open_map(page) == 6
-    for strand in taxonomy.STRANDS:
-        assert markers(page, strand.slug) > 0, strand.slug
-    assert page.text_content("#map-status") == "Showing 6 places."
-    assert page.watch.errors == [] and page.watch.outside_requests == []
+@pytest.fixture(scope="module")
+def production_tiles(live_server):
+    """The live server's database served with the production tile URL (the live server's
+    maps draw blank tiles written into the page)."""
+    from assetmap import create_app
+
+    app = create_app({"ASSETMAP_DB": str(LIVE_DB["path"]), "SECRET_KEY": "browser-tests-only"})
+    with serving(app) as url:
+        yield url
+
+
+def test_the_map_shows_markers_for_every_strand(browser, production_tiles):
+    page = watched_page(browser, production_tiles)
+    try:
+        assert open_map(page) == 6
+        for strand in taxonomy.STRANDS:
+            assert markers(page, strand.slug) > 0, strand.slug
+        assert page.text_content("#map-status") == "Showing 6 places."
+        # The tiles come from the tile server: the Content Security Policy lets them in.
+        page.wait_for_selector(".leaflet-tile-loaded")
+        assert page.watch.tiles
+        assert page.watch.errors == [] and page.watch.outside_requests == []
+    finally:
+        page.context.close()
 
 
 def test_the_layer_control_hides_and_shows_one_strand(page):

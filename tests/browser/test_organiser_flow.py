@@ -12,7 +12,7 @@ import pytest
 
 from assetmap import create_app
 from assetmap.store import assets, connect
-from tests.browser.conftest import serving, watched_page
+from tests.browser.conftest import BLANK_TILES, serving, watched_page
 from tests.browser.test_resident import serious_violations
 from tests.conftest import ROLE_EMAILS, TEST_PASSWORD, add_user, load_sample, smtp_sink
 
@@ -40,6 +40,7 @@ def _site(tmp_path_factory, port: int, inbox: list):
         {
             "ASSETMAP_DB": str(db_path),
             "SECRET_KEY": "browser-tests-only",
+            **BLANK_TILES,
             "ASSETMAP_SMTP_HOST": "127.0.0.1",
             "ASSETMAP_SMTP_PORT": str(port),
             "ASSETMAP_MAIL_FROM": "directory@example.org",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assetmap import create_app
-from tests.browser.conftest import serving, watched_page
+from tests.browser.conftest import BLANK_TILES, serving, watched_page
 from tests.browser.test_resident import serious_violations
 from tests.conftest import ROLE_EMAILS, TEST_PASSWORD, add_user, load_sample
 
@@ -20,7 +20,9 @@ def own_server(tmp_path_factory):
     db_path = tmp_path_factory.mktemp("reports") / "assetmap.db"
     load_sample(db_path)
     add_user(db_path, "coordinator")
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    app = create_app(
+        {"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only", **BLANK_TILES}
+    )
     with serving(app) as url:
         yield url
 

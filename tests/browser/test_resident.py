@@ -163,9 +163,11 @@ def test_no_page_asks_for_a_favicon_that_is_not_there(page):
 def test_a_postcode_outside_the_table_is_not_blamed_on_the_resident(browser, trafford_db_path):
     """Issue 15, item 1: central Manchester's M1 1AD against the Trafford postcode table."""
     from assetmap import create_app
-    from tests.browser.conftest import serving
+    from tests.browser.conftest import BLANK_TILES, serving
 
-    app = create_app({"ASSETMAP_DB": str(trafford_db_path), "SECRET_KEY": "browser-tests-only"})
+    app = create_app(
+        {"ASSETMAP_DB": str(trafford_db_path), "SECRET_KEY": "browser-tests-only", **BLANK_TILES}
+    )
     with serving(app) as url:
         page = watched_page(browser, url, viewport=SCREENS["phone"])
         page.goto(url + "/search?postcode=M1+1AD")
@@ -183,7 +185,7 @@ def test_a_park_with_no_contact_says_just_go_along_on_the_first_screen(browser, 
     """Issue 15, item 8: a page with no phone, email, website or way to join says what a
     resident can do instead, where a phone shows it first."""
     from assetmap import create_app
-    from tests.browser.conftest import serving
+    from tests.browser.conftest import BLANK_TILES, serving
     from tests.conftest import make_asset, save_raw
 
     db_path = tmp_path / "park.db"
@@ -202,7 +204,9 @@ def test_a_park_with_no_contact_says_just_go_along_on_the_first_screen(browser, 
         referral_details=None,
     )
     save_raw(db_path, [park])
-    app = create_app({"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only"})
+    app = create_app(
+        {"ASSETMAP_DB": str(db_path), "SECRET_KEY": "browser-tests-only", **BLANK_TILES}
+    )
     with serving(app) as url:
         page = watched_page(browser, url, viewport=SCREENS["phone"])
         page.goto(url + "/assets/abbotsfield-park")

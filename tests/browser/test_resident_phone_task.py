@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assetmap import create_app
-from tests.browser.conftest import serving, watched_page
+from tests.browser.conftest import BLANK_TILES, serving, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,9 @@ class Taps:
 def test_a_resident_finds_something_on_a_tuesday_and_asks_to_join_in_six_taps(
     browser, trafford_db_path
 ):
-    app = create_app({"ASSETMAP_DB": str(trafford_db_path), "SECRET_KEY": "browser-tests-only"})
+    app = create_app(
+        {"ASSETMAP_DB": str(trafford_db_path), "SECRET_KEY": "browser-tests-only", **BLANK_TILES}
+    )
     with serving(app) as url:
         page = watched_page(browser, url, viewport=PHONE)
         taps = Taps(page)

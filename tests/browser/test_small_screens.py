@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import signed_in_page, watched_page
+from tests.browser.conftest import BLANK_TILES, serving, signed_in_page, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -52,17 +52,30 @@ def a_plan_with_long_names() -> int:
         db.close()
 
 
-def page_paths() -> list[str]:
+@pytest.fixture(scope="module")
+def phone_site(live_server):
+    """The live server's database served by an app whose maps draw blank tiles written into
+    the page (the tile server is test_map's matter), and every page address to measure: made
+    once for the four roles."""
+    from assetmap import create_app
+    from tests.browser.conftest import LIVE_DB
+
+    app = create_app(
+        {"ASSETMAP_DB": str(LIVE_DB["path"]), "SECRET_KEY": "browser-tests-only", **BLANK_TILES}
+    )
+    paths = page_paths(app)
+    with serving(app) as url:
+        yield url, paths
+
+
+def page_paths(app) -> list[str]:
     """Every GET route that is a page, with sample arguments (as the permissions test walks
     them) and a real plan, and the pages in MORE."""
     from flask import url_for
 
-    from assetmap import create_app
-    from tests.browser.conftest import LIVE_DB
     from tests.test_permissions import SAMPLE_ARGUMENTS
 
     arguments = {**SAMPLE_ARGUMENTS, "plan_id": a_plan_with_long_names()}
-    app = create_app({"ASSETMAP_DB": str(LIVE_DB["path"]), "SECRET_KEY": "browser-tests-only"})
     paths = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -113,14 +126,14 @@ MUST_MEASURE = {
 
 
 @pytest.mark.parametrize("role", [None, "link_worker", "coordinator", "admin"])
-def test_every_page_fits_a_320_px_phone(browser, live_server, role):
+def test_every_page_fits_a_320_px_phone(browser, phone_site, role):
+    url, paths = phone_site
     if role is None:
-        page = watched_page(browser, live_server, viewport=PHONE)
+        page = watched_page(browser, url, viewport=PHONE)
     else:
-        page = signed_in_page(browser, live_server, role, "/")
+        page = signed_in_page(browser, url, role, "/")
         page.set_viewport_size(PHONE)
     try:
-        paths = page_paths()
         assert len(paths) > 10, paths  # the routes were found
         wide, measured = too_wide(page, paths)
         assert wide == []
