@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,9 +51,15 @@ def begin_immediate(conn: sqlite3.Connection) -> None:
 
     Each attempt waits up to the busy timeout (SQLite's own handler retries within it).
     """
+    waiting_out_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+
+
+def waiting_out_busy(attempt: Callable[[], object]) -> None:
+    """`attempt()` (taking a lock), again after each of BUSY_RETRY_PAUSES while the database is
+    busy; Busy if it still is after the last. The one backoff of every wait for a write lock."""
     for pause in (*BUSY_RETRY_PAUSES, None):
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            attempt()
             return
         except Exception as error:
             if not is_busy(error):

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-import time
 from functools import lru_cache
 from typing import Any
 
@@ -250,23 +249,20 @@ class Connection:
         An import on PostgreSQL stages its rows in its transaction first, with no lock held,
         and takes the lock only to write them (store.imports.writing). Each wait is in a
         savepoint, so a lock_timeout undoes only the wait, not what was staged."""
-        from assetmap.store.connection import BUSY_RETRY_PAUSES, Busy, is_busy
+        from assetmap.store.connection import waiting_out_busy
 
         self.raw.execute(f"SET LOCAL lock_timeout = {_busy_timeout_ms():d}")  # as BEGIN IMMEDIATE
-        for pause in (*BUSY_RETRY_PAUSES, None):
+
+        def attempt() -> None:
             self.raw.execute("SAVEPOINT assetmap_write_lock")
             try:
                 self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
-            except Exception as error:
+            except Exception:
                 self.raw.execute("ROLLBACK TO SAVEPOINT assetmap_write_lock")
-                if not is_busy(error):
-                    raise
-                if pause is None:
-                    raise Busy() from error
-                time.sleep(pause)
-                continue
+                raise
             self.raw.execute("RELEASE SAVEPOINT assetmap_write_lock")  # the lock stays held
-            return
+
+        waiting_out_busy(attempt)
 
     def executemany(self, sql: str, rows) -> Cursor:
         cursor = self.raw.cursor()
