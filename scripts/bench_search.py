@@ -941,6 +941,15 @@ def _half(values: list, queries: list[BenchQuery], keywords: bool | None) -> lis
     return [v for v, q in zip(values, queries, strict=True) if bool(q.keywords) == keywords]
 
 
+def _ratios(summary: dict, name: str, against: str) -> str:
+    """`name`'s p50 and p95 over `against`'s, for each half of the queries, on one line."""
+    cells = []
+    for half, _ in HALVES:
+        (p50, p95), (m50, m95) = summary[name, half], summary[against, half]
+        cells.append(f"{half} {p50 / m50:5.2f}x {p95 / m95:5.2f}x")
+    return ";  ".join(cells)
+
+
 def bench_size(n: int, args, queries: list[BenchQuery], pg) -> dict:
     path = ensure_database(args.work, n, args.seed)
     size_mb = path.stat().st_size / 1e6
@@ -978,22 +987,14 @@ def bench_size(n: int, args, queries: list[BenchQuery], pg) -> dict:
     for name in results:
         if name == LIKE_FOR_LIKE:
             continue
-        cells = []
-        for half, _ in HALVES:
-            (p50, p95), (m50, m95) = summary[name, half], summary[LIKE_FOR_LIKE, half]
-            cells.append(f"{half} {p50 / m50:5.2f}x {p95 / m95:5.2f}x")
-        print(f"   {name:<18} {';  '.join(cells)}")
+        print(f"   {name:<18} {_ratios(summary, name, LIKE_FOR_LIKE)}")
     pg_ids = f"{PG_PREFIX}{LIKE_FOR_LIKE}"
     if pg_ids in results:
         print(f"   baseline time / {pg_ids} time (assetmap on PostgreSQL), p50 and p95:")
         for name in results:
             if name in (pg_ids, f"{PG_PREFIX}assetmap full") or name.startswith("assetmap"):
                 continue
-            cells = []
-            for half, _ in HALVES:
-                (p50, p95), (m50, m95) = summary[name, half], summary[pg_ids, half]
-                cells.append(f"{half} {p50 / m50:5.2f}x {p95 / m95:5.2f}x")
-            print(f"   {name:<18} {';  '.join(cells)}")
+            print(f"   {name:<18} {_ratios(summary, name, pg_ids)}")
     for name, (_, answers) in results.items():
         if name != "assetmap full":
             print(f"   {name} vs assetmap full: {compare(reference, answers)}")
