@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
-import re
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -40,9 +40,6 @@ CHROMIUM = _chromium()
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 900}  # a new page's, unless a test asks for another
 TILE_HOST = "tile.openstreetmap.org"
-# Every request to another server; the page's own go straight through. Matched by the
-# Playwright driver itself, so each of the page's own requests does not wait for this process.
-NOT_THIS_MACHINE = re.compile(r"^(?!https?://127\.0\.0\.1[:/])")
 # A 1x1 transparent PNG, served in place of map tiles so tests never leave the machine.
 BLANK_TILE = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
@@ -72,8 +69,24 @@ def _chromium_missing_reason() -> str | None:
     return None
 
 
+def _nowhere() -> socket.socket:
+    """A port on this machine that refuses every connection: bound, so nothing else can take
+    it, and never listening."""
+    dead_end = socket.socket()
+    dead_end.bind(("127.0.0.1", 0))
+    return dead_end
+
+
 @pytest.fixture(scope="session")
 def browser():
+    """Chromium, with every request to another server sent to a proxy that refuses it.
+
+    So nothing a page asks of another machine ever leaves this one, and each such request
+    fails where `watched_page` sees it (its address included, even one given as an IP). The
+    pages' own requests (127.0.0.1) go straight to the app. Pages could be watched with a
+    route instead, but a route makes Playwright stop every request of the page (the app's
+    own too) until it has been matched: a quarter of a map page's processor time.
+    """
     reason = _chromium_missing_reason()
     if reason:
         if os.environ.get("ASSETMAP_REQUIRE_BROWSER"):
@@ -81,10 +94,18 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    dead_end = _nowhere()
+    proxy = [f"--proxy-server=http://127.0.0.1:{dead_end.getsockname()[1]}"]
+    proxy.append("--proxy-bypass-list=127.0.0.1")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + proxy
+            )
+            yield browser
+            browser.close()
+    finally:
+        dead_end.close()
 
 
 def read_whole(app):
@@ -170,9 +191,13 @@ class PageWatch:
         self.tiles: list[str] = []  # tiles asked of the tile server, answered blank
 
 
-def watched_page(browser, base_url: str, **context_options):
-    """A new page that records dialogs, script errors and requests to other servers
-    (map tiles are answered with a blank image, so nothing leaves the machine)."""
+def watched_page(browser, base_url: str, *, tile_server: bool = False, **context_options):
+    """A new page that records dialogs, script errors and requests to other servers (which
+    the browser's dead-end proxy refuses, so nothing leaves the machine).
+
+    With `tile_server`, for a site that draws its maps from the production tile server,
+    the tiles are answered here with a blank image instead, and their addresses recorded.
+    """
     context = browser.new_context(**{"viewport": VIEWPORT, **context_options})
     page = context.new_page()
     watch = PageWatch()
@@ -185,20 +210,20 @@ def watched_page(browser, base_url: str, **context_options):
         if message.type == "error":
             watch.errors.append(message.text)
 
-    def route(route):
-        host = urlparse(route.request.url).hostname
-        if host == "127.0.0.1":
-            return route.continue_()
-        if host and host.endswith(TILE_HOST):
-            watch.tiles.append(route.request.url)
-            return route.fulfill(status=200, content_type="image/png", body=BLANK_TILE)
-        watch.outside_requests.append(route.request.url)
-        return route.abort()
+    def on_request_failed(request):
+        if urlparse(request.url).hostname != "127.0.0.1":
+            watch.outside_requests.append(request.url)
+
+    def tile(route):
+        watch.tiles.append(route.request.url)
+        route.fulfill(status=200, content_type="image/png", body=BLANK_TILE)
 
     page.on("dialog", on_dialog)
     page.on("console", on_console)
     page.on("pageerror", lambda error: watch.errors.append(str(error)))
-    context.route(NOT_THIS_MACHINE, route)
+    page.on("requestfailed", on_request_failed)
+    if tile_server:
+        context.route(f"https://*{TILE_HOST}/**", tile)
     page.watch = watch
     page.base_url = base_url
     return page

@@ -36,7 +36,7 @@ def production_tiles(live_server):
 
 
 def test_the_map_shows_markers_for_every_strand(browser, production_tiles):
-    page = watched_page(browser, production_tiles)
+    page = watched_page(browser, production_tiles, tile_server=True)
     try:
         assert open_map(page) == 6
         for strand in taxonomy.STRANDS:
