@@ -226,17 +226,30 @@ def test_an_apply_that_fails_while_writing_its_staged_rows_leaves_nothing(
     assert _staging_tables(url) == 0
 
 
+def _first_asset(url) -> dict:
+    """The first asset of the database at `url`, read on a connection of its own."""
+    db = connect(url)
+    try:
+        return next(asset_store.iter_assets(db))
+    finally:
+        db.close()
+
+
+def _runs(url) -> int:
+    """How many import runs the database at `url` records."""
+    db = connect(url)
+    try:
+        return len(store.list_runs(db))
+    finally:
+        db.close()
+
+
 def test_an_apply_whose_assets_change_while_it_stages_writes_none_of_its_rows(
     fresh, audit, monkeypatch
 ):
     url = fresh()
+    first, runs_before = _first_asset(url), _runs(url)
     other = connect(url)
-    db = connect(url)
-    try:
-        first = next(asset_store.iter_assets(db))
-        runs_before = len(store.list_runs(db))
-    finally:
-        db.close()
     stage_rows = store.stage_rows
     edits = count(1)
 
@@ -295,12 +308,8 @@ def test_an_asset_added_by_hand_while_an_import_stages_it_is_matched_when_checke
     fresh, audit, monkeypatch
 ):
     url = fresh()
+    first = _first_asset(url)
     other = connect(url)
-    db = connect(url)
-    try:
-        first = next(asset_store.iter_assets(db))
-    finally:
-        db.close()
     annexe = f"{first['id']}-annexe"  # a new asset of the file
     stage_rows, insert_staged_assets = store.stage_rows, store.insert_staged_assets
     added_early = []
